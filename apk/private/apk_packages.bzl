@@ -1,0 +1,56 @@
+"""apk_packages: a lock's packages for one architecture, signature-checked against its keyring."""
+
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+load("//apk/private/providers:apk_package_info.bzl", "ApkPackageInfo")
+load("//apk/private/providers:apk_packages_info.bzl", "ApkPackagesInfo")
+
+def _apk_packages_impl(ctx):
+    packages = [p[ApkPackageInfo] for p in ctx.attr.packages]
+    records = []
+    for p in packages:
+        if p.arch != ctx.attr.arch:
+            fail("package {}-{} is for {}, not {}".format(p.package_name, p.version, p.arch, ctx.attr.arch))
+
+        # One small action per (lock, package): it reads only the signature and control
+        # members, so the per-package layer stays shared by locks with other keyrings.
+        out = ctx.actions.declare_file("{}/{}/{}-{}.verified.json".format(ctx.label.name, p.arch, p.package_name, p.version))
+        args = ctx.actions.args()
+        args.add("apk-verify")
+        args.add("--name", p.package_name)
+        args.add("--version", p.version)
+        args.add("--arch", p.arch)
+        args.add_all(p.head_parts, before_each = "--part")
+        if p.control_checksum:
+            args.add("--control-checksum", p.control_checksum)
+        args.add_all(ctx.files.keyring, before_each = "--key")
+        args.add("--out", out)
+        ctx.actions.run(
+            executable = wharf_tool(ctx),
+            arguments = [args],
+            inputs = p.head_parts + ctx.files.keyring,
+            outputs = [out],
+            mnemonic = "ApkVerify",
+            progress_message = "Checking the signature of {} {}".format(p.package_name, p.version),
+            toolchain = WHARF_TOOLCHAIN_TYPE,
+        )
+        records.append(out)
+    verifications = depset(records)
+    return [
+        DefaultInfo(files = depset(
+            [p.layer.blob for p in packages] + [p.layer.metadata for p in packages],
+            transitive = [verifications],
+        )),
+        ApkPackagesInfo(arch = ctx.attr.arch, packages = packages, verifications = verifications),
+        OutputGroupInfo(_validation = verifications),
+    ]
+
+apk_packages = rule(
+    implementation = _apk_packages_impl,
+    doc = "The packages of one lock for one architecture, in lock order, each signature-checked against the lock's keyring.",
+    attrs = {
+        "arch": attr.string(doc = "APK architecture of every package.", mandatory = True),
+        "packages": attr.label_list(doc = "`apk_package` targets in lock order.", providers = [ApkPackageInfo]),
+        "keyring": attr.label_list(doc = "Public keys (PEM); a key's file name is the name signatures refer to.", allow_files = True),
+    },
+    toolchains = [WHARF_TOOLCHAIN_TYPE],
+)

@@ -1,0 +1,33 @@
+// Command hello is the example image's entrypoint: it prints what the image's APK packages
+// and config put there, so a test can tell the whole stack worked.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "hello:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	greeting, err := os.ReadFile("/usr/share/wharf/greeting.txt")
+	if err != nil {
+		return err
+	}
+	motd, err := os.ReadFile("/etc/motd")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("greeting: %s\n", strings.TrimSpace(string(greeting)))
+	fmt.Printf("motd: %s\n", strings.TrimSpace(string(motd)))
+	fmt.Printf("GREETING_STYLE=%s\n", os.Getenv("GREETING_STYLE"))
+	fmt.Printf("uid=%d gid=%d\n", os.Getuid(), os.Getgid())
+	fmt.Printf("args=%q\n", os.Args[1:])
+	return nil
+}

@@ -1,0 +1,153 @@
+"""oci_image: an image from APK packages and layers, as an OCI layout."""
+
+load("//apk/private/providers:apk_packages_info.bzl", "ApkPackagesInfo")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
+load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
+
+# Target CPU constraint -> (OCI architecture, variant, APK architecture).
+_ARCHS = [
+    ("_x86_64", "amd64", "", "x86_64"),
+    ("_aarch64", "arm64", "v8", "aarch64"),
+    ("_armv7", "arm", "v7", "armv7"),
+    ("_ppc64le", "ppc64le", "", "ppc64le"),
+    ("_s390x", "s390x", "", "s390x"),
+    ("_riscv64", "riscv64", "", "riscv64"),
+]
+
+def _platform(ctx):
+    for attr, arch, variant, apk_arch in _ARCHS:
+        if ctx.target_platform_has_constraint(getattr(ctx.attr, attr)[platform_common.ConstraintValueInfo]):
+            return arch, variant, apk_arch
+    fail("{}: the target platform's CPU is not one rules_wharf knows an OCI architecture for".format(ctx.label))
+
+def _oci_image_impl(ctx):
+    arch, variant, apk_arch = _platform(ctx)
+    layers = []
+    verifications = []
+    if ctx.attr.apks:
+        pkgs = ctx.attr.apks[ApkPackagesInfo]
+        if pkgs.arch != apk_arch:
+            fail("{}: apks {} are for {}, but the target platform is {}".format(ctx.label, ctx.attr.apks.label, pkgs.arch, apk_arch))
+        layers += [p.layer for p in pkgs.packages]
+        verifications.append(pkgs.verifications)
+    layers += [t[OciLayerInfo] for t in ctx.attr.layers]
+
+    spec = {
+        "os": ctx.attr.os,
+        "architecture": arch,
+        "variant": variant,
+        "env": ctx.attr.env,
+        "user": ctx.attr.user,
+        "workdir": ctx.attr.workdir,
+        "labels": ctx.attr.labels,
+        "annotations": ctx.attr.annotations,
+        "exposed_ports": ctx.attr.exposed_ports,
+        "volumes": ctx.attr.volumes,
+        "stop_signal": ctx.attr.stop_signal,
+        "created": ctx.attr.created,
+    }
+    if ctx.attr.entrypoint:
+        spec["entrypoint"] = ctx.attr.entrypoint
+    if ctx.attr.cmd:
+        spec["cmd"] = ctx.attr.cmd
+    spec_file = ctx.actions.declare_file(ctx.label.name + ".spec.json")
+    ctx.actions.write(spec_file, json.encode(spec))
+
+    prefix = ctx.label.name
+    config = ctx.actions.declare_file(prefix + ".config.json")
+    manifest = ctx.actions.declare_file(prefix + ".manifest.json")
+    digest = ctx.actions.declare_file(prefix + ".digest")
+    descriptor = ctx.actions.declare_file(prefix + ".descriptor.json")
+
+    # Metadata only: no layer blob is an input of the image action.
+    args = ctx.actions.args()
+    args.add("image")
+    args.add("--spec", spec_file)
+    args.add_all([l.metadata for l in layers], before_each = "--layer")
+    args.add("--config", config)
+    args.add("--manifest", manifest)
+    args.add("--digest", digest)
+    args.add("--descriptor", descriptor)
+    ctx.actions.run(
+        executable = wharf_tool(ctx),
+        arguments = [args],
+        # Signature records are inputs so that no image exists before its packages verified.
+        inputs = depset([spec_file] + [l.metadata for l in layers], transitive = verifications),
+        outputs = [config, manifest, digest, descriptor],
+        mnemonic = "OciImage",
+        progress_message = "Writing image manifest %{label}",
+        toolchain = WHARF_TOOLCHAIN_TYPE,
+    )
+
+    layout = ctx.actions.declare_directory(prefix)
+    largs = ctx.actions.args()
+    largs.add("layout")
+    largs.add("--descriptor", descriptor)
+    largs.add("--manifest", manifest)
+    largs.add("--config", config)
+    largs.add_all(["{}={}".format(l.blob.path, l.metadata.path) for l in layers], before_each = "--layer")
+    largs.add("--ref-name", ctx.attr.ref_name)
+    largs.add("--out", layout.path)
+    ctx.actions.run(
+        executable = wharf_tool(ctx),
+        arguments = [largs],
+        inputs = [descriptor, manifest, config] + [l.blob for l in layers] + [l.metadata for l in layers],
+        outputs = [layout],
+        mnemonic = "OciLayout",
+        progress_message = "Assembling OCI layout %{label}",
+        toolchain = WHARF_TOOLCHAIN_TYPE,
+    )
+
+    return [
+        DefaultInfo(files = depset([layout, digest])),
+        OciImageInfo(
+            manifest = manifest,
+            config = config,
+            descriptor = descriptor,
+            digest = digest,
+            layers = layers,
+            os = ctx.attr.os,
+            architecture = arch,
+            variant = variant,
+        ),
+        OutputGroupInfo(
+            layout = depset([layout]),
+            digest = depset([digest]),
+            metadata = depset([manifest, config, descriptor, digest]),
+        ),
+    ]
+
+_attrs = {
+    "apks": attr.label(
+        doc = "Packages from a lock: the hub repository of `apk.translate_lock` (e.g. `@base`, which selects the target CPU's packages) or one of its per-architecture targets. Each package's data member is one layer, in lock order, below `layers`.",
+        providers = [ApkPackagesInfo],
+    ),
+    "layers": attr.label_list(doc = "Layers on top of the packages, bottom first (`oci_layer` or anything providing OciLayerInfo).", providers = [OciLayerInfo]),
+    "entrypoint": attr.string_list(doc = "Config `Entrypoint`."),
+    "cmd": attr.string_list(doc = "Config `Cmd`."),
+    "env": attr.string_dict(doc = "Config `Env`, as a dict (written sorted by name)."),
+    "user": attr.string(doc = "Config `User` (`uid`, `uid:gid` or a name known to the image)."),
+    "workdir": attr.string(doc = "Config `WorkingDir`."),
+    "labels": attr.string_dict(doc = "Config `Labels`."),
+    "annotations": attr.string_dict(doc = "Manifest annotations."),
+    "exposed_ports": attr.string_list(doc = "Config `ExposedPorts` (`8080`, `8080/tcp`, `53/udp`)."),
+    "volumes": attr.string_list(doc = "Config `Volumes`."),
+    "stop_signal": attr.string(doc = "Config `StopSignal`."),
+    "created": attr.string(doc = "Config `created` (RFC 3339). Default: 1970-01-01T00:00:00Z, so the digest does not depend on when it was built."),
+    "os": attr.string(doc = "Image OS.", default = "linux"),
+    "ref_name": attr.string(doc = "The `org.opencontainers.image.ref.name` annotation of the image in the layout's index.json (what skopeo/umoci/podman call the tag, as in `oci:DIR:latest`).", default = "latest"),
+} | {
+    a[0]: attr.label(default = "@platforms//cpu:" + a[3])
+    for a in _ARCHS
+}
+
+oci_image = rule(
+    implementation = _oci_image_impl,
+    doc = """A single-platform image from APK packages and layers. Outputs an OCI image layout
+directory (index.json with one entry annotated `org.opencontainers.image.ref.name`) and
+`<name>.digest`. The manifest action reads only layer metadata; the layout is assembled
+by a separate action. os/architecture come from the target platform.""",
+    attrs = _attrs,
+    toolchains = [WHARF_TOOLCHAIN_TYPE],
+)

@@ -1,0 +1,71 @@
+"""oci_layer: a deterministic layer from files, symlinks and directories."""
+
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
+
+_EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
+
+def _basename_and_path(f):
+    return "{}={}".format(f.basename, f.path)
+
+def _oci_layer_impl(ctx):
+    ext = _EXT[ctx.attr.compression]
+    blob = ctx.actions.declare_file(ctx.label.name + ext)
+    metadata = ctx.actions.declare_file(ctx.label.name + ".layer.json")
+    args = ctx.actions.args()
+    args.add("layer")
+
+    # Paths go to a param file: a layer can hold many files.
+    args.use_param_file("@%s", use_always = True)
+    args.set_param_file_format("multiline")
+    for target, dest in ctx.attr.files.items():
+        # Depsets expand at execution time, never in analysis.
+        files = target[DefaultInfo].files
+        d = dest.replace("%", "%%")
+        if dest.endswith("/"):
+            args.add_all(files, map_each = _basename_and_path, format_each = "--file=" + d + "%s")
+        else:
+            # A target with several files and a file destination fails in the tool, naming it.
+            args.add_all(files, format_each = "--file=" + d + "=%s")
+    for dest, target in sorted(ctx.attr.symlinks.items()):
+        args.add("--symlink={}={}".format(dest, target))
+    for d in ctx.attr.empty_dirs:
+        args.add("--dir=" + d)
+    for dest, mode in sorted(ctx.attr.modes.items()):
+        args.add("--mode={}={}".format(dest, mode))
+    args.add("--compression=" + ctx.attr.compression)
+    args.add("--created-by=" + (ctx.attr.created_by or "rules_wharf oci_layer " + str(ctx.label)))
+    args.add("--blob", blob)
+    args.add("--metadata", metadata)
+    ctx.actions.run(
+        executable = wharf_tool(ctx),
+        arguments = [args],
+        inputs = depset(transitive = [t[DefaultInfo].files for t in ctx.attr.files]),
+        outputs = [blob, metadata],
+        mnemonic = "OciLayer",
+        progress_message = "Writing layer %{label}",
+        toolchain = WHARF_TOOLCHAIN_TYPE,
+    )
+    return [
+        DefaultInfo(files = depset([blob, metadata])),
+        OciLayerInfo(blob = blob, metadata = metadata),
+    ]
+
+oci_layer = rule(
+    implementation = _oci_layer_impl,
+    doc = """A layer from files, symlinks and empty directories, written in one streaming pass with
+its metadata. Entries are sorted, owned by 0:0, dated 1970-01-01; parent directories are
+added (0755). Files keep their executable bit (0755, else 0644) unless `modes` says otherwise.""",
+    attrs = {
+        "files": attr.label_keyed_string_dict(
+            doc = "Target to destination path in the layer. A destination ending in `/` is a directory receiving all of the target's files.",
+            allow_files = True,
+        ),
+        "symlinks": attr.string_dict(doc = "Symlink path to its target."),
+        "empty_dirs": attr.string_list(doc = "Directories to create."),
+        "modes": attr.string_dict(doc = "Path to octal permission bits, e.g. `{\"/app/run\": \"0700\"}`."),
+        "compression": attr.string(doc = "Layer compression.", default = "gzip", values = ["gzip", "zstd", "none"]),
+        "created_by": attr.string(doc = "Text of the image history entry for this layer."),
+    },
+    toolchains = [WHARF_TOOLCHAIN_TYPE],
+)

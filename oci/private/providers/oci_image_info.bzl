@@ -1,0 +1,19 @@
+"""OciImageInfo: a single-platform image."""
+
+DOC = """\
+An image built by rules_wharf: its manifest, config and layers. The layers are listed
+bottom-first; their blobs are only needed by actions that move bytes (layout, push, load).
+"""
+
+FIELDS = {
+    "manifest": "File: the image manifest JSON.",
+    "config": "File: the image config JSON.",
+    "descriptor": "File: the manifest's OCI descriptor JSON (mediaType, digest, size, platform).",
+    "digest": "File: the manifest digest as text (sha256:...).",
+    "layers": "list of OciLayerInfo, bottom first.",
+    "os": "string: the image OS.",
+    "architecture": "string: the image architecture (OCI name, e.g. amd64).",
+    "variant": "string: the architecture variant, or empty.",
+}
+
+OciImageInfo = provider(doc = DOC, fields = FIELDS)

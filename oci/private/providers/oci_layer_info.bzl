@@ -1,0 +1,13 @@
+"""OciLayerInfo: one layer, as a blob plus the small metadata file that describes it."""
+
+DOC = """\
+A layer: the blob and a metadata JSON file (mediaType, digest, size, diffID, annotations,
+createdBy). Image and index actions read only the metadata, never the blob.
+"""
+
+FIELDS = {
+    "blob": "File: the compressed (or plain) layer tar.",
+    "metadata": "File: JSON metadata written in the same action as the blob.",
+}
+
+OciLayerInfo = provider(doc = DOC, fields = FIELDS)

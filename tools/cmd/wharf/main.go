@@ -1,0 +1,48 @@
+// Command wharf is the one tool behind rules_wharf's actions. It is a multi-call binary:
+// the first argument names a verb, the rest are that verb's flags. Verbs return errors;
+// only main exits.
+//
+// Arguments of the form @FILE are replaced by FILE's lines (Bazel "multiline" param files).
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/verbs"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "wharf: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	// The verb itself may sit in a param file.
+	args, err := cli.ExpandParamFiles(args)
+	if err != nil {
+		return err
+	}
+	all := verbs.All()
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		names := make([]string, 0, len(all))
+		for n := range all {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return fmt.Errorf("usage: wharf VERB [flags]; verbs: %s", strings.Join(names, ", "))
+	}
+	verb, ok := all[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown verb %q (try `wharf help`)", args[0])
+	}
+	if err := verb.Run(args[1:]); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	return nil
+}

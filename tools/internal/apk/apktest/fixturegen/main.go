@@ -1,0 +1,166 @@
+// Command fixturegen writes the example APK repository: a test signing key, signed APKs for
+// x86_64 and aarch64, a signed APKINDEX per architecture and an apko-format lock whose
+// package URLs are relative to the lock file. Its output is deterministic for a given key
+// (RSA PKCS#1 v1.5 signatures are), so `fixturegen -check` proves the committed files are
+// what this program makes.
+//
+//	go run ./tools/internal/apk/apktest/fixturegen -out examples/apk_repo -lock examples/hello_image/apko.lock.json
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
+)
+
+const keyName = "wharf-example.rsa.pub"
+
+var archs = []string{"x86_64", "aarch64"}
+
+func packages(arch string) []apktest.Package {
+	return []apktest.Package{
+		{
+			Name: "wharf-baselayout", Version: "1.0.0-r0", Arch: arch, Origin: "wharf-baselayout",
+			Description: "example base layout", License: "Apache-2.0", BuildDate: 1700000000,
+			Files: []apktest.File{
+				{Path: "etc", Dir: true}, {Path: "tmp", Dir: true, Mode: 0o1777}, {Path: "var", Dir: true},
+				{Path: "etc/os-release", Content: "ID=wharf\nNAME=\"rules_wharf example\"\n"},
+				{Path: "etc/motd", Content: "base motd\n"},
+			},
+		},
+		{
+			Name: "wharf-motd", Version: "2.1.0-r1", Arch: arch, Origin: "wharf-motd",
+			Description: "example message of the day", License: "MIT", BuildDate: 1700000100,
+			Depends: []string{"wharf-baselayout"}, Replaces: []string{"wharf-baselayout"},
+			Files: []apktest.File{
+				{Path: "etc", Dir: true},
+				{Path: "etc/motd", Content: "Welcome to a rules_wharf image.\n"},
+			},
+		},
+		{
+			Name: "wharf-greeting", Version: "0.3.0-r2", Arch: arch, Origin: "wharf-greeting",
+			Description: "example data file", License: "MIT", BuildDate: 1700000200,
+			SHA256Signature: true,
+			Files: []apktest.File{
+				{Path: "usr", Dir: true}, {Path: "usr/share", Dir: true}, {Path: "usr/share/wharf", Dir: true},
+				{Path: "usr/share/wharf/greeting.txt", Content: "hello from an apk (" + arch + ")\n"},
+			},
+		},
+	}
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "fixturegen:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	out := flag.String("out", "examples/apk_repo", "repository directory")
+	lockPath := flag.String("lock", "examples/hello_image/apko.lock.json", "lock file to write")
+	check := flag.Bool("check", false, "compare with the files on disk instead of writing")
+	flag.Parse()
+
+	keyPath := filepath.Join(*out, "wharf-example.rsa")
+	keyPEM, err := os.ReadFile(keyPath)
+	var key *apktest.Key
+	switch {
+	case err == nil:
+		if key, err = apktest.ParseKey(keyName, keyPEM); err != nil {
+			return fmt.Errorf("%s: %w", keyPath, err)
+		}
+	case errors.Is(err, os.ErrNotExist) && !*check:
+		if key, err = apktest.NewKey(keyName); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	files := map[string][]byte{
+		keyPath:                      key.PrivatePEM(),
+		filepath.Join(*out, keyName): key.PublicPEM(),
+	}
+	lockDir := filepath.Dir(*lockPath)
+	rel := func(p string) (string, error) {
+		r, err := filepath.Rel(lockDir, p)
+		return filepath.ToSlash(r), err
+	}
+	keyURL, err := rel(filepath.Join(*out, keyName))
+	if err != nil {
+		return err
+	}
+	var lockPkgs []map[string]any
+	var repos []map[string]string
+	for _, arch := range archs {
+		var built []*apktest.Built
+		for _, p := range packages(arch) {
+			b, err := apktest.Build(p, key)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.Name, err)
+			}
+			built = append(built, b)
+			file := filepath.Join(*out, arch, fmt.Sprintf("%s-%s.apk", p.Name, p.Version))
+			files[file] = b.APK
+			url, err := rel(file)
+			if err != nil {
+				return err
+			}
+			lockPkgs = append(lockPkgs, apktest.LockPackage(b, url))
+		}
+		idx, err := apktest.Index(built, key, "rules_wharf example repository")
+		if err != nil {
+			return err
+		}
+		idxFile := filepath.Join(*out, arch, "APKINDEX.tar.gz")
+		files[idxFile] = idx
+		url, err := rel(idxFile)
+		if err != nil {
+			return err
+		}
+		repoURL, _ := rel(*out)
+		repos = append(repos, map[string]string{"name": repoURL, "url": url, "architecture": arch})
+	}
+	lock := map[string]any{
+		"version": "v1",
+		"contents": map[string]any{
+			"keyring":              []map[string]string{{"name": keyURL, "url": keyURL}},
+			"build_repositories":   []any{},
+			"runtime_repositories": []any{},
+			"repositories":         repos,
+			"packages":             lockPkgs,
+		},
+	}
+	lb, err := json.MarshalIndent(lock, "", "  ")
+	if err != nil {
+		return err
+	}
+	files[*lockPath] = append(lb, '\n')
+
+	var stale []string
+	for path, want := range files {
+		if *check {
+			got, err := os.ReadFile(path)
+			if err != nil || !bytes.Equal(got, want) {
+				stale = append(stale, path)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			return err
+		}
+	}
+	if len(stale) > 0 {
+		return fmt.Errorf("stale fixtures (regenerate with go run ./tools/internal/apk/apktest/fixturegen): %v", stale)
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+package layer
+
+import (
+	"archive/tar"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Entry is one path to put into a layer.
+type Entry struct {
+	// Path inside the layer, relative, cleaned ("app/bin/server").
+	Path string
+	// Source file on disk for regular files; empty for directories and symlinks.
+	Source string
+	// Linkname makes the entry a symlink.
+	Linkname string
+	// Dir makes the entry a directory.
+	Dir bool
+	// Mode is the permission bits; 0 means derived (0755 for dirs and executables, else 0644).
+	Mode int64
+}
+
+// Epoch is the fixed mtime of every entry unless a caller sets another.
+var Epoch = time.Unix(0, 0).UTC()
+
+// CleanPath turns a destination such as "/app/bin/x" into "app/bin/x", refusing paths
+// that escape the root.
+func CleanPath(p string) (string, error) {
+	if p == "" {
+		return "", fmt.Errorf("empty path")
+	}
+	for _, part := range strings.Split(p, "/") {
+		if part == ".." {
+			return "", fmt.Errorf("path %q contains '..'", p)
+		}
+	}
+	c := strings.TrimPrefix(path.Clean("/"+p), "/")
+	if c == "" {
+		return "", fmt.Errorf("path %q names the root", p)
+	}
+	return c, nil
+}
+
+// WriteTar writes entries as a deterministic tar: sorted by path, parents created as
+// needed, owner root:root with no names, fixed mtime. Duplicate paths are an error.
+func WriteTar(w io.Writer, entries []Entry, mtime time.Time) error {
+	byPath := map[string]Entry{}
+	for _, e := range entries {
+		p, err := CleanPath(e.Path)
+		if err != nil {
+			return err
+		}
+		e.Path = p
+		if prev, dup := byPath[p]; dup && !(prev.Dir && e.Dir) {
+			return fmt.Errorf("path %q given twice", "/"+p)
+		}
+		byPath[p] = e
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			if prev, ok := byPath[d]; ok {
+				if !prev.Dir {
+					return fmt.Errorf("%q is both a file and the parent of %q", "/"+d, "/"+p)
+				}
+				continue
+			}
+			byPath[d] = Entry{Path: d, Dir: true}
+		}
+	}
+	paths := make([]string, 0, len(byPath))
+	for p := range byPath {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	tw := tar.NewWriter(w)
+	for _, p := range paths {
+		if err := writeEntry(tw, byPath[p], mtime); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+func writeEntry(tw *tar.Writer, e Entry, mtime time.Time) error {
+	h := &tar.Header{Name: e.Path, ModTime: mtime, Format: tar.FormatPAX}
+	switch {
+	case e.Dir:
+		h.Typeflag, h.Name, h.Mode = tar.TypeDir, e.Path+"/", 0o755
+	case e.Linkname != "":
+		h.Typeflag, h.Linkname, h.Mode = tar.TypeSymlink, e.Linkname, 0o777
+	default:
+		f, err := os.Open(e.Source)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		if !st.Mode().IsRegular() {
+			return fmt.Errorf("%s: not a regular file (%v)", e.Source, st.Mode().Type())
+		}
+		h.Typeflag, h.Size, h.Mode = tar.TypeReg, st.Size(), 0o644
+		if st.Mode().Perm()&0o111 != 0 {
+			h.Mode = 0o755
+		}
+		if e.Mode != 0 {
+			h.Mode = e.Mode
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		n, err := io.Copy(tw, f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.Source, err)
+		}
+		if n != st.Size() {
+			return fmt.Errorf("%s changed size while being read", e.Source)
+		}
+		return nil
+	}
+	if e.Mode != 0 {
+		h.Mode = e.Mode
+	}
+	return tw.WriteHeader(h)
+}
+
+// Mode parses an octal permission string such as "0755".
+func Mode(s string) (int64, error) {
+	var m int64
+	if _, err := fmt.Sscanf(s, "%o", &m); err != nil || m < 0 || m > 0o7777 {
+		return 0, fmt.Errorf("bad mode %q", s)
+	}
+	return m, nil
+}

@@ -1,0 +1,238 @@
+package verbs
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
+)
+
+// maxExpanded bounds a data member's uncompressed size (zip bomb guard); the largest
+// real-world APKs are a few GiB uncompressed.
+const maxExpanded = 64 << 30
+
+// apkFlags are the facts the lock gives about one package.
+type apkFlags struct {
+	name, version, arch string
+	parts               cli.Strings
+	controlChecksum     string
+	dataChecksum        string
+}
+
+func (a *apkFlags) label() string { return fmt.Sprintf("%s-%s (%s)", a.name, a.version, a.arch) }
+
+// open returns the concatenation of the parts: the whole .apk, or its members in order.
+func (a *apkFlags) open() (io.Reader, func(), error) {
+	if len(a.parts) == 0 {
+		return nil, nil, fmt.Errorf("package %s: no --part given", a.label())
+	}
+	var rs []io.Reader
+	var fs []*os.File
+	closeAll := func() {
+		for _, f := range fs {
+			f.Close()
+		}
+	}
+	for _, p := range a.parts {
+		f, err := os.Open(p)
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("package %s: %w", a.label(), err)
+		}
+		fs = append(fs, f)
+		rs = append(rs, f)
+	}
+	return io.MultiReader(rs...), closeAll, nil
+}
+
+// head reads and checks the control member against the lock.
+func (a *apkFlags) head(r io.Reader) (*apk.Head, *apk.Rest, error) {
+	h, rest, err := apk.ReadHead(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("package %s: %w", a.label(), err)
+	}
+	if a.controlChecksum != "" {
+		want, err := apk.ParseSRI(a.controlChecksum)
+		if err != nil {
+			return nil, nil, fmt.Errorf("package %s: lock control checksum: %w", a.label(), err)
+		}
+		if !want.Check(h.Control) {
+			return nil, nil, fmt.Errorf("package %s: control member checksum mismatch: lock has %s, file has sha1-%x (tampered or wrong file)",
+				a.label(), want, h.ControlSHA1())
+		}
+	}
+	if h.PkgInfo.Name != a.name || h.PkgInfo.Version != a.version {
+		return nil, nil, fmt.Errorf("package %s: .PKGINFO says %s-%s", a.label(), h.PkgInfo.Name, h.PkgInfo.Version)
+	}
+	if h.PkgInfo.Arch != "" && h.PkgInfo.Arch != "noarch" && h.PkgInfo.Arch != a.arch {
+		return nil, nil, fmt.Errorf("package %s: .PKGINFO arch is %s", a.label(), h.PkgInfo.Arch)
+	}
+	return h, rest, nil
+}
+
+// Facts is what the build learns about a package; later actions (installed db, SBOM) read it.
+type Facts struct {
+	PkgInfo     *apk.PkgInfo `json:"pkginfo"`
+	Control     string       `json:"control"` // sha1 SRI of the control member
+	Data        string       `json:"data"`    // sha256 SRI of the data member
+	Scripts     []string     `json:"scripts,omitempty"`
+	SignedBy    string       `json:"signed_by,omitempty"`
+	ControlSize int64        `json:"control_size"`
+}
+
+func apkExtract(args []string) error {
+	var a apkFlags
+	var blobOut, metaOut, factsOut string
+	fs := newFlags("apk-extract")
+	fs.StringVar(&a.name, "name", "", "package name (from the lock)")
+	fs.StringVar(&a.version, "version", "", "package version (from the lock)")
+	fs.StringVar(&a.arch, "arch", "", "package architecture (from the lock)")
+	fs.Var(&a.parts, "part", "file holding the next bytes of the package (repeatable)")
+	fs.StringVar(&a.controlChecksum, "control-checksum", "", "lock's control checksum (sha1-…)")
+	fs.StringVar(&a.dataChecksum, "data-checksum", "", "lock's data checksum (sha256-…)")
+	fs.StringVar(&blobOut, "blob", "", "output: the data member (the layer blob)")
+	fs.StringVar(&metaOut, "metadata", "", "output: layer metadata JSON")
+	fs.StringVar(&factsOut, "facts", "", "output: package facts JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cli.Require("name", a.name, "version", a.version, "arch", a.arch, "blob", blobOut, "metadata", metaOut, "facts", factsOut); err != nil {
+		return err
+	}
+	r, closeAll, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	h, rest, err := a.head(r)
+	if err != nil {
+		return err
+	}
+	var outs atomicfile.Set
+	defer outs.Abort()
+	blob, err := outs.Create(blobOut)
+	if err != nil {
+		return err
+	}
+	data, err := rest.CopyData(blob, maxExpanded)
+	if err != nil {
+		return fmt.Errorf("package %s: %w", a.label(), err)
+	}
+	if h.PkgInfo.DataHash != "" {
+		want, err := apk.HexDataHash(h.PkgInfo.DataHash)
+		if err != nil {
+			return fmt.Errorf("package %s: .PKGINFO: %w", a.label(), err)
+		}
+		if !bytes.Equal(want, data.SHA256) {
+			return fmt.Errorf("package %s: data member sha256 %x does not match .PKGINFO datahash %s (tampered data)",
+				a.label(), data.SHA256, h.PkgInfo.DataHash)
+		}
+	}
+	if a.dataChecksum != "" {
+		want, err := apk.ParseSRI(a.dataChecksum)
+		if err != nil {
+			return fmt.Errorf("package %s: lock data checksum: %w", a.label(), err)
+		}
+		if want.Algo != "sha256" || !bytes.Equal(want.Sum, data.SHA256) {
+			return fmt.Errorf("package %s: data member checksum mismatch: lock has %s, file has sha256 %x",
+				a.label(), want, data.SHA256)
+		}
+	}
+	meta := &layer.Metadata{
+		MediaType: layer.MediaTypeGzip,
+		Digest:    "sha256:" + hex.EncodeToString(data.SHA256),
+		Size:      data.Size,
+		DiffID:    "sha256:" + hex.EncodeToString(data.DiffID),
+		CreatedBy: fmt.Sprintf("apk %s-%s", a.name, a.version),
+		Annotations: map[string]string{
+			"dev.rules-wharf.apk.package": a.name + "=" + a.version,
+		},
+	}
+	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
+		return err
+	}
+	facts := factsOf(h, data.SHA256)
+	if err := outs.WriteFile(factsOut, facts); err != nil {
+		return err
+	}
+	return outs.Commit()
+}
+
+func factsOf(h *apk.Head, dataSHA256 []byte) []byte {
+	f := Facts{
+		PkgInfo:     h.PkgInfo,
+		Control:     apk.SRI{Algo: "sha1", Sum: h.ControlSHA1()}.String(),
+		ControlSize: int64(len(h.Control)),
+	}
+	if dataSHA256 != nil {
+		f.Data = apk.SRI{Algo: "sha256", Sum: dataSHA256}.String()
+	}
+	for _, n := range h.ControlNames {
+		if n != ".PKGINFO" {
+			f.Scripts = append(f.Scripts, n)
+		}
+	}
+	sort.Strings(f.Scripts)
+	b, _ := json.MarshalIndent(f, "", "  ")
+	return append(b, '\n')
+}
+
+func apkVerify(args []string) error {
+	var a apkFlags
+	var keys cli.Strings
+	var out string
+	fs := newFlags("apk-verify")
+	fs.StringVar(&a.name, "name", "", "package name (from the lock)")
+	fs.StringVar(&a.version, "version", "", "package version (from the lock)")
+	fs.StringVar(&a.arch, "arch", "", "package architecture (from the lock)")
+	fs.Var(&a.parts, "part", "file holding the next bytes of the package (repeatable); the data member is not read")
+	fs.StringVar(&a.controlChecksum, "control-checksum", "", "lock's control checksum (sha1-…)")
+	fs.Var(&keys, "key", "PEM public key file; its base name is the key name (repeatable)")
+	fs.StringVar(&out, "out", "", "output: verification record JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cli.Require("name", a.name, "version", a.version, "arch", a.arch, "out", out); err != nil {
+		return err
+	}
+	ring := apk.Keyring{}
+	for _, k := range keys {
+		b, err := os.ReadFile(k)
+		if err != nil {
+			return err
+		}
+		if err := ring.AddPEM(k, b); err != nil {
+			return err
+		}
+	}
+	r, closeAll, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	h, _, err := a.head(r)
+	if err != nil {
+		return err
+	}
+	signer, err := ring.VerifySignature(h.Signatures, h.Control)
+	if err != nil {
+		return fmt.Errorf("package %s: %w", a.label(), err)
+	}
+	rec := map[string]string{
+		"package":   a.name,
+		"version":   a.version,
+		"arch":      a.arch,
+		"control":   apk.SRI{Algo: "sha1", Sum: h.ControlSHA1()}.String(),
+		"signed_by": signer,
+	}
+	b, _ := json.MarshalIndent(rec, "", "  ")
+	return atomicfile.WriteFile(out, append(b, '\n'))
+}

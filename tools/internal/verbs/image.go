@@ -1,0 +1,122 @@
+package verbs
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
+	"github.com/rules-wharf/rules_wharf/tools/internal/oci"
+)
+
+// imageSpecFile is the JSON an image rule writes at analysis time.
+type imageSpecFile struct {
+	OS           string            `json:"os"`
+	Architecture string            `json:"architecture"`
+	Variant      string            `json:"variant"`
+	Entrypoint   *[]string         `json:"entrypoint"`
+	Cmd          *[]string         `json:"cmd"`
+	Env          map[string]string `json:"env"`
+	User         string            `json:"user"`
+	WorkingDir   string            `json:"workdir"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	ExposedPorts []string          `json:"exposed_ports"`
+	Volumes      []string          `json:"volumes"`
+	StopSignal   string            `json:"stop_signal"`
+	Created      string            `json:"created"`
+}
+
+func imageVerb(args []string) error {
+	var layers cli.Strings
+	var specPath, configOut, manifestOut, digestOut, descriptorOut string
+	fs := newFlags("image")
+	fs.Var(&layers, "layer", "layer metadata JSON, bottom first (repeatable)")
+	fs.StringVar(&specPath, "spec", "", "image spec JSON (config, platform)")
+	fs.StringVar(&configOut, "config", "", "output: config JSON")
+	fs.StringVar(&manifestOut, "manifest", "", "output: manifest JSON")
+	fs.StringVar(&digestOut, "digest", "", "output: manifest digest (sha256:…)")
+	fs.StringVar(&descriptorOut, "descriptor", "", "output: manifest descriptor JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cli.Require("spec", specPath, "config", configOut, "manifest", manifestOut, "digest", digestOut, "descriptor", descriptorOut); err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(specPath)
+	if err != nil {
+		return err
+	}
+	var sf imageSpecFile
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sf); err != nil {
+		return fmt.Errorf("spec %s: %w", specPath, err)
+	}
+	spec := &oci.ImageSpec{
+		OS: sf.OS, Architecture: sf.Architecture, Variant: sf.Variant,
+		User: sf.User, WorkingDir: sf.WorkingDir, Labels: sf.Labels, Annotations: sf.Annotations,
+		ExposedPorts: sf.ExposedPorts, Volumes: sf.Volumes, StopSignal: sf.StopSignal,
+		Created: time.Unix(0, 0).UTC(),
+	}
+	if sf.Entrypoint != nil {
+		spec.Entrypoint, spec.EntrypointSet = *sf.Entrypoint, true
+	}
+	if sf.Cmd != nil {
+		spec.Cmd, spec.CmdSet = *sf.Cmd, true
+	}
+	for _, k := range oci.SortedKeys(sf.Env) {
+		spec.Env = append(spec.Env, k+"="+sf.Env[k])
+	}
+	if sf.Created != "" {
+		if spec.Created, err = time.Parse(time.RFC3339, sf.Created); err != nil {
+			return fmt.Errorf("spec: created: %w", err)
+		}
+	}
+	for _, l := range layers {
+		m, err := layer.ReadMetadata(l)
+		if err != nil {
+			return err
+		}
+		spec.Layers = append(spec.Layers, m)
+	}
+	built, err := oci.Build(spec)
+	if err != nil {
+		return err
+	}
+	desc, err := json.Marshal(built.Descriptor)
+	if err != nil {
+		return err
+	}
+	var outs atomicfile.Set
+	defer outs.Abort()
+	for path, data := range map[string][]byte{
+		configOut:     built.Config,
+		manifestOut:   built.Manifest,
+		digestOut:     []byte(built.Descriptor.Digest.String()),
+		descriptorOut: desc,
+	} {
+		if err := outs.WriteFile(path, data); err != nil {
+			return err
+		}
+	}
+	return outs.Commit()
+}
+
+func readDescriptor(path string) (v1.Descriptor, error) {
+	var d v1.Descriptor
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return d, fmt.Errorf("descriptor %s: %w", path, err)
+	}
+	return d, nil
+}

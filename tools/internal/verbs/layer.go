@@ -1,0 +1,110 @@
+package verbs
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
+)
+
+func layerVerb(args []string) error {
+	var files, symlinks, dirs, modes cli.Strings
+	var compression, blobOut, metaOut, createdBy string
+	var level int
+	fs := newFlags("layer")
+	fs.Var(&files, "file", "DEST=SRC: put file SRC at DEST (repeatable)")
+	fs.Var(&symlinks, "symlink", "DEST=TARGET: a symlink (repeatable)")
+	fs.Var(&dirs, "dir", "DEST: an empty directory (repeatable)")
+	fs.Var(&modes, "mode", "DEST=OCTAL: permission bits for DEST (repeatable)")
+	fs.StringVar(&compression, "compression", "gzip", "gzip, zstd or none")
+	fs.IntVar(&level, "level", -1, "compression level (-1: default)")
+	fs.StringVar(&blobOut, "blob", "", "output: the layer blob")
+	fs.StringVar(&metaOut, "metadata", "", "output: layer metadata JSON")
+	fs.StringVar(&createdBy, "created-by", "", "history entry text")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cli.Require("blob", blobOut, "metadata", metaOut); err != nil {
+		return err
+	}
+	c, err := layer.ParseCompression(compression)
+	if err != nil {
+		return err
+	}
+	modeOf := map[string]int64{}
+	for _, m := range modes {
+		dest, octal, ok := strings.Cut(m, "=")
+		if !ok {
+			return fmt.Errorf("--mode %q: want DEST=OCTAL", m)
+		}
+		p, err := layer.CleanPath(dest)
+		if err != nil {
+			return fmt.Errorf("--mode: %w", err)
+		}
+		if modeOf[p], err = layer.Mode(octal); err != nil {
+			return fmt.Errorf("--mode %s: %w", dest, err)
+		}
+	}
+	var entries []layer.Entry
+	add := func(e layer.Entry) error {
+		p, err := layer.CleanPath(e.Path)
+		if err != nil {
+			return err
+		}
+		e.Path, e.Mode = p, modeOf[p]
+		delete(modeOf, p)
+		entries = append(entries, e)
+		return nil
+	}
+	for _, f := range files {
+		dest, src, ok := strings.Cut(f, "=")
+		if !ok || src == "" {
+			return fmt.Errorf("--file %q: want DEST=SRC", f)
+		}
+		if err := add(layer.Entry{Path: dest, Source: src}); err != nil {
+			return fmt.Errorf("--file: %w", err)
+		}
+	}
+	for _, s := range symlinks {
+		dest, target, ok := strings.Cut(s, "=")
+		if !ok || target == "" {
+			return fmt.Errorf("--symlink %q: want DEST=TARGET", s)
+		}
+		if err := add(layer.Entry{Path: dest, Linkname: target}); err != nil {
+			return fmt.Errorf("--symlink: %w", err)
+		}
+	}
+	for _, d := range dirs {
+		if err := add(layer.Entry{Path: d, Dir: true}); err != nil {
+			return fmt.Errorf("--dir: %w", err)
+		}
+	}
+	for p := range modeOf {
+		return fmt.Errorf("--mode for /%s, which is not in the layer", p)
+	}
+
+	var outs atomicfile.Set
+	defer outs.Abort()
+	blob, err := outs.Create(blobOut)
+	if err != nil {
+		return err
+	}
+	w, err := layer.NewWriter(blob, c, level)
+	if err != nil {
+		return err
+	}
+	if err := layer.WriteTar(w, entries, layer.Epoch); err != nil {
+		return err
+	}
+	meta, err := w.Close()
+	if err != nil {
+		return err
+	}
+	meta.CreatedBy = createdBy
+	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
+		return err
+	}
+	return outs.Commit()
+}

@@ -1,0 +1,32 @@
+// Package verbs implements the wharf tool's verbs. Each verb parses its own flags and
+// returns an error; none exits the process.
+package verbs
+
+import (
+	"flag"
+	"io"
+)
+
+// Verb is one subcommand.
+type Verb struct {
+	Summary string
+	Run     func(args []string) error
+}
+
+// All returns every verb by name.
+func All() map[string]Verb {
+	return map[string]Verb{
+		"apk-extract": {"verify an APK's control and data members against the lock and write its data member as a layer", apkExtract},
+		"apk-verify":  {"verify an APK's signature against a keyring and the lock's control checksum", apkVerify},
+		"layer":       {"write a deterministic layer from files", layerVerb},
+		"image":       {"write an image config and manifest from layer metadata", imageVerb},
+		"layout":      {"assemble an OCI image layout directory", layoutVerb},
+		"push":        {"push an image from an OCI layout to a registry", pushVerb},
+	}
+}
+
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}

@@ -1,0 +1,27 @@
+"""The wharf toolchain: how rules reach the one multi-call tool."""
+
+WHARF_TOOLCHAIN_TYPE = Label("//tools/toolchain:type")
+
+def _wharf_toolchain_impl(ctx):
+    return [platform_common.ToolchainInfo(
+        wharf = ctx.attr.wharf[DefaultInfo].files_to_run,
+        wharf_executable = ctx.executable.wharf,
+        wharf_runfiles = ctx.attr.wharf[DefaultInfo].default_runfiles,
+    )]
+
+wharf_toolchain = rule(
+    implementation = _wharf_toolchain_impl,
+    doc = "Declares a wharf tool (built from source or prebuilt) for the toolchain type `@rules_wharf//tools/toolchain:type`.",
+    attrs = {
+        "wharf": attr.label(
+            doc = "The wharf executable.",
+            mandatory = True,
+            executable = True,
+            cfg = "exec",
+        ),
+    },
+)
+
+def wharf_tool(ctx):
+    """Returns the resolved toolchain's wharf FilesToRunProvider."""
+    return ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf
