@@ -14,13 +14,23 @@ def _checksum_tag(checksum):
     b64 = checksum.partition("-")[2].rstrip("=")
     return b64.replace("+", "P").replace("/", "S")[:16]
 
-def _local_label(lock, relpath, what):
+def _local_label(mctx, lock, relpath, what):
     path = resolve_relative(lock.package, relpath)
     if path == None:
         fail("lock {}: {} points outside its repository: {}".format(lock, what, relpath))
 
-    # The root package of the lock's repository always exists; a label name may hold slashes.
-    return Label("@@{}//:{}".format(lock.repo_name, path))
+    # The label of a file is relative to its nearest enclosing package.
+    lock_path = str(mctx.path(lock))
+    root = lock_path[:len(lock_path) - len(lock.name)].rstrip("/")
+    if lock.package:
+        root = root[:len(root) - len(lock.package)].rstrip("/")
+    parts = path.split("/")
+    for i in range(len(parts) - 1, -1, -1):
+        pkg = "/".join(parts[:i])
+        d = root + ("/" + pkg if pkg else "")
+        if mctx.path(d + "/BUILD.bazel").exists or mctx.path(d + "/BUILD").exists:
+            return Label("@@{}//{}:{}".format(lock.repo_name, pkg, "/".join(parts[i:])))
+    fail("lock {}: {}: no package contains {}".format(lock, what, path))
 
 def _apk_impl(mctx):
     packages = {}  # repo name -> kwargs
@@ -41,7 +51,7 @@ def _apk_impl(mctx):
                     kw["url"] = k.url
                     identity = k.url
                 else:
-                    kw["source"] = _local_label(tag.lock, k.url, "keyring entry " + k.key_name)
+                    kw["source"] = _local_label(mctx, tag.lock, k.url, "keyring entry " + k.key_name)
                     identity = str(kw["source"])
                 repo = "apk_key_{}_{}".format(_safe(k.key_name), "%x" % (hash(identity) & 0xffffffff))
                 keys[repo] = kw
@@ -60,7 +70,7 @@ def _apk_impl(mctx):
                     "data_checksum": p.data_checksum,
                 }
                 if not (p.url.startswith("http://") or p.url.startswith("https://") or p.url.startswith("file://")):
-                    kw["source"] = _local_label(tag.lock, p.url, "package {}-{} ({})".format(p.name, p.version, p.arch))
+                    kw["source"] = _local_label(mctx, tag.lock, p.url, "package {}-{} ({})".format(p.name, p.version, p.arch))
 
                 # Named by content, so every lock in the build that pins this exact package
                 # shares one repository and every action downstream of it.

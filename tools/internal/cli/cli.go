@@ -46,30 +46,6 @@ type Strings []string
 func (s *Strings) String() string     { return strings.Join(*s, ",") }
 func (s *Strings) Set(v string) error { *s = append(*s, v); return nil }
 
-// KeyValues is a repeatable KEY=VALUE flag that keeps order and rejects duplicate keys.
-type KeyValues struct {
-	Keys   []string
-	Values map[string]string
-}
-
-func (kv *KeyValues) String() string { return fmt.Sprint(kv.Keys) }
-
-func (kv *KeyValues) Set(v string) error {
-	k, val, ok := strings.Cut(v, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("want KEY=VALUE, got %q", v)
-	}
-	if kv.Values == nil {
-		kv.Values = map[string]string{}
-	}
-	if _, dup := kv.Values[k]; dup {
-		return fmt.Errorf("duplicate key %q", k)
-	}
-	kv.Keys = append(kv.Keys, k)
-	kv.Values[k] = val
-	return nil
-}
-
 // Require returns an error naming the first empty flag among name=value pairs.
 func Require(pairs ...string) error {
 	for i := 0; i+1 < len(pairs); i += 2 {

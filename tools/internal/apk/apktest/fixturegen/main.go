@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 )
@@ -67,34 +68,70 @@ func run() error {
 	lockPath := flag.String("lock", "examples/hello_image/apko.lock.json", "lock file to write")
 	check := flag.Bool("check", false, "compare with the files on disk instead of writing")
 	flag.Parse()
+	files, err := generate(*out, *lockPath, !*check)
+	if err != nil {
+		return err
+	}
+	if *check {
+		if stale := compare(files); len(stale) > 0 {
+			return fmt.Errorf("stale fixtures (regenerate with go run ./tools/internal/apk/apktest/fixturegen): %v", stale)
+		}
+		return nil
+	}
+	for path, data := range files {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	keyPath := filepath.Join(*out, "wharf-example.rsa")
+// compare returns the paths whose content on disk differs from files.
+func compare(files map[string][]byte) []string {
+	var stale []string
+	for path, want := range files {
+		got, err := os.ReadFile(path)
+		if err != nil || !bytes.Equal(got, want) {
+			stale = append(stale, path)
+		}
+	}
+	sort.Strings(stale)
+	return stale
+}
+
+// generate returns every fixture file by path. The signing key is read from out; a new one
+// is made only when allowed and none exists.
+func generate(out, lockPath string, newKey bool) (map[string][]byte, error) {
+	keyPath := filepath.Join(out, "wharf-example.rsa")
 	keyPEM, err := os.ReadFile(keyPath)
 	var key *apktest.Key
 	switch {
 	case err == nil:
 		if key, err = apktest.ParseKey(keyName, keyPEM); err != nil {
-			return fmt.Errorf("%s: %w", keyPath, err)
+			return nil, fmt.Errorf("%s: %w", keyPath, err)
 		}
-	case errors.Is(err, os.ErrNotExist) && !*check:
+	case errors.Is(err, os.ErrNotExist) && newKey:
 		if key, err = apktest.NewKey(keyName); err != nil {
-			return err
+			return nil, err
 		}
 	default:
-		return err
+		return nil, err
 	}
 	files := map[string][]byte{
-		keyPath:                      key.PrivatePEM(),
-		filepath.Join(*out, keyName): key.PublicPEM(),
+		keyPath:                     key.PrivatePEM(),
+		filepath.Join(out, keyName): key.PublicPEM(),
 	}
-	lockDir := filepath.Dir(*lockPath)
+	lockDir := filepath.Dir(lockPath)
 	rel := func(p string) (string, error) {
 		r, err := filepath.Rel(lockDir, p)
 		return filepath.ToSlash(r), err
 	}
-	keyURL, err := rel(filepath.Join(*out, keyName))
+	keyURL, err := rel(filepath.Join(out, keyName))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var lockPkgs []map[string]any
 	var repos []map[string]string
@@ -103,28 +140,28 @@ func run() error {
 		for _, p := range packages(arch) {
 			b, err := apktest.Build(p, key)
 			if err != nil {
-				return fmt.Errorf("%s: %w", p.Name, err)
+				return nil, fmt.Errorf("%s: %w", p.Name, err)
 			}
 			built = append(built, b)
-			file := filepath.Join(*out, arch, fmt.Sprintf("%s-%s.apk", p.Name, p.Version))
+			file := filepath.Join(out, arch, fmt.Sprintf("%s-%s.apk", p.Name, p.Version))
 			files[file] = b.APK
 			url, err := rel(file)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			lockPkgs = append(lockPkgs, apktest.LockPackage(b, url))
 		}
 		idx, err := apktest.Index(built, key, "rules_wharf example repository")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		idxFile := filepath.Join(*out, arch, "APKINDEX.tar.gz")
+		idxFile := filepath.Join(out, arch, "APKINDEX.tar.gz")
 		files[idxFile] = idx
 		url, err := rel(idxFile)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		repoURL, _ := rel(*out)
+		repoURL, _ := rel(out)
 		repos = append(repos, map[string]string{"name": repoURL, "url": url, "architecture": arch})
 	}
 	lock := map[string]any{
@@ -139,28 +176,8 @@ func run() error {
 	}
 	lb, err := json.MarshalIndent(lock, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	files[*lockPath] = append(lb, '\n')
-
-	var stale []string
-	for path, want := range files {
-		if *check {
-			got, err := os.ReadFile(path)
-			if err != nil || !bytes.Equal(got, want) {
-				stale = append(stale, path)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, want, 0o644); err != nil {
-			return err
-		}
-	}
-	if len(stale) > 0 {
-		return fmt.Errorf("stale fixtures (regenerate with go run ./tools/internal/apk/apktest/fixturegen): %v", stale)
-	}
-	return nil
+	files[lockPath] = append(lb, '\n')
+	return files, nil
 }

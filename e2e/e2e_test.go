@@ -1,0 +1,277 @@
+//go:build e2e
+
+// Package e2e builds the example image with Bazel, pushes it to a real registry on
+// 127.0.0.1, reads it back with crane, unpacks it with umoci and runs it with runc. It also
+// rebuilds from a clean output base (other umask, no caches) and wants the same digest.
+//
+//	go test -tags e2e -v -timeout 40m ./e2e/
+//
+// Every tool it uses must be present (e2e/install_tools.sh): a missing tool fails the test.
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
+)
+
+const (
+	imageTarget = "//examples/hello_image:image"
+	pushTarget  = "//examples/hello_image:push"
+	digestFile  = "bazel-bin/examples/hello_image/image.digest"
+	layoutDir   = "bazel-bin/examples/hello_image/image"
+)
+
+var wantOutput = []string{
+	"greeting: hello from an apk (x86_64)",
+	"motd: Welcome to a rules_wharf image.",
+	"GREETING_STYLE=friendly",
+	"uid=65532 gid=65532",
+	`args=["from-cmd"]`,
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func cacheDir() string {
+	if c := os.Getenv("WHARF_CACHE"); c != "" {
+		return c
+	}
+	return filepath.Join(os.Getenv("HOME"), ".cache", "rules_wharf")
+}
+
+// tool finds a required program: on PATH or in the cache's bin/.
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	p := filepath.Join(cacheDir(), "bin", name)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	t.Fatalf("required tool %s not found (run e2e/install_tools.sh)", name)
+	return ""
+}
+
+func run(t *testing.T, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr (tail):\n%s", name, strings.Join(args, " "), err, stdout.String(), tail(stderr.String(), 4000))
+	}
+	t.Logf("%s %s (%.1fs)", filepath.Base(name), strings.Join(args, " "), time.Since(start).Seconds())
+	return stdout.String()
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func startRegistry(t *testing.T) string {
+	t.Helper()
+	bin := tool(t, "docker-registry")
+	dir := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := fmt.Sprintf("version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: %s}\n", filepath.Join(dir, "data"), addr)
+	cfgPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", cfgPath)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return addr
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("registry did not start on %s:\n%s", addr, logs.String())
+	return ""
+}
+
+func readDigest(t *testing.T, root string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, digestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(d, "sha256:") || len(d) != 71 {
+		t.Fatalf("digest file holds %q", d)
+	}
+	return d
+}
+
+func TestBuildPushPullRun(t *testing.T) {
+	root := repoRoot(t)
+	bazel := filepath.Join(root, "tools", "bazel")
+	crane := tool(t, "crane")
+	umoci := tool(t, "umoci")
+	runc := tool(t, "runc")
+
+	run(t, root, nil, bazel, "build", imageTarget)
+	digest := readDigest(t, root)
+	t.Logf("built %s", digest)
+
+	// The layout as built must be a valid OCI layout with one ref.name-annotated entry.
+	idx, err := layout.ImageIndexFromPath(filepath.Join(root, layoutDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(idx); err != nil {
+		t.Fatalf("validate layout: %v", err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Manifests) != 1 || im.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != "latest" || im.Manifests[0].Digest.String() != digest {
+		t.Fatalf("index.json: %+v", im.Manifests)
+	}
+
+	// Push with the runnable target; it prints REPOSITORY@DIGEST.
+	addr := startRegistry(t)
+	repo := addr + "/wharf/hello"
+	out := run(t, root, nil, bazel, "run", pushTarget, "--", "--repository", repo, "--tag", "e2e")
+	if got := strings.TrimSpace(out); got != repo+"@"+digest {
+		t.Fatalf("push printed %q, want %q", got, repo+"@"+digest)
+	}
+
+	// Read it back with crane.
+	if got := strings.TrimSpace(run(t, root, nil, crane, "digest", repo+":e2e")); got != digest {
+		t.Fatalf("registry has %s for tag e2e, built %s", got, digest)
+	}
+	run(t, root, nil, crane, "validate", "--remote", repo+":e2e")
+	var cfg struct {
+		Architecture, OS string
+		Config           struct{ Entrypoint, Cmd []string }
+	}
+	if err := json.Unmarshal([]byte(run(t, root, nil, crane, "config", repo+"@"+digest)), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Architecture != "amd64" || cfg.OS != "linux" || strings.Join(cfg.Config.Entrypoint, " ") != "/usr/bin/hello" {
+		t.Fatalf("config read back: %+v", cfg)
+	}
+	pulled := filepath.Join(t.TempDir(), "pulled")
+	run(t, root, nil, crane, "pull", "--format", "oci", repo+"@"+digest, pulled)
+
+	// umoci wants a ref.name in index.json; crane pull writes none: re-index what crane pulled.
+	pidx, err := layout.ImageIndexFromPath(pulled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := pidx.IndexManifest()
+	if err != nil || len(pm.Manifests) != 1 {
+		t.Fatalf("pulled layout: %v %+v", err, pm)
+	}
+	img, err := pidx.Image(pm.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := img.Digest(); d.String() != digest {
+		t.Fatalf("pulled %s, built %s", d, digest)
+	}
+	relaid := filepath.Join(t.TempDir(), "relaid")
+	p, err := layout.Write(relaid, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "e2e"})); err != nil {
+		t.Fatal(err)
+	}
+
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	run(t, root, nil, umoci, "unpack", "--image", relaid+":e2e", bundle)
+	cfgPath := filepath.Join(bundle, "config.json")
+	var spec map[string]any
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &spec); err != nil {
+		t.Fatal(err)
+	}
+	spec["process"].(map[string]any)["terminal"] = false
+	b, _ = json.Marshal(spec)
+	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := run(t, bundle, nil, runc, "run", "--bundle", bundle, fmt.Sprintf("wharf-e2e-%d", os.Getpid()))
+	for _, w := range wantOutput {
+		if !strings.Contains(got, w+"\n") {
+			t.Errorf("container output lacks %q; got:\n%s", w, got)
+		}
+	}
+}
+
+// TestCleanRebuildSameDigest builds the example in a fresh output base, with no disk cache,
+// another umask and time zone, and wants the digest of the main build.
+func TestCleanRebuildSameDigest(t *testing.T) {
+	root := repoRoot(t)
+	bazel := filepath.Join(root, "tools", "bazel")
+	run(t, root, nil, bazel, "build", imageTarget)
+	want := readDigest(t, root)
+
+	base := filepath.Join(cacheDir(), "out", "e2e-clean-output-base")
+	os.RemoveAll(base)
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	env := []string{"TZ=Pacific/Chatham", "LC_ALL=C"}
+	startup := "--output_base=" + base
+	defer func() {
+		exec.Command(bazel, startup, "shutdown").Run()
+		os.RemoveAll(base)
+	}()
+	run(t, root, env, bazel, startup, "build", "--disk_cache=", imageTarget)
+	// The convenience symlinks now point into the new output base.
+	got := readDigest(t, root)
+	if got != want {
+		t.Fatalf("clean rebuild in %s gave %s, first build %s", base, got, want)
+	}
+	t.Logf("clean rebuild in a new output base: %s", got)
+	// Point bazel-* back at the default output base.
+	run(t, root, nil, bazel, "build", imageTarget)
+}

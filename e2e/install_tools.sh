@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end test uses, idempotently: a registry (Debian's
+# docker-registry), umoci and runc from apt, and crane (pinned) built with the host Go.
+# Prints nothing when everything is present. Tools land in $WHARF_CACHE/bin.
+set -euo pipefail
+CACHE=${WHARF_CACHE:-$HOME/.cache/rules_wharf}
+BIN=$CACHE/bin
+CRANE_VERSION=v0.22.1
+mkdir -p "$BIN"
+
+need=()
+for p in docker-registry:docker-registry umoci:umoci runc:runc; do
+  command -v "${p%%:*}" >/dev/null || need+=("${p#*:}")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "[install_tools] apt-get install ${need[*]}" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ "$(cat "$BIN/.crane-version" 2>/dev/null)" != "$CRANE_VERSION" ] || [ ! -x "$BIN/crane" ]; then
+  echo "[install_tools] building crane $CRANE_VERSION" >&2
+  GO=$(command -v go || echo /usr/local/go/bin/go)
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (
+    cd "$tmp"
+    printf 'module tool\n\ngo 1.25\n' >go.mod
+    # `go install X@v` asks the proxy for the version list, which it may refuse: pin instead.
+    GOFLAGS=-mod=mod "$GO" get "github.com/google/go-containerregistry@$CRANE_VERSION" >/dev/null 2>&1
+    CGO_ENABLED=0 GOFLAGS=-mod=mod "$GO" build -trimpath -o "$BIN/crane" github.com/google/go-containerregistry/cmd/crane
+  )
+  echo "$CRANE_VERSION" >"$BIN/.crane-version"
+fi

@@ -1,0 +1,200 @@
+package apk_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"strings"
+	"testing"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
+)
+
+var testKey, otherKey *apktest.Key
+
+func init() {
+	var err error
+	if testKey, err = apktest.NewKey("test.rsa.pub"); err != nil {
+		panic(err)
+	}
+	if otherKey, err = apktest.NewKey("test.rsa.pub"); err != nil {
+		panic(err)
+	}
+}
+
+func build(t *testing.T, mod func(*apktest.Package)) *apktest.Built {
+	t.Helper()
+	p := apktest.Package{
+		Name: "hello", Version: "1.2.3-r4", Arch: "x86_64", License: "MIT", Origin: "hello-src",
+		Depends: []string{"so:libc.musl-x86_64.so.1"}, Provides: []string{"cmd:hello=1.2.3-r4"},
+		Files:   []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/bin", Dir: true}, {Path: "usr/bin/hello", Content: "#!/bin/sh\necho hi\n", Mode: 0o755}},
+		Scripts: map[string]string{".post-install": "#!/bin/sh\nexit 0\n"},
+	}
+	if mod != nil {
+		mod(&p)
+	}
+	b, err := apktest.Build(p, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func ring(keys ...*apktest.Key) apk.Keyring {
+	r := apk.Keyring{}
+	for _, k := range keys {
+		if err := r.AddPEM(k.Name, k.PublicPEM()); err != nil {
+			panic(err)
+		}
+	}
+	return r
+}
+
+func TestReadHeadAndData(t *testing.T) {
+	for _, sha256sig := range []bool{false, true} {
+		b := build(t, func(p *apktest.Package) { p.SHA256Signature = sha256sig })
+		h, rest, err := apk.ReadHead(bytes.NewReader(b.APK))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.SignatureSize != b.SigSize || int64(len(h.Control)) != b.ControlSize || h.DataOffset() != b.SigSize+b.ControlSize {
+			t.Fatalf("member sizes %d/%d, want %d/%d", h.SignatureSize, len(h.Control), b.SigSize, b.ControlSize)
+		}
+		if !bytes.Equal(h.ControlSHA1(), b.ControlSHA1) {
+			t.Fatal("control sha1")
+		}
+		pi := h.PkgInfo
+		if pi.Name != "hello" || pi.Version != "1.2.3-r4" || pi.Origin != "hello-src" || pi.License != "MIT" ||
+			strings.Join(pi.Depends, ",") != "so:libc.musl-x86_64.so.1" || strings.Join(pi.Provides, ",") != "cmd:hello=1.2.3-r4" {
+			t.Fatalf("pkginfo %+v", pi)
+		}
+		if got := strings.Join(h.ControlNames, ","); got != ".PKGINFO,.post-install" {
+			t.Fatalf("control names %s", got)
+		}
+		signer, err := ring(testKey).VerifySignature(h.Signatures, h.Control)
+		if err != nil || signer != "test.rsa.pub" {
+			t.Fatalf("verify: %q %v", signer, err)
+		}
+		if want := map[bool]string{false: "sha1", true: "sha256"}[sha256sig]; h.Signatures[0].Hash != want {
+			t.Fatalf("hash %s, want %s", h.Signatures[0].Hash, want)
+		}
+		var data bytes.Buffer
+		res, err := rest.CopyData(&data, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(res.SHA256, b.DataSHA256) || res.Size != b.DataSize || !bytes.Equal(data.Bytes(), b.APK[b.SigSize+b.ControlSize:]) {
+			t.Fatal("data member differs")
+		}
+		if d, _ := apk.HexDataHash(pi.DataHash); !bytes.Equal(d, res.SHA256) {
+			t.Fatal("datahash")
+		}
+		var diff [32]byte
+		if res.DiffID == nil || bytes.Equal(res.DiffID, diff[:]) {
+			t.Fatal("no diff id")
+		}
+	}
+}
+
+func TestUnsigned(t *testing.T) {
+	b := build(t, func(p *apktest.Package) { p.Unsigned = true })
+	h, _, err := apk.ReadHead(bytes.NewReader(b.APK))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.SignatureSize != 0 || len(h.Signatures) != 0 {
+		t.Fatal("unsigned package has signatures")
+	}
+	if _, err := ring(testKey).VerifySignature(h.Signatures, h.Control); err == nil || !strings.Contains(err.Error(), "not signed") {
+		t.Fatalf("want 'not signed', got %v", err)
+	}
+}
+
+func TestWrongAndUnknownKey(t *testing.T) {
+	b := build(t, nil)
+	h, _, err := apk.ReadHead(bytes.NewReader(b.APK))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ring(otherKey).VerifySignature(h.Signatures, h.Control)
+	if err == nil || !strings.Contains(err.Error(), "does not verify") {
+		t.Fatalf("wrong key: %v", err)
+	}
+	other, _ := apktest.NewKey("someone-else.rsa.pub")
+	_, err = ring(other).VerifySignature(h.Signatures, h.Control)
+	if err == nil || !strings.Contains(err.Error(), `"test.rsa.pub", which is not in the keyring [someone-else.rsa.pub]`) {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+func TestTamperedControlFailsSignature(t *testing.T) {
+	b := build(t, nil)
+	// Re-build the control member with a different description but keep the signature.
+	b2 := build(t, func(p *apktest.Package) { p.Description = "evil" })
+	tampered := append(append(append([]byte(nil), b.APK[:b.SigSize]...), b2.APK[b2.SigSize:b2.SigSize+b2.ControlSize]...), b2.APK[b2.SigSize+b2.ControlSize:]...)
+	h, _, err := apk.ReadHead(bytes.NewReader(tampered))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ring(testKey).VerifySignature(h.Signatures, h.Control); err == nil {
+		t.Fatal("tampered control verified")
+	}
+}
+
+func TestTruncated(t *testing.T) {
+	b := build(t, nil)
+	for _, n := range []int64{0, 10, b.SigSize - 5, b.SigSize + 10, b.SigSize + b.ControlSize - 3} {
+		_, _, err := apk.ReadHead(bytes.NewReader(b.APK[:n]))
+		if err == nil {
+			t.Errorf("truncated at %d: no error", n)
+		}
+	}
+	// Truncated inside the data member: the head reads, the data does not.
+	h, rest, err := apk.ReadHead(bytes.NewReader(b.APK[:len(b.APK)-9]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = h
+	if _, err := rest.CopyData(nil, 1<<20); err == nil {
+		t.Error("truncated data member: no error")
+	}
+}
+
+func TestZipBombBounded(t *testing.T) {
+	b := build(t, func(p *apktest.Package) {
+		p.Files = []apktest.File{{Path: "big", Content: strings.Repeat("\x00", 4<<20)}}
+	})
+	_, rest, err := apk.ReadHead(bytes.NewReader(b.APK))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rest.CopyData(nil, 1<<20); err == nil || !strings.Contains(err.Error(), "expands beyond") {
+		t.Fatalf("want expansion error, got %v", err)
+	}
+}
+
+func TestSRI(t *testing.T) {
+	s := sha256.Sum256([]byte("x"))
+	sri := apktest.SRI("sha256", s[:])
+	p, err := apk.ParseSRI(sri)
+	if err != nil || p.String() != sri || !p.Check([]byte("x")) || p.Check([]byte("y")) {
+		t.Fatalf("%v %v", p, err)
+	}
+	for _, bad := range []string{"md5-AAAA", "sha256-!!!", "sha1-AAAA", "nodash"} {
+		if _, err := apk.ParseSRI(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func TestParsePkgInfo(t *testing.T) {
+	p, err := apk.ParsePkgInfo([]byte("# c\npkgname = a\npkgver = 1-r0\ndepend = b c\ndepend = d\nfoo = bar\n"))
+	if err != nil || p.Name != "a" || strings.Join(p.Depends, " ") != "b c d" || p.Other["foo"][0] != "bar" {
+		t.Fatalf("%+v %v", p, err)
+	}
+	for _, bad := range []string{"pkgname = a\n", "pkgname a\npkgver = 1\n", " = x\npkgname = a\npkgver = 1\n"} {
+		if _, err := apk.ParsePkgInfo([]byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}

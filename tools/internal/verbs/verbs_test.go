@@ -1,0 +1,209 @@
+package verbs
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
+)
+
+type fixture struct {
+	dir, apk, key string
+	b             *apktest.Built
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	key, err := apktest.NewKey("k.rsa.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := apktest.Build(apktest.Package{
+		Name: "pkg", Version: "1.0-r0", Arch: "x86_64",
+		Files: []apktest.File{{Path: "etc", Dir: true}, {Path: "etc/pkg.conf", Content: "x=1\n"}},
+	}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	f := &fixture{dir: dir, apk: filepath.Join(dir, "pkg.apk"), key: filepath.Join(dir, "k.rsa.pub"), b: b}
+	os.WriteFile(f.apk, b.APK, 0o644)
+	os.WriteFile(f.key, key.PublicPEM(), 0o644)
+	return f
+}
+
+func (f *fixture) extractArgs(out string) []string {
+	return []string{
+		"--name", "pkg", "--version", "1.0-r0", "--arch", "x86_64", "--part", f.apk,
+		"--control-checksum", apktest.SRI("sha1", f.b.ControlSHA1),
+		"--data-checksum", apktest.SRI("sha256", f.b.DataSHA256),
+		"--blob", filepath.Join(out, "blob"), "--metadata", filepath.Join(out, "meta.json"), "--facts", filepath.Join(out, "facts.json"),
+	}
+}
+
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestExtractVerifyImageLayout(t *testing.T) {
+	f := newFixture(t)
+	out := filepath.Join(f.dir, "out")
+	os.Mkdir(out, 0o755)
+	if err := apkExtract(f.extractArgs(out)); err != nil {
+		t.Fatal(err)
+	}
+	if err := apkVerify([]string{"--name", "pkg", "--version", "1.0-r0", "--arch", "x86_64", "--part", f.apk,
+		"--key", f.key, "--out", filepath.Join(out, "verified.json")}); err != nil {
+		t.Fatal(err)
+	}
+	app := filepath.Join(f.dir, "app")
+	os.WriteFile(app, []byte("#!/bin/sh\n"), 0o755)
+	if err := layerVerb([]string{"--file", "/app/run=" + app, "--symlink", "/bin/run=/app/run", "--blob", filepath.Join(out, "app.tgz"), "--metadata", filepath.Join(out, "app.json")}); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(f.dir, "spec.json")
+	os.WriteFile(spec, []byte(`{"os":"linux","architecture":"amd64","entrypoint":["/app/run"],"env":{"B":"2","A":"1"},"exposed_ports":["8080"]}`), 0o644)
+	img := func(p string) string { return filepath.Join(out, p) }
+	if err := imageVerb([]string{"--spec", spec, "--layer", img("meta.json"), "--layer", img("app.json"),
+		"--config", img("config.json"), "--manifest", img("manifest.json"), "--digest", img("digest"), "--descriptor", img("desc.json")}); err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Config struct {
+			Env          []string
+			ExposedPorts map[string]struct{}
+		}
+	}
+	b, _ := os.ReadFile(img("config.json"))
+	json.Unmarshal(b, &cfg)
+	if strings.Join(cfg.Config.Env, ",") != "A=1,B=2" || len(cfg.Config.ExposedPorts) != 1 {
+		t.Fatalf("config %s", b)
+	}
+	lay := filepath.Join(f.dir, "layout")
+	if err := layoutVerb([]string{"--descriptor", img("desc.json"), "--manifest", img("manifest.json"), "--config", img("config.json"),
+		"--layer", img("blob") + "=" + img("meta.json"), "--layer", img("app.tgz") + "=" + img("app.json"), "--ref-name", "latest", "--out", lay}); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := layout.ImageIndexFromPath(lay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(idx); err != nil {
+		t.Fatalf("layout does not validate: %v", err)
+	}
+	digest, _ := os.ReadFile(img("digest"))
+	im, _ := idx.IndexManifest()
+	if im.Manifests[0].Digest.String() != string(digest) || im.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != "latest" {
+		t.Fatalf("index %+v, digest %s", im.Manifests, digest)
+	}
+
+	// Push to an in-process registry and read the image back by tag.
+	srv := httptest.NewServer(registry.New())
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	if err := pushVerb([]string{"--layout", lay, "--default-repository", host + "/test/img", "--default-tag", "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.ParseReference(host + "/test/img:v1")
+	pushed, err := remote.Image(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := pushed.Digest(); d.String() != string(digest) {
+		t.Fatalf("registry has %s, built %s", d, digest)
+	}
+	if err := validate.Image(pushed); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	err = pushVerb([]string{"--layout", lay, "--repository", host + "/test/img"})
+	if err == nil || !strings.Contains(err.Error(), "pushing "+host+"/test/img@") {
+		t.Fatalf("push to a closed registry: %v", err)
+	}
+}
+
+func TestExtractFailuresLeaveNoOutput(t *testing.T) {
+	f := newFixture(t)
+	cases := map[string]func(args []string) []string{
+		"tampered data": func(a []string) []string {
+			bad := append([]byte(nil), f.b.APK...)
+			bad[len(bad)-20] ^= 0xff
+			p := filepath.Join(f.dir, "bad-data.apk")
+			os.WriteFile(p, bad, 0o644)
+			return replace(a, f.apk, p)
+		},
+		"truncated": func(a []string) []string {
+			p := filepath.Join(f.dir, "short.apk")
+			os.WriteFile(p, f.b.APK[:len(f.b.APK)-100], 0o644)
+			return replace(a, f.apk, p)
+		},
+		"wrong lock data checksum": func(a []string) []string {
+			return replace(a, apktest.SRI("sha256", f.b.DataSHA256), apktest.SRI("sha256", make([]byte, 32)))
+		},
+		"wrong lock control checksum": func(a []string) []string {
+			return replace(a, apktest.SRI("sha1", f.b.ControlSHA1), apktest.SRI("sha1", make([]byte, 20)))
+		},
+		"wrong name": func(a []string) []string { return replace(a, "pkg", "other") },
+	}
+	for name, mod := range cases {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			os.Mkdir(out, 0o755)
+			err := apkExtract(mod(f.extractArgs(out)))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), "package ") {
+				t.Errorf("error does not name the package: %v", err)
+			}
+			if left := entries(t, out); len(left) != 0 {
+				t.Errorf("left behind %v after %v", left, err)
+			}
+		})
+	}
+}
+
+func TestVerifyWrongKeyLeavesNoOutput(t *testing.T) {
+	f := newFixture(t)
+	other, _ := apktest.NewKey("k.rsa.pub")
+	k2 := filepath.Join(f.dir, "other", "k.rsa.pub")
+	os.MkdirAll(filepath.Dir(k2), 0o755)
+	os.WriteFile(k2, other.PublicPEM(), 0o644)
+	out := filepath.Join(t.TempDir(), "v.json")
+	err := apkVerify([]string{"--name", "pkg", "--version", "1.0-r0", "--arch", "x86_64", "--part", f.apk, "--key", k2, "--out", out})
+	if err == nil || !strings.Contains(err.Error(), "pkg-1.0-r0") || !strings.Contains(err.Error(), "does not verify") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatal("output left behind")
+	}
+}
+
+func replace(args []string, old, new string) []string {
+	out := append([]string(nil), args...)
+	for i, a := range out {
+		if a == old {
+			out[i] = new
+		}
+	}
+	return out
+}
