@@ -1,10 +1,9 @@
 """Public API of rules_wharf's image rules. Implementations live in //oci/private."""
 
+load("//oci:providers.bzl", _OciImageInfo = "OciImageInfo", _OciLayerInfo = "OciLayerInfo")
 load("//oci/private:image.bzl", _oci_image = "oci_image")
 load("//oci/private:layer.bzl", _oci_layer = "oci_layer")
 load("//oci/private:push.bzl", _oci_push = "oci_push")
-load("//oci/private/providers:oci_image_info.bzl", _OciImageInfo = "OciImageInfo")
-load("//oci/private/providers:oci_layer_info.bzl", _OciLayerInfo = "OciLayerInfo")
 
 oci_image = _oci_image
 oci_layer = _oci_layer

@@ -1,8 +1,8 @@
 """apk_package: one locked APK (used in the repositories that translate_lock generates)."""
 
-load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
 load("//apk/private/providers:apk_package_info.bzl", "ApkPackageInfo")
+load("//oci:providers.bzl", "OciLayerInfo")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
 
 def _apk_package_impl(ctx):
     prefix = "{}-{}.{}".format(ctx.attr.package_name, ctx.attr.version, ctx.attr.arch)

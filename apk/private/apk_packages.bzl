@@ -1,8 +1,8 @@
 """apk_packages: a lock's packages for one architecture, signature-checked against its keyring."""
 
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
 load("//apk/private/providers:apk_package_info.bzl", "ApkPackageInfo")
 load("//apk/private/providers:apk_packages_info.bzl", "ApkPackagesInfo")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
 
 def _apk_packages_impl(ctx):
     packages = [p[ApkPackageInfo] for p in ctx.attr.packages]

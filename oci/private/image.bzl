@@ -1,9 +1,9 @@
 """oci_image: an image from APK packages and layers, as an OCI layout."""
 
-load("//apk/private/providers:apk_packages_info.bzl", "ApkPackagesInfo")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+load("//apk:providers.bzl", "ApkPackagesInfo")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
 
 # Target CPU constraint -> (OCI architecture, variant, APK architecture).
 _ARCHS = [
@@ -64,7 +64,7 @@ def _oci_image_impl(ctx):
     args = ctx.actions.args()
     args.add("image")
     args.add("--spec", spec_file)
-    args.add_all([l.metadata for l in layers], before_each = "--layer")
+    args.add_all([layer.metadata for layer in layers], before_each = "--layer")
     args.add("--config", config)
     args.add("--manifest", manifest)
     args.add("--digest", digest)
@@ -73,7 +73,7 @@ def _oci_image_impl(ctx):
         executable = wharf_tool(ctx),
         arguments = [args],
         # Signature records are inputs so that no image exists before its packages verified.
-        inputs = depset([spec_file] + [l.metadata for l in layers], transitive = verifications),
+        inputs = depset([spec_file] + [layer.metadata for layer in layers], transitive = verifications),
         outputs = [config, manifest, digest, descriptor],
         mnemonic = "OciImage",
         progress_message = "Writing image manifest %{label}",
@@ -86,13 +86,13 @@ def _oci_image_impl(ctx):
     largs.add("--descriptor", descriptor)
     largs.add("--manifest", manifest)
     largs.add("--config", config)
-    largs.add_all(["{}={}".format(l.blob.path, l.metadata.path) for l in layers], before_each = "--layer")
+    largs.add_all(["{}={}".format(layer.blob.path, layer.metadata.path) for layer in layers], before_each = "--layer")
     largs.add("--ref-name", ctx.attr.ref_name)
     largs.add("--out", layout.path)
     ctx.actions.run(
         executable = wharf_tool(ctx),
         arguments = [largs],
-        inputs = [descriptor, manifest, config] + [l.blob for l in layers] + [l.metadata for l in layers],
+        inputs = [descriptor, manifest, config] + [layer.blob for layer in layers] + [layer.metadata for layer in layers],
         outputs = [layout],
         mnemonic = "OciLayout",
         progress_message = "Assembling OCI layout %{label}",

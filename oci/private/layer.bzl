@@ -1,7 +1,7 @@
 """oci_layer: a deterministic layer from files, symlinks and directories."""
 
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
 
 _EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
 

@@ -1,7 +1,7 @@
 """oci_push: a runnable target that pushes an image to a registry."""
 
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _shell_quote(s):
     return "'" + s.replace("'", "'\\''") + "'"

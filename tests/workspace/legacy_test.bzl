@@ -1,0 +1,15 @@
+"""Checks that the legacy WORKSPACE entry points load and name real targets."""
+
+load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
+load("//:repositories.bzl", "rules_wharf_register_toolchains")
+
+def _impl(ctx):
+    env = unittest.begin(ctx)
+    asserts.equals(env, "function", type(rules_wharf_register_toolchains))
+    asserts.true(env, ctx.attr.toolchain != None, "the registered toolchain target resolves")
+    return unittest.end(env)
+
+legacy_macros_test = unittest.make(
+    _impl,
+    attrs = {"toolchain": attr.label(default = "//tools/toolchain:source_toolchain")},
+)
