@@ -40,6 +40,7 @@ var wantOutput = []string{
 	"GREETING_STYLE=friendly",
 	"uid=65532 gid=65532",
 	`args=["from-cmd"]`,
+	"apk packages: wharf-baselayout wharf-motd wharf-greeting",
 }
 
 func repoRoot(t *testing.T) string {

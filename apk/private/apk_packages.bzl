@@ -2,6 +2,7 @@
 
 load("//apk/private/providers:apk_package_info.bzl", "ApkPackageInfo")
 load("//apk/private/providers:apk_packages_info.bzl", "ApkPackagesInfo")
+load("//oci:providers.bzl", "OciLayerInfo")
 load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
 
 def _apk_packages_impl(ctx):
@@ -35,12 +36,35 @@ def _apk_packages_impl(ctx):
         )
         records.append(out)
     verifications = depset(records)
+
+    # The apk database layer: installed db, /etc/apk, the base layout. Reads package facts
+    # (small JSON), never the packages.
+    db_blob = ctx.actions.declare_file("{}/apkdb.tar.gz".format(ctx.label.name))
+    db_meta = ctx.actions.declare_file("{}/apkdb.layer.json".format(ctx.label.name))
+    args = ctx.actions.args()
+    args.add("apk-installdb")
+    args.add("--arch", ctx.attr.arch)
+    args.add_all([p.facts for p in packages], before_each = "--package")
+    args.add_all(ctx.files.keyring, before_each = "--key")
+    args.add_all(ctx.attr.repositories, before_each = "--repository")
+    args.add("--blob", db_blob)
+    args.add("--metadata", db_meta)
+    ctx.actions.run(
+        executable = wharf_tool(ctx),
+        arguments = [args],
+        inputs = [p.facts for p in packages] + ctx.files.keyring,
+        outputs = [db_blob, db_meta],
+        mnemonic = "ApkInstallDb",
+        progress_message = "Writing the apk database for %{label}",
+        toolchain = WHARF_TOOLCHAIN_TYPE,
+    )
+    database = OciLayerInfo(blob = db_blob, metadata = db_meta)
     return [
         DefaultInfo(files = depset(
-            [p.layer.blob for p in packages] + [p.layer.metadata for p in packages],
+            [p.layer.blob for p in packages] + [p.layer.metadata for p in packages] + [db_blob, db_meta],
             transitive = [verifications],
         )),
-        ApkPackagesInfo(arch = ctx.attr.arch, packages = packages, verifications = verifications),
+        ApkPackagesInfo(arch = ctx.attr.arch, packages = packages, database = database, verifications = verifications),
         OutputGroupInfo(_validation = verifications),
     ]
 
@@ -51,6 +75,7 @@ apk_packages = rule(
         "arch": attr.string(doc = "APK architecture of every package.", mandatory = True),
         "packages": attr.label_list(doc = "`apk_package` targets in lock order.", providers = [ApkPackageInfo]),
         "keyring": attr.label_list(doc = "Public keys (PEM); a key's file name is the name signatures refer to.", allow_files = True),
+        "repositories": attr.string_list(doc = "Lines of /etc/apk/repositories (the lock's repositories, without the architecture)."),
     },
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )

@@ -45,7 +45,8 @@ def parse_lock(text, what):
       what: how to name the lock in errors.
 
     Returns:
-      struct(keyring = [struct(key_name, url, content)], packages = [struct(...)]) in lock order.
+      struct(keyring = [struct(key_name, url, content)], packages = [struct(...)] in lock order,
+      repositories = {arch: [base URL]}).
     """
     if not text.strip():
         _err(what, "file is empty")
@@ -81,6 +82,21 @@ def parse_lock(text, what):
         if not key_name:
             _err(what, where + " has no usable key file name")
         keyring.append(struct(key_name = key_name, url = url, content = content))
+
+    repositories = {}
+    for i, r in enumerate(contents.get("repositories") or []):
+        where = "repositories[{}]".format(i)
+        if type(r) != "dict":
+            _err(what, where + " must be an object")
+        name = _str(r, "name", where, what)
+        arch = _str(r, "architecture", where, what, False)
+
+        # apko records a repository per architecture; /etc/apk/repositories names its base.
+        if arch and name.endswith("/" + arch):
+            name = name[:-len(arch) - 1]
+        for a in ([arch] if arch else []):
+            if name not in repositories.setdefault(a, []):
+                repositories[a].append(name)
 
     packages = []
     seen = {}
@@ -121,7 +137,7 @@ def parse_lock(text, what):
             data_range = data_range,
             data_checksum = data_checksum,
         ))
-    return struct(keyring = keyring, packages = packages)
+    return struct(keyring = keyring, packages = packages, repositories = repositories)
 
 def resolve_relative(base_dir, rel):
     """Joins a relative path onto a repository-relative directory.

@@ -29,5 +29,16 @@ func run() error {
 	fmt.Printf("GREETING_STYLE=%s\n", os.Getenv("GREETING_STYLE"))
 	fmt.Printf("uid=%d gid=%d\n", os.Getuid(), os.Getgid())
 	fmt.Printf("args=%q\n", os.Args[1:])
+	db, err := os.ReadFile("/usr/lib/apk/db/installed")
+	if err != nil {
+		return err
+	}
+	var pkgs []string
+	for _, line := range strings.Split(string(db), "\n") {
+		if name, ok := strings.CutPrefix(line, "P:"); ok {
+			pkgs = append(pkgs, name)
+		}
+	}
+	fmt.Printf("apk packages: %s\n", strings.Join(pkgs, " "))
 	return nil
 }

@@ -29,7 +29,7 @@ def _oci_image_impl(ctx):
         pkgs = ctx.attr.apks[ApkPackagesInfo]
         if pkgs.arch != apk_arch:
             fail("{}: apks {} are for {}, but the target platform is {}".format(ctx.label, ctx.attr.apks.label, pkgs.arch, apk_arch))
-        layers += [p.layer for p in pkgs.packages]
+        layers += [p.layer for p in pkgs.packages] + [pkgs.database]
         verifications.append(pkgs.verifications)
     layers += [t[OciLayerInfo] for t in ctx.attr.layers]
 

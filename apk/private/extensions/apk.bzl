@@ -78,14 +78,14 @@ def _apk_impl(mctx):
                 if repo not in packages:
                     packages[repo] = kw
                 by_arch.setdefault(p.arch, []).append("@{}//:pkg".format(repo))
-            hubs[tag.name] = {"lock": str(tag.lock), "packages": by_arch, "keyring": key_labels}
+            hubs[tag.name] = {"lock": str(tag.lock), "packages": by_arch, "keyring": key_labels, "repositories": lock.repositories}
 
     for repo, kw in packages.items():
         apk_import(name = repo, **kw)
     for repo, kw in keys.items():
         apk_keyring(name = repo, **kw)
     for name, h in hubs.items():
-        apk_hub(name = name, hub_name = name, lock = h["lock"], packages = h["packages"], keyring = h["keyring"])
+        apk_hub(name = name, hub_name = name, lock = h["lock"], packages = h["packages"], keyring = h["keyring"], repositories = h["repositories"])
     return mctx.extension_metadata(reproducible = True)
 
 _translate_lock = tag_class(

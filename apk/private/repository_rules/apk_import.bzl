@@ -130,9 +130,15 @@ apk_packages(
     arch = {arch},
     packages = {packages},
     keyring = {keyring},
+    repositories = {repositories},
     visibility = ["//visibility:public"],
 )
-""".format(arch = repr(arch), packages = repr(packages), keyring = repr(rctx.attr.keyring)))
+""".format(
+            arch = repr(arch),
+            packages = repr(packages),
+            keyring = repr(rctx.attr.keyring),
+            repositories = repr(rctx.attr.repositories.get(arch, [])),
+        ))
         if arch in _CPU_CONSTRAINTS:
             select_arms[_CPU_CONSTRAINTS[arch]] = ":" + arch
     lines.append("""\
@@ -157,5 +163,6 @@ apk_hub = repository_rule(
         "lock": attr.string(doc = "The lock file, for messages."),
         "packages": attr.string_list_dict(doc = "APK architecture to package labels, in lock order."),
         "keyring": attr.string_list(doc = "Key labels."),
+        "repositories": attr.string_list_dict(doc = "APK architecture to /etc/apk/repositories lines."),
     },
 )

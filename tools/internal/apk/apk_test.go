@@ -198,3 +198,108 @@ func TestParsePkgInfo(t *testing.T) {
 		}
 	}
 }
+
+func installed(t *testing.T, mod func(*apktest.Package)) *apk.Installed {
+	t.Helper()
+	b := build(t, mod)
+	h, rest, err := apk.ReadHead(bytes.NewReader(b.APK))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rest.CopyData(nil, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apk.Installed{Info: h.PkgInfo, ControlSHA1: h.ControlSHA1(), APKSize: int64(len(b.APK)), Entries: d.Entries}
+}
+
+func TestInstallOwnership(t *testing.T) {
+	base := installed(t, func(p *apktest.Package) {
+		p.Name, p.Origin = "base", "base"
+		p.Files = []apktest.File{{Path: "etc", Dir: true, Mode: 0o775}, {Path: "etc/motd", Content: "a"}, {Path: "etc/keep", Content: "k"}}
+	})
+	over := installed(t, func(p *apktest.Package) {
+		p.Name, p.Origin, p.Replaces = "over", "over", []string{"base"}
+		p.Files = []apktest.File{{Path: "etc", Dir: true}, {Path: "etc/motd", Content: "b"}}
+	})
+	res, err := apk.Install([]*apk.Installed{base, over}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := func(es []apk.Entry) (out []string) {
+		for _, e := range es {
+			out = append(out, e.Path)
+		}
+		return
+	}
+	if got := strings.Join(paths(res.Owned[0]), ","); got != "etc,etc/keep" {
+		t.Errorf("base owns %s", got)
+	}
+	if got := strings.Join(paths(res.Owned[1]), ","); got != "etc,etc/motd" {
+		t.Errorf("over owns %s", got)
+	}
+	if res.Dirs["etc"].Mode != 0o775 || strings.Join(res.Redeclared, ",") != "etc" {
+		t.Errorf("etc: first creator's mode 0775 expected, got %o; redeclared %v", res.Dirs["etc"].Mode, res.Redeclared)
+	}
+	db := string(apk.InstalledDB([]*apk.Installed{base, over}, res))
+	for _, want := range []string{"P:base\n", "F:etc\nM:0:0:0775\nR:keep\nZ:Q1", "P:over\n", "r:base\n", "F:etc\nR:motd\nZ:Q1"} {
+		if !strings.Contains(db, want) {
+			t.Errorf("installed db lacks %q:\n%s", want, db)
+		}
+	}
+
+	// Without replaces (and another origin) the same overwrite is a conflict naming both.
+	thief := installed(t, func(p *apktest.Package) {
+		p.Name, p.Origin = "thief", "thief"
+		p.Files = []apktest.File{{Path: "etc", Dir: true}, {Path: "etc/motd", Content: "c"}}
+	})
+	_, err = apk.Install([]*apk.Installed{base, thief}, nil)
+	if err == nil || !strings.Contains(err.Error(), "thief-1.2.3-r4: /etc/motd conflicts with package base-1.2.3-r4") {
+		t.Fatalf("conflict: %v", err)
+	}
+	// Same origin: allowed, as apk allows subpackages of one origin to share files.
+	sibling := installed(t, func(p *apktest.Package) {
+		p.Name, p.Origin = "base-doc", "base"
+		p.Files = []apktest.File{{Path: "etc", Dir: true}, {Path: "etc/motd", Content: "d"}}
+	})
+	if _, err := apk.Install([]*apk.Installed{base, sibling}, nil); err != nil {
+		t.Fatalf("same origin: %v", err)
+	}
+	// A later package writing through an earlier package's symlink.
+	link := installed(t, func(p *apktest.Package) {
+		p.Name, p.Origin = "link", "link"
+		p.Files = []apktest.File{{Path: "lib", Linkname: "/etc"}}
+	})
+	through := installed(t, func(p *apktest.Package) {
+		p.Name, p.Origin = "through", "through"
+		p.Files = []apktest.File{{Path: "lib", Dir: true}, {Path: "lib/x", Content: "x"}}
+	})
+	_, err = apk.Install([]*apk.Installed{link, through}, nil)
+	if err == nil || !strings.Contains(err.Error(), "a symlink of package link-1.2.3-r4") {
+		t.Fatalf("through symlink: %v", err)
+	}
+}
+
+func TestDataTarEscapes(t *testing.T) {
+	for name, files := range map[string][]apktest.File{
+		"dotdot":           {{Path: "../etc/passwd", Content: "x"}},
+		"absolute":         {{Path: "/etc/passwd", Content: "x"}},
+		"through symlink":  {{Path: "lib", Linkname: "/etc"}, {Path: "lib/passwd", Content: "x"}},
+		"hardlink outside": {{Path: "a", Content: "x"}, {Path: "b", Linkname: "../../etc/shadow", Hardlink: true}},
+		"hardlink unknown": {{Path: "b", Linkname: "nowhere", Hardlink: true}},
+	} {
+		b, err := apktest.Build(apktest.Package{Name: "evil", Version: "1-r0", Files: files}, testKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, err := apk.ReadHead(bytes.NewReader(b.APK))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rest.CopyData(nil, 1<<20); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}

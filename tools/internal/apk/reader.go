@@ -35,6 +35,8 @@ type Head struct {
 	ControlFiles map[string][]byte
 	// ControlNames lists the control member entries in archive order.
 	ControlNames []string
+	// ControlModes holds each control file's permission bits.
+	ControlModes map[string]int64
 	// PkgInfo is the parsed .PKGINFO.
 	PkgInfo *PkgInfo
 }
@@ -133,7 +135,7 @@ func (c *byteCounter) member(limit int64, fn func(h *tar.Header, r io.Reader) er
 // positioned at the first byte of the data member (use Rest to continue reading it).
 func ReadHead(r io.Reader) (*Head, *Rest, error) {
 	c := &byteCounter{r: bufio.NewReaderSize(r, 64*1024)}
-	h := &Head{ControlFiles: map[string][]byte{}}
+	h := &Head{ControlFiles: map[string][]byte{}, ControlModes: map[string]int64{}}
 
 	var first []string
 	var sigs []Signature
@@ -198,6 +200,7 @@ func (h *Head) addControlFile(th *tar.Header, tr io.Reader) error {
 		return err
 	}
 	h.ControlFiles[th.Name] = b
+	h.ControlModes[th.Name] = th.Mode & 0o7777
 	h.ControlNames = append(h.ControlNames, th.Name)
 	return nil
 }
@@ -233,6 +236,8 @@ type DataResult struct {
 	DiffID []byte // sha256 of the uncompressed tar (the layer diff_id)
 	// TarSize is the uncompressed size.
 	TarSize int64
+	// Entries lists the data tar's entries in archive order.
+	Entries []Entry
 }
 
 // CopyData streams the data member to w (may be nil) in one pass, computing its digest
@@ -252,20 +257,72 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data member: not gzip: %w", err)
 	}
+	// The uncompressed stream is hashed (diff_id) and walked as a tar in the same pass.
 	diff := sha256.New()
-	n, err := io.Copy(diff, io.LimitReader(zr, maxTar+1))
-	if err != nil {
+	limited := &limitedReader{r: zr, left: maxTar}
+	tr := tar.NewReader(io.TeeReader(limited, diff))
+	sc := newScanner()
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if limited.exceeded {
+				return nil, fmt.Errorf("data member expands beyond %d bytes", maxTar)
+			}
+			return nil, fmt.Errorf("data member: %w", err)
+		}
+		if err := sc.add(h); err != nil {
+			return nil, fmt.Errorf("data member: %w", err)
+		}
+		if _, err := io.Copy(io.Discard, tr); err != nil {
+			if limited.exceeded {
+				return nil, fmt.Errorf("data member expands beyond %d bytes", maxTar)
+			}
+			return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
+		}
+	}
+	// The end-of-archive blocks and any padding after them belong to the diff_id too.
+	if _, err := io.Copy(diff, limited); err != nil {
 		return nil, fmt.Errorf("data member: %w", err)
 	}
-	if n > maxTar {
+	if limited.exceeded {
 		return nil, fmt.Errorf("data member expands beyond %d bytes", maxTar)
 	}
+	n := maxTar - limited.left
 	// Whatever follows in the stream is part of the "data member" bytes, so a trailing
 	// garbage byte fails the digest check instead of passing unnoticed.
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return nil, fmt.Errorf("data member: %w", err)
 	}
-	return &DataResult{Size: size, SHA256: raw.Sum(nil), DiffID: diff.Sum(nil), TarSize: n}, nil
+	return &DataResult{Size: size, SHA256: raw.Sum(nil), DiffID: diff.Sum(nil), TarSize: n, Entries: sc.entries}, nil
+}
+
+// limitedReader fails once more than left bytes were read (a zip bomb stops early).
+type limitedReader struct {
+	r        io.Reader
+	left     int64
+	exceeded bool
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// Probe for one more byte: only then is the limit really exceeded.
+		var one [1]byte
+		n, err := l.r.Read(one[:])
+		if n > 0 {
+			l.exceeded = true
+			return 0, errMemberTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
 }
 
 type writerFunc func([]byte) (int, error)

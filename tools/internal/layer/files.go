@@ -23,6 +23,12 @@ type Entry struct {
 	Dir bool
 	// Mode is the permission bits; 0 means derived (0755 for dirs and executables, else 0644).
 	Mode int64
+	// Data, when not nil, is the content of a regular file given in memory.
+	Data []byte
+	// CharDevice makes the entry a character device with these numbers.
+	CharDevice *[2]int64
+	// UID and GID own the entry (default 0).
+	UID, GID int
 }
 
 // Epoch is the fixed mtime of every entry unless a caller sets another.
@@ -85,8 +91,20 @@ func WriteTar(w io.Writer, entries []Entry, mtime time.Time) error {
 }
 
 func writeEntry(tw *tar.Writer, e Entry, mtime time.Time) error {
-	h := &tar.Header{Name: e.Path, ModTime: mtime, Format: tar.FormatPAX}
+	h := &tar.Header{Name: e.Path, ModTime: mtime, Format: tar.FormatPAX, Uid: e.UID, Gid: e.GID}
 	switch {
+	case e.CharDevice != nil:
+		h.Typeflag, h.Devmajor, h.Devminor, h.Mode = tar.TypeChar, e.CharDevice[0], e.CharDevice[1], 0o600
+	case e.Data != nil:
+		h.Typeflag, h.Size, h.Mode = tar.TypeReg, int64(len(e.Data)), 0o644
+		if e.Mode != 0 {
+			h.Mode = e.Mode
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		_, err := tw.Write(e.Data)
+		return err
 	case e.Dir:
 		h.Typeflag, h.Name, h.Mode = tar.TypeDir, e.Path+"/", 0o755
 	case e.Linkname != "":

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
@@ -78,14 +77,41 @@ func (a *apkFlags) head(r io.Reader) (*apk.Head, *apk.Rest, error) {
 	return h, rest, nil
 }
 
-// Facts is what the build learns about a package; later actions (installed db, SBOM) read it.
+// Facts is what the build learns about a package; later actions (installed db, SBOM) read
+// it instead of the package.
 type Facts struct {
 	PkgInfo     *apk.PkgInfo `json:"pkginfo"`
 	Control     string       `json:"control"` // sha1 SRI of the control member
 	Data        string       `json:"data"`    // sha256 SRI of the data member
-	Scripts     []string     `json:"scripts,omitempty"`
-	SignedBy    string       `json:"signed_by,omitempty"`
+	APKSize     int64        `json:"apk_size"`
 	ControlSize int64        `json:"control_size"`
+	Scripts     []apk.Script `json:"scripts,omitempty"`
+	Files       []apk.Entry  `json:"files"`
+}
+
+// readFacts reads a facts file written by apk-extract.
+func readFacts(path string) (*Facts, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f := &Facts{}
+	if err := json.Unmarshal(b, f); err != nil {
+		return nil, fmt.Errorf("package facts %s: %w", path, err)
+	}
+	if f.PkgInfo == nil || f.PkgInfo.Name == "" {
+		return nil, fmt.Errorf("package facts %s: no package", path)
+	}
+	return f, nil
+}
+
+// installed converts facts to the installer's view.
+func (f *Facts) installed() (*apk.Installed, error) {
+	c, err := apk.ParseSRI(f.Control)
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", f.PkgInfo.Name, err)
+	}
+	return &apk.Installed{Info: f.PkgInfo, ControlSHA1: c.Sum, APKSize: f.APKSize, Entries: f.Files, Scripts: f.Scripts}, nil
 }
 
 func apkExtract(args []string) error {
@@ -159,28 +185,27 @@ func apkExtract(args []string) error {
 	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
 		return err
 	}
-	facts := factsOf(h, data.SHA256)
+	facts := factsOf(h, data)
 	if err := outs.WriteFile(factsOut, facts); err != nil {
 		return err
 	}
 	return outs.Commit()
 }
 
-func factsOf(h *apk.Head, dataSHA256 []byte) []byte {
+func factsOf(h *apk.Head, data *apk.DataResult) []byte {
 	f := Facts{
 		PkgInfo:     h.PkgInfo,
 		Control:     apk.SRI{Algo: "sha1", Sum: h.ControlSHA1()}.String(),
+		Data:        apk.SRI{Algo: "sha256", Sum: data.SHA256}.String(),
+		APKSize:     h.DataOffset() + data.Size,
 		ControlSize: int64(len(h.Control)),
-	}
-	if dataSHA256 != nil {
-		f.Data = apk.SRI{Algo: "sha256", Sum: dataSHA256}.String()
+		Files:       data.Entries,
 	}
 	for _, n := range h.ControlNames {
 		if n != ".PKGINFO" {
-			f.Scripts = append(f.Scripts, n)
+			f.Scripts = append(f.Scripts, apk.Script{Name: n, Mode: h.ControlModes[n], Content: h.ControlFiles[n]})
 		}
 	}
-	sort.Strings(f.Scripts)
 	b, _ := json.MarshalIndent(f, "", "  ")
 	return append(b, '\n')
 }

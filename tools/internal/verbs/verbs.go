@@ -16,12 +16,13 @@ type Verb struct {
 // All returns every verb by name.
 func All() map[string]Verb {
 	return map[string]Verb{
-		"apk-extract": {"verify an APK's control and data members against the lock and write its data member as a layer", apkExtract},
-		"apk-verify":  {"verify an APK's signature against a keyring and the lock's control checksum", apkVerify},
-		"layer":       {"write a deterministic layer from files", layerVerb},
-		"image":       {"write an image config and manifest from layer metadata", imageVerb},
-		"layout":      {"assemble an OCI image layout directory", layoutVerb},
-		"push":        {"push an image from an OCI layout to a registry", pushVerb},
+		"apk-extract":   {"verify an APK's control and data members against the lock and write its data member as a layer", apkExtract},
+		"apk-verify":    {"verify an APK's signature against a keyring and the lock's control checksum", apkVerify},
+		"layer":         {"write a deterministic layer from files", layerVerb},
+		"image":         {"write an image config and manifest from layer metadata", imageVerb},
+		"layout":        {"assemble an OCI image layout directory", layoutVerb},
+		"push":          {"push an image from an OCI layout to a registry", pushVerb},
+		"apk-installdb": {"write the apk database layer (installed db, /etc/apk, base layout) for packages in install order", installdbVerb},
 	}
 }
 

@@ -29,7 +29,8 @@ type File struct {
 	Content  string
 	Mode     int64 // 0: 0644 files, 0755 dirs
 	Dir      bool
-	Linkname string // symlink target
+	Linkname string // symlink target (hardlink target with Hardlink)
+	Hardlink bool
 	UID, GID int
 }
 
@@ -152,6 +153,8 @@ func Build(p Package, key *Key) (*Built, error) {
 		switch {
 		case f.Dir:
 			h.Typeflag, h.Name, h.Mode = tar.TypeDir, f.Path+"/", 0o755
+		case f.Hardlink:
+			h.Typeflag, h.Linkname, h.Mode = tar.TypeLink, f.Linkname, 0o644
 		case f.Linkname != "":
 			h.Typeflag, h.Linkname, h.Mode = tar.TypeSymlink, f.Linkname, 0o777
 			s := sha1.Sum([]byte(f.Linkname))
