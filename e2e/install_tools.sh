@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test uses, idempotently: a registry (Debian's
-# docker-registry), umoci and runc from apt, and crane (pinned) built with the host Go.
+# docker-registry), umoci and runc from apt, and crane and syft (pinned) built with the
+# host Go (syft: about 4 minutes the first time).
 # Prints nothing when everything is present. Tools land in $WHARF_CACHE/bin.
 set -euo pipefail
 CACHE=${WHARF_CACHE:-$HOME/.cache/rules_wharf}
 BIN=$CACHE/bin
 CRANE_VERSION=v0.22.1
+SYFT_VERSION=v1.38.0
 mkdir -p "$BIN"
 
 need=()
@@ -31,4 +33,18 @@ if [ "$(cat "$BIN/.crane-version" 2>/dev/null)" != "$CRANE_VERSION" ] || [ ! -x 
     CGO_ENABLED=0 GOFLAGS=-mod=mod "$GO" build -trimpath -o "$BIN/crane" github.com/google/go-containerregistry/cmd/crane
   )
   echo "$CRANE_VERSION" >"$BIN/.crane-version"
+fi
+
+if [ "$(cat "$BIN/.syft-version" 2>/dev/null)" != "$SYFT_VERSION" ] || [ ! -x "$BIN/syft" ]; then
+  echo "[install_tools] building syft $SYFT_VERSION (a few minutes)" >&2
+  GO=$(command -v go || echo /usr/local/go/bin/go)
+  tmp=$(mktemp -d)
+  (
+    cd "$tmp"
+    printf 'module tool\n\ngo 1.25\n' >go.mod
+    GOFLAGS=-mod=mod "$GO" get "github.com/anchore/syft@$SYFT_VERSION" >/dev/null 2>&1
+    CGO_ENABLED=0 GOFLAGS=-mod=mod "$GO" build -trimpath -o "$BIN/syft" github.com/anchore/syft/cmd/syft
+  ) || { rm -rf "$tmp"; exit 1; }
+  rm -rf "$tmp"
+  echo "$SYFT_VERSION" >"$BIN/.syft-version"
 fi

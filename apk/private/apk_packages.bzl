@@ -64,7 +64,7 @@ def _apk_packages_impl(ctx):
             [p.layer.blob for p in packages] + [p.layer.metadata for p in packages] + [db_blob, db_meta],
             transitive = [verifications],
         )),
-        ApkPackagesInfo(arch = ctx.attr.arch, packages = packages, database = database, verifications = verifications),
+        ApkPackagesInfo(arch = ctx.attr.arch, distro = ctx.attr.distro, packages = packages, database = database, verifications = verifications),
         OutputGroupInfo(_validation = verifications),
     ]
 
@@ -76,6 +76,7 @@ apk_packages = rule(
         "packages": attr.label_list(doc = "`apk_package` targets in lock order.", providers = [ApkPackageInfo]),
         "keyring": attr.label_list(doc = "Public keys (PEM); a key's file name is the name signatures refer to.", allow_files = True),
         "repositories": attr.string_list(doc = "Lines of /etc/apk/repositories (the lock's repositories, without the architecture)."),
+        "distro": attr.string(doc = "Distribution named in SBOM package URLs.", default = "alpine"),
     },
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )

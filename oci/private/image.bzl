@@ -25,12 +25,30 @@ def _oci_image_impl(ctx):
     arch, variant, apk_arch = _platform(ctx)
     layers = []
     verifications = []
+    sbom = None
     if ctx.attr.apks:
         pkgs = ctx.attr.apks[ApkPackagesInfo]
         if pkgs.arch != apk_arch:
             fail("{}: apks {} are for {}, but the target platform is {}".format(ctx.label, ctx.attr.apks.label, pkgs.arch, apk_arch))
         layers += [p.layer for p in pkgs.packages] + [pkgs.database]
         verifications.append(pkgs.verifications)
+        sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
+        sargs = ctx.actions.args()
+        sargs.add("sbom")
+        sargs.add("--name", "//{}:{}".format(ctx.label.package, ctx.label.name) if not ctx.label.workspace_name else str(ctx.label))
+        sargs.add("--distro", pkgs.distro)
+        sargs.add_all([p.facts for p in pkgs.packages], before_each = "--package")
+        sargs.add_all([p.url for p in pkgs.packages], before_each = "--url")
+        sargs.add("--out", sbom)
+        ctx.actions.run(
+            executable = wharf_tool(ctx),
+            arguments = [sargs],
+            inputs = [p.facts for p in pkgs.packages],
+            outputs = [sbom],
+            mnemonic = "Sbom",
+            progress_message = "Writing SBOM for %{label}",
+            toolchain = WHARF_TOOLCHAIN_TYPE,
+        )
     layers += [t[OciLayerInfo] for t in ctx.attr.layers]
 
     spec = {
@@ -110,8 +128,10 @@ def _oci_image_impl(ctx):
             os = ctx.attr.os,
             architecture = arch,
             variant = variant,
+            sbom = sbom,
         ),
         OutputGroupInfo(
+            sbom = depset([sbom] if sbom else []),
             layout = depset([layout]),
             digest = depset([digest]),
             metadata = depset([manifest, config, descriptor, digest]),

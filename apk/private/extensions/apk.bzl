@@ -78,14 +78,14 @@ def _apk_impl(mctx):
                 if repo not in packages:
                     packages[repo] = kw
                 by_arch.setdefault(p.arch, []).append("@{}//:pkg".format(repo))
-            hubs[tag.name] = {"lock": str(tag.lock), "packages": by_arch, "keyring": key_labels, "repositories": lock.repositories}
+            hubs[tag.name] = {"lock": str(tag.lock), "packages": by_arch, "keyring": key_labels, "repositories": lock.repositories, "distro": tag.distro}
 
     for repo, kw in packages.items():
         apk_import(name = repo, **kw)
     for repo, kw in keys.items():
         apk_keyring(name = repo, **kw)
     for name, h in hubs.items():
-        apk_hub(name = name, hub_name = name, lock = h["lock"], packages = h["packages"], keyring = h["keyring"], repositories = h["repositories"])
+        apk_hub(name = name, hub_name = name, lock = h["lock"], packages = h["packages"], keyring = h["keyring"], repositories = h["repositories"], distro = h["distro"])
     return mctx.extension_metadata(reproducible = True)
 
 _translate_lock = tag_class(
@@ -93,6 +93,7 @@ _translate_lock = tag_class(
     attrs = {
         "name": attr.string(doc = "Name of the hub repository (bring it in with `use_repo`).", mandatory = True),
         "lock": attr.label(doc = "The apko lock file.", mandatory = True, allow_single_file = [".json"]),
+        "distro": attr.string(doc = "Distribution named in the SBOM's package URLs (`pkg:apk/<distro>/<name>@<version>`), as in the image's /etc/os-release ID.", default = "alpine"),
     },
 )
 

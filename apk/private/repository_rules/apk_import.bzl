@@ -131,6 +131,7 @@ apk_packages(
     packages = {packages},
     keyring = {keyring},
     repositories = {repositories},
+    distro = {distro},
     visibility = ["//visibility:public"],
 )
 """.format(
@@ -138,6 +139,7 @@ apk_packages(
             packages = repr(packages),
             keyring = repr(rctx.attr.keyring),
             repositories = repr(rctx.attr.repositories.get(arch, [])),
+            distro = repr(rctx.attr.distro),
         ))
         if arch in _CPU_CONSTRAINTS:
             select_arms[_CPU_CONSTRAINTS[arch]] = ":" + arch
@@ -164,5 +166,6 @@ apk_hub = repository_rule(
         "packages": attr.string_list_dict(doc = "APK architecture to package labels, in lock order."),
         "keyring": attr.string_list(doc = "Key labels."),
         "repositories": attr.string_list_dict(doc = "APK architecture to /etc/apk/repositories lines."),
+        "distro": attr.string(doc = "Distribution for SBOM package URLs."),
     },
 )

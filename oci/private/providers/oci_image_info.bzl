@@ -14,6 +14,7 @@ FIELDS = {
     "os": "string: the image OS.",
     "architecture": "string: the image architecture (OCI name, e.g. amd64).",
     "variant": "string: the architecture variant, or empty.",
+    "sbom": "File or None: SPDX 2.3 JSON describing the image's APK packages.",
 }
 
 OciImageInfo = provider(doc = DOC, fields = FIELDS)

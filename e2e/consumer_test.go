@@ -1,0 +1,116 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// TestConsumerModule uses rules_wharf the way the README tells users to: from another
+// module (local_path_override instead of the registry). Its locks fetch the example
+// packages over http:// (ranged, checksummed member downloads) and file:// (whole files);
+// both images must build and be identical.
+func TestConsumerModule(t *testing.T) {
+	root := repoRoot(t)
+	bazel := filepath.Join(root, "tools", "bazel")
+	repo := filepath.Join(root, "examples", "apk_repo")
+
+	var ranged, whole atomic.Int64
+	files := http.FileServer(http.Dir(repo))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") != "" {
+			ranged.Add(1)
+		} else {
+			whole.Add(1)
+		}
+		files.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	// A fixed directory, so the consumer's output base is reused between runs.
+	ws := filepath.Join(cacheDir(), "e2e-consumer")
+	os.RemoveAll(ws)
+	if err := os.MkdirAll(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lockBytes, err := os.ReadFile(filepath.Join(root, "examples", "hello_image", "apko.lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewrite := func(prefix string) []byte {
+		var lock map[string]any
+		json.Unmarshal(lockBytes, &lock)
+		contents := lock["contents"].(map[string]any)
+		fix := func(u string) string { return prefix + strings.TrimPrefix(u, "../apk_repo/") }
+		for _, k := range contents["keyring"].([]any) {
+			k.(map[string]any)["url"] = fix(k.(map[string]any)["url"].(string))
+		}
+		for _, p := range contents["packages"].([]any) {
+			p.(map[string]any)["url"] = fix(p.(map[string]any)["url"].(string))
+		}
+		b, _ := json.MarshalIndent(lock, "", "  ")
+		return b
+	}
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(ws, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("http.lock.json", string(rewrite(srv.URL+"/")))
+	write("file.lock.json", string(rewrite("file://"+repo+"/")))
+	write("MODULE.bazel", fmt.Sprintf(`module(name = "consumer")
+
+bazel_dep(name = "rules_wharf", version = "0.0.0")
+local_path_override(module_name = "rules_wharf", path = %q)
+
+bazel_dep(name = "rules_go", version = "0.60.0")
+bazel_dep(name = "gazelle", version = "0.43.0")
+
+go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
+go_sdk.host()
+
+# Offline only: no protobuf toolchain here.
+go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
+go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
+
+apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
+apk.translate_lock(name = "http_base", lock = "//:http.lock.json")
+apk.translate_lock(name = "file_base", lock = "//:file.lock.json")
+use_repo(apk, "file_base", "http_base")
+`, root))
+	write("BUILD.bazel", `load("@rules_wharf//oci:defs.bzl", "oci_image")
+
+oci_image(name = "http_image", apks = "@http_base", entrypoint = ["/bin/true"])
+
+oci_image(name = "file_image", apks = "@file_base", entrypoint = ["/bin/true"])
+`)
+	write(".bazelrc", "common --lockfile_mode=off\n")
+
+	env := []string{"WHARF_BIND=" + root}
+	defer run(t, ws, env, bazel, "shutdown")
+	run(t, ws, env, bazel, "build", "//:http_image", "//:file_image")
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(ws, "bazel-bin", name+".digest"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	httpDigest, fileDigest := read("http_image"), read("file_image")
+	if httpDigest != fileDigest {
+		t.Fatalf("http:// lock gave %s, file:// lock %s", httpDigest, fileDigest)
+	}
+	// Per package: signature, control and data members by range; the key as a whole file.
+	if ranged.Load() < 9 || whole.Load() < 1 {
+		t.Fatalf("server saw %d ranged and %d whole-file requests; want >= 9 ranged (3 members x 3 packages) and the key", ranged.Load(), whole.Load())
+	}
+	t.Logf("consumer module: http:// and file:// locks give %s (%d ranged requests)", httpDigest, ranged.Load())
+}

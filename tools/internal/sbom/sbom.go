@@ -1,0 +1,168 @@
+// Package sbom writes SPDX 2.3 documents for images built from APK packages, from the
+// package facts the build already has (no image bytes are read).
+package sbom
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/spdx/tools-golang/spdx"
+	"github.com/spdx/tools-golang/spdx/v2/common"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+)
+
+// Package is one installed APK.
+type Package struct {
+	Info        *apk.PkgInfo
+	ControlSHA1 []byte
+	DataSHA256  []byte
+	URL         string
+}
+
+// Created is the fixed creation time: the document must not depend on when it was built.
+const Created = "1970-01-01T00:00:00Z"
+
+// PURL is the package URL syft and apko use for APKs.
+func PURL(distro string, p *apk.PkgInfo) string {
+	q := url.Values{}
+	if p.Arch != "" {
+		q.Set("arch", p.Arch)
+	}
+	if p.Origin != "" && p.Origin != p.Name {
+		q.Set("origin", p.Origin)
+	}
+	s := fmt.Sprintf("pkg:apk/%s/%s@%s", url.PathEscape(distro), url.PathEscape(p.Name), url.PathEscape(p.Version))
+	if len(q) > 0 {
+		s += "?" + q.Encode()
+	}
+	return s
+}
+
+func spdxID(prefix, s string) common.ElementID {
+	var b strings.Builder
+	for _, c := range s {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' {
+			b.WriteRune(c)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return common.ElementID(prefix + b.String())
+}
+
+// Document describes an image (name, e.g. its Bazel label) holding pkgs.
+func Document(name, distro string, pkgs []Package) *spdx.Document {
+	// The namespace must be unique per document and stable per content.
+	h := sha256.New()
+	fmt.Fprintln(h, name, distro)
+	for _, p := range pkgs {
+		fmt.Fprintln(h, p.Info.Name, p.Info.Version, p.Info.Arch, hex.EncodeToString(p.DataSHA256))
+	}
+	doc := &spdx.Document{
+		SPDXVersion:       spdx.Version,
+		DataLicense:       spdx.DataLicense,
+		SPDXIdentifier:    "DOCUMENT",
+		DocumentName:      name,
+		DocumentNamespace: "https://rules-wharf.dev/spdx/" + url.PathEscape(name) + "-" + hex.EncodeToString(h.Sum(nil))[:32],
+		CreationInfo: &spdx.CreationInfo{
+			Creators: []common.Creator{{Creator: "rules_wharf", CreatorType: "Tool"}},
+			Created:  Created,
+		},
+	}
+	root := &spdx.Package{
+		PackageName:             name,
+		PackageSPDXIdentifier:   "SPDXRef-Image",
+		PackageDownloadLocation: "NOASSERTION",
+		PrimaryPackagePurpose:   "CONTAINER",
+		PackageLicenseConcluded: "NOASSERTION",
+		PackageLicenseDeclared:  "NOASSERTION",
+		PackageCopyrightText:    "NOASSERTION",
+	}
+	doc.Packages = append(doc.Packages, root)
+	doc.Relationships = append(doc.Relationships, &spdx.Relationship{
+		RefA: common.MakeDocElementID("", "DOCUMENT"), RefB: common.MakeDocElementID("", "SPDXRef-Image"), Relationship: "DESCRIBES",
+	})
+
+	ids := map[string]common.ElementID{} // name and provided names -> package id
+	for _, p := range pkgs {
+		id := spdxID("SPDXRef-Package-", p.Info.Name+"-"+p.Info.Version)
+		ids[p.Info.Name] = id
+		for _, prov := range p.Info.Provides {
+			if _, taken := ids[nameOf(prov)]; !taken {
+				ids[nameOf(prov)] = id
+			}
+		}
+	}
+	for _, p := range pkgs {
+		id := ids[p.Info.Name]
+		lic := p.Info.License
+		if lic == "" {
+			lic = "NOASSERTION"
+		}
+		download := p.URL
+		if !strings.Contains(download, "://") {
+			download = "NOASSERTION"
+		}
+		sp := &spdx.Package{
+			PackageName:             p.Info.Name,
+			PackageSPDXIdentifier:   id,
+			PackageVersion:          p.Info.Version,
+			PackageDownloadLocation: download,
+			PackageSupplier:         &common.Supplier{Supplier: "NOASSERTION"},
+			PackageHomePage:         p.Info.URL,
+			PackageLicenseConcluded: "NOASSERTION",
+			PackageLicenseDeclared:  lic,
+			PackageCopyrightText:    "NOASSERTION",
+			PackageDescription:      p.Info.Description,
+			PackageSourceInfo:       "origin: " + p.Info.Origin,
+			PackageChecksums: []common.Checksum{
+				{Algorithm: common.SHA1, Value: hex.EncodeToString(p.ControlSHA1)},
+				{Algorithm: common.SHA256, Value: hex.EncodeToString(p.DataSHA256)},
+			},
+			PackageExternalReferences: []*spdx.PackageExternalReference{
+				{Category: "PACKAGE-MANAGER", RefType: "purl", Locator: PURL(distro, p.Info)},
+			},
+		}
+		if p.Info.Origin == "" {
+			sp.PackageSourceInfo = ""
+		}
+		doc.Packages = append(doc.Packages, sp)
+		doc.Relationships = append(doc.Relationships, &spdx.Relationship{
+			RefA: common.MakeDocElementID("", "SPDXRef-Image"), RefB: common.MakeDocElementID("", string(id)), Relationship: "CONTAINS",
+		})
+		deps := map[common.ElementID]bool{}
+		for _, d := range p.Info.Depends {
+			if strings.HasPrefix(d, "!") {
+				continue // a conflict, not a dependency
+			}
+			if dep, ok := ids[nameOf(d)]; ok && dep != id {
+				deps[dep] = true
+			}
+		}
+		var sorted []string
+		for d := range deps {
+			sorted = append(sorted, string(d))
+		}
+		sort.Strings(sorted)
+		for _, d := range sorted {
+			doc.Relationships = append(doc.Relationships, &spdx.Relationship{
+				RefA: common.MakeDocElementID("", string(id)), RefB: common.MakeDocElementID("", d), Relationship: "DEPENDS_ON",
+			})
+		}
+	}
+	return doc
+}
+
+func nameOf(dep string) string {
+	for i, c := range dep {
+		if strings.ContainsRune("=<>~", c) {
+			return dep[:i]
+		}
+	}
+	return dep
+}
