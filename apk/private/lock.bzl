@@ -111,7 +111,7 @@ def parse_lock(text, what):
         version = _str(p, "version", where, what)
         arch = _str(p, "architecture", where, what)
         url = _str(p, "url", where, what)
-        sig_range, _ = _section(p, "signature", where, what)
+        sig_range, sig_checksum = _section(p, "signature", where, what)
         control_range, control_checksum = _section(p, "control", where, what)
         data_range, data_checksum = _section(p, "data", where, what)
         for r in [sig_range, control_range, data_range]:
@@ -132,6 +132,7 @@ def parse_lock(text, what):
             arch = arch,
             url = url,
             signature_range = sig_range,
+            signature_checksum = sig_checksum,
             control_range = control_range,
             control_checksum = control_checksum,
             data_range = data_range,

@@ -47,7 +47,9 @@ def _apk_impl(mctx):
                 if k.content:
                     kw["content"] = k.content
                     identity = k.content
-                elif k.url.startswith("http://") or k.url.startswith("https://") or k.url.startswith("file://"):
+                elif k.url.startswith("http://"):
+                    fail("lock {}: keyring entry {}: plain http:// needs a checksum, which locks do not record; serve it over https:// or give a path".format(tag.lock, k.url))
+                elif k.url.startswith("https://") or k.url.startswith("file://"):
                     kw["url"] = k.url
                     identity = k.url
                 else:
@@ -64,6 +66,7 @@ def _apk_impl(mctx):
                     "arch": p.arch,
                     "url": p.url,
                     "signature_range": p.signature_range,
+                    "signature_checksum": p.signature_checksum,
                     "control_range": p.control_range,
                     "control_checksum": p.control_checksum,
                     "data_range": p.data_range,

@@ -28,7 +28,8 @@ def _apk_import_impl(rctx):
         # repository cache and a remote downloader can serve them by checksum. The data
         # member is the layer blob as is.
         if a.signature_range:
-            rctx.download(url = [a.url], output = "signature.tar.gz", headers = {"Range": [a.signature_range]})
+            # The lock pins the signature member too: re-signing a package makes the lock stale.
+            rctx.download(url = [a.url], output = "signature.tar.gz", integrity = a.signature_checksum, headers = {"Range": [a.signature_range]})
             head.append("signature.tar.gz")
         rctx.download(url = [a.url], output = "control.tar.gz", integrity = a.control_checksum, headers = {"Range": [a.control_range]})
         head.append("control.tar.gz")
@@ -79,6 +80,7 @@ apk_import = repository_rule(
         "url": attr.string(doc = "The lock's URL for the package.", mandatory = True),
         "source": attr.label(doc = "A local file (the lock's relative path, resolved).", allow_single_file = True),
         "signature_range": attr.string(doc = "Signature member byte range (`bytes=a-b`), empty when unsigned."),
+        "signature_checksum": attr.string(doc = "Signature member checksum (`sha1-...`)."),
         "control_range": attr.string(doc = "Control member byte range."),
         "control_checksum": attr.string(doc = "Control member checksum (`sha1-...`)."),
         "data_range": attr.string(doc = "Data member byte range."),
