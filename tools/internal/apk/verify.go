@@ -103,6 +103,10 @@ func ParseSRI(s string) (SRI, error) {
 	if err != nil {
 		return SRI{}, fmt.Errorf("checksum %q: %w", s, err)
 	}
+	// The decoder skips newlines; a checksum is only valid in its one canonical spelling.
+	if base64.StdEncoding.EncodeToString(sum) != b64 {
+		return SRI{}, fmt.Errorf("checksum %q is not canonical base64", s)
+	}
 	want := map[string]int{"sha1": sha1.Size, "sha256": sha256.Size}[algo]
 	if len(sum) != want {
 		return SRI{}, fmt.Errorf("checksum %q: %d bytes, want %d", s, len(sum), want)
