@@ -37,7 +37,7 @@ func TestSBOMMatchesSyft(t *testing.T) {
 	}
 	var ours []string
 	for _, p := range doc.Packages {
-		if p.PackageSPDXIdentifier == "SPDXRef-Image" {
+		if p.PrimaryPackagePurpose == "CONTAINER" { // the image itself
 			continue
 		}
 		ours = append(ours, p.PackageName+"@"+p.PackageVersion)
