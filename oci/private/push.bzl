@@ -1,6 +1,7 @@
 """oci_push: a runnable target that pushes an image to a registry."""
 
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
+load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _shell_quote(s):
@@ -10,7 +11,7 @@ def _oci_push_impl(ctx):
     wharf = ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_executable
     layout = [f for f in ctx.attr.image[DefaultInfo].files.to_list() if f.is_directory]
     if len(layout) != 1:
-        fail("{}: image {} has no OCI layout directory".format(ctx.label, ctx.attr.image.label))
+        fail("{}: {} has no OCI layout directory".format(ctx.label, ctx.attr.image.label))
     launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
     flags = ["--default-repository", ctx.attr.repository] if ctx.attr.repository else []
     for t in ctx.attr.remote_tags:
@@ -41,7 +42,7 @@ oci_push = rule(
 HOST/NAME` and `--tag T` (repeatable; replaces `remote_tags`). Credentials come from the
 Docker config (`~/.docker/config.json`, `DOCKER_CONFIG`) and credential helpers.""",
     attrs = {
-        "image": attr.label(doc = "The image to push (`oci_image`).", mandatory = True, providers = [OciImageInfo]),
+        "image": attr.label(doc = "The image (`oci_image`) or index (`oci_image_index`) to push.", mandatory = True, providers = [[OciImageInfo], [OciIndexInfo]]),
         "repository": attr.string(doc = "Registry and repository, e.g. `ghcr.io/org/app`. May be given at run time instead."),
         "remote_tags": attr.string_list(doc = "Tags to apply after pushing by digest."),
     },

@@ -2,6 +2,8 @@ package verbs
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -107,6 +109,11 @@ func imageVerb(args []string) error {
 		}
 	}
 	return outs.Commit()
+}
+
+func sumOf(b []byte) v1.Hash {
+	s := sha256.Sum256(b)
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
 }
 
 func readDescriptor(path string) (v1.Descriptor, error) {

@@ -15,36 +15,38 @@ import (
 )
 
 func layoutVerb(args []string) error {
-	var layers cli.Strings
-	var descriptorPath, manifestPath, configPath, refName, out string
+	var layers, blobs cli.Strings
+	var descriptorPath, refName, out string
 	fs := newFlags("layout")
-	fs.StringVar(&descriptorPath, "descriptor", "", "manifest descriptor JSON")
-	fs.StringVar(&manifestPath, "manifest", "", "manifest JSON")
-	fs.StringVar(&configPath, "config", "", "config JSON")
-	fs.Var(&layers, "layer", "BLOB=METADATA (repeatable)")
-	fs.StringVar(&refName, "ref-name", "", "org.opencontainers.image.ref.name of the image in index.json")
+	fs.StringVar(&descriptorPath, "descriptor", "", "descriptor JSON of what index.json lists (an image manifest or an index)")
+	fs.Var(&blobs, "blob", "small blob (manifest, config, index), placed under its sha256 (repeatable)")
+	fs.Var(&layers, "layer", "BLOB=METADATA: a layer, placed under the digest its metadata gives (repeatable)")
+	fs.StringVar(&refName, "ref-name", "", "org.opencontainers.image.ref.name of the entry in index.json")
 	fs.StringVar(&out, "out", "", "output directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cli.Require("descriptor", descriptorPath, "manifest", manifestPath, "config", configPath, "out", out); err != nil {
+	if err := cli.Require("descriptor", descriptorPath, "out", out); err != nil {
 		return err
 	}
 	desc, err := readDescriptor(descriptorPath)
 	if err != nil {
 		return err
 	}
-	var blobs []oci.Blob
-	for _, p := range []string{manifestPath, configPath} {
+	var placed []oci.Blob
+	found := false
+	for _, p := range blobs {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
 		s := sha256.Sum256(b)
-		blobs = append(blobs, oci.Blob{Digest: v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}, Path: p})
+		d := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
+		found = found || d == desc.Digest
+		placed = append(placed, oci.Blob{Digest: d, Path: p})
 	}
-	if blobs[0].Digest != desc.Digest {
-		return fmt.Errorf("manifest %s has digest %s, descriptor says %s", manifestPath, blobs[0].Digest, desc.Digest)
+	if !found {
+		return fmt.Errorf("no --blob has the descriptor's digest %s", desc.Digest)
 	}
 	for _, l := range layers {
 		blob, meta, ok := strings.Cut(l, "=")
@@ -59,9 +61,9 @@ func layoutVerb(args []string) error {
 		if err != nil {
 			return err
 		}
-		blobs = append(blobs, oci.Blob{Digest: d, Path: blob})
+		placed = append(placed, oci.Blob{Digest: d, Path: blob})
 	}
-	if err := oci.WriteLayout(out, desc, refName, blobs); err != nil {
+	if err := oci.WriteLayout(out, desc, refName, placed); err != nil {
 		os.RemoveAll(out)
 		return err
 	}

@@ -52,21 +52,31 @@ func pushVerb(args []string) error {
 	if len(im.Manifests) != 1 {
 		return fmt.Errorf("layout %s lists %d manifests, want 1", layoutDir, len(im.Manifests))
 	}
-	img, err := idx.Image(im.Manifests[0].Digest)
-	if err != nil {
-		return err
-	}
-	digest, err := img.Digest()
-	if err != nil {
-		return err
-	}
+	top := im.Manifests[0]
 	opts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
-	byDigest := repo.Digest(digest.String())
-	if err := remote.Write(byDigest, img, opts...); err != nil {
-		return fmt.Errorf("pushing %s: %w", byDigest, err)
+	byDigest := repo.Digest(top.Digest.String())
+	var tagged remote.Taggable
+	if top.MediaType.IsIndex() {
+		child, err := idx.ImageIndex(top.Digest)
+		if err != nil {
+			return err
+		}
+		if err := remote.WriteIndex(byDigest, child, opts...); err != nil {
+			return fmt.Errorf("pushing %s: %w", byDigest, err)
+		}
+		tagged = child
+	} else {
+		img, err := idx.Image(top.Digest)
+		if err != nil {
+			return err
+		}
+		if err := remote.Write(byDigest, img, opts...); err != nil {
+			return fmt.Errorf("pushing %s: %w", byDigest, err)
+		}
+		tagged = img
 	}
 	for _, t := range tags {
-		if err := remote.Tag(repo.Tag(t), img, opts...); err != nil {
+		if err := remote.Tag(repo.Tag(t), tagged, opts...); err != nil {
 			return fmt.Errorf("tagging %s: %w", repo.Tag(t), err)
 		}
 	}

@@ -99,7 +99,7 @@ func TestExtractVerifyImageLayout(t *testing.T) {
 		t.Fatalf("config %s", b)
 	}
 	lay := filepath.Join(f.dir, "layout")
-	if err := layoutVerb([]string{"--descriptor", img("desc.json"), "--manifest", img("manifest.json"), "--config", img("config.json"),
+	if err := layoutVerb([]string{"--descriptor", img("desc.json"), "--blob", img("manifest.json"), "--blob", img("config.json"),
 		"--layer", img("blob") + "=" + img("meta.json"), "--layer", img("app.tgz") + "=" + img("app.json"), "--ref-name", "latest", "--out", lay}); err != nil {
 		t.Fatal(err)
 	}
@@ -206,4 +206,66 @@ func replace(args []string, old, new string) []string {
 		}
 	}
 	return out
+}
+
+func TestIndexLayoutPush(t *testing.T) {
+	dir := t.TempDir()
+	p := func(s string) string { return filepath.Join(dir, s) }
+	app := p("app")
+	os.WriteFile(app, []byte("x"), 0o644)
+	if err := layerVerb([]string{"--file", "/app=" + app, "--blob", p("l.tgz"), "--metadata", p("l.json")}); err != nil {
+		t.Fatal(err)
+	}
+	var descs []string
+	for _, arch := range []string{"amd64", "arm64"} {
+		spec := p(arch + ".spec.json")
+		os.WriteFile(spec, []byte(`{"os":"linux","architecture":"`+arch+`"}`), 0o644)
+		if err := imageVerb([]string{"--spec", spec, "--layer", p("l.json"), "--config", p(arch + ".config"), "--manifest", p(arch + ".manifest"),
+			"--digest", p(arch + ".digest"), "--descriptor", p(arch + ".desc")}); err != nil {
+			t.Fatal(err)
+		}
+		descs = append(descs, p(arch+".desc"))
+	}
+	if err := indexVerb([]string{"--manifest", descs[0], "--manifest", descs[0], "--index", p("i"), "--descriptor", p("id"), "--digest", p("idg")}); err == nil || !strings.Contains(err.Error(), "two images for platform linux/amd64") {
+		t.Fatalf("duplicate platform: %v", err)
+	}
+	if err := indexVerb([]string{"--manifest", descs[0], "--manifest", descs[1], "--annotation", "org.opencontainers.image.title=t",
+		"--index", p("index.json"), "--descriptor", p("index.desc"), "--digest", p("index.digest")}); err != nil {
+		t.Fatal(err)
+	}
+	lay := p("layout")
+	if err := layoutVerb([]string{"--descriptor", p("index.desc"), "--blob", p("index.json"),
+		"--blob", p("amd64.manifest"), "--blob", p("amd64.config"), "--blob", p("arm64.manifest"), "--blob", p("arm64.config"),
+		"--layer", p("l.tgz") + "=" + p("l.json"), "--ref-name", "latest", "--out", lay}); err != nil {
+		t.Fatal(err)
+	}
+	top, err := layout.ImageIndexFromPath(lay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(top); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(registry.New())
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	if err := pushVerb([]string{"--layout", lay, "--repository", host + "/multi", "--tag", "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.ParseReference(host + "/multi:v1")
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(p("index.digest"))
+	if d, _ := idx.Digest(); d.String() != string(want) {
+		t.Fatalf("pushed index %s, built %s", d, want)
+	}
+	m, _ := idx.IndexManifest()
+	if len(m.Manifests) != 2 || m.Manifests[1].Platform.Architecture != "arm64" || m.Annotations["org.opencontainers.image.title"] != "t" {
+		t.Fatalf("index %+v", m)
+	}
+	if err := validate.Index(idx); err != nil {
+		t.Fatal(err)
+	}
 }

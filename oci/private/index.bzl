@@ -1,0 +1,102 @@
+"""oci_image_index: one image definition built for several platforms."""
+
+load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
+load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+
+def _platforms_transition_impl(settings, attr):
+    if not attr.platforms:
+        return {"host": {"//command_line_option:platforms": settings["//command_line_option:platforms"]}}
+    return {
+        str(p): {"//command_line_option:platforms": [str(p)]}
+        for p in attr.platforms
+    }
+
+_platforms_transition = transition(
+    implementation = _platforms_transition_impl,
+    inputs = ["//command_line_option:platforms"],
+    outputs = ["//command_line_option:platforms"],
+)
+
+def _layer_pair(layer):
+    return "{}={}".format(layer.blob.path, layer.metadata.path)
+
+def _oci_image_index_impl(ctx):
+    images = [t[OciImageInfo] for t in ctx.attr.images]
+    index = ctx.actions.declare_file(ctx.label.name + ".index.json")
+    descriptor = ctx.actions.declare_file(ctx.label.name + ".descriptor.json")
+    digest = ctx.actions.declare_file(ctx.label.name + ".digest")
+
+    # Reads only the images' descriptors (digest, size, platform).
+    args = ctx.actions.args()
+    args.add("index")
+    args.add_all([i.descriptor for i in images], before_each = "--manifest")
+    args.add_all(["{}={}".format(k, v) for k, v in sorted(ctx.attr.annotations.items())], before_each = "--annotation")
+    args.add("--index", index)
+    args.add("--descriptor", descriptor)
+    args.add("--digest", digest)
+    ctx.actions.run(
+        executable = wharf_tool(ctx),
+        arguments = [args],
+        inputs = [i.descriptor for i in images],
+        outputs = [index, descriptor, digest],
+        mnemonic = "OciIndex",
+        progress_message = "Writing image index %{label}",
+        toolchain = WHARF_TOOLCHAIN_TYPE,
+    )
+
+    layout = ctx.actions.declare_directory(ctx.label.name)
+    layers = [layer for i in images for layer in i.layers]
+    largs = ctx.actions.args()
+    largs.add("layout")
+    largs.add("--descriptor", descriptor)
+    largs.add("--blob", index)
+    for i in images:
+        largs.add("--blob", i.manifest)
+        largs.add("--blob", i.config)
+    largs.add_all(layers, map_each = _layer_pair, before_each = "--layer")
+    largs.add("--ref-name", ctx.attr.ref_name)
+    largs.add("--out", layout.path)
+    ctx.actions.run(
+        executable = wharf_tool(ctx),
+        arguments = [largs],
+        inputs = [descriptor, index] + [f for i in images for f in [i.manifest, i.config]] +
+                 [layer.blob for layer in layers] + [layer.metadata for layer in layers],
+        outputs = [layout],
+        mnemonic = "OciLayout",
+        progress_message = "Assembling OCI layout %{label}",
+        toolchain = WHARF_TOOLCHAIN_TYPE,
+    )
+    sboms = [i.sbom for i in images if i.sbom]
+    return [
+        DefaultInfo(files = depset([layout, digest])),
+        OciIndexInfo(index = index, descriptor = descriptor, digest = digest, images = images),
+        OutputGroupInfo(
+            layout = depset([layout]),
+            digest = depset([digest]),
+            sbom = depset(sboms),
+        ),
+    ]
+
+oci_image_index = rule(
+    implementation = _oci_image_index_impl,
+    doc = """A multi-platform image: each of `images` built for each of `platforms` (a split
+transition), tied together by an OCI image index. One lock supplies every architecture's
+packages (`apks = "@base"` selects by target CPU). Outputs an OCI layout whose index.json has
+one entry, the index, annotated `org.opencontainers.image.ref.name`, and `<name>.digest`.""",
+    attrs = {
+        "images": attr.label_list(
+            doc = "Images (`oci_image`) to build for every platform.",
+            providers = [OciImageInfo],
+            mandatory = True,
+            cfg = _platforms_transition,
+        ),
+        "platforms": attr.label_list(
+            doc = "Target platforms, e.g. `@rules_wharf//platforms:linux_amd64` and `:linux_arm64`. Empty: the current target platform only.",
+        ),
+        "annotations": attr.string_dict(doc = "Index annotations."),
+        "ref_name": attr.string(doc = "The `org.opencontainers.image.ref.name` of the index in the layout's index.json.", default = "latest"),
+        "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
+    },
+    toolchains = [WHARF_TOOLCHAIN_TYPE],
+)

@@ -1,0 +1,12 @@
+"""OciIndexInfo: a multi-platform image index."""
+
+DOC = "An OCI image index built by rules_wharf and the images it lists."
+
+FIELDS = {
+    "index": "File: the image index JSON.",
+    "descriptor": "File: the index's OCI descriptor JSON.",
+    "digest": "File: the index digest as text (sha256:...).",
+    "images": "list of OciImageInfo, one per platform.",
+}
+
+OciIndexInfo = provider(doc = DOC, fields = FIELDS)
