@@ -150,8 +150,6 @@ func TestBuildPushPullRun(t *testing.T) {
 	root := repoRoot(t)
 	bazel := filepath.Join(root, "tools", "bazel")
 	crane := tool(t, "crane")
-	umoci := tool(t, "umoci")
-	runc := tool(t, "runc")
 
 	run(t, root, nil, bazel, "build", imageTarget)
 	digest := readDigest(t, root)
@@ -224,23 +222,7 @@ func TestBuildPushPullRun(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bundle := filepath.Join(t.TempDir(), "bundle")
-	run(t, root, nil, umoci, "unpack", "--image", relaid+":e2e", bundle)
-	cfgPath := filepath.Join(bundle, "config.json")
-	var spec map[string]any
-	b, err := os.ReadFile(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &spec); err != nil {
-		t.Fatal(err)
-	}
-	spec["process"].(map[string]any)["terminal"] = false
-	b, _ = json.Marshal(spec)
-	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got := run(t, bundle, nil, runc, "run", "--bundle", bundle, fmt.Sprintf("wharf-e2e-%d", os.Getpid()))
+	got, _ := runImage(t, relaid+":e2e")
 	for _, w := range wantOutput {
 		if !strings.Contains(got, w+"\n") {
 			t.Errorf("container output lacks %q; got:\n%s", w, got)
@@ -275,4 +257,44 @@ func TestCleanRebuildSameDigest(t *testing.T) {
 	t.Logf("clean rebuild in a new output base: %s", got)
 	// Point bazel-* back at the default output base.
 	run(t, root, nil, bazel, "build", imageTarget)
+}
+
+// runImage unpacks an image from an OCI layout reference (DIR:REF) with umoci and runs it
+// with runc, returning what it printed and the unpacked rootfs.
+func runImage(t *testing.T, ref string) (string, string) {
+	t.Helper()
+	umoci, runc := tool(t, "umoci"), tool(t, "runc")
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	run(t, "/", nil, umoci, "unpack", "--image", ref, bundle)
+	cfgPath := filepath.Join(bundle, "config.json")
+	var spec map[string]any
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &spec); err != nil {
+		t.Fatal(err)
+	}
+	spec["process"].(map[string]any)["terminal"] = false
+	b, _ = json.Marshal(spec)
+	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, bundle, nil, runc, "run", "--bundle", bundle, fmt.Sprintf("wharf-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()))
+	return out, filepath.Join(bundle, "rootfs")
+}
+
+// TestDerivedImageRuns runs an image built on top of another.
+func TestDerivedImageRuns(t *testing.T) {
+	root := repoRoot(t)
+	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "//examples/hello_image:derived")
+	got, rootfs := runImage(t, filepath.Join(root, "bazel-bin", "examples", "hello_image", "derived")+":latest")
+	for _, w := range []string{"GREETING_STYLE=derived from friendly", "uid=65532 gid=65532", "motd: Welcome to a rules_wharf image."} {
+		if !strings.Contains(got, w+"\n") {
+			t.Errorf("derived image output lacks %q; got:\n%s", w, got)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(rootfs, "etc", "wharf", "extra.txt")); err != nil || !strings.Contains(string(b), "extra file") {
+		t.Errorf("extra layer missing: %v", err)
+	}
 }

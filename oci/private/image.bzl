@@ -23,6 +23,8 @@ def _platform(ctx):
 
 def _oci_image_impl(ctx):
     arch, variant, apk_arch = _platform(ctx)
+    base = ctx.attr.base[OciImageInfo] if ctx.attr.base else None
+    base_layers = base.layers if base else []
     layers = []
     verifications = []
     sbom = None
@@ -82,6 +84,9 @@ def _oci_image_impl(ctx):
     args = ctx.actions.args()
     args.add("image")
     args.add("--spec", spec_file)
+    if base:
+        args.add("--base-config", base.config)
+        args.add_all([layer.metadata for layer in base_layers], before_each = "--base-layer")
     args.add_all([layer.metadata for layer in layers], before_each = "--layer")
     args.add("--config", config)
     args.add("--manifest", manifest)
@@ -91,13 +96,18 @@ def _oci_image_impl(ctx):
         executable = wharf_tool(ctx),
         arguments = [args],
         # Signature records are inputs so that no image exists before its packages verified.
-        inputs = depset([spec_file] + [layer.metadata for layer in layers], transitive = verifications),
+        inputs = depset(
+            [spec_file] + [layer.metadata for layer in base_layers + layers] + ([base.config] if base else []),
+            transitive = verifications,
+        ),
         outputs = [config, manifest, digest, descriptor],
         mnemonic = "OciImage",
         progress_message = "Writing image manifest %{label}",
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )
 
+    # Everything below sees the whole stack, base first.
+    layers = base_layers + layers
     layout = ctx.actions.declare_directory(prefix)
     largs = ctx.actions.args()
     largs.add("layout")
@@ -139,6 +149,10 @@ def _oci_image_impl(ctx):
     ]
 
 _attrs = {
+    "base": attr.label(
+        doc = "An image (`oci_image`) to build on: its layers come first and its config is the starting point (env is merged, with `$VAR` expanded against the base's; entrypoint, cmd, user, workdir, stop signal are kept unless set here; labels, ports and volumes are merged). It must be for the same platform.",
+        providers = [OciImageInfo],
+    ),
     "apks": attr.label(
         doc = "Packages from a lock: the hub repository of `apk.translate_lock` (e.g. `@base`, which selects the target CPU's packages) or one of its per-architecture targets. Each package's data member is one layer, in lock order, below `layers`.",
         providers = [ApkPackagesInfo],

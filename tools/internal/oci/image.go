@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -20,8 +21,11 @@ import (
 // ImageSpec is what an image action knows: the layers (metadata only) and the config.
 type ImageSpec struct {
 	OS, Architecture, Variant string
-	Layers                    []*layer.Metadata
-	Entrypoint, Cmd           []string
+	// Base is the base image's config, or nil; BaseLayers its layers, bottom first.
+	Base            *v1.ConfigFile
+	BaseLayers      []*layer.Metadata
+	Layers          []*layer.Metadata
+	Entrypoint, Cmd []string
 	// EntrypointSet/CmdSet distinguish "not given" from "given as empty".
 	EntrypointSet, CmdSet bool
 	Env                   []string
@@ -45,6 +49,14 @@ func Build(s *ImageSpec) (*Built, error) {
 	if s.OS == "" || s.Architecture == "" {
 		return nil, fmt.Errorf("os and architecture are required")
 	}
+	if s.Base != nil {
+		if s.Base.OS != s.OS || s.Base.Architecture != s.Architecture {
+			return nil, fmt.Errorf("base image is %s/%s, this image is %s/%s", s.Base.OS, s.Base.Architecture, s.OS, s.Architecture)
+		}
+		if len(s.Base.RootFS.DiffIDs) != len(s.BaseLayers) {
+			return nil, fmt.Errorf("base config lists %d layers, base manifest %d", len(s.Base.RootFS.DiffIDs), len(s.BaseLayers))
+		}
+	}
 	cfg := v1.ConfigFile{
 		Architecture: s.Architecture,
 		OS:           s.OS,
@@ -58,6 +70,9 @@ func Build(s *ImageSpec) (*Built, error) {
 			Labels:     s.Labels,
 			StopSignal: s.StopSignal,
 		},
+	}
+	if s.Base != nil {
+		inherit(&cfg, s)
 	}
 	if s.EntrypointSet {
 		cfg.Config.Entrypoint = s.Entrypoint
@@ -85,7 +100,10 @@ func Build(s *ImageSpec) (*Built, error) {
 		MediaType:     types.OCIManifestSchema1,
 		Annotations:   s.Annotations,
 	}
-	for i, l := range s.Layers {
+	if s.Base != nil {
+		cfg.History = append(cfg.History, s.Base.History...)
+	}
+	for i, l := range append(append([]*layer.Metadata(nil), s.BaseLayers...), s.Layers...) {
 		if err := l.Validate(); err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i, err)
 		}
@@ -98,11 +116,15 @@ func Build(s *ImageSpec) (*Built, error) {
 			return nil, fmt.Errorf("layer %d: %w", i, err)
 		}
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, diff)
-		cfg.History = append(cfg.History, v1.History{
-			Created:   v1.Time{Time: s.Created.UTC()},
-			CreatedBy: l.CreatedBy,
-			Comment:   "rules_wharf",
-		})
+		if i >= len(s.BaseLayers) {
+			cfg.History = append(cfg.History, v1.History{
+				Created:   v1.Time{Time: s.Created.UTC()},
+				CreatedBy: l.CreatedBy,
+				Comment:   "rules_wharf",
+			})
+		} else if s.Base.RootFS.DiffIDs[i] != diff {
+			return nil, fmt.Errorf("base layer %d: manifest says diff_id %s, config %s", i, diff, s.Base.RootFS.DiffIDs[i])
+		}
 		man.Layers = append(man.Layers, v1.Descriptor{
 			MediaType:   types.MediaType(l.MediaType),
 			Size:        l.Size,
@@ -141,4 +163,67 @@ func SortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(k)
 	return k
+}
+
+// inherit starts cfg from the base image's config: environment (this image's values win,
+// with $VAR and ${VAR} expanded against the base's), entrypoint, cmd, user, working
+// directory, labels, ports, volumes and stop signal unless this image sets them.
+func inherit(cfg *v1.ConfigFile, s *ImageSpec) {
+	b := s.Base.Config
+	baseEnv := map[string]string{}
+	var order []string
+	for _, kv := range b.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, dup := baseEnv[k]; !dup {
+			order = append(order, k)
+		}
+		baseEnv[k] = v
+	}
+	env := map[string]string{}
+	for k, v := range baseEnv {
+		env[k] = v
+	}
+	for _, kv := range s.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, known := env[k]; !known {
+			order = append(order, k)
+		}
+		env[k] = os.Expand(v, func(name string) string { return baseEnv[name] })
+	}
+	cfg.Config.Env = nil
+	for _, k := range order {
+		cfg.Config.Env = append(cfg.Config.Env, k+"="+env[k])
+	}
+	cfg.Config.Entrypoint, cfg.Config.Cmd = b.Entrypoint, b.Cmd
+	if cfg.Config.User == "" {
+		cfg.Config.User = b.User
+	}
+	if cfg.Config.WorkingDir == "" {
+		cfg.Config.WorkingDir = b.WorkingDir
+	}
+	if cfg.Config.StopSignal == "" {
+		cfg.Config.StopSignal = b.StopSignal
+	}
+	if len(b.Labels) > 0 {
+		labels := map[string]string{}
+		for k, v := range b.Labels {
+			labels[k] = v
+		}
+		for k, v := range cfg.Config.Labels {
+			labels[k] = v
+		}
+		cfg.Config.Labels = labels
+	}
+	for p := range b.ExposedPorts {
+		if cfg.Config.ExposedPorts == nil {
+			cfg.Config.ExposedPorts = map[string]struct{}{}
+		}
+		cfg.Config.ExposedPorts[p] = struct{}{}
+	}
+	for v := range b.Volumes {
+		if cfg.Config.Volumes == nil {
+			cfg.Config.Volumes = map[string]struct{}{}
+		}
+		cfg.Config.Volumes[v] = struct{}{}
+	}
 }

@@ -36,10 +36,12 @@ type imageSpecFile struct {
 }
 
 func imageVerb(args []string) error {
-	var layers cli.Strings
-	var specPath, configOut, manifestOut, digestOut, descriptorOut string
+	var layers, baseLayers cli.Strings
+	var specPath, baseConfig, configOut, manifestOut, digestOut, descriptorOut string
 	fs := newFlags("image")
 	fs.Var(&layers, "layer", "layer metadata JSON, bottom first (repeatable)")
+	fs.StringVar(&baseConfig, "base-config", "", "the base image's config JSON")
+	fs.Var(&baseLayers, "base-layer", "the base image's layer metadata JSON, bottom first (repeatable)")
 	fs.StringVar(&specPath, "spec", "", "image spec JSON (config, platform)")
 	fs.StringVar(&configOut, "config", "", "output: config JSON")
 	fs.StringVar(&manifestOut, "manifest", "", "output: manifest JSON")
@@ -87,6 +89,22 @@ func imageVerb(args []string) error {
 			return err
 		}
 		spec.Layers = append(spec.Layers, m)
+	}
+	if baseConfig != "" {
+		b, err := os.ReadFile(baseConfig)
+		if err != nil {
+			return err
+		}
+		if spec.Base, err = v1.ParseConfigFile(bytes.NewReader(b)); err != nil {
+			return fmt.Errorf("base config %s: %w", baseConfig, err)
+		}
+		for _, l := range baseLayers {
+			m, err := layer.ReadMetadata(l)
+			if err != nil {
+				return err
+			}
+			spec.BaseLayers = append(spec.BaseLayers, m)
+		}
 	}
 	built, err := oci.Build(spec)
 	if err != nil {
