@@ -1,6 +1,7 @@
 """oci_image: an image from APK packages and layers, as an OCI layout."""
 
 load("//apk:providers.bzl", "ApkPackagesInfo")
+load("//oci/private/common:tarball.bzl", "default_repo_tag", "docker_tarball")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
 load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
@@ -127,21 +128,26 @@ def _oci_image_impl(ctx):
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )
 
+    info = OciImageInfo(
+        manifest = manifest,
+        config = config,
+        descriptor = descriptor,
+        digest = digest,
+        layers = layers,
+        os = ctx.attr.os,
+        architecture = arch,
+        variant = variant,
+        sbom = sbom,
+    )
+    tarball = ctx.actions.declare_file(prefix + ".tar")
+    docker_tarball(ctx, info, default_repo_tag(ctx.label), tarball)
+
     return [
         DefaultInfo(files = depset([layout, digest])),
-        OciImageInfo(
-            manifest = manifest,
-            config = config,
-            descriptor = descriptor,
-            digest = digest,
-            layers = layers,
-            os = ctx.attr.os,
-            architecture = arch,
-            variant = variant,
-            sbom = sbom,
-        ),
+        info,
         OutputGroupInfo(
             sbom = depset([sbom] if sbom else []),
+            tarball = depset([tarball]),
             layout = depset([layout]),
             digest = depset([digest]),
             metadata = depset([manifest, config, descriptor, digest]),

@@ -1,0 +1,42 @@
+"""The docker-loadable tarball action, shared by oci_image (output group) and oci_load."""
+
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+
+def default_repo_tag(label):
+    """The tag a tarball gets when none is given: bazel/<package>:<name>, as rules_docker did.
+
+    Args:
+      label: the image's label.
+
+    Returns:
+      A repository:tag string.
+    """
+    return "bazel/{}:{}".format(label.package or "root", label.name).lower()
+
+def _layer_pair(layer):
+    return "{}={}".format(layer.blob.path, layer.metadata.path)
+
+def docker_tarball(ctx, image, repo_tag, out):
+    """Writes `out`, a `docker load`/`podman load` tarball of an image.
+
+    Args:
+      ctx: the rule context (needs the wharf toolchain).
+      image: the image's OciImageInfo.
+      repo_tag: repository:tag for the loaded image.
+      out: the declared output file.
+    """
+    args = ctx.actions.args()
+    args.add("docker-tar")
+    args.add("--config", image.config)
+    args.add_all(image.layers, map_each = _layer_pair, before_each = "--layer")
+    args.add("--tag", repo_tag)
+    args.add("--out", out)
+    ctx.actions.run(
+        executable = wharf_tool(ctx),
+        arguments = [args],
+        inputs = [image.config] + [layer.blob for layer in image.layers] + [layer.metadata for layer in image.layers],
+        outputs = [out],
+        mnemonic = "DockerTarball",
+        progress_message = "Writing docker tarball %{label}",
+        toolchain = WHARF_TOOLCHAIN_TYPE,
+    )
