@@ -134,3 +134,25 @@ func elfMachine(t *testing.T, l v1.Layer, name string) elf.Machine {
 		return f.Machine
 	}
 }
+
+// TestZstdBuildSetting builds the example with zstd layers chosen on the command line.
+func TestZstdBuildSetting(t *testing.T) {
+	root := repoRoot(t)
+	bazel := filepath.Join(root, "tools", "bazel")
+	run(t, root, nil, bazel, "build", "--@//oci/settings:compression=zstd", imageTarget)
+	defer run(t, root, nil, bazel, "build", imageTarget)
+	idx, err := layout.ImageIndexFromPath(filepath.Join(root, layoutDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(idx); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	im, _ := idx.IndexManifest()
+	img, _ := idx.Image(im.Manifests[0].Digest)
+	layers, _ := img.Layers()
+	mt, _ := layers[len(layers)-1].MediaType()
+	if string(mt) != "application/vnd.oci.image.layer.v1.tar+zstd" {
+		t.Fatalf("app layer is %s", mt)
+	}
+}

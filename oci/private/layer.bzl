@@ -1,5 +1,6 @@
 """oci_layer: a deterministic layer from files, symlinks and directories."""
 
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
 load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
 
@@ -9,7 +10,9 @@ def _basename_and_path(f):
     return "{}={}".format(f.basename, f.path)
 
 def _oci_layer_impl(ctx):
-    ext = _EXT[ctx.attr.compression]
+    compression = ctx.attr.compression or ctx.attr._compression[BuildSettingInfo].value
+    level = ctx.attr.compression_level if ctx.attr.compression_level != -2 else ctx.attr._compression_level[BuildSettingInfo].value
+    ext = _EXT[compression]
     blob = ctx.actions.declare_file(ctx.label.name + ext)
     metadata = ctx.actions.declare_file(ctx.label.name + ".layer.json")
     args = ctx.actions.args()
@@ -33,7 +36,8 @@ def _oci_layer_impl(ctx):
         args.add("--dir=" + d)
     for dest, mode in sorted(ctx.attr.modes.items()):
         args.add("--mode={}={}".format(dest, mode))
-    args.add("--compression=" + ctx.attr.compression)
+    args.add("--compression=" + compression)
+    args.add("--level={}".format(level))
     args.add("--created-by=" + (ctx.attr.created_by or "rules_wharf oci_layer " + str(ctx.label)))
     args.add("--blob", blob)
     args.add("--metadata", metadata)
@@ -64,7 +68,10 @@ added (0755). Files keep their executable bit (0755, else 0644) unless `modes` s
         "symlinks": attr.string_dict(doc = "Symlink path to its target."),
         "empty_dirs": attr.string_list(doc = "Directories to create."),
         "modes": attr.string_dict(doc = "Path to octal permission bits, e.g. `{\"/app/run\": \"0700\"}`."),
-        "compression": attr.string(doc = "Layer compression.", default = "gzip", values = ["gzip", "zstd", "none"]),
+        "compression": attr.string(doc = "Layer compression; empty: the `@rules_wharf//oci/settings:compression` build setting (default gzip).", values = ["", "gzip", "zstd", "none"]),
+        "compression_level": attr.int(doc = "Compression level; -2: the `@rules_wharf//oci/settings:compression_level` build setting; -1: the compressor's default.", default = -2),
+        "_compression": attr.label(default = "//oci/settings:compression"),
+        "_compression_level": attr.label(default = "//oci/settings:compression_level"),
         "created_by": attr.string(doc = "Text of the image history entry for this layer."),
     },
     toolchains = [WHARF_TOOLCHAIN_TYPE],
