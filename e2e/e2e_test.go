@@ -298,3 +298,30 @@ func TestDerivedImageRuns(t *testing.T) {
 		t.Errorf("extra layer missing: %v", err)
 	}
 }
+
+// TestLayerBudgetRuns runs the example built with apk_layer_budget = 2: all packages in one
+// merged layer must give the same files as one layer each (wharf-motd replaces the
+// base layout's /etc/motd, and must still win).
+func TestLayerBudgetRuns(t *testing.T) {
+	root := repoRoot(t)
+	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "//examples/hello_image:budget")
+	dir := filepath.Join(root, "bazel-bin", "examples", "hello_image", "budget")
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(idx); err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	img, _ := idx.Image(im.Manifests[0].Digest)
+	if layers, _ := img.Layers(); len(layers) != 3 {
+		t.Fatalf("%d layers, want 3 (packages, apk database, app)", len(layers))
+	}
+	got, _ := runImage(t, dir+":latest")
+	for _, w := range []string{"motd: Welcome to a rules_wharf image.", "greeting: hello from an apk (x86_64)", "apk packages: wharf-baselayout wharf-motd wharf-greeting"} {
+		if !strings.Contains(got, w+"\n") {
+			t.Errorf("output lacks %q; got:\n%s", w, got)
+		}
+	}
+}

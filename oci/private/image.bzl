@@ -22,6 +22,69 @@ def _platform(ctx):
             return arch, variant, apk_arch
     fail("{}: the target platform's CPU is not one rules_wharf knows an OCI architecture for".format(ctx.label))
 
+def _group_packages(packages, max_layers):
+    """Splits packages (lock order) into at most max_layers contiguous runs of similar size.
+
+    Contiguous, so that a package stays above every package installed before it: whoever
+    wins a replaced file in apk wins it in the layers too.
+    """
+    if max_layers <= 0 or len(packages) <= max_layers:
+        return [[p] for p in packages]
+    sizes = [max(p.data_size, 1) for p in packages]
+    remaining = 0
+    for s in sizes:
+        remaining += s
+    groups = []
+    current = []
+    acc = 0
+    for i, p in enumerate(packages):
+        current.append(p)
+        acc += sizes[i]
+        left_groups = max_layers - len(groups) - 1
+        left_packages = len(packages) - i - 1
+        target = remaining // (left_groups + 1)
+        if left_groups > 0 and (acc >= target or left_packages == left_groups):
+            groups.append(current)
+            remaining -= acc
+            current = []
+            acc = 0
+    if current:
+        groups.append(current)
+    return groups
+
+def _layer_pair(layer):
+    return "{}={}".format(layer.blob.path, layer.metadata.path)
+
+def _apk_layers(ctx, packages):
+    """One layer per package, or merged contiguous groups within apk_layer_budget."""
+    budget = ctx.attr.apk_layer_budget
+    if budget == 1:
+        fail("{}: apk_layer_budget must be 0 (no limit) or at least 2 (packages + the apk database)".format(ctx.label))
+    layers = []
+    for i, group in enumerate(_group_packages(packages, budget - 1 if budget else 0)):
+        if len(group) == 1:
+            layers.append(group[0].layer)
+            continue
+        blob = ctx.actions.declare_file("{}.apk_group{}.tar.gz".format(ctx.label.name, i))
+        meta = ctx.actions.declare_file("{}.apk_group{}.layer.json".format(ctx.label.name, i))
+        args = ctx.actions.args()
+        args.add("merge-layers")
+        args.add_all([p.layer for p in group], map_each = _layer_pair, before_each = "--layer")
+        args.add("--created-by", "apk " + " ".join(["{}-{}".format(p.package_name, p.version) for p in group]))
+        args.add("--blob", blob)
+        args.add("--metadata", meta)
+        ctx.actions.run(
+            executable = wharf_tool(ctx),
+            arguments = [args],
+            inputs = [p.layer.blob for p in group] + [p.layer.metadata for p in group],
+            outputs = [blob, meta],
+            mnemonic = "ApkLayerGroup",
+            progress_message = "Merging {} packages into one layer for %{{label}}".format(len(group)),
+            toolchain = WHARF_TOOLCHAIN_TYPE,
+        )
+        layers.append(OciLayerInfo(blob = blob, metadata = meta))
+    return layers
+
 def _oci_image_impl(ctx):
     arch, variant, apk_arch = _platform(ctx)
     base = ctx.attr.base[OciImageInfo] if ctx.attr.base else None
@@ -33,7 +96,7 @@ def _oci_image_impl(ctx):
         pkgs = ctx.attr.apks[ApkPackagesInfo]
         if pkgs.arch != apk_arch:
             fail("{}: apks {} are for {}, but the target platform is {}".format(ctx.label, ctx.attr.apks.label, pkgs.arch, apk_arch))
-        layers += [p.layer for p in pkgs.packages] + [pkgs.database]
+        layers += _apk_layers(ctx, pkgs.packages) + [pkgs.database]
         verifications.append(pkgs.verifications)
         sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
         sargs = ctx.actions.args()
@@ -162,6 +225,10 @@ _attrs = {
     "apks": attr.label(
         doc = "Packages from a lock: the hub repository of `apk.translate_lock` (e.g. `@base`, which selects the target CPU's packages) or one of its per-architecture targets. Each package's data member is one layer, in lock order, below `layers`.",
         providers = [ApkPackagesInfo],
+    ),
+    "apk_layer_budget": attr.int(
+        doc = "Most layers the APK packages may take, the apk database layer included (containerd and overlayfs allow about 127 in all). 0: one layer per package, each the package's own data member with no recompression. Otherwise packages are joined into contiguous runs in lock order, balanced by size; a run of one package stays zero-copy.",
+        default = 0,
     ),
     "layers": attr.label_list(doc = "Layers on top of the packages, bottom first (`oci_layer` or anything providing OciLayerInfo).", providers = [OciLayerInfo]),
     "entrypoint": attr.string_list(doc = "Config `Entrypoint`."),

@@ -15,6 +15,7 @@ FIELDS = {
     "head_parts": "list of File: the parts holding the signature and control members.",
     "control_checksum": "string: the lock's control member checksum (sha1-...).",
     "data_checksum": "string: the lock's data member checksum (sha256-...).",
+    "data_size": "int: the data member's size per the lock (0 when the lock has no range).",
     "layer": "OciLayerInfo: the data member as a layer.",
     "facts": "File: package facts JSON.",
 }

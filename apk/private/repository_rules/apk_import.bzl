@@ -13,6 +13,12 @@ _CPU_CONSTRAINTS = {
     "x86_64": str(Label("@platforms//cpu:x86_64")),
 }
 
+def _range_size(r):
+    if not r:
+        return 0
+    lo, _, hi = r[len("bytes="):].partition("-")
+    return int(hi) - int(lo) + 1
+
 def _is_remote(url):
     return url.startswith("https://") or url.startswith("http://")
 
@@ -56,9 +62,11 @@ apk_package(
     head_parts = {head},
     control_checksum = {control},
     data_checksum = {data},
+    data_size = {data_size},
     visibility = ["//visibility:public"],
 )
 """.format(
+        data_size = _range_size(a.data_range),
         bzl = _APK_PACKAGE_BZL,
         name = repr(a.package_name),
         version = repr(a.version),

@@ -22,6 +22,7 @@ func All() map[string]Verb {
 		"image":         {"write an image config and manifest from layer metadata", imageVerb},
 		"layout":        {"assemble an OCI image layout directory", layoutVerb},
 		"index":         {"write an image index from image descriptors", indexVerb},
+		"merge-layers":  {"join gzip tar layers into one, in order", mergeVerb},
 		"docker-tar":    {"write a docker/podman-loadable tarball of an image", dockerTarVerb},
 		"push":          {"push an image from an OCI layout to a registry", pushVerb},
 		"sbom":          {"write an SPDX 2.3 SBOM from package facts", sbomVerb},
