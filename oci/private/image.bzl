@@ -70,13 +70,14 @@ def _apk_layers(ctx, packages):
         args = ctx.actions.args()
         args.add("merge-layers")
         args.add_all([p.layer for p in group], map_each = _layer_pair, before_each = "--layer")
+        args.add_all([p.facts for p in group], before_each = "--facts")
         args.add("--created-by", "apk " + " ".join(["{}-{}".format(p.package_name, p.version) for p in group]))
         args.add("--blob", blob)
         args.add("--metadata", meta)
         ctx.actions.run(
             executable = wharf_tool(ctx),
             arguments = [args],
-            inputs = [p.layer.blob for p in group] + [p.layer.metadata for p in group],
+            inputs = [p.layer.blob for p in group] + [p.layer.metadata for p in group] + [p.facts for p in group],
             outputs = [blob, meta],
             mnemonic = "ApkLayerGroup",
             progress_message = "Merging {} packages into one layer for %{{label}}".format(len(group)),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	pathpkg "path"
 	"strings"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
@@ -13,14 +14,17 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 )
 
-// mergeVerb joins gzip tar layers into one, in order: entries are copied with their headers
-// (PAX records included), each input's end-of-archive blocks are dropped, and a later entry
-// for the same path stays after an earlier one, so extraction ends as stacking would.
+// mergeVerb joins APK data-member layers into one, in install order: entries are copied
+// with their headers (PAX records included), each input's end-of-archive blocks are dropped,
+// and each path appears once: a file as the last package has it (as a later layer would
+// win), a directory as the first package has it (apk keeps an existing directory). Which
+// entry survives is decided from the packages' facts, so each input is read once.
 func mergeVerb(args []string) error {
-	var inputs cli.Strings
+	var inputs, factsFiles cli.Strings
 	var blobOut, metaOut, createdBy string
 	fs := newFlags("merge-layers")
-	fs.Var(&inputs, "layer", "BLOB=METADATA of a gzip layer, bottom first (repeatable)")
+	fs.Var(&inputs, "layer", "BLOB=METADATA of a package's data member layer, bottom first (repeatable)")
+	fs.Var(&factsFiles, "facts", "the package facts of each --layer, in the same order (repeatable)")
 	fs.StringVar(&blobOut, "blob", "", "output: the merged layer")
 	fs.StringVar(&metaOut, "metadata", "", "output: its metadata JSON")
 	fs.StringVar(&createdBy, "created-by", "", "history entry text")
@@ -29,6 +33,21 @@ func mergeVerb(args []string) error {
 	}
 	if err := cli.Require("blob", blobOut, "metadata", metaOut); err != nil {
 		return err
+	}
+	if len(factsFiles) != len(inputs) {
+		return fmt.Errorf("%d --facts for %d --layer", len(factsFiles), len(inputs))
+	}
+	keep := map[string]int{} // path -> index of the input whose entry survives
+	for i, f := range factsFiles {
+		facts, err := readFacts(f)
+		if err != nil {
+			return err
+		}
+		for _, e := range facts.Files {
+			if _, seen := keep[e.Path]; e.Type != "dir" || !seen {
+				keep[e.Path] = i
+			}
+		}
 	}
 	var outs atomicfile.Set
 	defer outs.Abort()
@@ -41,9 +60,9 @@ func mergeVerb(args []string) error {
 		return err
 	}
 	tw := tar.NewWriter(w)
-	for _, in := range inputs {
+	for i, in := range inputs {
 		path, _, _ := strings.Cut(in, "=")
-		if err := copyEntries(tw, path); err != nil {
+		if err := copyEntries(tw, path, func(name string) bool { return keep[name] == i }); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -61,7 +80,7 @@ func mergeVerb(args []string) error {
 	return outs.Commit()
 }
 
-func copyEntries(tw *tar.Writer, path string) error {
+func copyEntries(tw *tar.Writer, path string, keep func(string) bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -79,6 +98,9 @@ func copyEntries(tw *tar.Writer, path string) error {
 		}
 		if err != nil {
 			return err
+		}
+		if name := pathpkg.Clean(strings.TrimPrefix(h.Name, "./")); name == "." || !keep(name) {
+			continue
 		}
 		if err := tw.WriteHeader(h); err != nil {
 			return fmt.Errorf("%s: %w", h.Name, err)
