@@ -325,3 +325,27 @@ func TestLayerBudgetRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestLayoutBaseRuns runs an image whose base is an OCI layout directory (as rules_oci or a
+// pull would give), not an image of this rule set.
+func TestLayoutBaseRuns(t *testing.T) {
+	root := repoRoot(t)
+	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "//examples/hello_image:on_layout")
+	dir := filepath.Join(root, "bazel-bin", "examples", "hello_image", "on_layout")
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(idx); err != nil {
+		t.Fatal(err)
+	}
+	got, rootfs := runImage(t, dir+":latest")
+	for _, w := range []string{"GREETING_STYLE=from a layout, friendly", "apk packages: wharf-baselayout wharf-motd wharf-greeting"} {
+		if !strings.Contains(got, w+"\n") {
+			t.Errorf("output lacks %q; got:\n%s", w, got)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(rootfs, "etc", "wharf", "extra.txt")); err != nil {
+		t.Error(err)
+	}
+}

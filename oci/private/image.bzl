@@ -86,10 +86,41 @@ def _apk_layers(ctx, packages):
         layers.append(OciLayerInfo(blob = blob, metadata = meta))
     return layers
 
+def _base(ctx, arch, variant):
+    """Returns (config File or None, [OciLayerInfo], [extern layers]) of the base image."""
+    if not ctx.attr.base:
+        return None, [], []
+    if OciImageInfo in ctx.attr.base:
+        b = ctx.attr.base[OciImageInfo]
+        return b.config, b.layers, b.extern_layers
+    dirs = [f for f in ctx.attr.base[DefaultInfo].files.to_list() if f.is_directory]
+    if len(dirs) != 1:
+        fail("{}: base {} is neither an image of this rule set nor one OCI layout directory".format(ctx.label, ctx.attr.base.label))
+    config = ctx.actions.declare_file(ctx.label.name + ".base.config.json")
+    layers = ctx.actions.declare_file(ctx.label.name + ".base.layers.json")
+    args = ctx.actions.args()
+    args.add("layout-import")
+    args.add("--layout", dirs[0].path)
+    args.add("--os", ctx.attr.os)
+    args.add("--arch", arch)
+    if variant:
+        args.add("--variant", variant)
+    args.add("--config", config)
+    args.add("--layers", layers)
+    ctx.actions.run(
+        executable = wharf_tool(ctx),
+        arguments = [args],
+        inputs = dirs,
+        outputs = [config, layers],
+        mnemonic = "OciLayoutImport",
+        progress_message = "Reading base image layout for %{label}",
+        toolchain = WHARF_TOOLCHAIN_TYPE,
+    )
+    return config, [], [struct(layers = layers, dir = dirs[0])]
+
 def _oci_image_impl(ctx):
     arch, variant, apk_arch = _platform(ctx)
-    base = ctx.attr.base[OciImageInfo] if ctx.attr.base else None
-    base_layers = base.layers if base else []
+    base_config, base_layers, extern = _base(ctx, arch, variant)
     layers = []
     verifications = []
     sbom = None
@@ -149,8 +180,9 @@ def _oci_image_impl(ctx):
     args = ctx.actions.args()
     args.add("image")
     args.add("--spec", spec_file)
-    if base:
-        args.add("--base-config", base.config)
+    if base_config:
+        args.add("--base-config", base_config)
+        args.add_all(["{}={}".format(e.layers.path, e.dir.path) for e in extern], before_each = "--base-extern")
         args.add_all([layer.metadata for layer in base_layers], before_each = "--base-layer")
     args.add_all([layer.metadata for layer in layers], before_each = "--layer")
     args.add("--config", config)
@@ -162,7 +194,9 @@ def _oci_image_impl(ctx):
         arguments = [args],
         # Signature records are inputs so that no image exists before its packages verified.
         inputs = depset(
-            [spec_file] + [layer.metadata for layer in base_layers + layers] + ([base.config] if base else []),
+            # The layer lists of an imported layout, not the layout itself.
+            [spec_file] + [layer.metadata for layer in base_layers + layers] +
+            ([base_config] if base_config else []) + [e.layers for e in extern],
             transitive = verifications,
         ),
         outputs = [config, manifest, digest, descriptor],
@@ -179,13 +213,15 @@ def _oci_image_impl(ctx):
     largs.add("--descriptor", descriptor)
     largs.add("--blob", manifest)
     largs.add("--blob", config)
+    largs.add_all(["{}={}".format(e.layers.path, e.dir.path) for e in extern], before_each = "--extern")
     largs.add_all(["{}={}".format(layer.blob.path, layer.metadata.path) for layer in layers], before_each = "--layer")
     largs.add("--ref-name", ctx.attr.ref_name)
     largs.add("--out", layout.path)
     ctx.actions.run(
         executable = wharf_tool(ctx),
         arguments = [largs],
-        inputs = [descriptor, manifest, config] + [layer.blob for layer in layers] + [layer.metadata for layer in layers],
+        inputs = [descriptor, manifest, config] + [layer.blob for layer in layers] + [layer.metadata for layer in layers] +
+                 [f for e in extern for f in [e.layers, e.dir]],
         outputs = [layout],
         mnemonic = "OciLayout",
         progress_message = "Assembling OCI layout %{label}",
@@ -198,6 +234,7 @@ def _oci_image_impl(ctx):
         descriptor = descriptor,
         digest = digest,
         layers = layers,
+        extern_layers = extern,
         os = ctx.attr.os,
         architecture = arch,
         variant = variant,
@@ -220,8 +257,8 @@ def _oci_image_impl(ctx):
 
 _attrs = {
     "base": attr.label(
-        doc = "An image (`oci_image`) to build on: its layers come first and its config is the starting point (env is merged, with `$VAR` expanded against the base's; entrypoint, cmd, user, workdir, stop signal are kept unless set here; labels, ports and volumes are merged). It must be for the same platform.",
-        providers = [OciImageInfo],
+        doc = "The image to build on: an `oci_image`, or an OCI layout directory (e.g. rules_oci's `oci_image` or `oci_pull` output; the image for the target platform is picked from it, reading only its index, manifest and config). Its layers come first and its config is the starting point (env is merged, with `$VAR` expanded against the base's; entrypoint, cmd, user, workdir, stop signal are kept unless set here; labels, ports and volumes are merged).",
+        allow_files = True,
     ),
     "apks": attr.label(
         doc = "Packages from a lock: the hub repository of `apk.translate_lock` (e.g. `@base`, which selects the target CPU's packages) or one of its per-architecture targets. Each package's data member is one layer, in lock order, below `layers`.",

@@ -54,6 +54,7 @@ def _oci_image_index_impl(ctx):
     for i in images:
         largs.add("--blob", i.manifest)
         largs.add("--blob", i.config)
+        largs.add_all(["{}={}".format(e.layers.path, e.dir.path) for e in i.extern_layers], before_each = "--extern")
     largs.add_all(layers, map_each = _layer_pair, before_each = "--layer")
     largs.add("--ref-name", ctx.attr.ref_name)
     largs.add("--out", layout.path)
@@ -61,6 +62,7 @@ def _oci_image_index_impl(ctx):
         executable = wharf_tool(ctx),
         arguments = [largs],
         inputs = [descriptor, index] + [f for i in images for f in [i.manifest, i.config]] +
+                 [f for i in images for e in i.extern_layers for f in [e.layers, e.dir]] +
                  [layer.blob for layer in layers] + [layer.metadata for layer in layers],
         outputs = [layout],
         mnemonic = "OciLayout",

@@ -28,13 +28,15 @@ def docker_tarball(ctx, image, repo_tag, out):
     args = ctx.actions.args()
     args.add("docker-tar")
     args.add("--config", image.config)
+    args.add_all(["{}={}".format(e.layers.path, e.dir.path) for e in image.extern_layers], before_each = "--extern")
     args.add_all(image.layers, map_each = _layer_pair, before_each = "--layer")
     args.add("--tag", repo_tag)
     args.add("--out", out)
     ctx.actions.run(
         executable = wharf_tool(ctx),
         arguments = [args],
-        inputs = [image.config] + [layer.blob for layer in image.layers] + [layer.metadata for layer in image.layers],
+        inputs = [image.config] + [layer.blob for layer in image.layers] + [layer.metadata for layer in image.layers] +
+                 [f for e in image.extern_layers for f in [e.layers, e.dir]],
         outputs = [out],
         mnemonic = "DockerTarball",
         progress_message = "Writing docker tarball %{label}",

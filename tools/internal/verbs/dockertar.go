@@ -18,11 +18,12 @@ import (
 // dockerTarVerb writes a `docker load` / `podman load` tarball from an image's config and
 // layer blobs, streaming them (compressed layers go in as they are; both tools accept them).
 func dockerTarVerb(args []string) error {
-	var layers cli.Strings
+	var layers, extern cli.Strings
 	var configPath, tag, out string
 	fs := newFlags("docker-tar")
 	fs.StringVar(&configPath, "config", "", "the image config JSON")
-	fs.Var(&layers, "layer", "BLOB=METADATA, bottom first (repeatable)")
+	fs.Var(&layers, "layer", "BLOB=METADATA, bottom first, above any --extern layers (repeatable)")
+	fs.Var(&extern, "extern", "LAYERS_JSON=DIR: bottom layers whose blobs are in a layout directory (repeatable)")
 	fs.StringVar(&tag, "tag", "", "repository:tag the loaded image gets")
 	fs.StringVar(&out, "out", "", "output: the tarball")
 	if err := fs.Parse(args); err != nil {
@@ -61,6 +62,10 @@ func dockerTarVerb(args []string) error {
 		return err
 	}
 	seen := map[string]bool{}
+	all, err := readExtern(extern)
+	if err != nil {
+		return err
+	}
 	for _, l := range layers {
 		blob, meta, ok := strings.Cut(l, "=")
 		if !ok {
@@ -70,6 +75,10 @@ func dockerTarVerb(args []string) error {
 		if err != nil {
 			return err
 		}
+		all = append(all, externLayer{meta: m, path: blob})
+	}
+	for _, e := range all {
+		m, blob := e.meta, e.path
 		entry := "blobs/sha256/" + strings.TrimPrefix(m.Digest, "sha256:")
 		manifest[0]["Layers"] = append(manifest[0]["Layers"].([]string), entry)
 		if seen[entry] {

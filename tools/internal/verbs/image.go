@@ -36,12 +36,13 @@ type imageSpecFile struct {
 }
 
 func imageVerb(args []string) error {
-	var layers, baseLayers cli.Strings
+	var layers, baseLayers, baseExtern cli.Strings
 	var specPath, baseConfig, configOut, manifestOut, digestOut, descriptorOut string
 	fs := newFlags("image")
 	fs.Var(&layers, "layer", "layer metadata JSON, bottom first (repeatable)")
 	fs.StringVar(&baseConfig, "base-config", "", "the base image's config JSON")
 	fs.Var(&baseLayers, "base-layer", "the base image's layer metadata JSON, bottom first (repeatable)")
+	fs.Var(&baseExtern, "base-extern", "LAYERS_JSON=DIR: base layers kept in a layout directory, below any --base-layer (repeatable)")
 	fs.StringVar(&specPath, "spec", "", "image spec JSON (config, platform)")
 	fs.StringVar(&configOut, "config", "", "output: config JSON")
 	fs.StringVar(&manifestOut, "manifest", "", "output: manifest JSON")
@@ -97,6 +98,13 @@ func imageVerb(args []string) error {
 		}
 		if spec.Base, err = v1.ParseConfigFile(bytes.NewReader(b)); err != nil {
 			return fmt.Errorf("base config %s: %w", baseConfig, err)
+		}
+		ext, err := readExtern(baseExtern)
+		if err != nil {
+			return err
+		}
+		for _, e := range ext {
+			spec.BaseLayers = append(spec.BaseLayers, e.meta)
 		}
 		for _, l := range baseLayers {
 			m, err := layer.ReadMetadata(l)

@@ -15,12 +15,13 @@ import (
 )
 
 func layoutVerb(args []string) error {
-	var layers, blobs cli.Strings
+	var layers, blobs, extern cli.Strings
 	var descriptorPath, refName, out string
 	fs := newFlags("layout")
 	fs.StringVar(&descriptorPath, "descriptor", "", "descriptor JSON of what index.json lists (an image manifest or an index)")
 	fs.Var(&blobs, "blob", "small blob (manifest, config, index), placed under its sha256 (repeatable)")
 	fs.Var(&layers, "layer", "BLOB=METADATA: a layer, placed under the digest its metadata gives (repeatable)")
+	fs.Var(&extern, "extern", "LAYERS_JSON=DIR: layers whose blobs are in another layout directory (repeatable)")
 	fs.StringVar(&refName, "ref-name", "", "org.opencontainers.image.ref.name of the entry in index.json")
 	fs.StringVar(&out, "out", "", "output directory")
 	if err := fs.Parse(args); err != nil {
@@ -47,6 +48,17 @@ func layoutVerb(args []string) error {
 	}
 	if !found {
 		return fmt.Errorf("no --blob has the descriptor's digest %s", desc.Digest)
+	}
+	ext, err := readExtern(extern)
+	if err != nil {
+		return err
+	}
+	for _, e := range ext {
+		d, err := v1.NewHash(e.meta.Digest)
+		if err != nil {
+			return err
+		}
+		placed = append(placed, oci.Blob{Digest: d, Path: e.path})
 	}
 	for _, l := range layers {
 		blob, meta, ok := strings.Cut(l, "=")
