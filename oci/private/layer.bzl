@@ -9,6 +9,11 @@ _EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
 def _basename_and_path(f):
     return "{}={}".format(f.basename, f.path)
 
+def _runfiles_entry(f):
+    # The runfiles tree layout: <repo>/<path>, with the main repository as _main.
+    p = f.short_path
+    return "{}={}".format(p[3:] if p.startswith("../") else "_main/" + p, f.path)
+
 def _oci_layer_impl(ctx):
     compression = ctx.attr.compression or ctx.attr._compression[BuildSettingInfo].value
     level = ctx.attr.compression_level if ctx.attr.compression_level != -2 else ctx.attr._compression_level[BuildSettingInfo].value
@@ -21,21 +26,37 @@ def _oci_layer_impl(ctx):
     # Paths go to a param file: a layer can hold many files.
     args.use_param_file("@%s", use_always = True)
     args.set_param_file_format("multiline")
+    inputs = []
     for target, dest in ctx.attr.files.items():
         # Depsets expand at execution time, never in analysis.
         files = target[DefaultInfo].files
+        inputs.append(files)
         d = dest.replace("%", "%%")
         if dest.endswith("/"):
             args.add_all(files, map_each = _basename_and_path, format_each = "--file=" + d + "%s")
         else:
             # A target with several files and a file destination fails in the tool, naming it.
             args.add_all(files, format_each = "--file=" + d + "=%s")
+
+        # An executable's runfiles go beside it, as `bazel run` lays them out, so its
+        # runfiles library finds them at <dest>.runfiles.
+        executable = target[DefaultInfo].files_to_run.executable
+        runfiles = target[DefaultInfo].default_runfiles
+        if ctx.attr.include_runfiles and executable and runfiles and not dest.endswith("/"):
+            rfiles = runfiles.files
+            args.add_all(rfiles, map_each = _runfiles_entry, format_each = "--file=" + d + ".runfiles/%s")
+            inputs.append(rfiles)
     for dest, target in sorted(ctx.attr.symlinks.items()):
         args.add("--symlink={}={}".format(dest, target))
     for d in ctx.attr.empty_dirs:
         args.add("--dir=" + d)
     for dest, mode in sorted(ctx.attr.modes.items()):
         args.add("--mode={}={}".format(dest, mode))
+    for dest, owner in sorted(ctx.attr.owners.items()):
+        args.add("--owner={}={}".format(dest, owner))
+    args.add_all(ctx.files.tars, format_each = "--tar=%s")
+    if ctx.attr.mtime:
+        args.add("--mtime=" + ctx.attr.mtime)
     args.add("--compression=" + compression)
     args.add("--level={}".format(level))
     args.add("--created-by=" + (ctx.attr.created_by or "rules_wharf oci_layer " + str(ctx.label)))
@@ -44,7 +65,7 @@ def _oci_layer_impl(ctx):
     ctx.actions.run(
         executable = wharf_tool(ctx),
         arguments = [args],
-        inputs = depset(transitive = [t[DefaultInfo].files for t in ctx.attr.files]),
+        inputs = depset(ctx.files.tars, transitive = inputs),
         outputs = [blob, metadata],
         mnemonic = "OciLayer",
         progress_message = "Writing layer %{label}",
@@ -53,6 +74,7 @@ def _oci_layer_impl(ctx):
     return [
         DefaultInfo(files = depset([blob, metadata])),
         OciLayerInfo(blob = blob, metadata = metadata),
+        OutputGroupInfo(blob = depset([blob]), metadata = depset([metadata])),
     ]
 
 oci_layer = rule(
@@ -68,6 +90,10 @@ added (0755). Files keep their executable bit (0755, else 0644) unless `modes` s
         "symlinks": attr.string_dict(doc = "Symlink path to its target."),
         "empty_dirs": attr.string_list(doc = "Directories to create."),
         "modes": attr.string_dict(doc = "Path to octal permission bits, e.g. `{\"/app/run\": \"0700\"}`."),
+        "owners": attr.string_dict(doc = "Path to `uid:gid`, e.g. `{\"/home/app\": \"65532:65532\"}` (default 0:0; no user or group names are written)."),
+        "tars": attr.label_list(doc = "Existing archives (.tar, .tar.gz, .tar.zst) whose entries join the layer, with mtime fixed and owner names dropped.", allow_files = [".tar", ".tar.gz", ".tgz", ".tar.zst"]),
+        "mtime": attr.string(doc = "mtime of every entry (RFC 3339 or Unix seconds). Default: 1970-01-01T00:00:00Z."),
+        "include_runfiles": attr.bool(doc = "Put each executable's runfiles at `<dest>.runfiles/<repo>/<path>`, where Bazel's runfiles libraries look.", default = True),
         "compression": attr.string(doc = "Layer compression; empty: the `@rules_wharf//oci/settings:compression` build setting (default gzip).", values = ["", "gzip", "zstd", "none"]),
         "compression_level": attr.int(doc = "Compression level; -2: the `@rules_wharf//oci/settings:compression_level` build setting; -1: the compressor's default.", default = -2),
         "_compression": attr.label(default = "//oci/settings:compression"),

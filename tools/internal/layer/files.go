@@ -2,6 +2,8 @@ package layer
 
 import (
 	"archive/tar"
+	"bufio"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // Entry is one path to put into a layer.
@@ -55,21 +59,125 @@ func CleanPath(p string) (string, error) {
 // WriteTar writes entries as a deterministic tar: sorted by path, parents created as
 // needed, owner root:root with no names, fixed mtime. Duplicate paths are an error.
 func WriteTar(w io.Writer, entries []Entry, mtime time.Time) error {
+	tw, err := writeEntries(w, entries, mtime)
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// WriteTarWithArchives writes entries as WriteTar does, then the entries of each archive
+// (.tar, .tar.gz, .tar.zst), normalized the same way: owner numbers kept, names dropped,
+// mtime fixed. A path given both ways, or escaping the root, is an error.
+func WriteTarWithArchives(w io.Writer, entries []Entry, archives []string, mtime time.Time) error {
+	tw, err := writeEntries(w, entries, mtime)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if p, err := CleanPath(e.Path); err == nil {
+			seen[p] = true
+			for d := path.Dir(p); d != "."; d = path.Dir(d) {
+				seen[d] = true
+			}
+		}
+	}
+	for _, a := range archives {
+		if err := copyArchive(tw, a, seen, mtime); err != nil {
+			return fmt.Errorf("%s: %w", a, err)
+		}
+	}
+	return tw.Close()
+}
+
+func copyArchive(tw *tar.Writer, name string, seen map[string]bool, mtime time.Time) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := decompress(f)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p, err := CleanPath(h.Name)
+		if err != nil {
+			if strings.Trim(h.Name, "./") == "" {
+				continue // the archive's root entry
+			}
+			return err
+		}
+		if h.Typeflag == tar.TypeLink {
+			if _, err := CleanPath(h.Linkname); err != nil {
+				return fmt.Errorf("hardlink %q: %w", h.Name, err)
+			}
+		}
+		if seen[p] && h.Typeflag != tar.TypeDir {
+			return fmt.Errorf("%q is also given by the layer's files", "/"+p)
+		}
+		seen[p] = true
+		h.Name = p
+		if h.Typeflag == tar.TypeDir {
+			h.Name += "/"
+		}
+		h.ModTime, h.AccessTime, h.ChangeTime = mtime, time.Time{}, time.Time{}
+		h.Uname, h.Gname, h.Format = "", "", tar.FormatPAX
+		delete(h.PAXRecords, "mtime")
+		delete(h.PAXRecords, "atime")
+		delete(h.PAXRecords, "ctime")
+		if err := tw.WriteHeader(h); err != nil {
+			return fmt.Errorf("%s: %w", h.Name, err)
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return fmt.Errorf("%s: %w", h.Name, err)
+		}
+	}
+}
+
+// decompress sniffs gzip and zstd by their magic numbers; anything else is a plain tar.
+func decompress(f io.Reader) (io.ReadCloser, error) {
+	br := bufio.NewReader(f)
+	magic, _ := br.Peek(4)
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return gzip.NewReader(br)
+	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			return nil, err
+		}
+		return zr.IOReadCloser(), nil
+	}
+	return io.NopCloser(br), nil
+}
+
+func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tar.Writer, error) {
 	byPath := map[string]Entry{}
 	for _, e := range entries {
 		p, err := CleanPath(e.Path)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		e.Path = p
 		if prev, dup := byPath[p]; dup && !(prev.Dir && e.Dir) {
-			return fmt.Errorf("path %q given twice", "/"+p)
+			return nil, fmt.Errorf("path %q given twice", "/"+p)
 		}
 		byPath[p] = e
 		for d := path.Dir(p); d != "."; d = path.Dir(d) {
 			if prev, ok := byPath[d]; ok {
 				if !prev.Dir {
-					return fmt.Errorf("%q is both a file and the parent of %q", "/"+d, "/"+p)
+					return nil, fmt.Errorf("%q is both a file and the parent of %q", "/"+d, "/"+p)
 				}
 				continue
 			}
@@ -84,10 +192,10 @@ func WriteTar(w io.Writer, entries []Entry, mtime time.Time) error {
 	tw := tar.NewWriter(w)
 	for _, p := range paths {
 		if err := writeEntry(tw, byPath[p], mtime); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return tw.Close()
+	return tw, nil
 }
 
 func writeEntry(tw *tar.Writer, e Entry, mtime time.Time) error {

@@ -2,7 +2,9 @@ package verbs
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
@@ -10,14 +12,17 @@ import (
 )
 
 func layerVerb(args []string) error {
-	var files, symlinks, dirs, modes cli.Strings
-	var compression, blobOut, metaOut, createdBy string
+	var files, symlinks, dirs, modes, owners, tars cli.Strings
+	var compression, blobOut, metaOut, createdBy, mtimeFlag string
 	var level int
 	fs := newFlags("layer")
 	fs.Var(&files, "file", "DEST=SRC: put file SRC at DEST (repeatable)")
 	fs.Var(&symlinks, "symlink", "DEST=TARGET: a symlink (repeatable)")
 	fs.Var(&dirs, "dir", "DEST: an empty directory (repeatable)")
 	fs.Var(&modes, "mode", "DEST=OCTAL: permission bits for DEST (repeatable)")
+	fs.Var(&owners, "owner", "DEST=UID:GID: owner of DEST (repeatable)")
+	fs.Var(&tars, "tar", "an existing .tar, .tar.gz or .tar.zst whose entries join the layer (repeatable)")
+	fs.StringVar(&mtimeFlag, "mtime", "", "mtime of every entry: RFC 3339 or Unix seconds (default 1970-01-01)")
 	fs.StringVar(&compression, "compression", "gzip", "gzip, zstd or none")
 	fs.IntVar(&level, "level", -1, "compression level (-1: default)")
 	fs.StringVar(&blobOut, "blob", "", "output: the layer blob")
@@ -47,6 +52,27 @@ func layerVerb(args []string) error {
 			return fmt.Errorf("--mode %s: %w", dest, err)
 		}
 	}
+	ownerOf := map[string][2]int{}
+	for _, o := range owners {
+		dest, ids, ok := strings.Cut(o, "=")
+		var uid, gid int
+		if _, err := fmt.Sscanf(ids, "%d:%d", &uid, &gid); !ok || err != nil || uid < 0 || gid < 0 {
+			return fmt.Errorf("--owner %q: want DEST=UID:GID", o)
+		}
+		p, err := layer.CleanPath(dest)
+		if err != nil {
+			return fmt.Errorf("--owner: %w", err)
+		}
+		ownerOf[p] = [2]int{uid, gid}
+	}
+	mtime := layer.Epoch
+	if mtimeFlag != "" {
+		if secs, err := strconv.ParseInt(mtimeFlag, 10, 64); err == nil {
+			mtime = time.Unix(secs, 0).UTC()
+		} else if mtime, err = time.Parse(time.RFC3339, mtimeFlag); err != nil {
+			return fmt.Errorf("--mtime %q: want RFC 3339 or Unix seconds", mtimeFlag)
+		}
+	}
 	var entries []layer.Entry
 	add := func(e layer.Entry) error {
 		p, err := layer.CleanPath(e.Path)
@@ -55,6 +81,10 @@ func layerVerb(args []string) error {
 		}
 		e.Path, e.Mode = p, modeOf[p]
 		delete(modeOf, p)
+		if o, ok := ownerOf[p]; ok {
+			e.UID, e.GID = o[0], o[1]
+			delete(ownerOf, p)
+		}
 		entries = append(entries, e)
 		return nil
 	}
@@ -84,6 +114,9 @@ func layerVerb(args []string) error {
 	for p := range modeOf {
 		return fmt.Errorf("--mode for /%s, which is not in the layer", p)
 	}
+	for p := range ownerOf {
+		return fmt.Errorf("--owner for /%s, which is not in the layer", p)
+	}
 
 	var outs atomicfile.Set
 	defer outs.Abort()
@@ -95,7 +128,7 @@ func layerVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := layer.WriteTar(w, entries, layer.Epoch); err != nil {
+	if err := layer.WriteTarWithArchives(w, entries, tars, mtime); err != nil {
 		return err
 	}
 	meta, err := w.Close()

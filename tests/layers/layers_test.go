@@ -1,0 +1,72 @@
+package layers
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// entries lists a gzip layer's entries as "name type mode uid:gid mtime".
+func entries(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[h.Name] = fmt.Sprintf("%c %o %d:%d %d %s%s", h.Typeflag, h.Mode, h.Uid, h.Gid, h.ModTime.Unix(), h.Uname, h.Gname)
+	}
+}
+
+// Args: the with_runfiles layer blob, then the from_tar layer blob (root-relative paths).
+// The layers are Bazel outputs: this test runs under `bazel test //tests/layers:layers_test`.
+func TestLayers(t *testing.T) {
+	root := os.Getenv("TEST_SRCDIR")
+	if root == "" || len(os.Args) < 3 {
+		t.Skip("needs the layers built by Bazel: bazel test //tests/layers:layers_test")
+	}
+	root = filepath.Join(root, os.Getenv("TEST_WORKSPACE"))
+	args := os.Args[len(os.Args)-2:]
+	withRunfiles := entries(t, filepath.Join(root, args[0]))
+	for name, want := range map[string]string{
+		"app/bin": "0 755 1000:1000 0 ",
+		"app/bin.runfiles/_main/tests/layers/payload.txt": "0 644 0:0 0 ",
+	} {
+		if got, ok := withRunfiles[name]; !ok || got != want {
+			t.Errorf("with_runfiles: %s = %q, want %q (all: %v)", name, got, want, withRunfiles)
+		}
+	}
+	fromTar := entries(t, filepath.Join(root, args[1]))
+	for name, want := range map[string]string{
+		"etc/extra.txt": "0 644 0:0 1700000000 ",
+		"opt/tarred/":   "5 755 0:0 1700000000 ",
+	} {
+		if got, ok := fromTar[name]; !ok || got != want {
+			t.Errorf("from_tar: %s = %q, want %q (all: %v)", name, got, want, fromTar)
+		}
+	}
+	for name := range fromTar {
+		if strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
+			t.Errorf("unnormalized entry %q", name)
+		}
+	}
+}
