@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# bench/run.sh [WORKDIR] -- rules_wharf against its peers on the same generated inputs, in
+# one run; prints a markdown table (docs/performance.md holds the last one).
+#
+#   layers:  1 GiB file, 100,000 small files, a 30 MB go_binary: `wharf layer` vs GNU tar +
+#            gzip / zstd and `crane append`; floors: sha256 and inflate of the same bytes
+#   images:  100 signed APKs (~300 MB uncompressed): apko build (offline, same lock) vs the
+#            wharf verbs run one after another without Bazel, and Bazel builds of the image:
+#            clean, no-op, one package changed
+#
+# Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${WHARF_CACHE:-$HOME/.cache/rules_wharf}
+W=${1:-$CACHE/bench}
+IN=$W/in
+BIN=$CACHE/bin
+export PATH=/usr/local/go/bin:$BIN:$PATH
+mkdir -p "$W" "$BIN"
+
+log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+
+# ---------------------------------------------------------------- tools
+for t in zstd bc; do
+  command -v "$t" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$t" >/dev/null
+done
+"$root/e2e/install_tools.sh"
+if [ ! -x "$BIN/apko" ]; then
+  log "building apko v0.30.34 (about 2 minutes)"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && printf 'module tool\n\ngo 1.25\n' >go.mod &&
+    GOFLAGS=-mod=mod go get chainguard.dev/apko@v0.30.34 >/dev/null 2>&1 &&
+    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -o "$BIN/apko" chainguard.dev/apko)
+  rm -rf "$tmp"
+fi
+(cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$W/wharf" ./tools/cmd/wharf)
+WHARF=$W/wharf
+
+# ---------------------------------------------------------------- inputs
+if [ ! -e "$IN/.done" ]; then
+  log "generating inputs in $IN"
+  (cd "$root" && go run ./tools/internal/bench/gen -out "$IN")
+  (cd "$IN/gobin" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -o benchbin .)
+  touch "$IN/.done"
+fi
+
+# ---------------------------------------------------------------- measuring
+rows=()
+# measure NAME OUTPUT CMD...: wall, CPU (user+sys), max RSS and output size of one run.
+measure() {
+  local name=$1 out=$2
+  shift 2
+  rm -rf "$out"
+  /usr/bin/time -f '%e %U %S %M' -o "$W/time" "$@" >/dev/null 2>"$W/stderr" || {
+    cat "$W/stderr" >&2
+    log "FAILED: $name"
+    exit 1
+  }
+  read -r wall user sys rss <"$W/time"
+  local bytes=-
+  [ -e "$out" ] && bytes=$(du -sb "$out" | cut -f1)
+  rows+=("$(printf '| %s | %.2f | %.2f | %d | %s |' "$name" "$wall" "$(echo "$user + $sys" | bc)" $((rss / 1024)) "$bytes")")
+  log "$name: ${wall}s wall"
+}
+
+L=$W/layers
+mkdir -p "$L"
+
+# 1 GiB single file
+measure "floor: sha256 of 1 GiB" /nonexistent sha256sum "$IN/big/file"
+measure "wharf layer 1 GiB, gzip" "$L/big.wharf.tgz" "$WHARF" layer --file "/big/file=$IN/big/file" --blob "$L/big.wharf.tgz" --metadata "$L/big.wharf.json"
+measure "wharf layer 1 GiB, zstd" "$L/big.wharf.tzst" "$WHARF" layer --compression zstd --file "/big/file=$IN/big/file" --blob "$L/big.wharf.tzst" --metadata "$L/big.wharf.zjson"
+measure "GNU tar + gzip -6, 1 GiB" "$L/big.tar.gz" bash -c "tar -C '$IN' -cf - big/file | gzip -6 > '$L/big.tar.gz'"
+measure "GNU tar + zstd -3, 1 GiB" "$L/big.tar.zst" bash -c "tar -C '$IN' -cf - big/file | zstd -q -3 > '$L/big.tar.zst'"
+measure "floor: inflate of the 1 GiB layer" /nonexistent bash -c "gzip -dc '$L/big.wharf.tgz' > /dev/null"
+tar -C "$IN" -cf "$L/big.tar" big/file
+measure "crane append 1 GiB (tar input)" "$L/big.crane.tar" crane append --oci-empty-base -f "$L/big.tar" -o "$L/big.crane.tar"
+rm -f "$L/big.tar"
+
+# 100,000 small files
+(cd "$IN" && find small -type f | sort | sed "s|.*|--file=/&=$IN/&|") >"$L/small.params"
+measure "wharf layer 100k files, gzip" "$L/small.wharf.tgz" "$WHARF" layer "@$L/small.params" --blob "$L/small.wharf.tgz" --metadata "$L/small.wharf.json"
+measure "GNU tar + gzip -6, 100k files" "$L/small.tar.gz" bash -c "tar -C '$IN' -cf - small | gzip -6 > '$L/small.tar.gz'"
+
+# 30 MB go_binary
+measure "wharf layer go_binary (30 MB)" "$L/bin.wharf.tgz" "$WHARF" layer --file "/app/benchbin=$IN/gobin/benchbin" --blob "$L/bin.wharf.tgz" --metadata "$L/bin.wharf.json"
+measure "GNU tar + gzip -6, go_binary" "$L/bin.tar.gz" bash -c "tar -C '$IN/gobin' -cf - benchbin | gzip -6 > '$L/bin.tar.gz'"
+
+# ---------------------------------------------------------------- 100-APK image
+A=$W/apk
+rm -rf "$A" && mkdir -p "$A"
+measure "apko build (100 APKs, offline, same lock)" "$A/apko.tar" bash -c "cd '$IN' && apko build --offline --sbom=false --arch x86_64 --cache-dir '$A/apko-cache' --lockfile apko.lock.json apko.yaml bench:latest '$A/apko.tar'"
+
+# The wharf verbs one after another, as the Bazel actions run them (no Bazel, one core).
+python3 - "$IN/apko.lock.json" "$IN" "$A" "$WHARF" >"$A/steps.sh" <<'PY'
+import json, sys, shlex
+lock, inp, out, wharf = sys.argv[1:]
+pk = json.load(open(lock))["contents"]["packages"]
+key = inp + "/repo/bench.rsa.pub"
+q = shlex.quote
+lines, facts, metas = ["set -e"], [], []
+for i, p in enumerate(pk):
+    o = "%s/%d" % (out, i)
+    lines.append(" ".join(map(q, [wharf, "apk-extract", "--name", p["name"], "--version", p["version"], "--arch", p["architecture"],
+        "--part", inp + "/" + p["url"], "--control-checksum", p["control"]["checksum"], "--data-checksum", p["data"]["checksum"],
+        "--blob", o + ".tgz", "--metadata", o + ".json", "--facts", o + ".facts"])))
+    lines.append(" ".join(map(q, [wharf, "apk-verify", "--name", p["name"], "--version", p["version"], "--arch", p["architecture"],
+        "--part", inp + "/" + p["url"], "--key", key, "--out", o + ".verified"])))
+    facts += ["--package", o + ".facts"]
+    metas.append(o)
+lines.append(" ".join(map(q, [wharf, "apk-installdb", "--arch", "x86_64", "--key", key, "--repository", "repo"] + facts + ["--blob", out + "/db.tgz", "--metadata", out + "/db.json"])))
+spec = out + "/spec.json"
+open(spec, "w").write('{"os":"linux","architecture":"amd64"}')
+args = [wharf, "image", "--spec", spec]
+for m in metas: args += ["--layer", m + ".json"]
+args += ["--layer", out + "/db.json", "--config", out + "/config.json", "--manifest", out + "/manifest.json", "--digest", out + "/digest", "--descriptor", out + "/desc.json"]
+lines.append(" ".join(map(q, args)))
+args = [wharf, "layout", "--descriptor", out + "/desc.json", "--blob", out + "/manifest.json", "--blob", out + "/config.json"]
+for m in metas: args += ["--layer", m + ".tgz=" + m + ".json"]
+args += ["--layer", out + "/db.tgz=" + out + "/db.json", "--ref-name", "latest", "--out", out + "/layout"]
+lines.append(" ".join(map(q, args)))
+print("\n".join(lines))
+PY
+measure "wharf verbs, sequential, no Bazel (100 APKs)" "$A/layout" bash "$A/steps.sh"
+
+# Bazel: a workspace that uses rules_wharf like a user, in its own output base.
+WS=$W/ws
+OB=$W/output_base
+DC=$W/disk_cache
+rm -rf "$WS" "$DC"
+mkdir -p "$WS"
+ln -s "$IN/repo" "$WS/repo"
+cp "$IN/apko.lock.json" "$WS/apko.lock.json"
+cat >"$WS/MODULE.bazel" <<EOF
+module(name = "bench")
+bazel_dep(name = "rules_wharf", version = "0.0.0")
+local_path_override(module_name = "rules_wharf", path = "$root")
+bazel_dep(name = "rules_go", version = "0.60.0")
+bazel_dep(name = "gazelle", version = "0.43.0")
+go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
+go_sdk.host()
+go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
+go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
+apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
+apk.translate_lock(name = "bench", lock = "//:apko.lock.json")
+use_repo(apk, "bench")
+EOF
+cat >"$WS/BUILD.bazel" <<'EOF'
+load("@rules_wharf//oci:defs.bzl", "oci_image")
+oci_image(name = "image", apks = "@bench")
+EOF
+echo "common --lockfile_mode=off" >"$WS/.bazelrc"
+cat >"$W/bz" <<EOF
+#!/usr/bin/env bash
+cd "$WS" && WHARF_BIND="$root $IN" exec "$root/tools/bazel" --output_base="$OB" "\$@"
+EOF
+chmod +x "$W/bz"
+B() { "$W/bz" "$@"; }
+log "bazel: building the wharf tool into a fresh disk cache (not measured)"
+B build --disk_cache="$DC" @rules_wharf//tools/cmd/wharf >/dev/null 2>&1
+measure "bazel: fetch 100 package repositories" /nonexistent "$W/bz" fetch //:image
+B clean >/dev/null 2>&1
+measure "bazel: clean build of the image (tool from cache)" /nonexistent "$W/bz" build --disk_cache="$DC" //:image
+measure "bazel: no-op rebuild" /nonexistent "$W/bz" build --disk_cache="$DC" //:image
+cp "$IN/apko.changed.lock.json" "$WS/apko.lock.json"
+measure "bazel: one package changed" /nonexistent "$W/bz" build --disk_cache="$DC" //:image
+cp "$IN/apko.lock.json" "$WS/apko.lock.json"
+B shutdown >/dev/null 2>&1 || true
+
+echo
+echo "rules_wharf benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(go version | cut -d' ' -f3)"
+echo
+echo "| what | wall s | CPU s | max RSS MB | output bytes |"
+echo "|---|---:|---:|---:|---:|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "Bazel rows: wall time of the client; the work runs in the Bazel server and its actions, so"
+echo "their CPU and RSS columns describe only the client."
