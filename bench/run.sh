@@ -98,16 +98,18 @@ lock, inp, out, wharf = sys.argv[1:]
 pk = json.load(open(lock))["contents"]["packages"]
 key = inp + "/repo/bench.rsa.pub"
 q = shlex.quote
-lines, facts, metas = ["set -e"], [], []
+lines, facts, metas, reqs = ["set -e"], [], [], []
 for i, p in enumerate(pk):
     o = "%s/%d" % (out, i)
     lines.append(" ".join(map(q, [wharf, "apk-extract", "--name", p["name"], "--version", p["version"], "--arch", p["architecture"],
         "--part", inp + "/" + p["url"], "--control-checksum", p["control"]["checksum"], "--data-checksum", p["data"]["checksum"],
         "--blob", o + ".tgz", "--metadata", o + ".json", "--facts", o + ".facts"])))
-    lines.append(" ".join(map(q, [wharf, "apk-verify", "--name", p["name"], "--version", p["version"], "--arch", p["architecture"],
-        "--part", inp + "/" + p["url"], "--key", key, "--out", o + ".verified"])))
+    reqs.append({"name": p["name"], "version": p["version"], "arch": p["architecture"], "parts": [inp + "/" + p["url"]],
+        "control_checksum": p["control"]["checksum"]})
     facts += ["--package", o + ".facts"]
     metas.append(o)
+json.dump(reqs, open(out + "/verify.json", "w"))
+lines.append(" ".join(map(q, [wharf, "apk-verify", "--packages", out + "/verify.json", "--key", key, "--out", out + "/verified.json"])))
 lines.append(" ".join(map(q, [wharf, "apk-installdb", "--arch", "x86_64", "--key", key, "--repository", "repo"] + facts + ["--blob", out + "/db.tgz", "--metadata", out + "/db.json"])))
 spec = out + "/spec.json"
 open(spec, "w").write('{"os":"linux","architecture":"amd64"}')

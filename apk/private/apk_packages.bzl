@@ -7,35 +7,40 @@ load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
 
 def _apk_packages_impl(ctx):
     packages = [p[ApkPackageInfo] for p in ctx.attr.packages]
-    records = []
     for p in packages:
         if p.arch != ctx.attr.arch:
             fail("package {}-{} is for {}, not {}".format(p.package_name, p.version, p.arch, ctx.attr.arch))
 
-        # One small action per (lock, package): it reads only the signature and control
-        # members, so the per-package layer stays shared by locks with other keyrings.
-        out = ctx.actions.declare_file("{}/{}/{}-{}.verified.json".format(ctx.label.name, p.arch, p.package_name, p.version))
-        args = ctx.actions.args()
-        args.add("apk-verify")
-        args.add("--name", p.package_name)
-        args.add("--version", p.version)
-        args.add("--arch", p.arch)
-        args.add_all(p.head_parts, before_each = "--part")
-        if p.control_checksum:
-            args.add("--control-checksum", p.control_checksum)
-        args.add_all(ctx.files.keyring, before_each = "--key")
-        args.add("--out", out)
-        ctx.actions.run(
-            executable = wharf_tool(ctx),
-            arguments = [args],
-            inputs = p.head_parts + ctx.files.keyring,
-            outputs = [out],
-            mnemonic = "ApkVerify",
-            progress_message = "Checking the signature of {} {}".format(p.package_name, p.version),
-            toolchain = WHARF_TOOLCHAIN_TYPE,
-        )
-        records.append(out)
-    verifications = depset(records)
+    # One action per (lock, arch) checks every signature: it reads only the signature and
+    # control members (RSA checks take microseconds), and keeps the keyring out of the
+    # per-package layer actions, which stay shared by locks with other keyrings.
+    requests = ctx.actions.declare_file("{}/verify.json".format(ctx.label.name))
+    ctx.actions.write(requests, json.encode([
+        {
+            "name": p.package_name,
+            "version": p.version,
+            "arch": p.arch,
+            "parts": [f.path for f in p.head_parts],
+            "control_checksum": p.control_checksum,
+        }
+        for p in packages
+    ]))
+    out = ctx.actions.declare_file("{}/verified.json".format(ctx.label.name))
+    args = ctx.actions.args()
+    args.add("apk-verify")
+    args.add("--packages", requests)
+    args.add_all(ctx.files.keyring, before_each = "--key")
+    args.add("--out", out)
+    ctx.actions.run(
+        executable = wharf_tool(ctx),
+        arguments = [args],
+        inputs = [requests] + [f for p in packages for f in p.head_parts] + ctx.files.keyring,
+        outputs = [out],
+        mnemonic = "ApkVerify",
+        progress_message = "Checking {} package signatures for %{{label}}".format(len(packages)),
+        toolchain = WHARF_TOOLCHAIN_TYPE,
+    )
+    verifications = depset([out])
 
     # The apk database layer: installed db, /etc/apk, the base layout. Reads package facts
     # (small JSON), never the packages.

@@ -210,10 +210,19 @@ func factsOf(h *apk.Head, data *apk.DataResult) []byte {
 	return append(b, '\n')
 }
 
+// verifyRequest is one package to check, as apk-verify --packages lists them.
+type verifyRequest struct {
+	Name            string   `json:"name"`
+	Version         string   `json:"version"`
+	Arch            string   `json:"arch"`
+	Parts           []string `json:"parts"`
+	ControlChecksum string   `json:"control_checksum"`
+}
+
 func apkVerify(args []string) error {
 	var a apkFlags
 	var keys cli.Strings
-	var out string
+	var out, list string
 	fs := newFlags("apk-verify")
 	fs.StringVar(&a.name, "name", "", "package name (from the lock)")
 	fs.StringVar(&a.version, "version", "", "package version (from the lock)")
@@ -222,10 +231,26 @@ func apkVerify(args []string) error {
 	fs.StringVar(&a.controlChecksum, "control-checksum", "", "lock's control checksum (sha1-…)")
 	fs.Var(&keys, "key", "PEM public key file; its base name is the key name (repeatable)")
 	fs.StringVar(&out, "out", "", "output: verification record JSON")
+	fs.StringVar(&list, "packages", "", "JSON list of packages to check ({name, version, arch, parts, control_checksum}) instead of --name/--version/--arch/--part")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cli.Require("name", a.name, "version", a.version, "arch", a.arch, "out", out); err != nil {
+	var reqs []verifyRequest
+	if list != "" {
+		b, err := os.ReadFile(list)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &reqs); err != nil {
+			return fmt.Errorf("--packages %s: %w", list, err)
+		}
+	} else {
+		if err := cli.Require("name", a.name, "version", a.version, "arch", a.arch); err != nil {
+			return err
+		}
+		reqs = []verifyRequest{{Name: a.name, Version: a.version, Arch: a.arch, Parts: a.parts, ControlChecksum: a.controlChecksum}}
+	}
+	if err := cli.Require("out", out); err != nil {
 		return err
 	}
 	ring := apk.Keyring{}
@@ -238,26 +263,38 @@ func apkVerify(args []string) error {
 			return err
 		}
 	}
+	var recs []map[string]string
+	for _, req := range reqs {
+		rec, err := verifyOne(ring, &apkFlags{name: req.Name, version: req.Version, arch: req.Arch, parts: req.Parts, controlChecksum: req.ControlChecksum})
+		if err != nil {
+			return err
+		}
+		recs = append(recs, rec)
+	}
+	b, _ := json.MarshalIndent(recs, "", "  ")
+	return atomicfile.WriteFile(out, append(b, '\n'))
+}
+
+// verifyOne reads only a package's head: signature and control members.
+func verifyOne(ring apk.Keyring, a *apkFlags) (map[string]string, error) {
 	r, closeAll, err := a.open()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer closeAll()
 	h, _, err := a.head(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	signer, err := ring.VerifySignature(h.Signatures, h.Control)
 	if err != nil {
-		return fmt.Errorf("package %s: %w", a.label(), err)
+		return nil, fmt.Errorf("package %s: %w", a.label(), err)
 	}
-	rec := map[string]string{
+	return map[string]string{
 		"package":   a.name,
 		"version":   a.version,
 		"arch":      a.arch,
 		"control":   apk.SRI{Algo: "sha1", Sum: h.ControlSHA1()}.String(),
 		"signed_by": signer,
-	}
-	b, _ := json.MarshalIndent(rec, "", "  ")
-	return atomicfile.WriteFile(out, append(b, '\n'))
+	}, nil
 }
