@@ -33,10 +33,11 @@ def _oci_layer_impl(ctx):
         inputs.append(files)
         d = dest.replace("%", "%%")
         if dest.endswith("/"):
-            args.add_all(files, map_each = _basename_and_path, format_each = "--file=" + d + "%s")
+            args.add_all(files, map_each = _basename_and_path, format_each = "--file=" + d + "%s", expand_directories = False)
         else:
             # A target with several files and a file destination fails in the tool, naming it.
-            args.add_all(files, format_each = "--file=" + d + "=%s")
+            # A directory (tree artifact) is walked by the tool.
+            args.add_all(files, format_each = "--file=" + d + "=%s", expand_directories = False)
 
         # An executable's runfiles go beside it, as `bazel run` lays them out, so its
         # runfiles library finds them at <dest>.runfiles.
@@ -84,7 +85,7 @@ its metadata. Entries are sorted, owned by 0:0, dated 1970-01-01; parent directo
 added (0755). Files keep their executable bit (0755, else 0644) unless `modes` says otherwise.""",
     attrs = {
         "files": attr.label_keyed_string_dict(
-            doc = "Target to destination path in the layer. A destination ending in `/` is a directory receiving all of the target's files.",
+            doc = "Target to destination path in the layer. A destination ending in `/` is a directory receiving all of the target's files. A directory (source directory or tree artifact) is copied with everything under it.",
             allow_files = True,
         ),
         "symlinks": attr.string_dict(doc = "Symlink path to its target."),

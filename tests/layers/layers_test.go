@@ -37,15 +37,15 @@ func entries(t *testing.T, path string) map[string]string {
 	}
 }
 
-// Args: the with_runfiles layer blob, then the from_tar layer blob (root-relative paths).
+// Args: the with_runfiles, from_tar and with_dir layer blobs (root-relative paths).
 // The layers are Bazel outputs: this test runs under `bazel test //tests/layers:layers_test`.
 func TestLayers(t *testing.T) {
 	root := os.Getenv("TEST_SRCDIR")
-	if root == "" || len(os.Args) < 3 {
+	if root == "" || len(os.Args) < 4 {
 		t.Skip("needs the layers built by Bazel: bazel test //tests/layers:layers_test")
 	}
 	root = filepath.Join(root, os.Getenv("TEST_WORKSPACE"))
-	args := os.Args[len(os.Args)-2:]
+	args := os.Args[len(os.Args)-3:]
 	withRunfiles := entries(t, filepath.Join(root, args[0]))
 	for name, want := range map[string]string{
 		"app/bin": "0 755 1000:1000 0 ",
@@ -62,6 +62,12 @@ func TestLayers(t *testing.T) {
 	} {
 		if got, ok := fromTar[name]; !ok || got != want {
 			t.Errorf("from_tar: %s = %q, want %q (all: %v)", name, got, want, fromTar)
+		}
+	}
+	withDir := entries(t, filepath.Join(root, args[2]))
+	for _, name := range []string{"opt/layout/", "opt/layout/index.json", "opt/layout/oci-layout", "opt/layout/blobs/sha256/"} {
+		if _, ok := withDir[name]; !ok {
+			t.Errorf("with_dir lacks %s (all: %v)", name, withDir)
 		}
 	}
 	for name := range fromTar {

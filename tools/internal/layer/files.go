@@ -6,8 +6,10 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -262,4 +264,59 @@ func Mode(s string) (int64, error) {
 		return 0, fmt.Errorf("bad mode %q", s)
 	}
 	return m, nil
+}
+
+// ExpandDir returns the entries for putting src at dest: src itself when it is a file, or,
+// when it is a directory (a source directory or a Bazel tree artifact), every file, symlink
+// and directory under it, in sorted order. Symlinks inside are kept as symlinks only when
+// they stay inside src; otherwise the file they point to is copied (as Bazel's sandbox
+// presents inputs as symlinks to the real files).
+func ExpandDir(dest, src string) ([]Entry, error) {
+	st, err := os.Stat(src)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []Entry{{Path: dest, Source: src}}, nil
+	}
+	var out []Entry
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := path.Join(dest, filepath.ToSlash(rel))
+		switch {
+		case rel == ".":
+			out = append(out, Entry{Path: dest, Dir: true})
+		case d.IsDir():
+			out = append(out, Entry{Path: target, Dir: true})
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			if !filepath.IsAbs(link) {
+				if r, err := filepath.Rel(src, filepath.Join(filepath.Dir(p), link)); err == nil && !strings.HasPrefix(r, "..") {
+					out = append(out, Entry{Path: target, Linkname: link})
+					return nil
+				}
+			}
+			st, err := os.Stat(p)
+			if err != nil {
+				return err
+			}
+			if st.IsDir() {
+				return fmt.Errorf("%s: symlink to a directory outside the tree", p)
+			}
+			out = append(out, Entry{Path: target, Source: p})
+		default:
+			out = append(out, Entry{Path: target, Source: p})
+		}
+		return nil
+	})
+	return out, err
 }

@@ -148,3 +148,31 @@ func TestReadMetadataRejectsBadFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestExpandDir(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "tree", "sub", "empty"), 0o755)
+	os.WriteFile(filepath.Join(dir, "tree", "sub", "a.txt"), []byte("a"), 0o644)
+	os.WriteFile(filepath.Join(dir, "outside"), []byte("o"), 0o644)
+	os.Symlink("sub/a.txt", filepath.Join(dir, "tree", "inner-link"))
+	os.Symlink(filepath.Join(dir, "outside"), filepath.Join(dir, "tree", "outer-link"))
+	entries, err := layer.ExpandDir("/opt/tree", filepath.Join(dir, "tree"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		kind := "file"
+		switch {
+		case e.Dir:
+			kind = "dir"
+		case e.Linkname != "":
+			kind = "link:" + e.Linkname
+		}
+		got = append(got, e.Path+"="+kind)
+	}
+	want := "/opt/tree=dir,/opt/tree/inner-link=link:sub/a.txt,/opt/tree/outer-link=file,/opt/tree/sub=dir,/opt/tree/sub/a.txt=file,/opt/tree/sub/empty=dir"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("got  %s\nwant %s", strings.Join(got, ","), want)
+	}
+}

@@ -93,8 +93,14 @@ func layerVerb(args []string) error {
 		if !ok || src == "" {
 			return fmt.Errorf("--file %q: want DEST=SRC", f)
 		}
-		if err := add(layer.Entry{Path: dest, Source: src}); err != nil {
-			return fmt.Errorf("--file: %w", err)
+		tree, err := layer.ExpandDir(dest, src)
+		if err != nil {
+			return fmt.Errorf("--file %s: %w", f, err)
+		}
+		for _, e := range tree {
+			if err := add(e); err != nil {
+				return fmt.Errorf("--file: %w", err)
+			}
 		}
 	}
 	for _, s := range symlinks {
