@@ -2,6 +2,7 @@ package verbs
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -9,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
-	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 )
@@ -139,28 +139,10 @@ func installdbVerb(args []string) error {
 		entries = append(entries, layer.Entry{Path: d, Dir: true, Mode: mode, UID: m.UID, GID: m.GID})
 	}
 
-	var outs atomicfile.Set
-	defer outs.Abort()
-	blob, err := outs.Create(blobOut)
-	if err != nil {
-		return err
-	}
-	w, err := layer.NewWriter(blob, layer.Gzip, -1)
-	if err != nil {
-		return err
-	}
-	if err := layer.WriteTar(w, entries, layer.Epoch); err != nil {
-		return err
-	}
-	meta, err := w.Close()
-	if err != nil {
-		return err
-	}
-	meta.CreatedBy = fmt.Sprintf("apk database (%d packages)", len(pkgs))
-	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
-		return err
-	}
-	if err := outs.Commit(); err != nil {
+	createdBy := fmt.Sprintf("apk database (%d packages)", len(pkgs))
+	if err := writeLayer(blobOut, metaOut, layer.Gzip, -1, createdBy, func(w io.Writer) error {
+		return layer.WriteTar(w, entries, layer.Epoch)
+	}); err != nil {
 		return err
 	}
 	// Bazel shows a successful action's stderr as a build message.

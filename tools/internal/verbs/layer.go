@@ -2,11 +2,11 @@ package verbs
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 )
@@ -124,26 +124,7 @@ func layerVerb(args []string) error {
 		return fmt.Errorf("--owner for /%s, which is not in the layer", p)
 	}
 
-	var outs atomicfile.Set
-	defer outs.Abort()
-	blob, err := outs.Create(blobOut)
-	if err != nil {
-		return err
-	}
-	w, err := layer.NewWriter(blob, c, level)
-	if err != nil {
-		return err
-	}
-	if err := layer.WriteTarWithArchives(w, entries, tars, mtime); err != nil {
-		return err
-	}
-	meta, err := w.Close()
-	if err != nil {
-		return err
-	}
-	meta.CreatedBy = createdBy
-	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
-		return err
-	}
-	return outs.Commit()
+	return writeLayer(blobOut, metaOut, c, level, createdBy, func(w io.Writer) error {
+		return layer.WriteTarWithArchives(w, entries, tars, mtime)
+	})
 }

@@ -9,7 +9,6 @@ import (
 	pathpkg "path"
 	"strings"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 )
@@ -49,35 +48,16 @@ func mergeVerb(args []string) error {
 			}
 		}
 	}
-	var outs atomicfile.Set
-	defer outs.Abort()
-	blob, err := outs.Create(blobOut)
-	if err != nil {
-		return err
-	}
-	w, err := layer.NewWriter(blob, layer.Gzip, -1)
-	if err != nil {
-		return err
-	}
-	tw := tar.NewWriter(w)
-	for i, in := range inputs {
-		path, _, _ := strings.Cut(in, "=")
-		if err := copyEntries(tw, path, func(name string) bool { return keep[name] == i }); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+	return writeLayer(blobOut, metaOut, layer.Gzip, -1, createdBy, func(w io.Writer) error {
+		tw := tar.NewWriter(w)
+		for i, in := range inputs {
+			path, _, _ := strings.Cut(in, "=")
+			if err := copyEntries(tw, path, func(name string) bool { return keep[name] == i }); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
 		}
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	meta, err := w.Close()
-	if err != nil {
-		return err
-	}
-	meta.CreatedBy = createdBy
-	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
-		return err
-	}
-	return outs.Commit()
+		return tw.Close()
+	})
 }
 
 func copyEntries(tw *tar.Writer, path string, keep func(string) bool) error {

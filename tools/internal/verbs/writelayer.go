@@ -1,0 +1,35 @@
+package verbs
+
+import (
+	"io"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
+)
+
+// writeLayer writes a layer blob and its metadata together: fill gets the uncompressed tar
+// stream; both files appear only if everything succeeded.
+func writeLayer(blobOut, metaOut string, c layer.Compression, level int, createdBy string, fill func(io.Writer) error) error {
+	var outs atomicfile.Set
+	defer outs.Abort()
+	blob, err := outs.Create(blobOut)
+	if err != nil {
+		return err
+	}
+	w, err := layer.NewWriter(blob, c, level)
+	if err != nil {
+		return err
+	}
+	if err := fill(w); err != nil {
+		return err
+	}
+	meta, err := w.Close()
+	if err != nil {
+		return err
+	}
+	meta.CreatedBy = createdBy
+	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
+		return err
+	}
+	return outs.Commit()
+}
