@@ -1,0 +1,78 @@
+package apk_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
+)
+
+func TestIndexRoundTripAndVerify(t *testing.T) {
+	a := build(t, nil)
+	b := build(t, func(p *apktest.Package) { p.Name, p.Version, p.Depends = "other", "2.0-r0", []string{"hello>=1.2"} })
+	raw, err := apktest.Index([]*apktest.Built{a, b}, testKey, "test repo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := apk.ParseIndex(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.Description != "test repo" || len(idx.Entries) != 2 {
+		t.Fatalf("%q %d", idx.Description, len(idx.Entries))
+	}
+	e := idx.Entries[1]
+	if e.Name != "other" || e.Version != "2.0-r0" || e.Size != int64(len(b.APK)) || strings.Join(e.Depends, " ") != "hello>=1.2" ||
+		e.Checksum != apktest.Q1(b.ControlSHA1) {
+		t.Fatalf("entry %+v", e)
+	}
+	if signer, err := idx.Verify(ring(testKey)); err != nil || signer != "test.rsa.pub" {
+		t.Fatalf("verify: %q %v", signer, err)
+	}
+	if _, err := idx.Verify(ring(otherKey)); err == nil {
+		t.Fatal("verified with the wrong key")
+	}
+	// Tampering with the index member breaks the signature.
+	bad := append([]byte(nil), raw...)
+	bad[len(bad)-12] ^= 1
+	if idx, err := apk.ParseIndex(bytes.NewReader(bad)); err == nil {
+		if _, err := idx.Verify(ring(testKey)); err == nil {
+			t.Fatal("tampered index verified")
+		}
+	}
+	for _, text := range []string{"P:a\nV:1\nS:x\n", "P:a\n\n", "garbage\n"} {
+		if _, err := apk.ParseIndexText([]byte(text)); err == nil {
+			t.Errorf("%q parsed", text)
+		}
+	}
+}
+
+func TestCompareVersions(t *testing.T) {
+	ordered := []string{
+		"0.9", "1.0_alpha", "1.0_alpha2", "1.0_beta", "1.0_pre1", "1.0_rc1", "1.0_rc2", "1.0",
+		"1.0-r1", "1.0-r2", "1.0-r10", "1.0_p1", "1.0a", "1.0a2-r4", "1.0b", "1.0.1", "1.01.1", "1.1", "1.9", "1.10", "2",
+	}
+	for i := range ordered {
+		for j := range ordered {
+			want := 0
+			if i < j {
+				want = -1
+			} else if i > j {
+				want = 1
+			}
+			if got := apk.CompareVersions(ordered[i], ordered[j]); got != want {
+				t.Errorf("CompareVersions(%s, %s) = %d, want %d", ordered[i], ordered[j], got, want)
+			}
+		}
+	}
+	if apk.CompareVersions("1.2.3~abc123-r0", "1.2.3-r0") != 0 {
+		t.Error("a commit hash should not order versions")
+	}
+	for _, bad := range []string{"", "a1", "1.", "1.0_foo", "1.0-r", "1.0 "} {
+		if apk.ValidVersion(bad) {
+			t.Errorf("%q is valid", bad)
+		}
+	}
+}

@@ -1,0 +1,88 @@
+//go:build e2e
+
+package apk_test
+
+// Real repository indexes shipped in chainguard.dev/apko v0.30.34's module (read through the
+// Go module cache): an Alpine 3.16 index, an RSA-SHA256-signed one, one with three signatures.
+//
+//	go test -tags e2e -run RealIndexes ./tools/internal/apk/
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+)
+
+func TestRealIndexes(t *testing.T) {
+	out, err := exec.Command("go", "mod", "download", "-json", "chainguard.dev/apko@v0.30.34").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mod struct{ Dir string }
+	json.Unmarshal(out, &mod)
+	td := filepath.Join(mod.Dir, "pkg", "apk", "apk", "testdata")
+	keys := func(paths ...string) apk.Keyring {
+		r := apk.Keyring{}
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.AddPEM(p, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return r
+	}
+	allKeys, _ := filepath.Glob(filepath.Join(td, "signing", "keys", "*.pub"))
+	for _, c := range []struct {
+		index   string
+		ring    apk.Keyring
+		min     int
+		sigs    int
+		wantSig string
+	}{
+		{"rsa256-signed/APKINDEX.tar.gz", keys(filepath.Join(td, "rsa256-signed", "test-rsa256.rsa.pub")), 1, 1, "sha256"},
+		{"signing/APKINDEX.tar.gz", keys(allKeys...), 1, 3, ""},
+		{"alpine-316/APKINDEX.tar.gz", nil, 4000, 1, "sha1"},
+	} {
+		f, err := os.Open(filepath.Join(td, c.index))
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, err := apk.ParseIndex(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", c.index, err)
+		}
+		if len(idx.Entries) < c.min || len(idx.Signatures) != c.sigs || (c.wantSig != "" && idx.Signatures[0].Hash != c.wantSig) {
+			t.Fatalf("%s: %d entries, %d signatures (%+v)", c.index, len(idx.Entries), len(idx.Signatures), idx.Signatures)
+		}
+		if c.ring != nil {
+			if signer, err := idx.Verify(c.ring); err != nil {
+				t.Fatalf("%s: %v", c.index, err)
+			} else {
+				t.Logf("%s: %d entries, signed by %s", c.index, len(idx.Entries), signer)
+			}
+		}
+		// Every real version parses, and sorting them is consistent.
+		var versions []string
+		for _, e := range idx.Entries {
+			if !apk.ValidVersion(e.Version) {
+				t.Errorf("%s: %s has version %q, which does not parse", c.index, e.Name, e.Version)
+			}
+			versions = append(versions, e.Version)
+		}
+		sort.Slice(versions, func(i, j int) bool { return apk.CompareVersions(versions[i], versions[j]) < 0 })
+		for i := 1; i < len(versions); i++ {
+			if apk.CompareVersions(versions[i-1], versions[i]) > 0 {
+				t.Fatalf("%s: sort not consistent at %q, %q", c.index, versions[i-1], versions[i])
+			}
+		}
+	}
+}
