@@ -1,6 +1,7 @@
 """oci_image: an image from APK packages and layers, as an OCI layout."""
 
 load("//apk:providers.bzl", "ApkPackagesInfo")
+load("//oci/private/common:layer_args.bzl", "extern_arg", "layer_arg")
 load("//oci/private/common:tarball.bzl", "default_repo_tag", "docker_tarball")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
@@ -52,9 +53,6 @@ def _group_packages(packages, max_layers):
         groups.append(current)
     return groups
 
-def _layer_pair(layer):
-    return "{}={}".format(layer.blob.path, layer.metadata.path)
-
 def _apk_layers(ctx, packages):
     """One layer per package, or merged contiguous groups within apk_layer_budget."""
     budget = ctx.attr.apk_layer_budget
@@ -69,7 +67,7 @@ def _apk_layers(ctx, packages):
         meta = ctx.actions.declare_file("{}.apk_group{}.layer.json".format(ctx.label.name, i))
         args = ctx.actions.args()
         args.add("merge-layers")
-        args.add_all([p.layer for p in group], map_each = _layer_pair, before_each = "--layer")
+        args.add_all([p.layer for p in group], map_each = layer_arg, before_each = "--layer")
         args.add_all([p.facts for p in group], before_each = "--facts")
         args.add("--created-by", "apk " + " ".join(["{}-{}".format(p.package_name, p.version) for p in group]))
         args.add("--blob", blob)
@@ -182,7 +180,7 @@ def _oci_image_impl(ctx):
     args.add("--spec", spec_file)
     if base_config:
         args.add("--base-config", base_config)
-        args.add_all(["{}={}".format(e.layers.path, e.dir.path) for e in extern], before_each = "--base-extern")
+        args.add_all(extern, map_each = extern_arg, before_each = "--base-extern")
         args.add_all([layer.metadata for layer in base_layers], before_each = "--base-layer")
     args.add_all([layer.metadata for layer in layers], before_each = "--layer")
     args.add("--config", config)
@@ -213,8 +211,8 @@ def _oci_image_impl(ctx):
     largs.add("--descriptor", descriptor)
     largs.add("--blob", manifest)
     largs.add("--blob", config)
-    largs.add_all(["{}={}".format(e.layers.path, e.dir.path) for e in extern], before_each = "--extern")
-    largs.add_all(["{}={}".format(layer.blob.path, layer.metadata.path) for layer in layers], before_each = "--layer")
+    largs.add_all(extern, map_each = extern_arg, before_each = "--extern")
+    largs.add_all(layers, map_each = layer_arg, before_each = "--layer")
     largs.add("--ref-name", ctx.attr.ref_name)
     largs.add("--out", layout.path)
     ctx.actions.run(

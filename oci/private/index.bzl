@@ -1,5 +1,6 @@
 """oci_image_index: one image definition built for several platforms."""
 
+load("//oci/private/common:layer_args.bzl", "extern_arg", "layer_arg")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
@@ -17,9 +18,6 @@ _platforms_transition = transition(
     inputs = ["//command_line_option:platforms"],
     outputs = ["//command_line_option:platforms"],
 )
-
-def _layer_pair(layer):
-    return "{}={}".format(layer.blob.path, layer.metadata.path)
 
 def _oci_image_index_impl(ctx):
     images = [t[OciImageInfo] for t in ctx.attr.images]
@@ -54,8 +52,8 @@ def _oci_image_index_impl(ctx):
     for i in images:
         largs.add("--blob", i.manifest)
         largs.add("--blob", i.config)
-        largs.add_all(["{}={}".format(e.layers.path, e.dir.path) for e in i.extern_layers], before_each = "--extern")
-    largs.add_all(layers, map_each = _layer_pair, before_each = "--layer")
+        largs.add_all(i.extern_layers, map_each = extern_arg, before_each = "--extern")
+    largs.add_all(layers, map_each = layer_arg, before_each = "--layer")
     largs.add("--ref-name", ctx.attr.ref_name)
     largs.add("--out", layout.path)
     ctx.actions.run(

@@ -1,6 +1,7 @@
 """The docker-loadable tarball action, shared by oci_image (output group) and oci_load."""
 
 load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+load(":layer_args.bzl", "extern_arg", "layer_arg")
 
 def default_repo_tag(label):
     """The tag a tarball gets when none is given: bazel/<package>:<name>, as rules_docker did.
@@ -12,9 +13,6 @@ def default_repo_tag(label):
       A repository:tag string.
     """
     return "bazel/{}:{}".format(label.package or "root", label.name).lower()
-
-def _layer_pair(layer):
-    return "{}={}".format(layer.blob.path, layer.metadata.path)
 
 def docker_tarball(ctx, image, repo_tag, out):
     """Writes `out`, a `docker load`/`podman load` tarball of an image.
@@ -28,8 +26,8 @@ def docker_tarball(ctx, image, repo_tag, out):
     args = ctx.actions.args()
     args.add("docker-tar")
     args.add("--config", image.config)
-    args.add_all(["{}={}".format(e.layers.path, e.dir.path) for e in image.extern_layers], before_each = "--extern")
-    args.add_all(image.layers, map_each = _layer_pair, before_each = "--layer")
+    args.add_all(image.extern_layers, map_each = extern_arg, before_each = "--extern")
+    args.add_all(image.layers, map_each = layer_arg, before_each = "--layer")
     args.add("--tag", repo_tag)
     args.add("--out", out)
     ctx.actions.run(

@@ -50,7 +50,9 @@ type Result struct {
 
 func (p *Installed) label() string { return p.Info.Name + "-" + p.Info.Version }
 
-func nameOf(dep string) string {
+// DependencyName is the package name in a dependency or provides entry ("so:libc.so=1",
+// "busybox>=1.36" -> "so:libc.so", "busybox").
+func DependencyName(dep string) string {
 	for i, c := range dep {
 		if strings.ContainsRune("=<>~", c) {
 			return dep[:i]
@@ -61,7 +63,7 @@ func nameOf(dep string) string {
 
 func replaces(p, other *Installed) bool {
 	for _, r := range p.Info.Replaces {
-		if nameOf(r) == other.Info.Name {
+		if DependencyName(r) == other.Info.Name {
 			return true
 		}
 	}

@@ -136,7 +136,7 @@ func Build(s *ImageSpec) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	man.Config = v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(cfgBytes)), Digest: sum(cfgBytes)}
+	man.Config = v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(cfgBytes)), Digest: Digest(cfgBytes)}
 	manBytes, err := json.Marshal(man)
 	if err != nil {
 		return nil, err
@@ -144,13 +144,14 @@ func Build(s *ImageSpec) (*Built, error) {
 	desc := v1.Descriptor{
 		MediaType: types.OCIManifestSchema1,
 		Size:      int64(len(manBytes)),
-		Digest:    sum(manBytes),
+		Digest:    Digest(manBytes),
 		Platform:  &v1.Platform{OS: s.OS, Architecture: s.Architecture, Variant: s.Variant},
 	}
 	return &Built{Config: cfgBytes, Manifest: manBytes, Descriptor: desc}, nil
 }
 
-func sum(b []byte) v1.Hash {
+// Digest is the sha256 digest of b, as descriptors name blobs.
+func Digest(b []byte) v1.Hash {
 	h := sha256.Sum256(b)
 	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h[:])}
 }

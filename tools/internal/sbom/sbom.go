@@ -93,8 +93,8 @@ func Document(name, distro string, pkgs []Package) *spdx.Document {
 		id := spdxID("SPDXRef-Package-", p.Info.Name+"-"+p.Info.Version)
 		ids[p.Info.Name] = id
 		for _, prov := range p.Info.Provides {
-			if _, taken := ids[nameOf(prov)]; !taken {
-				ids[nameOf(prov)] = id
+			if _, taken := ids[apk.DependencyName(prov)]; !taken {
+				ids[apk.DependencyName(prov)] = id
 			}
 		}
 	}
@@ -140,7 +140,7 @@ func Document(name, distro string, pkgs []Package) *spdx.Document {
 			if strings.HasPrefix(d, "!") {
 				continue // a conflict, not a dependency
 			}
-			if dep, ok := ids[nameOf(d)]; ok && dep != id {
+			if dep, ok := ids[apk.DependencyName(d)]; ok && dep != id {
 				deps[dep] = true
 			}
 		}
@@ -156,13 +156,4 @@ func Document(name, distro string, pkgs []Package) *spdx.Document {
 		}
 	}
 	return doc
-}
-
-func nameOf(dep string) string {
-	for i, c := range dep {
-		if strings.ContainsRune("=<>~", c) {
-			return dep[:i]
-		}
-	}
-	return dep
 }

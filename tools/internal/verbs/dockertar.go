@@ -13,6 +13,7 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
+	"github.com/rules-wharf/rules_wharf/tools/internal/oci"
 )
 
 // dockerTarVerb writes a `docker load` / `podman load` tarball from an image's config and
@@ -56,7 +57,7 @@ func dockerTarVerb(args []string) error {
 		}
 		return err
 	}
-	cfgName := "blobs/sha256/" + sumOf(config).Hex
+	cfgName := "blobs/sha256/" + oci.Digest(config).Hex
 	manifest := []map[string]any{{"Config": cfgName, "RepoTags": []string{ref.String()}, "Layers": []string{}}}
 	if err := add(cfgName, int64(len(config)), strings.NewReader(string(config))); err != nil {
 		return err
@@ -66,18 +67,11 @@ func dockerTarVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, l := range layers {
-		blob, meta, ok := strings.Cut(l, "=")
-		if !ok {
-			return fmt.Errorf("--layer %q: want BLOB=METADATA", l)
-		}
-		m, err := layer.ReadMetadata(meta)
-		if err != nil {
-			return err
-		}
-		all = append(all, externLayer{meta: m, path: blob})
+	own, err := readLayerArgs(layers)
+	if err != nil {
+		return err
 	}
-	for _, e := range all {
+	for _, e := range append(all, own...) {
 		m, blob := e.meta, e.path
 		entry := "blobs/sha256/" + strings.TrimPrefix(m.Digest, "sha256:")
 		manifest[0]["Layers"] = append(manifest[0]["Layers"].([]string), entry)

@@ -2,8 +2,6 @@ package verbs
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -135,11 +133,6 @@ func imageVerb(args []string) error {
 		}
 	}
 	return outs.Commit()
-}
-
-func sumOf(b []byte) v1.Hash {
-	s := sha256.Sum256(b)
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
 }
 
 func readDescriptor(path string) (v1.Descriptor, error) {

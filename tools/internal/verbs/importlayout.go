@@ -13,6 +13,7 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
+	"github.com/rules-wharf/rules_wharf/tools/internal/oci"
 )
 
 // readBlob reads a small blob (index, manifest, config) from a layout and checks its digest.
@@ -25,7 +26,7 @@ func readBlob(dir string, d v1.Hash) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if got := sumOf(b); got != d {
+	if got := oci.Digest(b); got != d {
 		return nil, fmt.Errorf("blob %s has digest %s", d, got)
 	}
 	return b, nil
@@ -142,10 +143,28 @@ func importLayoutVerb(args []string) error {
 	return outs.Commit()
 }
 
-// externLayer is a layer whose blob lives in another layout directory.
+// externLayer is a layer's metadata and where its blob is (a file, or inside a layout
+// directory).
 type externLayer struct {
 	meta *layer.Metadata
 	path string
+}
+
+// readLayerArgs reads "--layer BLOB=METADATA" values.
+func readLayerArgs(values []string) ([]externLayer, error) {
+	var out []externLayer
+	for _, l := range values {
+		blob, meta, ok := strings.Cut(l, "=")
+		if !ok {
+			return nil, fmt.Errorf("--layer %q: want BLOB=METADATA", l)
+		}
+		m, err := layer.ReadMetadata(meta)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, externLayer{meta: m, path: blob})
+	}
+	return out, nil
 }
 
 // readExtern reads "--extern LAYERS_JSON=DIR" values.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/oci"
 )
 
 func indexVerb(args []string) error {
@@ -58,7 +59,7 @@ func indexVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	desc := v1.Descriptor{MediaType: types.OCIImageIndex, Size: int64(len(b)), Digest: sumOf(b)}
+	desc := v1.Descriptor{MediaType: types.OCIImageIndex, Size: int64(len(b)), Digest: oci.Digest(b)}
 	db, err := json.Marshal(desc)
 	if err != nil {
 		return err

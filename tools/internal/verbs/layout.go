@@ -1,16 +1,12 @@
 package verbs
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
-	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 	"github.com/rules-wharf/rules_wharf/tools/internal/oci"
 )
 
@@ -41,8 +37,7 @@ func layoutVerb(args []string) error {
 		if err != nil {
 			return err
 		}
-		s := sha256.Sum256(b)
-		d := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
+		d := oci.Digest(b)
 		found = found || d == desc.Digest
 		placed = append(placed, oci.Blob{Digest: d, Path: p})
 	}
@@ -53,27 +48,16 @@ func layoutVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, e := range ext {
+	own, err := readLayerArgs(layers)
+	if err != nil {
+		return err
+	}
+	for _, e := range append(ext, own...) {
 		d, err := v1.NewHash(e.meta.Digest)
 		if err != nil {
 			return err
 		}
 		placed = append(placed, oci.Blob{Digest: d, Path: e.path})
-	}
-	for _, l := range layers {
-		blob, meta, ok := strings.Cut(l, "=")
-		if !ok {
-			return fmt.Errorf("--layer %q: want BLOB=METADATA", l)
-		}
-		m, err := layer.ReadMetadata(meta)
-		if err != nil {
-			return err
-		}
-		d, err := v1.NewHash(m.Digest)
-		if err != nil {
-			return err
-		}
-		placed = append(placed, oci.Blob{Digest: d, Path: blob})
 	}
 	if err := oci.WriteLayout(out, desc, refName, placed); err != nil {
 		os.RemoveAll(out)
