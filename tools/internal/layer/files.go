@@ -61,29 +61,16 @@ func CleanPath(p string) (string, error) {
 // WriteTar writes entries as a deterministic tar: sorted by path, parents created as
 // needed, owner root:root with no names, fixed mtime. Duplicate paths are an error.
 func WriteTar(w io.Writer, entries []Entry, mtime time.Time) error {
-	tw, err := writeEntries(w, entries, mtime)
-	if err != nil {
-		return err
-	}
-	return tw.Close()
+	return WriteTarWithArchives(w, entries, nil, mtime)
 }
 
 // WriteTarWithArchives writes entries as WriteTar does, then the entries of each archive
 // (.tar, .tar.gz, .tar.zst), normalized the same way: owner numbers kept, names dropped,
 // mtime fixed. A path given both ways, or escaping the root, is an error.
 func WriteTarWithArchives(w io.Writer, entries []Entry, archives []string, mtime time.Time) error {
-	tw, err := writeEntries(w, entries, mtime)
+	tw, seen, err := writeEntries(w, entries, mtime)
 	if err != nil {
 		return err
-	}
-	seen := map[string]bool{}
-	for _, e := range entries {
-		if p, err := CleanPath(e.Path); err == nil {
-			seen[p] = true
-			for d := path.Dir(p); d != "."; d = path.Dir(d) {
-				seen[d] = true
-			}
-		}
 	}
 	for _, a := range archives {
 		if err := copyArchive(tw, a, seen, mtime); err != nil {
@@ -93,7 +80,9 @@ func WriteTarWithArchives(w io.Writer, entries []Entry, archives []string, mtime
 	return tw.Close()
 }
 
-func copyArchive(tw *tar.Writer, name string, seen map[string]bool, mtime time.Time) error {
+// copyArchive appends an archive's entries; seen holds the paths already written (with their
+// parents) and gains the archive's.
+func copyArchive(tw *tar.Writer, name string, seen map[string]Entry, mtime time.Time) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
@@ -125,10 +114,10 @@ func copyArchive(tw *tar.Writer, name string, seen map[string]bool, mtime time.T
 				return fmt.Errorf("hardlink %q: %w", h.Name, err)
 			}
 		}
-		if seen[p] && h.Typeflag != tar.TypeDir {
+		if _, dup := seen[p]; dup && h.Typeflag != tar.TypeDir {
 			return fmt.Errorf("%q is also given by the layer's files", "/"+p)
 		}
-		seen[p] = true
+		seen[p] = Entry{Path: p}
 		h.Name = p
 		if h.Typeflag == tar.TypeDir {
 			h.Name += "/"
@@ -164,22 +153,23 @@ func decompress(f io.Reader) (io.ReadCloser, error) {
 	return io.NopCloser(br), nil
 }
 
-func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tar.Writer, error) {
+// writeEntries writes entries (and their missing parents) and returns them by path.
+func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tar.Writer, map[string]Entry, error) {
 	byPath := map[string]Entry{}
 	for _, e := range entries {
 		p, err := CleanPath(e.Path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		e.Path = p
 		if prev, dup := byPath[p]; dup && !(prev.Dir && e.Dir) {
-			return nil, fmt.Errorf("path %q given twice", "/"+p)
+			return nil, nil, fmt.Errorf("path %q given twice", "/"+p)
 		}
 		byPath[p] = e
 		for d := path.Dir(p); d != "."; d = path.Dir(d) {
 			if prev, ok := byPath[d]; ok {
 				if !prev.Dir {
-					return nil, fmt.Errorf("%q is both a file and the parent of %q", "/"+d, "/"+p)
+					return nil, nil, fmt.Errorf("%q is both a file and the parent of %q", "/"+d, "/"+p)
 				}
 				continue
 			}
@@ -194,10 +184,10 @@ func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tar.Writer, e
 	tw := tar.NewWriter(w)
 	for _, p := range paths {
 		if err := writeEntry(tw, byPath[p], mtime); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return tw, nil
+	return tw, byPath, nil
 }
 
 func writeEntry(tw *tar.Writer, e Entry, mtime time.Time) error {
