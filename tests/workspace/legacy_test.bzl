@@ -2,10 +2,12 @@
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 load("//:repositories.bzl", "rules_wharf_register_toolchains")
+load("//oci:pull.bzl", "oci_pull")
 
 def _impl(ctx):
     env = unittest.begin(ctx)
     asserts.equals(env, "function", type(rules_wharf_register_toolchains))
+    asserts.equals(env, "function", type(oci_pull))
     asserts.true(env, ctx.attr.toolchain != None, "the registered toolchain target resolves")
     return unittest.end(env)
 

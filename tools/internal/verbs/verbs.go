@@ -22,6 +22,7 @@ func All() map[string]Verb {
 		"image":         {"write an image config and manifest from layer metadata", imageVerb},
 		"layout":        {"assemble an OCI image layout directory", layoutVerb},
 		"index":         {"write an image index from image descriptors", indexVerb},
+		"layout-files":  {"turn the downloaded files of an OCI layout (oci_pull) into one layout directory", layoutFilesVerb},
 		"layout-import": {"describe an image of an OCI layout (config, layer metadata) for use as a base", importLayoutVerb},
 		"merge-layers":  {"join gzip tar layers into one, in order", mergeVerb},
 		"docker-tar":    {"write a docker/podman-loadable tarball of an image", dockerTarVerb},

@@ -1,0 +1,441 @@
+"""oci_pull: an image from a registry, pulled by digest in the repository phase."""
+
+_MANIFEST_TYPES = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+]
+_INDEX_TYPES = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+]
+
+# The registry picks what it sends by Accept; without it some send a converted (schema 1)
+# manifest, whose digest is not the one asked for.
+_HEADERS = {
+    "Accept": ", ".join(_INDEX_TYPES + _MANIFEST_TYPES),
+    "Docker-Distribution-API-Version": "registry/2.0",
+}
+
+# Registries that want a bearer token even for anonymous pulls: token endpoint and service.
+# `token_realm`/`token_service` override or extend this.
+_TOKEN_SERVERS = {
+    "registry-1.docker.io": ("https://auth.docker.io/token", "registry.docker.io"),
+    "ghcr.io": ("https://ghcr.io/token", "ghcr.io"),
+    "quay.io": ("https://quay.io/v2/auth", "quay.io"),
+    "public.ecr.aws": ("https://public.ecr.aws/token", "public.ecr.aws"),
+    "cgr.dev": ("https://cgr.dev/token", "cgr.dev"),
+    "gcr.io": ("https://gcr.io/v2/token", "gcr.io"),
+}
+
+# OCI platform (os/arch[/variant]) -> @platforms constraint values.
+_OS = {"linux": "linux"}
+_CPU = {
+    "amd64": "x86_64",
+    "arm64": "aarch64",
+    "arm/v7": "armv7",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+}
+
+_PRINTABLE = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+def b64decode_ascii(s, what):
+    """Decodes standard base64 whose content is printable ASCII (docker config `auth`).
+
+    Args:
+      s: the base64 text.
+      what: what to name in errors.
+
+    Returns:
+      The decoded string.
+    """
+    s = s.strip().rstrip("=")
+    out = ""
+    bits = 0
+    nbits = 0
+    for c in s.elems():
+        v = _B64.find(c)
+        if v < 0:
+            fail("{}: not base64".format(what))
+        bits = (bits << 6) | v
+        nbits += 6
+        if nbits >= 8:
+            nbits -= 8
+            b = (bits >> nbits) & 0xff
+            bits = bits & ((1 << nbits) - 1)
+            if b < 32 or b > 126:
+                fail("{}: only printable ASCII credentials are supported in `auth`; give `username` and `password` instead".format(what))
+            out += _PRINTABLE[b - 32]
+    return out
+
+def parse_image(image, digest, who):
+    """Splits `[http(s)://]registry/repository[@sha256:...]` into a struct; rejects tags.
+
+    Args:
+      image: the image reference.
+      digest: the digest attribute ("" if the digest is part of `image`).
+      who: what to name in errors.
+
+    Returns:
+      struct(scheme, registry, repository, digest, name).
+    """
+    scheme = ""
+    rest = image
+    for s in ["http", "https"]:
+        if rest.startswith(s + "://"):
+            scheme = s
+            rest = rest[len(s) + 3:]
+    rest, at, inline = rest.partition("@")
+    if at:
+        if digest and digest != inline:
+            fail("{}: image {} names digest {}, but digest = {}".format(who, image, inline, digest))
+        digest = inline
+    registry, slash, repository = rest.partition("/")
+    if not slash or not repository or not ("." in registry or ":" in registry or registry == "localhost"):
+        fail("{}: image {} must be REGISTRY/REPOSITORY (e.g. index.docker.io/library/alpine, ghcr.io/org/app, 127.0.0.1:5000/app)".format(who, image))
+    last = repository.rpartition("/")[2]
+    if ":" in last:
+        fail("{}: image {} has a tag ({}); oci_pull pulls by digest only: give digest = \"sha256:...\" (e.g. from `crane digest {}`)".format(who, image, last.partition(":")[2], image))
+    if not digest:
+        fail("{}: image {} has no digest; oci_pull pulls by digest only: give digest = \"sha256:...\"".format(who, image))
+    algo, _, hex = digest.partition(":")
+    if algo != "sha256" or len(hex) != 64 or hex.lower() != hex or not all([c in "0123456789abcdef" for c in hex.elems()]):
+        fail("{}: image {}: digest {} is not sha256:<64 lowercase hex digits>".format(who, image, digest))
+    if registry == "docker.io" or registry == "index.docker.io":
+        registry = "registry-1.docker.io"
+        if "/" not in repository:
+            repository = "library/" + repository
+    host = registry.partition(":")[0]
+    if not scheme:
+        scheme = "http" if host in ["localhost", "127.0.0.1", "[::1]"] else "https"
+    return struct(
+        scheme = scheme,
+        registry = registry,
+        repository = repository,
+        digest = digest,
+        name = "{}/{}@{}".format(registry, repository, digest),
+    )
+
+def parse_platform(p, who):
+    """Parses an OCI platform.
+
+    Args:
+      p: `os/arch[/variant]`.
+      who: what to name in errors.
+
+    Returns:
+      struct(os, arch, variant, key, constraints): key is `os_arch[_variant]`, constraints the
+      @platforms constraint values' labels.
+    """
+    parts = p.split("/")
+    if len(parts) < 2 or len(parts) > 3 or not all(parts):
+        fail("{}: platform {} must be os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64/v8".format(who, p))
+    os, arch = parts[0], parts[1]
+    variant = parts[2] if len(parts) == 3 else ""
+    cpu_key = arch + ("/" + variant if arch == "arm" else "")
+    if os not in _OS or cpu_key not in _CPU:
+        fail("{}: platform {}: rules_wharf builds images for {} on {}".format(who, p, sorted(_OS.keys()), sorted(_CPU.keys())))
+    return struct(
+        os = os,
+        arch = arch,
+        variant = variant,
+        key = "_".join(parts),
+        constraints = [
+            str(Label("@platforms//os:" + _OS[os])),
+            str(Label("@platforms//cpu:" + _CPU[cpu_key])),
+        ],
+    )
+
+def _getenv(rctx, name):
+    if hasattr(rctx, "getenv"):
+        return rctx.getenv(name)
+    return rctx.os.environ.get(name)
+
+def _docker_credentials(rctx, registry, who):
+    """Basic credentials for registry from $DOCKER_CONFIG/config.json or ~/.docker/config.json."""
+    cfg_dir = _getenv(rctx, "DOCKER_CONFIG")
+    if not cfg_dir:
+        home = _getenv(rctx, "HOME")
+        if not home:
+            return None
+        cfg_dir = home + "/.docker"
+    path = rctx.path(cfg_dir + "/config.json")
+    if not path.exists:
+        return None
+    cfg = json.decode(rctx.read(path))
+    auths = cfg.get("auths", {})
+    for key in [registry, "https://" + registry, "http://" + registry] + (
+        ["https://index.docker.io/v1/", "index.docker.io", "docker.io"] if registry == "registry-1.docker.io" else []
+    ):
+        entry = auths.get(key)
+        if entry == None:
+            continue
+        what = "{}: {} auths[{}]".format(who, path, key)
+        if entry.get("username") and entry.get("password"):
+            return {"type": "basic", "login": entry["username"], "password": entry["password"]}
+        if entry.get("auth"):
+            login, sep, password = b64decode_ascii(entry["auth"], what).partition(":")
+            if not sep:
+                fail("{}: `auth` must be base64 of user:password".format(what))
+            return {"type": "basic", "login": login, "password": password}
+    return None
+
+def _authorization(rctx, ref, who):
+    """The `auth` entry for the registry's URLs: bearer token, basic, or None (anonymous)."""
+    creds = _docker_credentials(rctx, ref.registry, who)
+    realm, service = rctx.attr.token_realm, rctx.attr.token_service
+    if not realm and ref.registry in _TOKEN_SERVERS:
+        realm, service = _TOKEN_SERVERS[ref.registry]
+    if not realm:
+        return creds
+    url = "{}?scope=repository:{}:pull".format(realm, ref.repository)
+    if service:
+        url += "&service=" + service
+    out = "token.json"
+    r = rctx.download(url = url, output = out, auth = {url: creds} if creds else {}, allow_fail = True)
+    if not r.success:
+        fail("{}: could not get a pull token for {} from {} ({}). Check the credentials in ~/.docker/config.json (or $DOCKER_CONFIG) for {}.".format(
+            who,
+            ref.name,
+            realm,
+            "with basic credentials" if creds else "anonymously",
+            ref.registry,
+        ))
+    resp = json.decode(rctx.read(out))
+    rctx.delete(out)
+    token = resp.get("token") or resp.get("access_token")
+    if not token:
+        fail("{}: the token endpoint {} returned no token for {}".format(who, realm, ref.name))
+    return {"type": "pattern", "pattern": "Bearer <password>", "password": token}
+
+def _url(ref, kind, digest):
+    return "{}://{}/v2/{}/{}/{}".format(ref.scheme, ref.registry, ref.repository, kind, digest)
+
+def _blob_path(digest):
+    algo, _, hex = digest.partition(":")
+    if algo != "sha256" or len(hex) != 64:
+        fail("digest {}: only sha256 is supported".format(digest))
+    return "layout/blobs/sha256/" + hex
+
+def _download(rctx, ref, auth, kind, digest, block = True):
+    url = _url(ref, kind, digest)
+    kwargs = {}
+    if kind == "manifests":
+        kwargs["headers"] = _HEADERS
+    if not block:
+        kwargs["block"] = False
+    return url, rctx.download(
+        url = url,
+        output = _blob_path(digest),
+        sha256 = digest.partition(":")[2],
+        auth = {url: auth} if auth else {},
+        allow_fail = True,
+        **kwargs
+    )
+
+def _download_error(who, ref, what, url):
+    return ("{who}: could not fetch {what} of {image} from {url}: the registry has no such digest " +
+            "(check digest; oci_pull needs the digest of the manifest or index), wants credentials " +
+            "(~/.docker/config.json or $DOCKER_CONFIG, a bearer token realm: token_realm), or is unreachable; " +
+            "a download whose content does not match the digest fails the same way").format(who = who, what = what, image = ref.name, url = url)
+
+def _fetch_json(rctx, ref, auth, digest, who, what):
+    url, r = _download(rctx, ref, auth, "manifests", digest)
+    if not r.success:
+        fail(_download_error(who, ref, what, url))
+    doc = json.decode(rctx.read(_blob_path(digest)))
+    if doc.get("schemaVersion") != 2:
+        fail("{}: {} of {} has schemaVersion {}, want 2".format(who, what, ref.name, doc.get("schemaVersion")))
+    mt = doc.get("mediaType", "")
+    if not mt:
+        mt = _INDEX_TYPES[0] if "manifests" in doc else _MANIFEST_TYPES[0]
+    if mt not in _INDEX_TYPES + _MANIFEST_TYPES:
+        fail("{}: {} of {} has media type {}, neither an image manifest nor an index".format(who, what, ref.name, mt))
+    return doc, mt, len(rctx.read(_blob_path(digest)))
+
+def _platform_string(p):
+    return "/".join([p.get("os", "?"), p.get("architecture", "?")] + ([p["variant"]] if p.get("variant") else []))
+
+def _oci_pull_image_impl(rctx):
+    who = "oci_pull " + rctx.attr.target_name
+    ref = parse_image(rctx.attr.image, rctx.attr.digest, who)
+    want = parse_platform(rctx.attr.platform, who) if rctx.attr.platform else None
+    auth = _authorization(rctx, ref, who)
+
+    doc, mt, size = _fetch_json(rctx, ref, auth, ref.digest, who, "the manifest")
+    digest = ref.digest
+    if mt in _INDEX_TYPES:
+        available = [_platform_string(m.get("platform", {})) for m in doc.get("manifests", []) if m.get("platform")]
+        if not want:
+            fail("{}: {} is an index of {}; give platforms (oci.pull) or platform (oci_pull_image) to pick".format(who, ref.name, available))
+        picked = [
+            m
+            for m in doc.get("manifests", [])
+            if m.get("platform", {}).get("os") == want.os and m.get("platform", {}).get("architecture") == want.arch and
+               (not want.variant or not m["platform"].get("variant") or m["platform"]["variant"] == want.variant)
+        ]
+        if not picked:
+            fail("{}: {} has no image for {}; it has {}".format(who, ref.name, rctx.attr.platform, available))
+        if len(picked) > 1:
+            fail("{}: {} has {} images for {}".format(who, ref.name, len(picked), rctx.attr.platform))
+        digest = picked[0]["digest"]
+        doc, mt, size = _fetch_json(rctx, ref, auth, digest, who, "the {} manifest".format(rctx.attr.platform))
+        if mt not in _MANIFEST_TYPES:
+            fail("{}: the {} entry of {} is not an image manifest ({})".format(who, rctx.attr.platform, ref.name, mt))
+
+    config_digest = doc["config"]["digest"]
+    url, r = _download(rctx, ref, auth, "blobs", config_digest)
+    if not r.success:
+        fail(_download_error(who, ref, "config " + config_digest, url))
+    config = json.decode(rctx.read(_blob_path(config_digest)))
+    platform = {"os": config.get("os", ""), "architecture": config.get("architecture", "")}
+    if config.get("variant"):
+        platform["variant"] = config["variant"]
+    if want and (platform["os"] != want.os or platform["architecture"] != want.arch):
+        fail("{}: {} ({}) is an image for {}, not {}".format(who, ref.name, digest, _platform_string(platform), rctx.attr.platform))
+
+    pending = {}
+    for layer in doc.get("layers", []):
+        d = layer["digest"]
+        if d in pending:
+            continue
+        if layer.get("urls"):
+            fail("{}: {}: layer {} is a foreign (non-distributable) layer, which oci_pull does not fetch".format(who, ref.name, d))
+        pending[d] = _download(rctx, ref, auth, "blobs", d, block = False)
+    for d, (url, r) in pending.items():
+        if hasattr(r, "wait"):
+            r = r.wait()
+        if not r.success:
+            fail(_download_error(who, ref, "layer " + d, url))
+
+    rctx.file("layout/oci-layout", json.encode({"imageLayoutVersion": "1.0.0"}) + "\n")
+    rctx.file("layout/index.json", json.encode_indent({
+        "schemaVersion": 2,
+        "mediaType": _INDEX_TYPES[0],
+        "manifests": [{
+            "mediaType": mt,
+            "digest": digest,
+            "size": size,
+            "platform": platform,
+            "annotations": {"org.opencontainers.image.ref.name": "latest"},
+        }],
+    }) + "\n")
+    rctx.file("BUILD.bazel", """\
+load("{bzl}", "oci_pulled_layout")
+
+# Pulled from {image} ({platform}). Generated by oci_pull.
+oci_pulled_layout(
+    name = {name},
+    srcs = glob(["layout/**"]),
+    image = {ref},
+    visibility = ["//visibility:public"],
+)
+
+filegroup(
+    name = "digest",
+    srcs = ["digest.txt"],
+    visibility = ["//visibility:public"],
+)
+""".format(
+        bzl = str(Label("//oci/private:pulled_layout.bzl")),
+        image = ref.name,
+        platform = _platform_string(platform),
+        name = repr(rctx.attr.target_name),
+        ref = repr(ref.name),
+    ))
+    rctx.file("digest.txt", digest)
+
+_COMMON_ATTRS = {
+    "image": attr.string(
+        doc = "`REGISTRY/REPOSITORY`, optionally with `@sha256:...` (then `digest` may be left out) and an `http://` prefix for a plain-http registry (`localhost`, `127.0.0.1` and `[::1]` are plain http by default). `docker.io/NAME` means Docker Hub (`library/NAME` for one-part names). Tags are refused: pull by digest.",
+        mandatory = True,
+    ),
+    "digest": attr.string(doc = "`sha256:...` of the image manifest or of the index (then `platforms` picks from it)."),
+    "token_realm": attr.string(doc = "Bearer token endpoint (the `realm` of the registry's `WWW-Authenticate: Bearer` challenge), for registries not in the built-in list (Docker Hub, ghcr.io, quay.io, public.ecr.aws, cgr.dev, gcr.io). The token is asked for anonymously or with the basic credentials of the docker config."),
+    "token_service": attr.string(doc = "The `service` of that challenge."),
+}
+
+oci_pull_image = repository_rule(
+    implementation = _oci_pull_image_impl,
+    doc = """Pulls one image by digest into a repository whose target `target_name` is its OCI
+layout (usable as an `oci_image` `base`). Every blob (manifest, config, layers) is
+downloaded by digest with its sha256, so Bazel's repository cache serves repeats and no
+content that does not match is used. Usually made by the `oci.pull` module extension or the
+`oci_pull` macro rather than directly.""",
+    attrs = _COMMON_ATTRS | {
+        "platform": attr.string(doc = "`os/arch[/variant]` to pick when `digest` is an index; when it is an image, the image's platform must match."),
+        "target_name": attr.string(doc = "Name of the layout target (and of the repository in errors).", mandatory = True),
+    },
+    environ = ["DOCKER_CONFIG", "HOME"],
+)
+
+def _oci_pull_hub_impl(rctx):
+    who = "oci_pull " + rctx.attr.target_name
+    if not rctx.attr.platforms:
+        fail("{}: no platforms".format(who))
+    settings = []
+    actual = {}
+    for p in rctx.attr.platforms:
+        pl = parse_platform(p, who)
+        settings.append("""config_setting(
+    name = {name},
+    constraint_values = {cv},
+)
+""".format(name = repr(pl.key), cv = repr(pl.constraints)))
+        actual[":" + pl.key] = "@{}_{}//:{}_{}".format(rctx.attr.target_name, pl.key, rctx.attr.target_name, pl.key)
+    rctx.file("BUILD.bazel", """\
+# {image}: one repository per platform, picked by the target platform. Generated by oci_pull.
+
+{settings}
+alias(
+    name = {name},
+    actual = select(
+        {actual},
+        no_match_error = {err},
+    ),
+    visibility = ["//visibility:public"],
+)
+""".format(
+        image = rctx.attr.image,
+        settings = "\n".join(settings),
+        name = repr(rctx.attr.target_name),
+        actual = repr(actual).replace(", ", ",\n         "),
+        err = repr("{} was pulled for {} only; the target platform is none of them".format(rctx.attr.image, ", ".join(rctx.attr.platforms))),
+    ))
+
+oci_pull_hub = repository_rule(
+    implementation = _oci_pull_hub_impl,
+    doc = "The `@name` repository of a multi-platform `oci_pull`: an alias selecting the per-platform repository `@name_<os>_<arch>[_<variant>]` by the target platform. Downloads nothing.",
+    attrs = {
+        "image": attr.string(doc = "The image, for messages."),
+        "platforms": attr.string_list(doc = "`os/arch[/variant]` of each per-platform repository."),
+        "target_name": attr.string(doc = "Name of the alias; per-platform repositories are `<target_name>_<os>_<arch>[_<variant>]`.", mandatory = True),
+    },
+)
+
+def oci_pull(name, image, digest = "", platforms = [], token_realm = "", token_service = ""):
+    """Pulls an image by digest (WORKSPACE; with bzlmod use the `oci` module extension).
+
+    `@name//:name` (or just `@name`) is the image's OCI layout, for `oci_image(base = ...)`.
+    With `platforms`, `digest` is an index: each platform is its own repository
+    `@name_<os>_<arch>[_<variant>]`, and `@name` selects among them by the target platform,
+    so it works under `oci_image_index`'s platform transition.
+
+    Args:
+      name: repository (and target) name.
+      image: `REGISTRY/REPOSITORY`, see oci_pull_image.
+      digest: `sha256:...` of the manifest, or of the index when `platforms` is given.
+      platforms: `os/arch[/variant]` list to pull from an index.
+      token_realm: bearer token endpoint, see oci_pull_image.
+      token_service: bearer token service, see oci_pull_image.
+    """
+    common = dict(image = image, digest = digest, token_realm = token_realm, token_service = token_service)
+    if not platforms:
+        oci_pull_image(name = name, target_name = name, **common)
+        return
+    for p in platforms:
+        key = parse_platform(p, "oci_pull " + name).key
+        oci_pull_image(name = name + "_" + key, target_name = name + "_" + key, platform = p, **common)
+    oci_pull_hub(name = name, image = image, platforms = platforms, target_name = name)

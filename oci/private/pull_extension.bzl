@@ -1,0 +1,47 @@
+"""The `oci` module extension: `oci.pull(...)` repositories."""
+
+load(":pull.bzl", "oci_pull")
+
+_pull = tag_class(
+    doc = """Pulls an image by digest. `@name` (i.e. `@name//:name`) is its OCI layout, for
+`oci_image(base = ...)`. With `platforms`, `digest` is the index's and each platform is pulled
+into its own repository (`name_<os>_<arch>[_<variant>]`); `@name` selects by the target
+platform, so it also works under `oci_image_index`'s platform transition. List only `name`
+in `use_repo`.""",
+    attrs = {
+        "name": attr.string(doc = "Repository name.", mandatory = True),
+        "image": attr.string(
+            doc = "`REGISTRY/REPOSITORY` (e.g. `index.docker.io/library/alpine`, `ghcr.io/org/app`, `127.0.0.1:5000/app`), optionally `@sha256:...`. An `http://` prefix selects plain http; `localhost`, `127.0.0.1` and `[::1]` use plain http by default. Tags are refused.",
+            mandatory = True,
+        ),
+        "digest": attr.string(doc = "`sha256:...` of the image manifest, or of the index when `platforms` is given."),
+        "platforms": attr.string_list(doc = "`os/arch[/variant]` (e.g. `linux/amd64`, `linux/arm64/v8`) to pull from an index."),
+        "token_realm": attr.string(doc = "Bearer token endpoint for registries not built in (Docker Hub, ghcr.io, quay.io, public.ecr.aws, cgr.dev, gcr.io)."),
+        "token_service": attr.string(doc = "The bearer challenge's `service`."),
+    },
+)
+
+def _oci_impl(mctx):
+    names = {}
+    for mod in mctx.modules:
+        for tag in mod.tags.pull:
+            if tag.name in names:
+                fail("oci.pull: two images are named {} ({} and {})".format(tag.name, names[tag.name], tag.image))
+            names[tag.name] = tag.image
+            oci_pull(
+                name = tag.name,
+                image = tag.image,
+                digest = tag.digest,
+                platforms = tag.platforms,
+                token_realm = tag.token_realm,
+                token_service = tag.token_service,
+            )
+    if hasattr(mctx, "extension_metadata"):
+        return mctx.extension_metadata(reproducible = True)
+    return None
+
+oci = module_extension(
+    implementation = _oci_impl,
+    doc = "Images pulled by digest from registries (`oci.pull`).",
+    tag_classes = {"pull": _pull},
+)
