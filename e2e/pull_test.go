@@ -192,8 +192,8 @@ oci_image(name = "on_tagged", base = "@tagged")
 	cache = "--repository_cache=" + filepath.Join(ws, "empty-repository-cache")
 	for target, wants := range map[string][]string{
 		"//:on_unauthed": {"oci_pull hello_unauthed", "localhost:" + strings.TrimPrefix(guardAddr, "127.0.0.1:") + "/wharf/hello@" + digest, "wants credentials"},
-		"//:on_bad":    {"oci_pull bad", repo + "@" + bad},
-		"//:on_tagged": {"oci_pull tagged", repo + ":pull", "pulls by digest only"},
+		"//:on_bad":      {"oci_pull bad", repo + "@" + bad},
+		"//:on_tagged":   {"oci_pull tagged", repo + ":pull", "pulls by digest only"},
 	} {
 		cmd := exec.Command(bazel, "build", cache, target)
 		cmd.Dir = ws
