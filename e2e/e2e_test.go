@@ -11,6 +11,8 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -170,6 +172,7 @@ func TestBuildPushPullRun(t *testing.T) {
 	if len(im.Manifests) != 1 || im.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != "latest" || im.Manifests[0].Digest.String() != digest {
 		t.Fatalf("index.json: %+v", im.Manifests)
 	}
+	checkSkopeo(t, filepath.Join(root, layoutDir), "latest", digest, false)
 
 	// Push with the runnable target; it prints REPOSITORY@DIGEST.
 	addr := startRegistry(t)
@@ -348,4 +351,45 @@ func TestLayoutBaseRuns(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(rootfs, "etc", "wharf", "extra.txt")); err != nil {
 		t.Error(err)
 	}
+}
+
+// checkSkopeo reads a built layout with skopeo: `inspect` (for an index, `inspect --raw`,
+// whose bytes must hash to the digest) and `copy` to a dir: transport, whose manifest.json
+// must keep the built digest.
+func checkSkopeo(t *testing.T, dir, ref, digest string, index bool) {
+	t.Helper()
+	skopeo := tool(t, "skopeo")
+	src := "oci:" + dir + ":" + ref
+	if index {
+		raw := run(t, "/", nil, skopeo, "inspect", "--raw", src)
+		if got := sha256Hex(raw); got != digest {
+			t.Errorf("skopeo inspect --raw %s: bytes hash to %s, built %s", src, got, digest)
+		}
+	} else {
+		var info struct{ Digest, Architecture, Os string }
+		if err := json.Unmarshal([]byte(run(t, "/", nil, skopeo, "inspect", src)), &info); err != nil {
+			t.Fatal(err)
+		}
+		if info.Digest != digest || info.Os != "linux" {
+			t.Errorf("skopeo inspect %s: %+v, built %s", src, info, digest)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "skopeo-dir")
+	args := []string{"--insecure-policy", "copy"}
+	if index {
+		args = append(args, "--all")
+	}
+	run(t, "/", nil, skopeo, append(args, src, "dir:"+out)...)
+	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sha256Hex(string(b)); got != digest {
+		t.Errorf("skopeo copy %s dir:: manifest.json hashes to %s, built %s", src, got, digest)
+	}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

@@ -44,6 +44,7 @@ func TestMultiArchIndex(t *testing.T) {
 	if len(im.Manifests) != 2 {
 		t.Fatalf("index lists %d manifests", len(im.Manifests))
 	}
+	checkSkopeo(t, filepath.Join(root, "bazel-bin", "examples", "hello_image", "multiarch"), "latest", tm.Manifests[0].Digest.String(), true)
 
 	// The lock's data checksum of each package, by architecture.
 	var lock struct {

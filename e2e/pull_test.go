@@ -146,6 +146,11 @@ oci_image(name = "on_tagged", base = "@tagged")
 			t.Fatalf("%s: layers %v, want the pulled %v plus one", name, got, want)
 		}
 	}
+	d, err := os.ReadFile(filepath.Join(ws, "bazel-bin", "on_pulled.digest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSkopeo(t, filepath.Join(ws, "bazel-bin", "on_pulled"), "latest", strings.TrimSpace(string(d)), false)
 	out, rootfs := runImage(t, filepath.Join(ws, "bazel-bin", "on_pulled")+":latest")
 	for _, w := range []string{"GREETING_STYLE=pulled, friendly", "greeting: hello from an apk (x86_64)", "apk packages: wharf-baselayout wharf-motd wharf-greeting"} {
 		if !strings.Contains(out, w+"\n") {
