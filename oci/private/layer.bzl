@@ -55,6 +55,18 @@ def _oci_layer_impl(ctx):
         args.add("--mode={}={}".format(dest, mode))
     for dest, owner in sorted(ctx.attr.owners.items()):
         args.add("--owner={}={}".format(dest, owner))
+    for dest, names in sorted(ctx.attr.owner_names.items()):
+        args.add("--owner-name={}={}".format(dest, names))
+    for dest, t in sorted(ctx.attr.mtimes.items()):
+        args.add("--path-mtime={}={}".format(dest, t))
+    for flag, v in [
+        ("default-owner", ctx.attr.default_owner),
+        ("default-owner-name", ctx.attr.default_owner_name),
+        ("default-file-mode", ctx.attr.default_file_mode),
+        ("default-dir-mode", ctx.attr.default_dir_mode),
+    ]:
+        if v:
+            args.add("--{}={}".format(flag, v))
     args.add_all(ctx.files.tars, format_each = "--tar=%s")
     if ctx.attr.mtime:
         args.add("--mtime=" + ctx.attr.mtime)
@@ -81,8 +93,10 @@ def _oci_layer_impl(ctx):
 oci_layer = rule(
     implementation = _oci_layer_impl,
     doc = """A layer from files, symlinks and empty directories, written in one streaming pass with
-its metadata. Entries are sorted, owned by 0:0, dated 1970-01-01; parent directories are
-added (0755). Files keep their executable bit (0755, else 0644) unless `modes` says otherwise.""",
+its metadata. Entries are sorted, owned by 0:0 with no owner names, dated 1970-01-01; parent
+directories are added (0755). Files keep their executable bit (0755, else 0644). Mode, owner,
+owner names and mtime can be set per path and as defaults; entries of `tars` keep their own
+modes and owner numbers.""",
     attrs = {
         "files": attr.label_keyed_string_dict(
             doc = "Target to destination path in the layer. A destination ending in `/` is a directory receiving all of the target's files. A directory (source directory or tree artifact) is copied with everything under it.",
@@ -90,10 +104,16 @@ added (0755). Files keep their executable bit (0755, else 0644) unless `modes` s
         ),
         "symlinks": attr.string_dict(doc = "Symlink path to its target."),
         "empty_dirs": attr.string_list(doc = "Directories to create."),
-        "modes": attr.string_dict(doc = "Path to octal permission bits, e.g. `{\"/app/run\": \"0700\"}`."),
-        "owners": attr.string_dict(doc = "Path to `uid:gid`, e.g. `{\"/home/app\": \"65532:65532\"}` (default 0:0; no user or group names are written)."),
+        "modes": attr.string_dict(doc = "Path to octal permission bits, e.g. `{\"/app/run\": \"0700\"}`. Paths may be files, symlinks, directories, or parent directories the layer creates; not entries of `tars`."),
+        "owners": attr.string_dict(doc = "Path to `uid:gid`, e.g. `{\"/home/app\": \"65532:65532\"}` (default: `default_owner`)."),
+        "owner_names": attr.string_dict(doc = "Path to `uname:gname` written beside the numbers, e.g. `{\"/home/app\": \"nonroot:nonroot\"}`; either may be empty (default: `default_owner_name`)."),
+        "mtimes": attr.string_dict(doc = "Path to its mtime (RFC 3339 or Unix seconds), over `mtime`."),
+        "default_owner": attr.string(doc = "`uid:gid` of every entry not in `owners`, created parent directories included. Default 0:0."),
+        "default_owner_name": attr.string(doc = "`uname:gname` of every entry not in `owner_names`. Default: none written."),
+        "default_file_mode": attr.string(doc = "Octal mode of regular files not in `modes`. Default: 0755 when the source is executable, else 0644."),
+        "default_dir_mode": attr.string(doc = "Octal mode of directories not in `modes`, created parents included. Default 0755."),
         "tars": attr.label_list(doc = "Existing archives (.tar, .tar.gz, .tar.zst) whose entries join the layer, with mtime fixed and owner names dropped.", allow_files = [".tar", ".tar.gz", ".tgz", ".tar.zst"]),
-        "mtime": attr.string(doc = "mtime of every entry (RFC 3339 or Unix seconds). Default: 1970-01-01T00:00:00Z."),
+        "mtime": attr.string(doc = "mtime of every entry not in `mtimes`, entries of `tars` included (RFC 3339 or Unix seconds). Default: 1970-01-01T00:00:00Z."),
         "include_runfiles": attr.bool(doc = "Put each executable's runfiles at `<dest>.runfiles/<repo>/<path>`, where Bazel's runfiles libraries look.", default = True),
         "compression": attr.string(doc = "Layer compression; empty: the `@rules_wharf//oci/settings:compression` build setting (default gzip).", values = ["", "gzip", "zstd", "none"]),
         "compression_level": attr.int(doc = "Compression level; -2: the `@rules_wharf//oci/settings:compression_level` build setting; -1: the compressor's default.", default = -2),

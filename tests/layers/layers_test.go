@@ -37,15 +37,15 @@ func entries(t *testing.T, path string) map[string]string {
 	}
 }
 
-// Args: the with_runfiles, from_tar and with_dir layer blobs (root-relative paths).
+// Args: the with_runfiles, from_tar, with_dir and owned layer blobs (root-relative paths).
 // The layers are Bazel outputs: this test runs under `bazel test //tests/layers:layers_test`.
 func TestLayers(t *testing.T) {
 	root := os.Getenv("TEST_SRCDIR")
-	if root == "" || len(os.Args) < 4 {
+	if root == "" || len(os.Args) < 5 {
 		t.Skip("needs the layers built by Bazel: bazel test //tests/layers:layers_test")
 	}
 	root = filepath.Join(root, os.Getenv("TEST_WORKSPACE"))
-	args := os.Args[len(os.Args)-3:]
+	args := os.Args[len(os.Args)-4:]
 	withRunfiles := entries(t, filepath.Join(root, args[0]))
 	for name, want := range map[string]string{
 		"app/bin": "0 755 1000:1000 0 ",
@@ -68,6 +68,18 @@ func TestLayers(t *testing.T) {
 	for _, name := range []string{"opt/layout/", "opt/layout/index.json", "opt/layout/oci-layout", "opt/layout/blobs/sha256/"} {
 		if _, ok := withDir[name]; !ok {
 			t.Errorf("with_dir lacks %s (all: %v)", name, withDir)
+		}
+	}
+	// "type mode uid:gid mtime unamegname"
+	owned := entries(t, filepath.Join(root, args[3]))
+	for name, want := range map[string]string{
+		"home/":                    "5 750 65532:65532 1700000000 nonrootnonroot",
+		"home/nonroot/":            "5 750 65532:65532 1700000000 nonrootnonroot",
+		"home/nonroot/payload.txt": "0 600 65532:65532 86400 nonrootnonroot",
+		"tmp/":                     "5 1777 0:0 1700000000 rootroot",
+	} {
+		if got, ok := owned[name]; !ok || got != want {
+			t.Errorf("owned: %s = %q, want %q (all: %v)", name, got, want, owned)
 		}
 	}
 	for name := range fromTar {

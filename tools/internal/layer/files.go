@@ -35,6 +35,10 @@ type Entry struct {
 	CharDevice *[2]int64
 	// UID and GID own the entry (default 0).
 	UID, GID int
+	// Uname and Gname are the owner names written beside the numbers (default none).
+	Uname, Gname string
+	// MTime, when not zero, replaces the layer's mtime for this entry.
+	MTime time.Time
 }
 
 // Epoch is the fixed mtime of every entry unless a caller sets another.
@@ -191,7 +195,10 @@ func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tar.Writer, m
 }
 
 func writeEntry(tw *tar.Writer, e Entry, mtime time.Time) error {
-	h := &tar.Header{Name: e.Path, ModTime: mtime, Format: tar.FormatPAX, Uid: e.UID, Gid: e.GID}
+	h := &tar.Header{Name: e.Path, ModTime: mtime, Format: tar.FormatPAX, Uid: e.UID, Gid: e.GID, Uname: e.Uname, Gname: e.Gname}
+	if !e.MTime.IsZero() {
+		h.ModTime = e.MTime
+	}
 	switch {
 	case e.CharDevice != nil:
 		h.Typeflag, h.Devmajor, h.Devminor, h.Mode = tar.TypeChar, e.CharDevice[0], e.CharDevice[1], 0o600

@@ -1,0 +1,114 @@
+package verbs
+
+import (
+	"archive/tar"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tarHeaders lists an uncompressed layer's entries as "type mode uid:gid uname:gname mtime".
+func tarHeaders(t *testing.T, blob string) map[string]string {
+	t.Helper()
+	f, err := os.Open(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[h.Name] = fmt.Sprintf("%c %o %d:%d %s:%s %d", h.Typeflag, h.Mode, h.Uid, h.Gid, h.Uname, h.Gname, h.ModTime.Unix())
+	}
+}
+
+func TestLayerOwnersNamesModesMtimes(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "f")
+	exe := filepath.Join(dir, "x")
+	os.WriteFile(src, []byte("data"), 0o644)
+	os.WriteFile(exe, []byte("#!/bin/sh"), 0o755)
+	blob, meta := filepath.Join(dir, "l.tar"), filepath.Join(dir, "l.json")
+	base := []string{"--compression=none", "--blob", blob, "--metadata", meta,
+		"--file=/home/app/data=" + src, "--file=/usr/bin/tool=" + exe, "--symlink=/usr/bin/t=tool", "--dir=/var/empty"}
+
+	// No defaults: what oci_layer always wrote.
+	if err := layerVerb(base); err != nil {
+		t.Fatal(err)
+	}
+	got := tarHeaders(t, blob)
+	for name, want := range map[string]string{
+		"home/":         "5 755 0:0 : 0",
+		"home/app/data": "0 644 0:0 : 0",
+		"usr/bin/tool":  "0 755 0:0 : 0",
+		"usr/bin/t":     "2 777 0:0 : 0",
+		"var/empty/":    "5 755 0:0 : 0",
+		"home/app/":     "5 755 0:0 : 0",
+		"usr/bin/":      "5 755 0:0 : 0",
+		"usr/":          "5 755 0:0 : 0",
+		"var/":          "5 755 0:0 : 0",
+	} {
+		if got[name] != want {
+			t.Errorf("plain: %s = %q, want %q", name, got[name], want)
+		}
+	}
+
+	// Defaults for every entry (implicit parents too), then per-path settings over them.
+	args := append(base,
+		"--mtime=1700000000",
+		"--default-owner=1000:1001", "--default-owner-name=app:staff",
+		"--default-file-mode=0640", "--default-dir-mode=0750",
+		"--owner=/usr=0:0", "--owner-name=/usr=root:root",
+		"--owner=/usr/bin/tool=0:0", "--owner-name=/usr/bin/tool=root:", "--mode=/usr/bin/tool=0755",
+		"--path-mtime=/home/app/data=2024-01-02T03:04:05Z", "--path-mtime=/home/app=86400",
+		"--mode=/home/app=0700")
+	if err := layerVerb(args); err != nil {
+		t.Fatal(err)
+	}
+	got = tarHeaders(t, blob)
+	for name, want := range map[string]string{
+		"home/":         "5 750 1000:1001 app:staff 1700000000",
+		"home/app/":     "5 700 1000:1001 app:staff 86400",
+		"home/app/data": "0 640 1000:1001 app:staff 1704164645",
+		"usr/":          "5 750 0:0 root:root 1700000000",
+		"usr/bin/":      "5 750 1000:1001 app:staff 1700000000",
+		"usr/bin/tool":  "0 755 0:0 root: 1700000000",
+		"usr/bin/t":     "2 777 1000:1001 app:staff 1700000000",
+		"var/empty/":    "5 750 1000:1001 app:staff 1700000000",
+	} {
+		if got[name] != want {
+			t.Errorf("with defaults: %s = %q, want %q", name, got[name], want)
+		}
+	}
+
+	for _, tc := range []struct{ arg, want string }{
+		{"--owner-name=/home/app/data=bad name:x", "want UNAME:GNAME"},
+		{"--owner-name=/home/app/data=:", "want UNAME:GNAME"},
+		{"--default-owner-name=app", "want UNAME:GNAME"},
+		{"--path-mtime=/home/app/data=yesterday", "RFC 3339"},
+		{"--path-mtime=/nowhere=0", "--path-mtime for /nowhere, which is not in the layer"},
+		{"--owner-name=/nowhere=a:b", "--owner-name for /nowhere"},
+		{"--default-owner=-1:0", "want UID:GID"},
+		{"--default-owner=app:0", "want UID:GID"},
+		{"--default-file-mode=999", "bad mode"},
+	} {
+		os.Remove(blob)
+		err := layerVerb(append(append([]string{}, base...), tc.arg))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.arg, err, tc.want)
+		}
+		if _, err := os.Stat(blob); !os.IsNotExist(err) {
+			t.Errorf("%s: blob left behind", tc.arg)
+		}
+	}
+}
