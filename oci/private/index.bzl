@@ -68,13 +68,32 @@ def _oci_image_index_impl(ctx):
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )
     sboms = [i.sbom for i in images if i.sbom]
+    sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
+    sargs = ctx.actions.args()
+    sargs.add("sbom-index")
+    sargs.add("--name", "//{}:{}".format(ctx.label.package, ctx.label.name) if not ctx.label.workspace_name else str(ctx.label))
+    sargs.add("--purl-name", ctx.label.name)
+    sargs.add("--index-descriptor", descriptor)
+    for i in images:
+        sargs.add("--image", i.descriptor.path + ("=" + i.sbom.path if i.sbom else ""))
+    sargs.add("--out", sbom)
+    ctx.actions.run(
+        executable = wharf_tool(ctx),
+        arguments = [sargs],
+        inputs = [descriptor] + [i.descriptor for i in images] + sboms,
+        outputs = [sbom],
+        mnemonic = "SbomIndex",
+        progress_message = "Writing index SBOM for %{label}",
+        toolchain = WHARF_TOOLCHAIN_TYPE,
+    )
     return [
         DefaultInfo(files = depset([layout, digest])),
-        OciIndexInfo(index = index, descriptor = descriptor, digest = digest, images = images),
+        OciIndexInfo(index = index, descriptor = descriptor, digest = digest, images = images, sbom = sbom),
         OutputGroupInfo(
             layout = depset([layout]),
             digest = depset([digest]),
-            sbom = depset(sboms),
+            # The index's document (every platform's packages) first, then each image's own.
+            sbom = depset([sbom] + sboms),
         ),
     ]
 
@@ -83,7 +102,10 @@ oci_image_index = rule(
     doc = """A multi-platform image: each of `images` built for each of `platforms` (a split
 transition), tied together by an OCI image index. One lock supplies every architecture's
 packages (`apks = "@base"` selects by target CPU). Outputs an OCI layout whose index.json has
-one entry, the index, annotated `org.opencontainers.image.ref.name`, and `<name>.digest`.""",
+one entry, the index, annotated `org.opencontainers.image.ref.name`, and `<name>.digest`.
+Output group `sbom`: `<name>.spdx.json`, an SPDX 2.3 document for the index (the index and each
+platform's image as packages named by digest with `pkg:oci` URLs, the index `VARIANT_OF` each
+image, each image `CONTAINS` its APK packages), plus each image's own document.""",
     attrs = {
         "images": attr.label_list(
             doc = "Images (`oci_image`) to build for every platform.",

@@ -7,6 +7,7 @@ FIELDS = {
     "descriptor": "File: the index's OCI descriptor JSON.",
     "digest": "File: the index digest as text (sha256:...).",
     "images": "list of OciImageInfo, one per platform.",
+    "sbom": "File: SPDX 2.3 JSON for the index: the index, each platform's image and its packages.",
 }
 
 OciIndexInfo = provider(doc = DOC, fields = FIELDS)

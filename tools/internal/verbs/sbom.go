@@ -3,6 +3,8 @@ package verbs
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"strings"
 
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdxlib"
@@ -52,6 +54,62 @@ func sbomVerb(args []string) error {
 		pkgs = append(pkgs, p)
 	}
 	doc := sbom.Document(name, distro, pkgs)
+	if err := spdxlib.ValidateDocument(doc); err != nil {
+		return fmt.Errorf("generated an invalid SPDX document: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := spdxjson.Write(doc, &buf, spdxjson.Indent("  ")); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(out, buf.Bytes())
+}
+
+// sbomIndexVerb writes one SPDX document for an image index: the index, each platform's
+// image (by digest, with its platform) and, from each image's own document, its packages.
+func sbomIndexVerb(args []string) error {
+	var images cli.Strings
+	var name, purlName, indexDesc, out string
+	fs := newFlags("sbom-index")
+	fs.StringVar(&name, "name", "", "document name (the index's label)")
+	fs.StringVar(&purlName, "purl-name", "", "name in pkg:oci package URLs")
+	fs.StringVar(&indexDesc, "index-descriptor", "", "the index's descriptor JSON")
+	fs.Var(&images, "image", "DESCRIPTOR[=SPDX]: an image's manifest descriptor JSON and its SBOM, if it has one (repeatable)")
+	fs.StringVar(&out, "out", "", "output: SPDX 2.3 JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cli.Require("name", name, "purl-name", purlName, "index-descriptor", indexDesc, "out", out); err != nil {
+		return err
+	}
+	idx, err := readDescriptor(indexDesc)
+	if err != nil {
+		return err
+	}
+	var list []sbom.IndexImage
+	for _, im := range images {
+		descPath, docPath, _ := strings.Cut(im, "=")
+		d, err := readDescriptor(descPath)
+		if err != nil {
+			return err
+		}
+		entry := sbom.IndexImage{Descriptor: d}
+		if docPath != "" {
+			f, err := os.Open(docPath)
+			if err != nil {
+				return err
+			}
+			entry.Doc, err = spdxjson.Read(f)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("%s: %w", docPath, err)
+			}
+		}
+		list = append(list, entry)
+	}
+	doc, err := sbom.IndexDocument(name, purlName, idx, list)
+	if err != nil {
+		return err
+	}
 	if err := spdxlib.ValidateDocument(doc); err != nil {
 		return fmt.Errorf("generated an invalid SPDX document: %w", err)
 	}

@@ -28,6 +28,7 @@ func All() map[string]Verb {
 		"docker-tar":    {"write a docker/podman-loadable tarball of an image", dockerTarVerb},
 		"push":          {"push an image from an OCI layout to a registry", pushVerb},
 		"sbom":          {"write an SPDX 2.3 SBOM from package facts", sbomVerb},
+		"sbom-index":    {"write an SPDX 2.3 SBOM for an image index from its images' descriptors and SBOMs", sbomIndexVerb},
 		"apk-installdb": {"write the apk database layer (installed db, /etc/apk, base layout) for packages in install order", installdbVerb},
 	}
 }
