@@ -182,8 +182,17 @@ def _docker_credentials(rctx, registry, who):
             return {"type": "basic", "login": login, "password": password}
     return None
 
-def _authorization(rctx, ref, who):
-    """The `auth` entry for the registry's URLs: bearer token, basic, or None (anonymous)."""
+def authorization(rctx, ref, who):
+    """The `auth` entry for the registry's URLs.
+
+    Args:
+      rctx: the repository context (getenv or os.environ, path, read, download, delete, attr).
+      ref: parse_image's result.
+      who: what to name in errors.
+
+    Returns:
+      A bearer token pattern, basic credentials, or None (anonymous).
+    """
     creds = _docker_credentials(rctx, ref.registry, who)
     realm, service = rctx.attr.token_realm, rctx.attr.token_service
     if not realm and ref.registry in _TOKEN_SERVERS:
@@ -262,7 +271,7 @@ def _oci_pull_image_impl(rctx):
     who = "oci_pull " + rctx.attr.target_name
     ref = parse_image(rctx.attr.image, rctx.attr.digest, who)
     want = parse_platform(rctx.attr.platform, who) if rctx.attr.platform else None
-    auth = _authorization(rctx, ref, who)
+    auth = authorization(rctx, ref, who)
 
     doc, mt, size = _fetch_json(rctx, ref, auth, ref.digest, who, "the manifest")
     digest = ref.digest

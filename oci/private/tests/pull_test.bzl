@@ -1,7 +1,7 @@
 """Unit tests of oci_pull's reference, platform and credential parsing."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
-load("//oci/private:pull.bzl", "b64decode_ascii", "parse_image", "parse_platform")
+load("//oci/private:pull.bzl", "authorization", "b64decode_ascii", "parse_image", "parse_platform")
 
 _D = "sha256:" + "ab" * 32
 
@@ -49,3 +49,67 @@ def _b64_impl(ctx):
     return unittest.end(env)
 
 b64_test = unittest.make(_b64_impl)
+
+def _fake_rctx(files, token_realm = "", token_service = "", env = {"HOME": "/home/u"}):
+    """A repository context whose files are a dict and whose downloads are recorded."""
+    calls = []
+
+    def download(url, output, auth = {}, allow_fail = False):
+        calls.append(struct(url = url, output = output, auth = auth, allow_fail = allow_fail))
+        files[output] = files.get("token:" + url, "")
+        return struct(success = ("token:" + url) in files)
+
+    ctx = struct(
+        getenv = lambda name: env.get(name),
+        path = lambda p: struct(exists = p in files, p = p),
+        read = lambda p: files[p.p if hasattr(p, "p") else p],
+        download = download,
+        delete = lambda p: files.pop(p),
+        attr = struct(token_realm = token_realm, token_service = token_service),
+    )
+    return ctx, calls
+
+def _authorization_impl(ctx):
+    env = unittest.begin(ctx)
+
+    # No docker config, no token server: anonymous.
+    rctx, calls = _fake_rctx({})
+    asserts.equals(env, None, authorization(rctx, parse_image("127.0.0.1:5000/a", _D, "t"), "t"))
+    asserts.equals(env, 0, len(calls))
+
+    # Basic credentials, base64 `auth` or username/password, by registry host.
+    cfg = json.encode({"auths": {
+        "127.0.0.1:5000": {"auth": "d2hhcmY6czNjcmV0OnB3"},
+        "https://registry.example.com": {"username": "u", "password": "p"},
+    }})
+    rctx, calls = _fake_rctx({"/home/u/.docker/config.json": cfg})
+    asserts.equals(env, {"type": "basic", "login": "wharf", "password": "s3cret:pw"}, authorization(rctx, parse_image("127.0.0.1:5000/a", _D, "t"), "t"))
+    asserts.equals(env, {"type": "basic", "login": "u", "password": "p"}, authorization(rctx, parse_image("registry.example.com/a/b", _D, "t"), "t"))
+    asserts.equals(env, None, authorization(rctx, parse_image("other.example.com/a", _D, "t"), "t"))
+
+    # $DOCKER_CONFIG wins over ~/.docker.
+    rctx, calls = _fake_rctx({"/cfg/config.json": cfg}, env = {"HOME": "/home/u", "DOCKER_CONFIG": "/cfg"})
+    asserts.equals(env, "wharf", authorization(rctx, parse_image("127.0.0.1:5000/a", _D, "t"), "t")["login"])
+
+    # Bearer: Docker Hub is built in; the token is asked for anonymously, with scope and service.
+    token_url = "https://auth.docker.io/token?scope=repository:library/alpine:pull&service=registry.docker.io"
+    rctx, calls = _fake_rctx({"token:" + token_url: json.encode({"token": "T1"})})
+    got = authorization(rctx, parse_image("docker.io/alpine", _D, "t"), "t")
+    asserts.equals(env, {"type": "pattern", "pattern": "Bearer <password>", "password": "T1"}, got)
+    asserts.equals(env, [token_url], [c.url for c in calls])
+    asserts.equals(env, {}, calls[0].auth)
+    asserts.true(env, calls[0].allow_fail, "a failed token request is reported by oci_pull, naming the image")
+
+    # A given realm, with the docker config's basic credentials sent to it; access_token form.
+    token_url = "https://auth.example.com/t?scope=repository:a/b:pull&service=reg"
+    rctx, calls = _fake_rctx(
+        {"/home/u/.docker/config.json": cfg, "token:" + token_url: json.encode({"access_token": "T2"})},
+        token_realm = "https://auth.example.com/t",
+        token_service = "reg",
+    )
+    got = authorization(rctx, parse_image("registry.example.com/a/b", _D, "t"), "t")
+    asserts.equals(env, "T2", got["password"])
+    asserts.equals(env, {token_url: {"type": "basic", "login": "u", "password": "p"}}, calls[0].auth)
+    return unittest.end(env)
+
+authorization_test = unittest.make(_authorization_impl)
