@@ -71,7 +71,7 @@ def b64decode_ascii(s, what):
     return out
 
 def parse_image(image, digest, who):
-    """Splits `[http(s)://]registry/repository[@sha256:...]` into a struct; rejects tags.
+    """Splits `[http(s)://]registry/repository[:tag][@sha256:...]`; a tag without a digest fails.
 
     Args:
       image: the image reference.
@@ -95,9 +95,13 @@ def parse_image(image, digest, who):
     registry, slash, repository = rest.partition("/")
     if not slash or not repository or not ("." in registry or ":" in registry or registry == "localhost"):
         fail("{}: image {} must be REGISTRY/REPOSITORY (e.g. index.docker.io/library/alpine, ghcr.io/org/app, 127.0.0.1:5000/app)".format(who, image))
-    last = repository.rpartition("/")[2]
+    parent, _, last = repository.rpartition("/")
     if ":" in last:
-        fail("{}: image {} has a tag ({}); oci_pull pulls by digest only: give digest = \"sha256:...\" (e.g. from `crane digest {}`)".format(who, image, last.partition(":")[2], image))
+        if not digest:
+            fail("{}: image {} has a tag ({}) and no digest; oci_pull pulls by digest only: give digest = \"sha256:...\" (e.g. from `crane digest {}`)".format(who, image, last.partition(":")[2], image))
+
+        # NAME:TAG@DIGEST: the digest decides, the tag is only a note for readers.
+        repository = (parent + "/" if parent else "") + last.partition(":")[0]
     if not digest:
         fail("{}: image {} has no digest; oci_pull pulls by digest only: give digest = \"sha256:...\"".format(who, image))
     algo, _, hex = digest.partition(":")
@@ -107,7 +111,7 @@ def parse_image(image, digest, who):
         registry = "registry-1.docker.io"
         if "/" not in repository:
             repository = "library/" + repository
-    host = registry.partition(":")[0]
+    host = registry.partition("]")[0] + "]" if registry.startswith("[") else registry.partition(":")[0]
     if not scheme:
         scheme = "http" if host in ["localhost", "127.0.0.1", "[::1]"] else "https"
     return struct(
@@ -358,7 +362,7 @@ filegroup(
 
 _COMMON_ATTRS = {
     "image": attr.string(
-        doc = "`REGISTRY/REPOSITORY`, optionally with `@sha256:...` (then `digest` may be left out) and an `http://` prefix for a plain-http registry (`localhost`, `127.0.0.1` and `[::1]` are plain http by default). `docker.io/NAME` means Docker Hub (`library/NAME` for one-part names). Tags are refused: pull by digest.",
+        doc = "`REGISTRY/REPOSITORY`, optionally with `@sha256:...` (then `digest` may be left out) and an `http://` prefix for a plain-http registry (`localhost`, `127.0.0.1` and `[::1]` are plain http by default). `docker.io/NAME` means Docker Hub (`library/NAME` for one-part names). A tag without a digest is refused (pull by digest); in `NAME:TAG@sha256:...` the tag is ignored.",
         mandatory = True,
     ),
     "digest": attr.string(doc = "`sha256:...` of the image manifest or of the index (then `platforms` picks from it)."),

@@ -11,7 +11,7 @@ in `use_repo`.""",
     attrs = {
         "name": attr.string(doc = "Repository name.", mandatory = True),
         "image": attr.string(
-            doc = "`REGISTRY/REPOSITORY` (e.g. `index.docker.io/library/alpine`, `ghcr.io/org/app`, `127.0.0.1:5000/app`), optionally `@sha256:...`. An `http://` prefix selects plain http; `localhost`, `127.0.0.1` and `[::1]` use plain http by default. Tags are refused.",
+            doc = "`REGISTRY/REPOSITORY` (e.g. `index.docker.io/library/alpine`, `ghcr.io/org/app`, `127.0.0.1:5000/app`), optionally `@sha256:...`. An `http://` prefix selects plain http; `localhost`, `127.0.0.1` and `[::1]` use plain http by default. A tag without a digest is refused; in `NAME:TAG@sha256:...` the tag is ignored.",
             mandatory = True,
         ),
         "digest": attr.string(doc = "`sha256:...` of the image manifest, or of the index when `platforms` is given."),

@@ -19,6 +19,12 @@ def _parse_image_impl(ctx):
     r = parse_image("localhost:5000/a", _D, "t")
     asserts.equals(env, "http", r.scheme)
 
+    # A tag beside a digest is ignored: the digest decides.
+    r = parse_image("ghcr.io/o/a:v1@" + _D, "", "t")
+    asserts.equals(env, ("o/a", _D), (r.repository, r.digest))
+    asserts.equals(env, "a", parse_image("127.0.0.1:5000/a:v1", _D, "t").repository)
+    asserts.equals(env, ("http", "[::1]:5000"), (parse_image("[::1]:5000/a", _D, "t").scheme, parse_image("[::1]:5000/a", _D, "t").registry))
+
     # The same digest in both places is fine.
     asserts.equals(env, _D, parse_image("ghcr.io/o/a@" + _D, _D, "t").digest)
     return unittest.end(env)
