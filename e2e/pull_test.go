@@ -91,7 +91,7 @@ go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
 oci = use_extension("@rules_wharf//oci:extensions.bzl", "oci")
 oci.pull(name = "hello", image = %[2]q, digest = %[3]q)
 oci.pull(name = "hello_multi", image = %[4]q, digest = %[5]q, platforms = ["linux/amd64", "linux/arm64/v8"])
-oci.pull(name = "hello_authed", image = "%[6]s/wharf/hello@%[3]s")
+oci.pull(name = "hello_authed", image = "%[6]s/wharf/hello:pull@%[3]s")
 oci.pull(name = "hello_unauthed", image = "localhost:%[8]s/wharf/hello@%[3]s")
 oci.pull(name = "bad", image = %[2]q, digest = %[7]q)
 oci.pull(name = "tagged", image = "%[2]s:pull")
@@ -130,9 +130,18 @@ oci_image(name = "on_tagged", base = "@tagged")
 	// Through the credentials proxy first, with a cache of its own: the repository cache
 	// serves a blob by digest whatever the URL, so a pull of the same image from the
 	// registry itself would leave the proxy nothing to do.
-	run(t, ws, env, bazel, "build", "--repository_cache="+filepath.Join(ws, "authed-repository-cache"), "//:on_authed")
+	authedCache := "--repository_cache=" + filepath.Join(ws, "authed-repository-cache")
+	run(t, ws, env, bazel, "build", authedCache, "//:on_authed")
 	if authed.Load() == 0 || refused.Load() != 0 {
 		t.Fatalf("credentials proxy: %d authorized, %d refused requests; want only authorized ones", authed.Load(), refused.Load())
+	}
+	// Fetched again, the repository is made from the repository cache alone: every blob
+	// (manifest included) is asked for by its digest, so no request reaches the registry.
+	before := authed.Load() + refused.Load()
+	run(t, ws, env, bazel, "fetch", authedCache, "--force", "--repo=@hello_authed")
+	run(t, ws, env, bazel, "build", authedCache, "//:on_authed")
+	if n := authed.Load() + refused.Load() - before; n != 0 {
+		t.Fatalf("refetching @hello_authed sent %d requests to the registry; want all from the repository cache", n)
 	}
 	run(t, ws, env, bazel, "build", cache, "//:on_pulled", "//:on_authed", "//:multi")
 
