@@ -27,6 +27,7 @@ func All() map[string]Verb {
 		"docker-tar":    {"write a docker/podman-loadable tarball of an image", dockerTarVerb},
 		"push":          {"push an image from an OCI layout to a registry", pushVerb},
 		"sbom":          {"write an SPDX 2.3 SBOM from package facts", sbomVerb},
+		"lock":          {"resolve an apko.yaml against its repositories and write an apko lock (--check: fail if the lock is stale)", lockVerb},
 		"apk-installdb": {"write the apk database layer (installed db, /etc/apk, base layout) for packages in install order", installdbVerb},
 	}
 }
