@@ -43,6 +43,19 @@ var releaseSuffix = regexp.MustCompile(`-r[0-9]+$`)
 // release (so:libfoo.so.1=1.2, written by melange) is read as 0.1.2 so that it orders
 // below versions that are package versions.
 func ParseConstraint(s string) (Constraint, error) {
+	c, err := parseLoose(s)
+	if err != nil {
+		return c, err
+	}
+	if c.Op != Any && !apk.ValidVersion(c.Version) {
+		return c, fmt.Errorf("constraint %q: %q is not an apk version", s, c.Version)
+	}
+	return c, nil
+}
+
+// parseLoose parses without validating the version: real indexes carry provides such as
+// pc:librtmp=v2.4, which name something but satisfy no versioned constraint.
+func parseLoose(s string) (Constraint, error) {
 	c := Constraint{Text: s}
 	t := s
 	if strings.HasPrefix(t, "!") {
@@ -66,9 +79,6 @@ func ParseConstraint(s string) (Constraint, error) {
 		c.Op = Fuzzy
 	default:
 		return c, fmt.Errorf("constraint %q: unknown operator %q", s, op)
-	}
-	if c.Op != Any && !apk.ValidVersion(c.Version) {
-		return c, fmt.Errorf("constraint %q: %q is not an apk version", s, c.Version)
 	}
 	return c, nil
 }
@@ -107,7 +117,7 @@ func providedVersion(name, version string, provides []string, want string) (stri
 		return version, true
 	}
 	for _, p := range provides {
-		pc, err := ParseConstraint(p)
+		pc, err := parseLoose(p)
 		if err != nil || pc.Name != want {
 			continue
 		}

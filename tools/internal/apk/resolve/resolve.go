@@ -74,7 +74,7 @@ func Resolve(repos []*Repository, world []string) (*Result, error) {
 	for _, c := range r.all {
 		seen := map[string]bool{c.Name: true}
 		for _, p := range c.Provides {
-			pc, err := ParseConstraint(p)
+			pc, err := parseLoose(p)
 			if err != nil {
 				return nil, fmt.Errorf("package %s (%s): provides: %w", c.Label(), c.Repo.Name, err)
 			}
@@ -218,7 +218,7 @@ func (r *resolver) choose(p *cand) {
 		r.origins[p.Origin] = true
 	}
 	for _, prov := range p.Provides {
-		pc, err := ParseConstraint(prov)
+		pc, err := parseLoose(prov)
 		if err != nil {
 			continue
 		}
