@@ -86,7 +86,7 @@ func FormatPasswd(es []UserEntry) []byte {
 	for _, e := range es {
 		fmt.Fprintf(&b, "%s:%s:%d:%d:%s:%s:%s\n", e.UserName, e.Password, e.UID, e.GID, e.Info, e.HomeDir, e.Shell)
 	}
-	return b.Bytes()
+	return append([]byte{}, b.Bytes()...) // never nil: nil Data means "content at the origin"
 }
 
 // FormatGroup writes entries as apko does ("name:x:gid:member,member\n").
@@ -95,7 +95,7 @@ func FormatGroup(es []GroupEntry) []byte {
 	for _, e := range es {
 		fmt.Fprintf(&b, "%s:%s:%d:%s\n", e.GroupName, e.Password, e.GID, strings.Join(e.Members, ","))
 	}
-	return b.Bytes()
+	return append([]byte{}, b.Bytes()...)
 }
 
 // userEntry is apko's userToUserEntry: shell /bin/sh, home /home/<name> and gid = uid by

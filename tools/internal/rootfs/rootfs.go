@@ -288,7 +288,7 @@ func (f *FS) openOrCreate(p string) (string, *Node, error) {
 		if pn := f.nodes[parent]; pn == nil || pn.Kind != Dir {
 			return "", nil, &notExist{parent}
 		}
-		n = &Node{Kind: File, Mode: 0o644, Data: []byte{}, Origin: Origin{Pkg: -1}, dirty: true}
+		n = &Node{Kind: File, Mode: 0o644, Data: []byte{}, Origin: Origin{Pkg: -1, Label: "the configuration"}, dirty: true}
 		f.nodes[real] = n
 	}
 	if n.Kind != File {

@@ -52,7 +52,13 @@ func (t *testFS) layer(tb testing.TB) []string {
 	tb.Helper()
 	var buf bytes.Buffer
 	err := WriteTar(&buf, t.Changed(), time.Unix(0, 0), func(e Entry) (io.ReadCloser, int64, error) {
-		b := t.content[e.Node.Origin.Member]
+		if err := e.Check(); err != nil {
+			return nil, 0, err
+		}
+		b, ok := t.content[e.Node.Origin.Member]
+		if !ok {
+			return nil, 0, fmt.Errorf("/%s: content asked for, but there is none at %+v", e.Path, e.Node.Origin)
+		}
 		return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
 	})
 	if err != nil {

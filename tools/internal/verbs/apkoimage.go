@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/shlex"
 
@@ -22,7 +23,8 @@ var apkoDefaultEnv = map[string]string{
 // config, with the rule's attributes taking precedence: entrypoint, cmd, user, workdir and
 // stop signal from the configuration apply only when the attribute is empty; environment,
 // annotations and labels are merged key by key, the attribute's value winning; volumes are
-// the union. userFile holds accounts.run-as as resolved by apko-layer (a name becomes its
+// the union; as in apko the config's labels are the manifest annotations (which include
+// org.opencontainers.image.created, the image's created time). userFile holds accounts.run-as as resolved by apko-layer (a name becomes its
 // uid). arch is the APK architecture built; budget the rule's apk_layer_budget.
 func applyApkoConfig(sf *imageSpecFile, configPath, userFile, arch string, budget int) error {
 	cfg, err := apkoconfig.Load(configPath)
@@ -94,9 +96,17 @@ func applyApkoConfig(sf *imageSpecFile, configPath, userFile, arch string, budge
 		annotations["org.opencontainers.image.source"] = url
 		annotations["org.opencontainers.image.revision"] = rev
 	}
+	// apko annotates the creation time (SOURCE_DATE_EPOCH); here it is the image's created.
+	created := time.Unix(0, 0).UTC()
+	if sf.Created != "" {
+		if created, err = time.Parse(time.RFC3339, sf.Created); err != nil {
+			return fmt.Errorf("spec: created: %w", err)
+		}
+	}
+	annotations["org.opencontainers.image.created"] = created.UTC().Format(time.RFC3339)
 	sf.Annotations = mergeUnder(sf.Annotations, annotations)
 	// apko makes the config's labels the manifest's annotations.
-	sf.Labels = mergeUnder(sf.Labels, annotations)
+	sf.Labels = mergeUnder(sf.Labels, sf.Annotations)
 	vols := map[string]bool{}
 	for _, v := range append(append([]string{}, sf.Volumes...), cfg.Volumes...) {
 		vols[v] = true
