@@ -1,7 +1,9 @@
 package locker
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"reflect"
 	"strings"
@@ -30,6 +32,9 @@ func Check(o Options) error {
 		return err
 	}
 	b, err := os.ReadFile(o.LockPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &StaleError{Lock: o.LockPath, Config: o.ConfigPath, Reasons: []string{"the lock does not exist"}}
+	}
 	if err != nil {
 		return err
 	}

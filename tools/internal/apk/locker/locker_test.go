@@ -129,14 +129,17 @@ func TestCheckStale(t *testing.T) {
 			nb, _ := lockfile.Marshal(lk)
 			return c, nb
 		}, nil, true},
-		{"malformed lock", func(c, l []byte) ([]byte, []byte) { return c, l[:len(l)/2] }, []string{"apko.lock.json: lock is not valid JSON"}, false},
+		{"malformed lock", func(c, l []byte) ([]byte, []byte) { return c, l[:len(l)/2] }, []string{"apko.lock.json: lock is not valid JSON: line "}, false},
+		{"no lock", func(c, l []byte) ([]byte, []byte) { return c, nil }, []string{"the lock does not exist"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "hello_image")
 			os.MkdirAll(dir, 0o755)
 			nc, nl := c.edit(cfg, lock)
 			os.WriteFile(filepath.Join(dir, "apko.yaml"), nc, 0o644)
-			os.WriteFile(filepath.Join(dir, "apko.lock.json"), nl, 0o644)
+			if nl != nil {
+				os.WriteFile(filepath.Join(dir, "apko.lock.json"), nl, 0o644)
+			}
 			err := Check(Options{ConfigPath: filepath.Join(dir, "apko.yaml"), LockPath: filepath.Join(dir, "apko.lock.json")})
 			if c.wantStatus {
 				if err != nil {

@@ -211,6 +211,11 @@ func Parse(b []byte) (*Lock, error) {
 	if !json.Valid(b) {
 		var x any
 		err := json.Unmarshal(b, &x)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line := 1 + bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n"))
+			return nil, fmt.Errorf("lock is not valid JSON: line %d (byte %d): %v", line, se.Offset, err)
+		}
 		return nil, fmt.Errorf("lock is not valid JSON: %v", err)
 	}
 	top, err := object(b, "lock", knownTop)
