@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
 )
@@ -43,7 +45,7 @@ var releaseSuffix = regexp.MustCompile(`-r[0-9]+$`)
 // release (so:libfoo.so.1=1.2, written by melange) is read as 0.1.2 so that it orders
 // below versions that are package versions.
 func ParseConstraint(s string) (Constraint, error) {
-	c, err := parseLoose(s)
+	c, err := parseUncached(s)
 	if err != nil {
 		return c, err
 	}
@@ -53,9 +55,35 @@ func ParseConstraint(s string) (Constraint, error) {
 	return c, nil
 }
 
+type parsed struct {
+	c   Constraint
+	err error
+}
+
+// parsedCache memoizes parseLoose: the same provides are parsed again and again while
+// resolving against a large index. It stops growing at maxCached entries.
+var (
+	parsedCache sync.Map
+	cached      atomic.Int64
+)
+
+const maxCached = 1 << 20
+
 // parseLoose parses without validating the version: real indexes carry provides such as
 // pc:librtmp=v2.4, which name something but satisfy no versioned constraint.
 func parseLoose(s string) (Constraint, error) {
+	if v, ok := parsedCache.Load(s); ok {
+		p := v.(parsed)
+		return p.c, p.err
+	}
+	c, err := parseUncached(s)
+	if cached.Add(1) <= maxCached {
+		parsedCache.Store(s, parsed{c, err})
+	}
+	return c, err
+}
+
+func parseUncached(s string) (Constraint, error) {
 	c := Constraint{Text: s}
 	t := s
 	if strings.HasPrefix(t, "!") {
