@@ -29,6 +29,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 )
 
 const apkoModule = "chainguard.dev/apko@v0.30.34"
@@ -378,4 +380,135 @@ func untar(t *testing.T, tarball, dir string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestApkoEquivalenceAccountsAndPaths builds a repository whose packages bring their own
+// /etc/passwd and /etc/group, a hard link, a symlinked /var/run and a directory tree, and an
+// apko.yaml with every path mutation type (recursive directory, writes through a symlink,
+// hard link, symlink onto a hard-linked file, permissions on a package file) and users with
+// and without gid, shell and home; apko v0.30.34 locks and builds it, and our verbs must give
+// the same rootfs and config.
+func TestApkoEquivalenceAccountsAndPaths(t *testing.T) {
+	apko := apkoBinary(t)
+	dir := t.TempDir()
+	key, err := apktest.NewKey("equiv.rsa.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "equiv.rsa.pub"), key.PublicPEM(), 0o644)
+	var built []*apktest.Built
+	for _, p := range []apktest.Package{
+		{Name: "base", Version: "1.0-r0", Arch: "x86_64", Origin: "base", BuildDate: 1700000000, Files: []apktest.File{
+			{Path: "etc", Dir: true},
+			{Path: "etc/passwd", Content: "root:x:0:0:root:/root:/bin/sh\ndaemon:x:2:2:daemon:/sbin:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent/nobody:/sbin/nologin\n"},
+			{Path: "etc/group", Content: "root:x:0:root\ndaemon:x:2:\nnobody:x:65534:\n"},
+			{Path: "root", Dir: true, Mode: 0o700}, {Path: "sbin", Dir: true}, {Path: "run", Dir: true},
+			{Path: "var", Dir: true}, {Path: "var/run", Linkname: "../run"},
+			{Path: "usr", Dir: true}, {Path: "usr/bin", Dir: true},
+			{Path: "usr/bin/tool", Content: "#!/bin/sh\necho tool\n", Mode: 0o755},
+			{Path: "usr/bin/tool2", Linkname: "usr/bin/tool", Hardlink: true},
+			{Path: "srv", Dir: true}, {Path: "srv/data", Dir: true},
+			{Path: "srv/data/a.txt", Content: "a\n"}, {Path: "srv/data/sub", Dir: true, Mode: 0o700},
+			{Path: "srv/data/sub/b.txt", Content: "b\n", Mode: 0o600, UID: 2, GID: 2},
+			{Path: "srv/data/link", Linkname: "a.txt"},
+		}},
+		{Name: "extra", Version: "2.0-r1", Arch: "x86_64", Origin: "extra", BuildDate: 1700000001, Depends: []string{"base"}, Files: []apktest.File{
+			{Path: "usr", Dir: true}, {Path: "usr/share", Dir: true}, {Path: "usr/share/extra", Dir: true},
+			{Path: "usr/share/extra/x.conf", Content: "x=1\n"},
+		}},
+	} {
+		b, err := apktest.Build(p, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		built = append(built, b)
+		os.MkdirAll(filepath.Join(dir, "repo", "x86_64"), 0o755)
+		os.WriteFile(filepath.Join(dir, "repo", "x86_64", p.Name+"-"+p.Version+".apk"), b.APK, 0o644)
+	}
+	idx, err := apktest.Index(built, key, "equivalence")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "repo", "x86_64", "APKINDEX.tar.gz"), idx, 0o644)
+	config := `contents:
+  repositories: [./repo]
+  keyring: [./equiv.rsa.pub]
+  packages: [extra]
+archs: [x86_64]
+accounts:
+  run-as: svc
+  users:
+    - username: app
+      uid: 1000
+      gid: 1000
+    - username: svc
+      uid: 1001
+      shell: /bin/false
+      homedir: /var/run/svc
+  groups:
+    - groupname: app
+      gid: 1000
+      members: [app, svc]
+entrypoint:
+  shell-fragment: echo "hello $HOME"
+environment:
+  A: "1"
+work-dir: /srv/data
+volumes: [/srv/data, /run]
+annotations:
+  org.example.k: v
+vcs-url: https://example.com/repo@0123abc
+stop-signal: SIGQUIT
+paths:
+  - path: /srv/data
+    type: directory
+    uid: 1000
+    gid: 1000
+    permissions: 0o750
+    recursive: true
+  - path: /var/run/app/sock
+    type: directory
+    uid: 1000
+    gid: 1000
+    permissions: 0o755
+  - path: /etc/app/app.conf
+    type: empty-file
+    uid: 1000
+    permissions: 0o640
+  - path: /usr/bin/tool-hl
+    type: hardlink
+    source: /usr/bin/tool
+    permissions: 0o711
+  - path: /usr/local/bin/t
+    type: symlink
+    source: /usr/bin/tool2
+    permissions: 0o755
+    gid: 1000
+  - path: /usr/share/extra/x.conf
+    type: permissions
+    uid: 1000
+    permissions: 0o600
+`
+	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(config), 0o644)
+	apkoRun := func(args ...string) {
+		cmd := exec.Command(apko, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("apko %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+	}
+	apkoRun("lock", "apko.yaml", "--output", "apko.lock.json")
+	apkoRun("build", "--offline", "--sbom=false", "--arch", "x86_64", "--cache-dir", filepath.Join(dir, "cache"),
+		"--lockfile", "apko.lock.json", "apko.yaml", "equiv:apko", filepath.Join(dir, "image.tar"))
+	layoutDir := filepath.Join(dir, "layout")
+	untar(t, filepath.Join(dir, "image.tar"), layoutDir)
+	apkoFS, apkoCfg := readLayout(t, layoutDir)
+	fs, cfg := buildOurs(t, dir, filepath.Join(dir, "apko.lock.json"), filepath.Join(dir, "apko.yaml"), "./repo", nil)
+	for _, p := range []string{"nonexistent/nobody", "run/svc", "run/app/sock", "usr/bin/tool-hl", "usr/local/bin/t", "etc/app/app.conf"} {
+		if _, ok := apkoFS[p]; !ok {
+			t.Errorf("apko's image has no /%s: the test no longer exercises what it says", p)
+		}
+	}
+	compare(t, "the image apko v0.30.34 builds from a configuration with every mutation type", apkoFS, apkoCfg, fs, cfg)
 }

@@ -92,10 +92,8 @@ func applyApkoConfig(sf *imageSpecFile, configPath, userFile, arch string, budge
 	for k, v := range cfg.Annotations {
 		annotations[k] = v
 	}
-	if url, rev, ok := strings.Cut(cfg.VCSURL, "@"); ok {
-		annotations["org.opencontainers.image.source"] = url
-		annotations["org.opencontainers.image.revision"] = rev
-	}
+	// vcs-url: apko annotates only the index with it (its per-image copy of the
+	// configuration drops it), so an image gets nothing from it.
 	// apko annotates the creation time (SOURCE_DATE_EPOCH); here it is the image's created.
 	created := time.Unix(0, 0).UTC()
 	if sf.Created != "" {
