@@ -179,3 +179,30 @@ func TestApkoLockAgrees(t *testing.T) {
 		})
 	}
 }
+
+// The committed example lock is what `apko lock apko.yaml`, run in examples/hello_image,
+// writes.
+func TestApkoLockAgreesOnExample(t *testing.T) {
+	apko := apkoBinary(t)
+	dir, err := filepath.Abs(filepath.Join(examples, "hello_image"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "apko.lock.json")
+	cmd := exec.Command(apko, "lock", "apko.yaml", "--output", out, "--cache-dir", filepath.Join(t.TempDir(), "cache"))
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("apko lock: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "apko.lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("examples/hello_image/apko.lock.json differs from what apko lock writes:\n%s", want)
+	}
+}
