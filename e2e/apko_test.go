@@ -100,3 +100,39 @@ func TestApkoImageRuns(t *testing.T) {
 		t.Errorf("symlink: %q %v", l, err)
 	}
 }
+
+// TestApkoImageIndex builds apko_image for apko.yaml's two architectures: each image has its
+// architecture's packages and its own accounts and paths layer, and the config from the file.
+func TestApkoImageIndex(t *testing.T) {
+	root := repoRoot(t)
+	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "//examples/hello_image:apko_multiarch")
+	idx, err := layout.ImageIndexFromPath(filepath.Join(root, "bazel-bin", "examples", "hello_image", "apko_multiarch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(idx); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	im, _ := idx.IndexManifest()
+	inner, err := idx.ImageIndex(im.Manifests[0].Digest)
+	if err != nil {
+		inner = idx
+	}
+	m, _ := inner.IndexManifest()
+	archs := map[string]bool{}
+	for _, d := range m.Manifests {
+		img, err := inner.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := img.ConfigFile()
+		layers, _ := img.Layers()
+		archs[cfg.Architecture] = true
+		if cfg.Config.User != "10001" || cfg.Config.WorkingDir != "/var/lib/hello" || len(layers) != 6 {
+			t.Errorf("%s: user %q, workdir %q, %d layers", cfg.Architecture, cfg.Config.User, cfg.Config.WorkingDir, len(layers))
+		}
+	}
+	if !archs["amd64"] || !archs["arm64"] || len(archs) != 2 {
+		t.Errorf("architectures %v", archs)
+	}
+}
