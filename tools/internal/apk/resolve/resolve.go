@@ -131,11 +131,11 @@ func Resolve(repos []*Repository, world []string) (*Result, error) {
 
 	// Install each world package after its dependencies, in world order.
 	for _, c := range wanted {
-		if err := r.visit(picked[c.Text], c.Pin, []string{`world "` + c.Text + `"`}, map[string]bool{}); err != nil {
+		if err := r.visit(picked[c.Text], c.Pin, []string{`world "` + c.Text + `"`}, map[string]bool{}, true); err != nil {
 			return nil, err
 		}
 	}
-	if err := r.installIf(); err != nil {
+	if err := r.installIf(nil); err != nil {
 		return nil, err
 	}
 	if err := r.checkConflicts(); err != nil {
@@ -274,8 +274,9 @@ func (r *resolver) satisfiedBy(c Constraint) *cand {
 }
 
 // visit installs p's dependencies (depth first, the most constrained first, ties by the
-// constraint's text), then p.
-func (r *resolver) visit(p *cand, pin string, chain []string, ancestors map[string]bool) error {
+// constraint's text), then p. For a world package, packages whose install_if conditions
+// its installation completes go just before it, as in apko.
+func (r *resolver) visit(p *cand, pin string, chain []string, ancestors map[string]bool, world bool) error {
 	if r.emitted[p] || ancestors[p.Name] {
 		return nil
 	}
@@ -338,7 +339,12 @@ func (r *resolver) visit(p *cand, pin string, chain []string, ancestors map[stri
 				strings.Join(here, " -> "), c.Text, prev.Label(), q.Label())
 		}
 		r.choose(q)
-		if err := r.visit(q, pin, append(here, fmt.Sprintf("%q", c.Text)), anc); err != nil {
+		if err := r.visit(q, pin, append(here, fmt.Sprintf("%q", c.Text)), anc, false); err != nil {
+			return err
+		}
+	}
+	if world {
+		if err := r.installIf(p); err != nil {
 			return err
 		}
 	}
@@ -347,9 +353,11 @@ func (r *resolver) visit(p *cand, pin string, chain []string, ancestors map[stri
 	return nil
 }
 
-// installIf adds packages whose install_if conditions all hold (apk's "install if"),
-// by name order, until nothing changes.
-func (r *resolver) installIf() error {
+// installIf installs the packages whose install_if conditions all hold for what is
+// installed so far and about (next, the world package being installed), by name, until
+// nothing changes. apk installs such a package once its conditions hold; apko places it
+// before the world package whose dependencies completed them.
+func (r *resolver) installIf(next *cand) error {
 	for changed := true; changed; {
 		changed = false
 		var names []string
@@ -366,7 +374,7 @@ func (r *resolver) installIf() error {
 			}
 			var cands []*cand
 			for _, p := range r.byName[name] {
-				if p.Name == name && len(p.InstallIf) > 0 && r.dq[p] == "" && p.Repo.Pin == "" && r.triggered(p) {
+				if p.Name == name && len(p.InstallIf) > 0 && r.dq[p] == "" && p.Repo.Pin == "" && r.triggered(p, next) {
 					cands = append(cands, p)
 				}
 			}
@@ -375,7 +383,7 @@ func (r *resolver) installIf() error {
 			}
 			p := r.best(cands, name, "")
 			r.choose(p)
-			if err := r.visit(p, "", []string{"install_if " + strings.Join(p.InstallIf, " ")}, map[string]bool{}); err != nil {
+			if err := r.visit(p, "", []string{"install_if " + strings.Join(p.InstallIf, " ")}, map[string]bool{}, false); err != nil {
 				return err
 			}
 			changed = true
@@ -384,10 +392,22 @@ func (r *resolver) installIf() error {
 	return nil
 }
 
-func (r *resolver) triggered(p *cand) bool {
+// triggered reports whether every install_if condition of p is met by an installed package
+// or by next.
+func (r *resolver) triggered(p, next *cand) bool {
 	for _, cond := range p.InstallIf {
 		c, err := ParseConstraint(cond)
-		if err != nil || c.Conflict || r.satisfiedBy(c) == nil {
+		if err != nil || c.Conflict {
+			return false
+		}
+		met := false
+		for _, q := range r.byName[c.Name] {
+			if (r.emitted[q] || q == next) && c.Matches(q.Name, q.Version, q.Provides) {
+				met = true
+				break
+			}
+		}
+		if !met {
 			return false
 		}
 	}
