@@ -162,3 +162,41 @@ func TestCheckStale(t *testing.T) {
 		})
 	}
 }
+
+// file:// URLs and a tagged repository: URLs are recorded as they are, the tag is not.
+func TestFileURLsAndTaggedRepository(t *testing.T) {
+	abs, err := filepath.Abs(filepath.Join(examples, "apk_repo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := "contents:\n  keyring: [file://" + abs + "/wharf-example.rsa.pub]\n  repositories: [\"@ex file://" + abs + "\"]\n  packages: [wharf-motd@ex]\narchs: [x86_64]\n"
+	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(cfg), 0o644)
+	o := Options{ConfigPath: filepath.Join(dir, "apko.yaml"), LockPath: filepath.Join(dir, "apko.lock.json")}
+	b, err := Generate(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lockfile.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Contents.Packages) != 2 || l.Contents.Packages[1].URL != "file://"+abs+"/x86_64/wharf-motd-2.1.0-r1.apk" || l.Contents.Packages[0].Name != "wharf-baselayout" {
+		t.Fatalf("packages %+v", l.Contents.Packages)
+	}
+	if r := l.Contents.Repositories[0]; r.Name != "file://"+abs+"/x86_64" || r.URL != "file://"+abs+"/x86_64/APKINDEX.tar.gz" {
+		t.Fatalf("repository %+v", r)
+	}
+	if k := l.Contents.Keyring[0]; k.URL != "file://"+abs+"/wharf-example.rsa.pub" {
+		t.Fatalf("keyring %+v", k)
+	}
+	os.WriteFile(o.LockPath, b, 0o644)
+	if err := Check(o); err != nil {
+		t.Fatal(err)
+	}
+	// Without the tag, nothing in the tagged repository is eligible.
+	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(strings.Replace(cfg, "wharf-motd@ex", "wharf-motd", 1)), 0o644)
+	if _, err := Generate(o); err == nil || !strings.Contains(err.Error(), "only for @ex") {
+		t.Fatalf("untagged constraint on a tagged repository: %v", err)
+	}
+}
