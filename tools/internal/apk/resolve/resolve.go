@@ -415,6 +415,23 @@ func (r *resolver) triggered(p, next *cand) bool {
 }
 
 func (r *resolver) checkConflicts() error {
+	// One package per name: a package's name and its versioned provides are names only one
+	// installed package may hold (unversioned provides may be shared).
+	holder := map[string]*Package{}
+	for _, p := range r.out {
+		names := []string{p.Name}
+		for _, prov := range p.Provides {
+			if pc, err := parseLoose(prov); err == nil && pc.Version != "" && pc.Name != p.Name {
+				names = append(names, pc.Name)
+			}
+		}
+		for _, n := range names {
+			if q, ok := holder[n]; ok && q != p {
+				return fmt.Errorf("%s and %s cannot be installed together: both provide %s", q.Label(), p.Label(), n)
+			}
+			holder[n] = p
+		}
+	}
 	for _, cf := range r.conflicts {
 		if cf.by != nil && r.chosen[cf.by.Name] != cf.by {
 			continue

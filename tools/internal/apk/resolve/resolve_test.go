@@ -67,6 +67,7 @@ func wantErr(t *testing.T, repos []*Repository, want []string, world ...string) 
 	if err == nil {
 		t.Fatalf("Resolve(%q) succeeded, want error", world)
 	}
+	t.Logf("Resolve(%q): %v", world, err)
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q lacks %q", err, w)
@@ -187,6 +188,18 @@ func TestVersionedProvidesConflict(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 	wantErr(t, []*Repository{r}, []string{`nothing satisfies "dash"`, "busybox-1.37.0-r0 already provides cmd:sh"}, "busybox", "dash")
+}
+
+// A later requirement that only another provider of a versioned name satisfies: both would
+// hold the name, which apk does not allow; b was ruled out when a was chosen.
+func TestTwoProvidersOfAVersionedName(t *testing.T) {
+	r := repo("main",
+		"a 1-r0 p:so:foo=1",
+		"b 1-r0 p:so:foo=3",
+		"x 1-r0 D:a,y",
+		"y 1-r0 D:so:foo>2",
+	)
+	wantErr(t, []*Repository{r}, []string{`nothing satisfies "so:foo>2"`, "b-1-r0 (main): ruled out: a-1-r0 already provides so:foo"}, "x")
 }
 
 func TestReplacesIsNotAConflict(t *testing.T) {
