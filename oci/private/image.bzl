@@ -92,6 +92,7 @@ def _apko_layer(ctx, pkgs, apk_arch):
     args = ctx.actions.args()
     args.add("apko-layer")
     args.add("--config", ctx.file.apko_config)
+    args.add("--database", pkgs.database.blob)
     args.add("--arch", apk_arch)
     args.add_all([p.facts for p in pkgs.packages], before_each = "--facts")
     args.add_all([p.layer.blob for p in pkgs.packages], before_each = "--data")
@@ -104,8 +105,9 @@ def _apko_layer(ctx, pkgs, apk_arch):
         executable = wharf_tool(ctx),
         arguments = [args],
         # Facts describe every package's files; the data layers are read only for the few
-        # files the layer restates (/etc/passwd, /etc/group, files `paths` changes).
-        inputs = [ctx.file.apko_config] + [p.facts for p in pkgs.packages] + [p.layer.blob for p in pkgs.packages],
+        # files the layer restates (/etc/passwd, /etc/group, files `paths` changes); the small
+        # database layer is listed (its files, devices and symlinks are part of the rootfs).
+        inputs = [ctx.file.apko_config, pkgs.database.blob] + [p.facts for p in pkgs.packages] + [p.layer.blob for p in pkgs.packages],
         outputs = [blob, meta, user],
         mnemonic = "ApkoLayer",
         progress_message = "Writing accounts and paths of %{label}",

@@ -147,7 +147,7 @@ func buildOurs(t *testing.T, dir, lockPath, config, repository string, annotatio
 	}
 	db, _ := os.ReadFile(w("db.blob"))
 	apply(t, fs, db)
-	apkoArgs = append(apkoArgs, "--config", config, "--arch", "x86_64", "--blob", w("apko.blob"), "--metadata", w("apko.meta"), "--user", w("apko.user"))
+	apkoArgs = append(apkoArgs, "--config", config, "--database", w("db.blob"), "--arch", "x86_64", "--blob", w("apko.blob"), "--metadata", w("apko.meta"), "--user", w("apko.user"))
 	if err := apkoLayerVerb(apkoArgs); err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,8 @@ func untar(t *testing.T, tarball, dir string) {
 // TestApkoEquivalenceAccountsAndPaths builds a repository whose packages bring their own
 // /etc/passwd and /etc/group, a hard link, a symlinked /var/run and a directory tree, and an
 // apko.yaml with every path mutation type (recursive directory, writes through a symlink,
-// hard link, symlink onto a hard-linked file, permissions on a package file) and users with
+// hard link, symlink onto a hard-linked file, permissions on a package file, a recursive
+// directory over the apk database layer's /etc/apk, a device) and users with
 // and without gid, shell and home; apko v0.30.34 locks and builds it, and our verbs must give
 // the same rootfs and config.
 func TestApkoEquivalenceAccountsAndPaths(t *testing.T) {
@@ -488,6 +489,15 @@ paths:
     type: permissions
     uid: 1000
     permissions: 0o600
+  - path: /etc/apk
+    type: directory
+    uid: 1000
+    permissions: 0o750
+    recursive: true
+  - path: /dev/null
+    type: permissions
+    gid: 5
+    permissions: 0o660
 `
 	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(config), 0o644)
 	apkoRun := func(args ...string) {

@@ -31,11 +31,12 @@ const dbLabel = "the apk database layer"
 // mode or owner `paths` changes) is read, streaming, from the packages' data layers.
 func apkoLayerVerb(args []string) error {
 	var factsFiles, dataFiles cli.Strings
-	var configPath, arch, blobOut, metaOut, userOut string
+	var configPath, database, arch, blobOut, metaOut, userOut string
 	fs := newFlags("apko-layer")
 	fs.StringVar(&configPath, "config", "", "apko.yaml")
 	fs.Var(&factsFiles, "facts", "package facts JSON from apk-extract, in install order (repeatable)")
 	fs.Var(&dataFiles, "data", "the package's data layer blob, in the order of --facts (repeatable)")
+	fs.StringVar(&database, "database", "", "the apk database layer blob (apk-installdb) of the same packages")
 	fs.StringVar(&arch, "arch", "", "APK architecture of the packages")
 	fs.StringVar(&blobOut, "blob", "", "output: the layer blob")
 	fs.StringVar(&metaOut, "metadata", "", "output: layer metadata JSON")
@@ -43,7 +44,7 @@ func apkoLayerVerb(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cli.Require("config", configPath, "arch", arch, "blob", blobOut, "metadata", metaOut, "user", userOut); err != nil {
+	if err := cli.Require("config", configPath, "database", database, "arch", arch, "blob", blobOut, "metadata", metaOut, "user", userOut); err != nil {
 		return err
 	}
 	if len(factsFiles) != len(dataFiles) {
@@ -68,14 +69,17 @@ func apkoLayerVerb(args []string) error {
 		}
 		pkgs = append(pkgs, p)
 	}
-	root, err := modelRootfs(pkgs)
+	root, err := modelRootfs(pkgs, database)
 	if err != nil {
 		return err
 	}
-	labels := make([]string, len(pkgs))
+	// Content sources: the packages' data layers, then the database layer.
+	dataFiles = append(dataFiles, database)
+	labels := make([]string, len(pkgs), len(pkgs)+1)
 	for i, p := range pkgs {
 		labels[i] = "package " + p.Info.Name + "-" + p.Info.Version
 	}
+	labels = append(labels, dbLabel)
 	read := func(n *rootfs.Node) ([]byte, error) {
 		var data []byte
 		err := scanMembers(dataFiles[n.Origin.Pkg], map[string]bool{n.Origin.Member: true}, func(name string, h *tar.Header, r io.Reader) error {
@@ -187,14 +191,14 @@ func checkArch(cfg *apkoconfig.Config, configPath, arch string) error {
 }
 
 // modelRootfs builds the filesystem the package layers and the apk database layer make:
-// the base layout, the devices, the database files and every package's owned entries.
-func modelRootfs(pkgs []*apk.Installed) (*rootfs.FS, error) {
+// the base layout and every package's owned entries from the facts, then the database
+// layer's files, devices and symlinks from the layer.
+func modelRootfs(pkgs []*apk.Installed, database string) (*rootfs.FS, error) {
 	res, err := apk.Install(pkgs, baseDirs)
 	if err != nil {
 		return nil, err
 	}
 	fsys := rootfs.New()
-	db := rootfs.Origin{Pkg: -1, Label: dbLabel}
 	var dirs []string
 	for d := range res.Dirs {
 		dirs = append(dirs, d)
@@ -206,17 +210,8 @@ func modelRootfs(pkgs []*apk.Installed) (*rootfs.FS, error) {
 		if mode == 0 {
 			mode = 0o755
 		}
-		fsys.Add(d, &rootfs.Node{Kind: rootfs.Dir, Mode: mode, UID: m.UID, GID: m.GID, Origin: db})
+		fsys.Add(d, &rootfs.Node{Kind: rootfs.Dir, Mode: mode, UID: m.UID, GID: m.GID, Origin: rootfs.Origin{Pkg: -1}})
 	}
-	for _, d := range devices {
-		fsys.Add(d.name, &rootfs.Node{Kind: rootfs.CharDevice, Mode: d.mode, Dev: [2]int64{d.major, d.minor}, Origin: db})
-	}
-	for _, f := range []string{"etc/apk/arch", "etc/apk/world", "etc/apk/repositories", "usr/lib/apk/db/installed",
-		"usr/lib/apk/db/scripts.tar", "usr/lib/apk/db/triggers"} {
-		fsys.Add(f, &rootfs.Node{Kind: rootfs.File, Mode: 0o644, Origin: db})
-	}
-	fsys.Add("usr/lib/apk/db/lock", &rootfs.Node{Kind: rootfs.File, Mode: 0o600, Origin: db})
-	fsys.Add("lib/apk", &rootfs.Node{Kind: rootfs.Symlink, Mode: 0o777, Link: "../usr/lib/apk", Origin: db})
 	for i, owned := range res.Owned {
 		label := "package " + pkgs[i].Info.Name + "-" + pkgs[i].Info.Version
 		var links []apk.Entry
@@ -243,7 +238,55 @@ func modelRootfs(pkgs []*apk.Installed) (*rootfs.FS, error) {
 			}
 		}
 	}
+	// The apk database layer is above the packages: its files (installed db, /etc/apk/*,
+	// devices, lib/apk) come from the layer itself; its directories restate res.Dirs.
+	if err := addDatabaseLayer(fsys, database, len(pkgs)); err != nil {
+		return nil, err
+	}
 	return fsys, nil
+}
+
+// addDatabaseLayer adds the non-directory entries of the apk database layer; their content
+// is member Member of data file index idx.
+func addDatabaseLayer(fsys *rootfs.FS, blob string, idx int) error {
+	f, err := os.Open(blob)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("apk database layer %s: %w", blob, err)
+	}
+	defer zr.Close()
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("apk database layer %s: %w", blob, err)
+		}
+		name := path.Clean(strings.TrimPrefix(h.Name, "./"))
+		if name == "." || strings.HasPrefix(name, "../") || path.IsAbs(name) {
+			return fmt.Errorf("apk database layer %s: bad entry %q", blob, h.Name)
+		}
+		n := &rootfs.Node{Mode: h.Mode & 0o7777, UID: h.Uid, GID: h.Gid, Origin: rootfs.Origin{Pkg: -1, Label: dbLabel}}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			continue
+		case tar.TypeReg, tar.TypeRegA:
+			n.Kind, n.Origin.Pkg, n.Origin.Member = rootfs.File, idx, name
+		case tar.TypeSymlink:
+			n.Kind, n.Link = rootfs.Symlink, h.Linkname
+		case tar.TypeChar:
+			n.Kind, n.Dev = rootfs.CharDevice, [2]int64{h.Devmajor, h.Devminor}
+		default:
+			n.Kind = rootfs.Other
+		}
+		fsys.Add(name, n)
+	}
 }
 
 // scanMembers streams a gzip tar data layer and calls fn for each regular file whose clean

@@ -25,6 +25,7 @@ func apkoFixture(t *testing.T) (dir string, args []string) {
 		t.Fatal(err)
 	}
 	dir = t.TempDir()
+	var dbArgs []string
 	for i, p := range []apktest.Package{
 		{Name: "base", Version: "1-r0", Arch: "x86_64", Files: []apktest.File{
 			{Path: "etc", Dir: true}, {Path: "usr", Dir: true}, {Path: "usr/bin", Dir: true},
@@ -51,8 +52,13 @@ func apkoFixture(t *testing.T) (dir string, args []string) {
 			t.Fatal(err)
 		}
 		args = append(args, "--facts", o("facts"), "--data", o("blob"))
+		dbArgs = append(dbArgs, "--package", o("facts"))
 	}
-	return dir, args
+	db := filepath.Join(dir, "db.blob")
+	if err := installdbVerb(append(dbArgs, "--arch", "x86_64", "--blob", db, "--metadata", filepath.Join(dir, "db.meta"))); err != nil {
+		t.Fatal(err)
+	}
+	return dir, append(args, "--database", db)
 }
 
 const apkoYAML = `contents:
@@ -94,6 +100,13 @@ paths:
     uid: 1000
     gid: 1000
     permissions: 0o700
+  - path: /etc/apk/world
+    type: permissions
+    permissions: 0o600
+  - path: /dev/null
+    type: permissions
+    permissions: 0o666
+    gid: 5
 `
 
 func readLayer(t *testing.T, blob string) []string {
@@ -138,6 +151,8 @@ func TestApkoLayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
+		"dev/null 3 0666 0:5",
+		`etc/apk/world 0 0600 0:0 "base=1-r0\ndata=2-r0\n"`,
 		`etc/group 0 0644 0:0 "root:x:0:\napp:x:1000:app\n"`,
 		`etc/passwd 0 0644 0:0 "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:Account created by apko:/home/app:/bin/sh\n"`,
 		"home/ 5 0755 0:0",
@@ -232,7 +247,9 @@ func TestApkoLayerErrorsLeaveNoOutput(t *testing.T) {
 		{"dotdot", "paths:\n  - path: /srv/../etc\n    type: directory\n", `paths[0] (directory /srv/../etc): path "/srv/../etc" contains '..'`},
 		{"bad permissions", "paths:\n  - path: /srv\n    type: directory\n    permissions: rwx\n", "rwx"},
 		{"unknown key", "paths:\n  - path: /srv\n    type: directory\n    mode: 0o755\n", "unknown key mode"},
-		{"database file", "paths:\n  - path: /etc/apk/world\n    type: permissions\n    permissions: 0o600\n", "/etc/apk/world: changing a file from the apk database layer is not supported"},
+		{"hard link over a directory", "paths:\n  - path: /srv\n    type: hardlink\n    source: /usr/bin/tool\n", "/srv: is a directory; replacing it by a hard link is not supported"},
+		{"symlink escape", "paths:\n  - path: /lib/apk/../../x\n    type: directory\n", "contains '..'"},
+		{"symlink leaving the root", "paths:\n  - path: /usr/bin/up\n    type: symlink\n    source: ../../../..\n    permissions: 0o755\n", `paths[0] (symlink /usr/bin/up): /usr/bin/up: symlink to "../../../.." escapes the root`},
 		{"wrong arch", "archs: [aarch64]\n", "archs lists aarch64, not x86_64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
