@@ -77,11 +77,12 @@ func (f *FS) applyPath(m apkoconfig.PathMutation) error {
 			return err
 		}
 		if existing != nil {
-			// apko removes what is there when it resolves; a dangling symlink stays and
-			// makes the link fail.
-			if _, t, err := f.stat(m.Path); err != nil || t == nil {
+			// apko removes the entry at path when path resolves (a symlink goes, not its
+			// target); a dangling symlink stays and makes the link fail.
+			if _, _, err := f.stat(m.Path); err != nil {
 				return perr(real, "already exists")
-			} else if existing.Kind == Dir || t.Kind == Dir {
+			}
+			if existing.Kind == Dir {
 				return perr(real, "is a directory; replacing it by a hard link is not supported")
 			}
 		}

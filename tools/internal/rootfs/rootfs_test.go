@@ -233,6 +233,27 @@ func TestPaths(t *testing.T) {
 	}
 }
 
+func TestHardlinkReplacesSymlinkToDirectory(t *testing.T) {
+	fs := newTestFS()
+	fs.file("usr/bin/tool", "x", 0o755)
+	fs.symlink("srv/dirlink", "/etc")
+	if err := fs.ApplyPaths([]apkoconfig.PathMutation{{Type: "hardlink", Path: "/srv/dirlink", Source: "/usr/bin/tool", Permissions: 0o755}}); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(fs.layer(t), "\n")
+	want := "srv/dirlink 0 0755 0:0 \"x\"\nusr/bin/tool 1 0755 0:0 -> srv/dirlink"
+	if got != want {
+		t.Errorf("layer:\n%s\nwant:\n%s", got, want)
+	}
+	// A dangling symlink stays, and the link fails, as in apko.
+	fs = newTestFS()
+	fs.file("usr/bin/tool", "x", 0o755)
+	fs.symlink("srv/dangling", "/nowhere")
+	if err := fs.ApplyPaths([]apkoconfig.PathMutation{{Type: "hardlink", Path: "/srv/dangling", Source: "/usr/bin/tool"}}); err == nil || !strings.Contains(err.Error(), "/srv/dangling: already exists") {
+		t.Errorf("over a dangling symlink: %v", err)
+	}
+}
+
 func TestEmptyFileTruncates(t *testing.T) {
 	fs := newTestFS()
 	fs.file("etc/app.conf", "old", 0o600)
