@@ -12,7 +12,8 @@ import (
 // ApplyPaths applies `paths` in order as apko's mutatePaths does:
 //   - directory: create it and missing parents with the permissions; recursive: every
 //     entry below it (symlinks: their targets) gets the permissions and owner;
-//   - empty-file: missing parents 0755; create or truncate the file;
+//   - empty-file: missing parents 0755; create the file (or truncate one made earlier
+//     here; a non-empty package file is an error, see below);
 //   - hardlink: missing parents 0755; replace what is at path by a hard link to source;
 //   - symlink: missing parents 0755; a symlink to source (an existing path is an error);
 //   - permissions: nothing is created.
@@ -56,6 +57,11 @@ func (f *FS) applyPath(m apkoconfig.PathMutation) error {
 		}
 		if n.Kind != File {
 			return perr(real, "is a %s", n.Kind)
+		}
+		if n.Data == nil && n.Size > 0 {
+			// apko v0.30.34 truncates only in memory: the file of a package keeps its
+			// content in the image. Neither result is worth a silent difference.
+			return perr(real, "is a non-empty file of %s: apko v0.30.34 would keep its content despite empty-file, rules_wharf refuses to differ silently (drop the mutation, or use permissions)", n.Origin.Label)
 		}
 		n.Data, n.dirty = []byte{}, true
 	case apkoconfig.PathHardlink:

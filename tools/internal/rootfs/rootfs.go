@@ -56,7 +56,9 @@ type Node struct {
 	// is at Origin.
 	Data   []byte
 	Origin Origin
-	dirty  bool
+	// Size is the content's size at Origin (when Data is nil).
+	Size  int64
+	dirty bool
 }
 
 // FS is the model: real (symlink-free) relative paths to nodes; "" is the root.

@@ -31,7 +31,7 @@ func newTestFS() *testFS {
 func (t *testFS) Node(p string) *Node { return t.nodes[p] }
 
 func (t *testFS) file(p, content string, mode int64) {
-	t.Add(p, &Node{Kind: File, Mode: mode, Origin: Origin{Pkg: 0, Member: p, Label: "package base-1"}})
+	t.Add(p, &Node{Kind: File, Mode: mode, Size: int64(len(content)), Origin: Origin{Pkg: 0, Member: p, Label: "package base-1"}})
 	t.content[p] = []byte(content)
 }
 
@@ -254,14 +254,26 @@ func TestHardlinkReplacesSymlinkToDirectory(t *testing.T) {
 	}
 }
 
-func TestEmptyFileTruncates(t *testing.T) {
+func TestEmptyFile(t *testing.T) {
+	// An empty package file, and one this configuration wrote, may be "emptied".
 	fs := newTestFS()
-	fs.file("etc/app.conf", "old", 0o600)
-	if err := fs.ApplyPaths([]apkoconfig.PathMutation{{Type: "empty-file", Path: "/etc/app.conf", Permissions: 0o644}}); err != nil {
+	fs.file("etc/app.conf", "", 0o600)
+	if err := fs.ApplyPaths([]apkoconfig.PathMutation{
+		{Type: "empty-file", Path: "/etc/app.conf", Permissions: 0o644},
+		{Type: "empty-file", Path: "/etc/new.conf", Permissions: 0o600},
+		{Type: "empty-file", Path: "/etc/new.conf", Permissions: 0o640},
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(fs.layer(t), "\n"); got != "etc/app.conf 0 0644 0:0" {
+	if got := strings.Join(fs.layer(t), "\n"); got != "etc/app.conf 0 0644 0:0\netc/new.conf 0 0640 0:0" {
 		t.Errorf("layer: %s", got)
+	}
+	// A package file with content: apko keeps the content, so this is an error.
+	fs = newTestFS()
+	fs.file("etc/app.conf", "old", 0o600)
+	err := fs.ApplyPaths([]apkoconfig.PathMutation{{Type: "empty-file", Path: "/etc/app.conf", Permissions: 0o644}})
+	if err == nil || !strings.Contains(err.Error(), "/etc/app.conf: is a non-empty file of package base-1") {
+		t.Errorf("non-empty package file: %v", err)
 	}
 }
 

@@ -412,6 +412,8 @@ func TestApkoEquivalenceAccountsAndPaths(t *testing.T) {
 			{Path: "srv/data/a.txt", Content: "a\n"}, {Path: "srv/data/sub", Dir: true, Mode: 0o700},
 			{Path: "srv/data/sub/b.txt", Content: "b\n", Mode: 0o600, UID: 2, GID: 2},
 			{Path: "srv/data/link", Linkname: "a.txt"},
+			{Path: "srv/dirlink", Linkname: "/etc"},
+			{Path: "etc/empty.conf", Content: "", Mode: 0o600},
 		}},
 		{Name: "extra", Version: "2.0-r1", Arch: "x86_64", Origin: "extra", BuildDate: 1700000001, Depends: []string{"base"}, Files: []apktest.File{
 			{Path: "usr", Dir: true}, {Path: "usr/share", Dir: true}, {Path: "usr/share/extra", Dir: true},
@@ -498,6 +500,13 @@ paths:
     type: permissions
     gid: 5
     permissions: 0o660
+  - path: /srv/dirlink
+    type: hardlink
+    source: /usr/share/extra/x.conf
+    permissions: 0o640
+  - path: /etc/empty.conf
+    type: empty-file
+    permissions: 0o644
 `
 	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(config), 0o644)
 	apkoRun := func(args ...string) {

@@ -221,7 +221,7 @@ func modelRootfs(pkgs []*apk.Installed, database string) (*rootfs.FS, error) {
 			case "dir":
 				continue // in res.Dirs, with the first creator's metadata
 			case "file":
-				n.Kind, n.Origin.Pkg, n.Origin.Member = rootfs.File, i, e.Path
+				n.Kind, n.Origin.Pkg, n.Origin.Member, n.Size = rootfs.File, i, e.Path, e.Size
 			case "symlink":
 				n.Kind, n.Link, n.Mode = rootfs.Symlink, e.Linkname, 0o777
 			case "hardlink":
@@ -277,7 +277,7 @@ func addDatabaseLayer(fsys *rootfs.FS, blob string, idx int) error {
 		case tar.TypeDir:
 			continue
 		case tar.TypeReg, tar.TypeRegA:
-			n.Kind, n.Origin.Pkg, n.Origin.Member = rootfs.File, idx, name
+			n.Kind, n.Origin.Pkg, n.Origin.Member, n.Size = rootfs.File, idx, name, h.Size
 		case tar.TypeSymlink:
 			n.Kind, n.Link = rootfs.Symlink, h.Linkname
 		case tar.TypeChar:

@@ -247,6 +247,7 @@ func TestApkoLayerErrorsLeaveNoOutput(t *testing.T) {
 		{"dotdot", "paths:\n  - path: /srv/../etc\n    type: directory\n", `paths[0] (directory /srv/../etc): path "/srv/../etc" contains '..'`},
 		{"bad permissions", "paths:\n  - path: /srv\n    type: directory\n    permissions: rwx\n", "rwx"},
 		{"unknown key", "paths:\n  - path: /srv\n    type: directory\n    mode: 0o755\n", "unknown key mode"},
+		{"empty-file on a package file", "paths:\n  - path: /usr/bin/tool\n    type: empty-file\n", "/usr/bin/tool: is a non-empty file of package base-1-r0"},
 		{"hard link over a directory", "paths:\n  - path: /srv\n    type: hardlink\n    source: /usr/bin/tool\n", "/srv: is a directory; replacing it by a hard link is not supported"},
 		{"symlink escape", "paths:\n  - path: /lib/apk/../../x\n    type: directory\n", "contains '..'"},
 		{"symlink leaving the root", "paths:\n  - path: /usr/bin/up\n    type: symlink\n    source: ../../../..\n    permissions: 0o755\n", `paths[0] (symlink /usr/bin/up): /usr/bin/up: symlink to "../../../.." escapes the root`},
