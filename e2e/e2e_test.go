@@ -42,7 +42,7 @@ var wantOutput = []string{
 	"GREETING_STYLE=friendly",
 	"uid=65532 gid=65532",
 	`args=["from-cmd"]`,
-	"apk packages: wharf-baselayout wharf-motd wharf-greeting",
+	"apk packages: wharf-greeting wharf-baselayout wharf-motd",
 }
 
 func repoRoot(t *testing.T) string {
@@ -322,7 +322,7 @@ func TestLayerBudgetRuns(t *testing.T) {
 		t.Fatalf("%d layers, want 3 (packages, apk database, app)", len(layers))
 	}
 	got, _ := runImage(t, dir+":latest")
-	for _, w := range []string{"motd: Welcome to a rules_wharf image.", "greeting: hello from an apk (x86_64)", "apk packages: wharf-baselayout wharf-motd wharf-greeting"} {
+	for _, w := range []string{"motd: Welcome to a rules_wharf image.", "greeting: hello from an apk (x86_64)", "apk packages: wharf-greeting wharf-baselayout wharf-motd"} {
 		if !strings.Contains(got, w+"\n") {
 			t.Errorf("output lacks %q; got:\n%s", w, got)
 		}
@@ -343,7 +343,7 @@ func TestLayoutBaseRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, rootfs := runImage(t, dir+":latest")
-	for _, w := range []string{"GREETING_STYLE=from a layout, friendly", "apk packages: wharf-baselayout wharf-motd wharf-greeting"} {
+	for _, w := range []string{"GREETING_STYLE=from a layout, friendly", "apk packages: wharf-greeting wharf-baselayout wharf-motd"} {
 		if !strings.Contains(got, w+"\n") {
 			t.Errorf("output lacks %q; got:\n%s", w, got)
 		}

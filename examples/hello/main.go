@@ -28,6 +28,10 @@ func run() error {
 	fmt.Printf("motd: %s\n", strings.TrimSpace(string(motd)))
 	fmt.Printf("GREETING_STYLE=%s\n", os.Getenv("GREETING_STYLE"))
 	fmt.Printf("uid=%d gid=%d\n", os.Getuid(), os.Getgid())
+	fmt.Printf("user=%s\n", userName(os.Getuid()))
+	if wd, err := os.Getwd(); err == nil {
+		fmt.Printf("cwd=%s\n", wd)
+	}
 	fmt.Printf("args=%q\n", os.Args[1:])
 	db, err := os.ReadFile("/usr/lib/apk/db/installed")
 	if err != nil {
@@ -41,4 +45,19 @@ func run() error {
 	}
 	fmt.Printf("apk packages: %s\n", strings.Join(pkgs, " "))
 	return nil
+}
+
+// userName is the /etc/passwd name of uid, or "?" when the image has none.
+func userName(uid int) string {
+	b, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) == 7 && f[2] == fmt.Sprint(uid) {
+			return f[0]
+		}
+	}
+	return "?"
 }

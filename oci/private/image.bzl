@@ -84,6 +84,37 @@ def _apk_layers(ctx, packages):
         layers.append(OciLayerInfo(blob = blob, metadata = meta))
     return layers
 
+def _apko_layer(ctx, pkgs, apk_arch):
+    """The layer of apko_config's accounts and paths, and the file with the resolved run-as user."""
+    blob = ctx.actions.declare_file(ctx.label.name + ".apko.tar.gz")
+    meta = ctx.actions.declare_file(ctx.label.name + ".apko.layer.json")
+    user = ctx.actions.declare_file(ctx.label.name + ".apko.user")
+    args = ctx.actions.args()
+    args.add("apko-layer")
+    args.add("--config", ctx.file.apko_config)
+    args.add("--database", pkgs.database.blob)
+    args.add("--arch", apk_arch)
+    args.add_all([p.facts for p in pkgs.packages], before_each = "--facts")
+    args.add_all([p.layer.blob for p in pkgs.packages], before_each = "--data")
+    args.add("--blob", blob)
+    args.add("--metadata", meta)
+    args.add("--user", user)
+    args.use_param_file("@%s", use_always = False)
+    args.set_param_file_format("multiline")
+    ctx.actions.run(
+        executable = wharf_tool(ctx),
+        arguments = [args],
+        # Facts describe every package's files; the data layers are read only for the few
+        # files the layer restates (/etc/passwd, /etc/group, files `paths` changes); the small
+        # database layer is listed (its files, devices and symlinks are part of the rootfs).
+        inputs = [ctx.file.apko_config, pkgs.database.blob] + [p.facts for p in pkgs.packages] + [p.layer.blob for p in pkgs.packages],
+        outputs = [blob, meta, user],
+        mnemonic = "ApkoLayer",
+        progress_message = "Writing accounts and paths of %{label}",
+        toolchain = WHARF_TOOLCHAIN_TYPE,
+    )
+    return OciLayerInfo(blob = blob, metadata = meta), user
+
 def _base(ctx, arch, variant):
     """Returns (config File or None, [OciLayerInfo], [extern layers]) of the base image."""
     if not ctx.attr.base:
@@ -122,11 +153,15 @@ def _oci_image_impl(ctx):
     layers = []
     verifications = []
     sbom = None
+    apko_user = None
     if ctx.attr.apks:
         pkgs = ctx.attr.apks[ApkPackagesInfo]
         if pkgs.arch != apk_arch:
             fail("{}: apks {} are for {}, but the target platform is {}".format(ctx.label, ctx.attr.apks.label, pkgs.arch, apk_arch))
         layers += _apk_layers(ctx, pkgs.packages) + [pkgs.database]
+        if ctx.file.apko_config:
+            apko_layer, apko_user = _apko_layer(ctx, pkgs, apk_arch)
+            layers.append(apko_layer)
         verifications.append(pkgs.verifications)
         sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
         sargs = ctx.actions.args()
@@ -145,6 +180,8 @@ def _oci_image_impl(ctx):
             progress_message = "Writing SBOM for %{label}",
             toolchain = WHARF_TOOLCHAIN_TYPE,
         )
+    elif ctx.file.apko_config:
+        fail("{}: apko_config needs apks (the packages the configuration's accounts and paths apply to)".format(ctx.label))
     layers += [t[OciLayerInfo] for t in ctx.attr.layers]
 
     spec = {
@@ -183,6 +220,13 @@ def _oci_image_impl(ctx):
         args.add_all(extern, map_each = extern_arg, before_each = "--base-extern")
         args.add_all([layer.metadata for layer in base_layers], before_each = "--base-layer")
     args.add_all([layer.metadata for layer in layers], before_each = "--layer")
+    apko_inputs = []
+    if ctx.file.apko_config:
+        args.add("--apko-config", ctx.file.apko_config)
+        args.add("--apko-user", apko_user)
+        args.add("--apk-arch", apk_arch)
+        args.add("--apk-layer-budget", str(ctx.attr.apk_layer_budget))
+        apko_inputs = [ctx.file.apko_config, apko_user]
     args.add("--config", config)
     args.add("--manifest", manifest)
     args.add("--digest", digest)
@@ -194,7 +238,7 @@ def _oci_image_impl(ctx):
         inputs = depset(
             # The layer lists of an imported layout, not the layout itself.
             [spec_file] + [layer.metadata for layer in base_layers + layers] +
-            ([base_config] if base_config else []) + [e.layers for e in extern],
+            ([base_config] if base_config else []) + [e.layers for e in extern] + apko_inputs,
             transitive = verifications,
         ),
         outputs = [config, manifest, digest, descriptor],
@@ -265,6 +309,14 @@ _attrs = {
     "apk_layer_budget": attr.int(
         doc = "Most layers the APK packages may take, the apk database layer included (containerd and overlayfs allow about 127 in all). 0: one layer per package, each the package's own data member with no recompression. Otherwise packages are joined into contiguous runs in lock order, balanced by size; a run of one package stays zero-copy.",
         default = 0,
+    ),
+    "apko_config": attr.label(
+        doc = """An apko image configuration (`apko.yaml`, apko v0.30.34's format) to take the image from, as `apko build` would; needs `apks` (normally the lock made from the same file).
+Its `accounts` and `paths` become one layer above the packages and the apk database and below `layers`, with `/etc/passwd` and `/etc/group` as apko writes them (the packages' files plus the configured users and groups; `/etc/passwd` always, `/etc/group` when groups are configured) and the missing home directories.
+`entrypoint` (`command` split like a shell, or `shell-fragment` run by `/bin/sh -c`), `cmd`, `environment` (plus apko's default `PATH` and `SSL_CERT_FILE`), `work-dir`, `accounts.run-as` (a user name becomes its uid), `annotations` (also config labels, as apko does; `vcs-url` is ignored: apko puts it on the index only), `volumes` and `stop-signal` make the image config.
+Precedence: an attribute of this rule that is set wins (`entrypoint`, `cmd`, `user`, `workdir`, `stop_signal`); `env`, `annotations` and `labels` are merged key by key with this rule's values winning; `volumes` are the union.
+`archs`, when given, must list the target platform's architecture; `layering` must be `{strategy: origin, budget: N}` with `apk_layer_budget = N` set here too (Bazel cannot read the file when it plans the layers). `contents` is the lock's business (`apk_lock`); `include`, `contents.baseimage`, `certificates` and service-bundle entrypoints are errors. See docs/apk-install.md for what differs from apko.""",
+        allow_single_file = [".yaml", ".yml"],
     ),
     "layers": attr.label_list(doc = "Layers on top of the packages, bottom first (`oci_layer` or anything providing OciLayerInfo).", providers = [OciLayerInfo]),
     "entrypoint": attr.string_list(doc = "Config `Entrypoint`."),

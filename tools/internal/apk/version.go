@@ -196,3 +196,39 @@ func withoutHash(ts []versionToken) []versionToken {
 	}
 	return out
 }
+
+// VersionFuzzyMatch reports whether actual matches required under apk's "~" operator:
+// actual begins with required's components (~1.2 matches 1.2, 1.2.3, 1.2_rc1 and 1.2-r4,
+// not 1.20). A suffix without a number in required matches any number.
+func VersionFuzzyMatch(actual, required string) bool {
+	ta, errA := parseVersion(actual)
+	tr, errR := parseVersion(required)
+	if errA != nil || errR != nil {
+		return false
+	}
+	ta, tr = withoutHash(ta), withoutHash(tr)
+	if len(tr) > len(ta) {
+		return false
+	}
+	for i, t := range tr {
+		a := ta[i]
+		if a.kind != t.kind {
+			return false
+		}
+		switch t.kind {
+		case 0:
+			if t.text != "" && cmpNum(a.text, t.text, i > 0) != 0 {
+				return false
+			}
+		case 3:
+			if cmpNum(a.text, t.text, false) != 0 {
+				return false
+			}
+		default:
+			if a.text != t.text {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -2,9 +2,14 @@
 
 package verbs
 
-// Equivalence with apko: the rootfs that our per-package layers plus the database layer
-// produce for chainguard.dev/apko v0.30.34's offline test lock must equal apko's golden
-// image of the same lock (both from its module, read through the Go module cache).
+// Equivalence with apko: the rootfs that our per-package layers, the database layer and the
+// apko.yaml layer (accounts, paths) produce, and the image config from the apko.yaml, must
+// equal apko v0.30.34's:
+//   - TestApkoEquivalence: apko's golden image of its own offline test lock (both from its
+//     module, read through the Go module cache);
+//   - TestApkoEquivalenceExample: what the apko v0.30.34 binary builds, offline, from
+//     examples/hello_image/apko.yaml and its lock (a user, a group, run-as, every kind of
+//     path mutation the example uses, entrypoint, cmd, environment, work-dir, annotations).
 //
 //	go test -tags e2e -run Apko ./tools/internal/verbs/
 
@@ -19,9 +24,13 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 )
 
 const apkoModule = "chainguard.dev/apko@v0.30.34"
@@ -29,7 +38,6 @@ const apkoModule = "chainguard.dev/apko@v0.30.34"
 // Deliberate differences, each with its reason (docs/apk-install.md).
 var notCompared = map[string]string{
 	"etc/apko.json": "apko's record of its own config; rules_wharf has no apko config to record",
-	"etc/passwd":    "apko writes an empty /etc/passwd when no accounts are configured; rules_wharf writes none, so a package's /etc/passwd is never hidden",
 }
 
 type node struct {
@@ -78,47 +86,49 @@ func apply(t *testing.T, fs map[string]node, blob []byte) {
 	}
 }
 
-func TestApkoEquivalence(t *testing.T) {
-	out, err := exec.Command("go", "mod", "download", "-json", apkoModule).Output()
-	if err != nil {
-		t.Fatalf("go mod download %s: %v", apkoModule, err)
-	}
-	var mod struct{ Dir string }
-	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		t.Fatalf("go mod download: %s", out)
-	}
-	cli := filepath.Join(mod.Dir, "internal", "cli")
-	lockBytes, err := os.ReadFile(filepath.Join(cli, "testdata", "apko.lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lock struct {
-		Contents struct {
-			Keyring      []struct{ URL string }
-			Repositories []struct {
-				Name, Architecture string
-			}
-			Packages []struct {
-				Name, URL, Version, Architecture string
-				Control, Data                    struct{ Checksum string }
-			}
+// imageConfig is what the comparisons look at in an image config.
+type imageConfig struct {
+	Entrypoint, Cmd, Env []string
+	User, WorkingDir     string
+	StopSignal           string
+	Volumes              map[string]struct{}
+	Labels               map[string]string
+}
+
+type lockFile struct {
+	Contents struct {
+		Keyring  []struct{ URL string }
+		Packages []struct {
+			Name, URL, Version, Architecture string
+			Control, Data                    struct{ Checksum string }
 		}
 	}
-	if err := json.Unmarshal(lockBytes, &lock); err != nil {
+}
+
+// buildOurs runs the verbs the rules run for one lock (x86_64) and apko.yaml, resolving the
+// lock's relative URLs against dir as apko does with its working directory, and returns the
+// stacked rootfs (packages, apk database, accounts and paths) and the image config.
+func buildOurs(t *testing.T, dir, lockPath, config, repository string, annotations map[string]string) (map[string]node, imageConfig) {
+	t.Helper()
+	b, err := os.ReadFile(lockPath)
+	if err != nil {
 		t.Fatal(err)
 	}
-
+	var lock lockFile
+	if err := json.Unmarshal(b, &lock); err != nil {
+		t.Fatal(err)
+	}
 	work := t.TempDir()
+	w := func(s string) string { return filepath.Join(work, s) }
 	fs := map[string]node{}
-	var dbArgs []string
+	var dbArgs, apkoArgs []string
 	for i, p := range lock.Contents.Packages {
 		if p.Architecture != "x86_64" {
 			continue
 		}
-		o := func(s string) string { return filepath.Join(work, fmt.Sprintf("%d.%s", i, s)) }
-		// apko resolves the lock's relative URLs against its working directory (internal/cli).
+		o := func(s string) string { return w(fmt.Sprintf("%d.%s", i, s)) }
 		err := apkExtract([]string{"--name", p.Name, "--version", p.Version, "--arch", p.Architecture,
-			"--part", filepath.Join(cli, p.URL), "--control-checksum", p.Control.Checksum, "--data-checksum", p.Data.Checksum,
+			"--part", filepath.Join(dir, p.URL), "--control-checksum", p.Control.Checksum, "--data-checksum", p.Data.Checksum,
 			"--blob", o("blob"), "--metadata", o("meta"), "--facts", o("facts")})
 		if err != nil {
 			t.Fatal(err)
@@ -126,54 +136,103 @@ func TestApkoEquivalence(t *testing.T) {
 		blob, _ := os.ReadFile(o("blob"))
 		apply(t, fs, blob)
 		dbArgs = append(dbArgs, "--package", o("facts"))
+		apkoArgs = append(apkoArgs, "--facts", o("facts"), "--data", o("blob"))
 	}
 	for _, k := range lock.Contents.Keyring {
-		dbArgs = append(dbArgs, "--key", filepath.Join(cli, k.URL))
+		dbArgs = append(dbArgs, "--key", filepath.Join(dir, k.URL))
 	}
-	dbArgs = append(dbArgs, "--repository", "./testdata/packages", "--arch", "x86_64",
-		"--blob", filepath.Join(work, "db.blob"), "--metadata", filepath.Join(work, "db.meta"))
+	dbArgs = append(dbArgs, "--repository", repository, "--arch", "x86_64", "--blob", w("db.blob"), "--metadata", w("db.meta"))
 	if err := installdbVerb(dbArgs); err != nil {
 		t.Fatal(err)
 	}
-	db, _ := os.ReadFile(filepath.Join(work, "db.blob"))
+	db, _ := os.ReadFile(w("db.blob"))
 	apply(t, fs, db)
+	apkoArgs = append(apkoArgs, "--config", config, "--database", w("db.blob"), "--arch", "x86_64", "--blob", w("apko.blob"), "--metadata", w("apko.meta"), "--user", w("apko.user"))
+	if err := apkoLayerVerb(apkoArgs); err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := os.ReadFile(w("apko.blob"))
+	apply(t, fs, acc)
+	// The image config from the same file, no attribute set.
+	spec, _ := json.Marshal(map[string]any{"os": "linux", "architecture": "amd64", "annotations": annotations})
+	os.WriteFile(w("spec.json"), spec, 0o644)
+	if err := imageVerb([]string{"--spec", w("spec.json"), "--layer", w("apko.meta"), "--apko-config", config,
+		"--apko-user", w("apko.user"), "--apk-arch", "x86_64", "--config", w("config.json"), "--manifest", w("manifest.json"),
+		"--digest", w("digest"), "--descriptor", w("desc.json")}); err != nil {
+		t.Fatal(err)
+	}
+	var ours struct{ Config imageConfig }
+	b, _ = os.ReadFile(w("config.json"))
+	if err := json.Unmarshal(b, &ours); err != nil {
+		t.Fatal(err)
+	}
+	return fs, ours.Config
+}
 
-	// apko's golden amd64 image: one layer.
-	golden := map[string]node{}
-	gdir := filepath.Join(cli, "testdata", "golden")
+// readLayout stacks the layers of the amd64 image of an OCI layout and returns its rootfs
+// and config.
+func readLayout(t *testing.T, dir string) (map[string]node, imageConfig) {
+	t.Helper()
+	blob := func(digest string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(digest, "sha256:")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	var idx struct {
 		Manifests []struct {
-			Digest   string
-			Platform struct{ Architecture string }
+			Digest    string
+			MediaType string
+			Platform  struct{ Architecture string }
 		}
 	}
-	b, _ := os.ReadFile(filepath.Join(gdir, "index.json"))
+	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	json.Unmarshal(b, &idx)
+	// apko's output index.json points at an index of per-platform images.
+	if len(idx.Manifests) == 1 && strings.HasSuffix(idx.Manifests[0].MediaType, "index.v1+json") {
+		json.Unmarshal(blob(idx.Manifests[0].Digest), &idx)
+	}
+	fs := map[string]node{}
+	var cfg struct{ Config imageConfig }
 	for _, m := range idx.Manifests {
 		if m.Platform.Architecture != "amd64" {
 			continue
 		}
-		var man struct{ Layers []struct{ Digest string } }
-		b, _ := os.ReadFile(filepath.Join(gdir, "blobs", "sha256", strings.TrimPrefix(m.Digest, "sha256:")))
-		json.Unmarshal(b, &man)
+		var man struct {
+			Config struct{ Digest string }
+			Layers []struct{ Digest string }
+		}
+		json.Unmarshal(blob(m.Digest), &man)
+		json.Unmarshal(blob(man.Config.Digest), &cfg)
 		for _, l := range man.Layers {
-			lb, err := os.ReadFile(filepath.Join(gdir, "blobs", "sha256", strings.TrimPrefix(l.Digest, "sha256:")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			apply(t, golden, lb)
+			apply(t, fs, blob(l.Digest))
 		}
 	}
-	if len(golden) == 0 {
-		t.Fatal("no golden amd64 image")
+	if len(fs) == 0 {
+		t.Fatalf("%s: no amd64 image", dir)
 	}
+	return fs, cfg.Config
+}
 
+// compare compares every path's type, mode, owner, link target, device numbers and content,
+// and the image configs.
+func compare(t *testing.T, what string, apko map[string]node, apkoCfg imageConfig, fs map[string]node, cfg imageConfig) {
+	t.Helper()
+	if !reflect.DeepEqual(cfg, apkoCfg) {
+		t.Errorf("image config differs:\n  apko:        %+v\n  rules_wharf: %+v", apkoCfg, cfg)
+	} else {
+		t.Logf("image config equal: %+v", cfg)
+	}
 	var paths []string
-	for p := range golden {
+	for p := range apko {
 		paths = append(paths, p)
 	}
 	for p := range fs {
-		if _, ok := golden[p]; !ok {
+		if _, ok := apko[p]; !ok {
 			paths = append(paths, p)
 		}
 	}
@@ -184,10 +243,10 @@ func TestApkoEquivalence(t *testing.T) {
 			t.Logf("not compared: /%s (%s)", p, why)
 			continue
 		}
-		g, inGolden := golden[p]
+		g, inApko := apko[p]
 		o, inOurs := fs[p]
 		switch {
-		case !inGolden:
+		case !inApko:
 			t.Errorf("/%s: only in rules_wharf's image (%v)", p, o)
 		case !inOurs:
 			t.Errorf("/%s: only in apko's image (%v)", p, g)
@@ -205,5 +264,270 @@ func TestApkoEquivalence(t *testing.T) {
 		}
 		compared++
 	}
-	t.Logf("compared %d paths with apko v0.30.34's golden image", compared)
+	t.Logf("compared %d paths with %s", compared, what)
+}
+
+func apkoModuleDir(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "mod", "download", "-json", apkoModule).Output()
+	if err != nil {
+		t.Fatalf("go mod download %s: %v", apkoModule, err)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
+		t.Fatalf("go mod download: %s", out)
+	}
+	return mod.Dir
+}
+
+func TestApkoEquivalence(t *testing.T) {
+	cli := filepath.Join(apkoModuleDir(t), "internal", "cli")
+	// The lock's apko.yaml has no accounts: apko writes /etc/passwd anyway, empty.
+	// apko's build_test.go made the golden image with two annotations: the rule's
+	// annotations attribute here.
+	fs, cfg := buildOurs(t, cli, filepath.Join(cli, "testdata", "apko.lock.json"), filepath.Join(cli, "testdata", "apko.yaml"), "./testdata/packages",
+		map[string]string{"org.opencontainers.image.vendor": "Vendor", "org.opencontainers.image.title": "Title"})
+	golden, gcfg := readLayout(t, filepath.Join(cli, "testdata", "golden"))
+	compare(t, "apko v0.30.34's golden image", golden, gcfg, fs, cfg)
+}
+
+// apkoBinary returns apko v0.30.34: on PATH, in the rules_wharf cache's bin/, or built there
+// from the module (as bench/run.sh does; about two minutes, once).
+func apkoBinary(t *testing.T) string {
+	t.Helper()
+	cache := os.Getenv("WHARF_CACHE")
+	if cache == "" {
+		cache = filepath.Join(os.Getenv("HOME"), ".cache", "rules_wharf")
+	}
+	bin := filepath.Join(cache, "bin", "apko")
+	for _, p := range []string{bin} {
+		if out, err := exec.Command(p, "version").CombinedOutput(); err == nil && strings.Contains(string(out), "v0.30.34") {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("apko"); err == nil {
+		if out, err := exec.Command(p, "version").CombinedOutput(); err == nil && strings.Contains(string(out), "v0.30.34") {
+			return p
+		}
+	}
+	t.Logf("building apko v0.30.34 into %s", bin)
+	mod := t.TempDir()
+	for _, c := range [][]string{{"go", "mod", "init", "apkobuild"}, {"go", "get", apkoModule}, {"go", "build", "-o", bin, "chainguard.dev/apko"}} {
+		cmd := exec.Command(c[0], c[1:]...)
+		cmd.Dir = mod
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOARCH="+runtime.GOARCH)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(c, " "), err, out)
+		}
+	}
+	return bin
+}
+
+func TestApkoEquivalenceExample(t *testing.T) {
+	apko := apkoBinary(t)
+	example, err := filepath.Abs(filepath.Join("..", "..", "..", "examples", "hello_image"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	cmd := exec.Command(apko, "build", "--offline", "--sbom=false", "--arch", "x86_64", "--cache-dir", filepath.Join(out, "cache"),
+		"--lockfile", "apko.lock.json", "apko.yaml", "example:apko", filepath.Join(out, "image.tar"))
+	cmd.Dir = example
+	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("apko build: %v\n%s", err, b)
+	}
+	// apko's tarball holds an OCI layout (index.json, blobs by digest as sha256:<hex>).
+	layoutDir := filepath.Join(out, "layout")
+	untar(t, filepath.Join(out, "image.tar"), layoutDir)
+	apkoFS, apkoCfg := readLayout(t, layoutDir)
+	fs, cfg := buildOurs(t, example, filepath.Join(example, "apko.lock.json"), filepath.Join(example, "apko.yaml"), "../apk_repo", nil)
+	for _, p := range []string{"etc/passwd", "etc/group", "var/lib/hello", "etc/motd"} {
+		if _, ok := apkoFS[p]; !ok {
+			t.Fatalf("apko's image has no /%s: the example no longer exercises accounts and paths", p)
+		}
+	}
+	compare(t, "the image apko v0.30.34 builds from examples/hello_image/apko.yaml", apkoFS, apkoCfg, fs, cfg)
+}
+
+// untar unpacks apko's image tarball, putting "sha256:<hex>" members at blobs/sha256/<hex>.
+func untar(t *testing.T, tarball, dir string) {
+	t.Helper()
+	f, err := os.Open(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := h.Name
+		if hex, ok := strings.CutPrefix(name, "sha256:"); ok {
+			name = filepath.Join("blobs", "sha256", hex)
+		} else if hex, ok := strings.CutSuffix(name, ".tar.gz"); ok {
+			name = filepath.Join("blobs", "sha256", hex)
+		}
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		b, _ := io.ReadAll(tr)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestApkoEquivalenceAccountsAndPaths builds a repository whose packages bring their own
+// /etc/passwd and /etc/group, a hard link, a symlinked /var/run and a directory tree, and an
+// apko.yaml with every path mutation type (recursive directory, writes through a symlink,
+// hard link, symlink onto a hard-linked file, permissions on a package file, a recursive
+// directory over the apk database layer's /etc/apk, a device) and users with
+// and without gid, shell and home; apko v0.30.34 locks and builds it, and our verbs must give
+// the same rootfs and config.
+func TestApkoEquivalenceAccountsAndPaths(t *testing.T) {
+	apko := apkoBinary(t)
+	dir := t.TempDir()
+	key, err := apktest.NewKey("equiv.rsa.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "equiv.rsa.pub"), key.PublicPEM(), 0o644)
+	var built []*apktest.Built
+	for _, p := range []apktest.Package{
+		{Name: "base", Version: "1.0-r0", Arch: "x86_64", Origin: "base", BuildDate: 1700000000, Files: []apktest.File{
+			{Path: "etc", Dir: true},
+			{Path: "etc/passwd", Content: "root:x:0:0:root:/root:/bin/sh\ndaemon:x:2:2:daemon:/sbin:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent/nobody:/sbin/nologin\n"},
+			{Path: "etc/group", Content: "root:x:0:root\ndaemon:x:2:\nnobody:x:65534:\n"},
+			{Path: "root", Dir: true, Mode: 0o700}, {Path: "sbin", Dir: true}, {Path: "run", Dir: true},
+			{Path: "var", Dir: true}, {Path: "var/run", Linkname: "../run"},
+			{Path: "usr", Dir: true}, {Path: "usr/bin", Dir: true},
+			{Path: "usr/bin/tool", Content: "#!/bin/sh\necho tool\n", Mode: 0o755},
+			{Path: "usr/bin/tool2", Linkname: "usr/bin/tool", Hardlink: true},
+			{Path: "srv", Dir: true}, {Path: "srv/data", Dir: true},
+			{Path: "srv/data/a.txt", Content: "a\n"}, {Path: "srv/data/sub", Dir: true, Mode: 0o700},
+			{Path: "srv/data/sub/b.txt", Content: "b\n", Mode: 0o600, UID: 2, GID: 2},
+			{Path: "srv/data/link", Linkname: "a.txt"},
+			{Path: "srv/dirlink", Linkname: "/etc"},
+			{Path: "etc/empty.conf", Content: "", Mode: 0o600},
+		}},
+		{Name: "extra", Version: "2.0-r1", Arch: "x86_64", Origin: "extra", BuildDate: 1700000001, Depends: []string{"base"}, Files: []apktest.File{
+			{Path: "usr", Dir: true}, {Path: "usr/share", Dir: true}, {Path: "usr/share/extra", Dir: true},
+			{Path: "usr/share/extra/x.conf", Content: "x=1\n"},
+		}},
+	} {
+		b, err := apktest.Build(p, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		built = append(built, b)
+		os.MkdirAll(filepath.Join(dir, "repo", "x86_64"), 0o755)
+		os.WriteFile(filepath.Join(dir, "repo", "x86_64", p.Name+"-"+p.Version+".apk"), b.APK, 0o644)
+	}
+	idx, err := apktest.Index(built, key, "equivalence")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "repo", "x86_64", "APKINDEX.tar.gz"), idx, 0o644)
+	config := `contents:
+  repositories: [./repo]
+  keyring: [./equiv.rsa.pub]
+  packages: [extra]
+archs: [x86_64]
+accounts:
+  run-as: svc
+  users:
+    - username: app
+      uid: 1000
+      gid: 1000
+    - username: svc
+      uid: 1001
+      shell: /bin/false
+      homedir: /var/run/svc
+  groups:
+    - groupname: app
+      gid: 1000
+      members: [app, svc]
+entrypoint:
+  shell-fragment: echo "hello $HOME"
+environment:
+  A: "1"
+work-dir: /srv/data
+volumes: [/srv/data, /run]
+annotations:
+  org.example.k: v
+vcs-url: https://example.com/repo@0123abc
+stop-signal: SIGQUIT
+paths:
+  - path: /srv/data
+    type: directory
+    uid: 1000
+    gid: 1000
+    permissions: 0o750
+    recursive: true
+  - path: /var/run/app/sock
+    type: directory
+    uid: 1000
+    gid: 1000
+    permissions: 0o755
+  - path: /etc/app/app.conf
+    type: empty-file
+    uid: 1000
+    permissions: 0o640
+  - path: /usr/bin/tool-hl
+    type: hardlink
+    source: /usr/bin/tool
+    permissions: 0o711
+  - path: /usr/local/bin/t
+    type: symlink
+    source: /usr/bin/tool2
+    permissions: 0o755
+    gid: 1000
+  - path: /usr/share/extra/x.conf
+    type: permissions
+    uid: 1000
+    permissions: 0o600
+  - path: /etc/apk
+    type: directory
+    uid: 1000
+    permissions: 0o750
+    recursive: true
+  - path: /dev/null
+    type: permissions
+    gid: 5
+    permissions: 0o660
+  - path: /srv/dirlink
+    type: hardlink
+    source: /usr/share/extra/x.conf
+    permissions: 0o640
+  - path: /etc/empty.conf
+    type: empty-file
+    permissions: 0o644
+`
+	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(config), 0o644)
+	apkoRun := func(args ...string) {
+		cmd := exec.Command(apko, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("apko %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+	}
+	apkoRun("lock", "apko.yaml", "--output", "apko.lock.json")
+	apkoRun("build", "--offline", "--sbom=false", "--arch", "x86_64", "--cache-dir", filepath.Join(dir, "cache"),
+		"--lockfile", "apko.lock.json", "apko.yaml", "equiv:apko", filepath.Join(dir, "image.tar"))
+	layoutDir := filepath.Join(dir, "layout")
+	untar(t, filepath.Join(dir, "image.tar"), layoutDir)
+	apkoFS, apkoCfg := readLayout(t, layoutDir)
+	fs, cfg := buildOurs(t, dir, filepath.Join(dir, "apko.lock.json"), filepath.Join(dir, "apko.yaml"), "./repo", nil)
+	for _, p := range []string{"nonexistent/nobody", "run/svc", "run/app/sock", "usr/bin/tool-hl", "usr/local/bin/t", "etc/app/app.conf"} {
+		if _, ok := apkoFS[p]; !ok {
+			t.Errorf("apko's image has no /%s: the test no longer exercises what it says", p)
+		}
+	}
+	compare(t, "the image apko v0.30.34 builds from a configuration with every mutation type", apkoFS, apkoCfg, fs, cfg)
 }

@@ -36,12 +36,18 @@ type imageSpecFile struct {
 func imageVerb(args []string) error {
 	var layers, baseLayers, baseExtern cli.Strings
 	var specPath, baseConfig, configOut, manifestOut, digestOut, descriptorOut string
+	var apkoConfig, apkoUser, apkArch string
+	var apkLayerBudget int
 	fs := newFlags("image")
 	fs.Var(&layers, "layer", "layer metadata JSON, bottom first (repeatable)")
 	fs.StringVar(&baseConfig, "base-config", "", "the base image's config JSON")
 	fs.Var(&baseLayers, "base-layer", "the base image's layer metadata JSON, bottom first (repeatable)")
 	fs.Var(&baseExtern, "base-extern", "LAYERS_JSON=DIR: base layers kept in a layout directory, below any --base-layer (repeatable)")
 	fs.StringVar(&specPath, "spec", "", "image spec JSON (config, platform)")
+	fs.StringVar(&apkoConfig, "apko-config", "", "apko.yaml: entrypoint, cmd, environment, work-dir, run-as, annotations, volumes, stop-signal below the spec's own values")
+	fs.StringVar(&apkoUser, "apko-user", "", "with --apko-config: the run-as user as resolved by apko-layer")
+	fs.StringVar(&apkArch, "apk-arch", "", "with --apko-config: the APK architecture built (checked against archs)")
+	fs.IntVar(&apkLayerBudget, "apk-layer-budget", 0, "with --apko-config: the rule's apk_layer_budget (checked against layering.budget)")
 	fs.StringVar(&configOut, "config", "", "output: config JSON")
 	fs.StringVar(&manifestOut, "manifest", "", "output: manifest JSON")
 	fs.StringVar(&digestOut, "digest", "", "output: manifest digest (sha256:…)")
@@ -61,6 +67,14 @@ func imageVerb(args []string) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&sf); err != nil {
 		return fmt.Errorf("spec %s: %w", specPath, err)
+	}
+	if apkoConfig != "" {
+		if err := cli.Require("apk-arch", apkArch); err != nil {
+			return err
+		}
+		if err := applyApkoConfig(&sf, apkoConfig, apkoUser, apkArch, apkLayerBudget); err != nil {
+			return err
+		}
 	}
 	spec := &oci.ImageSpec{
 		OS: sf.OS, Architecture: sf.Architecture, Variant: sf.Variant,

@@ -10,6 +10,12 @@ import (
 // writeLayer writes a layer blob and its metadata together: fill gets the uncompressed tar
 // stream; both files appear only if everything succeeded.
 func writeLayer(blobOut, metaOut string, c layer.Compression, level int, createdBy string, fill func(io.Writer) error) error {
+	return writeLayerAnd(blobOut, metaOut, c, level, createdBy, fill, nil)
+}
+
+// writeLayerAnd is writeLayer with more output files (path -> content) that appear
+// together with the layer or not at all.
+func writeLayerAnd(blobOut, metaOut string, c layer.Compression, level int, createdBy string, fill func(io.Writer) error, extra map[string][]byte) error {
 	var outs atomicfile.Set
 	defer outs.Abort()
 	blob, err := outs.Create(blobOut)
@@ -30,6 +36,11 @@ func writeLayer(blobOut, metaOut string, c layer.Compression, level int, created
 	meta.CreatedBy = createdBy
 	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
 		return err
+	}
+	for p, b := range extra {
+		if err := outs.WriteFile(p, b); err != nil {
+			return err
+		}
 	}
 	return outs.Commit()
 }

@@ -41,6 +41,7 @@ type Package struct {
 	Origin, URL          string
 	Depends, Provides    []string
 	Replaces             []string
+	ProviderPriority     int64
 	Files                []File
 	Scripts              map[string]string // ".post-install" -> content
 	BuildDate            int64
@@ -204,6 +205,9 @@ func Build(p Package, key *Key) (*Built, error) {
 	for _, d := range p.Replaces {
 		kv("replaces", d)
 	}
+	if p.ProviderPriority != 0 {
+		kv("provider_priority", fmt.Sprint(p.ProviderPriority))
+	}
 	kv("datahash", hex.EncodeToString(dataSum[:]))
 	ctl := []tarEntry{{h: &tar.Header{Name: ".PKGINFO", Mode: 0o644, Size: int64(info.Len()), ModTime: epoch, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}, body: []byte(info.String())}}
 	scripts := make([]string, 0, len(p.Scripts))
@@ -281,6 +285,9 @@ func Index(pkgs []*Built, key *Key, description string) ([]byte, error) {
 		}
 		if len(b.Provides) > 0 {
 			fmt.Fprintf(&idx, "p:%s\n", strings.Join(b.Provides, " "))
+		}
+		if b.ProviderPriority != 0 {
+			fmt.Fprintf(&idx, "k:%d\n", b.ProviderPriority)
 		}
 		idx.WriteString("\n")
 	}

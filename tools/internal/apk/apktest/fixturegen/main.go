@@ -1,15 +1,16 @@
 // Command fixturegen writes the example APK repository: a test signing key, signed APKs for
-// x86_64 and aarch64, a signed APKINDEX per architecture and an apko-format lock whose
-// package URLs are relative to the lock file. Its output is deterministic for a given key
-// (RSA PKCS#1 v1.5 signatures are), so `fixturegen -check` proves the committed files are
-// what this program makes.
+// x86_64 and aarch64 and a signed APKINDEX per architecture. Its output is deterministic
+// for a given key (RSA PKCS#1 v1.5 signatures are), so `fixturegen -check` proves the
+// committed files are what this program makes.
 //
-//	go run ./tools/internal/apk/apktest/fixturegen -out examples/apk_repo -lock examples/hello_image/apko.lock.json
+//	go run ./tools/internal/apk/apktest/fixturegen -out examples/apk_repo
+//
+// The example lock is not written here: `bazel run //examples/hello_image:lock` resolves
+// examples/hello_image/apko.yaml against this repository (tools/internal/apk/locker).
 package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -65,10 +66,9 @@ func main() {
 
 func run() error {
 	out := flag.String("out", "examples/apk_repo", "repository directory")
-	lockPath := flag.String("lock", "examples/hello_image/apko.lock.json", "lock file to write")
 	check := flag.Bool("check", false, "compare with the files on disk instead of writing")
 	flag.Parse()
-	files, err := generate(*out, *lockPath, !*check)
+	files, err := generate(*out, !*check)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func compare(files map[string][]byte) []string {
 
 // generate returns every fixture file by path. The signing key is read from out; a new one
 // is made only when allowed and none exists.
-func generate(out, lockPath string, newKey bool) (map[string][]byte, error) {
+func generate(out string, newKey bool) (map[string][]byte, error) {
 	keyPath := filepath.Join(out, "wharf-example.rsa")
 	keyPEM, err := os.ReadFile(keyPath)
 	var key *apktest.Key
@@ -124,17 +124,6 @@ func generate(out, lockPath string, newKey bool) (map[string][]byte, error) {
 		keyPath:                     key.PrivatePEM(),
 		filepath.Join(out, keyName): key.PublicPEM(),
 	}
-	lockDir := filepath.Dir(lockPath)
-	rel := func(p string) (string, error) {
-		r, err := filepath.Rel(lockDir, p)
-		return filepath.ToSlash(r), err
-	}
-	keyURL, err := rel(filepath.Join(out, keyName))
-	if err != nil {
-		return nil, err
-	}
-	var lockPkgs []map[string]any
-	var repos []map[string]string
 	for _, arch := range archs {
 		var built []*apktest.Built
 		for _, p := range packages(arch) {
@@ -145,39 +134,12 @@ func generate(out, lockPath string, newKey bool) (map[string][]byte, error) {
 			built = append(built, b)
 			file := filepath.Join(out, arch, fmt.Sprintf("%s-%s.apk", p.Name, p.Version))
 			files[file] = b.APK
-			url, err := rel(file)
-			if err != nil {
-				return nil, err
-			}
-			lockPkgs = append(lockPkgs, apktest.LockPackage(b, url))
 		}
 		idx, err := apktest.Index(built, key, "rules_wharf example repository")
 		if err != nil {
 			return nil, err
 		}
-		idxFile := filepath.Join(out, arch, "APKINDEX.tar.gz")
-		files[idxFile] = idx
-		url, err := rel(idxFile)
-		if err != nil {
-			return nil, err
-		}
-		repoURL, _ := rel(out)
-		repos = append(repos, map[string]string{"name": repoURL, "url": url, "architecture": arch})
+		files[filepath.Join(out, arch, "APKINDEX.tar.gz")] = idx
 	}
-	lock := map[string]any{
-		"version": "v1",
-		"contents": map[string]any{
-			"keyring":              []map[string]string{{"name": keyURL, "url": keyURL}},
-			"build_repositories":   []any{},
-			"runtime_repositories": []any{},
-			"repositories":         repos,
-			"packages":             lockPkgs,
-		},
-	}
-	lb, err := json.MarshalIndent(lock, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	files[lockPath] = append(lb, '\n')
 	return files, nil
 }

@@ -1,0 +1,135 @@
+package locker
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/lockfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/resolve"
+)
+
+// StaleError says why a lock does not fit its configuration.
+type StaleError struct {
+	Lock, Config string
+	Reasons      []string
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("%s is stale for %s:\n  - %s", e.Lock, e.Config, strings.Join(e.Reasons, "\n  - "))
+}
+
+// Check compares a lock with its configuration without any network or repository access:
+// the configuration's checksum, keyring, repositories and architectures must be what the
+// lock records, and every package constraint must hold for the locked packages of every
+// architecture. It returns a *StaleError listing every difference.
+func Check(o Options) error {
+	in, err := load(&o)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(o.LockPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &StaleError{Lock: o.LockPath, Config: o.ConfigPath, Reasons: []string{"the lock does not exist"}}
+	}
+	if err != nil {
+		return err
+	}
+	l, err := lockfile.Parse(b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.LockPath, err)
+	}
+	want, err := in.skeleton()
+	if err != nil {
+		return err
+	}
+	var why []string
+	sameConfig := false
+	switch {
+	case l.Config == nil || l.Config.Checksum == "":
+		// Locks from apko before it recorded the configuration: the checks below decide.
+	case l.Config.Checksum != want.Config.Checksum:
+		why = append(why, fmt.Sprintf("%s changed since the lock was written (lock records %s, the file is %s)", in.name, l.Config.Checksum, want.Config.Checksum))
+	default:
+		sameConfig = true
+	}
+	if g, w := keyURLs(l.Contents.Keyring), keyURLs(want.Contents.Keyring); !reflect.DeepEqual(g, w) {
+		why = append(why, fmt.Sprintf("keyring: lock has %s, configuration has %s", list(g), list(w)))
+	}
+	if g, w := l.Archs(), in.archs; !reflect.DeepEqual(g, w) {
+		why = append(why, fmt.Sprintf("architectures: lock has %s, configuration has %s", list(g), list(w)))
+	}
+	for _, s := range []struct {
+		name      string
+		got, want []lockfile.Repo
+	}{{"build_repositories", l.Contents.BuildRepositories, want.Contents.BuildRepositories},
+		{"runtime_repositories", l.Contents.RuntimeRepositories, want.Contents.RuntimeRepositories},
+		{"repositories", l.Contents.Repositories, want.Contents.Repositories}} {
+		if g, w := repoNames(s.got), repoNames(s.want); !reflect.DeepEqual(g, w) {
+			why = append(why, fmt.Sprintf("%s: lock has %s, configuration has %s", s.name, list(g), list(w)))
+		}
+	}
+	byArch := map[string]map[string]*lockfile.Package{}
+	for i := range l.Contents.Packages {
+		p := &l.Contents.Packages[i]
+		if byArch[p.Architecture] == nil {
+			byArch[p.Architecture] = map[string]*lockfile.Package{}
+		}
+		byArch[p.Architecture][p.Name] = p
+	}
+	for _, arch := range in.archs {
+		for _, w := range in.cfg.Contents.Packages {
+			c, err := resolve.ParseConstraint(w)
+			if err != nil {
+				why = append(why, err.Error())
+				continue
+			}
+			p := byArch[arch][c.Name]
+			switch {
+			case c.Conflict && p != nil:
+				why = append(why, fmt.Sprintf("%s: %q, but the lock has %s", arch, w, p.Label()))
+			case c.Conflict:
+			case p != nil && !c.VersionOK(p.Version):
+				why = append(why, fmt.Sprintf("%s: the lock has %s, which does not satisfy %q", arch, p.Label(), w))
+			case p == nil && !sameConfig:
+				// A provided name (so:, cmd:, a virtual) is not recorded in a lock; only the
+				// configuration checksum can vouch for it.
+				why = append(why, fmt.Sprintf("%s: no locked package is named %q (for a provided name only a lock written from this configuration can tell)", arch, c.Name))
+			}
+		}
+	}
+	if len(why) > 0 {
+		return &StaleError{Lock: o.LockPath, Config: o.ConfigPath, Reasons: why}
+	}
+	return nil
+}
+
+func keyURLs(ks []lockfile.Keyring) []string {
+	var out []string
+	for _, k := range ks {
+		u := k.URL
+		if u == "" {
+			u = k.Name
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+func repoNames(rs []lockfile.Repo) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Architecture+":"+lockfile.RepoBase(r))
+	}
+	return out
+}
+
+func list(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return "[" + strings.Join(l, ", ") + "]"
+}

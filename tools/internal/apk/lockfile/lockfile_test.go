@@ -1,0 +1,158 @@
+package lockfile
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// apko's shape: version, config, contents{keyring, build_repositories, runtime_repositories,
+// repositories, packages{name, url, version, architecture, signature, control, data,
+// checksum}}, two-space indent, trailing newline.
+const apkoShape = `{
+  "version": "v1",
+  "config": {
+    "name": "apko.yaml",
+    "checksum": "sha256-eal7+HCFuOLz/8m3vNO5cYyNK0Zw7AphCcsc76TbTXg="
+  },
+  "contents": {
+    "keyring": [
+      {
+        "name": "./keys/a.rsa.pub",
+        "url": "./keys/a.rsa.pub"
+      }
+    ],
+    "build_repositories": [],
+    "runtime_repositories": [],
+    "repositories": [
+      {
+        "name": "./packages/x86_64",
+        "url": "./packages/x86_64/APKINDEX.tar.gz",
+        "architecture": "x86_64"
+      }
+    ],
+    "packages": [
+      {
+        "name": "a",
+        "url": "./packages/x86_64/a-1.0.0-r0.apk",
+        "version": "1.0.0-r0",
+        "architecture": "x86_64",
+        "signature": {
+          "range": "bytes=0-648",
+          "checksum": "sha1-V+Htugmm+Ru2ogsWm7VgD4A1DsQ="
+        },
+        "control": {
+          "range": "bytes=649-1562",
+          "checksum": "sha1-DRtLIHolxOMB++9L4ZjkeUFaKYc="
+        },
+        "data": {
+          "range": "bytes=1563-2767",
+          "checksum": "sha256-dZB1iTdQ2sfndKG6Ohf5VwWFjqz6kjSzZbqYU17BSRM="
+        },
+        "checksum": "Q1DRtLIHolxOMB++9L4ZjkeUFaKYc="
+      }
+    ]
+  }
+}
+`
+
+func TestRoundTripIsByteIdentical(t *testing.T) {
+	l, err := Parse([]byte(apkoShape))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Config == nil || l.Config.Name != "apko.yaml" || len(l.Contents.Packages) != 1 || l.Contents.Packages[0].Data.Range != "bytes=1563-2767" {
+		t.Fatalf("parsed %+v", l)
+	}
+	out, err := Marshal(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != apkoShape {
+		t.Fatalf("Marshal differs from apko's shape:\n%s", out)
+	}
+}
+
+// The committed example lock parses and is written back as is.
+func TestExampleLock(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "examples", "hello_image", "apko.lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Archs(); !reflect.DeepEqual(got, []string{"x86_64", "aarch64"}) {
+		t.Fatalf("archs %v", got)
+	}
+	out, err := Marshal(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out, b) {
+		t.Fatalf("example lock does not round-trip:\n%s", out)
+	}
+}
+
+// Older shapes: no config, no checksum (before apko 0.13), no build/runtime repositories,
+// keyring with embedded content, repository names without the architecture.
+func TestOlderShapes(t *testing.T) {
+	old := `{"contents": {
+	  "keyring": [{"name": "k.rsa.pub", "content": "-----BEGIN PUBLIC KEY-----\n..."}],
+	  "repositories": [{"name": "https://r.example/main", "url": "https://r.example/main/x86_64/APKINDEX.tar.gz", "architecture": "x86_64"}],
+	  "packages": [{"name": "a", "url": "https://r.example/main/x86_64/a-1-r0.apk", "version": "1-r0", "architecture": "x86_64",
+	    "signature": {"range": "", "checksum": ""}, "control": {"range": "bytes=0-9", "checksum": "sha1-AAAAAAAAAAAAAAAAAAAAAAAAAAA="},
+	    "data": {"range": "bytes=10-19", "checksum": "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}}]}}`
+	l, err := Parse([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Version != "v1" || l.Config != nil || l.Contents.Packages[0].Checksum != "" || KeyName(l.Contents.Keyring[0]) != "k.rsa.pub" {
+		t.Fatalf("parsed %+v", l)
+	}
+	if RepoBase(l.Contents.Repositories[0]) != "https://r.example/main" {
+		t.Fatal(RepoBase(l.Contents.Repositories[0]))
+	}
+	if RepoBase(Repo{Name: "./p/x86_64", Architecture: "x86_64"}) != "./p" {
+		t.Fatal("RepoBase does not strip the architecture")
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	pkg := func(fields string) string {
+		return `{"version":"v1","contents":{"packages":[{"name":"a","url":"u","version":"1-r0","architecture":"x86_64",` + fields + `}]}}`
+	}
+	ctl := `"control":{"range":"bytes=0-9","checksum":"sha1-x"}`
+	for _, c := range []struct{ in, want string }{
+		{"", "lock is empty"},
+		{"{", "not valid JSON"},
+		{"[]", "lock must be an object"},
+		{`{"version":"v2","contents":{}}`, `unsupported version "v2"`},
+		{`{"version":"v1"}`, "no contents"},
+		{`{"contents":{},"extra":1}`, `unknown field "extra"`},
+		{`{"contents":{"packagez":[]}}`, `unknown field "packagez"`},
+		{`{"contents":{"packages":{}}}`, "contents.packages must be a list"},
+		{`{"contents":{"keyring":[{"name":"k"}]}}`, "keyring[0] (k) has neither url nor content"},
+		{`{"contents":{"repositories":[{"url":"x"}]}}`, `repositories[0] has no "name"`},
+		{`{"contents":{"packages":[{"name":"a"}]}}`, `package a (packages[0]) has no "version"`},
+		{`{"contents":{"packages":[7]}}`, "packages[0] must be an object"},
+		{pkg(`"control":{"range":"bytes=9-1","checksum":"sha1-x"}`), `package a (packages[0]).control: malformed range "bytes=9-1"`},
+		{pkg(`"control":{"range":"0-1","checksum":"sha1-x"}`), "does not start with bytes="},
+		{pkg(`"data":{"range":"bytes=0-1","checksum":"sha1-x"}`), `data: checksum "sha1-x" is not sha256-`},
+		{pkg(`"signature":{"range":"","checksum":""}`), "no control or data checksum"},
+		{pkg(ctl + `,"checksum":"sha1-x"`), `checksum "sha1-x" is not Q1`},
+		{pkg(ctl + `,"size":1`), `package a (packages[0]): unknown field "size"`},
+		{pkg(`"name":1`), `"name" must be a string (got a number)`},
+		{`{"contents":{"packages":[` + strings.Repeat(`{"name":"a","url":"u","version":"1","architecture":"x",`+ctl+`},`, 2) + `{"name":"b","url":"u","version":"1","architecture":"x",` + ctl + `}]}}`,
+			"package a (packages[1]): a for x is listed twice (also packages[0])"},
+	} {
+		_, err := Parse([]byte(c.in))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Parse(%q) = %v, want error containing %q", c.in, err, c.want)
+		}
+	}
+}

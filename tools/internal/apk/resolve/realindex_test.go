@@ -1,0 +1,121 @@
+//go:build e2e
+
+package resolve
+
+// Resolution against a real repository index (Alpine 3.16 x86_64 main, 4000+ packages,
+// shipped in chainguard.dev/apko v0.30.34's module and read through the Go module cache):
+//
+//	go test -tags e2e -run TestResolveRealIndex ./tools/internal/apk/resolve/
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+)
+
+func TestResolveRealIndex(t *testing.T) {
+	out, err := exec.Command("go", "mod", "download", "-json", "chainguard.dev/apko@v0.30.34").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mod struct{ Dir string }
+	json.Unmarshal(out, &mod)
+	f, err := os.Open(filepath.Join(mod.Dir, "pkg", "apk", "apk", "testdata", "alpine-316", "APKINDEX.tar.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := apk.ParseIndex(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := &Repository{Name: "alpine-316", Entries: idx.Entries}
+	for _, world := range [][]string{
+		{"alpine-base"},
+		{"busybox", "cmd:sh"},
+		{"python3"},
+		{"bash", "coreutils", "so:libc.musl-x86_64.so.1"},
+		{"openssl>1.1.1", "ca-certificates", "!libressl"},
+		{"git", "openssh-client"},
+	} {
+		res, err := Resolve([]*Repository{repo}, world)
+		if err != nil {
+			t.Fatalf("%v: %v", world, err)
+		}
+		again, _ := Resolve([]*Repository{repo}, world)
+		if names(again) != names(res) {
+			t.Fatalf("%v: not deterministic", world)
+		}
+		pos := map[string]int{}
+		for i, p := range res.Packages {
+			if _, dup := pos[p.Name]; dup {
+				t.Fatalf("%v: %s twice", world, p.Name)
+			}
+			pos[p.Name] = i
+		}
+		// provider returns the position of the resolved package satisfying c, or -1.
+		provider := func(c Constraint) int {
+			for i, p := range res.Packages {
+				if c.Matches(p.Name, p.Version, p.Provides) {
+					return i
+				}
+			}
+			return -1
+		}
+		// reaches reports whether from depends (transitively) on the package at to.
+		var reaches func(from, to int, seen map[int]bool) bool
+		reaches = func(from, to int, seen map[int]bool) bool {
+			if from == to {
+				return true
+			}
+			if seen[from] {
+				return false
+			}
+			seen[from] = true
+			for _, d := range res.Packages[from].Depends {
+				c, _ := ParseConstraint(d)
+				if q := provider(c); !c.Conflict && q >= 0 && reaches(q, to, seen) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, w := range world {
+			c, _ := ParseConstraint(w)
+			if (provider(c) >= 0) == c.Conflict {
+				t.Errorf("%v: world %q not satisfied", world, w)
+			}
+		}
+		for i, p := range res.Packages {
+			for _, d := range p.Depends {
+				c, err := ParseConstraint(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q := provider(c)
+				switch {
+				case c.Conflict && q >= 0 && q != i:
+					t.Errorf("%v: %s conflicts with %s", world, p.Label(), res.Packages[q].Label())
+				case c.Conflict:
+				case q < 0:
+					t.Errorf("%v: %s depends on %q, which nothing resolved satisfies", world, p.Label(), d)
+				case q > i && !reaches(q, i, map[int]bool{}):
+					t.Errorf("%v: %s comes before its dependency %s", world, p.Label(), res.Packages[q].Label())
+				}
+			}
+		}
+		t.Logf("%v: %d packages: %s", world, len(res.Packages), names(res))
+	}
+	// What alpine-base must bring.
+	res, _ := Resolve([]*Repository{repo}, []string{"alpine-base"})
+	for _, w := range []string{"musl-", "busybox-", "alpine-baselayout-", "apk-tools-", "alpine-base-"} {
+		if !strings.Contains(" "+names(res), " "+w) {
+			t.Errorf("alpine-base without %s*: %s", w, names(res))
+		}
+	}
+}

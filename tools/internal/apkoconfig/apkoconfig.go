@@ -1,0 +1,368 @@
+// Package apkoconfig reads apko's image configuration file (apko.yaml).
+//
+// The accepted keys and their YAML spelling are those of apko v0.30.34
+// (chainguard.dev/apko/pkg/build/types.ImageConfiguration). Keys apko does not
+// know are errors, as in apko; keys apko knows but rules_wharf does not
+// implement (include, contents.baseimage, certificates, entrypoint type and
+// services) are errors naming the key instead of being ignored.
+package apkoconfig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is an apko image configuration.
+type Config struct {
+	Contents   Contents
+	Entrypoint Entrypoint
+	Cmd        string
+	StopSignal string
+	WorkDir    string
+	Accounts   Accounts
+	// Archs in apk spelling (x86_64, aarch64, ...), in file order, without duplicates.
+	Archs       []Arch
+	Environment map[string]string
+	Paths       []PathMutation
+	VCSURL      string
+	Annotations map[string]string
+	Volumes     []string
+	Layering    *Layering
+}
+
+// Contents lists the repositories, keys and package constraints.
+type Contents struct {
+	// Repositories used at build time and written to /etc/apk/repositories.
+	Repositories []string
+	// BuildRepositories are used at build time only.
+	BuildRepositories []string
+	// RuntimeRepositories are written to /etc/apk/repositories only.
+	RuntimeRepositories []string
+	Keyring             []string
+	Packages            []string
+}
+
+// Entrypoint is apko's entrypoint: a command line (split like a shell) or a
+// shell fragment run with /bin/sh -c.
+type Entrypoint struct {
+	Command       string
+	ShellFragment string
+}
+
+// Accounts are the users and groups added to /etc/passwd and /etc/group.
+type Accounts struct {
+	// RunAs is the user the image runs as: a user name or a numeric uid.
+	RunAs  string
+	Users  []User
+	Groups []Group
+}
+
+// User is one /etc/passwd entry to add.
+type User struct {
+	UserName string
+	UID      uint32
+	// GID is nil when the configuration has none (apko then uses the UID).
+	GID     *uint32
+	Shell   string // "" means apko's default /bin/sh
+	HomeDir string // "" means apko's default /home/<username>
+}
+
+// Group is one /etc/group entry to add.
+type Group struct {
+	GroupName string
+	GID       uint32
+	Members   []string
+}
+
+// Path mutation types.
+const (
+	PathDirectory   = "directory"
+	PathEmptyFile   = "empty-file"
+	PathHardlink    = "hardlink"
+	PathSymlink     = "symlink"
+	PathPermissions = "permissions"
+)
+
+// PathMutation is one entry of `paths`.
+type PathMutation struct {
+	Path        string
+	Type        string
+	UID         uint32
+	GID         uint32
+	Permissions uint32
+	Source      string
+	Recursive   bool
+}
+
+// Layering is apko's layering configuration.
+type Layering struct {
+	Strategy string
+	Budget   int
+}
+
+// Arch is an architecture in apk spelling.
+type Arch string
+
+// archs maps every spelling apko accepts (apk and OCI) to the apk spelling,
+// as types.ParseArchitecture followed by Architecture.ToAPK does.
+var archs = map[string]Arch{
+	"x86": "x86", "386": "x86",
+	"x86_64": "x86_64", "amd64": "x86_64",
+	"aarch64": "aarch64", "arm64": "aarch64",
+	"armhf": "armhf", "arm/v6": "armhf",
+	"armv7": "armv7", "arm/v7": "armv7",
+	"loongarch64": "loongarch64", "loong64": "loongarch64",
+	"ppc64le": "ppc64le",
+	"riscv64": "riscv64",
+	"s390x":   "s390x",
+}
+
+// ParseArch returns the apk spelling of an architecture given in apk or OCI
+// spelling, or an error for one apko does not support.
+func ParseArch(s string) (Arch, error) {
+	if a, ok := archs[s]; ok {
+		return a, nil
+	}
+	return "", fmt.Errorf("unsupported architecture %q (known: x86_64/amd64, aarch64/arm64, x86/386, armhf/arm/v6, armv7/arm/v7, loongarch64/loong64, ppc64le, riscv64, s390x)", s)
+}
+
+// APK returns the apk spelling (x86_64).
+func (a Arch) APK() string { return string(a) }
+
+// OCI returns the OCI platform architecture and variant (amd64, "").
+func (a Arch) OCI() (arch, variant string) {
+	switch a {
+	case "x86":
+		return "386", ""
+	case "x86_64":
+		return "amd64", ""
+	case "aarch64":
+		return "arm64", ""
+	case "armhf":
+		return "arm", "v6"
+	case "armv7":
+		return "arm", "v7"
+	case "loongarch64":
+		return "loong64", ""
+	}
+	return string(a), ""
+}
+
+// The raw types mirror apko's YAML field names exactly (yaml.v3 lower-cases
+// field names without a yaml tag, which is how apko's User, Group,
+// PathMutation and ImageEntrypoint are spelled).
+type rawConfig struct {
+	Contents     rawContents       `yaml:"contents"`
+	Entrypoint   rawEntrypoint     `yaml:"entrypoint"`
+	Cmd          string            `yaml:"cmd"`
+	StopSignal   string            `yaml:"stop-signal"`
+	WorkDir      string            `yaml:"work-dir"`
+	Accounts     rawAccounts       `yaml:"accounts"`
+	Archs        []string          `yaml:"archs"`
+	Environment  map[string]string `yaml:"environment"`
+	Paths        []rawPath         `yaml:"paths"`
+	VCSURL       string            `yaml:"vcs-url"`
+	Annotations  map[string]string `yaml:"annotations"`
+	Include      string            `yaml:"include"`
+	Volumes      []string          `yaml:"volumes"`
+	Layering     *rawLayering      `yaml:"layering"`
+	Certificates yaml.Node         `yaml:"certificates"`
+}
+
+type rawContents struct {
+	BuildRepositories   []string  `yaml:"build_repositories"`
+	RuntimeRepositories []string  `yaml:"runtime_repositories"`
+	Repositories        []string  `yaml:"repositories"`
+	Keyring             []string  `yaml:"keyring"`
+	Packages            []string  `yaml:"packages"`
+	BaseImage           yaml.Node `yaml:"baseimage"`
+}
+
+type rawEntrypoint struct {
+	Type          string            `yaml:"type"`
+	Command       string            `yaml:"command"`
+	ShellFragment string            `yaml:"shell-fragment"`
+	Services      map[string]string `yaml:"services"`
+}
+
+type rawAccounts struct {
+	RunAs  string     `yaml:"run-as"`
+	Users  []rawUser  `yaml:"users"`
+	Groups []rawGroup `yaml:"groups"`
+}
+
+type rawUser struct {
+	UserName string  `yaml:"username"`
+	UID      uint32  `yaml:"uid"`
+	GID      *uint32 `yaml:"gid"`
+	Shell    string  `yaml:"shell"`
+	HomeDir  string  `yaml:"homedir"`
+}
+
+type rawGroup struct {
+	GroupName string   `yaml:"groupname"`
+	GID       uint32   `yaml:"gid"`
+	Members   []string `yaml:"members"`
+}
+
+type rawPath struct {
+	Path        string `yaml:"path"`
+	Type        string `yaml:"type"`
+	UID         uint32 `yaml:"uid"`
+	GID         uint32 `yaml:"gid"`
+	Permissions uint32 `yaml:"permissions"`
+	Source      string `yaml:"source"`
+	Recursive   bool   `yaml:"recursive"`
+}
+
+type rawLayering struct {
+	Strategy string `yaml:"strategy"`
+	Budget   int    `yaml:"budget"`
+}
+
+// Load reads and checks the apko configuration at path. Errors name the file
+// and the offending key.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+var typeSuffix = regexp.MustCompile(` in type apkoconfig\.raw([A-Za-z]+)`)
+
+// Parse reads and checks an apko configuration.
+func Parse(data []byte) (*Config, error) {
+	var raw rawConfig
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty configuration")
+		}
+		// "field foo not found in type apkoconfig.rawUser" -> "unknown key foo (in users)".
+		msg := typeSuffix.ReplaceAllStringFunc(err.Error(), func(m string) string {
+			return " (in " + strings.ToLower(typeSuffix.FindStringSubmatch(m)[1]) + ")"
+		})
+		msg = strings.ReplaceAll(msg, "field ", "unknown key ")
+		msg = strings.ReplaceAll(msg, " not found", "")
+		return nil, errors.New(msg)
+	}
+	var extra rawConfig
+	if err := dec.Decode(&extra); err == nil {
+		return nil, errors.New("more than one YAML document")
+	}
+	return convert(&raw)
+}
+
+func unsupported(key, why string) error {
+	return fmt.Errorf("key %s is not supported by rules_wharf: %s", key, why)
+}
+
+func convert(raw *rawConfig) (*Config, error) {
+	if raw.Include != "" {
+		return nil, unsupported("include", "merge the included file into this one (apko deprecated include)")
+	}
+	if !raw.Contents.BaseImage.IsZero() {
+		return nil, unsupported("contents.baseimage", "use the base attribute of oci_image")
+	}
+	if !raw.Certificates.IsZero() {
+		return nil, unsupported("certificates", "add the certificate files with an oci_layer")
+	}
+	if raw.Entrypoint.Type != "" {
+		return nil, unsupported("entrypoint.type", fmt.Sprintf("type %q (service bundles) is not implemented", raw.Entrypoint.Type))
+	}
+	if len(raw.Entrypoint.Services) != 0 {
+		return nil, unsupported("entrypoint.services", "service bundles are not implemented")
+	}
+	c := &Config{
+		Contents: Contents{
+			Repositories:        trimRepos(raw.Contents.Repositories),
+			BuildRepositories:   trimRepos(raw.Contents.BuildRepositories),
+			RuntimeRepositories: trimRepos(raw.Contents.RuntimeRepositories),
+			Keyring:             raw.Contents.Keyring,
+			Packages:            raw.Contents.Packages,
+		},
+		Entrypoint:  Entrypoint{Command: raw.Entrypoint.Command, ShellFragment: raw.Entrypoint.ShellFragment},
+		Cmd:         raw.Cmd,
+		StopSignal:  raw.StopSignal,
+		WorkDir:     raw.WorkDir,
+		Environment: raw.Environment,
+		VCSURL:      raw.VCSURL,
+		Annotations: raw.Annotations,
+		Volumes:     raw.Volumes,
+	}
+	seen := map[Arch]bool{}
+	for _, s := range raw.Archs {
+		a, err := ParseArch(s)
+		if err != nil {
+			return nil, fmt.Errorf("archs: %w", err)
+		}
+		if !seen[a] {
+			seen[a] = true
+			c.Archs = append(c.Archs, a)
+		}
+	}
+	if raw.Layering != nil {
+		c.Layering = &Layering{Strategy: raw.Layering.Strategy, Budget: raw.Layering.Budget}
+	}
+	c.Accounts.RunAs = raw.Accounts.RunAs
+	for i, u := range raw.Accounts.Users {
+		// apko's ImageConfiguration.Validate.
+		if u.UserName == "" {
+			return nil, fmt.Errorf("accounts.users[%d]: no username", i)
+		}
+		if u.UID == 0 {
+			return nil, fmt.Errorf("accounts.users[%d] (%s): uid 0 (to run as root, use `run-as: 0`)", i, u.UserName)
+		}
+		c.Accounts.Users = append(c.Accounts.Users, User(u))
+	}
+	for i, g := range raw.Accounts.Groups {
+		if g.GroupName == "" {
+			return nil, fmt.Errorf("accounts.groups[%d]: no groupname", i)
+		}
+		c.Accounts.Groups = append(c.Accounts.Groups, Group(g))
+	}
+	for i, p := range raw.Paths {
+		switch p.Type {
+		case PathDirectory, PathEmptyFile, PathHardlink, PathSymlink, PathPermissions:
+		default:
+			return nil, fmt.Errorf("paths[%d] (%s): unsupported type %q (directory, empty-file, hardlink, symlink, permissions)", i, p.Path, p.Type)
+		}
+		if p.Path == "" {
+			return nil, fmt.Errorf("paths[%d]: no path", i)
+		}
+		if p.Permissions > 0o7777 {
+			return nil, fmt.Errorf("paths[%d] (%s): permissions %#o has bits beyond 07777", i, p.Path, p.Permissions)
+		}
+		if (p.Type == PathHardlink || p.Type == PathSymlink) && p.Source == "" {
+			return nil, fmt.Errorf("paths[%d] (%s): type %s needs a source", i, p.Path, p.Type)
+		}
+		c.Paths = append(c.Paths, PathMutation(p))
+	}
+	return c, nil
+}
+
+// trimRepos drops trailing slashes as apko does.
+func trimRepos(repos []string) []string {
+	if repos == nil {
+		return nil
+	}
+	out := make([]string, 0, len(repos))
+	for _, r := range repos {
+		out = append(out, strings.TrimRight(r, "/"))
+	}
+	return out
+}

@@ -1,0 +1,164 @@
+package apkoconfig
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const full = `
+contents:
+  repositories:
+    - https://example.com/repo/
+  build_repositories: [./local]
+  runtime_repositories: [https://example.com/runtime]
+  keyring: [./key.rsa.pub]
+  packages: [busybox, hello=1.0-r0]
+archs: [amd64, x86_64, arm64, armv7]
+accounts:
+  run-as: app
+  users:
+    - username: app
+      uid: 1000
+      gid: 1001
+      shell: /bin/false
+      homedir: /srv/app
+    - username: other
+      uid: 1002
+  groups:
+    - groupname: app
+      gid: 1001
+      members: [app, other]
+environment:
+  GREETING: hello
+entrypoint:
+  command: /usr/bin/hello --flag "a b"
+cmd: -v
+work-dir: /srv/app
+paths:
+  - path: /srv/data
+    type: directory
+    uid: 1000
+    gid: 1001
+    permissions: 0o750
+    recursive: true
+  - path: /srv/data/empty
+    type: empty-file
+    permissions: 0640
+  - path: /srv/link
+    type: symlink
+    source: data
+annotations:
+  org.example: x
+volumes: [/srv/data]
+stop-signal: SIGTERM
+layering:
+  strategy: origin
+  budget: 5
+vcs-url: https://example.com/src@abc
+`
+
+func TestParseFull(t *testing.T) {
+	c, err := Parse([]byte(full))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid := uint32(1001)
+	want := &Config{
+		Contents: Contents{
+			Repositories:        []string{"https://example.com/repo"},
+			BuildRepositories:   []string{"./local"},
+			RuntimeRepositories: []string{"https://example.com/runtime"},
+			Keyring:             []string{"./key.rsa.pub"},
+			Packages:            []string{"busybox", "hello=1.0-r0"},
+		},
+		Entrypoint: Entrypoint{Command: `/usr/bin/hello --flag "a b"`},
+		Cmd:        "-v",
+		StopSignal: "SIGTERM",
+		WorkDir:    "/srv/app",
+		Accounts: Accounts{
+			RunAs: "app",
+			Users: []User{
+				{UserName: "app", UID: 1000, GID: &gid, Shell: "/bin/false", HomeDir: "/srv/app"},
+				{UserName: "other", UID: 1002},
+			},
+			Groups: []Group{{GroupName: "app", GID: 1001, Members: []string{"app", "other"}}},
+		},
+		Archs:       []Arch{"x86_64", "aarch64", "armv7"},
+		Environment: map[string]string{"GREETING": "hello"},
+		Paths: []PathMutation{
+			{Path: "/srv/data", Type: "directory", UID: 1000, GID: 1001, Permissions: 0o750, Recursive: true},
+			{Path: "/srv/data/empty", Type: "empty-file", Permissions: 0o640},
+			{Path: "/srv/link", Type: "symlink", Source: "data"},
+		},
+		VCSURL:      "https://example.com/src@abc",
+		Annotations: map[string]string{"org.example": "x"},
+		Volumes:     []string{"/srv/data"},
+		Layering:    &Layering{Strategy: "origin", Budget: 5},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("got  %+v\nwant %+v", c, want)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "apko.yaml")
+	if err := os.WriteFile(p, []byte("contents:\n  packages: [a]\narchs: [aarch64]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Contents.Packages) != 1 || c.Archs[0].APK() != "aarch64" {
+		t.Errorf("got %+v", c)
+	}
+	if a, v := c.Archs[0].OCI(); a != "arm64" || v != "" {
+		t.Errorf("OCI() = %s %s", a, v)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+func TestArchs(t *testing.T) {
+	for in, want := range map[string]string{"386": "x86", "amd64": "x86_64", "arm/v6": "armhf", "arm/v7": "armv7", "loong64": "loongarch64", "riscv64": "riscv64"} {
+		a, err := ParseArch(in)
+		if err != nil || a.APK() != want {
+			t.Errorf("ParseArch(%q) = %q, %v; want %q", in, a, err, want)
+		}
+	}
+	if a, v := Arch("armv7").OCI(); a != "arm" || v != "v7" {
+		t.Errorf("armv7 OCI = %s/%s", a, v)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"contents:\n  packges: [a]\n", "unknown key packges (in contents)"},
+		{"bogus: 1\n", "unknown key bogus"},
+		{"accounts:\n  users:\n    - username: a\n      uid: 1\n      home: /x\n", "unknown key home (in user)"},
+		{"include: other.yaml\n", "key include is not supported"},
+		{"contents:\n  baseimage:\n    image: x\n", "key contents.baseimage is not supported"},
+		{"certificates:\n  additional: []\n", "key certificates is not supported"},
+		{"entrypoint:\n  services:\n    a: /bin/a\n", "key entrypoint.services is not supported"},
+		{"entrypoint:\n  type: service-bundle\n", "key entrypoint.type is not supported"},
+		{"archs: [sparc]\n", `unsupported architecture "sparc"`},
+		{"accounts:\n  users:\n    - username: a\n", "uid 0"},
+		{"accounts:\n  users:\n    - uid: 5\n", "no username"},
+		{"accounts:\n  groups:\n    - gid: 5\n", "no groupname"},
+		{"paths:\n  - path: /a\n    type: fifo\n", `unsupported type "fifo"`},
+		{"paths:\n  - path: /a\n    type: directory\n    permissions: rwxr-xr-x\n", "rwxr-xr-x"},
+		{"paths:\n  - path: /a\n    type: directory\n    permissions: 0o17777\n", "beyond 07777"},
+		{"paths:\n  - path: /a\n    type: symlink\n", "needs a source"},
+		{"paths:\n  - type: directory\n", "no path"},
+		{"", "empty configuration"},
+	} {
+		_, err := Parse([]byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v; want error containing %q", tc.yaml, err, tc.want)
+		}
+	}
+}

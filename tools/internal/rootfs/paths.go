@@ -1,0 +1,147 @@
+package rootfs
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apkoconfig"
+)
+
+// ApplyPaths applies `paths` in order as apko's mutatePaths does:
+//   - directory: create it and missing parents with the permissions; recursive: every
+//     entry below it (symlinks: their targets) gets the permissions and owner;
+//   - empty-file: missing parents 0755; create the file (or truncate one made earlier
+//     here; a non-empty package file is an error, see below);
+//   - hardlink: missing parents 0755; replace what is at path by a hard link to source;
+//   - symlink: missing parents 0755; a symlink to source (an existing path is an error);
+//   - permissions: nothing is created.
+//
+// Then, for every type, what path resolves to (following symlinks, so for `symlink` the
+// link's target, which must exist) gets the permissions and owner uid:gid.
+// Paths with ".." and symlinks leaving the root are errors, as are hard links to or over
+// directories.
+func (f *FS) ApplyPaths(muts []apkoconfig.PathMutation) error {
+	for i, m := range muts {
+		if err := f.applyPath(m); err != nil {
+			return fmt.Errorf("paths[%d] (%s %s): %w", i, m.Type, m.Path, err)
+		}
+	}
+	return nil
+}
+
+func (f *FS) applyPath(m apkoconfig.PathMutation) error {
+	if _, err := split(m.Path); err != nil {
+		return err
+	}
+	perm, uid, gid := int64(m.Permissions), int(m.UID), int(m.GID)
+	switch m.Type {
+	case apkoconfig.PathDirectory:
+		real, err := f.mkdirAll(m.Path, perm)
+		if err != nil {
+			return err
+		}
+		if m.Recursive {
+			if err := f.chmodTree(real, perm, uid, gid); err != nil {
+				return err
+			}
+		}
+	case apkoconfig.PathEmptyFile:
+		if err := f.parents(m.Path); err != nil {
+			return err
+		}
+		real, n, err := f.openOrCreate(m.Path)
+		if err != nil {
+			return err
+		}
+		if n.Kind != File {
+			return perr(real, "is a %s", n.Kind)
+		}
+		if n.Data == nil && n.Size > 0 {
+			// apko v0.30.34 truncates only in memory: the file of a package keeps its
+			// content in the image. Neither result is worth a silent difference.
+			return perr(real, "is a non-empty file of %s: apko v0.30.34 would keep its content despite empty-file, rules_wharf refuses to differ silently (drop the mutation, or use permissions)", n.Origin.Label)
+		}
+		n.Data, n.dirty = []byte{}, true
+	case apkoconfig.PathHardlink:
+		if _, err := split(m.Source); err != nil {
+			return fmt.Errorf("source: %w", err)
+		}
+		if err := f.parents(m.Path); err != nil {
+			return err
+		}
+		srcReal, src, err := f.stat(m.Source)
+		if err != nil {
+			return fmt.Errorf("source: %w", err)
+		}
+		if src.Kind == Dir {
+			return fmt.Errorf("source /%s is a directory", srcReal)
+		}
+		real, existing, err := f.resolve(m.Path, false)
+		if err != nil {
+			return err
+		}
+		if existing != nil {
+			// apko removes the entry at path when path resolves (a symlink goes, not its
+			// target); a dangling symlink stays and makes the link fail.
+			if _, _, err := f.stat(m.Path); err != nil {
+				return perr(real, "already exists")
+			}
+			if existing.Kind == Dir {
+				return perr(real, "is a directory; replacing it by a hard link is not supported")
+			}
+		}
+		f.nodes[real] = src
+	case apkoconfig.PathSymlink:
+		if err := f.parents(m.Path); err != nil {
+			return err
+		}
+		real, existing, err := f.resolve(m.Path, false)
+		if err != nil {
+			return err
+		}
+		if existing != nil {
+			return perr(real, "already exists (a %s)", existing.Kind)
+		}
+		f.nodes[real] = &Node{Kind: Symlink, Mode: 0o777, Link: m.Source, Origin: Origin{Pkg: -1}, dirty: true}
+	case apkoconfig.PathPermissions:
+	default:
+		return fmt.Errorf("unsupported type %q", m.Type)
+	}
+	if err := f.chmodChown(m.Path, perm, uid, gid); err != nil {
+		if isNotExist(err) && m.Type == apkoconfig.PathSymlink {
+			return fmt.Errorf("apko sets the permissions of a symlink's target, and it does not exist: %w", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// parents is tarfs MkdirAll(dir(p), 0755).
+func (f *FS) parents(p string) error {
+	_, err := f.mkdirAll(path.Dir("/"+strings.TrimPrefix(p, "/")), 0o755)
+	return err
+}
+
+// chmodTree is fs.WalkDir over real with apko's chmod+chown of each entry: symlinks are not
+// descended into, but chmod follows them, so their targets change (and must exist).
+func (f *FS) chmodTree(real string, perm int64, uid, gid int) error {
+	var below []string
+	prefix := real + "/"
+	if real == "" {
+		prefix = ""
+	}
+	for p := range f.nodes {
+		if p != "" && strings.HasPrefix(p, prefix) {
+			below = append(below, p)
+		}
+	}
+	sort.Strings(below)
+	for _, p := range append([]string{real}, below...) {
+		if err := f.chmodChown(p, perm, uid, gid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
