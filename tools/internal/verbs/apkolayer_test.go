@@ -169,6 +169,16 @@ func TestApkoLayer(t *testing.T) {
 	if u, _ := os.ReadFile(o("user")); string(u) != "1000" {
 		t.Errorf("user = %q", u)
 	}
+	// Deterministic: the same inputs give the same bytes.
+	again := append([]string{"--config", cfg, "--arch", "x86_64", "--blob", o("acc2.tgz"), "--metadata", o("acc2.json"), "--user", o("user2")}, pkgArgs...)
+	if err := apkoLayerVerb(again); err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := os.ReadFile(o("acc.tgz"))
+	b2, _ := os.ReadFile(o("acc2.tgz"))
+	if string(b1) != string(b2) {
+		t.Error("two runs gave different layers")
+	}
 
 	// The image config from the same file, with attributes taking precedence.
 	spec := o("spec.json")
