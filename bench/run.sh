@@ -135,10 +135,14 @@ measure "wharf verbs, sequential, no Bazel (100 APKs)" "$A/layout" bash "$A/step
 
 # Bazel: a workspace that uses rules_wharf like a user, in its own output base.
 WS=$W/ws
-OB=$W/output_base
-DC=$W/disk_cache
-rm -rf "$WS" "$DC"
-mkdir -p "$WS"
+# Output base and disk cache in a directory bound into tools/bazel's chroot at the same path,
+# so that removing them here removes what Bazel uses (an unbound /tmp path would live in the
+# chroot's own /tmp, and a stale disk cache would serve the "clean" build).
+BZ=$W/bazel
+OB=$BZ/output_base
+DC=$BZ/disk_cache
+rm -rf "$WS" "$DC" "$DC.tool"
+mkdir -p "$WS" "$BZ"
 ln -s "$IN/repo" "$WS/repo"
 cp "$IN/apko.lock.json" "$WS/apko.lock.json"
 cat >"$WS/MODULE.bazel" <<EOF
@@ -162,13 +166,14 @@ EOF
 echo "common --lockfile_mode=off" >"$WS/.bazelrc"
 cat >"$W/bz" <<EOF
 #!/usr/bin/env bash
-cd "$WS" && WHARF_BIND="$root $IN" exec "$root/tools/bazel" --output_base="$OB" "\$@"
+cd "$WS" && WHARF_BIND="$root $IN $BZ" exec "$root/tools/bazel" --output_base="$OB" "\$@"
 EOF
 chmod +x "$W/bz"
 B() { "$W/bz" "$@"; }
 log "bazel: building the wharf tool into a fresh disk cache (not measured)"
 # The toolchain target builds the tool in the exec configuration, as the rules use it.
 B build --disk_cache="$DC" @rules_wharf//tools/toolchain:source >/dev/null 2>&1
+cp -a "$DC" "$DC.tool"
 measure "bazel: fetch 100 package repositories" /nonexistent "$W/bz" fetch //:image
 B clean >/dev/null 2>&1
 measure "bazel: clean build of the image (tool from cache)" /nonexistent "$W/bz" build --disk_cache="$DC" //:image
@@ -176,6 +181,12 @@ measure "bazel: no-op rebuild" /nonexistent "$W/bz" build --disk_cache="$DC" //:
 cp "$IN/apko.changed.lock.json" "$WS/apko.lock.json"
 measure "bazel: one package changed" /nonexistent "$W/bz" build --disk_cache="$DC" //:image
 cp "$IN/apko.lock.json" "$WS/apko.lock.json"
+# The same clean build with the OCI layout directory (output group `layout`) as well.
+B clean >/dev/null 2>&1
+measure "bazel: clean build + OCI layout (tool from cache)" /nonexistent "$W/bz" build --disk_cache="$DC.tool" --output_groups=+layout //:image
+# Bazel's own part: a clean build with every action in the disk cache.
+B clean >/dev/null 2>&1
+measure "bazel: clean build, every action cached" /nonexistent "$W/bz" build --disk_cache="$DC" //:image
 B shutdown >/dev/null 2>&1 || true
 
 echo

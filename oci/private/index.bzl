@@ -69,8 +69,9 @@ def _oci_image_index_impl(ctx):
     )
     sboms = [i.sbom for i in images if i.sbom]
     return [
-        DefaultInfo(files = depset([layout, digest])),
-        OciIndexInfo(index = index, descriptor = descriptor, digest = digest, images = images),
+        # Not the layout (every blob again, as a tree artifact): output group `layout`.
+        DefaultInfo(files = depset([index, digest])),
+        OciIndexInfo(index = index, descriptor = descriptor, digest = digest, layout = layout, images = images),
         OutputGroupInfo(
             layout = depset([layout]),
             digest = depset([digest]),
@@ -83,7 +84,10 @@ oci_image_index = rule(
     doc = """A multi-platform image: each of `images` built for each of `platforms` (a split
 transition), tied together by an OCI image index. One lock supplies every architecture's
 packages (`apks = "@base"` selects by target CPU). Outputs an OCI layout whose index.json has
-one entry, the index, annotated `org.opencontainers.image.ref.name`, and `<name>.digest`.""",
+one entry, the index, annotated `org.opencontainers.image.ref.name`, and `<name>.digest`.
+
+Default outputs: `<name>.index.json` and `<name>.digest`; the OCI layout directory `<name>/`
+is the output group `layout` (`--output_groups=+layout`), which `oci_push` builds itself.""",
     attrs = {
         "images": attr.label_list(
             doc = "Images (`oci_image`) to build for every platform.",
