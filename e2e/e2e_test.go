@@ -11,6 +11,7 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -239,7 +240,8 @@ func TestCleanRebuildSameDigest(t *testing.T) {
 	run(t, root, nil, bazel, "build", imageTarget)
 	want := readDigest(t, root)
 
-	base := filepath.Join(cacheDir(), "out", "e2e-clean-output-base")
+	// One output base per checkout: two worktrees running this test at once must not share it.
+	base := filepath.Join(cacheDir(), "out", fmt.Sprintf("e2e-clean-output-base-%x", sha256.Sum256([]byte(root)))[:len("e2e-clean-output-base-")+12])
 	os.RemoveAll(base)
 	old := syscall.Umask(0o077)
 	defer syscall.Umask(old)
