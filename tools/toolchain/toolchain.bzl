@@ -19,9 +19,10 @@ wharf_toolchain = rule(
     doc = "Declares a wharf tool (built from source or prebuilt) for the toolchain type `@rules_wharf//tools/toolchain:type`.",
     attrs = {
         "wharf": attr.label(
-            doc = "The wharf executable.",
+            doc = "The wharf executable: a binary rule (e.g. `go_binary`) or a prebuilt executable file.",
             mandatory = True,
             executable = True,
+            allow_files = True,
             cfg = "exec",
         ),
     },
