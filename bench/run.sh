@@ -47,16 +47,31 @@ fi
 # ---------------------------------------------------------------- measuring
 rows=()
 # measure NAME OUTPUT CMD...: wall, CPU (user+sys), max RSS and output size of one run.
+# For Bazel rows, CPU is the Bazel server's with the actions it reaped (utime + stime +
+# cutime + cstime from /proc), not the client's.
+server_cpu() {
+  local p
+  p=$(pgrep -f -- "--output_base=${OB:-/nonexistent}" | head -1) || true
+  if [ -n "$p" ] && [ -r "/proc/$p/stat" ]; then
+    awk '{printf "%.2f", ($14 + $15 + $16 + $17) / 100}' "/proc/$p/stat"
+  else echo 0; fi
+}
 measure() {
-  local name=$1 out=$2
+  local name=$1 out=$2 cpu0
   shift 2
   rm -rf "$out"
+  cpu0=$(server_cpu)
   /usr/bin/time -f '%e %U %S %M' -o "$W/time" "$@" >/dev/null 2>"$W/stderr" || {
     cat "$W/stderr" >&2
     log "FAILED: $name"
     exit 1
   }
   read -r wall user sys rss <"$W/time"
+  case $name in bazel:*)
+    user=$(echo "$(server_cpu) - $cpu0" | bc)
+    sys=0
+    ;;
+  esac
   local bytes=-
   [ -e "$out" ] && bytes=$(du -sb "$out" | cut -f1)
   rows+=("$(printf '| %s | %.2f | %.2f | %d | %s |' "$name" "$wall" "$(echo "$user + $sys" | bc)" $((rss / 1024)) "$bytes")")
@@ -196,5 +211,5 @@ echo "| what | wall s | CPU s | max RSS MB | output bytes |"
 echo "|---|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "Bazel rows: wall time of the client; the work runs in the Bazel server and its actions, so"
-echo "their CPU and RSS columns describe only the client."
+echo "Bazel rows: wall time of the client; CPU is the Bazel server's and its actions' (from /proc);"
+echo "max RSS describes only the client."
