@@ -186,7 +186,9 @@ EOF
 chmod +x "$W/bz"
 B() { "$W/bz" "$@"; }
 log "bazel: building the wharf tool into a fresh disk cache (not measured)"
-# The toolchain target builds the tool in the exec configuration, as the rules use it.
+# The toolchain target builds the tool in the exec configuration, as the rules use it. After
+# a clean, so that a tool already built in a reused output base is built again and cached.
+B clean >/dev/null 2>&1 || true
 B build --disk_cache="$DC" @rules_wharf//tools/toolchain:source >/dev/null 2>&1
 cp -a "$DC" "$DC.tool"
 measure "bazel: fetch 100 package repositories" /nonexistent "$W/bz" fetch //:image
