@@ -20,7 +20,7 @@ import (
 // owners.
 func TestApkoImageRuns(t *testing.T) {
 	root := repoRoot(t)
-	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "//examples/hello_image:apko_image")
+	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "--output_groups=+layout", "//examples/hello_image:apko_image")
 	dir := filepath.Join(root, "bazel-bin", "examples", "hello_image", "apko_image")
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
@@ -105,7 +105,7 @@ func TestApkoImageRuns(t *testing.T) {
 // architecture's packages and its own accounts and paths layer, and the config from the file.
 func TestApkoImageIndex(t *testing.T) {
 	root := repoRoot(t)
-	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "//examples/hello_image:apko_multiarch")
+	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "--output_groups=+layout", "//examples/hello_image:apko_multiarch")
 	idx, err := layout.ImageIndexFromPath(filepath.Join(root, "bazel-bin", "examples", "hello_image", "apko_multiarch"))
 	if err != nil {
 		t.Fatal(err)

@@ -153,7 +153,8 @@ func TestBuildPushPullRun(t *testing.T) {
 	bazel := filepath.Join(root, "tools", "bazel")
 	crane := tool(t, "crane")
 
-	run(t, root, nil, bazel, "build", imageTarget)
+	// The layout is an output group, not a default output.
+	run(t, root, nil, bazel, "build", "--output_groups=+layout", imageTarget)
 	digest := readDigest(t, root)
 	t.Logf("built %s", digest)
 
@@ -241,7 +242,8 @@ func TestCleanRebuildSameDigest(t *testing.T) {
 	run(t, root, nil, bazel, "build", imageTarget)
 	want := readDigest(t, root)
 
-	base := filepath.Join(cacheDir(), "out", "e2e-clean-output-base")
+	// One output base per checkout: two worktrees running this test at once must not share it.
+	base := filepath.Join(cacheDir(), "out", fmt.Sprintf("e2e-clean-output-base-%x", sha256.Sum256([]byte(root)))[:len("e2e-clean-output-base-")+12])
 	os.RemoveAll(base)
 	old := syscall.Umask(0o077)
 	defer syscall.Umask(old)
@@ -290,7 +292,7 @@ func runImage(t *testing.T, ref string) (string, string) {
 // TestDerivedImageRuns runs an image built on top of another.
 func TestDerivedImageRuns(t *testing.T) {
 	root := repoRoot(t)
-	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "//examples/hello_image:derived")
+	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "--output_groups=+layout", "//examples/hello_image:derived")
 	got, rootfs := runImage(t, filepath.Join(root, "bazel-bin", "examples", "hello_image", "derived")+":latest")
 	for _, w := range []string{"GREETING_STYLE=derived from friendly", "uid=65532 gid=65532", "motd: Welcome to a rules_wharf image."} {
 		if !strings.Contains(got, w+"\n") {
@@ -307,7 +309,7 @@ func TestDerivedImageRuns(t *testing.T) {
 // base layout's /etc/motd, and must still win).
 func TestLayerBudgetRuns(t *testing.T) {
 	root := repoRoot(t)
-	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "//examples/hello_image:budget")
+	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "--output_groups=+layout", "//examples/hello_image:budget")
 	dir := filepath.Join(root, "bazel-bin", "examples", "hello_image", "budget")
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
@@ -333,7 +335,7 @@ func TestLayerBudgetRuns(t *testing.T) {
 // pull would give), not an image of this rule set.
 func TestLayoutBaseRuns(t *testing.T) {
 	root := repoRoot(t)
-	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "//examples/hello_image:on_layout")
+	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "--output_groups=+layout", "//examples/hello_image:on_layout")
 	dir := filepath.Join(root, "bazel-bin", "examples", "hello_image", "on_layout")
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {

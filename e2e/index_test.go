@@ -26,7 +26,7 @@ func TestMultiArchIndex(t *testing.T) {
 	root := repoRoot(t)
 	bazel := filepath.Join(root, "tools", "bazel")
 	crane := tool(t, "crane")
-	run(t, root, nil, bazel, "build", "//examples/hello_image:multiarch")
+	run(t, root, nil, bazel, "build", "--output_groups=+layout", "//examples/hello_image:multiarch")
 
 	top, err := layout.ImageIndexFromPath(filepath.Join(root, "bazel-bin", "examples", "hello_image", "multiarch"))
 	if err != nil {
@@ -140,7 +140,7 @@ func elfMachine(t *testing.T, l v1.Layer, name string) elf.Machine {
 func TestZstdBuildSetting(t *testing.T) {
 	root := repoRoot(t)
 	bazel := filepath.Join(root, "tools", "bazel")
-	run(t, root, nil, bazel, "build", "--@//oci/settings:compression=zstd", imageTarget)
+	run(t, root, nil, bazel, "build", "--output_groups=+layout", "--@//oci/settings:compression=zstd", imageTarget)
 	defer run(t, root, nil, bazel, "build", imageTarget)
 	idx, err := layout.ImageIndexFromPath(filepath.Join(root, layoutDir))
 	if err != nil {

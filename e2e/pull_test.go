@@ -143,7 +143,7 @@ oci_image(name = "on_tagged", base = "@tagged")
 	if n := authed.Load() + refused.Load() - before; n != 0 {
 		t.Fatalf("refetching @hello_authed sent %d requests to the registry; want all from the repository cache", n)
 	}
-	run(t, ws, env, bazel, "build", cache, "//:on_pulled", "//:on_authed", "//:multi")
+	run(t, ws, env, bazel, "build", "--output_groups=+layout", cache, "//:on_pulled", "//:on_authed", "//:multi")
 
 	// The pushed image's layers are the bottom of the new one, unchanged.
 	pushedImg := imageFromLayout(t, filepath.Join(root, layoutDir))

@@ -24,7 +24,7 @@ func TestSBOMMatchesSyft(t *testing.T) {
 	root := repoRoot(t)
 	bazel := filepath.Join(root, "tools", "bazel")
 	syft := tool(t, "syft")
-	run(t, root, nil, bazel, "build", "--output_groups=+sbom", imageTarget)
+	run(t, root, nil, bazel, "build", "--output_groups=+sbom,+layout", imageTarget)
 
 	f, err := os.Open(filepath.Join(root, "bazel-bin", "examples", "hello_image", "image.spdx.json"))
 	if err != nil {
@@ -75,7 +75,7 @@ func TestIndexSBOM(t *testing.T) {
 	root := repoRoot(t)
 	bazel := filepath.Join(root, "tools", "bazel")
 	syft := tool(t, "syft")
-	run(t, root, nil, bazel, "build", "--output_groups=+sbom", "//examples/hello_image:multiarch")
+	run(t, root, nil, bazel, "build", "--output_groups=+sbom,+layout", "//examples/hello_image:multiarch")
 	dir := filepath.Join(root, "bazel-bin", "examples", "hello_image")
 
 	f, err := os.Open(filepath.Join(dir, "multiarch.spdx.json"))

@@ -6,7 +6,12 @@ load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
 
 def _apk_package_impl(ctx):
     prefix = "{}-{}.{}".format(ctx.attr.package_name, ctx.attr.version, ctx.attr.arch)
-    blob = ctx.actions.declare_file(prefix + ".data.tar.gz")
+
+    # With ranged downloads (http(s) locks) the last part is the data member alone, and it
+    # is the layer blob as is: the action checks it and writes only metadata and facts.
+    # Otherwise (a whole .apk) the action copies the data member out in the same pass.
+    in_place = len(ctx.files.head_parts) > 0
+    blob = ctx.files.parts[-1] if in_place else ctx.actions.declare_file(prefix + ".data.tar.gz")
     metadata = ctx.actions.declare_file(prefix + ".layer.json")
     facts = ctx.actions.declare_file(prefix + ".facts.json")
     args = ctx.actions.args()
@@ -19,14 +24,15 @@ def _apk_package_impl(ctx):
         args.add("--control-checksum", ctx.attr.control_checksum)
     if ctx.attr.data_checksum:
         args.add("--data-checksum", ctx.attr.data_checksum)
-    args.add("--blob", blob)
+    if not in_place:
+        args.add("--blob", blob)
     args.add("--metadata", metadata)
     args.add("--facts", facts)
     ctx.actions.run(
         executable = wharf_tool(ctx),
         arguments = [args],
         inputs = ctx.files.parts,
-        outputs = [blob, metadata, facts],
+        outputs = [metadata, facts] if in_place else [blob, metadata, facts],
         mnemonic = "ApkExtract",
         progress_message = "Verifying and extracting APK %{label}",
         toolchain = WHARF_TOOLCHAIN_TYPE,
@@ -55,7 +61,9 @@ apk_package = rule(
     implementation = _apk_package_impl,
     doc = """One APK from a lock. Its data member becomes a layer, byte for byte: the layer digest
 is the package's signed datahash. The action checks the control member against the lock's
-sha1, the data member against .PKGINFO's datahash and the lock's sha256.""",
+sha1, the data member against .PKGINFO's datahash and the lock's sha256. When the data member
+is a part of its own (ranged downloads of http(s) locks), that file is the layer blob and the
+action writes only metadata and facts; from a whole .apk it copies the data member out.""",
     attrs = {
         "package_name": attr.string(doc = "Package name, as in the lock.", mandatory = True),
         "version": attr.string(doc = "Package version, as in the lock.", mandatory = True),

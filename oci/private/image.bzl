@@ -275,6 +275,7 @@ def _oci_image_impl(ctx):
         config = config,
         descriptor = descriptor,
         digest = digest,
+        layout = layout,
         layers = layers,
         extern_layers = extern,
         os = ctx.attr.os,
@@ -286,7 +287,10 @@ def _oci_image_impl(ctx):
     docker_tarball(ctx, info, default_repo_tag(ctx.label), tarball)
 
     return [
-        DefaultInfo(files = depset([layout, digest])),
+        # Not the layout: it repeats every blob (a tree artifact Bazel copies and digests),
+        # and most builds need only the manifest. Push, load and `--output_groups=+layout`
+        # build it when asked.
+        DefaultInfo(files = depset([manifest, config, digest])),
         info,
         OutputGroupInfo(
             sbom = depset([sbom] if sbom else []),
@@ -342,7 +346,13 @@ oci_image = rule(
     doc = """A single-platform image from APK packages and layers. Outputs an OCI image layout
 directory (index.json with one entry annotated `org.opencontainers.image.ref.name`) and
 `<name>.digest`. The manifest action reads only layer metadata; the layout is assembled
-by a separate action. os/architecture come from the target platform.""",
+by a separate action. os/architecture come from the target platform.
+
+Default outputs: `<name>.manifest.json`, `<name>.config.json` and `<name>.digest`. The OCI
+layout directory `<name>/` is the output group `layout` (`bazel build :image
+--output_groups=+layout`, or a `filegroup(srcs = [":image"], output_group = "layout")`);
+`oci_push` builds it itself. Output groups `sbom` (SPDX 2.3) and `tarball` (docker/podman
+load) are built only when asked for, too.""",
     attrs = _attrs,
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )

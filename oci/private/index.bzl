@@ -87,8 +87,9 @@ def _oci_image_index_impl(ctx):
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )
     return [
-        DefaultInfo(files = depset([layout, digest])),
-        OciIndexInfo(index = index, descriptor = descriptor, digest = digest, images = images, sbom = sbom),
+        # Not the layout (every blob again, as a tree artifact): output group `layout`.
+        DefaultInfo(files = depset([index, digest])),
+        OciIndexInfo(index = index, descriptor = descriptor, digest = digest, layout = layout, images = images, sbom = sbom),
         OutputGroupInfo(
             layout = depset([layout]),
             digest = depset([digest]),
@@ -101,11 +102,14 @@ oci_image_index = rule(
     implementation = _oci_image_index_impl,
     doc = """A multi-platform image: each of `images` built for each of `platforms` (a split
 transition), tied together by an OCI image index. One lock supplies every architecture's
-packages (`apks = "@base"` selects by target CPU). Outputs an OCI layout whose index.json has
-one entry, the index, annotated `org.opencontainers.image.ref.name`, and `<name>.digest`.
+packages (`apks = "@base"` selects by target CPU). Its OCI layout's index.json has one entry,
+the index, annotated `org.opencontainers.image.ref.name`.
 Output group `sbom`: `<name>.spdx.json`, an SPDX 2.3 document for the index (the index and each
 platform's image as packages named by digest with `pkg:oci` URLs, the index `VARIANT_OF` each
-image, each image `CONTAINS` its APK packages), plus each image's own document.""",
+image, each image `CONTAINS` its APK packages), plus each image's own document.
+
+Default outputs: `<name>.index.json` and `<name>.digest`; the OCI layout directory `<name>/`
+is the output group `layout` (`--output_groups=+layout`), which `oci_push` builds itself.""",
     attrs = {
         "images": attr.label_list(
             doc = "Images (`oci_image`) to build for every platform.",

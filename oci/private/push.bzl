@@ -9,9 +9,8 @@ def _shell_quote(s):
 
 def _oci_push_impl(ctx):
     wharf = ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_executable
-    layout = [f for f in ctx.attr.image[DefaultInfo].files.to_list() if f.is_directory]
-    if len(layout) != 1:
-        fail("{}: {} has no OCI layout directory".format(ctx.label, ctx.attr.image.label))
+    image = ctx.attr.image
+    layout = [(image[OciImageInfo] if OciImageInfo in image else image[OciIndexInfo]).layout]
     launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
     flags = ["--default-repository", ctx.attr.repository] if ctx.attr.repository else []
     for t in ctx.attr.remote_tags:

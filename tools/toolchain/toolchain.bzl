@@ -3,20 +3,26 @@
 WHARF_TOOLCHAIN_TYPE = Label("//tools/toolchain:type")
 
 def _wharf_toolchain_impl(ctx):
-    return [platform_common.ToolchainInfo(
-        wharf = ctx.attr.wharf[DefaultInfo].files_to_run,
-        wharf_executable = ctx.executable.wharf,
-        wharf_runfiles = ctx.attr.wharf[DefaultInfo].default_runfiles,
-    )]
+    return [
+        # Building the toolchain target builds the tool (in the exec configuration, as rules
+        # use it): `bazel build @rules_wharf//tools/toolchain:source` warms a cache with it.
+        DefaultInfo(files = depset([ctx.executable.wharf])),
+        platform_common.ToolchainInfo(
+            wharf = ctx.attr.wharf[DefaultInfo].files_to_run,
+            wharf_executable = ctx.executable.wharf,
+            wharf_runfiles = ctx.attr.wharf[DefaultInfo].default_runfiles,
+        ),
+    ]
 
 wharf_toolchain = rule(
     implementation = _wharf_toolchain_impl,
     doc = "Declares a wharf tool (built from source or prebuilt) for the toolchain type `@rules_wharf//tools/toolchain:type`.",
     attrs = {
         "wharf": attr.label(
-            doc = "The wharf executable.",
+            doc = "The wharf executable: a binary rule (e.g. `go_binary`) or a prebuilt executable file.",
             mandatory = True,
             executable = True,
+            allow_files = True,
             cfg = "exec",
         ),
     },

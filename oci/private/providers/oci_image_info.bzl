@@ -10,6 +10,7 @@ FIELDS = {
     "config": "File: the image config JSON.",
     "descriptor": "File: the manifest's OCI descriptor JSON (mediaType, digest, size, platform).",
     "digest": "File: the manifest digest as text (sha256:...).",
+    "layout": "File (directory): the image as an OCI layout, built only when asked for (output group `layout`, push).",
     "layers": "list of OciLayerInfo, bottom first, above `extern_layers`.",
     "extern_layers": "list of struct(layers, dir): bottom layers whose blobs stay in an imported OCI layout directory `dir`; `layers` is a JSON list of their metadata.",
     "os": "string: the image OS.",

@@ -7,13 +7,16 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha1"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	// Inflates about 1.5x faster than compress/gzip (same streams, same results); inflating
+	// data members is most of what apk-extract spends.
+	"github.com/klauspost/compress/gzip"
 )
 
 // Limits that bound memory and work for hostile input. Real control members are a few KiB.

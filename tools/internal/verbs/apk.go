@@ -52,6 +52,27 @@ func (a *apkFlags) open() (io.Reader, func(), error) {
 	return io.MultiReader(rs...), closeAll, nil
 }
 
+// dataPartStartsAt checks that the parts before the last one hold exactly the head
+// (signature and control members), so that the last part is the data member alone.
+func (a *apkFlags) dataPartStartsAt(offset int64) error {
+	if len(a.parts) < 2 {
+		return fmt.Errorf("package %s: without --blob the data member must be a part of its own", a.label())
+	}
+	var head int64
+	for _, p := range a.parts[:len(a.parts)-1] {
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("package %s: %w", a.label(), err)
+		}
+		head += st.Size()
+	}
+	if head != offset {
+		return fmt.Errorf("package %s: the head parts hold %d bytes but the signature and control members %d: %s is not exactly the data member",
+			a.label(), head, offset, a.parts[len(a.parts)-1])
+	}
+	return nil
+}
+
 // head reads and checks the control member against the lock.
 func (a *apkFlags) head(r io.Reader) (*apk.Head, *apk.Rest, error) {
 	h, rest, err := apk.ReadHead(r)
@@ -124,13 +145,13 @@ func apkExtract(args []string) error {
 	fs.Var(&a.parts, "part", "file holding the next bytes of the package (repeatable)")
 	fs.StringVar(&a.controlChecksum, "control-checksum", "", "lock's control checksum (sha1-…)")
 	fs.StringVar(&a.dataChecksum, "data-checksum", "", "lock's data checksum (sha256-…)")
-	fs.StringVar(&blobOut, "blob", "", "output: the data member (the layer blob)")
+	fs.StringVar(&blobOut, "blob", "", "output: the data member (the layer blob); without it the last --part must be exactly the data member, which then is the blob")
 	fs.StringVar(&metaOut, "metadata", "", "output: layer metadata JSON")
 	fs.StringVar(&factsOut, "facts", "", "output: package facts JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cli.Require("name", a.name, "version", a.version, "arch", a.arch, "blob", blobOut, "metadata", metaOut, "facts", factsOut); err != nil {
+	if err := cli.Require("name", a.name, "version", a.version, "arch", a.arch, "metadata", metaOut, "facts", factsOut); err != nil {
 		return err
 	}
 	r, closeAll, err := a.open()
@@ -144,10 +165,18 @@ func apkExtract(args []string) error {
 	}
 	var outs atomicfile.Set
 	defer outs.Abort()
-	blob, err := outs.Create(blobOut)
-	if err != nil {
+	var blob io.Writer // nil: the last part is the blob; nothing is copied
+	if blobOut != "" {
+		f, err := outs.Create(blobOut)
+		if err != nil {
+			return err
+		}
+		blob = f
+	} else if err := a.dataPartStartsAt(h.DataOffset()); err != nil {
 		return err
 	}
+	// The digests below cover every byte after the head, so with the check above they
+	// describe exactly the last part's bytes.
 	data, err := rest.CopyData(blob, maxExpanded)
 	if err != nil {
 		return fmt.Errorf("package %s: %w", a.label(), err)

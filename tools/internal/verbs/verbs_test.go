@@ -269,3 +269,54 @@ func TestIndexLayoutPush(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestExtractDataPartIsBlob covers http(s) locks: the data member arrives as a part of its
+// own and is the layer blob itself, so apk-extract writes only metadata and facts, with the
+// same digests as when it copies the blob, and refuses a data part that is not exactly the
+// data member.
+func TestExtractDataPartIsBlob(t *testing.T) {
+	f := newFixture(t)
+	copied := filepath.Join(f.dir, "copied")
+	os.Mkdir(copied, 0o755)
+	if err := apkExtract(f.extractArgs(copied)); err != nil {
+		t.Fatal(err)
+	}
+	split := func(at int64) []string {
+		head, data := filepath.Join(f.dir, "head.part"), filepath.Join(f.dir, "data.part")
+		os.WriteFile(head, f.b.APK[:at], 0o644)
+		os.WriteFile(data, f.b.APK[at:], 0o644)
+		return []string{head, data}
+	}
+	args := func(parts []string, out string) []string {
+		return []string{"--name", "pkg", "--version", "1.0-r0", "--arch", "x86_64", "--part", parts[0], "--part", parts[1],
+			"--data-checksum", apktest.SRI("sha256", f.b.DataSHA256),
+			"--metadata", filepath.Join(out, "meta.json"), "--facts", filepath.Join(out, "facts.json")}
+	}
+	out := filepath.Join(f.dir, "split")
+	os.Mkdir(out, 0o755)
+	parts := split(f.b.SigSize + f.b.ControlSize)
+	if err := apkExtract(args(parts, out)); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"meta.json", "facts.json"} {
+		a, _ := os.ReadFile(filepath.Join(copied, n))
+		b, _ := os.ReadFile(filepath.Join(out, n))
+		if string(a) != string(b) {
+			t.Errorf("%s differs between copied and in-place blob:\n%s\n%s", n, a, b)
+		}
+	}
+	if got := entries(t, out); len(got) != 2 {
+		t.Errorf("outputs %v, want only metadata and facts", got)
+	}
+	// A data part that starts before the data member: the digests would still cover the
+	// right bytes, but the part itself would not be the blob.
+	bad := filepath.Join(f.dir, "bad")
+	os.Mkdir(bad, 0o755)
+	err := apkExtract(args(split(f.b.SigSize+f.b.ControlSize-10), bad))
+	if err == nil || !strings.Contains(err.Error(), "not exactly the data member") {
+		t.Fatalf("misaligned data part: %v", err)
+	}
+	if left := entries(t, bad); len(left) != 0 {
+		t.Errorf("left behind %v", left)
+	}
+}
