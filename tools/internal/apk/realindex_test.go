@@ -8,24 +8,18 @@ package apk_test
 //	go test -tags e2e -run RealIndexes ./tools/internal/apk/
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"testing"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
 )
 
 func TestRealIndexes(t *testing.T) {
-	out, err := exec.Command("go", "mod", "download", "-json", "chainguard.dev/apko@v0.30.34").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mod struct{ Dir string }
-	json.Unmarshal(out, &mod)
-	td := filepath.Join(mod.Dir, "pkg", "apk", "apk", "testdata")
+	modDir := apkooracle.ModuleDir(t)
+	td := filepath.Join(modDir, "pkg", "apk", "apk", "testdata")
 	keys := func(paths ...string) apk.Keyring {
 		r := apk.Keyring{}
 		for _, p := range paths {

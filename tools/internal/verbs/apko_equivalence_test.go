@@ -25,15 +25,13 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
 )
-
-const apkoModule = "chainguard.dev/apko@v0.30.34"
 
 // Deliberate differences, each with its reason (docs/apk-install.md).
 var notCompared = map[string]string{
@@ -267,21 +265,8 @@ func compare(t *testing.T, what string, apko map[string]node, apkoCfg imageConfi
 	t.Logf("compared %d paths with %s", compared, what)
 }
 
-func apkoModuleDir(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "mod", "download", "-json", apkoModule).Output()
-	if err != nil {
-		t.Fatalf("go mod download %s: %v", apkoModule, err)
-	}
-	var mod struct{ Dir string }
-	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		t.Fatalf("go mod download: %s", out)
-	}
-	return mod.Dir
-}
-
 func TestApkoEquivalence(t *testing.T) {
-	cli := filepath.Join(apkoModuleDir(t), "internal", "cli")
+	cli := filepath.Join(apkooracle.ModuleDir(t), "internal", "cli")
 	// The lock's apko.yaml has no accounts: apko writes /etc/passwd anyway, empty.
 	// apko's build_test.go made the golden image with two annotations: the rule's
 	// annotations attribute here.
@@ -291,40 +276,8 @@ func TestApkoEquivalence(t *testing.T) {
 	compare(t, "apko v0.30.34's golden image", golden, gcfg, fs, cfg)
 }
 
-// apkoBinary returns apko v0.30.34: on PATH, in the rules_wharf cache's bin/, or built there
-// from the module (as bench/run.sh does; about two minutes, once).
-func apkoBinary(t *testing.T) string {
-	t.Helper()
-	cache := os.Getenv("WHARF_CACHE")
-	if cache == "" {
-		cache = filepath.Join(os.Getenv("HOME"), ".cache", "rules_wharf")
-	}
-	bin := filepath.Join(cache, "bin", "apko")
-	for _, p := range []string{bin} {
-		if out, err := exec.Command(p, "version").CombinedOutput(); err == nil && strings.Contains(string(out), "v0.30.34") {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("apko"); err == nil {
-		if out, err := exec.Command(p, "version").CombinedOutput(); err == nil && strings.Contains(string(out), "v0.30.34") {
-			return p
-		}
-	}
-	t.Logf("building apko v0.30.34 into %s", bin)
-	mod := t.TempDir()
-	for _, c := range [][]string{{"go", "mod", "init", "apkobuild"}, {"go", "get", apkoModule}, {"go", "build", "-o", bin, "chainguard.dev/apko"}} {
-		cmd := exec.Command(c[0], c[1:]...)
-		cmd.Dir = mod
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOARCH="+runtime.GOARCH)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(c, " "), err, out)
-		}
-	}
-	return bin
-}
-
 func TestApkoEquivalenceExample(t *testing.T) {
-	apko := apkoBinary(t)
+	apko := apkooracle.Binary(t)
 	example, err := filepath.Abs(filepath.Join("..", "..", "..", "examples", "hello_image"))
 	if err != nil {
 		t.Fatal(err)
@@ -390,7 +343,7 @@ func untar(t *testing.T, tarball, dir string) {
 // and without gid, shell and home; apko v0.30.34 locks and builds it, and our verbs must give
 // the same rootfs and config.
 func TestApkoEquivalenceAccountsAndPaths(t *testing.T) {
-	apko := apkoBinary(t)
+	apko := apkooracle.Binary(t)
 	dir := t.TempDir()
 	key, err := apktest.NewKey("equiv.rsa.pub")
 	if err != nil {

@@ -4,7 +4,6 @@ package locker
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/resolve"
 )
 
@@ -23,14 +23,9 @@ import (
 //
 //	go test -tags e2e -run TestApkoResolutionAgreesOnAlpine ./tools/internal/apk/locker/
 func TestApkoResolutionAgreesOnAlpine(t *testing.T) {
-	apko := apkoBinary(t)
-	out, err := exec.Command("go", "mod", "download", "-json", apkoModule).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mod struct{ Dir string }
-	json.Unmarshal(out, &mod)
-	f, err := os.Open(filepath.Join(mod.Dir, "pkg", "apk", "apk", "testdata", "alpine-316", "APKINDEX.tar.gz"))
+	apko := apkooracle.Binary(t)
+	modDir := apkooracle.ModuleDir(t)
+	f, err := os.Open(filepath.Join(modDir, "pkg", "apk", "apk", "testdata", "alpine-316", "APKINDEX.tar.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,45 +13,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
 )
-
-const apkoModule = "chainguard.dev/apko@v0.30.34"
-
-// apkoBinary returns apko v0.30.34: in the rules_wharf cache's bin/, on PATH, or built there
-// from the module (about two minutes, once).
-func apkoBinary(t *testing.T) string {
-	t.Helper()
-	cache := os.Getenv("WHARF_CACHE")
-	if cache == "" {
-		cache = filepath.Join(os.Getenv("HOME"), ".cache", "rules_wharf")
-	}
-	bin := filepath.Join(cache, "bin", "apko")
-	cands := []string{bin}
-	if p, err := exec.LookPath("apko"); err == nil {
-		cands = append(cands, p)
-	}
-	for _, p := range cands {
-		if out, err := exec.Command(p, "version").CombinedOutput(); err == nil && strings.Contains(string(out), "v0.30.34") {
-			return p
-		}
-	}
-	t.Logf("building apko v0.30.34 into %s", bin)
-	mod := t.TempDir()
-	for _, c := range [][]string{{"go", "mod", "init", "apkobuild"}, {"go", "get", apkoModule}, {"go", "build", "-o", bin, "chainguard.dev/apko"}} {
-		cmd := exec.Command(c[0], c[1:]...)
-		cmd.Dir = mod
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOARCH="+runtime.GOARCH)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(c, " "), err, out)
-		}
-	}
-	return bin
-}
 
 // repoPackages is a small distribution: two libcs, two shells behind cmd:sh with different
 // provider priorities, shared libraries behind so: names, pc: names, several versions of
@@ -78,7 +44,7 @@ func repoPackages(arch string) []apktest.Package {
 }
 
 func TestApkoLockAgrees(t *testing.T) {
-	apko := apkoBinary(t)
+	apko := apkooracle.Binary(t)
 	key, err := apktest.NewKey("test.rsa.pub")
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +149,7 @@ func TestApkoLockAgrees(t *testing.T) {
 // The committed example lock is what `apko lock apko.yaml`, run in examples/hello_image,
 // writes.
 func TestApkoLockAgreesOnExample(t *testing.T) {
-	apko := apkoBinary(t)
+	apko := apkooracle.Binary(t)
 	dir, err := filepath.Abs(filepath.Join(examples, "hello_image"))
 	if err != nil {
 		t.Fatal(err)

@@ -9,27 +9,18 @@ package locker
 
 import (
 	"bytes"
-	"encoding/json"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/lockfile"
 )
 
 func apkoTestdata(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("go", "mod", "download", "-json", "chainguard.dev/apko@v0.30.34").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mod struct{ Dir string }
-	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		t.Fatalf("go mod download: %v %s", err, out)
-	}
-	return filepath.Join(mod.Dir, "internal", "cli", "testdata")
+	return filepath.Join(apkooracle.ModuleDir(t), "internal", "cli", "testdata")
 }
 
 // apko's TestLock runs `apko lock apko.yaml` in internal/cli (relative paths in the

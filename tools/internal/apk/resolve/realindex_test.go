@@ -8,24 +8,18 @@ package resolve
 //	go test -tags e2e -run TestResolveRealIndex ./tools/internal/apk/resolve/
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
 )
 
 func TestResolveRealIndex(t *testing.T) {
-	out, err := exec.Command("go", "mod", "download", "-json", "chainguard.dev/apko@v0.30.34").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mod struct{ Dir string }
-	json.Unmarshal(out, &mod)
-	f, err := os.Open(filepath.Join(mod.Dir, "pkg", "apk", "apk", "testdata", "alpine-316", "APKINDEX.tar.gz"))
+	modDir := apkooracle.ModuleDir(t)
+	f, err := os.Open(filepath.Join(modDir, "pkg", "apk", "apk", "testdata", "alpine-316", "APKINDEX.tar.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
