@@ -126,6 +126,26 @@ func readFacts(path string) (*Facts, error) {
 	return f, nil
 }
 
+// readInstalled reads the facts files of packages installed together for arch, in order.
+func readInstalled(factsFiles []string, arch string) ([]*apk.Installed, error) {
+	var pkgs []*apk.Installed
+	for _, f := range factsFiles {
+		facts, err := readFacts(f)
+		if err != nil {
+			return nil, err
+		}
+		p, err := facts.installed()
+		if err != nil {
+			return nil, err
+		}
+		if p.Info.Arch != "" && p.Info.Arch != "noarch" && p.Info.Arch != arch {
+			return nil, fmt.Errorf("package %s-%s is for %s, not %s", p.Info.Name, p.Info.Version, p.Info.Arch, arch)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs, nil
+}
+
 // installed converts facts to the installer's view.
 func (f *Facts) installed() (*apk.Installed, error) {
 	c, err := apk.ParseSRI(f.Control)

@@ -57,17 +57,9 @@ func apkoLayerVerb(args []string) error {
 	if err := checkArch(cfg, configPath, arch); err != nil {
 		return err
 	}
-	var pkgs []*apk.Installed
-	for _, f := range factsFiles {
-		facts, err := readFacts(f)
-		if err != nil {
-			return err
-		}
-		p, err := facts.installed()
-		if err != nil {
-			return err
-		}
-		pkgs = append(pkgs, p)
+	pkgs, err := readInstalled(factsFiles, arch)
+	if err != nil {
+		return err
 	}
 	root, err := modelRootfs(pkgs, database)
 	if err != nil {

@@ -51,20 +51,9 @@ func installdbVerb(args []string) error {
 	if err := cli.Require("arch", arch, "blob", blobOut, "metadata", metaOut); err != nil {
 		return err
 	}
-	var pkgs []*apk.Installed
-	for _, f := range factsFiles {
-		facts, err := readFacts(f)
-		if err != nil {
-			return err
-		}
-		p, err := facts.installed()
-		if err != nil {
-			return err
-		}
-		if p.Info.Arch != "" && p.Info.Arch != "noarch" && p.Info.Arch != arch {
-			return fmt.Errorf("package %s-%s is for %s, not %s", p.Info.Name, p.Info.Version, p.Info.Arch, arch)
-		}
-		pkgs = append(pkgs, p)
+	pkgs, err := readInstalled(factsFiles, arch)
+	if err != nil {
+		return err
 	}
 	res, err := apk.Install(pkgs, baseDirs)
 	if err != nil {
