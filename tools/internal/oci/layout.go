@@ -39,7 +39,7 @@ func WriteLayout(dir string, desc v1.Descriptor, refName string, blobs []Blob) e
 		if b.Digest.Algorithm != "sha256" {
 			return fmt.Errorf("blob %s: only sha256 is supported", b.Digest)
 		}
-		if err := placeBlob(b.Path, filepath.Join(dir, "blobs", "sha256", b.Digest.Hex)); err != nil {
+		if err := CopyFile(b.Path, filepath.Join(dir, "blobs", "sha256", b.Digest.Hex)); err != nil {
 			return err
 		}
 	}
@@ -54,7 +54,9 @@ func WriteLayout(dir string, desc v1.Descriptor, refName string, blobs []Blob) e
 	return os.WriteFile(filepath.Join(dir, "index.json"), b, 0o644)
 }
 
-func placeBlob(src, dst string) error {
+// CopyFile copies the file src resolves to (through symlinks, as Bazel stages inputs) to a
+// new file dst.
+func CopyFile(src, dst string) error {
 	real, err := filepath.EvalSymlinks(src)
 	if err != nil {
 		return err
@@ -70,7 +72,7 @@ func placeBlob(src, dst string) error {
 	}
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
-		return err
+		return fmt.Errorf("copying %s: %w", src, err)
 	}
 	return out.Close()
 }

@@ -2,7 +2,6 @@ package sbom
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/url"
 	"strings"
@@ -39,17 +38,7 @@ func ociPURL(name string, d v1.Hash, q url.Values) string {
 func IndexDocument(name, purlName string, index v1.Descriptor, images []IndexImage) (*spdx.Document, error) {
 	h := sha256.New()
 	fmt.Fprintln(h, name, index.Digest)
-	doc := &spdx.Document{
-		SPDXVersion:       spdx.Version,
-		DataLicense:       spdx.DataLicense,
-		SPDXIdentifier:    "DOCUMENT",
-		DocumentName:      name,
-		DocumentNamespace: "https://rules-wharf.dev/spdx/" + url.PathEscape(name) + "-" + hex.EncodeToString(h.Sum(nil))[:32],
-		CreationInfo: &spdx.CreationInfo{
-			Creators: []common.Creator{{Creator: "rules_wharf", CreatorType: "Tool"}},
-			Created:  Created,
-		},
-	}
+	doc := newDocument(name, h)
 	container := func(id common.ElementID, d v1.Descriptor, q url.Values, description string) *spdx.Package {
 		if d.MediaType != "" {
 			q.Set("mediaType", string(d.MediaType))

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"net/url"
 	"sort"
 	"strings"
@@ -55,15 +56,10 @@ func spdxID(prefix, s string) common.ElementID {
 	return common.ElementID(prefix + b.String())
 }
 
-// Document describes an image (name, e.g. its Bazel label) holding pkgs.
-func Document(name, distro string, pkgs []Package) *spdx.Document {
-	// The namespace must be unique per document and stable per content.
-	h := sha256.New()
-	fmt.Fprintln(h, name, distro)
-	for _, p := range pkgs {
-		fmt.Fprintln(h, p.Info.Name, p.Info.Version, p.Info.Arch, hex.EncodeToString(p.DataSHA256))
-	}
-	doc := &spdx.Document{
+// newDocument starts a document: its namespace must be unique per document and stable per
+// content, so it ends in a prefix of h, a hash of what the document describes.
+func newDocument(name string, h hash.Hash) *spdx.Document {
+	return &spdx.Document{
 		SPDXVersion:       spdx.Version,
 		DataLicense:       spdx.DataLicense,
 		SPDXIdentifier:    "DOCUMENT",
@@ -74,6 +70,17 @@ func Document(name, distro string, pkgs []Package) *spdx.Document {
 			Created:  Created,
 		},
 	}
+}
+
+// Document describes an image (name, e.g. its Bazel label) holding pkgs.
+func Document(name, distro string, pkgs []Package) *spdx.Document {
+	// The namespace must be unique per document and stable per content.
+	h := sha256.New()
+	fmt.Fprintln(h, name, distro)
+	for _, p := range pkgs {
+		fmt.Fprintln(h, p.Info.Name, p.Info.Version, p.Info.Arch, hex.EncodeToString(p.DataSHA256))
+	}
+	doc := newDocument(name, h)
 	root := &spdx.Package{
 		PackageName:             name,
 		PackageSPDXIdentifier:   "SPDXRef-Image",

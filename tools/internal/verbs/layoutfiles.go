@@ -3,7 +3,6 @@ package verbs
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/oci"
 )
 
 // layoutFilesVerb turns the files of an OCI layout (as oci_pull downloads them into a
@@ -152,18 +152,5 @@ func linkOrCopy(src, dst string) error {
 	if os.Link(real, dst) == nil {
 		return nil
 	}
-	in, err := os.Open(real)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	o, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(o, in); err != nil {
-		o.Close()
-		return fmt.Errorf("copying %s: %w", src, err)
-	}
-	return o.Close()
+	return oci.CopyFile(src, dst)
 }
