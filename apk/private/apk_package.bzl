@@ -2,7 +2,7 @@
 
 load("//apk/private/providers:apk_package_info.bzl", "ApkPackageInfo")
 load("//oci:providers.bzl", "OciLayerInfo")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "WHARF_WORKER_REQUIREMENTS", "wharf_tool", "wharf_worker_args")
 
 def _apk_package_impl(ctx):
     prefix = "{}-{}.{}".format(ctx.attr.package_name, ctx.attr.version, ctx.attr.arch)
@@ -14,7 +14,7 @@ def _apk_package_impl(ctx):
     blob = ctx.files.parts[-1] if in_place else ctx.actions.declare_file(prefix + ".data.tar.gz")
     metadata = ctx.actions.declare_file(prefix + ".layer.json")
     facts = ctx.actions.declare_file(prefix + ".facts.json")
-    args = ctx.actions.args()
+    args = wharf_worker_args(ctx)
     args.add("apk-extract")
     args.add("--name", ctx.attr.package_name)
     args.add("--version", ctx.attr.version)
@@ -34,6 +34,7 @@ def _apk_package_impl(ctx):
         inputs = ctx.files.parts,
         outputs = [metadata, facts] if in_place else [blob, metadata, facts],
         mnemonic = "ApkExtract",
+        execution_requirements = WHARF_WORKER_REQUIREMENTS,
         progress_message = "Verifying and extracting APK %{label}",
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )

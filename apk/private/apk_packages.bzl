@@ -3,7 +3,7 @@
 load("//apk/private/providers:apk_package_info.bzl", "ApkPackageInfo")
 load("//apk/private/providers:apk_packages_info.bzl", "ApkPackagesInfo")
 load("//oci:providers.bzl", "OciLayerInfo")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "WHARF_WORKER_REQUIREMENTS", "wharf_tool", "wharf_worker_args")
 
 def _apk_packages_impl(ctx):
     packages = [p[ApkPackageInfo] for p in ctx.attr.packages]
@@ -26,7 +26,7 @@ def _apk_packages_impl(ctx):
         for p in packages
     ]))
     out = ctx.actions.declare_file("{}/verified.json".format(ctx.label.name))
-    args = ctx.actions.args()
+    args = wharf_worker_args(ctx)
     args.add("apk-verify")
     args.add("--packages", requests)
     args.add_all(ctx.files.keyring, before_each = "--key")
@@ -37,6 +37,7 @@ def _apk_packages_impl(ctx):
         inputs = [requests] + [f for p in packages for f in p.head_parts] + ctx.files.keyring,
         outputs = [out],
         mnemonic = "ApkVerify",
+        execution_requirements = WHARF_WORKER_REQUIREMENTS,
         progress_message = "Checking {} package signatures for %{{label}}".format(len(packages)),
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )
@@ -46,7 +47,7 @@ def _apk_packages_impl(ctx):
     # (small JSON), never the packages.
     db_blob = ctx.actions.declare_file("{}/apkdb.tar.gz".format(ctx.label.name))
     db_meta = ctx.actions.declare_file("{}/apkdb.layer.json".format(ctx.label.name))
-    args = ctx.actions.args()
+    args = wharf_worker_args(ctx)
     args.add("apk-installdb")
     args.add("--arch", ctx.attr.arch)
     args.add_all([p.facts for p in packages], before_each = "--package")
@@ -60,6 +61,7 @@ def _apk_packages_impl(ctx):
         inputs = [p.facts for p in packages] + ctx.files.keyring,
         outputs = [db_blob, db_meta],
         mnemonic = "ApkInstallDb",
+        execution_requirements = WHARF_WORKER_REQUIREMENTS,
         progress_message = "Writing the apk database for %{label}",
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )

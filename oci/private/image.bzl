@@ -5,7 +5,7 @@ load("//oci/private/common:layer_args.bzl", "extern_arg", "layer_arg")
 load("//oci/private/common:tarball.bzl", "default_repo_tag", "docker_tarball")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "WHARF_WORKER_REQUIREMENTS", "wharf_tool", "wharf_worker_args")
 
 # Target CPU constraint -> (OCI architecture, variant, APK architecture).
 _ARCHS = [
@@ -65,7 +65,7 @@ def _apk_layers(ctx, packages):
             continue
         blob = ctx.actions.declare_file("{}.apk_group{}.tar.gz".format(ctx.label.name, i))
         meta = ctx.actions.declare_file("{}.apk_group{}.layer.json".format(ctx.label.name, i))
-        args = ctx.actions.args()
+        args = wharf_worker_args(ctx)
         args.add("merge-layers")
         args.add_all([p.layer for p in group], map_each = layer_arg, before_each = "--layer")
         args.add_all([p.facts for p in group], before_each = "--facts")
@@ -78,6 +78,7 @@ def _apk_layers(ctx, packages):
             inputs = [p.layer.blob for p in group] + [p.layer.metadata for p in group] + [p.facts for p in group],
             outputs = [blob, meta],
             mnemonic = "ApkLayerGroup",
+            execution_requirements = WHARF_WORKER_REQUIREMENTS,
             progress_message = "Merging {} packages into one layer for %{{label}}".format(len(group)),
             toolchain = WHARF_TOOLCHAIN_TYPE,
         )
@@ -89,7 +90,7 @@ def _apko_layer(ctx, pkgs, apk_arch):
     blob = ctx.actions.declare_file(ctx.label.name + ".apko.tar.gz")
     meta = ctx.actions.declare_file(ctx.label.name + ".apko.layer.json")
     user = ctx.actions.declare_file(ctx.label.name + ".apko.user")
-    args = ctx.actions.args()
+    args = wharf_worker_args(ctx)
     args.add("apko-layer")
     args.add("--config", ctx.file.apko_config)
     args.add("--database", pkgs.database.blob)
@@ -99,8 +100,6 @@ def _apko_layer(ctx, pkgs, apk_arch):
     args.add("--blob", blob)
     args.add("--metadata", meta)
     args.add("--user", user)
-    args.use_param_file("@%s", use_always = False)
-    args.set_param_file_format("multiline")
     ctx.actions.run(
         executable = wharf_tool(ctx),
         arguments = [args],
@@ -110,6 +109,7 @@ def _apko_layer(ctx, pkgs, apk_arch):
         inputs = [ctx.file.apko_config, pkgs.database.blob] + [p.facts for p in pkgs.packages] + [p.layer.blob for p in pkgs.packages],
         outputs = [blob, meta, user],
         mnemonic = "ApkoLayer",
+        execution_requirements = WHARF_WORKER_REQUIREMENTS,
         progress_message = "Writing accounts and paths of %{label}",
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )
@@ -164,7 +164,7 @@ def _oci_image_impl(ctx):
             layers.append(apko_layer)
         verifications.append(pkgs.verifications)
         sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
-        sargs = ctx.actions.args()
+        sargs = wharf_worker_args(ctx)
         sargs.add("sbom")
         sargs.add("--name", "//{}:{}".format(ctx.label.package, ctx.label.name) if not ctx.label.workspace_name else str(ctx.label))
         sargs.add("--distro", pkgs.distro)
@@ -177,6 +177,7 @@ def _oci_image_impl(ctx):
             inputs = [p.facts for p in pkgs.packages],
             outputs = [sbom],
             mnemonic = "Sbom",
+            execution_requirements = WHARF_WORKER_REQUIREMENTS,
             progress_message = "Writing SBOM for %{label}",
             toolchain = WHARF_TOOLCHAIN_TYPE,
         )
@@ -212,7 +213,7 @@ def _oci_image_impl(ctx):
     descriptor = ctx.actions.declare_file(prefix + ".descriptor.json")
 
     # Metadata only: no layer blob is an input of the image action.
-    args = ctx.actions.args()
+    args = wharf_worker_args(ctx)
     args.add("image")
     args.add("--spec", spec_file)
     if base_config:
@@ -243,6 +244,7 @@ def _oci_image_impl(ctx):
         ),
         outputs = [config, manifest, digest, descriptor],
         mnemonic = "OciImage",
+        execution_requirements = WHARF_WORKER_REQUIREMENTS,
         progress_message = "Writing image manifest %{label}",
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )

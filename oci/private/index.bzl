@@ -3,7 +3,7 @@
 load("//oci/private/common:layer_args.bzl", "extern_arg", "layer_arg")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "WHARF_WORKER_REQUIREMENTS", "wharf_tool", "wharf_worker_args")
 
 def _platforms_transition_impl(settings, attr):
     if not attr.platforms:
@@ -26,7 +26,7 @@ def _oci_image_index_impl(ctx):
     digest = ctx.actions.declare_file(ctx.label.name + ".digest")
 
     # Reads only the images' descriptors (digest, size, platform).
-    args = ctx.actions.args()
+    args = wharf_worker_args(ctx)
     args.add("index")
     args.add_all([i.descriptor for i in images], before_each = "--manifest")
     args.add_all(["{}={}".format(k, v) for k, v in sorted(ctx.attr.annotations.items())], before_each = "--annotation")
@@ -39,6 +39,7 @@ def _oci_image_index_impl(ctx):
         inputs = [i.descriptor for i in images],
         outputs = [index, descriptor, digest],
         mnemonic = "OciIndex",
+        execution_requirements = WHARF_WORKER_REQUIREMENTS,
         progress_message = "Writing image index %{label}",
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )
@@ -69,7 +70,7 @@ def _oci_image_index_impl(ctx):
     )
     sboms = [i.sbom for i in images if i.sbom]
     sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
-    sargs = ctx.actions.args()
+    sargs = wharf_worker_args(ctx)
     sargs.add("sbom-index")
     sargs.add("--name", "//{}:{}".format(ctx.label.package, ctx.label.name) if not ctx.label.workspace_name else str(ctx.label))
     sargs.add("--purl-name", ctx.label.name)
@@ -83,6 +84,7 @@ def _oci_image_index_impl(ctx):
         inputs = [descriptor] + [i.descriptor for i in images] + sboms,
         outputs = [sbom],
         mnemonic = "SbomIndex",
+        execution_requirements = WHARF_WORKER_REQUIREMENTS,
         progress_message = "Writing index SBOM for %{label}",
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )

@@ -2,7 +2,7 @@
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "wharf_tool")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "WHARF_WORKER_REQUIREMENTS", "wharf_tool", "wharf_worker_args")
 
 _EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
 
@@ -20,12 +20,8 @@ def _oci_layer_impl(ctx):
     ext = _EXT[compression]
     blob = ctx.actions.declare_file(ctx.label.name + ext)
     metadata = ctx.actions.declare_file(ctx.label.name + ".layer.json")
-    args = ctx.actions.args()
+    args = wharf_worker_args(ctx)
     args.add("layer")
-
-    # Paths go to a param file: a layer can hold many files.
-    args.use_param_file("@%s", use_always = True)
-    args.set_param_file_format("multiline")
     inputs = []
     for target, dest in ctx.attr.files.items():
         # Depsets expand at execution time, never in analysis.
@@ -81,6 +77,7 @@ def _oci_layer_impl(ctx):
         inputs = depset(ctx.files.tars, transitive = inputs),
         outputs = [blob, metadata],
         mnemonic = "OciLayer",
+        execution_requirements = WHARF_WORKER_REQUIREMENTS,
         progress_message = "Writing layer %{label}",
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )

@@ -7,22 +7,36 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/verbs"
+	"github.com/rules-wharf/rules_wharf/tools/internal/worker"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if len(os.Args) > 1 && os.Args[len(os.Args)-1] == "--persistent_worker" {
+		// Bazel starts the tool as a persistent worker (the actions that declare
+		// supports-workers); each request carries one ordinary command line.
+		err := worker.Serve(os.Stdin, os.Stdout, func(args []string, log io.Writer) error {
+			return run(append(os.Args[1:len(os.Args)-1:len(os.Args)-1], args...), log)
+		})
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "wharf: worker: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "wharf: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+func run(args []string, log io.Writer) error {
 	// The verb itself may sit in a param file.
 	args, err := cli.ExpandParamFiles(args)
 	if err != nil {
@@ -41,7 +55,7 @@ func run(args []string) error {
 	if !ok {
 		return fmt.Errorf("unknown verb %q (try `wharf help`)", args[0])
 	}
-	if err := verb.Run(args[1:]); err != nil {
+	if err := verb.Run(args[1:], log); err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	return nil

@@ -140,7 +140,7 @@ func buildOurs(t *testing.T, dir, lockPath, config, repository string, annotatio
 		dbArgs = append(dbArgs, "--key", filepath.Join(dir, k.URL))
 	}
 	dbArgs = append(dbArgs, "--repository", repository, "--arch", "x86_64", "--blob", w("db.blob"), "--metadata", w("db.meta"))
-	if err := installdbVerb(dbArgs); err != nil {
+	if err := installdbVerb(dbArgs, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	db, _ := os.ReadFile(w("db.blob"))

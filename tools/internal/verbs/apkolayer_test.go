@@ -55,7 +55,7 @@ func apkoFixture(t *testing.T) (dir string, args []string) {
 		dbArgs = append(dbArgs, "--package", o("facts"))
 	}
 	db := filepath.Join(dir, "db.blob")
-	if err := installdbVerb(append(dbArgs, "--arch", "x86_64", "--blob", db, "--metadata", filepath.Join(dir, "db.meta"))); err != nil {
+	if err := installdbVerb(append(dbArgs, "--arch", "x86_64", "--blob", db, "--metadata", filepath.Join(dir, "db.meta")), io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	return dir, append(args, "--database", db)

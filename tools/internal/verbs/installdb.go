@@ -35,7 +35,7 @@ var devices = []struct {
 	{"dev/urandom", 1, 9, 0o666}, {"dev/zero", 1, 5, 0o666},
 }
 
-func installdbVerb(args []string) error {
+func installdbVerb(args []string, log io.Writer) error {
 	var factsFiles, keys, repos cli.Strings
 	var arch, blobOut, metaOut string
 	fs := newFlags("apk-installdb")
@@ -134,9 +134,9 @@ func installdbVerb(args []string) error {
 	}); err != nil {
 		return err
 	}
-	// Bazel shows a successful action's stderr as a build message.
+	// Bazel shows a successful action's output as a build message.
 	for _, s := range withScripts {
-		fmt.Fprintf(os.Stderr, "install scripts not run (rules_wharf runs nothing at build time): %s\n", s)
+		fmt.Fprintf(log, "install scripts not run (rules_wharf runs nothing at build time): %s\n", s)
 	}
 	return nil
 }

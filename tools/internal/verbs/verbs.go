@@ -7,30 +7,37 @@ import (
 	"io"
 )
 
-// Verb is one subcommand.
+// Verb is one subcommand. Run writes what the user should see on success (Bazel shows an
+// action's output as a build message) to log, never to os.Stdout or os.Stderr: in a
+// persistent worker those are the protocol and the worker's log file.
 type Verb struct {
 	Summary string
-	Run     func(args []string) error
+	Run     func(args []string, log io.Writer) error
+}
+
+// quiet adapts a verb that has nothing to say on success.
+func quiet(run func(args []string) error) func([]string, io.Writer) error {
+	return func(args []string, _ io.Writer) error { return run(args) }
 }
 
 // All returns every verb by name.
 func All() map[string]Verb {
 	return map[string]Verb{
-		"apk-extract":   {"verify an APK's control and data members against the lock and write its data member as a layer", apkExtract},
-		"apk-verify":    {"verify an APK's signature against a keyring and the lock's control checksum", apkVerify},
-		"layer":         {"write a deterministic layer from files", layerVerb},
-		"image":         {"write an image config and manifest from layer metadata", imageVerb},
-		"layout":        {"assemble an OCI image layout directory", layoutVerb},
-		"index":         {"write an image index from image descriptors", indexVerb},
-		"layout-files":  {"turn the downloaded files of an OCI layout (oci_pull) into one layout directory", layoutFilesVerb},
-		"layout-import": {"describe an image of an OCI layout (config, layer metadata) for use as a base", importLayoutVerb},
-		"merge-layers":  {"join gzip tar layers into one, in order", mergeVerb},
-		"docker-tar":    {"write a docker/podman-loadable tarball of an image", dockerTarVerb},
-		"push":          {"push an image from an OCI layout to a registry", pushVerb},
-		"sbom":          {"write an SPDX 2.3 SBOM from package facts", sbomVerb},
-		"sbom-index":    {"write an SPDX 2.3 SBOM for an image index from its images' descriptors and SBOMs", sbomIndexVerb},
-		"lock":          {"resolve an apko.yaml against its repositories and write an apko lock (--check: fail if the lock is stale)", lockVerb},
-		"apko-layer":    {"write the layer of an apko.yaml's accounts (/etc/passwd, /etc/group, home directories) and paths on top of packages", apkoLayerVerb},
+		"apk-extract":   {"verify an APK's control and data members against the lock and write its data member as a layer", quiet(apkExtract)},
+		"apk-verify":    {"verify an APK's signature against a keyring and the lock's control checksum", quiet(apkVerify)},
+		"layer":         {"write a deterministic layer from files", quiet(layerVerb)},
+		"image":         {"write an image config and manifest from layer metadata", quiet(imageVerb)},
+		"layout":        {"assemble an OCI image layout directory", quiet(layoutVerb)},
+		"index":         {"write an image index from image descriptors", quiet(indexVerb)},
+		"layout-files":  {"turn the downloaded files of an OCI layout (oci_pull) into one layout directory", quiet(layoutFilesVerb)},
+		"layout-import": {"describe an image of an OCI layout (config, layer metadata) for use as a base", quiet(importLayoutVerb)},
+		"merge-layers":  {"join gzip tar layers into one, in order", quiet(mergeVerb)},
+		"docker-tar":    {"write a docker/podman-loadable tarball of an image", quiet(dockerTarVerb)},
+		"push":          {"push an image from an OCI layout to a registry", quiet(pushVerb)},
+		"sbom":          {"write an SPDX 2.3 SBOM from package facts", quiet(sbomVerb)},
+		"sbom-index":    {"write an SPDX 2.3 SBOM for an image index from its images' descriptors and SBOMs", quiet(sbomIndexVerb)},
+		"lock":          {"resolve an apko.yaml against its repositories and write an apko lock (--check: fail if the lock is stale)", quiet(lockVerb)},
+		"apko-layer":    {"write the layer of an apko.yaml's accounts (/etc/passwd, /etc/group, home directories) and paths on top of packages", quiet(apkoLayerVerb)},
 		"apk-installdb": {"write the apk database layer (installed db, /etc/apk, base layout) for packages in install order", installdbVerb},
 	}
 }

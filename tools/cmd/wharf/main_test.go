@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/worker"
+)
+
+// Verbs run concurrently in one worker process write the same bytes as one run each: the
+// verbs share no state, and a failing request fails alone, naming its verb.
+func TestWorkerMatchesProcess(t *testing.T) {
+	dir := t.TempDir()
+	const n = 12
+	var in strings.Builder
+	direct := make([][]string, n)
+	for i := 0; i < n; i++ {
+		src := filepath.Join(dir, fmt.Sprintf("src%d", i))
+		if err := os.WriteFile(src, bytes.Repeat([]byte(fmt.Sprintf("file %d\n", i)), 1000*(i+1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := func(tag string) []string {
+			return []string{"layer", "--file", fmt.Sprintf("/app/f%d=%s", i, src), "--mode", fmt.Sprintf("/app/f%d=0755", i),
+				"--blob", filepath.Join(dir, fmt.Sprintf("%s%d.tgz", tag, i)), "--metadata", filepath.Join(dir, fmt.Sprintf("%s%d.json", tag, i))}
+		}
+		direct[i] = args("direct")
+		req, err := json.Marshal(worker.Request{Arguments: args("worker"), RequestID: i + 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Write(append(req, '\n'))
+	}
+	in.WriteString(`{"arguments":["layer","--blob","x"],"requestId":99}` + "\n")
+	var out bytes.Buffer
+	if err := worker.Serve(strings.NewReader(in.String()), &out, run); err != nil {
+		t.Fatal(err)
+	}
+	codes := map[int]worker.Response{}
+	s := bufio.NewScanner(&out)
+	for s.Scan() {
+		var r worker.Response
+		if err := json.Unmarshal(s.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		codes[r.RequestID] = r
+	}
+	if len(codes) != n+1 {
+		t.Fatalf("%d responses, want %d", len(codes), n+1)
+	}
+	if r := codes[99]; r.ExitCode != 1 || !strings.Contains(r.Output, "layer:") {
+		t.Errorf("bad request: exit %d output %q, want exit 1 naming the verb", r.ExitCode, r.Output)
+	}
+	for i := 0; i < n; i++ {
+		if r := codes[i+1]; r.ExitCode != 0 {
+			t.Fatalf("request %d: exit %d: %s", i+1, r.ExitCode, r.Output)
+		}
+		if err := run(direct[i], io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		for _, ext := range []string{".tgz", ".json"} {
+			a, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("direct%d%s", i, ext)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("worker%d%s", i, ext)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a, b) {
+				t.Errorf("layer %d: %s differs between the worker and a process of its own", i, ext)
+			}
+		}
+	}
+}
