@@ -5,8 +5,10 @@
 #   layers:  1 GiB file, 100,000 small files, a 30 MB go_binary: `wharf layer` vs GNU tar +
 #            gzip / zstd and `crane append`; floors: sha256 and inflate of the same bytes
 #   images:  100 signed APKs (~300 MB uncompressed): apko build (offline, same lock) vs the
-#            wharf verbs run one after another without Bazel, and Bazel builds of the image:
-#            clean, no-op, one package changed
+#            wharf verbs run one after another without Bazel, and Bazel builds of the image
+#            (packages fetched from a local http server, as from a CDN): clean, clean image
+#            (tool built), no-op, one package changed, every action cached, five images of
+#            one lock (vs apko five times); each Bazel row is the median of BENCH_RUNS (3)
 #
 # Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
 set -euo pipefail
@@ -46,42 +48,58 @@ fi
 
 # ---------------------------------------------------------------- measuring
 rows=()
-# measure NAME OUTPUT CMD...: wall, CPU (user+sys), max RSS and output size of one run.
-# For Bazel rows, CPU is the Bazel server's with the actions it reaped (utime + stime +
-# cutime + cstime from /proc), not the client's.
+# For Bazel rows ($OB set), CPU is the Bazel server's with its actions: its own, its reaped
+# children's and its live persistent workers' (utime + stime (+ cutime + cstime), /proc),
+# not the client's.
 server_cpu() {
-  local p
+  local p t=0 w
   p=$(pgrep -f -- "--output_base=${OB:-/nonexistent}" | head -1) || true
   if [ -n "$p" ] && [ -r "/proc/$p/stat" ]; then
-    awk '{printf "%.2f", ($14 + $15 + $16 + $17) / 100}' "/proc/$p/stat"
-  else echo 0; fi
+    t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat")
+    for w in $(pgrep -P "$p" -f -- --persistent_worker || true); do
+      t=$((t + $(awk '{print $14 + $15}' "/proc/$w/stat" 2>/dev/null || echo 0)))
+    done
+  fi
+  echo "scale=2; $t / 100" | bc
 }
-measure() {
-  local name=$1 out=$2 cpu0
-  shift 2
-  rm -rf "$out"
+# run_timed OUT CMD...: runs CMD once and appends "wall cpu rss_kb" to OUT.
+run_timed() {
+  local out=$1 cpu0 cpu
+  shift
   cpu0=$(server_cpu)
   /usr/bin/time -f '%e %U %S %M' -o "$W/time" "$@" >/dev/null 2>"$W/stderr" || {
     cat "$W/stderr" >&2
-    log "FAILED: $name"
+    log "FAILED: $*"
     exit 1
   }
   read -r wall user sys rss <"$W/time"
-  case $name in bazel:*)
-    user=$(echo "$(server_cpu) - $cpu0" | bc)
-    sys=0
-    ;;
-  esac
-  local bytes=-
+  if [ -n "${OB:-}" ]; then cpu=$(echo "$(server_cpu) - $cpu0" | bc); else cpu=$(echo "$user + $sys" | bc); fi
+  echo "$wall $cpu $rss" >>"$out"
+}
+row() { rows+=("$(printf '| %s | %.2f | %.2f | %s | %s |' "$@")"); }
+# measure NAME OUTPUT CMD...: wall, CPU (user+sys), max RSS and output size of one run.
+measure() {
+  local name=$1 out=$2 bytes=-
+  shift 2
+  rm -rf "$out" "$W/one"
+  run_timed "$W/one" "$@"
+  read -r wall cpu rss <"$W/one"
   [ -e "$out" ] && bytes=$(du -sb "$out" | cut -f1)
-  rows+=("$(printf '| %s | %.2f | %.2f | %d | %s |' "$name" "$wall" "$(echo "$user + $sys" | bc)" $((rss / 1024)) "$bytes")")
+  row "$name" "$wall" "$cpu" "$((rss / 1024))" "$bytes"
   log "$name: ${wall}s wall"
 }
+# median FILE: the line of FILE ("wall cpu rss" lines) with the median wall time, then the
+# lowest and highest wall time.
+median() {
+  sort -n "$1" | awk '{w[NR] = $1; l[NR] = $0} END {m = int((NR + 1) / 2); print l[m], w[1], w[NR]}'
+}
 
-L=$W/layers
-mkdir -p "$L"
 # Read inputs once before each group, so no tool pays for a cold page cache.
 warm() { find "$@" -type f -exec cat {} + >/dev/null; }
+# BENCH_SKIP_LAYERS=1 skips the layer rows (for working on the image rows).
+if [ -z "${BENCH_SKIP_LAYERS:-}" ]; then
+L=$W/layers
+mkdir -p "$L"
 warm "$IN/big"
 
 # 1 GiB single file
@@ -107,6 +125,7 @@ measure "GNU tar + gzip -6, 100k files" "$L/small.tar.gz" bash -c "tar -C '$IN' 
 warm "$IN/gobin"
 measure "wharf layer go_binary (30 MB)" "$L/bin.wharf.tgz" "$WHARF" layer --file "/app/benchbin=$IN/gobin/benchbin" --blob "$L/bin.wharf.tgz" --metadata "$L/bin.wharf.json"
 measure "GNU tar + gzip -6, go_binary" "$L/bin.tar.gz" bash -c "tar -C '$IN/gobin' -cf - benchbin | gzip -6 > '$L/bin.tar.gz'"
+fi
 
 # ---------------------------------------------------------------- 100-APK image
 A=$W/apk
@@ -148,7 +167,10 @@ print("\n".join(lines))
 PY
 measure "wharf verbs, sequential, no Bazel (100 APKs)" "$A/layout" bash "$A/steps.sh"
 
-# Bazel: a workspace that uses rules_wharf like a user, in its own output base.
+# Bazel: a workspace that uses rules_wharf like a user, in its own output base. Its lock
+# names the packages by http URL, as users' locks do (https://packages.wolfi.dev/...), served
+# from $IN by tools/internal/bench/serve with range requests: the rules fetch each package's
+# members separately and the data member is the layer blob as downloaded.
 WS=$W/ws
 # Output base and disk cache in a directory bound into tools/bazel's chroot at the same path,
 # so that removing them here removes what Bazel uses (an unbound /tmp path would live in the
@@ -156,10 +178,30 @@ WS=$W/ws
 BZ=$W/bazel
 OB=$BZ/output_base
 DC=$BZ/disk_cache
-rm -rf "$WS" "$DC" "$DC.tool"
+rm -rf "$WS" "$DC" "$DC.tool" "$BZ/port"
 mkdir -p "$WS" "$BZ"
+(cd "$root" && go build -o "$W/serve" ./tools/internal/bench/serve)
+"$W/serve" -dir "$IN" -port-file "$BZ/port" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$BZ/port" ] && break; sleep 0.1; done
+BASE_URL="http://127.0.0.1:$(cat "$BZ/port")/"
 ln -s "$IN/repo" "$WS/repo"
-cp "$IN/apko.lock.json" "$WS/apko.lock.json"
+# httplock SRC DST: the lock with every package URL made absolute under $BASE_URL.
+httplock() {
+  python3 - "$1" "$2" "$BASE_URL" <<'PY'
+import json, sys
+src, dst, base = sys.argv[1:]
+d = json.load(open(src))
+for p in d["contents"]["packages"]:
+    p["url"] = base + p["url"]
+json.dump(d, open(dst, "w"), indent=2)
+PY
+}
+httplock "$IN/apko.lock.json" "$BZ/lock.json"
+httplock "$IN/apko.changed.lock.json" "$BZ/lock.changed.json"
+cp "$BZ/lock.json" "$WS/apko.lock.json"
+cp "$IN/apko.lock.json" "$WS/apko.files.lock.json"
 cat >"$WS/MODULE.bazel" <<EOF
 module(name = "bench_workspace")
 bazel_dep(name = "rules_wharf", version = "0.0.0")
@@ -172,39 +214,87 @@ go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
 go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
 apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
 apk.translate_lock(name = "bench", lock = "//:apko.lock.json")
-use_repo(apk, "bench")
+apk.translate_lock(name = "bench_files", lock = "//:apko.files.lock.json")
+use_repo(apk, "bench", "bench_files")
 EOF
 cat >"$WS/BUILD.bazel" <<'EOF'
 load("@rules_wharf//oci:defs.bzl", "oci_image")
 oci_image(name = "image", apks = "@bench")
+# The same packages from a lock of file paths: no ranged downloads, so each extraction
+# copies its data member out of the .apk.
+oci_image(name = "image_files", apks = "@bench_files")
+# Five images of one lock, as in a monorepo: the packages' work is shared.
+[oci_image(name = "image_%d" % i, apks = "@bench", cmd = ["/bin/app%d" % i]) for i in range(5)]
+filegroup(name = "five_images", srcs = [":image_%d" % i for i in range(5)])
 EOF
-echo "common --lockfile_mode=off" >"$WS/.bazelrc"
 cat >"$W/bz" <<EOF
 #!/usr/bin/env bash
 cd "$WS" && WHARF_BIND="$root $IN $BZ" exec "$root/tools/bazel" --output_base="$OB" "\$@"
 EOF
 chmod +x "$W/bz"
 B() { "$W/bz" "$@"; }
+RUNS=${BENCH_RUNS:-3}
+# bazel_row NAME PREP TARGET [FLAGS...]: RUNS times PREP (not measured), then a build of
+# TARGET (measured); the row is the median run, the range of wall times after the name.
+bazel_row() {
+  local name=$1 prep=$2 target=$3
+  shift 3
+  rm -f "$W/runs"
+  for _ in $(seq "$RUNS"); do
+    $prep
+    run_timed "$W/runs" "$W/bz" build "$@" "$target"
+  done
+  read -r wall cpu _ lo hi < <(median "$W/runs")
+  row "$name [$lo–$hi]" "$wall" "$cpu" "-" "-"
+  log "$name: ${wall}s wall (median of $RUNS)"
+}
+# A disk cache with only the tool, copied fresh for each run so no image action is cached.
+fresh_tool_cache() { rm -rf "$DC" && cp -a "$DC.tool" "$DC"; }
+prep_clean() {
+  B clean >/dev/null 2>&1
+  fresh_tool_cache
+}
+# The tool built in the server and output base (as apko's binary is installed), nothing of
+# the images cached.
+prep_tool_built() {
+  prep_clean
+  B build --disk_cache="$DC" @rules_wharf//tools/toolchain:source >/dev/null 2>&1
+}
+prep_built() {
+  prep_tool_built
+  cp "$BZ/lock.json" "$WS/apko.lock.json"
+  B build --disk_cache="$DC" //:image >/dev/null 2>&1
+}
+prep_changed() {
+  prep_built
+  cp "$BZ/lock.changed.json" "$WS/apko.lock.json"
+}
+prep_none() { :; }
+prep_all_cached() { B clean >/dev/null 2>&1; }
+
 log "bazel: building the wharf tool into a fresh disk cache (not measured)"
 # The toolchain target builds the tool in the exec configuration, as the rules use it. After
 # a clean, so that a tool already built in a reused output base is built again and cached.
 B clean >/dev/null 2>&1 || true
-B build --disk_cache="$DC" @rules_wharf//tools/toolchain:source >/dev/null 2>&1
-cp -a "$DC" "$DC.tool"
-measure "bazel: fetch 100 package repositories" /nonexistent "$W/bz" fetch //:image
-B clean >/dev/null 2>&1
-measure "bazel: clean build of the image (tool from cache)" /nonexistent "$W/bz" build --disk_cache="$DC" //:image
-measure "bazel: no-op rebuild" /nonexistent "$W/bz" build --disk_cache="$DC" //:image
-cp "$IN/apko.changed.lock.json" "$WS/apko.lock.json"
-measure "bazel: one package changed" /nonexistent "$W/bz" build --disk_cache="$DC" //:image
-cp "$IN/apko.lock.json" "$WS/apko.lock.json"
-# The same clean build with the OCI layout directory (output group `layout`) as well.
-B clean >/dev/null 2>&1
-measure "bazel: clean build + OCI layout (tool from cache)" /nonexistent "$W/bz" build --disk_cache="$DC.tool" --output_groups=+layout //:image
-# Bazel's own part: a clean build with every action in the disk cache.
-B clean >/dev/null 2>&1
-measure "bazel: clean build, every action cached" /nonexistent "$W/bz" build --disk_cache="$DC" //:image
+B build --disk_cache="$DC.tool" @rules_wharf//tools/toolchain:source >/dev/null 2>&1
+measure "bazel: fetch 100 package repositories (ranged, local server)" /nonexistent "$W/bz" fetch //:image
+B fetch //:image_files >/dev/null 2>&1
+bazel_row "bazel: clean build (bazel clean; tool from the disk cache)" prep_clean //:image --disk_cache="$DC"
+bazel_row "bazel: clean image build (tool built; no image action cached)" prep_tool_built //:image --disk_cache="$DC"
+bazel_row "bazel: clean image build, lock of file paths (data members copied)" prep_tool_built //:image_files --disk_cache="$DC"
+prep_built
+bazel_row "bazel: no-op rebuild" prep_none //:image --disk_cache="$DC"
+bazel_row "bazel: one package changed (its actions not cached)" prep_changed //:image --disk_cache="$DC"
+cp "$BZ/lock.json" "$WS/apko.lock.json"
+B build --disk_cache="$DC" //:image >/dev/null 2>&1
+bazel_row "bazel: clean build, every action cached" prep_all_cached //:image --disk_cache="$DC"
+bazel_row "bazel: clean image build + OCI layout (tool built)" prep_tool_built //:image --disk_cache="$DC" --output_groups=+layout
+bazel_row "bazel: 5 images of one lock, clean image build (tool built)" prep_tool_built //:five_images --disk_cache="$DC"
 B shutdown >/dev/null 2>&1 || true
+OB=
+
+# apko for the five images: each build does all of the packages' work again.
+measure "apko build ×5 (5 images of one lock, offline)" /nonexistent bash -c "cd '$IN' && for i in 1 2 3 4 5; do apko build --offline --sbom=false --arch x86_64 --cache-dir '$A/apko-cache5' --lockfile apko.lock.json apko.yaml bench:latest '$A/apko5.tar' >/dev/null; done"
 
 echo
 echo "rules_wharf benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(go version | cut -d' ' -f3)"
@@ -213,5 +303,5 @@ echo "| what | wall s | CPU s | max RSS MB | output bytes |"
 echo "|---|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "Bazel rows: wall time of the client; CPU is the Bazel server's and its actions' (from /proc);"
-echo "max RSS describes only the client."
+echo "Bazel rows: the median of $RUNS runs (their range of wall times in brackets); wall time of the"
+echo "client; CPU of the Bazel server with its actions and persistent workers (from /proc)."
