@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -235,7 +236,8 @@ func TestBuildPushPullRun(t *testing.T) {
 }
 
 // TestCleanRebuildSameDigest builds the example in a fresh output base, with no disk cache,
-// another umask and time zone, and wants the digest of the main build.
+// another umask and time zone, and every action a sandboxed process (the main build runs the
+// wharf actions in persistent workers), and wants the digest of the main build.
 func TestCleanRebuildSameDigest(t *testing.T) {
 	root := repoRoot(t)
 	bazel := filepath.Join(root, "tools", "bazel")
@@ -253,7 +255,17 @@ func TestCleanRebuildSameDigest(t *testing.T) {
 		exec.Command(bazel, startup, "shutdown").Run()
 		os.RemoveAll(base)
 	}()
-	run(t, root, env, bazel, startup, "build", "--disk_cache=", imageTarget)
+	cmd := exec.Command(bazel, startup, "build", "--disk_cache=", "--spawn_strategy=sandboxed", imageTarget)
+	cmd.Dir, cmd.Env = root, append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sandboxed clean rebuild: %v\n%s", err, tail(string(out), 4000))
+	}
+	// Bazel's summary names the strategies: "N processes: ... M processwrapper-sandbox".
+	summary := regexp.MustCompile(`\d+ processes: [^\n]*`).FindString(string(out))
+	if !strings.Contains(summary, "sandbox") || strings.Contains(summary, "worker") {
+		t.Errorf("the clean rebuild was to run sandboxed processes only; summary: %q", summary)
+	}
 	// The convenience symlinks now point into the new output base.
 	got := readDigest(t, root)
 	if got != want {
