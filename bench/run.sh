@@ -73,23 +73,32 @@ run_timed() {
     exit 1
   }
   read -r wall user sys rss <"$W/time"
-  if [ -n "${OB:-}" ]; then cpu=$(echo "$(server_cpu) - $cpu0" | bc); else cpu=$(echo "$user + $sys" | bc); fi
-  echo "$wall $cpu $rss" >>"$out"
+  # Bazel rows: also Bazel's own "Elapsed time" (the client wall minus it is tools/bazel's
+  # chroot wrapper and the client's start).
+  local inner=-
+  if [ -n "${OB:-}" ]; then
+    cpu=$(echo "$(server_cpu) - $cpu0" | bc)
+    inner=$(grep -o 'Elapsed time: [0-9.]*' "$W/stderr" | tail -1 | grep -o '[0-9.]*$' || echo -)
+  else
+    cpu=$(echo "$user + $sys" | bc)
+  fi
+  echo "$wall $cpu $rss $inner" >>"$out"
 }
-row() { rows+=("$(printf '| %s | %.2f | %.2f | %s | %s |' "$@")"); }
+# row NAME WALL CPU RSS BYTES [BAZEL_ELAPSED]
+row() { rows+=("$(printf '| %s | %.2f | %.2f | %s | %s | %s |' "$1" "$2" "$3" "$4" "$5" "${6:--}")"); }
 # measure NAME OUTPUT CMD...: wall, CPU (user+sys), max RSS and output size of one run.
 measure() {
   local name=$1 out=$2 bytes=-
   shift 2
   rm -rf "$out" "$W/one"
   run_timed "$W/one" "$@"
-  read -r wall cpu rss <"$W/one"
+  read -r wall cpu rss inner <"$W/one"
   [ -e "$out" ] && bytes=$(du -sb "$out" | cut -f1)
-  row "$name" "$wall" "$cpu" "$((rss / 1024))" "$bytes"
+  row "$name" "$wall" "$cpu" "$((rss / 1024))" "$bytes" "$inner"
   log "$name: ${wall}s wall"
 }
-# median FILE: the line of FILE ("wall cpu rss" lines) with the median wall time, then the
-# lowest and highest wall time.
+# median FILE: the line of FILE ("wall cpu rss elapsed" lines) with the median wall time,
+# then the lowest and highest wall time.
 median() {
   sort -n "$1" | awk '{w[NR] = $1; l[NR] = $0} END {m = int((NR + 1) / 2); print l[m], w[1], w[NR]}'
 }
@@ -244,8 +253,8 @@ bazel_row() {
     $prep
     run_timed "$W/runs" "$W/bz" build "$@" "$target"
   done
-  read -r wall cpu _ lo hi < <(median "$W/runs")
-  row "$name [$lo–$hi]" "$wall" "$cpu" "-" "-"
+  read -r wall cpu _ inner lo hi < <(median "$W/runs")
+  row "$name [$lo–$hi]" "$wall" "$cpu" "-" "-" "$inner"
   log "$name: ${wall}s wall (median of $RUNS)"
 }
 # A disk cache with only the tool, copied fresh for each run so no image action is cached.
@@ -299,9 +308,10 @@ measure "apko build ×5 (5 images of one lock, offline)" /nonexistent bash -c "c
 echo
 echo "rules_wharf benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(go version | cut -d' ' -f3)"
 echo
-echo "| what | wall s | CPU s | max RSS MB | output bytes |"
-echo "|---|---:|---:|---:|---:|"
+echo "| what | wall s | CPU s | max RSS MB | output bytes | Bazel's elapsed s |"
+echo "|---|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "Bazel rows: the median of $RUNS runs (their range of wall times in brackets); wall time of the"
-echo "client; CPU of the Bazel server with its actions and persistent workers (from /proc)."
+echo "client (tools/bazel: chroot wrapper + Bazel client); CPU of the Bazel server with its actions"
+echo "and persistent workers (from /proc); last column: the \"Elapsed time\" Bazel reports."
