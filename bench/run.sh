@@ -290,6 +290,7 @@ measure "bazel: fetch 100 package repositories (ranged, local server)" /nonexist
 B fetch //:image_files >/dev/null 2>&1
 bazel_row "bazel: clean build (bazel clean; tool from the disk cache)" prep_clean //:image --disk_cache="$DC"
 bazel_row "bazel: clean image build (tool built; no image action cached)" prep_tool_built //:image --disk_cache="$DC"
+bazel_row "bazel: clean image build, every action a sandboxed process (no worker)" prep_tool_built //:image --disk_cache="$DC" --spawn_strategy=sandboxed
 bazel_row "bazel: clean image build, lock of file paths (data members copied)" prep_tool_built //:image_files --disk_cache="$DC"
 prep_built
 bazel_row "bazel: no-op rebuild" prep_none //:image --disk_cache="$DC"
