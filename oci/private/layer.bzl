@@ -6,13 +6,38 @@ load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE", "WHARF_WORKER_RE
 
 _EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
 
-def _basename_and_path(f):
-    return "{}={}".format(f.basename, f.path)
+# A file's permission bits are not what makes it executable in a layer: Bazel makes every
+# output it builds executable (0555) and remote execution marks every input executable, so
+# the bits of a source file would differ between local and remote builds. Files Bazel built
+# are executable (0755: binaries, and what genrules wrote), source files are not (0644);
+# `modes`/`default_file_mode` say otherwise. Each pair of functions below splits a depset
+# into the two flags (returning None skips a file).
 
-def _runfiles_entry(f):
+def _generated(f):
+    return not f.is_source
+
+def _path_if_generated(f):
+    return f.path if _generated(f) else None
+
+def _path_if_source(f):
+    return f.path if f.is_source else None
+
+def _basename_and_path_if_generated(f):
+    return "{}={}".format(f.basename, f.path) if _generated(f) else None
+
+def _basename_and_path_if_source(f):
+    return "{}={}".format(f.basename, f.path) if f.is_source else None
+
+def _runfiles_path(f):
     # The runfiles tree layout: <repo>/<path>, with the main repository as _main.
     p = f.short_path
     return "{}={}".format(p[3:] if p.startswith("../") else "_main/" + p, f.path)
+
+def _runfiles_entry_if_generated(f):
+    return _runfiles_path(f) if _generated(f) else None
+
+def _runfiles_entry_if_source(f):
+    return _runfiles_path(f) if f.is_source else None
 
 def _oci_layer_impl(ctx):
     compression = ctx.attr.compression or ctx.attr._compression[BuildSettingInfo].value
@@ -29,11 +54,13 @@ def _oci_layer_impl(ctx):
         inputs.append(files)
         d = dest.replace("%", "%%")
         if dest.endswith("/"):
-            args.add_all(files, map_each = _basename_and_path, format_each = "--file=" + d + "%s", expand_directories = False)
+            args.add_all(files, map_each = _basename_and_path_if_generated, format_each = "--exec-file=" + d + "%s", expand_directories = False)
+            args.add_all(files, map_each = _basename_and_path_if_source, format_each = "--data-file=" + d + "%s", expand_directories = False)
         else:
             # A target with several files and a file destination fails in the tool, naming it.
-            # A directory (tree artifact) is walked by the tool.
-            args.add_all(files, format_each = "--file=" + d + "=%s", expand_directories = False)
+            # A directory (tree artifact, or source directory) is walked by the tool.
+            args.add_all(files, map_each = _path_if_generated, format_each = "--exec-file=" + d + "=%s", expand_directories = False)
+            args.add_all(files, map_each = _path_if_source, format_each = "--data-file=" + d + "=%s", expand_directories = False)
 
         # An executable's runfiles go beside it, as `bazel run` lays them out, so its
         # runfiles library finds them at <dest>.runfiles.
@@ -41,7 +68,8 @@ def _oci_layer_impl(ctx):
         runfiles = target[DefaultInfo].default_runfiles
         if ctx.attr.include_runfiles and executable and runfiles and not dest.endswith("/"):
             rfiles = runfiles.files
-            args.add_all(rfiles, map_each = _runfiles_entry, format_each = "--file=" + d + ".runfiles/%s")
+            args.add_all(rfiles, map_each = _runfiles_entry_if_generated, format_each = "--exec-file=" + d + ".runfiles/%s")
+            args.add_all(rfiles, map_each = _runfiles_entry_if_source, format_each = "--data-file=" + d + ".runfiles/%s")
             inputs.append(rfiles)
     for dest, target in sorted(ctx.attr.symlinks.items()):
         args.add("--symlink={}={}".format(dest, target))
@@ -107,7 +135,7 @@ modes and owner numbers.""",
         "mtimes": attr.string_dict(doc = "Path to its mtime (RFC 3339 or Unix seconds), over `mtime`."),
         "default_owner": attr.string(doc = "`uid:gid` of every entry not in `owners`, created parent directories included. Default 0:0."),
         "default_owner_name": attr.string(doc = "`uname:gname` of every entry not in `owner_names`. Default: none written."),
-        "default_file_mode": attr.string(doc = "Octal mode of regular files not in `modes`. Default: 0755 when the source is executable, else 0644."),
+        "default_file_mode": attr.string(doc = "Octal mode of regular files not in `modes`. Default: 0755 for files Bazel built (binaries, generated files, everything in a tree artifact) and 0644 for source files, whatever their permission bits on disk (Bazel makes its outputs executable and remote execution marks every input executable, so the bits would make a layer differ between local and remote builds): give a checked-in script `modes = {\"/path\": \"0755\"}`."),
         "default_dir_mode": attr.string(doc = "Octal mode of directories not in `modes`, created parents included. Default 0755."),
         "tars": attr.label_list(doc = "Existing archives (.tar, .tar.gz, .tar.zst) whose entries join the layer, with mtime fixed and owner names dropped.", allow_files = [".tar", ".tar.gz", ".tgz", ".tar.zst"]),
         "mtime": attr.string(doc = "mtime of every entry not in `mtimes`, entries of `tars` included (RFC 3339 or Unix seconds). Default: 1970-01-01T00:00:00Z."),

@@ -27,8 +27,10 @@ type Entry struct {
 	Linkname string
 	// Dir makes the entry a directory.
 	Dir bool
-	// Mode is the permission bits; 0 means derived (0755 for dirs and executables, else 0644).
+	// Mode is the permission bits; 0 means derived (0755 for dirs; for files see Exec).
 	Mode int64
+	// Exec says whether a regular file with Mode 0 is executable (0755) or not (0644).
+	Exec Exec
 	// Data, when not nil, is the content of a regular file given in memory.
 	Data []byte
 	// CharDevice makes the entry a character device with these numbers.
@@ -40,6 +42,20 @@ type Entry struct {
 	// MTime, when not zero, replaces the layer's mtime for this entry.
 	MTime time.Time
 }
+
+// Exec is how a regular file's default mode is chosen.
+type Exec int8
+
+const (
+	// ExecFromSource: 0755 if the source file has an executable bit, else 0644. For the
+	// command line only: under Bazel a file's bits depend on where the action runs (remote
+	// execution marks every input executable), so the rules decide with ExecYes/ExecNo.
+	ExecFromSource Exec = iota
+	// ExecYes: 0755.
+	ExecYes
+	// ExecNo: 0644.
+	ExecNo
+)
 
 // Epoch is the fixed mtime of every entry unless a caller sets another.
 var Epoch = time.Unix(0, 0).UTC()
@@ -236,7 +252,7 @@ func writeEntry(tw *tar.Writer, e Entry, mtime time.Time, buf []byte) error {
 			return fmt.Errorf("%s: not a regular file (%v)", e.Source, st.Mode().Type())
 		}
 		h.Typeflag, h.Size, h.Mode = tar.TypeReg, st.Size(), 0o644
-		if st.Mode().Perm()&0o111 != 0 {
+		if e.Exec == ExecYes || e.Exec == ExecFromSource && st.Mode().Perm()&0o111 != 0 {
 			h.Mode = 0o755
 		}
 		if e.Mode != 0 {
@@ -274,13 +290,15 @@ func Mode(s string) (int64, error) {
 // and directory under it, in sorted order. Symlinks inside are kept as symlinks only when
 // they stay inside src; otherwise the file they point to is copied (as Bazel's sandbox
 // presents inputs as symlinks to the real files).
-func ExpandDir(dest, src string) ([]Entry, error) {
+// ExpandDir returns the entries for SRC at DEST: one file, or a directory with everything
+// under it (symlinks inside the tree kept, others followed); files get exec.
+func ExpandDir(dest, src string, exec Exec) ([]Entry, error) {
 	st, err := os.Stat(src)
 	if err != nil {
 		return nil, err
 	}
 	if !st.IsDir() {
-		return []Entry{{Path: dest, Source: src}}, nil
+		return []Entry{{Path: dest, Source: src, Exec: exec}}, nil
 	}
 	var out []Entry
 	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -315,9 +333,9 @@ func ExpandDir(dest, src string) ([]Entry, error) {
 			if st.IsDir() {
 				return fmt.Errorf("%s: symlink to a directory outside the tree", p)
 			}
-			out = append(out, Entry{Path: target, Source: p})
+			out = append(out, Entry{Path: target, Source: p, Exec: exec})
 		default:
-			out = append(out, Entry{Path: target, Source: p})
+			out = append(out, Entry{Path: target, Source: p, Exec: exec})
 		}
 		return nil
 	})

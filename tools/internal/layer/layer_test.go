@@ -156,7 +156,7 @@ func TestExpandDir(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "outside"), []byte("o"), 0o644)
 	os.Symlink("sub/a.txt", filepath.Join(dir, "tree", "inner-link"))
 	os.Symlink(filepath.Join(dir, "outside"), filepath.Join(dir, "tree", "outer-link"))
-	entries, err := layer.ExpandDir("/opt/tree", filepath.Join(dir, "tree"))
+	entries, err := layer.ExpandDir("/opt/tree", filepath.Join(dir, "tree"), layer.ExecFromSource)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,12 +14,14 @@ import (
 )
 
 func layerVerb(args []string) error {
-	var files, symlinks, dirs, modes, owners, ownerNames, mtimes, tars cli.Strings
+	var files, execFiles, dataFiles, symlinks, dirs, modes, owners, ownerNames, mtimes, tars cli.Strings
 	var compression, blobOut, metaOut, createdBy, mtimeFlag string
 	var defaultOwner, defaultOwnerName, defaultFileMode, defaultDirMode string
 	var level int
 	fs := newFlags("layer")
-	fs.Var(&files, "file", "DEST=SRC: put file SRC at DEST (repeatable)")
+	fs.Var(&files, "file", "DEST=SRC: put file (or directory) SRC at DEST, executable (0755) if SRC has an executable bit (repeatable)")
+	fs.Var(&execFiles, "exec-file", "DEST=SRC: as --file, executable whatever SRC's bits (repeatable)")
+	fs.Var(&dataFiles, "data-file", "DEST=SRC: as --file, not executable (0644) whatever SRC's bits (repeatable)")
 	fs.Var(&symlinks, "symlink", "DEST=TARGET: a symlink (repeatable)")
 	fs.Var(&dirs, "dir", "DEST: an empty directory (repeatable)")
 	fs.Var(&modes, "mode", "DEST=OCTAL: permission bits for DEST (repeatable)")
@@ -28,7 +30,7 @@ func layerVerb(args []string) error {
 	fs.Var(&mtimes, "path-mtime", "DEST=TIME: mtime of DEST, RFC 3339 or Unix seconds (repeatable)")
 	fs.StringVar(&defaultOwner, "default-owner", "", "UID:GID of every entry without --owner (default 0:0)")
 	fs.StringVar(&defaultOwnerName, "default-owner-name", "", "UNAME:GNAME of every entry without --owner-name (default none)")
-	fs.StringVar(&defaultFileMode, "default-file-mode", "", "OCTAL mode of regular files without --mode (default 0755 if executable, else 0644)")
+	fs.StringVar(&defaultFileMode, "default-file-mode", "", "OCTAL mode of regular files without --mode (default 0755 if executable, else 0644; see --file)")
 	fs.StringVar(&defaultDirMode, "default-dir-mode", "", "OCTAL mode of directories without --mode (default 0755)")
 	fs.Var(&tars, "tar", "an existing .tar, .tar.gz or .tar.zst whose entries join the layer (repeatable)")
 	fs.StringVar(&mtimeFlag, "mtime", "", "mtime of every entry: RFC 3339 or Unix seconds (default 1970-01-01)")
@@ -130,18 +132,24 @@ func layerVerb(args []string) error {
 		entries = append(entries, e)
 		return nil
 	}
-	for _, f := range files {
-		dest, src, ok := strings.Cut(f, "=")
-		if !ok || src == "" {
-			return fmt.Errorf("--file %q: want DEST=SRC", f)
-		}
-		tree, err := layer.ExpandDir(dest, src)
-		if err != nil {
-			return fmt.Errorf("--file %s: %w", f, err)
-		}
-		for _, e := range tree {
-			if err := add(e); err != nil {
-				return fmt.Errorf("--file: %w", err)
+	for _, group := range []struct {
+		flag  string
+		files []string
+		exec  layer.Exec
+	}{{"file", files, layer.ExecFromSource}, {"exec-file", execFiles, layer.ExecYes}, {"data-file", dataFiles, layer.ExecNo}} {
+		for _, f := range group.files {
+			dest, src, ok := strings.Cut(f, "=")
+			if !ok || src == "" {
+				return fmt.Errorf("--%s %q: want DEST=SRC", group.flag, f)
+			}
+			tree, err := layer.ExpandDir(dest, src, group.exec)
+			if err != nil {
+				return fmt.Errorf("--%s %s: %w", group.flag, f, err)
+			}
+			for _, e := range tree {
+				if err := add(e); err != nil {
+					return fmt.Errorf("--%s: %w", group.flag, err)
+				}
 			}
 		}
 	}

@@ -112,3 +112,52 @@ func TestLayerOwnersNamesModesMtimes(t *testing.T) {
 		}
 	}
 }
+
+// --exec-file and --data-file (what oci_layer passes) decide a file's mode whatever its bits
+// on disk, which differ between local and remote execution; --file follows the bits.
+func TestLayerExecutableFromFlagNotBits(t *testing.T) {
+	dir := t.TempDir()
+	plain, exe := filepath.Join(dir, "plain"), filepath.Join(dir, "exe")
+	tree := filepath.Join(dir, "tree")
+	os.WriteFile(plain, []byte("data"), 0o644)
+	os.WriteFile(exe, []byte("#!/bin/sh"), 0o755)
+	os.MkdirAll(filepath.Join(tree, "sub"), 0o755)
+	os.WriteFile(filepath.Join(tree, "sub", "a"), []byte("a"), 0o755)
+	os.WriteFile(filepath.Join(tree, "b"), []byte("b"), 0o644)
+	blob, meta := filepath.Join(dir, "l.tar"), filepath.Join(dir, "l.json")
+	args := []string{"--compression=none", "--blob", blob, "--metadata", meta,
+		"--file=/bits/plain=" + plain, "--file=/bits/exe=" + exe,
+		"--exec-file=/x/plain=" + plain, "--exec-file=/x/exe=" + exe,
+		"--data-file=/d/plain=" + plain, "--data-file=/d/exe=" + exe,
+		"--data-file=/dtree=" + tree, "--exec-file=/xtree=" + tree,
+		"--mode=/d/exe=0700"}
+	if err := layerVerb(args); err != nil {
+		t.Fatal(err)
+	}
+	got := tarHeaders(t, blob)
+	for name, want := range map[string]string{
+		"bits/plain": "0 644 0:0 : 0", "bits/exe": "0 755 0:0 : 0",
+		"x/plain": "0 755 0:0 : 0", "x/exe": "0 755 0:0 : 0",
+		"d/plain": "0 644 0:0 : 0", "d/exe": "0 700 0:0 : 0",
+		"dtree/sub/a": "0 644 0:0 : 0", "dtree/b": "0 644 0:0 : 0",
+		"xtree/sub/a": "0 755 0:0 : 0", "xtree/b": "0 755 0:0 : 0",
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %q, want %q", name, got[name], want)
+		}
+	}
+	// Other bits on disk change nothing for --exec-file and --data-file.
+	os.Chmod(plain, 0o755)
+	os.Chmod(exe, 0o644)
+	os.Chmod(filepath.Join(tree, "b"), 0o755)
+	if err := layerVerb([]string{"--compression=none", "--blob", blob, "--metadata", meta,
+		"--exec-file=/x/plain=" + plain, "--data-file=/d/exe=" + exe, "--data-file=/dtree=" + tree}); err != nil {
+		t.Fatal(err)
+	}
+	got = tarHeaders(t, blob)
+	for name, want := range map[string]string{"x/plain": "0 755 0:0 : 0", "d/exe": "0 644 0:0 : 0", "dtree/b": "0 644 0:0 : 0"} {
+		if got[name] != want {
+			t.Errorf("after chmod: %s = %q, want %q", name, got[name], want)
+		}
+	}
+}
