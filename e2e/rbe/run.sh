@@ -32,7 +32,7 @@ TARGETS=${RBE_TARGETS:-//examples/...}
 DIGEST_PKG=examples/hello_image
 # rules_wharf's actions (mnemonics) that must run remotely; the first six must occur.
 REQUIRED_MNEMONICS="ApkExtract ApkVerify ApkInstallDb OciImage OciLayer OciIndex"
-WHARF_MNEMONICS="$REQUIRED_MNEMONICS ApkLayerGroup ApkoLayer Sbom SbomIndex OciLayout DockerTarball"
+WHARF_MNEMONICS="$REQUIRED_MNEMONICS ApkLayerGroup ApkoLayer Sbom SbomIndex OciLayout OciLayoutImport DockerTarball"
 
 RE_ENDPOINT=grpc://127.0.0.1:28980
 RC_ENDPOINT=grpc://127.0.0.1:19092
