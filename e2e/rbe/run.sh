@@ -85,7 +85,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start() { # name log binary args...
+start() { # NAME BINARY ARGS... (log: $STATE/logs/NAME.log)
   local name=$1 logf=$STATE/logs/$1.log
   shift
   nohup "$@" >"$logf" 2>&1 &
