@@ -313,7 +313,7 @@ _attrs = {
         providers = [ApkPackagesInfo],
     ),
     "apk_layer_budget": attr.int(
-        doc = "Most layers the APK packages may take, the apk database layer included (containerd and overlayfs allow about 127 in all). 0: one layer per package, each the package's own data member with no recompression. Otherwise packages are joined into contiguous runs in lock order, balanced by size; a run of one package stays zero-copy.",
+        doc = "Most layers the APK packages may take, the apk database layer included (containerd and overlayfs allow about 127 in all). 0: one layer per package, each the package's own data member with no recompression. Otherwise packages are joined into contiguous runs in lock order, balanced by size; a run of one package stays zero-copy, a longer run is spliced rather than recompressed: each package's compressed blocks are copied as they are, and only blocks holding an entry left out (a directory an earlier package in the run has, a file a later one replaces) or the package's tar end-of-archive are encoded again.",
         default = 0,
     ),
     "apko_config": attr.label(

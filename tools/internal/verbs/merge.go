@@ -1,28 +1,31 @@
 package verbs
 
 import (
-	"archive/tar"
-	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	pathpkg "path"
 	"strings"
 
+	"github.com/klauspost/compress/flate"
+	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/gzsplice"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 )
 
-// mergeVerb joins APK data-member layers into one, in install order: entries are copied
-// with their headers (PAX records included), each input's end-of-archive blocks are dropped,
-// and each path appears once: a file as the last package has it (as a later layer would
-// win), a directory as the first package has it (apk keeps an existing directory). Which
-// entry survives is decided from the packages' facts, so each input is read once.
+// mergeVerb joins APK data-member layers into one, in install order, mostly without
+// recompressing them (gzsplice): each path appears once, a file as the last package has it
+// (as a later layer would win), a directory as the first package has it (apk keeps an
+// existing directory); each input's end-of-archive is dropped. Deflate blocks are copied
+// bit for bit unless they hold a dropped entry or the end-of-archive (or refer back over
+// one), which are decoded and encoded again. Which entry survives is decided from the
+// packages' facts.
 func mergeVerb(args []string) error {
 	var inputs, factsFiles cli.Strings
 	var blobOut, metaOut, createdBy string
 	fs := newFlags("merge-layers")
-	fs.Var(&inputs, "layer", "BLOB=METADATA of a package's data member layer, bottom first (repeatable)")
+	fs.Var(&inputs, "layer", "BLOB=METADATA of a gzip layer (a package's data member), bottom first (repeatable)")
 	fs.Var(&factsFiles, "facts", "the package facts of each --layer, in the same order (repeatable)")
 	fs.StringVar(&blobOut, "blob", "", "output: the merged layer")
 	fs.StringVar(&metaOut, "metadata", "", "output: its metadata JSON")
@@ -48,45 +51,49 @@ func mergeVerb(args []string) error {
 			}
 		}
 	}
-	return writeLayer(blobOut, metaOut, layer.Gzip, -1, createdBy, func(w io.Writer) error {
-		tw := tar.NewWriter(w)
-		for i, in := range inputs {
-			path, _, _ := strings.Cut(in, "=")
-			if err := copyEntries(tw, path, func(name string) bool { return keep[name] == i }); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
+	var ins []gzsplice.Input
+	for i, in := range inputs {
+		blob, metaPath, ok := strings.Cut(in, "=")
+		if !ok {
+			return fmt.Errorf("--layer %q: want BLOB=METADATA", in)
 		}
-		return tw.Close()
-	})
-}
-
-func copyEntries(tw *tar.Writer, path string, keep func(string) bool) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return err
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
+		meta, err := layer.ReadMetadata(metaPath)
 		if err != nil {
 			return err
 		}
-		if name := pathpkg.Clean(strings.TrimPrefix(h.Name, "./")); name == "." || !keep(name) {
-			continue
+		if meta.MediaType != layer.MediaTypeGzip {
+			return fmt.Errorf("%s: media type %s: only gzip layers can be merged", blob, meta.MediaType)
 		}
-		if err := tw.WriteHeader(h); err != nil {
-			return fmt.Errorf("%s: %w", h.Name, err)
-		}
-		if _, err := io.Copy(tw, tr); err != nil {
-			return fmt.Errorf("%s: %w", h.Name, err)
-		}
+		ins = append(ins, gzsplice.Input{Path: blob, Drop: func(name string) bool { return name == "." || keep[name] != i }})
 	}
+	var outs atomicfile.Set
+	defer outs.Abort()
+	f, err := outs.Create(blobOut)
+	if err != nil {
+		return err
+	}
+	digest := sha256.New()
+	n := &countWriter{}
+	res, err := gzsplice.Join(io.MultiWriter(f, digest, n), ins, flate.DefaultCompression)
+	if err != nil {
+		return err
+	}
+	meta := &layer.Metadata{
+		MediaType: layer.MediaTypeGzip,
+		Digest:    "sha256:" + hex.EncodeToString(digest.Sum(nil)),
+		Size:      n.n,
+		DiffID:    "sha256:" + hex.EncodeToString(res.DiffID),
+		CreatedBy: createdBy,
+	}
+	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
+		return err
+	}
+	return outs.Commit()
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
 }

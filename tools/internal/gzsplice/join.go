@@ -1,0 +1,619 @@
+package gzsplice
+
+import (
+	"archive/tar"
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"os"
+	pathpkg "path"
+	"strings"
+
+	kflate "github.com/klauspost/compress/flate"
+)
+
+// maxWindows bounds the 32 KiB block windows kept per member (8 MiB). A member that needs
+// more (many small blocks near dropped entries) is decoded a second time instead.
+const maxWindows = 256
+
+// Input is one gzip file to join.
+type Input struct {
+	Path string
+	// Drop, when set, says whether an entry (its name cleaned of "./" and trailing "/")
+	// is left out of the joined stream.
+	Drop func(name string) bool
+}
+
+// Stats says how a Join was done.
+type Stats struct {
+	CopiedBits     int64 // compressed bits copied as they are
+	ReencodedBytes int64 // uncompressed bytes compressed again
+	DecodedTwice   int   // members decoded a second time (too many windows to keep)
+}
+
+// Result describes the joined layer's uncompressed tar stream.
+type Result struct {
+	DiffID []byte // its sha256
+	Size   int64  // its length
+	Stats  Stats
+}
+
+// Join writes to out one gzip member holding the tar streams of the inputs, in order,
+// without the entries their Drop leaves out and without the end-of-archive of all but the
+// last input. Compressed blocks are copied bit for bit where they can be: a block is
+// encoded again (at the given compress/flate level) only if it holds bytes that are left
+// out, or if its matches reach back over bytes that are left out. Every input must be one
+// gzip member holding a tar stream followed only by zero bytes.
+func Join(out io.Writer, inputs []Input, level int) (*Result, error) {
+	if len(inputs) == 0 {
+		return nil, errors.New("nothing to join")
+	}
+	bw := bufio.NewWriterSize(out, 1<<16)
+	j := &joiner{bw: &bitWriter{w: bw}, level: level, diff: sha256.New(), crc: crc32.NewIEEE()}
+	// No name, no mtime, fixed OS byte, as layer.NewWriter writes.
+	j.bw.bytes([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255})
+	for i, in := range inputs {
+		if err := j.member(in, i == len(inputs)-1); err != nil {
+			return nil, fmt.Errorf("%s: %w", in.Path, err)
+		}
+	}
+	var tr [8]byte
+	binary.LittleEndian.PutUint32(tr[:4], j.crc.Sum32())
+	binary.LittleEndian.PutUint32(tr[4:], uint32(j.size))
+	j.bw.bytes(tr[:])
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
+	return &Result{DiffID: j.diff.Sum(nil), Size: j.size, Stats: j.stats}, nil
+}
+
+type joiner struct {
+	bw    *bitWriter
+	level int
+	fw    *kflate.Writer
+	diff  hash.Hash
+	crc   hash.Hash32
+	size  int64 // uncompressed bytes of the joined stream so far
+	stats Stats
+}
+
+// span is a range of uncompressed offsets [from, to) of one member.
+type span struct{ from, to int64 }
+
+// block is a deflate block of a member and what to do with it.
+type block struct {
+	Block
+	end, endBit int64 // offsets just after it
+	minRef      int64 // lowest offset its matches copy from
+	done        bool  // decoded to its end
+	decided     bool
+	reencode    bool
+	window      []byte // history before it, kept for the first block of each re-encoded run
+}
+
+// plan is what reading a member once learned.
+type plan struct {
+	start        int64 // offset of the deflate data in the file
+	blocks       []*block
+	drops        []span // sorted, disjoint
+	decodeTwice  bool   // windows were not kept
+	finalCopied  bool   // the member's final block is copied (last member only)
+	windowsKept  int
+	freeWindows  [][]byte
+	classifiedTo int64 // offsets below this are known to be kept or dropped
+}
+
+func (j *joiner) member(in Input, last bool) error {
+	f, err := os.Open(in.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	p, err := j.scan(f, in, last)
+	if err != nil {
+		return err
+	}
+	return j.emit(f, p, last)
+}
+
+// dropped reports whether [from, to) holds a dropped byte.
+func (p *plan) dropped(from, to int64) bool {
+	for _, s := range p.drops { // few per member; sorted
+		if s.from >= to {
+			return false
+		}
+		if s.to > from {
+			return true
+		}
+	}
+	return false
+}
+
+// decide settles the blocks whose bytes are all classified: a block is copied unless it
+// holds dropped bytes, copies from before a dropped byte, or (not the last member) is the
+// final block, whose BFINAL bit would end the joined stream.
+func (p *plan) decide(last bool) {
+	for i, b := range p.blocks {
+		if b.decided {
+			continue
+		}
+		if !b.done || b.end > p.classifiedTo {
+			return
+		}
+		b.decided = true
+		b.reencode = (b.Final && !last) || p.dropped(b.minRef, b.end)
+		// A window is needed only where a re-encoded run starts.
+		if b.window != nil && (!b.reencode || i > 0 && p.blocks[i-1].reencode) {
+			p.freeWindows = append(p.freeWindows, b.window)
+			b.window = nil
+			p.windowsKept--
+		}
+	}
+}
+
+// scan reads a member once: it checks the gzip framing and the tar stream, feeds the kept
+// bytes to the joined stream's digests, and decides which blocks are copied.
+func (j *joiner) scan(f *os.File, in Input, last bool) (*plan, error) {
+	br := bufio.NewReaderSize(f, 1<<16)
+	start, err := gzipHeader(br)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{start: start}
+	dec := NewDecoder(br)
+	dec.OnBlock = func(b Block) {
+		nb := &block{Block: b}
+		if !p.decodeTwice {
+			if p.windowsKept >= maxWindows {
+				p.decodeTwice = true
+				for _, b := range p.blocks {
+					b.window = nil
+				}
+				p.freeWindows = nil
+			} else {
+				var w []byte
+				if n := len(p.freeWindows); n > 0 {
+					w, p.freeWindows = p.freeWindows[n-1][:0], p.freeWindows[:n-1]
+				}
+				nb.window = append(w, dec.Window()...)
+				p.windowsKept++
+			}
+		}
+		p.blocks = append(p.blocks, nb)
+	}
+	dec.OnBlockEnd = func(end, endBit, minRef int64) {
+		b := p.blocks[len(p.blocks)-1]
+		b.end, b.endBit, b.minRef, b.done = end, endBit, minRef, true
+		p.decide(last)
+	}
+	c := &counter{r: dec, crc: crc32.NewIEEE()}
+	tr := tar.NewReader(c)
+	// pending holds bytes read but not yet classified as kept or dropped: the padding of
+	// the previous entry and the header blocks of the next.
+	var pending []byte
+	var prevEnd int64 // end of the previous entry, padding included
+	prevKept := true
+	take := func(b []byte, keep bool) {
+		if keep {
+			j.diff.Write(b)
+			j.crc.Write(b)
+			j.size += int64(len(b))
+		}
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		c.sink = &pending
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading tar: %w", err)
+		}
+		if h.Typeflag == tar.TypeGNUSparse || hasSparse(h) {
+			return nil, fmt.Errorf("%s: sparse tar entries are not supported", h.Name)
+		}
+		name := pathpkg.Clean(strings.TrimPrefix(h.Name, "./"))
+		keep := in.Drop == nil || !in.Drop(name)
+		// The entry starts where the previous one's padding ends.
+		entryStart := prevEnd
+		headerLen := c.n - entryStart
+		take(pending[:int64(len(pending))-headerLen], prevKept)
+		take(pending[int64(len(pending))-headerLen:], keep)
+		pending = pending[:0]
+		dataEnd := c.n + h.Size
+		switch h.Typeflag {
+		case tar.TypeLink, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeDir, tar.TypeFifo:
+			dataEnd = c.n // header only, whatever the size field says (as archive/tar reads it)
+		}
+		entryEnd := (dataEnd + 511) &^ 511
+		if !keep {
+			p.addDrop(span{entryStart, entryEnd})
+		}
+		p.classifiedTo = entryEnd
+		p.decide(last)
+		c.sink = nil
+		for {
+			n, err := tr.Read(buf)
+			take(buf[:n], keep)
+			if err == io.EOF || n == 0 && err == nil {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", h.Name, err)
+			}
+		}
+		if c.n != dataEnd {
+			return nil, fmt.Errorf("%s: data ends at %d, expected %d", h.Name, c.n, dataEnd)
+		}
+		prevEnd, prevKept = entryEnd, keep
+	}
+	// The end-of-archive and anything after it: zeros, kept only by the last member.
+	c.sink = &pending
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		return nil, fmt.Errorf("after the tar end-of-archive: %w", err)
+	}
+	total := c.n
+	// pending: the last entry's padding, then the end-of-archive and what follows it.
+	if int64(len(pending)) < total-prevEnd {
+		return nil, errors.New("internal error: unaccounted bytes")
+	}
+	tail := pending[len(pending)-int(total-prevEnd):]
+	take(pending[:len(pending)-len(tail)], prevKept)
+	for i, b := range tail {
+		if b != 0 {
+			return nil, fmt.Errorf("non-zero bytes after the tar end-of-archive (offset %d)", prevEnd+int64(i))
+		}
+	}
+	take(tail, last)
+	if !last && len(tail) > 0 {
+		p.addDrop(span{prevEnd, total})
+	}
+	p.classifiedTo = total
+	p.decide(last)
+	// The gzip trailer, and nothing after it.
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		return nil, err
+	}
+	rest = append(dec.Rest(), rest...)
+	if len(rest) != 8 {
+		return nil, fmt.Errorf("not a single gzip member: %d bytes after the deflate data, want an 8-byte trailer", len(rest))
+	}
+	if crc, size := binary.LittleEndian.Uint32(rest), binary.LittleEndian.Uint32(rest[4:]); crc != c.crc.Sum32() || size != uint32(total) {
+		return nil, errors.New("gzip trailer does not match the data (corrupt member)")
+	}
+	for _, b := range p.blocks {
+		if !b.decided {
+			return nil, errors.New("internal error: a block was left undecided")
+		}
+	}
+	if last {
+		p.finalCopied = !p.blocks[len(p.blocks)-1].reencode
+	}
+	return p, nil
+}
+
+func (p *plan) addDrop(s span) {
+	if n := len(p.drops); n > 0 && p.drops[n-1].to == s.from {
+		p.drops[n-1].to = s.to
+		return
+	}
+	p.drops = append(p.drops, s)
+}
+
+// emit writes a member's blocks: runs of copied blocks bit for bit, runs of re-encoded
+// blocks through a fresh compressor (its matches must not reach the copied bytes it never
+// saw), each run ending byte-aligned and not final, except the last member's final block.
+func (j *joiner) emit(f *os.File, p *plan, last bool) error {
+	var seq *Decoder // decodes the whole member when windows were not kept
+	var seqAt int64
+	if p.decodeTwice {
+		j.stats.DecodedTwice++
+		seq = NewDecoder(io.NewSectionReader(f, p.start, 1<<62))
+	}
+	blocks := p.blocks
+	for i := 0; i < len(blocks); {
+		k := i
+		for k+1 < len(blocks) && blocks[k+1].reencode == blocks[i].reencode {
+			k++
+		}
+		first, lastB := blocks[i], blocks[k]
+		endsStream := last && k == len(blocks)-1
+		if !first.reencode {
+			if seq != nil {
+				if _, err := io.CopyN(io.Discard, seq, lastB.end-seqAt); err != nil {
+					return err
+				}
+				seqAt = lastB.end
+			}
+			if err := j.copyRun(f, p.start, blocks[i:k+1], endsStream); err != nil {
+				return err
+			}
+			if !endsStream {
+				j.bw.syncMarker()
+			}
+		} else {
+			var r io.Reader = seq
+			if seq == nil {
+				d, err := NewDecoderAt(io.NewSectionReader(f, p.start+first.Bit/8, 1<<62), uint(first.Bit%8), first.window)
+				if err != nil {
+					return err
+				}
+				r = d
+			}
+			if err := j.reencode(r, p, first.Out, lastB.end, endsStream); err != nil {
+				return err
+			}
+			seqAt = lastB.end
+		}
+		i = k + 1
+	}
+	if last && p.finalCopied {
+		j.bw.align()
+	}
+	return j.bw.err
+}
+
+// copyRun writes blocks as they are. Huffman blocks are copied bit for bit; stored blocks
+// pad their header to a byte boundary, which moves with the bit offset, so they get a new
+// header and their bytes are copied (empty ones are left out).
+func (j *joiner) copyRun(f *os.File, start int64, run []*block, endsStream bool) error {
+	from := int64(-1) // start of the pending bit range of Huffman blocks
+	flushBits := func(to int64) error {
+		if from < 0 {
+			return nil
+		}
+		err := j.bw.copyBits(f, start, from, to)
+		j.stats.CopiedBits += to - from
+		from = -1
+		return err
+	}
+	for n, b := range run {
+		if !b.Stored {
+			if from < 0 {
+				from = b.Bit
+			}
+			continue
+		}
+		if err := flushBits(b.Bit); err != nil {
+			return err
+		}
+		final := endsStream && n == len(run)-1
+		size := b.end - b.Out
+		if size == 0 && !final {
+			continue
+		}
+		fin := uint64(0)
+		if final {
+			fin = 1
+		}
+		j.bw.bits(fin, 3) // BFINAL, BTYPE 00
+		j.bw.align()
+		j.bw.bytes([]byte{byte(size), byte(size >> 8), ^byte(size), ^byte(size >> 8)})
+		// The bytes follow the source header, its padding, LEN and NLEN.
+		if err := j.bw.copyBits(f, start, ((b.Bit+3+7)/8+4)*8, ((b.Bit+3+7)/8+4+size)*8); err != nil {
+			return err
+		}
+		j.stats.CopiedBits += size * 8
+	}
+	return flushBits(run[len(run)-1].endBit)
+}
+
+// reencode compresses the kept bytes of [from, to), read from r, which is positioned at from.
+func (j *joiner) reencode(r io.Reader, p *plan, from, to int64, final bool) error {
+	if err := j.bw.flush(); err != nil {
+		return err
+	}
+	if j.fw == nil {
+		fw, err := kflate.NewWriter(j.bw.w, j.level)
+		if err != nil {
+			return err
+		}
+		j.fw = fw
+	} else {
+		j.fw.Reset(j.bw.w)
+	}
+	pos := from
+	for _, s := range append(p.drops, span{to, to}) {
+		if s.to <= pos {
+			continue
+		}
+		keepTo := min(s.from, to)
+		if keepTo > pos {
+			if _, err := io.CopyN(j.fw, r, keepTo-pos); err != nil {
+				return fmt.Errorf("re-encoding: %w", err)
+			}
+			j.stats.ReencodedBytes += keepTo - pos
+			pos = keepTo
+		}
+		if pos >= to {
+			break
+		}
+		skipTo := min(s.to, to)
+		if _, err := io.CopyN(io.Discard, r, skipTo-pos); err != nil {
+			return fmt.Errorf("re-encoding: %w", err)
+		}
+		pos = skipTo
+	}
+	if final {
+		return j.fw.Close()
+	}
+	// A sync flush: the stream goes on byte-aligned, without a final block.
+	return j.fw.Flush()
+}
+
+func hasSparse(h *tar.Header) bool {
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+// counter counts a member's uncompressed bytes and their CRC, and appends them to sink.
+type counter struct {
+	r    io.Reader
+	n    int64
+	crc  hash.Hash32
+	sink *[]byte
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.n += int64(n)
+		c.crc.Write(p[:n])
+		if c.sink != nil {
+			*c.sink = append(*c.sink, p[:n]...)
+		}
+	}
+	return n, err
+}
+
+// bitWriter writes deflate's LSB-first bit stream.
+type bitWriter struct {
+	w   *bufio.Writer
+	acc uint64
+	n   uint // bits in acc, < 8 between calls
+	err error
+	tmp []byte
+}
+
+func (b *bitWriter) bits(v uint64, k uint) {
+	b.acc |= v << b.n
+	b.n += k
+	for b.n >= 8 {
+		b.w.WriteByte(byte(b.acc))
+		b.acc >>= 8
+		b.n -= 8
+	}
+}
+
+func (b *bitWriter) bytes(p []byte) {
+	if b.n == 0 {
+		b.w.Write(p)
+		return
+	}
+	b.tmp = b.tmp[:0]
+	acc, n := b.acc, b.n
+	for len(p) >= 8 {
+		v := binary.LittleEndian.Uint64(p)
+		b.tmp = binary.LittleEndian.AppendUint64(b.tmp, acc|v<<n)
+		acc = v >> (64 - n)
+		p = p[8:]
+	}
+	for _, x := range p {
+		acc |= uint64(x) << n
+		b.tmp = append(b.tmp, byte(acc))
+		acc >>= 8
+	}
+	b.acc = acc
+	b.w.Write(b.tmp)
+}
+
+// align pads with zero bits to a byte boundary.
+func (b *bitWriter) align() {
+	if b.n > 0 {
+		b.bits(0, 8-b.n)
+	}
+}
+
+// syncMarker writes an empty stored block (BFINAL 0), which ends byte-aligned.
+func (b *bitWriter) syncMarker() {
+	b.bits(0, 3)
+	b.align()
+	b.bytes([]byte{0, 0, 0xff, 0xff})
+}
+
+// flush makes the stream byte-aligned (callers only flush where it is) and hands the
+// bytes to the underlying writer, which others then write to directly.
+func (b *bitWriter) flush() error {
+	if b.n != 0 {
+		return errors.New("internal error: bit stream not byte-aligned")
+	}
+	return b.err
+}
+
+// copyBits copies bits [from, to) of the deflate data that starts at byte start of f.
+func (b *bitWriter) copyBits(f *os.File, start, from, to int64) error {
+	if from >= to {
+		return nil
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(f, start+from/8, (to+7)/8-from/8), 1<<16)
+	if s := uint(from % 8); s != 0 {
+		x, err := r.ReadByte()
+		if err != nil {
+			return err
+		}
+		k := min(8-s, uint(to-from))
+		b.bits(uint64(x>>s)&(1<<k-1), k)
+		from += int64(k)
+	}
+	chunk := make([]byte, 32<<10)
+	for to-from >= 8 {
+		n := min(int64(len(chunk)), (to-from)/8)
+		if _, err := io.ReadFull(r, chunk[:n]); err != nil {
+			return err
+		}
+		b.bytes(chunk[:n])
+		from += n * 8
+	}
+	if k := uint(to - from); k > 0 {
+		x, err := r.ReadByte()
+		if err != nil {
+			return err
+		}
+		b.bits(uint64(x)&(1<<k-1), k)
+	}
+	return nil
+}
+
+// gzipHeader reads a gzip member header and returns its length.
+func gzipHeader(br *bufio.Reader) (int64, error) {
+	var h [10]byte
+	if _, err := io.ReadFull(br, h[:]); err != nil {
+		return 0, fmt.Errorf("gzip header: %w", err)
+	}
+	if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 {
+		return 0, errors.New("not a gzip (deflate) stream")
+	}
+	flg := h[3]
+	if flg&0xe0 != 0 {
+		return 0, errors.New("gzip header: reserved flags set")
+	}
+	n := int64(10)
+	if flg&4 != 0 { // FEXTRA
+		var l [2]byte
+		if _, err := io.ReadFull(br, l[:]); err != nil {
+			return 0, fmt.Errorf("gzip header: %w", err)
+		}
+		x := int64(binary.LittleEndian.Uint16(l[:]))
+		if _, err := io.CopyN(io.Discard, br, x); err != nil {
+			return 0, fmt.Errorf("gzip header: %w", err)
+		}
+		n += 2 + x
+	}
+	for _, bit := range []byte{8, 16} { // FNAME, FCOMMENT: zero-terminated
+		if flg&bit != 0 {
+			s, err := br.ReadBytes(0)
+			if err != nil {
+				return 0, fmt.Errorf("gzip header: %w", err)
+			}
+			n += int64(len(s))
+		}
+	}
+	if flg&2 != 0 { // FHCRC
+		if _, err := io.CopyN(io.Discard, br, 2); err != nil {
+			return 0, fmt.Errorf("gzip header: %w", err)
+		}
+		n += 2
+	}
+	return n, nil
+}
