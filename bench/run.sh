@@ -5,10 +5,12 @@
 #   layers:  1 GiB file, 100,000 small files, a 30 MB go_binary: `wharf layer` vs GNU tar +
 #            gzip / zstd and `crane append`; floors: sha256 and inflate of the same bytes
 #   images:  100 signed APKs (~300 MB uncompressed): apko build (offline, same lock) vs the
-#            wharf verbs run one after another without Bazel, and Bazel builds of the image
-#            (packages fetched from a local http server, as from a CDN): clean, clean image
-#            (tool built), no-op, one package changed, every action cached, five images of
-#            one lock (vs apko five times); each Bazel row is the median of BENCH_RUNS (3)
+#            wharf verbs run one after another without Bazel; the 100 packages merged into
+#            one layer by splicing (merge-layers) vs recompressing them (gzip -dc | gzip -6);
+#            Bazel builds of the image (packages fetched from a local http server, as from a
+#            CDN): clean, clean image (tool built), no-op, one package changed, every action
+#            cached, five images of one lock (vs apko five times), apk_layer_budget = 10;
+#            each Bazel row is the median of BENCH_RUNS (3)
 #
 # Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
 set -euo pipefail
@@ -173,8 +175,15 @@ for m in metas: args += ["--layer", m + ".tgz=" + m + ".json"]
 args += ["--layer", out + "/db.tgz=" + out + "/db.json", "--ref-name", "latest", "--out", out + "/layout"]
 lines.append(" ".join(map(q, args)))
 print("\n".join(lines))
+# merge-layers of all 100 packages into one layer, as apk_layer_budget groups them.
+with open(out + "/merge.params", "w") as f:
+    for m in metas: f.write("--layer\n%s.tgz=%s.json\n--facts\n%s.facts\n" % (m, m, m))
 PY
 measure "wharf verbs, sequential, no Bazel (100 APKs)" "$A/layout" bash "$A/steps.sh"
+# The two ways to put 100 packages in one layer: splice their data members (what
+# merge-layers does), or decompress and compress again (gzip -dc | gzip -6 of the members).
+measure "wharf merge-layers: 100 packages into one layer (spliced)" "$A/merged.tgz" "$WHARF" merge-layers "@$A/merge.params" --blob "$A/merged.tgz" --metadata "$A/merged.json"
+measure "recompressing instead: gzip -dc | gzip -6 of the 100 data members" "$A/recompressed.tgz" bash -c "cat \$(ls '$A'/[0-9]*.tgz | sort -V) | gzip -dc | gzip -6 > '$A/recompressed.tgz'"
 
 # Bazel: a workspace that uses rules_wharf like a user, in its own output base. Its lock
 # names the packages by http URL, as users' locks do (https://packages.wolfi.dev/...), served
@@ -235,6 +244,8 @@ oci_image(name = "image_files", apks = "@bench_files")
 # Five images of one lock, as in a monorepo: the packages' work is shared.
 [oci_image(name = "image_%d" % i, apks = "@bench", cmd = ["/bin/app%d" % i]) for i in range(5)]
 filegroup(name = "five_images", srcs = [":image_%d" % i for i in range(5)])
+# At most 10 layers for the packages: runs of about 11 packages spliced into one layer each.
+oci_image(name = "image_budget", apks = "@bench", apk_layer_budget = 10)
 EOF
 cat >"$W/bz" <<EOF
 #!/usr/bin/env bash
@@ -300,6 +311,7 @@ B build --disk_cache="$DC" //:image >/dev/null 2>&1
 bazel_row "bazel: clean build, every action cached" prep_all_cached //:image --disk_cache="$DC"
 bazel_row "bazel: clean image build + OCI layout (tool built)" prep_tool_built //:image --disk_cache="$DC" --output_groups=+layout
 bazel_row "bazel: 5 images of one lock, clean image build (tool built)" prep_tool_built //:five_images --disk_cache="$DC"
+bazel_row "bazel: clean image build, apk_layer_budget = 10 (tool built)" prep_tool_built //:image_budget --disk_cache="$DC"
 B shutdown >/dev/null 2>&1 || true
 OB=
 
