@@ -19,7 +19,7 @@ import (
 
 // maxWindows bounds the 32 KiB block windows kept per member (8 MiB). A member that needs
 // more (many small blocks near dropped entries) is decoded a second time instead.
-const maxWindows = 256
+var maxWindows = 256
 
 // Input is one gzip file to join.
 type Input struct {
