@@ -253,8 +253,8 @@ mkdir -p "$WS/prebuilt"
 cp "$WHARF" "$WS/prebuilt/wharf"
 cat >"$WS/prebuilt/BUILD.bazel" <<'EOF'
 load("@rules_wharf//tools/toolchain:toolchain.bzl", "wharf_toolchain")
-wharf_toolchain(name = "wharf", wharf = "wharf")
-toolchain(name = "toolchain", toolchain = ":wharf", toolchain_type = "@rules_wharf//tools/toolchain:type")
+wharf_toolchain(name = "prebuilt", wharf = "wharf")
+toolchain(name = "toolchain", toolchain = ":prebuilt", toolchain_type = "@rules_wharf//tools/toolchain:type")
 EOF
 cat >"$W/bz" <<EOF
 #!/usr/bin/env bash
