@@ -3,7 +3,7 @@
 #
 # Provisions (once, e2e/rbe/provision.sh) bazel-remote and Buildbarn under
 # ${WHARF_CACHE:-$HOME/.cache/rules_wharf}/rbe, starts them on 127.0.0.1 with fresh storage,
-# stops them on exit, and checks, with its own Bazel output base ($RBE/output_base):
+# stops them on exit, and checks, with its own Bazel output base ($RBE/output_base/<checkout>):
 #   a. remote execution (Buildbarn, --remote_executor=grpc://127.0.0.1:28980): every non-internal
 #      action runs remotely -- the summary counts only "remote" and "internal" processes and the
 #      execution log shows runner "remote" for every rules_wharf action (which declare
@@ -25,7 +25,10 @@ CACHE=${WHARF_CACHE:-$HOME/.cache/rules_wharf}
 RBE=$CACHE/rbe
 BIN=$RBE/bin
 STATE=$RBE/state # servers' storage, logs, pids: wiped on every run
-OB=$RBE/output_base
+# One output base per checkout, as Bazel's default is: repositories of a lock of file paths
+# symlink to the checkout's files, so an output base shared by two checkouts keeps links into
+# the first one (seen: a deleted worktree's path, "missing input file").
+OB=$RBE/output_base/$(printf %s "$repo" | sha256sum | cut -c1-12)
 LOGS=$RBE/logs
 TARGETS=${RBE_TARGETS:-//examples/...}
 # Images whose digests are compared (their *.digest files in bazel-bin/examples/hello_image).
