@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	pathpkg "path"
+	"sort"
 	"strings"
 
 	kflate "github.com/klauspost/compress/flate"
@@ -106,6 +107,7 @@ type plan struct {
 	windowsKept  int
 	freeWindows  [][]byte
 	classifiedTo int64 // offsets below this are known to be kept or dropped
+	undecided    int   // index of the first block not decided yet
 }
 
 func (j *joiner) member(in Input, last bool) error {
@@ -123,25 +125,16 @@ func (j *joiner) member(in Input, last bool) error {
 
 // dropped reports whether [from, to) holds a dropped byte.
 func (p *plan) dropped(from, to int64) bool {
-	for _, s := range p.drops { // few per member; sorted
-		if s.from >= to {
-			return false
-		}
-		if s.to > from {
-			return true
-		}
-	}
-	return false
+	i := sort.Search(len(p.drops), func(i int) bool { return p.drops[i].to > from })
+	return i < len(p.drops) && p.drops[i].from < to
 }
 
 // decide settles the blocks whose bytes are all classified: a block is copied unless it
 // holds dropped bytes, copies from before a dropped byte, or (not the last member) is the
 // final block, whose BFINAL bit would end the joined stream.
 func (p *plan) decide(last bool) {
-	for i, b := range p.blocks {
-		if b.decided {
-			continue
-		}
+	for ; p.undecided < len(p.blocks); p.undecided++ {
+		i, b := p.undecided, p.blocks[p.undecided]
 		if !b.done || b.end > p.classifiedTo {
 			return
 		}
