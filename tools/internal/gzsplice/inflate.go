@@ -265,9 +265,7 @@ type Decoder struct {
 	lit, dist *huffman
 	dynLit    huffman
 	dynDist   huffman
-	oneBlock  bool // stop after the first block
 	err       error
-	endBit    int64
 	minRef    int64 // of the current block
 }
 
@@ -277,17 +275,6 @@ func NewDecoder(r io.Reader) *Decoder {
 	d.br = bitReader{r: r, in: make([]byte, 1<<16)}
 	d.br.in = d.br.in[:0]
 	return d
-}
-
-// NewBlockDecoder decodes the single block that starts skipBits into r (after the first
-// skipBits bits of its first byte, skipBits < 8), with window as the history that block's
-// matches may reach into. Read returns io.EOF at the block's end.
-func NewBlockDecoder(r io.Reader, skipBits uint, window []byte) (*Decoder, error) {
-	d, err := NewDecoderAt(r, skipBits, window)
-	if d != nil {
-		d.oneBlock = true
-	}
-	return d, err
 }
 
 // NewDecoderAt decodes from a block that starts skipBits into r to the end of the stream,
@@ -308,9 +295,6 @@ func NewDecoderAt(r io.Reader, skipBits uint, window []byte) (*Decoder, error) {
 	}
 	return d, nil
 }
-
-// EndBit is the bit offset just after the stream's final block (valid after io.EOF).
-func (d *Decoder) EndBit() int64 { return d.endBit }
 
 // Rest returns the input bytes read ahead past the end of the deflate stream (after
 // io.EOF): the bits left in the last byte are discarded, as deflate pads to a byte.
@@ -503,9 +487,8 @@ func (d *Decoder) endBlock() {
 	if d.OnBlockEnd != nil {
 		d.OnBlockEnd(d.base+int64(d.w), d.br.bitPos(), d.minRef)
 	}
-	if d.final || d.oneBlock {
+	if d.final {
 		d.done = true
-		d.endBit = d.br.bitPos()
 	}
 }
 

@@ -87,10 +87,12 @@ func TestDecoderMatchesStdlib(t *testing.T) {
 					d := NewDecoder(bytes.NewReader(z))
 					var blocks []Block
 					var windows [][]byte
+					var endBit int64
 					d.OnBlock = func(b Block) {
 						blocks = append(blocks, b)
 						windows = append(windows, bytes.Clone(d.Window()))
 					}
+					d.OnBlockEnd = func(_, bit, _ int64) { endBit = bit }
 					got, err := io.ReadAll(d)
 					if err != nil {
 						t.Fatal(err)
@@ -98,8 +100,8 @@ func TestDecoderMatchesStdlib(t *testing.T) {
 					if !bytes.Equal(got, data) {
 						t.Fatalf("decoded %d bytes, want %d (equal prefix %d)", len(got), len(data), commonPrefix(got, data))
 					}
-					if d.EndBit() > int64(len(z))*8 || d.EndBit() <= int64(len(z)-1)*8 {
-						t.Fatalf("end bit %d for %d bytes", d.EndBit(), len(z))
+					if endBit > int64(len(z))*8 || endBit <= int64(len(z)-1)*8 {
+						t.Fatalf("end bit %d for %d bytes", endBit, len(z))
 					}
 					if len(blocks) == 0 || blocks[0].Bit != 0 || blocks[0].Out != 0 || !blocks[len(blocks)-1].Final {
 						t.Fatalf("blocks %+v", blocks)
@@ -109,23 +111,35 @@ func TestDecoderMatchesStdlib(t *testing.T) {
 						if i%7 != 0 && i != len(blocks)-1 {
 							continue
 						}
-						bd, err := NewBlockDecoder(bytes.NewReader(z[b.Bit/8:]), uint(b.Bit%8), windows[i])
+						bd, err := NewDecoderAt(bytes.NewReader(z[b.Bit/8:]), uint(b.Bit%8), windows[i])
 						if err != nil {
 							t.Fatal(err)
 						}
-						part, err := io.ReadAll(bd)
-						if err != nil {
-							t.Fatalf("block %d: %v", i, err)
-						}
-						end := int64(len(data))
-						if i+1 < len(blocks) {
-							end = blocks[i+1].Out
-							if bd.EndBit()+b.Bit/8*8 != blocks[i+1].Bit {
-								t.Fatalf("block %d ends at bit %d, next starts at %d", i, bd.EndBit()+b.Bit/8*8, blocks[i+1].Bit)
+						firstEnd, firstEndBit := int64(-1), int64(-1)
+						bd.OnBlockEnd = func(end, bit, _ int64) {
+							if firstEnd < 0 {
+								firstEnd, firstEndBit = end, bit+b.Bit/8*8
 							}
+						}
+						end, nextBit := int64(len(data)), endBit
+						if i+1 < len(blocks) {
+							end, nextBit = blocks[i+1].Out, blocks[i+1].Bit
+						}
+						part := make([]byte, end-b.Out)
+						if _, err := io.ReadFull(bd, part); err != nil {
+							t.Fatalf("block %d: %v", i, err)
 						}
 						if !bytes.Equal(part, data[b.Out:end]) {
 							t.Fatalf("block %d: %d bytes, want %d", i, len(part), end-b.Out)
+						}
+						// An empty block ends only once decoding goes on.
+						for one := make([]byte, 1); firstEnd < 0; {
+							if _, err := bd.Read(one); err != nil {
+								break
+							}
+						}
+						if firstEnd != end-b.Out || firstEndBit != nextBit {
+							t.Fatalf("block %d ends at byte %d, bit %d; next starts at byte %d, bit %d", i, firstEnd, firstEndBit, end-b.Out, nextBit)
 						}
 					}
 				})

@@ -92,7 +92,6 @@ type block struct {
 	end, endBit int64 // offsets just after it
 	minRef      int64 // lowest offset its matches copy from
 	done        bool  // decoded to its end
-	decided     bool
 	reencode    bool
 	window      []byte // history before it, kept for the first block of each re-encoded run
 }
@@ -138,7 +137,6 @@ func (p *plan) decide(last bool) {
 		if !b.done || b.end > p.classifiedTo {
 			return
 		}
-		b.decided = true
 		b.reencode = (b.Final && !last) || p.dropped(b.minRef, b.end)
 		// A window is needed only where a re-encoded run starts.
 		if b.window != nil && (!b.reencode || i > 0 && p.blocks[i-1].reencode) {
@@ -281,10 +279,8 @@ func (j *joiner) scan(f *os.File, in Input, last bool) (*plan, error) {
 	if crc, size := binary.LittleEndian.Uint32(rest), binary.LittleEndian.Uint32(rest[4:]); crc != c.crc.Sum32() || size != uint32(total) {
 		return nil, errors.New("gzip trailer does not match the data (corrupt member)")
 	}
-	for _, b := range p.blocks {
-		if !b.decided {
-			return nil, errors.New("internal error: a block was left undecided")
-		}
+	if p.undecided != len(p.blocks) {
+		return nil, errors.New("internal error: a block was left undecided")
 	}
 	if last {
 		p.finalCopied = !p.blocks[len(p.blocks)-1].reencode
