@@ -34,30 +34,40 @@ func ParseCompression(s string) (Compression, error) {
 type Writer struct {
 	compression Compression
 	diff        hash.Hash
-	blob        hash.Hash
-	size        int64
+	blob        *BlobWriter
 	zw          io.WriteCloser
 	in          io.Writer
 }
 
-type counter struct {
-	w io.Writer
-	h hash.Hash
-	n *int64
+// BlobWriter passes a blob's bytes to an underlying writer and keeps their sha256 and
+// count: the blob's digest and size, known when the last byte is written.
+type BlobWriter struct {
+	w    io.Writer
+	h    hash.Hash
+	size int64
 }
 
-func (c counter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.h.Write(p[:n])
-	*c.n += int64(n)
+// NewBlobWriter returns a BlobWriter writing to w.
+func NewBlobWriter(w io.Writer) *BlobWriter { return &BlobWriter{w: w, h: sha256.New()} }
+
+func (b *BlobWriter) Write(p []byte) (int, error) {
+	n, err := b.w.Write(p)
+	b.h.Write(p[:n])
+	b.size += int64(n)
 	return n, err
 }
+
+// Digest is "sha256:" and the hex digest of the bytes written so far.
+func (b *BlobWriter) Digest() string { return "sha256:" + hex.EncodeToString(b.h.Sum(nil)) }
+
+// Size is the number of bytes written so far.
+func (b *BlobWriter) Size() int64 { return b.size }
 
 // NewWriter returns a Writer that writes the compressed layer to out. Level -1 is the
 // compressor's default.
 func NewWriter(out io.Writer, c Compression, level int) (*Writer, error) {
-	w := &Writer{compression: c, diff: sha256.New(), blob: sha256.New()}
-	sink := counter{w: out, h: w.blob, n: &w.size}
+	w := &Writer{compression: c, diff: sha256.New(), blob: NewBlobWriter(out)}
+	sink := w.blob
 	switch c {
 	case Gzip:
 		if level == -1 {
@@ -104,8 +114,8 @@ func (w *Writer) Close() (*Metadata, error) {
 	mt := map[Compression]string{Gzip: MediaTypeGzip, Zstd: MediaTypeZstd, None: MediaTypeTar}[w.compression]
 	return &Metadata{
 		MediaType: mt,
-		Digest:    "sha256:" + hex.EncodeToString(w.blob.Sum(nil)),
-		Size:      w.size,
+		Digest:    w.blob.Digest(),
+		Size:      w.blob.Size(),
 		DiffID:    "sha256:" + hex.EncodeToString(w.diff.Sum(nil)),
 	}, nil
 }

@@ -1,10 +1,8 @@
 package verbs
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/klauspost/compress/flate"
@@ -72,16 +70,15 @@ func mergeVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	digest := sha256.New()
-	n := &countWriter{}
-	res, err := gzsplice.Join(io.MultiWriter(f, digest, n), ins, flate.DefaultCompression)
+	blob := layer.NewBlobWriter(f)
+	res, err := gzsplice.Join(blob, ins, flate.DefaultCompression)
 	if err != nil {
 		return err
 	}
 	meta := &layer.Metadata{
 		MediaType: layer.MediaTypeGzip,
-		Digest:    "sha256:" + hex.EncodeToString(digest.Sum(nil)),
-		Size:      n.n,
+		Digest:    blob.Digest(),
+		Size:      blob.Size(),
 		DiffID:    "sha256:" + hex.EncodeToString(res.DiffID),
 		CreatedBy: createdBy,
 	}
@@ -89,11 +86,4 @@ func mergeVerb(args []string) error {
 		return err
 	}
 	return outs.Commit()
-}
-
-type countWriter struct{ n int64 }
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	return len(p), nil
 }
