@@ -12,7 +12,7 @@ def _source_path(ctx, f, what):
 
 def _lock_path(ctx):
     if not ctx.attr.lock or ctx.attr.lock.startswith("/") or ".." in ctx.attr.lock.split("/"):
-        fail("{}: lock must be a path inside the package, got {!r}".format(ctx.label, ctx.attr.lock))
+        fail("{}: lock must be a path inside the package, got {}".format(ctx.label, repr(ctx.attr.lock)))
     return (ctx.label.package + "/" + ctx.attr.lock) if ctx.label.package else ctx.attr.lock
 
 def _arch_flags(ctx):

@@ -11,9 +11,10 @@ def _apk_packages_impl(ctx):
         if p.arch != ctx.attr.arch:
             fail("package {}-{} is for {}, not {}".format(p.package_name, p.version, p.arch, ctx.attr.arch))
 
-    # One action per (lock, arch) checks every signature: it reads only the signature and
-    # control members (RSA checks take microseconds), and keeps the keyring out of the
-    # per-package layer actions, which stay shared by locks with other keyrings.
+    # One action per (lock, arch) checks every signature (or, for an unsigned package, the
+    # lock's pins): it reads only the signature and control members (RSA checks take
+    # microseconds), and keeps the keyring out of the per-package layer actions, which stay
+    # shared by locks with other keyrings.
     requests = ctx.actions.declare_file("{}/verify.json".format(ctx.label.name))
     ctx.actions.write(requests, json.encode([
         {
@@ -22,6 +23,7 @@ def _apk_packages_impl(ctx):
             "arch": p.arch,
             "parts": [f.path for f in p.head_parts],
             "control_checksum": p.control_checksum,
+            "data_checksum": p.data_checksum,
         }
         for p in packages
     ]))
@@ -30,6 +32,10 @@ def _apk_packages_impl(ctx):
     args.add("apk-verify")
     args.add("--packages", requests)
     args.add_all(ctx.files.keyring, before_each = "--key")
+    if ctx.attr.lock:
+        args.add("--lock", ctx.attr.lock)
+    if ctx.attr.require_signatures:
+        args.add("--require-signatures")
     args.add("--out", out)
     ctx.actions.run(
         executable = wharf_tool(ctx),
@@ -77,13 +83,18 @@ def _apk_packages_impl(ctx):
 
 apk_packages = rule(
     implementation = _apk_packages_impl,
-    doc = "The packages of one lock for one architecture, in lock order, each signature-checked against the lock's keyring.",
+    doc = """The packages of one lock for one architecture, in lock order. A signed package must
+verify against the lock's keyring; an unsigned one (Wolfi's) is trusted through the lock: its
+control member's sha1 is the lock's, and its .PKGINFO datahash is the lock's data checksum,
+which the package's own action compares with the data member.""",
     attrs = {
         "arch": attr.string(doc = "APK architecture of every package.", mandatory = True),
         "packages": attr.label_list(doc = "`apk_package` targets in lock order.", providers = [ApkPackageInfo]),
         "keyring": attr.label_list(doc = "Public keys (PEM); a key's file name is the name signatures refer to.", allow_files = True),
         "repositories": attr.string_list(doc = "Lines of /etc/apk/repositories (the lock's repositories, without the architecture)."),
-        "distro": attr.string(doc = "Distribution named in SBOM package URLs.", default = "alpine"),
+        "distro": attr.string(doc = "Distribution named in SBOM package URLs; empty: the `ID` of the /etc/os-release the packages install."),
+        "lock": attr.string(doc = "The lock the packages come from, named in error messages."),
+        "require_signatures": attr.bool(doc = "Fail on unsigned packages (naming each) instead of trusting them through the lock's checksums."),
     },
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )

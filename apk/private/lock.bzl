@@ -1,136 +1,370 @@
-"""Reading apko lock files (`apko.lock.json`), every shape apko has written."""
+"""Reading apko lock files (`apko.lock.json`), every shape apko has written.
 
+`decode_lock` returns an error message instead of failing, so that every rejected lock has a
+unit test (oci/private/tests cannot catch `fail`); `parse_lock` fails with that message.
+"""
+
+# Every field some apko release writes (read from apko's lock writer, v0.11 `resolve` to
+# v1.2.39; docs/apk.md has the table), plus `archs`; anything else is a typo or a lock from a
+# tool we do not know, and is rejected by name.
 _KNOWN_TOP = ["version", "config", "contents"]
-_KNOWN_CONTENTS = ["keyring", "repositories", "build_repositories", "runtime_repositories", "packages"]
+_KNOWN_CONFIG = ["name", "checksum"]
+_KNOWN_CONTENTS = ["keyring", "build_repositories", "runtime_repositories", "repositories", "packages", "archs"]
+_KNOWN_KEYRING = ["name", "url", "content"]
+_KNOWN_REPO = ["name", "url", "architecture"]
 _KNOWN_PACKAGE = ["name", "url", "version", "architecture", "signature", "control", "data", "checksum"]
+_KNOWN_RANGE = ["range", "checksum"]
 
-def _err(what, msg):
-    fail("lock {}: {}".format(what, msg))
+# Printable ASCII from 0x20, for percent-decoding (Starlark has no chr()).
+_ASCII = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
+_HEX = "0123456789abcdef"
 
-def _str(d, key, where, what, required = True):
+def percent_decode(s):
+    """Decodes %XX escapes of printable ASCII (key names in Alpine's key URLs: %40 is @).
+
+    Args:
+      s: a URL path segment.
+
+    Returns:
+      s with each %XX of a printable ASCII character decoded; other escapes stay as they are.
+    """
+    if "%" not in s:
+        return s
+    out = []
+    i = 0
+    for _ in range(len(s)):
+        if i >= len(s):
+            break
+        c = s[i]
+        if c == "%" and i + 2 < len(s) and _HEX.find(s[i + 1].lower()) >= 0 and _HEX.find(s[i + 2].lower()) >= 0:
+            code = _HEX.find(s[i + 1].lower()) * 16 + _HEX.find(s[i + 2].lower())
+            if code >= 0x20 and code < 0x7f:
+                out.append(_ASCII[code - 0x20])
+                i += 3
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+def _kind(v):
+    t = type(v)
+    return {"dict": "an object", "list": "a list", "string": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "NoneType": "null"}.get(t, t)
+
+def _unknown(d, known, where):
+    unknown = sorted([k for k in d if k not in known])
+    if unknown:
+        return "{}: unknown field {} (apko writes: {})".format(where, ", ".join([repr(k) for k in unknown]), ", ".join(known))
+    return None
+
+def _object(v, where, known):
+    if type(v) != "dict":
+        return "{} must be an object, got {}".format(where, _kind(v))
+    return _unknown(v, known, where)
+
+def _str(d, key, where, required = False):
+    """Returns (value, error): absent or null is "" (an error when required)."""
     v = d.get(key)
     if v == None:
         if required:
-            _err(what, "{} has no {!r}".format(where, key))
-        return ""
+            return "", "{} has no {}".format(where, repr(key))
+        return "", None
     if type(v) != "string":
-        _err(what, "{}: {!r} must be a string, got {}".format(where, key, type(v)))
-    return v
+        return "", "{}: {} must be a string, got {}".format(where, repr(key), _kind(v))
+    if required and not v:
+        return "", "{}: {} is empty".format(where, repr(key))
+    return v, None
 
-def _section(p, key, where, what):
-    s = p.get(key)
-    if s == None:
-        return ("", "")
-    if type(s) != "dict":
-        _err(what, "{}: {!r} must be an object".format(where, key))
-    return (_str(s, "range", where + "." + key, what, False), _str(s, "checksum", where + "." + key, what, False))
+def _list(d, key, where):
+    v = d.get(key)
+    if v == None:
+        return [], None
+    if type(v) != "list":
+        return [], "{}: {} must be a list, got {}".format(where, repr(key), _kind(v))
+    return v, None
 
-def _check_range(r, where, what):
+def _range_error(r, where, any_end):
     if not r:
-        return
+        return None
     if not r.startswith("bytes="):
-        _err(what, "{}: range {!r} does not start with bytes=".format(where, r))
+        return "{}: range {} does not start with bytes=".format(where, repr(r))
     lo, sep, hi = r[len("bytes="):].partition("-")
-    if not sep or not lo.isdigit() or not hi.isdigit() or int(lo) > int(hi):
-        _err(what, "{}: malformed range {!r}".format(where, r))
+    if not sep or not lo.isdigit() or not hi.isdigit() or (int(lo) > int(hi) and not any_end):
+        return "{}: malformed range {} (want bytes=FIRST-LAST)".format(where, repr(r))
+    return None
+
+def _section(p, key, where, prefix):
+    """A package's signature, control or data section: returns (range, checksum, error)."""
+    s = p.get(key)
+    w = "{}: {}".format(where, key)
+    if s == None:
+        return "", "", None
+    err = _object(s, w, _KNOWN_RANGE)
+    if err:
+        return "", "", err
+    r, err = _str(s, "range", w)
+    if err:
+        return "", "", err
+    c, err = _str(s, "checksum", w)
+    if err:
+        return "", "", err
+
+    # apko 0.13 to 0.16 wrote the installed size as the data range's end; the data member
+    # runs to the end of the file, and is fetched so.
+    err = _range_error(r, w, key == "data")
+    if err:
+        return "", "", err
+    if c and not c.startswith(prefix):
+        return "", "", "{}: checksum {} is not {}…".format(w, repr(c), prefix)
+    if r and not c:
+        return "", "", "{}: has a range but no checksum: nothing would pin those bytes".format(w)
+    return r, c, None
 
 def _basename(u):
     return u.rstrip("/").rpartition("/")[2]
 
-def parse_lock(text, what):
+def repository_line(name, url, arch):
+    """The /etc/apk/repositories line apko writes for a lock's repository entry.
+
+    apko writes the configuration's repository as given: its URL with the scheme, a tag
+    (`@local https://...`) kept in front. The lock's `url` is the APKINDEX's address and its
+    `name` the repository without the scheme, both per architecture; apko v0.13 to v0.16
+    kept a tag in both, later releases drop it from the lock (apko_image restores it from
+    the configuration).
+
+    Args:
+      name: the entry's `name`.
+      url: the entry's `url`.
+      arch: the entry's `architecture`.
+
+    Returns:
+      The line, without the architecture.
+    """
+    tag = ""
+    if name.startswith("@"):
+        tag, _, name = name.partition(" ")
+        tag += " "
+    base = url
+    if base.endswith("/APKINDEX.tar.gz"):
+        base = base[:-len("/APKINDEX.tar.gz")]
+    if not base:
+        base = name
+    if tag and base.startswith("@"):
+        base = base.partition(" ")[2]
+    if arch and base.endswith("/" + arch):
+        base = base[:-len(arch) - 1]
+    if not base:
+        return ""
+    return tag + base
+
+def decode_lock(text, what):
     """Parses and checks a lock.
+
+    Args:
+      text: the lock file's content.
+      what: how to name the lock in errors (its label).
+
+    Returns:
+      (lock, error): error is None or the message a user reads, naming the lock, the entry and
+      the field. lock is struct(keyring = [struct(key_name, url, content)], packages =
+      [struct(...)] in lock order, repositories = {arch: [line]}, archs = [arch]).
+    """
+    lock, err = _decode(text)
+    if err:
+        return None, "lock {}: {}".format(what, err)
+    return lock, None
+
+def parse_lock(text, what):
+    """Like decode_lock, but fails with the error.
 
     Args:
       text: the lock file's content.
       what: how to name the lock in errors.
 
     Returns:
-      struct(keyring = [struct(key_name, url, content)], packages = [struct(...)] in lock order,
-      repositories = {arch: [base URL]}).
+      The lock, as decode_lock returns it.
     """
+    lock, err = decode_lock(text, what)
+    if err:
+        fail(err)
+    return lock
+
+def _decode(text):
     if not text.strip():
-        _err(what, "file is empty")
+        return None, "the file is empty"
     lock = json.decode(text, default = None)
     if lock == None:
-        _err(what, "not valid JSON")
+        return None, "not valid JSON"
     if type(lock) != "dict":
-        _err(what, "top level must be an object")
-    for k in lock:
-        if k not in _KNOWN_TOP:
-            _err(what, "unknown top-level field {!r} (this rules_wharf understands {})".format(k, ", ".join(_KNOWN_TOP)))
-    version = lock.get("version", "v1")
-    if version != "v1":
-        _err(what, "unsupported lock version {!r} (want v1)".format(version))
+        return None, "the top level must be an object, got {}".format(_kind(lock))
+    err = _unknown(lock, _KNOWN_TOP, "top level")
+    if err:
+        return None, err
+    version, err = _str(lock, "version", "top level")
+    if err:
+        return None, err
+    if version and version != "v1":
+        return None, "unsupported lock version {} (this rules_wharf reads v1)".format(repr(version))
+    if lock.get("config") != None:
+        err = _object(lock["config"], "config", _KNOWN_CONFIG)
+        if err:
+            return None, err
+        for k in _KNOWN_CONFIG:
+            _, err = _str(lock["config"], k, "config")
+            if err:
+                return None, err
     contents = lock.get("contents")
-    if type(contents) != "dict":
-        _err(what, "has no contents object")
-    for k in contents:
-        if k not in _KNOWN_CONTENTS:
-            _err(what, "unknown contents field {!r}".format(k))
+    if contents == None:
+        return None, "has no contents object"
+    err = _object(contents, "contents", _KNOWN_CONTENTS)
+    if err:
+        return None, err
 
+    keyring, err = _keyring(contents)
+    if err:
+        return None, err
+    repositories, repo_archs, err = _repositories(contents)
+    if err:
+        return None, err
+    packages, err = _packages(contents)
+    if err:
+        return None, err
+
+    archs, err = _list(contents, "archs", "contents")
+    if err:
+        return None, err
+    for i, a in enumerate(archs):
+        if type(a) != "string":
+            return None, "contents: archs[{}] must be a string, got {}".format(i, _kind(a))
+        if not a:
+            return None, "contents: archs[{}] is empty".format(i)
+    all_archs = []
+    for a in list(archs) + repo_archs + [p.arch for p in packages]:
+        if a not in all_archs:
+            all_archs.append(a)
+    return struct(keyring = keyring, packages = packages, repositories = repositories, archs = all_archs), None
+
+def _keyring(contents):
+    items, err = _list(contents, "keyring", "contents")
+    if err:
+        return None, err
     keyring = []
-    for i, k in enumerate(contents.get("keyring") or []):
+    names = {}
+    for i, k in enumerate(items):
         where = "keyring[{}]".format(i)
-        if type(k) != "dict":
-            _err(what, where + " must be an object")
-        name = _str(k, "name", where, what, False)
-        url = _str(k, "url", where, what, False)
-        content = _str(k, "content", where, what, False)
+        err = _object(k, where, _KNOWN_KEYRING)
+        if err:
+            return None, err
+        name, err = _str(k, "name", where)
+        if err:
+            return None, err
+        url, err = _str(k, "url", where)
+        if err:
+            return None, err
+        content, err = _str(k, "content", where)
+        if err:
+            return None, err
+        where = "{} ({})".format(where, name or url or "no name")
         if not url and not content:
-            _err(what, "{} ({}) has neither url nor content".format(where, name))
-        key_name = _basename(url) if url else _basename(name)
-        if not key_name:
-            _err(what, where + " has no usable key file name")
+            return None, where + " has neither url nor content"
+
+        # Signatures name the key file (.SIGN.RSA.<name>); a URL escapes it (Alpine's
+        # alpine-devel%40lists.alpinelinux.org-....rsa.pub is signed as ...@...).
+        key_name = percent_decode(_basename(url) if url else _basename(name))
+        if not key_name or key_name in (".", ".."):
+            return None, where + " has no usable key file name"
+        if key_name in names and names[key_name] != (url, content):
+            return None, "{}: another entry, {}, is also named {}: signatures could not tell them apart".format(where, names[key_name][0] or "embedded", key_name)
+        if key_name in names:
+            continue
+        names[key_name] = (url, content)
         keyring.append(struct(key_name = key_name, url = url, content = content))
+    return keyring, None
 
+def _repositories(contents):
+    """Returns ({arch: [/etc/apk/repositories line]}, [arch], error)."""
     repositories = {}
-    for i, r in enumerate(contents.get("repositories") or []):
-        where = "repositories[{}]".format(i)
-        if type(r) != "dict":
-            _err(what, where + " must be an object")
-        name = _str(r, "name", where, what)
-        arch = _str(r, "architecture", where, what, False)
+    archs = []
 
-        # apko records a repository per architecture; /etc/apk/repositories names its base.
-        if arch and name.endswith("/" + arch):
-            name = name[:-len(arch) - 1]
-        for a in ([arch] if arch else []):
-            if name not in repositories.setdefault(a, []):
-                repositories[a].append(name)
+    # apko writes /etc/apk/repositories from the repositories and the runtime-only ones,
+    # sorted and without duplicates; build-only ones served the lock and are not in the image.
+    for key in ["repositories", "runtime_repositories", "build_repositories"]:
+        items, err = _list(contents, key, "contents")
+        if err:
+            return None, None, err
+        for i, r in enumerate(items):
+            where = "{}[{}]".format(key, i)
+            err = _object(r, where, _KNOWN_REPO)
+            if err:
+                return None, None, err
+            name, err = _str(r, "name", where, required = True)
+            if err:
+                return None, None, err
+            where = "{} ({})".format(where, name)
+            url, err = _str(r, "url", where)
+            if err:
+                return None, None, err
+            arch, err = _str(r, "architecture", where)
+            if err:
+                return None, None, err
+            if arch and arch not in archs:
+                archs.append(arch)
+            if key == "build_repositories":
+                continue
+            line = repository_line(name, url, arch)
+            for a in ([arch] if arch else []):
+                if line not in repositories.setdefault(a, []):
+                    repositories[a].append(line)
+    return {a: sorted(lines) for a, lines in repositories.items()}, archs, None
 
+def _packages(contents):
+    items, err = _list(contents, "packages", "contents")
+    if err:
+        return None, err
     packages = []
     seen = {}
-    for i, p in enumerate(contents.get("packages") or []):
-        if type(p) != "dict":
-            _err(what, "packages[{}] must be an object".format(i))
-        name = _str(p, "name", "packages[{}]".format(i), what)
-        where = "package {} (packages[{}])".format(name, i)
-        for k in p:
-            if k not in _KNOWN_PACKAGE:
-                _err(what, "{}: unknown field {!r}".format(where, k))
-        version = _str(p, "version", where, what)
-        arch = _str(p, "architecture", where, what)
-        url = _str(p, "url", where, what)
-        sig_range, sig_checksum = _section(p, "signature", where, what)
-        control_range, control_checksum = _section(p, "control", where, what)
-        data_range, data_checksum = _section(p, "data", where, what)
-        for r in [sig_range, control_range, data_range]:
-            _check_range(r, where, what)
-        if control_checksum and not control_checksum.startswith("sha1-"):
-            _err(what, "{}: control checksum {!r} is not sha1-".format(where, control_checksum))
-        if data_checksum and not data_checksum.startswith("sha256-"):
-            _err(what, "{}: data checksum {!r} is not sha256-".format(where, data_checksum))
+    for i, p in enumerate(items):
+        where = "packages[{}]".format(i)
+        if type(p) == "dict" and type(p.get("name")) == "string" and p["name"]:
+            where = "package {} (packages[{}])".format(p["name"], i)
+        err = _object(p, where, _KNOWN_PACKAGE)
+        if err:
+            return None, err
+        fields = {}
+        for k in ["name", "version", "architecture", "url"]:
+            fields[k], err = _str(p, k, where, required = True)
+            if err:
+                return None, err
+        checksum, err = _str(p, "checksum", where)
+        if err:
+            return None, err
+        sig_range, sig_checksum, err = _section(p, "signature", where, "sha1-")
+        if err:
+            return None, err
+        control_range, control_checksum, err = _section(p, "control", where, "sha1-")
+        if err:
+            return None, err
+        data_range, data_checksum, err = _section(p, "data", where, "sha256-")
+        if err:
+            return None, err
+        if checksum:
+            # Q1 + base64(sha1 of the control member), as in APKINDEX: the same sha1 as control.
+            if not checksum.startswith("Q1"):
+                return None, "{}: checksum {} is not Q1…".format(where, repr(checksum))
+            if control_checksum and checksum[2:] != control_checksum[len("sha1-"):]:
+                return None, "{}: checksum {} and control checksum {} disagree: they are the same sha1 of the control member".format(where, repr(checksum), repr(control_checksum))
+            if not control_checksum:
+                control_checksum = "sha1-" + checksum[2:]
         if not control_checksum and not data_checksum:
-            _err(what, "{}: no control or data checksum: nothing would pin this package".format(where))
-        key = (name, arch)
+            return None, "{}: no control or data checksum: nothing would pin this package".format(where)
+        key = (fields["name"], fields["architecture"])
         if key in seen:
-            _err(what, "{}: {} for {} is listed twice".format(where, name, arch))
-        seen[key] = True
+            return None, "{}: {} for {} is listed twice (first as packages[{}])".format(where, fields["name"], fields["architecture"], seen[key])
+        seen[key] = i
         packages.append(struct(
-            name = name,
-            version = version,
-            arch = arch,
-            url = url,
+            name = fields["name"],
+            version = fields["version"],
+            arch = fields["architecture"],
+            url = fields["url"],
             signature_range = sig_range,
             signature_checksum = sig_checksum,
             control_range = control_range,
@@ -138,7 +372,7 @@ def parse_lock(text, what):
             data_range = data_range,
             data_checksum = data_checksum,
         ))
-    return struct(keyring = keyring, packages = packages, repositories = repositories)
+    return packages, None
 
 def resolve_relative(base_dir, rel):
     """Joins a relative path onto a repository-relative directory.

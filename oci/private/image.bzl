@@ -167,7 +167,8 @@ def _oci_image_impl(ctx):
         sargs = wharf_worker_args(ctx)
         sargs.add("sbom")
         sargs.add("--name", "//{}:{}".format(ctx.label.package, ctx.label.name) if not ctx.label.workspace_name else str(ctx.label))
-        sargs.add("--distro", pkgs.distro)
+        if pkgs.distro:
+            sargs.add("--distro", pkgs.distro)
         sargs.add_all([p.facts for p in pkgs.packages], before_each = "--package")
         sargs.add_all([p.url for p in pkgs.packages], before_each = "--url")
         sargs.add("--out", sbom)

@@ -1,6 +1,6 @@
 """The `apk` module extension: apko lock files into Bazel repositories."""
 
-load("//apk/private:lock.bzl", "parse_lock", "resolve_relative")
+load("//apk/private:lock.bzl", "decode_lock", "resolve_relative")
 load("//apk/private/repository_rules:apk_import.bzl", "apk_hub", "apk_import", "apk_keyring")
 
 def _safe(s):
@@ -40,7 +40,9 @@ def _apk_impl(mctx):
         for tag in mod.tags.translate_lock:
             if tag.name in hubs:
                 fail("translate_lock: two locks are named {} ({} and {})".format(tag.name, hubs[tag.name]["lock"], tag.lock))
-            lock = parse_lock(mctx.read(mctx.path(tag.lock)), str(tag.lock))
+            lock, err = decode_lock(mctx.read(mctx.path(tag.lock)), str(tag.lock))
+            if err:
+                fail(err)
             key_labels = []
             for k in lock.keyring:
                 kw = {"key_name": k.key_name}
@@ -48,7 +50,7 @@ def _apk_impl(mctx):
                     kw["content"] = k.content
                     identity = k.content
                 elif k.url.startswith("http://"):
-                    fail("lock {}: keyring entry {}: plain http:// needs a checksum, which locks do not record; serve it over https:// or give a path".format(tag.lock, k.url))
+                    fail("lock {}: keyring entry {}: Bazel downloads plain http:// only with a checksum, which locks do not record for keys; serve it over https:// or give a path".format(tag.lock, k.url))
                 elif k.url.startswith("https://") or k.url.startswith("file://"):
                     kw["url"] = k.url
                     identity = k.url
@@ -81,14 +83,22 @@ def _apk_impl(mctx):
                 if repo not in packages:
                     packages[repo] = kw
                 by_arch.setdefault(p.arch, []).append("@{}//:pkg".format(repo))
-            hubs[tag.name] = {"lock": str(tag.lock), "packages": by_arch, "keyring": key_labels, "repositories": lock.repositories, "distro": tag.distro}
+            hubs[tag.name] = {
+                "lock": str(tag.lock),
+                "packages": by_arch,
+                "archs": lock.archs,
+                "keyring": key_labels,
+                "repositories": lock.repositories,
+                "distro": tag.distro,
+                "require_signatures": tag.require_signatures,
+            }
 
     for repo, kw in packages.items():
         apk_import(name = repo, **kw)
     for repo, kw in keys.items():
         apk_keyring(name = repo, **kw)
     for name, h in hubs.items():
-        apk_hub(name = name, hub_name = name, lock = h["lock"], packages = h["packages"], keyring = h["keyring"], repositories = h["repositories"], distro = h["distro"])
+        apk_hub(name = name, hub_name = name, **h)
     return mctx.extension_metadata(reproducible = True)
 
 _translate_lock = tag_class(
@@ -96,7 +106,8 @@ _translate_lock = tag_class(
     attrs = {
         "name": attr.string(doc = "Name of the hub repository (bring it in with `use_repo`).", mandatory = True),
         "lock": attr.label(doc = "The apko lock file.", mandatory = True, allow_single_file = [".json"]),
-        "distro": attr.string(doc = "Distribution named in the SBOM's package URLs (`pkg:apk/<distro>/<name>@<version>`), as in the image's /etc/os-release ID.", default = "alpine"),
+        "distro": attr.string(doc = "Distribution named in the SBOM's package URLs (`pkg:apk/<distro>/<name>@<version>`). Empty (the default): the `ID` of the /etc/os-release the packages install, as syft reads it (`wolfi`, `alpine`, ...), or `alpine` when none does."),
+        "require_signatures": attr.bool(doc = "Fail the build on unsigned packages, naming each, instead of trusting them through the lock's checksums (a lock entry with an empty `signature.range`: `apko lock` copied its control checksum from the signed APKINDEX). See docs/apk.md, the trust model."),
     },
 )
 

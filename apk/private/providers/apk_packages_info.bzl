@@ -7,7 +7,7 @@ order and the records of their signature verification against the lock's keyring
 
 FIELDS = {
     "arch": "string: the APK architecture.",
-    "distro": "string: the distribution named in SBOM package URLs.",
+    "distro": "string: the distribution named in SBOM package URLs; empty: the ID of the os-release the packages install.",
     "packages": "list of ApkPackageInfo, in lock order.",
     "database": "OciLayerInfo: the layer that completes the installation: usr/lib/apk/db (installed, scripts.tar, triggers), /etc/apk (arch, keys, repositories, world), the base layout, and directory metadata as apk leaves it.",
     "verifications": "depset of File: one signature verification record per package.",

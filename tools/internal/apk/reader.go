@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	// Inflates about 1.5x faster than compress/gzip (same streams, same results); inflating
@@ -241,7 +242,16 @@ type DataResult struct {
 	TarSize int64
 	// Entries lists the data tar's entries in archive order.
 	Entries []Entry
+	// OSRelease holds the content of the package's etc/os-release and usr/lib/os-release
+	// when they are regular files: the image's distribution ID for SBOM package URLs.
+	OSRelease map[string]string
 }
+
+// OSReleasePaths are the files an SBOM reads the distribution from, in syft's order.
+var OSReleasePaths = []string{"etc/os-release", "usr/lib/os-release"}
+
+// maxOSRelease bounds what is kept of an os-release file (real ones are a few hundred bytes).
+const maxOSRelease = 64 << 10
 
 // CopyData streams the data member to w (may be nil) in one pass, computing its digest
 // and diff_id. maxTar bounds the uncompressed size (a zip bomb fails, not fills a disk).
@@ -265,6 +275,7 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 	limited := &limitedReader{r: zr, left: maxTar}
 	tr := tar.NewReader(io.TeeReader(limited, diff))
 	sc := newScanner()
+	var osRelease map[string]string
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -278,6 +289,16 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 		}
 		if err := sc.add(h); err != nil {
 			return nil, fmt.Errorf("data member: %w", err)
+		}
+		if p, _ := cleanMemberPath(h.Name); (h.Typeflag == tar.TypeReg || h.Typeflag == tar.TypeRegA) && h.Size <= maxOSRelease && slices.Contains(OSReleasePaths, p) {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
+			}
+			if osRelease == nil {
+				osRelease = map[string]string{}
+			}
+			osRelease[p] = string(b)
 		}
 		if _, err := io.Copy(io.Discard, tr); err != nil {
 			if limited.exceeded {
@@ -299,7 +320,7 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return nil, fmt.Errorf("data member: %w", err)
 	}
-	return &DataResult{Size: size, SHA256: raw.Sum(nil), DiffID: diff.Sum(nil), TarSize: n, Entries: sc.entries}, nil
+	return &DataResult{Size: size, SHA256: raw.Sum(nil), DiffID: diff.Sum(nil), TarSize: n, Entries: sc.entries, OSRelease: osRelease}, nil
 }
 
 // limitedReader fails once more than left bytes were read (a zip bomb stops early).

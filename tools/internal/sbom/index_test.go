@@ -35,8 +35,8 @@ func TestIndexDocument(t *testing.T) {
 	riscv := desc(t, "c", types.OCIManifestSchema1, &v1.Platform{OS: "linux", Architecture: "riscv64"})
 	index := desc(t, "d", types.OCIImageIndex, nil)
 	images := []IndexImage{
-		{Descriptor: amd, Doc: Document("//app:image", "alpine", archPackages("x86_64"))},
-		{Descriptor: arm, Doc: Document("//app:image", "alpine", archPackages("aarch64"))},
+		{Descriptor: amd, Doc: Document("//app:image", Distro{ID: "alpine"}, archPackages("x86_64"))},
+		{Descriptor: arm, Doc: Document("//app:image", Distro{ID: "alpine"}, archPackages("aarch64"))},
 		{Descriptor: riscv}, // no packages, no document
 	}
 	doc, err := IndexDocument("//app:multi", "multi", index, images)

@@ -29,15 +29,18 @@ type Package struct {
 const Created = "1970-01-01T00:00:00Z"
 
 // PURL is the package URL syft and apko use for APKs.
-func PURL(distro string, p *apk.PkgInfo) string {
+func PURL(distro Distro, p *apk.PkgInfo) string {
 	q := url.Values{}
 	if p.Arch != "" {
 		q.Set("arch", p.Arch)
 	}
+	if distro.Release != "" {
+		q.Set("distro", distro.Release)
+	}
 	if p.Origin != "" && p.Origin != p.Name {
 		q.Set("origin", p.Origin)
 	}
-	s := fmt.Sprintf("pkg:apk/%s/%s@%s", url.PathEscape(distro), url.PathEscape(p.Name), url.PathEscape(p.Version))
+	s := fmt.Sprintf("pkg:apk/%s/%s@%s", url.PathEscape(distro.ID), url.PathEscape(p.Name), url.PathEscape(p.Version))
 	if len(q) > 0 {
 		s += "?" + q.Encode()
 	}
@@ -73,10 +76,10 @@ func newDocument(name string, h hash.Hash) *spdx.Document {
 }
 
 // Document describes an image (name, e.g. its Bazel label) holding pkgs.
-func Document(name, distro string, pkgs []Package) *spdx.Document {
+func Document(name string, distro Distro, pkgs []Package) *spdx.Document {
 	// The namespace must be unique per document and stable per content.
 	h := sha256.New()
-	fmt.Fprintln(h, name, distro)
+	fmt.Fprintln(h, name, distro.ID, distro.Release)
 	for _, p := range pkgs {
 		fmt.Fprintln(h, p.Info.Name, p.Info.Version, p.Info.Arch, hex.EncodeToString(p.DataSHA256))
 	}

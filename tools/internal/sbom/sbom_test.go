@@ -17,7 +17,7 @@ func TestDocumentValidatesAndRoundTrips(t *testing.T) {
 		{Info: &apk.PkgInfo{Name: "busybox", Version: "1.36.1-r5", Arch: "x86_64", License: "GPL-2.0-only", Origin: "busybox", Depends: []string{"so:libc.musl-x86_64.so.1", "!busybox-old"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
 		{Info: &apk.PkgInfo{Name: "ssl_client", Version: "1.36.1-r5", Arch: "x86_64", Origin: "busybox", Depends: []string{"busybox=1.36.1-r5"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
 	}
-	doc := Document("//app:image", "alpine", pkgs)
+	doc := Document("//app:image", Distro{ID: "alpine"}, pkgs)
 	if err := spdxlib.ValidateDocument(doc); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestDocumentValidatesAndRoundTrips(t *testing.T) {
 		}
 	}
 	var again bytes.Buffer
-	spdxjson.Write(Document("//app:image", "alpine", pkgs), &again)
+	spdxjson.Write(Document("//app:image", Distro{ID: "alpine"}, pkgs), &again)
 	if again.String() != js {
 		t.Fatal("not deterministic")
 	}

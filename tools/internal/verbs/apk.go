@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
@@ -108,6 +110,8 @@ type Facts struct {
 	ControlSize int64        `json:"control_size"`
 	Scripts     []apk.Script `json:"scripts,omitempty"`
 	Files       []apk.Entry  `json:"files"`
+	// OSRelease is the content of the package's os-release files (apk.OSReleasePaths).
+	OSRelease map[string]string `json:"os_release,omitempty"`
 }
 
 // readFacts reads a facts file written by apk-extract.
@@ -249,6 +253,7 @@ func factsOf(h *apk.Head, data *apk.DataResult) []byte {
 		APKSize:     h.DataOffset() + data.Size,
 		ControlSize: int64(len(h.Control)),
 		Files:       data.Entries,
+		OSRelease:   data.OSRelease,
 	}
 	for _, n := range h.ControlNames {
 		if n != ".PKGINFO" {
@@ -266,21 +271,37 @@ type verifyRequest struct {
 	Arch            string   `json:"arch"`
 	Parts           []string `json:"parts"`
 	ControlChecksum string   `json:"control_checksum"`
+	DataChecksum    string   `json:"data_checksum"`
 }
+
+// Trust says what vouches for a verified package.
+const (
+	// TrustSignature: an RSA signature over the control member by a key of the keyring.
+	TrustSignature = "signature"
+	// TrustLock: an unsigned package (Wolfi's, whose APKINDEX is signed instead) pinned by
+	// the lock: the control member's sha1 is the lock's (copied by apko lock from the signed
+	// index), its .PKGINFO datahash is the lock's data checksum, and apk-extract checks the
+	// data member against both.
+	TrustLock = "lock"
+)
 
 func apkVerify(args []string) error {
 	var a apkFlags
 	var keys cli.Strings
-	var out, list string
+	var out, list, lock string
+	var requireSigs bool
 	fs := newFlags("apk-verify")
 	fs.StringVar(&a.name, "name", "", "package name (from the lock)")
 	fs.StringVar(&a.version, "version", "", "package version (from the lock)")
 	fs.StringVar(&a.arch, "arch", "", "package architecture (from the lock)")
 	fs.Var(&a.parts, "part", "file holding the next bytes of the package (repeatable); the data member is not read")
 	fs.StringVar(&a.controlChecksum, "control-checksum", "", "lock's control checksum (sha1-…)")
+	fs.StringVar(&a.dataChecksum, "data-checksum", "", "lock's data checksum (sha256-…)")
 	fs.Var(&keys, "key", "PEM public key file; its base name is the key name (repeatable)")
 	fs.StringVar(&out, "out", "", "output: verification record JSON")
-	fs.StringVar(&list, "packages", "", "JSON list of packages to check ({name, version, arch, parts, control_checksum}) instead of --name/--version/--arch/--part")
+	fs.StringVar(&list, "packages", "", "JSON list of packages to check ({name, version, arch, parts, control_checksum, data_checksum}) instead of --name/--version/--arch/--part")
+	fs.StringVar(&lock, "lock", "", "the lock the packages come from, for messages")
+	fs.BoolVar(&requireSigs, "require-signatures", false, "fail on unsigned packages instead of trusting them through the lock")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -297,7 +318,7 @@ func apkVerify(args []string) error {
 		if err := cli.Require("name", a.name, "version", a.version, "arch", a.arch); err != nil {
 			return err
 		}
-		reqs = []verifyRequest{{Name: a.name, Version: a.version, Arch: a.arch, Parts: a.parts, ControlChecksum: a.controlChecksum}}
+		reqs = []verifyRequest{{Name: a.name, Version: a.version, Arch: a.arch, Parts: a.parts, ControlChecksum: a.controlChecksum, DataChecksum: a.dataChecksum}}
 	}
 	if err := cli.Require("out", out); err != nil {
 		return err
@@ -312,38 +333,92 @@ func apkVerify(args []string) error {
 			return err
 		}
 	}
-	var recs []map[string]string
+	inLock := ""
+	if lock != "" {
+		inLock = " (lock " + lock + ")"
+	}
+	recs := []verifyRecord{}
+	var unsigned []string
 	for _, req := range reqs {
-		rec, err := verifyOne(ring, &apkFlags{name: req.Name, version: req.Version, arch: req.Arch, parts: req.Parts, controlChecksum: req.ControlChecksum})
+		rec, err := verifyOne(ring, &apkFlags{name: req.Name, version: req.Version, arch: req.Arch, parts: req.Parts, controlChecksum: req.ControlChecksum, dataChecksum: req.DataChecksum})
 		if err != nil {
-			return err
+			return fmt.Errorf("%w%s", err, inLock)
+		}
+		if requireSigs && rec.Trust != TrustSignature {
+			unsigned = append(unsigned, fmt.Sprintf("%s-%s (%s)", req.Name, req.Version, req.Arch))
 		}
 		recs = append(recs, rec)
+	}
+	if len(unsigned) > 0 {
+		return fmt.Errorf("require_signatures is set%s, but %d of %d packages are not signed: %s",
+			inLock, len(unsigned), len(reqs), strings.Join(unsigned, ", "))
 	}
 	b, _ := json.MarshalIndent(recs, "", "  ")
 	return atomicfile.WriteFile(out, append(b, '\n'))
 }
 
-// verifyOne reads only a package's head: signature and control members.
-func verifyOne(ring apk.Keyring, a *apkFlags) (map[string]string, error) {
+// verifyRecord is what apk-verify writes for each package.
+type verifyRecord struct {
+	Package  string `json:"package"`
+	Version  string `json:"version"`
+	Arch     string `json:"arch"`
+	Control  string `json:"control"`
+	Trust    string `json:"trust"`               // TrustSignature or TrustLock
+	SignedBy string `json:"signed_by,omitempty"` // the key, with TrustSignature
+	DataHash string `json:"datahash,omitempty"`  // pinned by the lock, with TrustLock
+}
+
+// verifyOne reads only a package's head: signature and control members. A signed package
+// must verify against the keyring; an unsigned one is trusted only through the lock.
+func verifyOne(ring apk.Keyring, a *apkFlags) (verifyRecord, error) {
 	r, closeAll, err := a.open()
 	if err != nil {
-		return nil, err
+		return verifyRecord{}, err
 	}
 	defer closeAll()
 	h, _, err := a.head(r)
 	if err != nil {
-		return nil, err
+		return verifyRecord{}, err
 	}
-	signer, err := ring.VerifySignature(h.Signatures, h.Control)
+	rec := verifyRecord{Package: a.name, Version: a.version, Arch: a.arch, Control: apk.SRI{Algo: "sha1", Sum: h.ControlSHA1()}.String()}
+	if len(h.Signatures) > 0 {
+		signer, err := ring.VerifySignature(h.Signatures, h.Control)
+		if err != nil {
+			return verifyRecord{}, fmt.Errorf("package %s: %w", a.label(), err)
+		}
+		rec.Trust, rec.SignedBy = TrustSignature, signer
+		return rec, nil
+	}
+	if err := a.lockPins(h); err != nil {
+		return verifyRecord{}, fmt.Errorf("package %s: not signed, and %w", a.label(), err)
+	}
+	rec.Trust, rec.DataHash = TrustLock, h.PkgInfo.DataHash
+	return rec, nil
+}
+
+// lockPins checks the chain that stands in for a signature: the lock pins the control
+// member (head has compared its sha1 already), whose .PKGINFO datahash pins the data member,
+// which the lock pins too. apk-extract compares the data member with both.
+func (a *apkFlags) lockPins(h *apk.Head) error {
+	if a.controlChecksum == "" {
+		return errors.New("the lock has no control checksum for it: nothing vouches for it")
+	}
+	if h.PkgInfo.DataHash == "" {
+		return errors.New("its .PKGINFO has no datahash: nothing pins its data member")
+	}
+	sum, err := apk.HexDataHash(h.PkgInfo.DataHash)
 	if err != nil {
-		return nil, fmt.Errorf("package %s: %w", a.label(), err)
+		return fmt.Errorf(".PKGINFO: %w", err)
 	}
-	return map[string]string{
-		"package":   a.name,
-		"version":   a.version,
-		"arch":      a.arch,
-		"control":   apk.SRI{Algo: "sha1", Sum: h.ControlSHA1()}.String(),
-		"signed_by": signer,
-	}, nil
+	if a.dataChecksum == "" {
+		return errors.New("the lock has no data checksum for it: nothing but the control member pins its data")
+	}
+	want, err := apk.ParseSRI(a.dataChecksum)
+	if err != nil {
+		return fmt.Errorf("lock data checksum: %w", err)
+	}
+	if want.Algo != "sha256" || !bytes.Equal(want.Sum, sum) {
+		return fmt.Errorf("its .PKGINFO datahash %s is not the lock's data checksum %s", h.PkgInfo.DataHash, a.dataChecksum)
+	}
+	return nil
 }

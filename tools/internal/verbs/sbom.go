@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	spdxjson "github.com/spdx/tools-golang/json"
@@ -15,6 +16,20 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/sbom"
 )
 
+// defaultDistro names the distribution when no package installs an os-release with an ID.
+const defaultDistro = "alpine"
+
+// osReleaseFiles is the package's entries at the os-release paths, with their content.
+func (f *Facts) osReleaseFiles() map[string]sbom.OSReleaseFile {
+	m := map[string]sbom.OSReleaseFile{}
+	for _, e := range f.Files {
+		if slices.Contains(apk.OSReleasePaths, e.Path) {
+			m[e.Path] = sbom.OSReleaseFile{Type: e.Type, Content: f.OSRelease[e.Path]}
+		}
+	}
+	return m
+}
+
 func sbomVerb(args []string) error {
 	var factsFiles, urls cli.Strings
 	var name, distro, out string
@@ -22,7 +37,7 @@ func sbomVerb(args []string) error {
 	fs.Var(&factsFiles, "package", "package facts JSON from apk-extract (repeatable)")
 	fs.Var(&urls, "url", "the lock's URL of each --package, in the same order (repeatable)")
 	fs.StringVar(&name, "name", "", "document name (the image's label)")
-	fs.StringVar(&distro, "distro", "alpine", "distribution in package URLs (pkg:apk/<distro>/...)")
+	fs.StringVar(&distro, "distro", "", "distribution in package URLs (pkg:apk/<distro>/...); default: the ID of the os-release the packages install, else "+defaultDistro)
 	fs.StringVar(&out, "out", "", "output: SPDX 2.3 JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -34,11 +49,13 @@ func sbomVerb(args []string) error {
 		return fmt.Errorf("%d --url for %d --package", len(urls), len(factsFiles))
 	}
 	var pkgs []sbom.Package
+	var releases []map[string]sbom.OSReleaseFile
 	for i, f := range factsFiles {
 		facts, err := readFacts(f)
 		if err != nil {
 			return err
 		}
+		releases = append(releases, facts.osReleaseFiles())
 		c, err := apk.ParseSRI(facts.Control)
 		if err != nil {
 			return fmt.Errorf("package %s: %w", facts.PkgInfo.Name, err)
@@ -53,7 +70,14 @@ func sbomVerb(args []string) error {
 		}
 		pkgs = append(pkgs, p)
 	}
-	doc := sbom.Document(name, distro, pkgs)
+	d := sbom.Distro{ID: distro}
+	if distro == "" {
+		var ok bool
+		if d, ok = sbom.DistroOf(apk.OSReleasePaths, releases); !ok {
+			d.ID = defaultDistro
+		}
+	}
+	doc := sbom.Document(name, d, pkgs)
 	if err := spdxlib.ValidateDocument(doc); err != nil {
 		return fmt.Errorf("generated an invalid SPDX document: %w", err)
 	}
