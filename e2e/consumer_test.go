@@ -14,6 +14,22 @@ import (
 	"testing"
 )
 
+// rangeServer serves dir over http, as a CDN would (range requests), and counts ranged and
+// whole-file requests.
+func rangeServer(dir string) (srv *httptest.Server, ranged, whole *atomic.Int64) {
+	ranged, whole = new(atomic.Int64), new(atomic.Int64)
+	files := http.FileServer(http.Dir(dir))
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") != "" {
+			ranged.Add(1)
+		} else {
+			whole.Add(1)
+		}
+		files.ServeHTTP(w, r)
+	}))
+	return srv, ranged, whole
+}
+
 // TestConsumerModule uses rules_wharf the way the README tells users to: from another
 // module (local_path_override instead of the registry). Its locks fetch the example
 // packages over http:// (ranged, checksummed member downloads) and file:// (whole files);
@@ -23,16 +39,7 @@ func TestConsumerModule(t *testing.T) {
 	bazel := filepath.Join(root, "tools", "bazel")
 	repo := filepath.Join(root, "examples", "apk_repo")
 
-	var ranged, whole atomic.Int64
-	files := http.FileServer(http.Dir(repo))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Range") != "" {
-			ranged.Add(1)
-		} else {
-			whole.Add(1)
-		}
-		files.ServeHTTP(w, r)
-	}))
+	srv, ranged, whole := rangeServer(repo)
 	defer srv.Close()
 
 	// A fixed directory, so the consumer's output base is reused between runs.

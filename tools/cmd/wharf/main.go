@@ -2,7 +2,9 @@
 // the first argument names a verb, the rest are that verb's flags. Verbs return errors;
 // only main exits.
 //
-// Arguments of the form @FILE are replaced by FILE's lines (Bazel "multiline" param files).
+// Arguments of the form @FILE are replaced by FILE's lines (Bazel "multiline" param files);
+// the lines themselves are taken as they are, so a value may start with @ (a tagged
+// repository, "@vendor https://..."). A worker request carries the lines already.
 package main
 
 import (
@@ -22,7 +24,7 @@ func main() {
 		// Bazel starts the tool as a persistent worker (the actions that declare
 		// supports-workers); each request carries one ordinary command line.
 		err := worker.Serve(os.Stdin, os.Stdout, func(args []string, log io.Writer) error {
-			return run(append(os.Args[1:len(os.Args)-1:len(os.Args)-1], args...), log)
+			return dispatch(append(os.Args[1:len(os.Args)-1:len(os.Args)-1], args...), log)
 		})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "wharf: worker: %v\n", err)
@@ -36,12 +38,19 @@ func main() {
 	}
 }
 
+// run runs a command line, expanding its param files (the verb itself may sit in one).
 func run(args []string, log io.Writer) error {
-	// The verb itself may sit in a param file.
 	args, err := cli.ExpandParamFiles(args)
 	if err != nil {
 		return err
 	}
+	return dispatch(args, log)
+}
+
+// dispatch runs a verb with its arguments as given: a worker request's arguments are the
+// lines of the action's param file, which Bazel has read already, and must not be read as
+// param files again.
+func dispatch(args []string, log io.Writer) error {
 	all := verbs.All()
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		names := make([]string, 0, len(all))

@@ -39,7 +39,7 @@ func TestWorkerMatchesProcess(t *testing.T) {
 	}
 	in.WriteString(`{"arguments":["layer","--blob","x"],"requestId":99}` + "\n")
 	var out bytes.Buffer
-	if err := worker.Serve(strings.NewReader(in.String()), &out, run); err != nil {
+	if err := worker.Serve(strings.NewReader(in.String()), &out, dispatch); err != nil {
 		t.Fatal(err)
 	}
 	codes := map[int]worker.Response{}
@@ -77,5 +77,37 @@ func TestWorkerMatchesProcess(t *testing.T) {
 				t.Errorf("layer %d: %s differs between the worker and a process of its own", i, ext)
 			}
 		}
+	}
+}
+
+// A value starting with @ (a tagged repository line) is a value, whether it arrives as a
+// line of a param file or in a worker request, which carries those lines: both write the
+// same layer.
+func TestAtValuesAreNotParamFiles(t *testing.T) {
+	dir := t.TempDir()
+	args := func(tag string) []string {
+		return []string{"apk-installdb", "--arch", "x86_64", "--repository", "@vendor https://apk.vendor.example/apk", "--repository", "https://packages.wolfi.dev/os",
+			"--blob", filepath.Join(dir, tag+".tgz"), "--metadata", filepath.Join(dir, tag+".json")}
+	}
+	params := filepath.Join(dir, "params")
+	if err := os.WriteFile(params, []byte(strings.Join(args("process"), "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run([]string{"@" + params}, io.Discard); err != nil {
+		t.Fatalf("from a param file: %v", err)
+	}
+	req, _ := json.Marshal(worker.Request{Arguments: args("worker"), RequestID: 1})
+	var out bytes.Buffer
+	if err := worker.Serve(bytes.NewReader(append(req, '\n')), &out, dispatch); err != nil {
+		t.Fatal(err)
+	}
+	var r worker.Response
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil || r.ExitCode != 0 {
+		t.Fatalf("worker: %v exit %d: %s", err, r.ExitCode, r.Output)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "process.tgz"))
+	b, _ := os.ReadFile(filepath.Join(dir, "worker.tgz"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("the worker wrote %d bytes, the process %d: they differ", len(b), len(a))
 	}
 }

@@ -292,7 +292,7 @@ func TestApkoEquivalenceExample(t *testing.T) {
 	}
 	// apko's tarball holds an OCI layout (index.json, blobs by digest as sha256:<hex>).
 	layoutDir := filepath.Join(out, "layout")
-	untar(t, filepath.Join(out, "image.tar"), layoutDir)
+	apkooracle.Untar(t, filepath.Join(out, "image.tar"), layoutDir)
 	apkoFS, apkoCfg := readLayout(t, layoutDir)
 	fs, cfg := buildOurs(t, example, filepath.Join(example, "apko.lock.json"), filepath.Join(example, "apko.yaml"), "../apk_repo", nil)
 	for _, p := range []string{"etc/passwd", "etc/group", "var/lib/hello", "etc/motd"} {
@@ -301,38 +301,6 @@ func TestApkoEquivalenceExample(t *testing.T) {
 		}
 	}
 	compare(t, "the image apko v0.30.34 builds from examples/hello_image/apko.yaml", apkoFS, apkoCfg, fs, cfg)
-}
-
-// untar unpacks apko's image tarball, putting "sha256:<hex>" members at blobs/sha256/<hex>.
-func untar(t *testing.T, tarball, dir string) {
-	t.Helper()
-	f, err := os.Open(tarball)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := h.Name
-		if hex, ok := strings.CutPrefix(name, "sha256:"); ok {
-			name = filepath.Join("blobs", "sha256", hex)
-		} else if hex, ok := strings.CutSuffix(name, ".tar.gz"); ok {
-			name = filepath.Join("blobs", "sha256", hex)
-		}
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		b, _ := io.ReadAll(tr)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // TestApkoEquivalenceAccountsAndPaths builds a repository whose packages bring their own
@@ -474,7 +442,7 @@ paths:
 	apkoRun("build", "--offline", "--sbom=false", "--arch", "x86_64", "--cache-dir", filepath.Join(dir, "cache"),
 		"--lockfile", "apko.lock.json", "apko.yaml", "equiv:apko", filepath.Join(dir, "image.tar"))
 	layoutDir := filepath.Join(dir, "layout")
-	untar(t, filepath.Join(dir, "image.tar"), layoutDir)
+	apkooracle.Untar(t, filepath.Join(dir, "image.tar"), layoutDir)
 	apkoFS, apkoCfg := readLayout(t, layoutDir)
 	fs, cfg := buildOurs(t, dir, filepath.Join(dir, "apko.lock.json"), filepath.Join(dir, "apko.yaml"), "./repo", nil)
 	for _, p := range []string{"nonexistent/nobody", "run/svc", "run/app/sock", "usr/bin/tool-hl", "usr/local/bin/t", "etc/app/app.conf"} {

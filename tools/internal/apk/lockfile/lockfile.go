@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func Marshal(l *Lock) ([]byte, error) {
 var (
 	knownTop      = []string{"version", "config", "contents"}
 	knownConfig   = []string{"name", "checksum"}
-	knownContents = []string{"keyring", "build_repositories", "runtime_repositories", "repositories", "packages"}
+	knownContents = []string{"keyring", "build_repositories", "runtime_repositories", "repositories", "packages", "archs"}
 	knownKeyring  = []string{"name", "url", "content"}
 	knownRepo     = []string{"name", "url", "architecture"}
 	knownPackage  = []string{"name", "url", "version", "architecture", "signature", "control", "data", "checksum"}
@@ -312,10 +313,15 @@ func KeyName(k Keyring) string {
 		u = strings.TrimRight(u, "/")
 		return u[strings.LastIndex(u, "/")+1:]
 	}
+	// Signatures name the key file; a URL escapes it (Alpine's %40 is @).
+	name := base(k.Name)
 	if k.URL != "" {
-		return base(k.URL)
+		name = base(k.URL)
 	}
-	return base(k.Name)
+	if u, err := url.PathUnescape(name); err == nil {
+		return u
+	}
+	return name
 }
 
 func parseRepos(contents map[string]json.RawMessage, key string) ([]Repo, error) {
@@ -352,6 +358,32 @@ func RepoBase(r Repo) string {
 		return strings.TrimSuffix(r.Name, "/"+r.Architecture)
 	}
 	return r.Name
+}
+
+// RepositoryLine is the /etc/apk/repositories line apko writes for the configuration a lock
+// entry came from: the APKINDEX url without "/<arch>/APKINDEX.tar.gz", scheme kept, and a
+// tag where the lock kept one (apko 0.13-0.16). apk/private/lock.bzl's repository_line is
+// the same function, with the same test cases.
+func RepositoryLine(r Repo) string {
+	tag, name := "", r.Name
+	if strings.HasPrefix(name, "@") {
+		t, rest, _ := strings.Cut(name, " ")
+		tag, name = t+" ", rest
+	}
+	base := strings.TrimSuffix(r.URL, "/APKINDEX.tar.gz")
+	if base == "" {
+		base = name
+	}
+	if tag != "" && strings.HasPrefix(base, "@") {
+		_, base, _ = strings.Cut(base, " ")
+	}
+	if r.Architecture != "" {
+		base = strings.TrimSuffix(base, "/"+r.Architecture)
+	}
+	if base == "" {
+		return ""
+	}
+	return tag + base
 }
 
 func parsePackages(contents map[string]json.RawMessage) ([]Package, error) {
@@ -410,13 +442,18 @@ func parsePackages(contents map[string]json.RawMessage) ([]Package, error) {
 				return nil, err
 			}
 			if s.dst.Range != "" {
-				if _, _, err := ParseRange(s.dst.Range); err != nil {
+				// apko 0.13 to 0.16 wrote the installed size as the data range's end; the
+				// data member runs to the end of the file, and is fetched so.
+				if from, _, err := ParseRange(s.dst.Range); err != nil && !(s.key == "data" && from >= 0 && errors.Is(err, errEndBeforeStart)) {
 					return nil, fmt.Errorf("%s: %w", sw, err)
 				}
 			}
 			if s.dst.Checksum != "" && !strings.HasPrefix(s.dst.Checksum, s.prefix) {
 				return nil, fmt.Errorf("%s: checksum %q is not %s…", sw, s.dst.Checksum, s.prefix)
 			}
+		}
+		if p.Checksum != "" && p.Control.Checksum != "" && p.Checksum[2:] != strings.TrimPrefix(p.Control.Checksum, "sha1-") {
+			return nil, fmt.Errorf("%s: checksum %q and control checksum %q disagree: they are the same sha1 of the control member", where, p.Checksum, p.Control.Checksum)
 		}
 		if p.Control.Checksum == "" && p.Data.Checksum == "" {
 			return nil, fmt.Errorf("%s: no control or data checksum: nothing would pin this package", where)
@@ -430,6 +467,9 @@ func parsePackages(contents map[string]json.RawMessage) ([]Package, error) {
 	}
 	return out, nil
 }
+
+// errEndBeforeStart marks a range whose end lies before its start.
+var errEndBeforeStart = errors.New("it ends before it starts")
 
 // ParseRange parses "bytes=FROM-TO" (inclusive).
 func ParseRange(r string) (from, to int64, err error) {
@@ -454,8 +494,11 @@ func ParseRange(r string) (from, to int64, err error) {
 	}
 	from, err1 := strconv.ParseInt(lo, 10, 64)
 	to, err2 := strconv.ParseInt(hi, 10, 64)
-	if err1 != nil || err2 != nil || from > to {
+	if err1 != nil || err2 != nil {
 		return 0, 0, fmt.Errorf("malformed range %q", r)
+	}
+	if from > to {
+		return from, to, fmt.Errorf("malformed range %q: %w", r, errEndBeforeStart)
 	}
 	return from, to, nil
 }

@@ -117,6 +117,14 @@ func TestOlderShapes(t *testing.T) {
 	if RepoBase(l.Contents.Repositories[0]) != "https://r.example/main" {
 		t.Fatal(RepoBase(l.Contents.Repositories[0]))
 	}
+	// apko 0.13-0.16 wrote the installed size as the data range's end.
+	if _, err := Parse([]byte(strings.Replace(old, `"bytes=10-19"`, `"bytes=10-4"`, 1))); err != nil {
+		t.Errorf("a data range ending before its start: %v", err)
+	}
+	// Alpine's key URLs escape the @ of the name signatures use.
+	if n := KeyName(Keyring{URL: "https://alpinelinux.org/keys/alpine-devel%40lists.alpinelinux.org-6165ee59.rsa.pub"}); n != "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub" {
+		t.Errorf("KeyName = %s", n)
+	}
 	if RepoBase(Repo{Name: "./p/x86_64", Architecture: "x86_64"}) != "./p" {
 		t.Fatal("RepoBase does not strip the architecture")
 	}
@@ -146,6 +154,8 @@ func TestMalformed(t *testing.T) {
 		{pkg(`"signature":{"range":"","checksum":""}`), "no control or data checksum"},
 		{pkg(ctl + `,"checksum":"sha1-x"`), `checksum "sha1-x" is not Q1`},
 		{pkg(ctl + `,"size":1`), `package a (packages[0]): unknown field "size"`},
+		{pkg(`"control":{"range":"bytes=0-9","checksum":"sha1-AAAA"},"checksum":"Q1BBBB"`), `checksum "Q1BBBB" and control checksum "sha1-AAAA" disagree`},
+		{pkg(ctl + `,"data":{"range":"bytes=9-","checksum":"sha256-x"}`), `data: malformed range "bytes=9-"`},
 		{pkg(`"name":1`), `"name" must be a string (got a number)`},
 		{`{"contents":{"packages":[` + strings.Repeat(`{"name":"a","url":"u","version":"1","architecture":"x",`+ctl+`},`, 2) + `{"name":"b","url":"u","version":"1","architecture":"x",` + ctl + `}]}}`,
 			"package a (packages[1]): a for x is listed twice (also packages[0])"},
@@ -153,6 +163,24 @@ func TestMalformed(t *testing.T) {
 		_, err := Parse([]byte(c.in))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Parse(%q) = %v, want error containing %q", c.in, err, c.want)
+		}
+	}
+}
+
+// The cases of repository_line in apk/private/tests/lock_test.bzl.
+func TestRepositoryLine(t *testing.T) {
+	for _, c := range []struct {
+		r    Repo
+		want string
+	}{
+		{Repo{"packages.wolfi.dev/os/x86_64", "https://packages.wolfi.dev/os/x86_64/APKINDEX.tar.gz", "x86_64"}, "https://packages.wolfi.dev/os"},
+		{Repo{"./testdata/packages/aarch64", "./testdata/packages/aarch64/APKINDEX.tar.gz", "aarch64"}, "./testdata/packages"},
+		{Repo{"@local https://apk.example.com/repo/x86_64", "@local https://apk.example.com/repo/x86_64/APKINDEX.tar.gz", "x86_64"}, "@local https://apk.example.com/repo"},
+		{Repo{"@local apk.example.com/repo/x86_64", "https://apk.example.com/repo/x86_64/APKINDEX.tar.gz", "x86_64"}, "@local https://apk.example.com/repo"},
+		{Repo{"https://apk.example.com/repo/x86_64", "", "x86_64"}, "https://apk.example.com/repo"},
+	} {
+		if got := RepositoryLine(c.r); got != c.want {
+			t.Errorf("RepositoryLine(%+v) = %q, want %q", c.r, got, c.want)
 		}
 	}
 }

@@ -3,7 +3,9 @@
 package apkooracle
 
 import (
+	"archive/tar"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,4 +62,42 @@ func Binary(t testing.TB) string {
 		}
 	}
 	return bin
+}
+
+// Untar unpacks apko's image tarball into dir as an OCI layout: its "sha256:<hex>" and
+// "<hex>.tar.gz" members go to blobs/sha256/<hex>.
+func Untar(t testing.TB, tarball, dir string) {
+	t.Helper()
+	f, err := os.Open(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := h.Name
+		if hex, ok := strings.CutPrefix(name, "sha256:"); ok {
+			name = filepath.Join("blobs", "sha256", hex)
+		} else if hex, ok := strings.CutSuffix(name, ".tar.gz"); ok {
+			name = filepath.Join("blobs", "sha256", hex)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -1,0 +1,294 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	spdxjson "github.com/spdx/tools-golang/json"
+)
+
+// probeSource is the program every corpus image runs: it reports what a user of the image
+// would look at (distribution, installed packages, repositories, keys, a package's file).
+const probeSource = `package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+func main() {
+	id := "none"
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		if b, err := os.ReadFile(p); err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(l, "ID="); ok {
+					id = strings.Trim(v, "\"")
+				}
+			}
+			break
+		}
+	}
+	fmt.Println("id=" + id)
+	db, _ := os.ReadFile("/usr/lib/apk/db/installed")
+	fmt.Printf("packages=%d\n", strings.Count("\n"+string(db), "\nP:"))
+	repos, _ := os.ReadFile("/etc/apk/repositories")
+	fmt.Println("repositories=" + strings.ReplaceAll(strings.TrimSpace(string(repos)), "\n", "|"))
+	var keys []string
+	es, _ := os.ReadDir("/etc/apk/keys")
+	for _, e := range es {
+		keys = append(keys, e.Name())
+	}
+	sort.Strings(keys)
+	fmt.Println("keys=" + strings.Join(keys, ","))
+	marker, err := os.ReadFile("/usr/share/corpus/marker")
+	if err != nil {
+		marker = []byte("none")
+	}
+	fmt.Println("marker=" + strings.TrimSpace(string(marker)))
+}
+`
+
+func buildProbe(t *testing.T) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte(probeSource), 0o644)
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module probe\n\ngo 1.22\n"), 0o644)
+	cmd := exec.Command("go", "build", "-trimpath", "-o", "probe", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the probe: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "probe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestLockCorpus brings the lock shapes users have to a consumer module, as a rules_apko user
+// would: Wolfi-shaped (unsigned, 110 packages, two keyrings, two archs), Alpine-shaped (SHA1
+// signatures, @ in key names behind %40 URLs), a third-party repository (RSA/SHA256, embedded
+// key, tagged repository line), a pre-0.13 lock and a lock with no packages. Packages come
+// from a local server with range requests, as from a CDN. Each image is built and run under
+// runc; the Wolfi image's SBOM must agree with syft, package URLs included. Then the errors
+// a user reads: require_signatures on the unsigned lock, and a broken lock.
+func TestLockCorpus(t *testing.T) {
+	root := repoRoot(t)
+	bazel := filepath.Join(root, "tools", "bazel")
+	ws := filepath.Join(cacheDir(), "e2e-lock-corpus")
+	os.RemoveAll(ws)
+	srvDir := filepath.Join(ws, "srv")
+
+	srv, ranged, whole := rangeServer(srvDir)
+	defer srv.Close()
+
+	// The corpus: packages, indexes, keys and locks, made by tools/internal/apk/apktest/corpusgen.
+	probe := buildProbe(t)
+	if err := os.MkdirAll(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ws, "probe"), probe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var summary struct {
+		WolfiPackages int `json:"wolfi_packages"`
+	}
+	out := run(t, root, nil, "go", "run", "./tools/internal/apk/apktest/corpusgen", "-dir", srvDir, "-base", srv.URL, "-probe", filepath.Join(ws, "probe"))
+	if err := json.Unmarshal([]byte(out), &summary); err != nil || summary.WolfiPackages < 100 {
+		t.Fatalf("corpusgen printed %q (%v)", out, err)
+	}
+	names := []string{"alpine", "empty", "pre013", "thirdparty", "wolfi"}
+	locks := map[string][]byte{}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(srvDir, n+".lock.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		locks[n] = b
+	}
+
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(ws, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n, b := range locks {
+		write(n+".lock.json", string(b))
+	}
+	module := fmt.Sprintf(`module(name = "corpus")
+
+bazel_dep(name = "rules_wharf", version = "0.0.0")
+local_path_override(module_name = "rules_wharf", path = %q)
+
+bazel_dep(name = "rules_go", version = "0.60.0")
+bazel_dep(name = "gazelle", version = "0.43.0")
+
+go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
+go_sdk.host()
+
+go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
+go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
+
+apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
+`, root)
+	for _, n := range names {
+		module += fmt.Sprintf("apk.translate_lock(name = %q, lock = \"//:%s.lock.json\")\n", n, n)
+	}
+	module += "apk.translate_lock(name = \"wolfi_signed_only\", lock = \"//:wolfi.lock.json\", require_signatures = True)\n"
+	module += "use_repo(apk, \"wolfi_signed_only\""
+	for _, n := range names {
+		module += fmt.Sprintf(", %q", n)
+	}
+	module += ")\n"
+	write("MODULE.bazel", module)
+	build := `load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_image_index", "oci_layer")
+
+oci_layer(name = "probe_layer", files = {":probe": "/usr/bin/probe"}, modes = {"/usr/bin/probe": "0755"})
+
+# Both architectures of the Wolfi lock.
+oci_image_index(
+    name = "wolfi_index",
+    images = [":wolfi_image"],
+    platforms = ["@rules_wharf//platforms:linux_amd64", "@rules_wharf//platforms:linux_arm64"],
+)
+`
+	for _, n := range names {
+		if n == "empty" {
+			build += `oci_image(name = "empty_image", apks = "@empty", layers = [":probe_layer"], entrypoint = ["/usr/bin/probe"])
+`
+			continue
+		}
+		build += fmt.Sprintf("oci_image(name = %q, apks = %q, entrypoint = [\"/usr/bin/probe\"])\n", n+"_image", "@"+n)
+	}
+	build += `oci_image(name = "wolfi_signed_only_image", apks = "@wolfi_signed_only", entrypoint = ["/usr/bin/probe"])
+`
+	write("BUILD.bazel", build)
+	write(".bazelrc", "common --lockfile_mode=off\n")
+
+	env := []string{"WHARF_BIND=" + root}
+	defer run(t, ws, env, bazel, "shutdown")
+	targets := []string{"//:wolfi_index"}
+	for _, n := range names {
+		targets = append(targets, "//:"+n+"_image")
+	}
+	// A repository cache of its own: every package must come from the server, by range.
+	cacheFlag := "--repository_cache=" + filepath.Join(ws, "repository-cache")
+	run(t, ws, env, bazel, append([]string{"build", cacheFlag, "--output_groups=+layout,+sbom"}, targets...)...)
+	if whole.Load() != 0 || ranged.Load() < int64(2*summary.WolfiPackages*2) {
+		t.Errorf("server saw %d ranged and %d whole-file requests; want every package by range (>= %d)", ranged.Load(), whole.Load(), 2*summary.WolfiPackages*2)
+	}
+	t.Logf("%d ranged requests, %d whole", ranged.Load(), whole.Load())
+
+	host := srv.URL
+	want := map[string][]string{
+		"wolfi": {"id=wolfi", fmt.Sprintf("packages=%d", summary.WolfiPackages), "repositories=" + host + "/wolfi/os",
+			"keys=chainguard-extras.rsa.pub,wolfi-signing.rsa.pub", "marker=wolfi"},
+		"alpine": {"id=alpine", "packages=3", "repositories=" + host + "/alpine/v3.22/main",
+			"keys=alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub,alpine-devel@lists.alpinelinux.org-616ae350.rsa.pub", "marker=alpine"},
+		"thirdparty": {"id=none", "packages=2", "repositories=@vendor " + host + "/vendor/apk|" + host + "/base/os",
+			"keys=base.rsa.pub,vendor-2024.rsa.pub", "marker=thirdparty"},
+		"pre013": {"id=none", "packages=1", "repositories=./old/packages", "keys=melange.rsa.pub", "marker=pre-0.13"},
+		"empty":  {"id=none", "packages=0", "repositories=", "keys=", "marker=none"},
+	}
+	for _, n := range names {
+		t.Run(n, func(t *testing.T) {
+			got, _ := runImage(t, filepath.Join(ws, "bazel-bin", n+"_image")+":latest")
+			for _, w := range want[n] {
+				if !strings.Contains(got, w+"\n") {
+					t.Errorf("%s image output lacks %q; got:\n%s", n, w, got)
+				}
+			}
+		})
+	}
+
+	// The Wolfi image's SBOM names its packages as syft does: pkg:apk/wolfi/...?distro=wolfi-20230201.
+	t.Run("wolfi SBOM and syft", func(t *testing.T) {
+		f, err := os.Open(filepath.Join(ws, "bazel-bin", "wolfi_image.spdx.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		doc, err := spdxjson.Read(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ours []string
+		for _, p := range doc.Packages {
+			for _, r := range p.PackageExternalReferences {
+				if r.RefType == "purl" {
+					ours = append(ours, r.Locator)
+				}
+			}
+		}
+		out := run(t, ws, []string{"SYFT_CHECK_FOR_APP_UPDATE=false"}, tool(t, "syft"), "scan", "oci-dir:"+filepath.Join(ws, "bazel-bin", "wolfi_image"), "-o", "json", "-q")
+		var catalog struct{ Artifacts []struct{ Type, PURL string } }
+		if err := json.Unmarshal([]byte(out), &catalog); err != nil {
+			t.Fatal(err)
+		}
+		var theirs []string
+		for _, a := range catalog.Artifacts {
+			if a.Type == "apk" {
+				theirs = append(theirs, a.PURL)
+			}
+		}
+		sort.Strings(ours)
+		sort.Strings(theirs)
+		if len(ours) != summary.WolfiPackages || strings.Join(ours, "\n") != strings.Join(theirs, "\n") {
+			t.Fatalf("package URLs differ (%d ours, %d syft's):\n  ours:  %v\n  syft:  %v", len(ours), len(theirs), head(ours, 3), head(theirs, 3))
+		}
+		t.Logf("SBOM and syft agree on %d package URLs, e.g. %s", len(ours), ours[0])
+	})
+
+	fails := func(t *testing.T, target string, wants ...string) {
+		t.Helper()
+		cmd := exec.Command(bazel, "build", cacheFlag, target)
+		cmd.Dir, cmd.Env = ws, append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Fatalf("bazel build %s succeeded; want an error", target)
+		}
+		for _, w := range wants {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("bazel build %s: output lacks %q:\n%s", target, w, tail(string(out), 3000))
+			}
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if i := strings.Index(l, wants[0][:20]); i >= 0 {
+				t.Logf("a user reads: %s", l[i:])
+				break
+			}
+		}
+	}
+	t.Run("require_signatures", func(t *testing.T) {
+		fails(t, "//:wolfi_signed_only_image", fmt.Sprintf("require_signatures is set (lock @@//:wolfi.lock.json), but %d of %d packages are not signed:", summary.WolfiPackages, summary.WolfiPackages)+" wolfi-baselayout-20230201-r7 (x86_64), wolfi-lib000-1.0.0-r0 (x86_64)")
+	})
+	t.Run("broken lock", func(t *testing.T) {
+		var l map[string]any
+		json.Unmarshal(locks["alpine"], &l)
+		p := l["contents"].(map[string]any)["packages"].([]any)[1].(map[string]any)
+		p["checksum"] = "Q1" + strings.Repeat("A", 27) + "="
+		b, _ := json.Marshal(l)
+		write("broken.lock.json", string(b))
+		write("MODULE.bazel", module+"apk.translate_lock(name = \"broken\", lock = \"//:broken.lock.json\")\n")
+		defer write("MODULE.bazel", module)
+		fails(t, "//:alpine_image", "lock @@//:broken.lock.json: package alpine-release (packages[1]): checksum \"Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\" and control checksum")
+	})
+}
+
+func head(l []string, n int) []string {
+	if len(l) > n {
+		return l[:n]
+	}
+	return l
+}
