@@ -128,8 +128,7 @@ def repository_line(name, url, arch):
     apko writes the configuration's repository as given: its URL with the scheme, a tag
     (`@local https://...`) kept in front. The lock's `url` is the APKINDEX's address and its
     `name` the repository without the scheme, both per architecture; apko v0.13 to v0.16
-    kept a tag in both, later releases drop it from the lock (apko_image restores it from
-    the configuration).
+    kept a tag in both; later releases drop it from the lock, and so the line has none.
 
     Args:
       name: the entry's `name`.
