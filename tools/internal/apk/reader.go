@@ -290,15 +290,18 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 		if err := sc.add(h); err != nil {
 			return nil, fmt.Errorf("data member: %w", err)
 		}
-		if p, _ := cleanMemberPath(h.Name); (h.Typeflag == tar.TypeReg || h.Typeflag == tar.TypeRegA) && h.Size <= maxOSRelease && slices.Contains(OSReleasePaths, p) {
-			b, err := io.ReadAll(tr)
-			if err != nil {
-				return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
+		// The name test first: it spares every other entry a second path cleaning.
+		if strings.HasSuffix(h.Name, "os-release") && (h.Typeflag == tar.TypeReg || h.Typeflag == tar.TypeRegA) && h.Size <= maxOSRelease {
+			if p, _ := cleanMemberPath(h.Name); slices.Contains(OSReleasePaths, p) {
+				b, err := io.ReadAll(tr)
+				if err != nil {
+					return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
+				}
+				if osRelease == nil {
+					osRelease = map[string]string{}
+				}
+				osRelease[p] = string(b)
 			}
-			if osRelease == nil {
-				osRelease = map[string]string{}
-			}
-			osRelease[p] = string(b)
 		}
 		if _, err := io.Copy(io.Discard, tr); err != nil {
 			if limited.exceeded {

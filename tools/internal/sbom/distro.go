@@ -2,6 +2,8 @@ package sbom
 
 import (
 	"strings"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
 )
 
 // Distro names the distribution in APK package URLs: pkg:apk/<ID>/...?distro=<Release>.
@@ -39,18 +41,18 @@ type OSReleaseFile struct {
 }
 
 // DistroOf is the distribution of an image whose packages, in install order, have the given
-// os-release entries (path -> entry), read as syft reads it: the ID of /etc/os-release, or
+// os-release entries (apk.OSReleasePaths -> entry), read as syft reads it: the ID of /etc/os-release, or
 // of /usr/lib/os-release when that is absent or a symlink (Alpine links one to the other).
 // The last package to write a path wins, as it does in the image. ok is false when no
 // package installs either file, or it has no ID.
-func DistroOf(paths []string, pkgs []map[string]OSReleaseFile) (Distro, bool) {
+func DistroOf(pkgs []map[string]OSReleaseFile) (Distro, bool) {
 	final := map[string]OSReleaseFile{}
 	for _, p := range pkgs {
 		for path, f := range p {
 			final[path] = f
 		}
 	}
-	for _, path := range paths {
+	for _, path := range apk.OSReleasePaths {
 		f, ok := final[path]
 		if !ok || f.Type != "file" {
 			continue

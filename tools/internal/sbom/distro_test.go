@@ -16,7 +16,6 @@ HOME_URL="https://wolfi.dev"
 	alpine := "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.22.2\n"
 	file := func(c string) OSReleaseFile { return OSReleaseFile{Type: "file", Content: c} }
 	link := OSReleaseFile{Type: "symlink"}
-	paths := apk.OSReleasePaths
 	cases := []struct {
 		name string
 		pkgs []map[string]OSReleaseFile
@@ -32,7 +31,7 @@ HOME_URL="https://wolfi.dev"
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, ok := DistroOf(paths, c.pkgs)
+			got, ok := DistroOf(c.pkgs)
 			if got != c.want || ok != c.ok {
 				t.Fatalf("got %+v %v, want %+v %v", got, ok, c.want, c.ok)
 			}

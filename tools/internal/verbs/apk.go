@@ -216,13 +216,13 @@ func apkExtract(args []string) error {
 		}
 	}
 	if a.dataChecksum != "" {
-		want, err := apk.ParseSRI(a.dataChecksum)
+		ok, err := a.lockDataIs(data.SHA256)
 		if err != nil {
-			return fmt.Errorf("package %s: lock data checksum: %w", a.label(), err)
+			return fmt.Errorf("package %s: %w", a.label(), err)
 		}
-		if want.Algo != "sha256" || !bytes.Equal(want.Sum, data.SHA256) {
+		if !ok {
 			return fmt.Errorf("package %s: data member checksum mismatch: lock has %s, file has sha256 %x",
-				a.label(), want, data.SHA256)
+				a.label(), a.dataChecksum, data.SHA256)
 		}
 	}
 	meta := &layer.Metadata{
@@ -413,12 +413,21 @@ func (a *apkFlags) lockPins(h *apk.Head) error {
 	if a.dataChecksum == "" {
 		return errors.New("the lock has no data checksum for it: nothing but the control member pins its data")
 	}
-	want, err := apk.ParseSRI(a.dataChecksum)
+	ok, err := a.lockDataIs(sum)
 	if err != nil {
-		return fmt.Errorf("lock data checksum: %w", err)
+		return err
 	}
-	if want.Algo != "sha256" || !bytes.Equal(want.Sum, sum) {
+	if !ok {
 		return fmt.Errorf("its .PKGINFO datahash %s is not the lock's data checksum %s", h.PkgInfo.DataHash, a.dataChecksum)
 	}
 	return nil
+}
+
+// lockDataIs reports whether the lock's data checksum is the sha256 sum.
+func (a *apkFlags) lockDataIs(sum []byte) (bool, error) {
+	want, err := apk.ParseSRI(a.dataChecksum)
+	if err != nil {
+		return false, fmt.Errorf("lock data checksum: %w", err)
+	}
+	return want.Algo == "sha256" && bytes.Equal(want.Sum, sum), nil
 }

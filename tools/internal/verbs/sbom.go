@@ -73,7 +73,7 @@ func sbomVerb(args []string) error {
 	d := sbom.Distro{ID: distro}
 	if distro == "" {
 		var ok bool
-		if d, ok = sbom.DistroOf(apk.OSReleasePaths, releases); !ok {
+		if d, ok = sbom.DistroOf(releases); !ok {
 			d.ID = defaultDistro
 		}
 	}

@@ -122,3 +122,29 @@ func TestVerifyRequireSignaturesNamesEach(t *testing.T) {
 		t.Fatalf("without --require-signatures: %v", err)
 	}
 }
+
+// apk-extract keeps the os-release files' content in the facts (the SBOM's distro), and only
+// theirs.
+func TestExtractKeepsOSRelease(t *testing.T) {
+	p, b := unsignedFixture(t, "wolfi-baselayout",
+		apktest.File{Path: "etc", Dir: true}, apktest.File{Path: "etc/os-release", Content: "ID=wolfi\n"},
+		apktest.File{Path: "usr/share/doc/not-os-release", Content: "x"},
+		apktest.File{Path: "usr/lib/os-release", Linkname: "../../etc/os-release"})
+	out := t.TempDir()
+	err := apkExtract([]string{"--name", "wolfi-baselayout", "--version", "1.0-r0", "--arch", "x86_64", "--part", p,
+		"--control-checksum", apktest.SRI("sha1", b.ControlSHA1), "--blob", filepath.Join(out, "blob"),
+		"--metadata", filepath.Join(out, "meta.json"), "--facts", filepath.Join(out, "facts.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := readFacts(filepath.Join(out, "facts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.OSRelease) != 1 || f.OSRelease["etc/os-release"] != "ID=wolfi\n" {
+		t.Fatalf("os_release in facts: %q", f.OSRelease)
+	}
+	if got := f.osReleaseFiles(); len(got) != 2 || got["usr/lib/os-release"].Type != "symlink" {
+		t.Fatalf("os-release entries: %+v", got)
+	}
+}
