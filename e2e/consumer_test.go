@@ -30,6 +30,41 @@ func rangeServer(dir string) (srv *httptest.Server, ranged, whole *atomic.Int64)
 	return srv, ranged, whole
 }
 
+// consumerModule starts the MODULE.bazel of a module named name that uses rules_wharf from
+// root as the README says (local_path_override instead of the registry), offline; the
+// caller's own lines follow.
+func consumerModule(name, root string) string {
+	return fmt.Sprintf(`module(name = %q)
+
+bazel_dep(name = "rules_wharf", version = "0.0.0")
+local_path_override(module_name = "rules_wharf", path = %q)
+
+bazel_dep(name = "rules_go", version = "0.60.0")
+bazel_dep(name = "gazelle", version = "0.43.0")
+
+go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
+go_sdk.host()
+
+# Offline only: no protobuf toolchain here.
+go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
+go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
+`, name, root)
+}
+
+// writer returns a function that writes a file of a consumer module below dir.
+func writer(t *testing.T, dir string) func(name, content string) {
+	return func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestConsumerModule uses rules_wharf the way the README tells users to: from another
 // module (local_path_override instead of the registry). Its locks fetch the example
 // packages over http:// (ranged, checksummed member downloads) and file:// (whole files);
@@ -67,33 +102,15 @@ func TestConsumerModule(t *testing.T) {
 		b, _ := json.MarshalIndent(lock, "", "  ")
 		return b
 	}
-	write := func(name, content string) {
-		if err := os.WriteFile(filepath.Join(ws, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := writer(t, ws)
 	write("http.lock.json", string(rewrite(srv.URL+"/")))
 	write("file.lock.json", string(rewrite("file://"+repo+"/")))
-	write("MODULE.bazel", fmt.Sprintf(`module(name = "consumer")
-
-bazel_dep(name = "rules_wharf", version = "0.0.0")
-local_path_override(module_name = "rules_wharf", path = %q)
-
-bazel_dep(name = "rules_go", version = "0.60.0")
-bazel_dep(name = "gazelle", version = "0.43.0")
-
-go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
-go_sdk.host()
-
-# Offline only: no protobuf toolchain here.
-go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
-go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
-
+	write("MODULE.bazel", consumerModule("consumer", root)+`
 apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
 apk.translate_lock(name = "http_base", lock = "//:http.lock.json")
 apk.translate_lock(name = "file_base", lock = "//:file.lock.json")
 use_repo(apk, "file_base", "http_base")
-`, root))
+`)
 	write("BUILD.bazel", `load("@rules_wharf//oci:defs.bzl", "oci_image")
 
 oci_image(name = "http_image", apks = "@http_base", entrypoint = ["/bin/true"])

@@ -11,8 +11,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	spdxjson "github.com/spdx/tools-golang/json"
 )
 
 // probeSource is the program every corpus image runs: it reports what a user of the image
@@ -118,30 +116,13 @@ func TestLockCorpus(t *testing.T) {
 		locks[n] = b
 	}
 
-	write := func(name, content string) {
-		if err := os.WriteFile(filepath.Join(ws, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := writer(t, ws)
 	for n, b := range locks {
 		write(n+".lock.json", string(b))
 	}
-	module := fmt.Sprintf(`module(name = "corpus")
-
-bazel_dep(name = "rules_wharf", version = "0.0.0")
-local_path_override(module_name = "rules_wharf", path = %q)
-
-bazel_dep(name = "rules_go", version = "0.60.0")
-bazel_dep(name = "gazelle", version = "0.43.0")
-
-go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
-go_sdk.host()
-
-go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
-go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
-
+	module := consumerModule("corpus", root) + `
 apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
-`, root)
+`
 	for _, n := range names {
 		module += fmt.Sprintf("apk.translate_lock(name = %q, lock = \"//:%s.lock.json\")\n", n, n)
 	}
@@ -214,15 +195,7 @@ oci_image_index(
 
 	// The Wolfi image's SBOM names its packages as syft does: pkg:apk/wolfi/...?distro=wolfi-20230201.
 	t.Run("wolfi SBOM and syft", func(t *testing.T) {
-		f, err := os.Open(filepath.Join(ws, "bazel-bin", "wolfi_image.spdx.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		doc, err := spdxjson.Read(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		doc := readSPDX(t, filepath.Join(ws, "bazel-bin", "wolfi_image.spdx.json"))
 		var ours []string
 		for _, p := range doc.Packages {
 			for _, r := range p.PackageExternalReferences {

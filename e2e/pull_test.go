@@ -64,39 +64,18 @@ func TestPullByDigest(t *testing.T) {
 
 	ws := filepath.Join(cacheDir(), "e2e-pull")
 	os.RemoveAll(ws)
-	write := func(name, content string) {
-		p := filepath.Join(ws, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := writer(t, ws)
 	bad := "sha256:" + strings.Repeat("0", 64)
-	write("MODULE.bazel", fmt.Sprintf(`module(name = "consumer")
-
-bazel_dep(name = "rules_wharf", version = "0.0.0")
-local_path_override(module_name = "rules_wharf", path = %[1]q)
-
-bazel_dep(name = "rules_go", version = "0.60.0")
-bazel_dep(name = "gazelle", version = "0.43.0")
-
-go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
-go_sdk.host()
-
-go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
-go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
-
+	write("MODULE.bazel", consumerModule("consumer", root)+fmt.Sprintf(`
 oci = use_extension("@rules_wharf//oci:extensions.bzl", "oci")
-oci.pull(name = "hello", image = %[2]q, digest = %[3]q)
-oci.pull(name = "hello_multi", image = %[4]q, digest = %[5]q, platforms = ["linux/amd64", "linux/arm64/v8"])
-oci.pull(name = "hello_authed", image = "%[6]s/wharf/hello:pull@%[3]s")
-oci.pull(name = "hello_unauthed", image = "localhost:%[8]s/wharf/hello@%[3]s")
-oci.pull(name = "bad", image = %[2]q, digest = %[7]q)
-oci.pull(name = "tagged", image = "%[2]s:pull")
+oci.pull(name = "hello", image = %[1]q, digest = %[2]q)
+oci.pull(name = "hello_multi", image = %[3]q, digest = %[4]q, platforms = ["linux/amd64", "linux/arm64/v8"])
+oci.pull(name = "hello_authed", image = "%[5]s/wharf/hello:pull@%[2]s")
+oci.pull(name = "hello_unauthed", image = "localhost:%[7]s/wharf/hello@%[2]s")
+oci.pull(name = "bad", image = %[1]q, digest = %[6]q)
+oci.pull(name = "tagged", image = "%[1]s:pull")
 use_repo(oci, "bad", "hello", "hello_authed", "hello_multi", "hello_unauthed", "tagged")
-`, root, repo, digest, multi, indexDigest, guardAddr, bad, strings.TrimPrefix(guardAddr, "127.0.0.1:")))
+`, repo, digest, multi, indexDigest, guardAddr, bad, strings.TrimPrefix(guardAddr, "127.0.0.1:")))
 	write("extra.txt", "pulled and extended\n")
 	write("BUILD.bazel", `load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_image_index", "oci_layer")
 

@@ -17,6 +17,21 @@ import (
 	"github.com/spdx/tools-golang/spdxlib"
 )
 
+// readSPDX reads an SPDX JSON document.
+func readSPDX(t *testing.T, path string) *spdx.Document {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := spdxjson.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
 // TestSBOMMatchesSyft checks the image's SPDX document with spdx/tools-golang and compares
 // its package set with what syft v1.38.0 catalogs from the built image (it reads the apk
 // database the image carries).
@@ -26,15 +41,7 @@ func TestSBOMMatchesSyft(t *testing.T) {
 	syft := tool(t, "syft")
 	run(t, root, nil, bazel, "build", "--output_groups=+sbom,+layout", imageTarget)
 
-	f, err := os.Open(filepath.Join(root, "bazel-bin", "examples", "hello_image", "image.spdx.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := spdxjson.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := readSPDX(t, filepath.Join(root, "bazel-bin", "examples", "hello_image", "image.spdx.json"))
 	if err := spdxlib.ValidateDocument(doc); err != nil {
 		t.Fatalf("SPDX validation: %v", err)
 	}
@@ -78,15 +85,7 @@ func TestIndexSBOM(t *testing.T) {
 	run(t, root, nil, bazel, "build", "--output_groups=+sbom,+layout", "//examples/hello_image:multiarch")
 	dir := filepath.Join(root, "bazel-bin", "examples", "hello_image")
 
-	f, err := os.Open(filepath.Join(dir, "multiarch.spdx.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := spdxjson.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := readSPDX(t, filepath.Join(dir, "multiarch.spdx.json"))
 	if err := spdxlib.ValidateDocument(doc); err != nil {
 		t.Fatalf("SPDX validation: %v", err)
 	}

@@ -43,6 +43,17 @@ func repoPackages(arch string) []apktest.Package {
 	}
 }
 
+// writeFile writes b to p, making its directory.
+func writeFile(t *testing.T, p string, b []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestApkoLockAgrees(t *testing.T) {
 	apko := apkooracle.Binary(t)
 	key, err := apktest.NewKey("test.rsa.pub")
@@ -50,15 +61,7 @@ func TestApkoLockAgrees(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	write := func(p string, b []byte) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(p string, b []byte) { writeFile(t, p, b) }
 	for _, arch := range []string{"x86_64", "aarch64"} {
 		var built []*apktest.Built
 		for _, p := range repoPackages(arch) {

@@ -34,15 +34,7 @@ func TestApkoLockRepositoryLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	write := func(p string, b []byte) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(p string, b []byte) { writeFile(t, p, b) }
 	srvDir := filepath.Join(dir, "srv")
 	for _, r := range []struct{ path, pkg string }{{"wolfi/os", "base"}, {"extra/main", "tool"}, {"build/only", "builder"}} {
 		b, err := apktest.Build(apktest.Package{Name: r.pkg, Version: "1.0-r0", Arch: "x86_64", Files: []apktest.File{{Path: "etc", Dir: true}, {Path: "etc/" + r.pkg, Content: r.pkg}}}, key)
