@@ -1,7 +1,7 @@
 """Reading apko lock files (`apko.lock.json`), every shape apko has written.
 
 `decode_lock` returns an error message instead of failing, so that every rejected lock has a
-unit test (oci/private/tests cannot catch `fail`); `parse_lock` fails with that message.
+unit test (a Starlark unit test cannot catch `fail`); `parse_lock` fails with that message.
 """
 
 # Every field some apko release writes (read from apko's lock writer, v0.11 `resolve` to
@@ -32,17 +32,19 @@ def percent_decode(s):
         return s
     out = []
     i = 0
+
+    # Starlark has no while: at most one step per character.
     for _ in range(len(s)):
         if i >= len(s):
             break
-        c = s[i]
-        if c == "%" and i + 2 < len(s) and _HEX.find(s[i + 1].lower()) >= 0 and _HEX.find(s[i + 2].lower()) >= 0:
-            code = _HEX.find(s[i + 1].lower()) * 16 + _HEX.find(s[i + 2].lower())
-            if code >= 0x20 and code < 0x7f:
+        if s[i] == "%" and i + 2 < len(s):
+            hi, lo = _HEX.find(s[i + 1].lower()), _HEX.find(s[i + 2].lower())
+            code = hi * 16 + lo
+            if hi >= 0 and lo >= 0 and code >= 0x20 and code < 0x7f:
                 out.append(_ASCII[code - 0x20])
                 i += 3
                 continue
-        out.append(c)
+        out.append(s[i])
         i += 1
     return "".join(out)
 

@@ -1,6 +1,6 @@
 """The `apk` module extension: apko lock files into Bazel repositories."""
 
-load("//apk/private:lock.bzl", "decode_lock", "resolve_relative")
+load("//apk/private:lock.bzl", "parse_lock", "resolve_relative")
 load("//apk/private/repository_rules:apk_import.bzl", "apk_hub", "apk_import", "apk_keyring")
 
 def _safe(s):
@@ -40,9 +40,7 @@ def _apk_impl(mctx):
         for tag in mod.tags.translate_lock:
             if tag.name in hubs:
                 fail("translate_lock: two locks are named {} ({} and {})".format(tag.name, hubs[tag.name]["lock"], tag.lock))
-            lock, err = decode_lock(mctx.read(mctx.path(tag.lock)), str(tag.lock))
-            if err:
-                fail(err)
+            lock = parse_lock(mctx.read(mctx.path(tag.lock)), str(tag.lock))
             key_labels = []
             for k in lock.keyring:
                 kw = {"key_name": k.key_name}

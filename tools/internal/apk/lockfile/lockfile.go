@@ -444,7 +444,7 @@ func parsePackages(contents map[string]json.RawMessage) ([]Package, error) {
 			if s.dst.Range != "" {
 				// apko 0.13 to 0.16 wrote the installed size as the data range's end; the
 				// data member runs to the end of the file, and is fetched so.
-				if from, _, err := ParseRange(s.dst.Range); err != nil && !(s.key == "data" && from >= 0 && errors.Is(err, errEndBeforeStart)) {
+				if _, _, err := ParseRange(s.dst.Range); err != nil && !(s.key == "data" && errors.Is(err, errEndBeforeStart)) {
 					return nil, fmt.Errorf("%s: %w", sw, err)
 				}
 			}
