@@ -317,6 +317,21 @@ def _repositories(contents):
                     repositories[a].append(line)
     return {a: sorted(lines) for a, lines in repositories.items()}, archs, None
 
+def _bad_name(s):
+    """Why a package's name, version or architecture cannot be one ("" if it can).
+
+    They become file and repository names, so no "/", no "." or "..", no spaces or control
+    characters, as apk never makes them (tools/internal/apk/lockfile does the same).
+    """
+    if s in (".", ".."):
+        return "it is a relative directory name"
+    if "/" in s or "\\" in s:
+        return "it contains a path separator"
+    for c in s.elems():
+        if c <= " " or c == "\177":
+            return "it contains a space or control character"
+    return ""
+
 def _packages(contents):
     items, err = _list(contents, "packages", "contents")
     if err:
@@ -335,6 +350,10 @@ def _packages(contents):
             fields[k], err = _str(p, k, where, required = True)
             if err:
                 return None, err
+        for k in ["name", "version", "architecture"]:
+            why = _bad_name(fields[k])
+            if why:
+                return None, "{}: {} {} is not usable: {}".format(where, k, repr(fields[k]), why)
         checksum, err = _str(p, "checksum", where)
         if err:
             return None, err

@@ -88,6 +88,10 @@ def _error_cases():
         (_lock(packages = [_pkg(checksum = "Q1" + "C" * 27 + "=")]), sec + "checksum \"Q1CCCCCCCCCCCCCCCCCCCCCCCCCCC=\" and control checksum \"sha1-AAAAAAAAAAAAAAAAAAAAAAAAAAA=\" disagree: they are the same sha1 of the control member"),
         (_lock(packages = [_pkg(checksum = None, control = None, data = None)]), sec + "no control or data checksum: nothing would pin this package"),
         (_lock(packages = [_pkg(), _pkg(version = "2.41-r0")]), "lock //app:apko.lock.json: package glibc (packages[1]): glibc for x86_64 is listed twice (first as packages[0])"),
+        (_lock(packages = [_pkg(name = "../../evil")]), "lock //app:apko.lock.json: package ../../evil (packages[0]): name \"../../evil\" is not usable: it contains a path separator"),
+        (_lock(packages = [_pkg(name = "..")]), "lock //app:apko.lock.json: package .. (packages[0]): name \"..\" is not usable: it is a relative directory name"),
+        (_lock(packages = [_pkg(version = "2.40 r0")]), sec + "version \"2.40 r0\" is not usable: it contains a space or control character"),
+        (_lock(packages = [_pkg(architecture = "x86_64\n")]), sec + "architecture \"x86_64\\n\" is not usable: it contains a space or control character"),
         (_lock(archs = "x86_64"), "lock //app:apko.lock.json: contents: \"archs\" must be a list, got a string"),
         (_lock(archs = [""]), "lock //app:apko.lock.json: contents: archs[0] is empty"),
     ]

@@ -3,8 +3,10 @@ package apk_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
@@ -301,5 +303,120 @@ func TestDataTarEscapes(t *testing.T) {
 		} else {
 			t.Logf("%s: %v", name, err)
 		}
+	}
+}
+
+// dataEntries reads a built package's data tar through CopyData.
+func dataEntries(t *testing.T, p apktest.Package) ([]apk.Entry, error) {
+	t.Helper()
+	b, err := apktest.Build(p, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, err := apk.ReadHead(bytes.NewReader(b.APK))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rest.CopyData(nil, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	return d.Entries, nil
+}
+
+// A data tar that starts with a global PAX header, as `git archive` writes one, is read:
+// the header is skipped (apk-tools skips it too) and is not recorded as a file.
+func TestDataTarGlobalPAXHeader(t *testing.T) {
+	es, err := dataEntries(t, apktest.Package{Name: "git", Version: "1-r0",
+		GlobalPAX: map[string]string{"comment": "0123456789abcdef0123456789abcdef01234567"},
+		Files:     []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/share", Dir: true}, {Path: "usr/share/README", Content: "x"}}})
+	if err != nil {
+		t.Fatalf("a user reads: %v", err)
+	}
+	var paths []string
+	for _, e := range es {
+		paths = append(paths, e.Path)
+	}
+	if got := strings.Join(paths, ","); got != "usr,usr/share,usr/share/README" {
+		t.Fatalf("entries %s", got)
+	}
+}
+
+// Paths that cannot all exist: an entry below a non-directory of the package (in either
+// order), and one path as two different types.
+func TestDataTarPathConflicts(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		files []apktest.File
+		want  string
+	}{
+		{"below a file", []apktest.File{{Path: "a", Content: "x"}, {Path: "a/b", Content: "y"}},
+			`data member: entry "a/b" is below "a", which is a regular file`},
+		{"dir below a file", []apktest.File{{Path: "a", Content: "x"}, {Path: "a/d", Dir: true}},
+			`data member: entry "a/d" is below "a", which is a regular file`},
+		{"deep below a file", []apktest.File{{Path: "a", Content: "x"}, {Path: "a/d/e/f", Content: "y"}},
+			`data member: entry "a/d/e/f" is below "a", which is a regular file`},
+		{"below a hardlink", []apktest.File{{Path: "f", Content: "x"}, {Path: "h", Linkname: "f", Hardlink: true}, {Path: "h/x", Content: "y"}},
+			`data member: entry "h/x" is below "h", which is a hardlink`},
+		{"file after an entry below it", []apktest.File{{Path: "a/b", Content: "y"}, {Path: "a", Content: "x"}},
+			`data member: entry "a" is a regular file, but the earlier entry "a/b" is below it`},
+		{"symlink after an entry below it", []apktest.File{{Path: "a/b/c", Content: "y"}, {Path: "a", Linkname: "/etc"}},
+			`data member: entry "a" is a symlink, but the earlier entry "a/b/c" is below it`},
+		{"dir then file", []apktest.File{{Path: "a", Dir: true}, {Path: "a", Content: "x"}},
+			`data member: entry "a" appears twice: a directory, then a regular file`},
+		{"file then dir", []apktest.File{{Path: "a", Content: "x"}, {Path: "a", Dir: true}},
+			`data member: entry "a" appears twice: a regular file, then a directory`},
+		{"file twice", []apktest.File{{Path: "a", Content: "x"}, {Path: "a", Content: "y"}},
+			`data member: entry "a" appears twice: a regular file, then a regular file`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := dataEntries(t, apktest.Package{Name: "bad", Version: "1-r0", KeepOrder: true, Files: c.files})
+			if err == nil || err.Error() != c.want {
+				t.Fatalf("got %v\nwant %s", err, c.want)
+			}
+			t.Logf("a user reads: %v", err)
+		})
+	}
+	// A directory listed twice, and files below directories, are fine.
+	if _, err := dataEntries(t, apktest.Package{Name: "good", Version: "1-r0", KeepOrder: true, Files: []apktest.File{
+		{Path: "a", Dir: true}, {Path: "a/b", Content: "x"}, {Path: "a", Dir: true, Mode: 0o700}, {Path: "ab", Content: "y"}, {Path: "c/d", Content: "z"}, {Path: "c", Dir: true}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Entry names are bytes: the JSON form (the package facts) keeps names that are not UTF-8
+// exactly, in path_base64/linkname_base64 beside the readable form; UTF-8 names have
+// only the readable form.
+func TestEntryJSONKeepsNameBytes(t *testing.T) {
+	for _, e := range []apk.Entry{
+		{Path: "usr/share/caf\xe9", Type: "file", Mode: 0o644, Size: 5, Checksum: "Q1abc="},
+		{Path: "usr/share/l\xff", Type: "symlink", Mode: 0o777, Linkname: "caf\xe9"},
+		{Path: "usr/share/h", Type: "hardlink", Mode: 0o644, Linkname: "usr/share/caf\xe9"},
+		{Path: "usr/share/café <&>", Type: "symlink", Mode: 0o777, Linkname: "x\u2028y"},
+	} {
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back apk.Entry
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back != e {
+			t.Errorf("%s read back as %q, want %q", b, back.Path+" -> "+back.Linkname, e.Path+" -> "+e.Linkname)
+		}
+		if utf8.ValidString(e.Path) == strings.Contains(string(b), `"path_base64"`) ||
+			utf8.ValidString(e.Linkname) == strings.Contains(string(b), `"linkname_base64"`) {
+			t.Errorf("%s: base64 forms must be there exactly for names that are not UTF-8", b)
+		}
+		t.Logf("%s", b)
+	}
+	// The base64 form wins over the readable one.
+	var e apk.Entry
+	if err := json.Unmarshal([]byte(`{"path":"caf\ufffd","path_base64":"Y2Fm6Q==","type":"file","mode":420,"uid":0,"gid":0}`), &e); err != nil || e.Path != "caf\xe9" {
+		t.Fatalf("%q %v", e.Path, err)
+	}
+	if err := json.Unmarshal([]byte(`{"path":"x","path_base64":"!!","type":"file"}`), &e); err == nil {
+		t.Fatal("malformed path_base64 accepted")
 	}
 }

@@ -4,15 +4,18 @@ import (
 	"archive/tar"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
+	"unicode/utf8"
 )
 
 // paxChecksum is the PAX record abuild writes with each file's sha1.
 const paxChecksum = "APK-TOOLS.checksum.SHA1"
 
-// Entry is one file of a package's data tar, as the installed database records it.
+// Entry is one file of a package's data tar, as the installed database records it. Path
+// and Linkname are the bytes of the tar header, which need not be UTF-8 (see MarshalJSON).
 type Entry struct {
 	Path     string `json:"path"` // cleaned, relative, no trailing slash
 	Type     string `json:"type"` // file, dir, symlink, hardlink, char, block, fifo
@@ -25,9 +28,58 @@ type Entry struct {
 	Checksum string `json:"checksum,omitempty"`
 }
 
+// entryFields is Entry without its methods, for its JSON form.
+type entryFields Entry
+
+// entryJSON is Entry's JSON form: the fields, and the names that are not UTF-8 once more in
+// base64.
+type entryJSON struct {
+	entryFields
+	PathBase64     []byte `json:"path_base64,omitempty"`
+	LinknameBase64 []byte `json:"linkname_base64,omitempty"`
+}
+
+// MarshalJSON writes the entry's fields. Names are bytes, and encoding/json would write
+// U+FFFD for each byte that is not part of valid UTF-8, so a name that is not valid UTF-8
+// is written twice: readably in "path" ("linkname"), with U+FFFD, and exactly in
+// "path_base64" ("linkname_base64", standard base64), which readers take instead. UTF-8
+// names (nearly all) are written only once, as they are.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	j := entryJSON{entryFields: entryFields(e)}
+	if !utf8.ValidString(e.Path) {
+		j.PathBase64 = []byte(e.Path)
+	}
+	if !utf8.ValidString(e.Linkname) {
+		j.LinknameBase64 = []byte(e.Linkname)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: the base64 forms win over the readable ones.
+func (e *Entry) UnmarshalJSON(b []byte) error {
+	var j entryJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*e = Entry(j.entryFields)
+	if len(j.PathBase64) > 0 {
+		e.Path = string(j.PathBase64)
+	}
+	if len(j.LinknameBase64) > 0 {
+		e.Linkname = string(j.LinknameBase64)
+	}
+	return nil
+}
+
 var typeNames = map[byte]string{
 	tar.TypeReg: "file", tar.TypeRegA: "file", tar.TypeDir: "dir", tar.TypeSymlink: "symlink",
 	tar.TypeLink: "hardlink", tar.TypeChar: "char", tar.TypeBlock: "block", tar.TypeFifo: "fifo",
+}
+
+// typeWords names entry types in messages.
+var typeWords = map[string]string{
+	"file": "a regular file", "dir": "a directory", "symlink": "a symlink", "hardlink": "a hardlink",
+	"char": "a character device", "block": "a block device", "fifo": "a fifo",
 }
 
 // cleanMemberPath validates a tar entry name: relative, no "..", not the root.
@@ -52,16 +104,28 @@ type scanner struct {
 	entries  []Entry
 	seen     map[string]int // path -> index in entries
 	symlinks map[string]bool
+	below    map[string]string // directory an entry is below -> the first such entry
 }
 
 func newScanner() *scanner {
-	return &scanner{seen: map[string]int{}, symlinks: map[string]bool{}}
+	return &scanner{seen: map[string]int{}, symlinks: map[string]bool{}, below: map[string]string{}}
 }
 
 // add records h, refusing entries that would write outside the root: absolute or ".."
 // names, hardlinks to paths outside the package, and any path that passes through a
 // symlink the package itself created (a symlink pointing anywhere, then written through).
+// It refuses paths that cannot all exist either: an entry below another entry that is not
+// a directory (in either order), and a path listed twice unless both times as a directory.
+//
+// A global PAX header (typeflag 'g', such as the pax_global_header `git archive` writes
+// first) is skipped: archive/tar returns it as an entry of its own and applies its records
+// to no other entry, and apk-tools skips it too. It is no file of the package, so it is
+// not recorded; merge-layers drops it (gzsplice.Join), and a package's own layer keeps it
+// as it is, where OCI runtimes (archive/tar) skip it likewise.
 func (s *scanner) add(h *tar.Header) error {
+	if h.Typeflag == tar.TypeXGlobalHeader {
+		return nil
+	}
 	p, err := cleanMemberPath(h.Name)
 	if err != nil {
 		return err
@@ -72,6 +136,9 @@ func (s *scanner) add(h *tar.Header) error {
 	for d := path.Dir(p); d != "."; d = path.Dir(d) {
 		if s.symlinks[d] {
 			return fmt.Errorf("entry %q is written through the package's own symlink %q", h.Name, d)
+		}
+		if i, ok := s.seen[d]; ok && s.entries[i].Type != "dir" {
+			return fmt.Errorf("entry %q is below %q, which is %s", p, d, typeWords[s.entries[i].Type])
 		}
 	}
 	typ, ok := typeNames[h.Typeflag]
@@ -113,7 +180,16 @@ func (s *scanner) add(h *tar.Header) error {
 			s.entries[i] = e
 			return nil
 		}
-		return fmt.Errorf("entry %q appears twice", h.Name)
+		return fmt.Errorf("entry %q appears twice: %s, then %s", p, typeWords[s.entries[i].Type], typeWords[e.Type])
+	}
+	if first, ok := s.below[p]; ok && e.Type != "dir" {
+		return fmt.Errorf("entry %q is %s, but the earlier entry %q is below it", p, typeWords[e.Type], first)
+	}
+	for d := path.Dir(p); d != "."; d = path.Dir(d) {
+		if _, ok := s.below[d]; ok {
+			break // and so are its parents
+		}
+		s.below[d] = p
 	}
 	s.seen[p] = len(s.entries)
 	s.entries = append(s.entries, e)

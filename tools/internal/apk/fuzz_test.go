@@ -2,6 +2,7 @@ package apk
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 )
 
@@ -73,6 +74,28 @@ func FuzzCompareVersions(f *testing.F) {
 		}
 		if CompareVersions(a, b) != -CompareVersions(b, a) {
 			t.Fatalf("not antisymmetric: %q %q", a, b)
+		}
+	})
+}
+
+// FuzzEntryJSON: an entry's names, whatever their bytes, read back from its JSON form
+// (the package facts) exactly.
+func FuzzEntryJSON(f *testing.F) {
+	f.Add("usr/share/caf\xe9", "caf\xe9")
+	f.Add("etc/motd", "")
+	f.Add("a\u2028<&>\x00", "\xff\xfe")
+	f.Fuzz(func(t *testing.T, p, link string) {
+		e := Entry{Path: p, Type: "symlink", Mode: 0o777, Linkname: link}
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Entry
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if back != e {
+			t.Fatalf("%q -> %q read back from %s as %q -> %q", p, link, b, back.Path, back.Linkname)
 		}
 	})
 }

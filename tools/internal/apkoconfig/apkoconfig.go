@@ -97,8 +97,10 @@ type PathMutation struct {
 	UID         uint32
 	GID         uint32
 	Permissions uint32
-	Source      string
-	Recursive   bool
+	// PermissionsSet tells an explicit `permissions: 0` from none given (apko applies 0).
+	PermissionsSet bool
+	Source         string
+	Recursive      bool
 }
 
 // Layering is apko's layering configuration.
@@ -213,13 +215,13 @@ type rawGroup struct {
 }
 
 type rawPath struct {
-	Path        string `yaml:"path"`
-	Type        string `yaml:"type"`
-	UID         uint32 `yaml:"uid"`
-	GID         uint32 `yaml:"gid"`
-	Permissions uint32 `yaml:"permissions"`
-	Source      string `yaml:"source"`
-	Recursive   bool   `yaml:"recursive"`
+	Path        string  `yaml:"path"`
+	Type        string  `yaml:"type"`
+	UID         uint32  `yaml:"uid"`
+	GID         uint32  `yaml:"gid"`
+	Permissions *uint32 `yaml:"permissions"`
+	Source      string  `yaml:"source"`
+	Recursive   bool    `yaml:"recursive"`
 }
 
 type rawLayering struct {
@@ -344,13 +346,17 @@ func convert(raw *rawConfig) (*Config, error) {
 		if p.Path == "" {
 			return nil, fmt.Errorf("paths[%d]: no path", i)
 		}
-		if p.Permissions > 0o7777 {
-			return nil, fmt.Errorf("paths[%d] (%s): permissions %#o has bits beyond 07777", i, p.Path, p.Permissions)
+		m := PathMutation{Path: p.Path, Type: p.Type, UID: p.UID, GID: p.GID, Source: p.Source, Recursive: p.Recursive}
+		if p.Permissions != nil {
+			m.Permissions, m.PermissionsSet = *p.Permissions, true
+		}
+		if m.Permissions > 0o7777 {
+			return nil, fmt.Errorf("paths[%d] (%s): permissions %#o has bits beyond 07777", i, p.Path, m.Permissions)
 		}
 		if (p.Type == PathHardlink || p.Type == PathSymlink) && p.Source == "" {
 			return nil, fmt.Errorf("paths[%d] (%s): type %s needs a source", i, p.Path, p.Type)
 		}
-		c.Paths = append(c.Paths, PathMutation(p))
+		c.Paths = append(c.Paths, m)
 	}
 	return c, nil
 }

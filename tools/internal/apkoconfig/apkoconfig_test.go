@@ -89,8 +89,8 @@ func TestParseFull(t *testing.T) {
 		Archs:       []Arch{"x86_64", "aarch64", "armv7"},
 		Environment: map[string]string{"GREETING": "hello"},
 		Paths: []PathMutation{
-			{Path: "/srv/data", Type: "directory", UID: 1000, GID: 1001, Permissions: 0o750, Recursive: true},
-			{Path: "/srv/data/empty", Type: "empty-file", Permissions: 0o640},
+			{Path: "/srv/data", Type: "directory", UID: 1000, GID: 1001, Permissions: 0o750, PermissionsSet: true, Recursive: true},
+			{Path: "/srv/data/empty", Type: "empty-file", Permissions: 0o640, PermissionsSet: true},
 			{Path: "/srv/link", Type: "symlink", Source: "data"},
 		},
 		VCSURL:      "https://example.com/src@abc",

@@ -1,5 +1,12 @@
-// Package atomicfile writes outputs so that a failed verb leaves nothing behind: data goes
-// to a temporary file beside the destination and is renamed into place only on Commit.
+// Package atomicfile writes outputs so that a failed or killed verb leaves nothing behind:
+// data goes to a temporary file (or directory) beside the destination and is renamed into
+// place only on Commit.
+//
+// Temporaries are named ".NAME.tmp-NNN". A run killed by SIGKILL cannot remove its own, so
+// Create removes the temporaries an earlier run left for the same destination first: Bazel
+// runs one action per output at a time, so any temporary of that output is stale. Without a
+// sandbox (workers, `--spawn_strategy=local`) they would otherwise pile up beside outputs,
+// and inside a directory output they would become part of the tree.
 package atomicfile
 
 import (
@@ -7,7 +14,32 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
+
+// tmpPattern is the os.CreateTemp / os.MkdirTemp pattern of dest's temporaries.
+func tmpPattern(dest string) string { return "." + filepath.Base(dest) + ".tmp-*" }
+
+// removeStale removes temporaries a killed run left for dest.
+func removeStale(dest string) {
+	old, _ := filepath.Glob(filepath.Join(filepath.Dir(dest), globEscape(tmpPattern(dest))))
+	for _, p := range old {
+		os.RemoveAll(p)
+	}
+}
+
+// globEscape quotes the glob metacharacters of an output's name, keeping the final '*'.
+func globEscape(pattern string) string {
+	name := strings.TrimSuffix(pattern, "*")
+	var b strings.Builder
+	for _, r := range name {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + "*"
+}
 
 // File is an output being written. Call Commit to publish it or Abort to discard it;
 // Abort after Commit is a no-op, so `defer f.Abort()` is always safe.
@@ -22,7 +54,8 @@ func Create(dest string) (*File, error) {
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp*")
+	removeStale(dest)
+	f, err := os.CreateTemp(filepath.Dir(dest), tmpPattern(dest))
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +107,13 @@ func WriteFile(dest string, data []byte) error {
 	return f.Commit()
 }
 
-// Set is a group of outputs published together: if any fails, none is left behind.
+// betweenRenames, in tests, stops a Set's Commit where a SIGKILL could.
+var betweenRenames func()
+
+// Set is a group of outputs published together: if any fails, none is left behind. Commit
+// renames them in the order they were added, so add the file that describes the others
+// (layer metadata, a descriptor) last: a run killed between two renames then leaves a blob
+// without its description, which nothing reads, never a description of a missing blob.
 type Set struct{ files []*File }
 
 // Create adds a new output to the set.
@@ -97,9 +136,13 @@ func (s *Set) WriteFile(dest string, data []byte) error {
 	return err
 }
 
-// Commit publishes every output; on error it removes those already published.
+// Commit publishes every output in the order added; on error it removes those already
+// published.
 func (s *Set) Commit() error {
 	for i, f := range s.files {
+		if i > 0 && betweenRenames != nil {
+			betweenRenames()
+		}
 		if err := f.Commit(); err != nil {
 			for _, g := range s.files[:i] {
 				os.Remove(g.dest)
@@ -116,4 +159,61 @@ func (s *Set) Abort() {
 	for _, f := range s.files {
 		f.Abort()
 	}
+}
+
+// Dir is a directory output being filled: Path is a temporary directory beside the
+// destination, renamed into place by Commit.
+type Dir struct {
+	Path string
+	dest string
+	done bool
+}
+
+// CreateDir starts a directory output at dest. dest may exist only as an empty directory
+// (Bazel creates a tree artifact's directory before the action runs); anything else there is
+// left alone and reported at Commit, never removed.
+func CreateDir(dest string) (*Dir, error) {
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return nil, err
+	}
+	removeStale(dest)
+	tmp, err := os.MkdirTemp(filepath.Dir(dest), tmpPattern(dest))
+	if err != nil {
+		return nil, err
+	}
+	// MkdirTemp makes 0700; an output directory is 0755 whatever the umask.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	return &Dir{Path: tmp, dest: dest}, nil
+}
+
+// Commit replaces the (missing or empty) destination by the filled directory.
+func (d *Dir) Commit() error {
+	if d.done {
+		return errors.New("atomicfile: already committed or aborted")
+	}
+	d.done = true
+	// Remove fails on a non-empty directory, so nothing of anyone else's goes.
+	if fi, err := os.Lstat(d.dest); err == nil {
+		if !fi.IsDir() || os.Remove(d.dest) != nil {
+			os.RemoveAll(d.Path)
+			return fmt.Errorf("publishing %s: it exists and is not an empty directory; it was left as it is", d.dest)
+		}
+	}
+	if err := os.Rename(d.Path, d.dest); err != nil {
+		os.RemoveAll(d.Path)
+		return fmt.Errorf("publishing %s: %w", d.dest, err)
+	}
+	return nil
+}
+
+// Abort discards the temporary directory; the destination is untouched.
+func (d *Dir) Abort() {
+	if d.done {
+		return
+	}
+	d.done = true
+	os.RemoveAll(d.Path)
 }

@@ -3,6 +3,7 @@ package gzsplice
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -28,6 +29,12 @@ type Input struct {
 	// Drop, when set, says whether an entry (its name cleaned of "./" and trailing "/")
 	// is left out of the joined stream.
 	Drop func(name string) bool
+	// Rewrite, when set, is asked about each entry that is kept (same name as Drop): a
+	// non-nil result replaces the entry's header, with the extended (PAX, GNU long name)
+	// headers before it, by the header archive/tar writes for it. The entry's data are
+	// kept as they are, so the new header must describe as many data bytes: the same Size
+	// for a type that has data, a header-only type for one that has none.
+	Rewrite func(name string, h *tar.Header) *tar.Header
 }
 
 // Stats says how a Join was done.
@@ -45,11 +52,17 @@ type Result struct {
 }
 
 // Join writes to out one gzip member holding the tar streams of the inputs, in order,
-// without the entries their Drop leaves out and without the end-of-archive of all but the
-// last input. Compressed blocks are copied bit for bit where they can be: a block is
-// encoded again (at the given compress/flate level) only if it holds bytes that are left
-// out, or if its matches reach back over bytes that are left out. Every input must be one
-// gzip member holding a tar stream followed only by zero bytes.
+// without the entries their Drop leaves out, with the headers their Rewrite gives, and
+// without the end-of-archive of all but the last input. Global PAX headers (typeflag 'g',
+// e.g. the pax_global_header `git archive` starts a tar with) are left out too, wherever
+// they are and without asking Drop: in the joined stream their records would apply to
+// every later entry, the other inputs' as well, and the readers that matter do not apply
+// them anyway (Go's archive/tar, and so OCI runtimes and go-containerregistry, returns them
+// as entries of their own; apk-tools skips them). Compressed blocks are copied bit for bit
+// where they can be: a block is encoded again (at the given compress/flate level) only if
+// it holds bytes that are left out or replaced, or if its matches reach back over such
+// bytes. Every input must be one gzip member holding a tar stream followed only by zero
+// bytes.
 func Join(out io.Writer, inputs []Input, level int) (*Result, error) {
 	if len(inputs) == 0 {
 		return nil, errors.New("nothing to join")
@@ -83,8 +96,12 @@ type joiner struct {
 	stats Stats
 }
 
-// span is a range of uncompressed offsets [from, to) of one member.
-type span struct{ from, to int64 }
+// span is a range of uncompressed offsets [from, to) of one member that is left out; repl,
+// when set, is written in its place (a rewritten header).
+type span struct {
+	from, to int64
+	repl     []byte
+}
 
 // block is a deflate block of a member and what to do with it.
 type block struct {
@@ -100,7 +117,7 @@ type block struct {
 type plan struct {
 	start        int64 // offset of the deflate data in the file
 	blocks       []*block
-	drops        []span // sorted, disjoint
+	drops        []span // sorted, disjoint; bytes left out or replaced
 	decodeTwice  bool   // windows were not kept
 	finalCopied  bool   // the member's final block is copied (last member only)
 	windowsKept  int
@@ -210,21 +227,32 @@ func (j *joiner) scan(f *os.File, in Input, last bool) (*plan, error) {
 			return nil, fmt.Errorf("%s: sparse tar entries are not supported", h.Name)
 		}
 		name := pathpkg.Clean(strings.TrimPrefix(h.Name, "./"))
-		keep := in.Drop == nil || !in.Drop(name)
+		// archive/tar has read a global header's records already (its data): h.Size is 0.
+		keep := h.Typeflag != tar.TypeXGlobalHeader && (in.Drop == nil || !in.Drop(name))
+		var repl []byte
+		if keep && in.Rewrite != nil {
+			hc := *h // Rewrite may change its copy
+			if nh := in.Rewrite(name, &hc); nh != nil {
+				if repl, err = headerBytes(h, nh); err != nil {
+					return nil, fmt.Errorf("%s: rewriting the header: %w", h.Name, err)
+				}
+			}
+		}
 		// The entry starts where the previous one's padding ends.
 		entryStart := prevEnd
 		headerLen := c.n - entryStart
 		take(pending[:int64(len(pending))-headerLen], prevKept)
-		take(pending[int64(len(pending))-headerLen:], keep)
-		pending = pending[:0]
-		dataEnd := c.n + h.Size
-		switch h.Typeflag {
-		case tar.TypeLink, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeDir, tar.TypeFifo:
-			dataEnd = c.n // header only, whatever the size field says (as archive/tar reads it)
+		if repl != nil {
+			take(repl, true)
+			p.addDrop(span{entryStart, c.n, repl})
+		} else {
+			take(pending[int64(len(pending))-headerLen:], keep)
 		}
+		pending = pending[:0]
+		dataEnd := c.n + dataLen(h)
 		entryEnd := (dataEnd + 511) &^ 511
 		if !keep {
-			p.addDrop(span{entryStart, entryEnd})
+			p.addDrop(span{entryStart, entryEnd, nil})
 		}
 		p.classifiedTo = entryEnd
 		p.decide(last)
@@ -263,7 +291,7 @@ func (j *joiner) scan(f *os.File, in Input, last bool) (*plan, error) {
 	}
 	take(tail, last)
 	if !last && len(tail) > 0 {
-		p.addDrop(span{prevEnd, total})
+		p.addDrop(span{prevEnd, total, nil})
 	}
 	p.classifiedTo = total
 	p.decide(last)
@@ -288,12 +316,46 @@ func (j *joiner) scan(f *os.File, in Input, last bool) (*plan, error) {
 	return p, nil
 }
 
+// addDrop adds a span after the others. One that follows the previous span directly
+// extends it, unless it has bytes of its own to write.
 func (p *plan) addDrop(s span) {
-	if n := len(p.drops); n > 0 && p.drops[n-1].to == s.from {
+	if n := len(p.drops); n > 0 && p.drops[n-1].to == s.from && s.repl == nil {
 		p.drops[n-1].to = s.to
 		return
 	}
 	p.drops = append(p.drops, s)
+}
+
+// dataLen is how many data bytes follow h in the stream: none for the header-only types,
+// whatever the size field says (as archive/tar reads them).
+func dataLen(h *tar.Header) int64 {
+	switch h.Typeflag {
+	case tar.TypeLink, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeDir, tar.TypeFifo:
+		return 0
+	}
+	return h.Size
+}
+
+// headerBytes renders nh, the new header of the entry old, as archive/tar writes it (the
+// format it picks, PAX records for what USTAR cannot hold). The entry's data stay, so nh
+// must describe as many.
+func headerBytes(old, nh *tar.Header) ([]byte, error) {
+	switch nh.Typeflag {
+	case tar.TypeXGlobalHeader, tar.TypeXHeader, tar.TypeGNULongName, tar.TypeGNULongLink, tar.TypeGNUSparse:
+		return nil, fmt.Errorf("cannot rewrite to a header of type %q", nh.Typeflag)
+	}
+	if dataLen(nh) != dataLen(old) {
+		return nil, fmt.Errorf("the new header (type %q, size %d) does not describe the entry's %d data bytes", nh.Typeflag, nh.Size, dataLen(old))
+	}
+	h := *nh
+	h.Format = tar.FormatUnknown // whichever can hold it
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	if err := tw.WriteHeader(&h); err != nil {
+		return nil, err
+	}
+	// No Flush: the data are the entry's own, and the writer would pad them.
+	return b.Bytes(), nil
 }
 
 // emit writes a member's blocks: runs of copied blocks bit for bit, runs of re-encoded
@@ -409,7 +471,7 @@ func (j *joiner) reencode(r io.Reader, p *plan, from, to int64, final bool) erro
 		j.fw.Reset(j.bw.w)
 	}
 	pos := from
-	for _, s := range append(p.drops, span{to, to}) {
+	for _, s := range append(p.drops, span{to, to, nil}) {
 		if s.to <= pos {
 			continue
 		}
@@ -423,6 +485,13 @@ func (j *joiner) reencode(r io.Reader, p *plan, from, to int64, final bool) erro
 		}
 		if pos >= to {
 			break
+		}
+		// A span lies within one run: every block it touches is re-encoded.
+		if s.repl != nil && s.from == pos {
+			if _, err := j.fw.Write(s.repl); err != nil {
+				return fmt.Errorf("re-encoding: %w", err)
+			}
+			j.stats.ReencodedBytes += int64(len(s.repl))
 		}
 		skipTo := min(s.to, to)
 		if _, err := io.CopyN(io.Discard, r, skipTo-pos); err != nil {

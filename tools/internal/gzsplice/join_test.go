@@ -363,3 +363,221 @@ func BenchmarkJoin(b *testing.B) {
 		}
 	}
 }
+
+type testEntry struct {
+	h    *tar.Header
+	data []byte
+}
+
+// tarMember writes entries as a member (with end-of-archive).
+func tarMember(t testing.TB, entries ...testEntry) member {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	var m member
+	for _, e := range entries {
+		if err := tw.WriteHeader(e.h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(e.data)
+		tw.Flush()
+		m.names = append(m.names, e.h.Name)
+		m.ends = append(m.ends, int64(b.Len()))
+	}
+	tw.Close()
+	m.full = b.Bytes()
+	return m
+}
+
+// readJoined checks that joined is one gzip member whose sha256 and size res gives, and
+// returns its tar entries.
+func readJoined(t *testing.T, joined []byte, res *Result) []testEntry {
+	t.Helper()
+	br := bytes.NewReader(joined)
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr.Multistream(false)
+	got, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("reading the joined layer: %v", err)
+	}
+	if br.Len() != 0 {
+		t.Fatalf("%d bytes after the first gzip member", br.Len())
+	}
+	if sum := sha256.Sum256(got); !bytes.Equal(res.DiffID, sum[:]) || res.Size != int64(len(got)) {
+		t.Fatalf("result %x/%d, want %x/%d", res.DiffID, res.Size, sum, len(got))
+	}
+	tr := tar.NewReader(bytes.NewReader(got))
+	var es []testEntry
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return es
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		es = append(es, testEntry{h, b})
+	}
+}
+
+func randomBytes(seed uint64, n int) []byte {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = "abcdefgh\x00\x01"[rng.IntN(10)]
+	}
+	return b
+}
+
+// Global PAX headers (typeflag 'g', as `git archive` starts its tars with) are left out of
+// the joined stream wherever they are, without asking Drop: their records would apply to
+// every later entry, the other inputs' too.
+func TestJoinDropsGlobalHeaders(t *testing.T) {
+	dir := t.TempDir()
+	g := func() testEntry {
+		return testEntry{h: &tar.Header{Name: "pax_global_header", Typeflag: tar.TypeXGlobalHeader, PAXRecords: map[string]string{"comment": strings.Repeat("c", 600)}}}
+	}
+	file := func(name string, n int) testEntry {
+		return testEntry{&tar.Header{Name: name, Mode: 0o644, Size: int64(n), Typeflag: tar.TypeReg}, randomBytes(uint64(n), n)}
+	}
+	members := []member{
+		tarMember(t, g(), file("a", 5000), g(), file("b", 100)),
+		tarMember(t, g(), file("c", 70000)),
+		tarMember(t, file("d", 10), g()),
+	}
+	isG := func(n string) bool { return n == "pax_global_header" }
+	for _, gz := range gzips {
+		var paths []string
+		for _, m := range members {
+			paths = append(paths, writeGzip(t, dir, gz, m.full, 0))
+		}
+		for _, withDrop := range []bool{false, true} {
+			in := inputs(paths, nil)
+			if withDrop {
+				for i := range in {
+					in[i].Drop = func(name string) bool {
+						if isG(name) {
+							t.Errorf("Drop asked about the global header")
+						}
+						return false
+					}
+				}
+			}
+			var out bytes.Buffer
+			res, err := Join(&out, in, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkJoined(t, out.Bytes(), members, []func(string) bool{isG, isG, isG}, res)
+		}
+	}
+}
+
+// Rewrite replaces an entry's header (here: a file renamed, a hardlink pointed elsewhere)
+// and keeps its data; the blocks that hold the header are encoded again.
+func TestJoinRewrite(t *testing.T) {
+	dir := t.TempDir()
+	fdata := randomBytes(1, 40000)
+	a := tarMember(t,
+		testEntry{h: &tar.Header{Name: "a/", Typeflag: tar.TypeDir, Mode: 0o755}},
+		testEntry{&tar.Header{Name: "a/f", Typeflag: tar.TypeReg, Mode: 0o750, Size: int64(len(fdata)), PAXRecords: map[string]string{"APK-TOOLS.checksum.SHA1": "x"}}, fdata},
+		testEntry{&tar.Header{Name: "a/g", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3}, []byte("ggg")},
+		testEntry{h: &tar.Header{Name: "b/h", Typeflag: tar.TypeLink, Linkname: "a/f", Mode: 0o644}},
+		testEntry{h: &tar.Header{Name: "b/h2", Typeflag: tar.TypeLink, Linkname: "a/f", Mode: 0o644}},
+		testEntry{&tar.Header{Name: "z", Typeflag: tar.TypeReg, Mode: 0o644, Size: 30000}, randomBytes(2, 30000)},
+	)
+	b := tarMember(t, testEntry{&tar.Header{Name: "a/f", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2}, []byte("bb")})
+	long := strings.Repeat("long/", 30) + "h\xe9" // needs a PAX path record, not UTF-8
+	for _, gz := range gzips {
+		for _, flush := range []int{0, 700} {
+			for _, newName := range []string{"b/h", long} {
+				pa, pb := writeGzip(t, dir, gz, a.full, flush), writeGzip(t, dir, gz, b.full, flush)
+				in := []Input{{Path: pa,
+					Drop: func(name string) bool { return name == "b/h" },
+					Rewrite: func(name string, h *tar.Header) *tar.Header {
+						switch name {
+						case "a/f":
+							n := *h
+							n.Name = newName
+							return &n
+						case "b/h2":
+							n := *h
+							n.Linkname = newName
+							return &n
+						}
+						return nil
+					}}, {Path: pb}}
+				var out bytes.Buffer
+				res, err := Join(&out, in, -1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, e := range readJoined(t, out.Bytes(), res) {
+					got = append(got, fmt.Sprintf("%s %c %s %o %d %s", e.h.Name, e.h.Typeflag, e.h.Linkname, e.h.Mode, len(e.data), e.h.PAXRecords["APK-TOOLS.checksum.SHA1"]))
+					if e.h.Name == newName && !bytes.Equal(e.data, fdata) {
+						t.Errorf("%s: the renamed entry's data differ", gz.name)
+					}
+				}
+				want := "a/ 5  755 0 ,NEW 0  750 40000 x,a/g 0  644 3 ,b/h2 1 NEW 644 0 ,z 0  644 30000 ,a/f 0  644 2 "
+				if g := strings.Join(got, ","); g != strings.ReplaceAll(want, "NEW", newName) {
+					t.Fatalf("%s/%d: joined %q", gz.name, flush, g)
+				}
+				if res.Stats.CopiedBits == 0 && gz.name != "std0" {
+					t.Errorf("%s/%d: nothing copied: %+v", gz.name, flush, res.Stats)
+				}
+			}
+		}
+	}
+	// The same with windows not kept (the member decoded twice).
+	defer func(n int) { maxWindows = n }(maxWindows)
+	maxWindows = 0
+	pa, pb := writeGzip(t, dir, gzips[0], a.full, 700), writeGzip(t, dir, gzips[0], b.full, 0)
+	var out bytes.Buffer
+	res, err := Join(&out, []Input{{Path: pa, Rewrite: func(name string, h *tar.Header) *tar.Header {
+		if name == "a/g" {
+			n := *h
+			n.Name = "a/G"
+			return &n
+		}
+		return nil
+	}}, {Path: pb, Drop: func(string) bool { return true }}}, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range readJoined(t, out.Bytes(), res) {
+		got = append(got, e.h.Name)
+	}
+	if g := strings.Join(got, ","); g != "a/,a/f,a/G,b/h,b/h2,z" || res.Stats.DecodedTwice != 2 {
+		t.Fatalf("decoded twice: %s, %+v", g, res.Stats)
+	}
+
+	// A new header must describe the same data.
+	for _, bad := range []func(h *tar.Header){
+		func(h *tar.Header) { h.Size++ },
+		func(h *tar.Header) { h.Typeflag = tar.TypeSymlink; h.Linkname = "x" },
+		func(h *tar.Header) { h.Typeflag = tar.TypeXGlobalHeader },
+	} {
+		_, err := Join(io.Discard, []Input{{Path: pa, Rewrite: func(name string, h *tar.Header) *tar.Header {
+			if name != "a/g" {
+				return nil
+			}
+			n := *h
+			bad(&n)
+			return &n
+		}}}, -1)
+		if err == nil || !strings.Contains(err.Error(), "a/g") {
+			t.Errorf("bad rewrite: %v", err)
+		} else {
+			t.Logf("bad rewrite: %v", err)
+		}
+	}
+}

@@ -41,6 +41,11 @@ type Entry struct {
 	Uname, Gname string
 	// MTime, when not zero, replaces the layer's mtime for this entry.
 	MTime time.Time
+	// Input names where the entry came from, for error messages: a flag, an attribute.
+	Input string
+	// ParentOf, for a directory added only because entries lie below it, names one of
+	// them, for error messages.
+	ParentOf string
 }
 
 // Exec is how a regular file's default mode is chosen.
@@ -79,30 +84,39 @@ func CleanPath(p string) (string, error) {
 }
 
 // WriteTar writes entries as a deterministic tar: sorted by path, parents created as
-// needed, owner root:root with no names, fixed mtime. Duplicate paths are an error.
+// needed, owner root:root with no names, fixed mtime. Every entry written follows the rules
+// in check.go: a path given twice is an error, except a directory restated as a directory,
+// whose later metadata is kept (one entry is written).
 func WriteTar(w io.Writer, entries []Entry, mtime time.Time) error {
 	return WriteTarWithArchives(w, entries, nil, mtime)
 }
 
 // WriteTarWithArchives writes entries as WriteTar does, then the entries of each archive
-// (.tar, .tar.gz, .tar.zst), normalized the same way: owner numbers kept, names dropped,
-// mtime fixed. A path given both ways, or escaping the root, is an error.
+// (.tar, .tar.gz, .tar.zst) in their order, normalized the same way: owner numbers kept,
+// names dropped, mtime fixed. The archives' entries follow the same rules as the entries
+// given (check.go), across all inputs: "lnk/passwd" in an archive after a symlink "lnk"
+// given or archived earlier is an error, as are a file and a directory at one path. An
+// archive's directory that restates a directory already written is written again, so that
+// its metadata wins on extraction. Global PAX headers (type 'g', the pax_global_header that
+// `git archive` writes with the commit id as a comment) are dropped: their records are not
+// applied to the entries that follow and never reach the layer.
 func WriteTarWithArchives(w io.Writer, entries []Entry, archives []string, mtime time.Time) error {
-	tw, seen, err := writeEntries(w, entries, mtime)
+	tw, c, err := writeEntries(w, entries, mtime)
 	if err != nil {
 		return err
 	}
 	for _, a := range archives {
-		if err := copyArchive(tw, a, seen, mtime); err != nil {
-			return fmt.Errorf("%s: %w", a, err)
+		if err := copyArchive(tw, a, c, mtime); err != nil {
+			return err
 		}
 	}
 	return tw.Close()
 }
 
-// copyArchive appends an archive's entries; seen holds the paths already written (with their
-// parents) and gains the archive's.
-func copyArchive(tw *tar.Writer, name string, seen map[string]Entry, mtime time.Time) error {
+// copyArchive appends an archive's entries, checking each with c.
+func copyArchive(tw *tar.Writer, name string, c *checker, mtime time.Time) error {
+	input := "tar " + name
+	fail := func(err error) error { return fmt.Errorf("%s: %w", input, err) }
 	f, err := os.Open(name)
 	if err != nil {
 		return err
@@ -110,7 +124,7 @@ func copyArchive(tw *tar.Writer, name string, seen map[string]Entry, mtime time.
 	defer f.Close()
 	r, err := decompress(f)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	defer r.Close()
 	tr := tar.NewReader(r)
@@ -120,27 +134,28 @@ func copyArchive(tw *tar.Writer, name string, seen map[string]Entry, mtime time.
 			return nil
 		}
 		if err != nil {
-			return err
+			return fail(err)
 		}
-		p, err := CleanPath(h.Name)
+		if h.Typeflag == tar.TypeXGlobalHeader {
+			continue // dropped, records and all: see WriteTarWithArchives
+		}
+		if isRoot(h.Name) {
+			continue // the archive's root entry ("./")
+		}
+		k, ok := tarKinds[h.Typeflag]
+		if !ok {
+			return fail(fmt.Errorf("entry %q has unsupported tar type %q", h.Name, h.Typeflag))
+		}
+		p, link, err := c.check(h.Name, k, h.Linkname, input, "")
 		if err != nil {
-			if strings.Trim(h.Name, "./") == "" {
-				continue // the archive's root entry
-			}
 			return err
 		}
-		if h.Typeflag == tar.TypeLink {
-			if _, err := CleanPath(h.Linkname); err != nil {
-				return fmt.Errorf("hardlink %q: %w", h.Name, err)
-			}
-		}
-		if _, dup := seen[p]; dup && h.Typeflag != tar.TypeDir {
-			return fmt.Errorf("%q is also given by the layer's files", "/"+p)
-		}
-		seen[p] = Entry{Path: p}
 		h.Name = p
-		if h.Typeflag == tar.TypeDir {
+		if k == kindDir {
 			h.Name += "/"
+		}
+		if k == kindHardlink {
+			h.Linkname = link
 		}
 		h.ModTime, h.AccessTime, h.ChangeTime = mtime, time.Time{}, time.Time{}
 		h.Uname, h.Gname, h.Format = "", "", tar.FormatPAX
@@ -148,12 +163,18 @@ func copyArchive(tw *tar.Writer, name string, seen map[string]Entry, mtime time.
 		delete(h.PAXRecords, "atime")
 		delete(h.PAXRecords, "ctime")
 		if err := tw.WriteHeader(h); err != nil {
-			return fmt.Errorf("%s: %w", h.Name, err)
+			return fail(fmt.Errorf("%s: %w", h.Name, err))
 		}
 		if _, err := io.Copy(tw, tr); err != nil {
-			return fmt.Errorf("%s: %w", h.Name, err)
+			return fail(fmt.Errorf("%s: %w", h.Name, err))
 		}
 	}
+}
+
+// isRoot says whether an archive entry's name is the root itself ("./", "/", "."), which
+// carries nothing a layer can hold.
+func isRoot(name string) bool {
+	return path.Clean("/"+name) == "/" && !strings.Contains(name, "..")
 }
 
 // decompress sniffs gzip and zstd by their magic numbers; anything else is a plain tar.
@@ -173,44 +194,57 @@ func decompress(f io.Reader) (io.ReadCloser, error) {
 	return io.NopCloser(br), nil
 }
 
-// writeEntries writes entries (and their missing parents) and returns them by path.
-func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tar.Writer, map[string]Entry, error) {
-	byPath := map[string]Entry{}
+// writeEntries writes entries (and their missing parents) sorted by path, checking each,
+// and returns the checker that knows them. A directory given twice is written once, with
+// the later one's metadata; any other path given twice fails the check.
+func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tar.Writer, *checker, error) {
+	list := make([]Entry, 0, len(entries))
+	at := map[string]int{} // path -> index in list of its first entry
 	for _, e := range entries {
 		p, err := CleanPath(e.Path)
 		if err != nil {
+			if e.Input != "" {
+				err = fmt.Errorf("%s: %w", e.Input, err)
+			}
 			return nil, nil, err
 		}
 		e.Path = p
-		if prev, dup := byPath[p]; dup && !(prev.Dir && e.Dir) {
-			return nil, nil, fmt.Errorf("path %q given twice", "/"+p)
+		i, dup := at[p]
+		if dup && list[i].Dir && e.Dir {
+			list[i] = e
+			continue
 		}
-		byPath[p] = e
-		for d := path.Dir(p); d != "."; d = path.Dir(d) {
-			if prev, ok := byPath[d]; ok {
-				if !prev.Dir {
-					return nil, nil, fmt.Errorf("%q is both a file and the parent of %q", "/"+d, "/"+p)
-				}
-				continue
+		if !dup {
+			at[p] = len(list)
+		}
+		list = append(list, e)
+	}
+	// Missing parents; the walk up stops at any path given, which has its own walk (or, if
+	// it is not a directory, makes the entries below it fail the check).
+	for _, e := range list[:len(list):len(list)] {
+		for d := path.Dir(e.Path); d != "."; d = path.Dir(d) {
+			if _, ok := at[d]; ok {
+				break
 			}
-			byPath[d] = Entry{Path: d, Dir: true}
+			at[d] = len(list)
+			list = append(list, Entry{Path: d, Dir: true, Input: e.Input, ParentOf: e.Path})
 		}
 	}
-	paths := make([]string, 0, len(byPath))
-	for p := range byPath {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Path < list[j].Path })
+	c := newChecker()
 	tw := tar.NewWriter(w)
 	// One copy buffer for every file: io.Copy would allocate 32 KiB per file, and for
 	// 100,000 small files the garbage collector then costs more than the copying.
 	buf := make([]byte, 128<<10)
-	for _, p := range paths {
-		if err := writeEntry(tw, byPath[p], mtime, buf); err != nil {
+	for _, e := range list {
+		if _, _, err := c.check(e.Path, entryKind(e), e.Linkname, e.Input, e.ParentOf); err != nil {
+			return nil, nil, err
+		}
+		if err := writeEntry(tw, e, mtime, buf); err != nil {
 			return nil, nil, err
 		}
 	}
-	return tw, byPath, nil
+	return tw, c, nil
 }
 
 // readerOnly hides *os.File's WriteTo, so that io.CopyBuffer uses the given buffer.

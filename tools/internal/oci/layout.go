@@ -40,7 +40,7 @@ func WriteLayout(dir string, desc v1.Descriptor, refName string, blobs []Blob) e
 			return fmt.Errorf("blob %s: only sha256 is supported", b.Digest)
 		}
 		if err := CopyFile(b.Path, filepath.Join(dir, "blobs", "sha256", b.Digest.Hex)); err != nil {
-			return err
+			return fmt.Errorf("blob %s: %w", b.Digest, err)
 		}
 	}
 	if refName != "" {

@@ -35,6 +35,10 @@ func (f *FS) applyPath(m apkoconfig.PathMutation) error {
 	if _, err := split(m.Path); err != nil {
 		return err
 	}
+	if !m.PermissionsSet && m.Permissions == 0 {
+		f.created = map[*Node]bool{}
+		defer func() { f.created = nil }()
+	}
 	perm, uid, gid := int64(m.Permissions), int(m.UID), int(m.GID)
 	switch m.Type {
 	case apkoconfig.PathDirectory:
@@ -104,7 +108,9 @@ func (f *FS) applyPath(m apkoconfig.PathMutation) error {
 		if existing != nil {
 			return perr(real, "already exists (a %s)", existing.Kind)
 		}
-		f.nodes[real] = &Node{Kind: Symlink, Mode: 0o777, Link: m.Source, Origin: Origin{Pkg: -1}, dirty: true}
+		link := &Node{Kind: Symlink, Mode: 0o777, Link: m.Source, Origin: Origin{Pkg: -1}, dirty: true}
+		f.nodes[real] = link
+		f.markCreated(link)
 	case apkoconfig.PathPermissions:
 	default:
 		return fmt.Errorf("unsupported type %q", m.Type)

@@ -64,6 +64,10 @@ type Node struct {
 // FS is the model: real (symlink-free) relative paths to nodes; "" is the root.
 type FS struct {
 	nodes map[string]*Node
+	// During a path mutation without `permissions`: the nodes it created. apko applies mode
+	// 0 to what the path resolves to, a new node or one that existed (say /etc, reached
+	// through a symlink): a mode nobody set, so chmodChown refuses it, naming which.
+	created map[*Node]bool
 }
 
 // New returns a filesystem with only the root directory.
@@ -95,6 +99,13 @@ func (f *FS) Link(p, target string) bool {
 	}
 	f.Add(p, n)
 	return true
+}
+
+// markCreated records a node made by the path mutation being applied.
+func (f *FS) markCreated(n *Node) {
+	if f.created != nil {
+		f.created[n] = true
+	}
 }
 
 // Lookup returns the node at a real path.
@@ -235,6 +246,7 @@ func (f *FS) mkdirAll(p string, perm int64) (string, error) {
 		if n == nil {
 			n = &Node{Kind: Dir, Mode: perm, Origin: Origin{Pkg: -1}, dirty: true}
 			f.nodes[next] = n
+			f.markCreated(n)
 		}
 		if n.Kind == Symlink {
 			real, t, err := f.stat(next)
@@ -259,6 +271,16 @@ func (f *FS) chmodChown(p string, perm int64, uid, gid int) error {
 	}
 	if n.Kind == Other {
 		return perr(real, "changing a %s is not supported", n.Kind)
+	}
+	if f.created != nil {
+		if f.created[n] {
+			return perr(real, "permissions is not set, so apko would create this %s with mode 0000; set permissions (0 only if you mean it)", n.Kind)
+		}
+		how := ""
+		if strings.Trim(p, "/") != real {
+			how = fmt.Sprintf(" (through /%s)", strings.Trim(p, "/"))
+		}
+		return perr(real, "permissions is not set, so apko would change this existing %s%s from mode %04o to 0000; set permissions (e.g. %04o to keep it)", n.Kind, how, n.Mode&0o7777, n.Mode&0o7777)
 	}
 	n.Mode, n.UID, n.GID, n.dirty = perm&0o7777, uid, gid, true
 	return nil
@@ -292,6 +314,7 @@ func (f *FS) openOrCreate(p string) (string, *Node, error) {
 		}
 		n = &Node{Kind: File, Mode: 0o644, Data: []byte{}, Origin: Origin{Pkg: -1, Label: "the configuration"}, dirty: true}
 		f.nodes[real] = n
+		f.markCreated(n)
 	}
 	if n.Kind != File {
 		return "", nil, perr(real, "is a %s, not a file", n.Kind)

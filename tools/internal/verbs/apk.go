@@ -2,6 +2,7 @@ package verbs
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -87,8 +88,14 @@ func (a *apkFlags) head(r io.Reader) (*apk.Head, *apk.Rest, error) {
 			return nil, nil, fmt.Errorf("package %s: lock control checksum: %w", a.label(), err)
 		}
 		if !want.Check(h.Control) {
-			return nil, nil, fmt.Errorf("package %s: control member checksum mismatch: lock has %s, file has sha1-%x (tampered or wrong file)",
-				a.label(), want, h.ControlSHA1())
+			// Both in the lock's form (sha1-<base64>), so they compare by eye.
+			got := apk.SRI{Algo: "sha1", Sum: h.ControlSHA1()}
+			if want.Algo == "sha256" {
+				sum := sha256.Sum256(h.Control)
+				got = apk.SRI{Algo: "sha256", Sum: sum[:]}
+			}
+			return nil, nil, fmt.Errorf("package %s: control member checksum mismatch: lock has %s, file has %s (tampered or wrong file)",
+				a.label(), want, got)
 		}
 	}
 	if h.PkgInfo.Name != a.name || h.PkgInfo.Version != a.version {
@@ -221,8 +228,9 @@ func apkExtract(args []string) error {
 			return fmt.Errorf("package %s: %w", a.label(), err)
 		}
 		if !ok {
-			return fmt.Errorf("package %s: data member checksum mismatch: lock has %s, file has sha256 %x",
-				a.label(), a.dataChecksum, data.SHA256)
+			// Both in the lock's form (sha256-<base64>), so they compare by eye.
+			return fmt.Errorf("package %s: data member checksum mismatch: lock has %s, file has %s (tampered or wrong file)",
+				a.label(), a.dataChecksum, apk.SRI{Algo: "sha256", Sum: data.SHA256})
 		}
 	}
 	meta := &layer.Metadata{
@@ -235,11 +243,12 @@ func apkExtract(args []string) error {
 			"dev.rules-wharf.apk.package": a.name + "=" + a.version,
 		},
 	}
-	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
-		return err
-	}
 	facts := factsOf(h, data)
 	if err := outs.WriteFile(factsOut, facts); err != nil {
+		return err
+	}
+	// The metadata is published last (atomicfile.Set): no metadata without its blob.
+	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
 		return err
 	}
 	return outs.Commit()
@@ -418,7 +427,9 @@ func (a *apkFlags) lockPins(h *apk.Head) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("its .PKGINFO datahash %s is not the lock's data checksum %s", h.PkgInfo.DataHash, a.dataChecksum)
+		// The datahash as .PKGINFO has it (hex) and in the lock's form (sha256-<base64>).
+		return fmt.Errorf("its .PKGINFO datahash %s (%s) is not the lock's data checksum %s",
+			h.PkgInfo.DataHash, apk.SRI{Algo: "sha256", Sum: sum}, a.dataChecksum)
 	}
 	return nil
 }

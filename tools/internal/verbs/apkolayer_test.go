@@ -262,6 +262,15 @@ func TestApkoLayerErrorsLeaveNoOutput(t *testing.T) {
 		{"symlink escape", "paths:\n  - path: /lib/apk/../../x\n    type: directory\n", "contains '..'"},
 		{"symlink leaving the root", "paths:\n  - path: /usr/bin/up\n    type: symlink\n    source: ../../../..\n    permissions: 0o755\n", `paths[0] (symlink /usr/bin/up): /usr/bin/up: symlink to "../../../.." escapes the root`},
 		{"wrong arch", "archs: [aarch64]\n", "archs lists aarch64, not x86_64"},
+		// A symlink without permissions: apko chmods what it resolves to, here /etc, to 0000.
+		{"symlink to /etc without permissions", "paths:\n  - path: /usr/share/wharf/link\n    type: symlink\n    source: /etc\n  - path: /usr/share/wharf/link/newfile\n    type: empty-file\n",
+			"paths[0] (symlink /usr/share/wharf/link): /etc: permissions is not set, so apko would change this existing directory (through /usr/share/wharf/link) from mode 0755 to 0000; set permissions (e.g. 0755 to keep it)"},
+		{"symlink to /var without permissions", "paths:\n  - path: /srv/v\n    type: symlink\n    source: ../var\n", "/var: permissions is not set, so apko would change this existing directory (through /srv/v) from mode 0755 to 0000"},
+		{"directory over an existing one without permissions", "paths:\n  - path: /etc\n    type: directory\n", "paths[0] (directory /etc): /etc: permissions is not set, so apko would change this existing directory from mode 0755 to 0000"},
+		{"permissions without permissions", "paths:\n  - path: /usr/bin/tool\n    type: permissions\n    uid: 5\n", "/usr/bin/tool: permissions is not set, so apko would change this existing file from mode 0755 to 0000"},
+		{"empty-file without permissions", "paths:\n  - path: /srv/new.conf\n    type: empty-file\n", "paths[0] (empty-file /srv/new.conf): /srv/new.conf: permissions is not set, so apko would create this file with mode 0000; set permissions (0 only if you mean it)"},
+		{"new directory without permissions", "paths:\n  - path: /srv/a/b\n    type: directory\n", "/srv/a/b: permissions is not set, so apko would create this directory with mode 0000"},
+		{"hardlink without permissions", "paths:\n  - path: /usr/bin/t2\n    type: hardlink\n    source: /usr/bin/tool\n", "/usr/bin/t2: permissions is not set, so apko would change this existing file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -89,6 +90,9 @@ func imageVerb(args []string) error {
 		spec.Cmd, spec.CmdSet = *sf.Cmd, true
 	}
 	for _, k := range oci.SortedKeys(sf.Env) {
+		if err := checkEnv(k, sf.Env[k]); err != nil {
+			return fmt.Errorf("spec %s: %w", specPath, err)
+		}
 		spec.Env = append(spec.Env, k+"="+sf.Env[k])
 	}
 	if sf.Created != "" {
@@ -136,19 +140,40 @@ func imageVerb(args []string) error {
 	}
 	var outs atomicfile.Set
 	defer outs.Abort()
-	for path, data := range map[string][]byte{
-		configOut:     built.Config,
-		manifestOut:   built.Manifest,
-		digestOut:     []byte(built.Descriptor.Digest.String()),
-		descriptorOut: desc,
+	// In the order they are published: what describes the others last (atomicfile.Set).
+	for _, o := range []struct {
+		path string
+		data []byte
+	}{
+		{configOut, built.Config},
+		{manifestOut, built.Manifest},
+		{digestOut, []byte(built.Descriptor.Digest.String())},
+		{descriptorOut, desc},
 	} {
-		if err := outs.WriteFile(path, data); err != nil {
+		if err := outs.WriteFile(o.path, o.data); err != nil {
 			return err
 		}
 	}
 	return outs.Commit()
 }
 
+// checkEnv refuses a variable the config's "K=V" strings cannot carry: the first '=' ends
+// the name, so a name with '=' (or an empty one) would silently become another variable,
+// and NUL cuts the string short in every runtime's execve.
+func checkEnv(k, v string) error {
+	switch {
+	case k == "":
+		return fmt.Errorf("env: empty variable name (value %q)", v)
+	case strings.Contains(k, "="):
+		return fmt.Errorf("env: variable name %q contains '=': the runtime would read it as %q", k, k[:strings.Index(k, "=")])
+	case strings.ContainsRune(k, 0) || strings.ContainsRune(v, 0):
+		return fmt.Errorf("env: variable %q contains a NUL byte, which no process environment can hold", k)
+	}
+	return nil
+}
+
+// readDescriptor reads a descriptor an earlier action wrote and checks what a manifest or
+// index built from it relies on.
 func readDescriptor(path string) (v1.Descriptor, error) {
 	var d v1.Descriptor
 	b, err := os.ReadFile(path)
@@ -157,6 +182,16 @@ func readDescriptor(path string) (v1.Descriptor, error) {
 	}
 	if err := json.Unmarshal(b, &d); err != nil {
 		return d, fmt.Errorf("descriptor %s: %w", path, err)
+	}
+	switch {
+	case d.MediaType == "":
+		return d, fmt.Errorf("descriptor %s: no mediaType", path)
+	case d.Digest.Algorithm != "sha256" || len(d.Digest.Hex) != 64:
+		return d, fmt.Errorf("descriptor %s: digest %q is not a sha256 digest", path, d.Digest)
+	case d.Size <= 0:
+		return d, fmt.Errorf("descriptor %s: size %d (a manifest is never empty)", path, d.Size)
+	case d.Platform != nil && (d.Platform.OS == "" || d.Platform.Architecture == ""):
+		return d, fmt.Errorf("descriptor %s: platform %q has no os or architecture", path, d.Platform.OS+"/"+d.Platform.Architecture)
 	}
 	return d, nil
 }

@@ -66,8 +66,12 @@ func indexVerb(args []string) error {
 	}
 	var outs atomicfile.Set
 	defer outs.Abort()
-	for path, data := range map[string][]byte{indexOut: b, descriptorOut: db, digestOut: []byte(desc.Digest.String())} {
-		if err := outs.WriteFile(path, data); err != nil {
+	// In the order they are published: what describes the others last (atomicfile.Set).
+	for _, o := range []struct {
+		path string
+		data []byte
+	}{{indexOut, b}, {digestOut, []byte(desc.Digest.String())}, {descriptorOut, db}} {
+		if err := outs.WriteFile(o.path, o.data); err != nil {
 			return err
 		}
 	}

@@ -32,7 +32,8 @@ func layerVerb(args []string) error {
 	fs.StringVar(&defaultOwnerName, "default-owner-name", "", "UNAME:GNAME of every entry without --owner-name (default none)")
 	fs.StringVar(&defaultFileMode, "default-file-mode", "", "OCTAL mode of regular files without --mode (default 0755 if executable, else 0644; see --file)")
 	fs.StringVar(&defaultDirMode, "default-dir-mode", "", "OCTAL mode of directories without --mode (default 0755)")
-	fs.Var(&tars, "tar", "an existing .tar, .tar.gz or .tar.zst whose entries join the layer (repeatable)")
+	fs.Var(&tars, "tar", "an existing .tar, .tar.gz or .tar.zst whose entries join the layer, after the other entries and checked by the same rules (repeatable); "+
+		"global PAX headers (type 'g', e.g. the pax_global_header of `git archive`) are dropped")
 	fs.StringVar(&mtimeFlag, "mtime", "", "mtime of every entry: RFC 3339 or Unix seconds (default 1970-01-01)")
 	fs.StringVar(&compression, "compression", "gzip", "gzip, zstd or none")
 	fs.IntVar(&level, "level", -1, "compression level (-1: default)")
@@ -147,6 +148,7 @@ func layerVerb(args []string) error {
 				return fmt.Errorf("--%s %s: %w", group.flag, f, err)
 			}
 			for _, e := range tree {
+				e.Input = fmt.Sprintf("--%s=%s (files)", group.flag, f)
 				if err := add(e); err != nil {
 					return fmt.Errorf("--%s: %w", group.flag, err)
 				}
@@ -158,12 +160,12 @@ func layerVerb(args []string) error {
 		if !ok || target == "" {
 			return fmt.Errorf("--symlink %q: want DEST=TARGET", s)
 		}
-		if err := add(layer.Entry{Path: dest, Linkname: target}); err != nil {
+		if err := add(layer.Entry{Path: dest, Linkname: target, Input: "--symlink=" + s + " (symlinks)"}); err != nil {
 			return fmt.Errorf("--symlink: %w", err)
 		}
 	}
 	for _, d := range dirs {
-		if err := add(layer.Entry{Path: d, Dir: true}); err != nil {
+		if err := add(layer.Entry{Path: d, Dir: true, Input: "--dir=" + d + " (empty_dirs)"}); err != nil {
 			return fmt.Errorf("--dir: %w", err)
 		}
 	}
@@ -173,7 +175,7 @@ func layerVerb(args []string) error {
 		for d := path.Dir(e.Path); d != "."; d = path.Dir(d) {
 			if !explicit[d] {
 				explicit[d] = true
-				entries = append(entries, layer.Entry{Path: d, Dir: true})
+				entries = append(entries, layer.Entry{Path: d, Dir: true, Input: e.Input, ParentOf: e.Path})
 			}
 		}
 	}

@@ -161,3 +161,59 @@ func TestLayerExecutableFromFlagNotBits(t *testing.T) {
 		}
 	}
 }
+
+// Entries of --tar inputs follow the rules of every other entry, and a message names the
+// entry, what it clashes with, and the input of each (the flag with its value and the
+// oci_layer attribute that passes it, or the tar's path).
+func TestLayerChecksEntriesOfEveryInput(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "f")
+	os.WriteFile(src, []byte("data"), 0o644)
+	blob, meta := filepath.Join(dir, "l.tar"), filepath.Join(dir, "l.json")
+	// Tars to add are layers this verb wrote, uncompressed.
+	tarOf := func(name string, args ...string) string {
+		out := filepath.Join(dir, name)
+		if err := layerVerb(append([]string{"--compression=none", "--blob", out, "--metadata", out + ".json"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	etcTar := tarOf("etc.tar", "--file=/lnk/passwd="+src)
+	dirTar := tarOf("dir.tar", "--dir=/x")
+	fileTar := tarOf("file.tar", "--file=/x="+src)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"symlinks attribute, then a tar's directory at its path",
+			[]string{"--symlink=/lnk=/etc", "--tar=" + etcTar},
+			`tar ` + etcTar + `: entry "lnk" is a directory, but "lnk" is already a symlink from --symlink=/lnk=/etc (symlinks)`},
+		{"symlinks attribute, then a file through it",
+			[]string{"--symlink=/lnk=/etc", "--file=/lnk/passwd=" + src},
+			`--file=/lnk/passwd=` + src + ` (files): entry "lnk/passwd" is written through the symlink "lnk" from --symlink=/lnk=/etc (symlinks)`},
+		{"files attribute, then a tar's directory at its path",
+			[]string{"--data-file=/x=" + src, "--tar=" + dirTar},
+			`tar ` + dirTar + `: entry "x" is a directory, but "x" is already a regular file from --data-file=/x=` + src + ` (files)`},
+		{"empty_dirs attribute and a file at one path",
+			[]string{"--dir=/x", "--exec-file=/x=" + src},
+			`--dir=/x (empty_dirs): entry "x" is a directory, but "x" is already a regular file from --exec-file=/x=` + src + ` (files)`},
+		{"a file, then a file below it",
+			[]string{"--file=/a=" + src, "--file=/a/b=" + src},
+			`--file=/a/b=` + src + ` (files): entry "a/b" is below "a", which is a regular file from --file=/a=` + src + ` (files)`},
+		{"a tar's file where files imply a directory",
+			[]string{"--file=/x/y=" + src, "--tar=" + fileTar},
+			`tar ` + fileTar + `: entry "x" is a regular file, but "x" is already a directory, the parent of "x/y" from --file=/x/y=` + src + ` (files)`},
+	} {
+		os.Remove(blob)
+		err := layerVerb(append([]string{"--compression=none", "--blob", blob, "--metadata", meta}, tc.args...))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+			continue
+		}
+		t.Logf("%s:\n\t%v", tc.name, err)
+		if _, err := os.Stat(blob); !os.IsNotExist(err) {
+			t.Errorf("%s: blob left behind", tc.name)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/oci"
 )
@@ -59,9 +60,13 @@ func layoutVerb(args []string) error {
 		}
 		placed = append(placed, oci.Blob{Digest: d, Path: e.path})
 	}
-	if err := oci.WriteLayout(out, desc, refName, placed); err != nil {
-		os.RemoveAll(out)
+	d, err := atomicfile.CreateDir(out)
+	if err != nil {
 		return err
 	}
-	return nil
+	defer d.Abort()
+	if err := oci.WriteLayout(d.Path, desc, refName, placed); err != nil {
+		return err
+	}
+	return d.Commit()
 }

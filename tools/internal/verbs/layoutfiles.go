@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/oci"
 )
@@ -30,11 +31,7 @@ func layoutFilesVerb(args []string) error {
 	if err := cli.Require("root", root, "out", out); err != nil {
 		return err
 	}
-	if err := writeLayoutFiles(root, files, out); err != nil {
-		os.RemoveAll(out)
-		return err
-	}
-	return nil
+	return writeLayoutFiles(root, files, out)
 }
 
 func writeLayoutFiles(root string, files []string, out string) error {
@@ -57,15 +54,17 @@ func writeLayoutFiles(root string, files []string, out string) error {
 	if err := checkLayoutFiles(root, rels); err != nil {
 		return fmt.Errorf("layout %s: %w", root, err)
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	d, err := atomicfile.CreateDir(out)
+	if err != nil {
 		return err
 	}
+	defer d.Abort()
 	for rel, src := range rels {
-		if err := linkOrCopy(src, filepath.Join(out, rel)); err != nil {
+		if err := linkOrCopy(src, filepath.Join(d.Path, rel)); err != nil {
 			return err
 		}
 	}
-	return nil
+	return d.Commit()
 }
 
 // checkLayoutFiles walks index.json: nested indexes, manifests and configs must match their

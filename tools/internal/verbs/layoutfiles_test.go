@@ -122,3 +122,72 @@ func TestLayoutFilesRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestLayoutVerbsLeaveOthersDirectoriesAlone: a failing `layout` or `layout-files` run must
+// not delete an --out it did not make (it did, with os.RemoveAll), and a successful one must
+// not merge into a directory that holds someone's files.
+func TestLayoutVerbsLeaveOthersDirectoriesAlone(t *testing.T) {
+	dir, files := pulledLayout(t)
+	userDir := func(t *testing.T) string {
+		out := filepath.Join(t.TempDir(), "mine")
+		os.Mkdir(out, 0o755)
+		os.WriteFile(filepath.Join(out, "notes.txt"), []byte("keep me"), 0o644)
+		return out
+	}
+	kept := func(t *testing.T, out string) {
+		t.Helper()
+		es, _ := os.ReadDir(out)
+		b, _ := os.ReadFile(filepath.Join(out, "notes.txt"))
+		if len(es) != 1 || string(b) != "keep me" {
+			t.Fatalf("%s now holds %d entries, notes.txt %q: the verb changed a directory it did not make", out, len(es), b)
+		}
+		parent, _ := os.ReadDir(filepath.Dir(out))
+		if len(parent) != 1 {
+			t.Fatalf("debris beside %s: %v", out, parent)
+		}
+	}
+	fileArgs := func(out string, files []string) []string {
+		args := []string{"--root", dir, "--out", out}
+		for _, f := range files {
+			args = append(args, "--file", f)
+		}
+		return args
+	}
+	t.Run("layout-files fails", func(t *testing.T) {
+		out := userDir(t)
+		err := layoutFilesVerb(fileArgs(out, files[:len(files)-1]))
+		if err == nil {
+			t.Fatal("a layout with a blob missing was accepted")
+		}
+		t.Logf("message: %v", err)
+		kept(t, out)
+	})
+	t.Run("layout-files succeeds over a user's directory", func(t *testing.T) {
+		out := userDir(t)
+		err := layoutFilesVerb(fileArgs(out, files))
+		if err == nil || !strings.Contains(err.Error(), "exists and is not an empty directory; it was left as it is") {
+			t.Fatalf("got %v", err)
+		}
+		t.Logf("message: %v", err)
+		kept(t, out)
+	})
+	t.Run("layout fails", func(t *testing.T) {
+		out := userDir(t)
+		desc := filepath.Join(t.TempDir(), "desc.json")
+		os.WriteFile(desc, []byte(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}`), 0o644)
+		tmp := t.TempDir()
+		blob, app, meta := filepath.Join(tmp, "manifest"), filepath.Join(tmp, "app"), filepath.Join(tmp, "l.json")
+		os.WriteFile(blob, []byte("{}"), 0o644)
+		os.WriteFile(app, []byte("x"), 0o644)
+		if err := layerVerb([]string{"--file", "/app=" + app, "--blob", filepath.Join(tmp, "l.tgz"), "--metadata", meta}); err != nil {
+			t.Fatal(err)
+		}
+		// The layer's metadata is there, its blob is not: the copy fails halfway.
+		err := layoutVerb([]string{"--descriptor", desc, "--blob", blob, "--layer", filepath.Join(tmp, "gone.tgz") + "=" + meta, "--out", out})
+		if err == nil {
+			t.Fatal("a layer blob that does not exist was accepted")
+		}
+		t.Logf("message: %v", err)
+		kept(t, out)
+	})
+}

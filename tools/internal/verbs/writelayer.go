@@ -34,13 +34,14 @@ func writeLayerAnd(blobOut, metaOut string, c layer.Compression, level int, crea
 		return err
 	}
 	meta.CreatedBy = createdBy
-	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
-		return err
-	}
 	for p, b := range extra {
 		if err := outs.WriteFile(p, b); err != nil {
 			return err
 		}
+	}
+	// The metadata is published last (atomicfile.Set): no metadata without its blob.
+	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
+		return err
 	}
 	return outs.Commit()
 }

@@ -47,6 +47,11 @@ type Package struct {
 	BuildDate            int64
 	SHA256Signature      bool // .SIGN.RSA256 instead of .SIGN.RSA
 	Unsigned             bool
+	// KeepOrder writes the data tar entries in the order of Files instead of sorted by path.
+	KeepOrder bool
+	// GlobalPAX, when set, starts the data tar with a global PAX header (typeflag 'g',
+	// named pax_global_header) holding these records, as `git archive` writes one.
+	GlobalPAX map[string]string
 }
 
 // Key is a signing key and the name packages carry for it (the public key file name).
@@ -144,9 +149,16 @@ func Build(p Package, key *Key) (*Built, error) {
 	}
 	// data tar: complete, sorted, with the SHA1 PAX records apk-tools writes.
 	files := append([]File(nil), p.Files...)
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	if !p.KeepOrder {
+		sort.SliceStable(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	}
 	var data bytes.Buffer
 	tw := tar.NewWriter(&data)
+	if p.GlobalPAX != nil {
+		if err := tw.WriteHeader(&tar.Header{Name: "pax_global_header", Typeflag: tar.TypeXGlobalHeader, PAXRecords: p.GlobalPAX}); err != nil {
+			return nil, fmt.Errorf("global PAX header: %w", err)
+		}
+	}
 	var installed int64
 	for _, f := range files {
 		h := &tar.Header{Name: f.Path, ModTime: time.Unix(p.BuildDate, 0), Uid: f.UID, Gid: f.GID,

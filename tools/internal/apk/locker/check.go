@@ -75,6 +75,11 @@ func Check(o Options) error {
 	byArch := map[string]map[string]*lockfile.Package{}
 	for i := range l.Contents.Packages {
 		p := &l.Contents.Packages[i]
+		if p.Data.Checksum == "" || p.Data.Range == "" {
+			// Every apko release and `wharf lock` pin the data member; without it the lock
+			// was edited by hand or truncated, and regenerating it restores the pin.
+			why = append(why, fmt.Sprintf("package %s (packages[%d]): no data range and checksum, which every lock apko or wharf writes has", p.Label(), i))
+		}
 		if byArch[p.Architecture] == nil {
 			byArch[p.Architecture] = map[string]*lockfile.Package{}
 		}

@@ -129,6 +129,15 @@ func TestCheckStale(t *testing.T) {
 			nb, _ := lockfile.Marshal(lk)
 			return c, nb
 		}, nil, true},
+		{"data entry missing", func(c, l []byte) ([]byte, []byte) {
+			lk, _ := lockfile.Parse(l)
+			lk.Contents.Packages[1].Data = lockfile.Range{}
+			nb, _ := lockfile.Marshal(lk)
+			return c, nb
+		}, []string{"package wharf-baselayout-1.0.0-r0 (x86_64) (packages[1]): no data range and checksum, which every lock apko or wharf writes has"}, false},
+		{"package named ../../evil", func(c, l []byte) ([]byte, []byte) {
+			return c, bytes.Replace(l, []byte(`"name": "wharf-motd"`), []byte(`"name": "../../evil"`), 1)
+		}, []string{`apko.lock.json: package ../../evil (packages[2]): name "../../evil" is not usable: it contains a path separator`}, false},
 		{"malformed lock", func(c, l []byte) ([]byte, []byte) { return c, l[:len(l)/2] }, []string{"apko.lock.json: lock is not valid JSON: line "}, false},
 		{"no lock", func(c, l []byte) ([]byte, []byte) { return c, nil }, []string{"the lock does not exist"}, false},
 	} {
@@ -151,9 +160,10 @@ func TestCheckStale(t *testing.T) {
 				t.Fatal("stale lock passed --check")
 			}
 			var stale *StaleError
-			if !errors.As(err, &stale) && !strings.Contains(err.Error(), "JSON") {
+			if !errors.As(err, &stale) && !strings.Contains(err.Error(), "JSON") && !strings.Contains(err.Error(), "not usable") {
 				t.Fatalf("not a StaleError: %v", err)
 			}
+			t.Logf("message: %v", err)
 			for _, w := range c.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q\nlacks %q", err, w)

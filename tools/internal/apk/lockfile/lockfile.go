@@ -416,6 +416,11 @@ func parsePackages(contents map[string]json.RawMessage) ([]Package, error) {
 				return nil, err
 			}
 		}
+		for _, f := range []struct{ key, val string }{{"name", p.Name}, {"version", p.Version}, {"architecture", p.Architecture}} {
+			if why := badName(f.val); why != "" {
+				return nil, fmt.Errorf("%s: %s %q is not usable: %s", where, f.key, f.val, why)
+			}
+		}
 		if p.Checksum, err = str(m, "checksum", where, false); err != nil {
 			return nil, err
 		}
@@ -466,6 +471,24 @@ func parsePackages(contents map[string]json.RawMessage) ([]Package, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// badName says why a package's name, version or architecture cannot be one: they become
+// file names (the installed database, repository and cache paths), so no "/", no "." or
+// "..", no spaces or control characters, as apk itself never makes them. "" if fine.
+func badName(s string) string {
+	switch {
+	case s == "." || s == "..":
+		return "it is a relative directory name"
+	case strings.ContainsAny(s, "/\\"):
+		return "it contains a path separator"
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f {
+			return "it contains a space or control character"
+		}
+	}
+	return ""
 }
 
 // errEndBeforeStart marks a range whose end lies before its start.

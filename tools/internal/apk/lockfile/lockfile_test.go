@@ -157,6 +157,11 @@ func TestMalformed(t *testing.T) {
 		{pkg(`"control":{"range":"bytes=0-9","checksum":"sha1-AAAA"},"checksum":"Q1BBBB"`), `checksum "Q1BBBB" and control checksum "sha1-AAAA" disagree`},
 		{pkg(ctl + `,"data":{"range":"bytes=9-","checksum":"sha256-x"}`), `data: malformed range "bytes=9-"`},
 		{pkg(`"name":1`), `"name" must be a string (got a number)`},
+		{`{"contents":{"packages":[{"name":"../../evil","url":"u","version":"1-r0","architecture":"x86_64",` + ctl + `}]}}`,
+			`package ../../evil (packages[0]): name "../../evil" is not usable: it contains a path separator`},
+		{`{"contents":{"packages":[{"name":"..","url":"u","version":"1-r0","architecture":"x86_64",` + ctl + `}]}}`, `name ".." is not usable: it is a relative directory name`},
+		{`{"contents":{"packages":[{"name":"a","url":"u","version":"1 r0","architecture":"x86_64",` + ctl + `}]}}`, `version "1 r0" is not usable: it contains a space or control character`},
+		{`{"contents":{"packages":[{"name":"a","url":"u","version":"1-r0","architecture":"x86_64/../..",` + ctl + `}]}}`, `architecture "x86_64/../.." is not usable: it contains a path separator`},
 		{`{"contents":{"packages":[` + strings.Repeat(`{"name":"a","url":"u","version":"1","architecture":"x",`+ctl+`},`, 2) + `{"name":"b","url":"u","version":"1","architecture":"x",` + ctl + `}]}}`,
 			"package a (packages[1]): a for x is listed twice (also packages[0])"},
 	} {

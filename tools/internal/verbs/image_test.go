@@ -1,0 +1,64 @@
+package verbs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestImageRefusesEnvTheConfigCannotHold: the config's Env is "K=V" strings, so a name
+// with '=' or an empty name would silently become another variable, and NUL cuts a string.
+func TestImageRefusesEnvTheConfigCannotHold(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, env, want string }{
+		{"name with =", `{"A=B":"x"}`, `env: variable name "A=B" contains '=': the runtime would read it as "A"`},
+		{"name =", `{"=":"x"}`, `env: variable name "=" contains '=': the runtime would read it as ""`},
+		{"empty name", `{"":"x"}`, `env: empty variable name (value "x")`},
+		{"NUL in name", `{"A\u0000B":"x"}`, `env: variable "A\x00B" contains a NUL byte, which no process environment can hold`},
+		{"NUL in value", `{"A":"x\u0000y"}`, `env: variable "A" contains a NUL byte`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := filepath.Join(dir, "spec.json")
+			os.WriteFile(spec, []byte(`{"os":"linux","architecture":"amd64","env":`+tc.env+`}`), 0o644)
+			out := t.TempDir()
+			err := imageVerb([]string{"--spec", spec, "--config", filepath.Join(out, "c"), "--manifest", filepath.Join(out, "m"),
+				"--digest", filepath.Join(out, "d"), "--descriptor", filepath.Join(out, "desc")})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), spec) {
+				t.Fatalf("err = %v, want %q naming the spec", err, tc.want)
+			}
+			t.Logf("message: %v", err)
+			if left := entries(t, out); len(left) != 0 {
+				t.Fatalf("left behind %v", left)
+			}
+		})
+	}
+}
+
+// TestIndexRefusesBrokenDescriptors: the index verb lists what its descriptors say, so a
+// negative size or a platform without os or architecture would reach the registry.
+func TestIndexRefusesBrokenDescriptors(t *testing.T) {
+	const digest = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+	for _, tc := range []struct{ name, desc, want string }{
+		{"negative size", `{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":-5,"digest":"` + digest + `","platform":{"os":"linux","architecture":"amd64"}}`, "size -5 (a manifest is never empty)"},
+		{"empty platform", `{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":5,"digest":"` + digest + `","platform":{}}`, `platform "/" has no os or architecture`},
+		{"no architecture", `{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":5,"digest":"` + digest + `","platform":{"os":"linux"}}`, `platform "linux/" has no os or architecture`},
+		{"no media type", `{"size":5,"digest":"` + digest + `","platform":{"os":"linux","architecture":"amd64"}}`, "no mediaType"},
+		{"short digest", `{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":5,"digest":"sha256:abcd","platform":{"os":"linux","architecture":"amd64"}}`, "wrong number of hex digits for sha256: abcd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "image.desc")
+			os.WriteFile(p, []byte(tc.desc), 0o644)
+			out := t.TempDir()
+			err := indexVerb([]string{"--manifest", p, "--index", filepath.Join(out, "i"), "--descriptor", filepath.Join(out, "d"), "--digest", filepath.Join(out, "g")})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+				t.Fatalf("err = %v, want %q naming the descriptor", err, tc.want)
+			}
+			t.Logf("message: %v", err)
+			if left := entries(t, out); len(left) != 0 {
+				t.Fatalf("left behind %v", left)
+			}
+		})
+	}
+}

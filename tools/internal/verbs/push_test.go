@@ -1,0 +1,368 @@
+package verbs
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/registrytest"
+)
+
+// pushLayout is an index of two images sharing a layer, built by the verbs as in
+// TestIndexLayoutPush: three blobs (the layer, two configs) and three manifests.
+type pushLayout struct {
+	dir       string
+	digest    string   // the index's
+	manifests []string // the images'
+	blobs     []string
+}
+
+func newPushLayout(t *testing.T) *pushLayout {
+	t.Helper()
+	dir := t.TempDir()
+	p := func(s string) string { return filepath.Join(dir, s) }
+	read := func(s string) string {
+		b, err := os.ReadFile(p(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	os.WriteFile(p("app"), []byte("x"), 0o644)
+	if err := layerVerb([]string{"--file", "/app=" + p("app"), "--blob", p("l.tgz"), "--metadata", p("l.json")}); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--index", p("index.json"), "--descriptor", p("index.desc"), "--digest", p("index.digest")}
+	blobs := []string{"--blob", p("index.json")}
+	l := &pushLayout{dir: p("layout")}
+	for _, arch := range []string{"amd64", "arm64"} {
+		os.WriteFile(p(arch+".spec.json"), []byte(`{"os":"linux","architecture":"`+arch+`"}`), 0o644)
+		if err := imageVerb([]string{"--spec", p(arch + ".spec.json"), "--layer", p("l.json"), "--config", p(arch + ".config"),
+			"--manifest", p(arch + ".manifest"), "--digest", p(arch + ".digest"), "--descriptor", p(arch + ".desc")}); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--manifest", p(arch+".desc"))
+		blobs = append(blobs, "--blob", p(arch+".manifest"), "--blob", p(arch+".config"))
+		l.manifests = append(l.manifests, read(arch+".digest"))
+	}
+	if err := indexVerb(args); err != nil {
+		t.Fatal(err)
+	}
+	if err := layoutVerb(append(append([]string{"--descriptor", p("index.desc")}, blobs...),
+		"--layer", p("l.tgz")+"="+p("l.json"), "--out", l.dir)); err != nil {
+		t.Fatal(err)
+	}
+	l.digest = read("index.digest")
+	for _, m := range l.manifests {
+		var mf struct {
+			Config struct{ Digest string }
+			Layers []struct{ Digest string }
+		}
+		b, err := os.ReadFile(filepath.Join(l.dir, "blobs", "sha256", strings.TrimPrefix(m, "sha256:")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &mf); err != nil {
+			t.Fatal(err)
+		}
+		l.blobs = append(l.blobs, mf.Config.Digest)
+		for _, x := range mf.Layers {
+			if !slices.Contains(l.blobs, x.Digest) {
+				l.blobs = append(l.blobs, x.Digest)
+			}
+		}
+	}
+	if len(l.blobs) != 3 {
+		t.Fatalf("layout blobs %v, want a shared layer and two configs", l.blobs)
+	}
+	return l
+}
+
+// fastRetries shortens go-containerregistry's waits between retries (1s, then 3s).
+func fastRetries(t *testing.T) {
+	b := remote.Backoff{Duration: 10 * time.Millisecond, Factor: 2, Steps: 3}
+	pushBackoff = &b
+	t.Cleanup(func() { pushBackoff = nil })
+}
+
+// noCredentials points every place authn.DefaultKeychain looks at an empty directory,
+// which it returns for a test to write a docker config into.
+func noCredentials(t *testing.T) string {
+	dir := t.TempDir()
+	for _, v := range []string{"HOME", "DOCKER_CONFIG", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR"} {
+		t.Setenv(v, dir)
+	}
+	t.Setenv("REGISTRY_AUTH_FILE", filepath.Join(dir, "none.json"))
+	return dir
+}
+
+// push runs pushVerb with a deadline, so a hang fails the test instead of stalling it,
+// and returns what it printed.
+func push(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	t.Cleanup(func() { os.Stdout = stdout })
+	done := make(chan error, 1)
+	go func() { done <- pushVerb(args) }()
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("push %v still running after 30s", args)
+	}
+	os.Stdout = stdout
+	w.Close()
+	out, _ := io.ReadAll(r)
+	return strings.TrimSpace(string(out)), err
+}
+
+// assertNoDangling fails if reg holds a manifest of l without everything it refers to.
+func assertNoDangling(t *testing.T, reg *registrytest.Registry, repo string, l *pushLayout) {
+	t.Helper()
+	for _, m := range append([]string{l.digest}, l.manifests...) {
+		if missing := reg.Missing(repo, m); len(missing) > 0 {
+			t.Errorf("registry holds manifest %s without %v", m, missing)
+		}
+	}
+}
+
+// assertPushed fails unless reg holds l's index, complete, and out names it.
+func assertPushed(t *testing.T, reg *registrytest.Registry, repo string, l *pushLayout, out string) {
+	t.Helper()
+	if want := reg.Host + "/" + repo + "@" + l.digest; out != want {
+		t.Errorf("push printed %q, want %q", out, want)
+	}
+	if !reg.HasManifest(repo, l.digest) {
+		t.Errorf("registry lacks the index %s", l.digest)
+	}
+	assertNoDangling(t, reg, repo, l)
+}
+
+func TestPushRetriesFaultyUploads(t *testing.T) {
+	fastRetries(t)
+	noCredentials(t)
+	l := newPushLayout(t)
+	clean := registrytest.New(t)
+	cleanOut, err := push(t, "--layout", l.dir, "--repository", clean.Host+"/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reg := registrytest.New(t)
+	// Every blob's first PATCH gets a 500 and its first commit a reset; the first PUT of
+	// each manifest is stored but its answer lost. Each blob needs all three attempts.
+	reg.Faults(func(u registrytest.Upload) registrytest.Fault {
+		switch {
+		case u.N > 1:
+			return registrytest.None
+		case u.Kind == "blob" && u.Method == http.MethodPatch:
+			return registrytest.Status500
+		case u.Kind == "blob" && u.Method == http.MethodPut:
+			return registrytest.Reset
+		case u.Kind == "manifest":
+			return registrytest.Lost
+		}
+		return registrytest.None
+	})
+	out, err := push(t, "--layout", l.dir, "--repository", reg.Host+"/app", "--tag", "v1")
+	if err != nil {
+		t.Fatalf("push through 500s and resets: %v", err)
+	}
+	t.Logf("clean push: %s\nfaulty push: %s\ninjected: %v", cleanOut, out, reg.Injected())
+	if strings.TrimPrefix(out, reg.Host) != strings.TrimPrefix(cleanOut, clean.Host) {
+		t.Errorf("faulty push printed %s, clean push %s", out, cleanOut)
+	}
+	assertPushed(t, reg, "app", l, out)
+	if n := len(reg.Injected()); n != 3*2+3 {
+		t.Errorf("injected %d faults, want a 500 and a reset per blob and a lost answer per manifest: %v", n, reg.Injected())
+	}
+}
+
+func TestPushEveryUploadFails(t *testing.T) {
+	fastRetries(t)
+	noCredentials(t)
+	l := newPushLayout(t)
+	reg := registrytest.New(t)
+	reg.Faults(func(registrytest.Upload) registrytest.Fault { return registrytest.Status500 })
+	_, err := push(t, "--layout", l.dir, "--repository", reg.Host+"/app")
+	if err == nil {
+		t.Fatal("push to a registry failing every upload succeeded")
+	}
+	t.Logf("user sees: %v", err)
+	for _, want := range []string{"pushing " + reg.Host + "/app@" + l.digest + ": blob sha256:", "500 Internal Server Error"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q", want)
+		}
+	}
+	if !strings.Contains(err.Error(), l.blobs[0]) && !strings.Contains(err.Error(), l.blobs[1]) && !strings.Contains(err.Error(), l.blobs[2]) {
+		t.Errorf("error names none of the blobs %v", l.blobs)
+	}
+	for _, m := range append([]string{l.digest}, l.manifests...) {
+		if reg.HasManifest("app", m) {
+			t.Errorf("registry holds manifest %s after a failed push", m)
+		}
+	}
+
+	reg.Faults(nil)
+	out, err := push(t, "--layout", l.dir, "--repository", reg.Host+"/app")
+	if err != nil {
+		t.Fatalf("re-run without faults: %v", err)
+	}
+	assertPushed(t, reg, "app", l, out)
+}
+
+func TestPushStall(t *testing.T) {
+	fastRetries(t)
+	noCredentials(t)
+	l := newPushLayout(t)
+	stallPatches := func(u registrytest.Upload) registrytest.Fault {
+		if u.Method == http.MethodPatch {
+			return registrytest.Stall
+		}
+		return registrytest.None
+	}
+	for _, c := range []struct {
+		name, env, idle string
+		flags           []string
+	}{
+		// The flag wins over the environment; if it did not, the push would outlast the
+		// test's deadline.
+		{"flag", "1h", "1s", []string{"--stall-timeout=1s"}},
+		{"env", "500ms", "500ms", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv(stallTimeoutEnv, c.env)
+			reg := registrytest.New(t)
+			reg.Faults(stallPatches)
+			start := time.Now()
+			_, err := push(t, append([]string{"--layout", l.dir, "--repository", reg.Host + "/app"}, c.flags...)...)
+			took := time.Since(start)
+			if err == nil {
+				t.Fatal("push to a stalling registry succeeded")
+			}
+			t.Logf("after %v the user sees: %v", took.Round(time.Millisecond), err)
+			for _, want := range []string{"pushing " + reg.Host + "/app@" + l.digest + ": blob sha256:",
+				"no progress for " + c.idle + " (stall timeout; --stall-timeout or WHARF_PUSH_STALL_TIMEOUT raise it)"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error lacks %q", want)
+				}
+			}
+			if took > 10*time.Second {
+				t.Errorf("push took %v to give up", took)
+			}
+			// Three attempts per blob, as for any temporary failure.
+			if n := len(reg.Injected()); n < 3 {
+				t.Errorf("stalled %d uploads, want every attempt of a blob retried: %v", n, reg.Injected())
+			}
+			assertNoDangling(t, reg, "app", l)
+			if reg.HasManifest("app", l.digest) {
+				t.Error("registry holds the index after a stalled push")
+			}
+
+			reg.Faults(nil)
+			out, err := push(t, append([]string{"--layout", l.dir, "--repository", reg.Host + "/app"}, c.flags...)...)
+			if err != nil {
+				t.Fatalf("re-run without the stall: %v", err)
+			}
+			assertPushed(t, reg, "app", l, out)
+		})
+	}
+}
+
+func TestPushStallTimeoutFlags(t *testing.T) {
+	l := newPushLayout(t)
+	t.Setenv(stallTimeoutEnv, "soon")
+	err := pushVerb([]string{"--layout", l.dir, "--repository", "127.0.0.1:1/app"})
+	if err == nil || !strings.Contains(err.Error(), stallTimeoutEnv+`="soon"`) {
+		t.Fatalf("bad %s: %v", stallTimeoutEnv, err)
+	}
+	err = pushVerb([]string{"--layout", l.dir, "--repository", "127.0.0.1:1/app", "--stall-timeout=-1s"})
+	if err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Fatalf("negative --stall-timeout: %v", err)
+	}
+}
+
+// TestStallTimeoutIsIdleNotTotal sends and receives bodies that trickle in for several
+// idle periods in all: a stall timeout must not cut off a request that keeps moving.
+func TestStallTimeoutIsIdleNotTotal(t *testing.T) {
+	// Wide margins: each direction alone outlasts idle, yet no gap comes near it.
+	const idle, tick, ticks = 600 * time.Millisecond, 30 * time.Millisecond, 30
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		for range ticks {
+			time.Sleep(tick)
+			w.Write([]byte("y"))
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	pr, pw := io.Pipe()
+	go func() {
+		for range ticks {
+			time.Sleep(tick)
+			pw.Write([]byte("x"))
+		}
+		pw.Close()
+	}()
+	req, _ := http.NewRequest(http.MethodPut, srv.URL, pr)
+	c := &http.Client{Transport: &stallTransport{inner: remote.DefaultTransport, idle: idle}}
+	start := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); len(b) != ticks || took < 2*ticks*tick {
+		t.Fatalf("read %q in %v; the test proves nothing unless both bodies trickle", b, took)
+	}
+}
+
+func TestPushUnauthorized(t *testing.T) {
+	fastRetries(t)
+	config := noCredentials(t)
+	l := newPushLayout(t)
+	reg := registrytest.New(t)
+	reg.RequireAuth("wharf", "s3cret")
+	_, err := push(t, "--layout", l.dir, "--repository", reg.Host+"/app")
+	if err == nil {
+		t.Fatal("push without credentials succeeded")
+	}
+	t.Logf("user sees: %v", err)
+	for _, want := range []string{"pushing " + reg.Host + "/app@" + l.digest + ": registry " + reg.Host + " refused access (401 Unauthorized",
+		"docker login " + reg.Host} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q", want)
+		}
+	}
+	if reg.HasManifest("app", l.digest) {
+		t.Error("registry holds the index after a refused push")
+	}
+	assertNoDangling(t, reg, "app", l)
+
+	// With credentials in the docker config the same push goes through.
+	auth := base64.StdEncoding.EncodeToString([]byte("wharf:s3cret"))
+	os.WriteFile(filepath.Join(config, "config.json"), []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+auth+`"}}}`), 0o600)
+	out, err := push(t, "--layout", l.dir, "--repository", reg.Host+"/app")
+	if err != nil {
+		t.Fatalf("push with credentials: %v", err)
+	}
+	assertPushed(t, reg, "app", l, out)
+}
