@@ -153,9 +153,9 @@ func expected(members []member, drop []func(string) bool) ([]byte, []string) {
 	return want, names
 }
 
-func checkJoined(t *testing.T, joined []byte, members []member, drop []func(string) bool, res *Result) {
+// inflateOne checks that joined is exactly one gzip member and returns its content.
+func inflateOne(t *testing.T, joined []byte) []byte {
 	t.Helper()
-	want, names := expected(members, drop)
 	br := bytes.NewReader(joined)
 	zr, err := gzip.NewReader(br)
 	if err != nil {
@@ -169,6 +169,13 @@ func checkJoined(t *testing.T, joined []byte, members []member, drop []func(stri
 	if br.Len() != 0 {
 		t.Fatalf("%d bytes after the first gzip member", br.Len())
 	}
+	return got
+}
+
+func checkJoined(t *testing.T, joined []byte, members []member, drop []func(string) bool, res *Result) {
+	t.Helper()
+	want, names := expected(members, drop)
+	got := inflateOne(t, joined)
 	if !bytes.Equal(got, want) {
 		t.Fatalf("joined %d bytes, want %d (equal prefix %d)", len(got), len(want), commonPrefix(got, want))
 	}
@@ -393,19 +400,7 @@ func tarMember(t testing.TB, entries ...testEntry) member {
 // returns its tar entries.
 func readJoined(t *testing.T, joined []byte, res *Result) []testEntry {
 	t.Helper()
-	br := bytes.NewReader(joined)
-	zr, err := gzip.NewReader(br)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zr.Multistream(false)
-	got, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("reading the joined layer: %v", err)
-	}
-	if br.Len() != 0 {
-		t.Fatalf("%d bytes after the first gzip member", br.Len())
-	}
+	got := inflateOne(t, joined)
 	if sum := sha256.Sum256(got); !bytes.Equal(res.DiffID, sum[:]) || res.Size != int64(len(got)) {
 		t.Fatalf("result %x/%d, want %x/%d", res.DiffID, res.Size, sum, len(got))
 	}

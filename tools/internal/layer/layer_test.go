@@ -82,16 +82,8 @@ func TestLayerMetadataMatchesBytes(t *testing.T) {
 		if err := m.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		tr := tar.NewReader(bytes.NewReader(tarBytes))
 		var got []string
-		for {
-			h, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, h := range headers(t, tarBytes) {
 			if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || !h.ModTime.Equal(layer.Epoch) {
 				t.Fatalf("%s: not normalized: %+v", h.Name, h)
 			}
@@ -211,6 +203,23 @@ func tarFile(t *testing.T, hdrs ...*tar.Header) string {
 }
 
 // layerTar writes entries and archives as an uncompressed layer and returns its tar bytes.
+// headers reads a tar's headers (a test layer: small).
+func headers(t *testing.T, b []byte) []*tar.Header {
+	t.Helper()
+	var hs []*tar.Header
+	tr := tar.NewReader(bytes.NewReader(b))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return hs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+	}
+}
+
 func layerTar(entries []layer.Entry, archives ...string) ([]byte, error) {
 	var b bytes.Buffer
 	err := layer.WriteTarWithArchives(&b, entries, archives, layer.Epoch)
@@ -350,16 +359,8 @@ func TestLayerHardlinkTargetsNormalized(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := tar.NewReader(bytes.NewReader(got))
 	var links []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range headers(t, got) {
 		if h.Typeflag == tar.TypeLink {
 			links = append(links, h.Name+"->"+h.Linkname)
 		}
@@ -413,16 +414,8 @@ func TestLayerDropsGlobalPAXHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := tar.NewReader(bytes.NewReader(got))
 	var names []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range headers(t, got) {
 		names = append(names, fmt.Sprintf("%s:%c", h.Name, h.Typeflag))
 	}
 	if want := "src/:5,src/main.go:0"; strings.Join(names, ",") != want {
@@ -443,16 +436,8 @@ func TestLayerRestatedDirectories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := tar.NewReader(bytes.NewReader(got))
 	var dirs []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range headers(t, got) {
 		dirs = append(dirs, fmt.Sprintf("%s:%o:%d", h.Name, h.Mode, h.Uid))
 	}
 	if want := "usr/:711:0,usr/lib/:755:0,usr/:700:0,usr/:750:0,usr/:755:5"; strings.Join(dirs, ",") != want {

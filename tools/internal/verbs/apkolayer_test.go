@@ -1,8 +1,6 @@
 package verbs
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -109,36 +107,21 @@ paths:
     gid: 5
 `
 
+// readLayer lists a gzip layer's entries as "name type mode uid:gid" and their content.
 func readLayer(t *testing.T, blob string) []string {
 	t.Helper()
-	f, err := os.Open(blob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
 	var out []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, _ := io.ReadAll(tr)
+	for _, it := range tarItems(t, blob) {
+		h := it.h
 		s := fmt.Sprintf("%s %c %04o %d:%d", h.Name, h.Typeflag, h.Mode, h.Uid, h.Gid)
-		if len(data) > 100 {
-			s += fmt.Sprintf(" (%d bytes)", len(data))
-		} else if len(data) > 0 {
-			s += fmt.Sprintf(" %q", data)
+		if len(it.data) > 100 {
+			s += fmt.Sprintf(" (%d bytes)", len(it.data))
+		} else if len(it.data) > 0 {
+			s += fmt.Sprintf(" %q", it.data)
 		}
 		out = append(out, s)
 	}
+	return out
 }
 
 func TestApkoLayer(t *testing.T) {
