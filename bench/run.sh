@@ -43,7 +43,7 @@ WHARF=$W/wharf
 # ---------------------------------------------------------------- inputs
 if [ ! -e "$IN/.done" ]; then
   log "generating inputs in $IN"
-  (cd "$root" && go run ./tools/internal/bench/gen -out "$IN")
+  (cd "$root" && go run ./tools/dev/bench/gen -out "$IN")
   (cd "$IN/gobin" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -o benchbin .)
   touch "$IN/.done"
 fi
@@ -187,7 +187,7 @@ measure "recompressing instead: the 100 data members through gzip -dc and gzip -
 
 # Bazel: a workspace that uses rules_wharf like a user, in its own output base. Its lock
 # names the packages by http URL, as users' locks do (https://packages.wolfi.dev/...), served
-# from $IN by tools/internal/bench/serve with range requests: the rules fetch each package's
+# from $IN by tools/dev/bench/serve with range requests: the rules fetch each package's
 # members separately and the data member is the layer blob as downloaded.
 WS=$W/ws
 # Output base and disk cache in a directory bound into tools/bazel's chroot at the same path,
@@ -198,7 +198,7 @@ OB=$BZ/output_base
 DC=$BZ/disk_cache
 rm -rf "$WS" "$DC" "$DC.tool" "$BZ/port"
 mkdir -p "$WS" "$BZ"
-(cd "$root" && go build -o "$W/serve" ./tools/internal/bench/serve)
+(cd "$root" && go build -o "$W/serve" ./tools/dev/bench/serve)
 "$W/serve" -dir "$IN" -port-file "$BZ/port" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT

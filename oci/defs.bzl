@@ -1,19 +1,25 @@
-"""Public API of rules_wharf's image rules. Implementations live in //oci/private."""
+"""Public API of rules_wharf's image rules. Implementations live in //oci/private.
 
-load("//oci:providers.bzl", _OciImageInfo = "OciImageInfo", _OciIndexInfo = "OciIndexInfo", _OciLayerInfo = "OciLayerInfo")
-load("//oci/private:apko_image.bzl", _apko_image = "apko_image")
-load("//oci/private:image.bzl", _oci_image = "oci_image")
-load("//oci/private:index.bzl", _oci_image_index = "oci_image_index")
-load("//oci/private:layer.bzl", _oci_layer = "oci_layer")
-load("//oci/private:load.bzl", _oci_load = "oci_load")
-load("//oci/private:push.bzl", _oci_push = "oci_push")
+`oci_image` and `apko_image` are macros: they give the generic image rule (`oci_image_rule`,
+which knows no APK) the packages of a lock as an `apk_image_contents` target in `contents`.
+"""
+
+load("//oci:providers.bzl", _OciImageContentsInfo = "OciImageContentsInfo", _OciImageInfo = "OciImageInfo", _OciIndexInfo = "OciIndexInfo", _OciLayerInfo = "OciLayerInfo")
+load("//oci/private/rules:image.bzl", _oci_image_rule = "oci_image_rule")
+load("//oci/private/rules:image_macros.bzl", _apko_image = "apko_image", _oci_image = "oci_image")
+load("//oci/private/rules:index.bzl", _oci_image_index = "oci_image_index")
+load("//oci/private/rules:layer.bzl", _oci_layer = "oci_layer")
+load("//oci/private/rules:load.bzl", _oci_load = "oci_load")
+load("//oci/private/rules:push.bzl", _oci_push = "oci_push")
 
 apko_image = _apko_image
 oci_image = _oci_image
 oci_image_index = _oci_image_index
+oci_image_rule = _oci_image_rule
 oci_layer = _oci_layer
 oci_load = _oci_load
 oci_push = _oci_push
+OciImageContentsInfo = _OciImageContentsInfo
 OciImageInfo = _OciImageInfo
 OciIndexInfo = _OciIndexInfo
 OciLayerInfo = _OciLayerInfo

@@ -29,34 +29,15 @@ wharf_toolchain = rule(
 )
 
 def wharf_tool(ctx):
-    """Returns the resolved toolchain's wharf FilesToRunProvider."""
-    return ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf
+    """Returns the resolved toolchain's wharf FilesToRunProvider.
 
-# Execution requirements of actions that Bazel may hand to a persistent, multiplexed wharf
-# worker locally (`wharf --persistent_worker`, JSON protocol): an image of a 100-package lock
-# is 100+ short actions, and a worker spares each a process start, a sandbox tree and
-# Bazel's spawn bookkeeping. Their arguments come from wharf_worker_args. Remote execution
-# and --strategy=NAME=sandboxed|local run the same command line as a plain process.
-WHARF_WORKER_REQUIREMENTS = {
-    "requires-worker-protocol": "json",
-    "supports-multiplex-workers": "1",
-    "supports-workers": "1",
-}
-
-def wharf_worker_args(ctx):
-    """Returns an Args for an action with WHARF_WORKER_REQUIREMENTS.
-
-    Everything, the verb included, goes to a param file: Bazel sends a worker the file's lines
-    as one request, and the command line before it names the worker, so every action of a
-    mnemonic shares one worker process.
+    Actions are emitted by `wharf_action` (//tools/toolchain:actions.bzl); this is for rules
+    that need the tool itself (e.g. in a runfiles tree).
 
     Args:
       ctx: the rule context.
 
     Returns:
-      An Args object.
+      The FilesToRunProvider of the wharf executable.
     """
-    args = ctx.actions.args()
-    args.use_param_file("@%s", use_always = True)
-    args.set_param_file_format("multiline")
-    return args
+    return ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf

@@ -1,17 +1,12 @@
 """Repository rules behind translate_lock: one per package, one per key, one hub per lock."""
 
-_APK_PACKAGE_BZL = str(Label("//apk/private:apk_package.bzl"))
-_APK_PACKAGES_BZL = str(Label("//apk/private:apk_packages.bzl"))
+load("//platforms:platforms.bzl", "PLATFORMS")
 
-_CPU_CONSTRAINTS = {
-    "aarch64": str(Label("@platforms//cpu:aarch64")),
-    "armv7": str(Label("@platforms//cpu:armv7")),
-    "ppc64le": str(Label("@platforms//cpu:ppc64le")),
-    "riscv64": str(Label("@platforms//cpu:riscv64")),
-    "s390x": str(Label("@platforms//cpu:s390x")),
-    "x86": str(Label("@platforms//cpu:x86_32")),
-    "x86_64": str(Label("@platforms//cpu:x86_64")),
-}
+_APK_PACKAGE_BZL = str(Label("//apk/private/rules:apk_package.bzl"))
+_APK_PACKAGES_BZL = str(Label("//apk/private/rules:apk_packages.bzl"))
+
+# APK architecture -> the @platforms CPU constraint that selects its packages in the hub.
+_CPU_CONSTRAINTS = {p.apk_arch: str(p.cpu_constraint) for p in PLATFORMS}
 
 def _range_bounds(r):
     lo, _, hi = r[len("bytes="):].partition("-")

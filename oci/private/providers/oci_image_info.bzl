@@ -16,7 +16,7 @@ FIELDS = {
     "os": "string: the image OS.",
     "architecture": "string: the image architecture (OCI name, e.g. amd64).",
     "variant": "string: the architecture variant, or empty.",
-    "sbom": "File or None: SPDX 2.3 JSON describing the image's APK packages.",
+    "sbom": "File or None: SPDX 2.3 JSON describing the packages the image's contents list (e.g. its APK packages); None when they list none.",
 }
 
 OciImageInfo = provider(doc = DOC, fields = FIELDS)

@@ -1,7 +1,8 @@
 """Unit tests of oci_pull's reference, platform and credential parsing."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
-load("//oci/private:pull.bzl", "authorization", "b64decode_ascii", "parse_image", "parse_platform")
+load("//oci/private:pull.bzl", "parse_image", "parse_platform")
+load("//oci/private:pull_auth.bzl", "authorization", "b64decode_ascii")
 
 _D = "sha256:" + "ab" * 32
 

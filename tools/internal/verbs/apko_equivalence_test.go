@@ -154,9 +154,12 @@ func buildOurs(t *testing.T, dir, lockPath, config, repository string, annotatio
 	// The image config from the same file, no attribute set.
 	spec, _ := json.Marshal(map[string]any{"os": "linux", "architecture": "amd64", "annotations": annotations})
 	os.WriteFile(w("spec.json"), spec, 0o644)
-	if err := imageVerb([]string{"--spec", w("spec.json"), "--layer", w("apko.meta"), "--apko-config", config,
-		"--apko-user", w("apko.user"), "--apk-arch", "x86_64", "--config", w("config.json"), "--manifest", w("manifest.json"),
-		"--digest", w("digest"), "--descriptor", w("desc.json")}); err != nil {
+	imgArgs, err := apkoImageArgs(dir, w("spec.json"), config, w("apko.user"), "x86_64", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := imageVerb(append(imgArgs, "--layer", w("apko.meta"), "--config", w("config.json"), "--manifest", w("manifest.json"),
+		"--digest", w("digest"), "--descriptor", w("desc.json"))); err != nil {
 		t.Fatal(err)
 	}
 	var ours struct{ Config imageConfig }

@@ -27,7 +27,7 @@ func layoutVerb(args []string) error {
 	if err := cli.Require("descriptor", descriptorPath, "out", out); err != nil {
 		return err
 	}
-	desc, err := readDescriptor(descriptorPath)
+	desc, err := oci.ReadDescriptor(descriptorPath)
 	if err != nil {
 		return err
 	}
@@ -45,20 +45,20 @@ func layoutVerb(args []string) error {
 	if !found {
 		return fmt.Errorf("no --blob has the descriptor's digest %s", desc.Digest)
 	}
-	ext, err := readExtern(extern)
+	ext, err := oci.ReadExtern(extern)
 	if err != nil {
 		return err
 	}
-	own, err := readLayerArgs(layers)
+	own, err := oci.ReadLayerArgs(layers)
 	if err != nil {
 		return err
 	}
 	for _, e := range append(ext, own...) {
-		d, err := v1.NewHash(e.meta.Digest)
+		d, err := v1.NewHash(e.Meta.Digest)
 		if err != nil {
 			return err
 		}
-		placed = append(placed, oci.Blob{Digest: d, Path: e.path})
+		placed = append(placed, oci.Blob{Digest: d, Path: e.Path})
 	}
 	d, err := atomicfile.CreateDir(out)
 	if err != nil {

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
+	"github.com/rules-wharf/rules_wharf/tools/internal/sbom"
 )
 
 // unsignedFixture is a Wolfi-shaped package: no signature member; the lock pins it.
@@ -38,13 +40,13 @@ func TestVerifyUnsignedTrustedThroughLock(t *testing.T) {
 	if err := apkVerify(verifyArgs("wolfi-base", p, b, out)); err != nil {
 		t.Fatal(err)
 	}
-	var recs []verifyRecord
+	var recs []apk.VerifyRecord
 	raw, _ := os.ReadFile(out)
 	if err := json.Unmarshal(raw, &recs); err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 1 || recs[0].Trust != TrustLock || recs[0].SignedBy != "" || recs[0].DataHash == "" {
-		t.Fatalf("record %s: want trust %q, no signer, the datahash", raw, TrustLock)
+	if len(recs) != 1 || recs[0].Trust != apk.TrustLock || recs[0].SignedBy != "" || recs[0].DataHash == "" {
+		t.Fatalf("record %s: want trust %q, no signer, the datahash", raw, apk.TrustLock)
 	}
 
 	// A signed package records its signer.
@@ -54,7 +56,7 @@ func TestVerifyUnsignedTrustedThroughLock(t *testing.T) {
 	}
 	raw, _ = os.ReadFile(out)
 	json.Unmarshal(raw, &recs)
-	if recs[0].Trust != TrustSignature || recs[0].SignedBy != "k.rsa.pub" {
+	if recs[0].Trust != apk.TrustSignature || recs[0].SignedBy != "k.rsa.pub" {
 		t.Fatalf("signed package record %s", raw)
 	}
 }
@@ -103,7 +105,7 @@ func TestVerifyRequireSignaturesNamesEach(t *testing.T) {
 	f := newFixture(t)
 	p1, b1 := unsignedFixture(t, "a")
 	p2, b2 := unsignedFixture(t, "b")
-	list := []verifyRequest{
+	list := []apk.Locked{
 		{Name: "a", Version: "1.0-r0", Arch: "x86_64", Parts: []string{p1}, ControlChecksum: apktest.SRI("sha1", b1.ControlSHA1), DataChecksum: apktest.SRI("sha256", b1.DataSHA256)},
 		{Name: "pkg", Version: "1.0-r0", Arch: "x86_64", Parts: []string{f.apk}},
 		{Name: "b", Version: "1.0-r0", Arch: "x86_64", Parts: []string{p2}, ControlChecksum: apktest.SRI("sha1", b2.ControlSHA1), DataChecksum: apktest.SRI("sha256", b2.DataSHA256)},
@@ -137,14 +139,14 @@ func TestExtractKeepsOSRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := readFacts(filepath.Join(out, "facts.json"))
+	f, err := apk.ReadFacts(filepath.Join(out, "facts.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(f.OSRelease) != 1 || f.OSRelease["etc/os-release"] != "ID=wolfi\n" {
 		t.Fatalf("os_release in facts: %q", f.OSRelease)
 	}
-	if got := f.osReleaseFiles(); len(got) != 2 || got["usr/lib/os-release"].Type != "symlink" {
+	if _, got, _ := sbom.FromFacts(f, ""); len(got) != 2 || got["usr/lib/os-release"].Type != "symlink" {
 		t.Fatalf("os-release entries: %+v", got)
 	}
 }

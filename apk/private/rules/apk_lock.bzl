@@ -1,0 +1,139 @@
+"""apk_lock: `bazel run` writes an apko lock for an apko.yaml; a generated test fails when it is stale."""
+
+load("@bazel_skylib//lib:shell.bzl", "shell")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+
+def _source_path(ctx, f, what):
+    if not f.is_source or f.owner.workspace_name:
+        fail("{}: {} must be a source file of the main repository (the lock is written next to it), got {}".format(ctx.label, what, f.owner))
+    return f.short_path
+
+def _lock_path(ctx):
+    if not ctx.attr.lock or ctx.attr.lock.startswith("/") or ".." in ctx.attr.lock.split("/"):
+        fail("{}: lock must be a path inside the package, got {}".format(ctx.label, repr(ctx.attr.lock)))
+    return (ctx.label.package + "/" + ctx.attr.lock) if ctx.label.package else ctx.attr.lock
+
+def _arch_flags(ctx):
+    flags = []
+    for a in ctx.attr.archs:
+        flags += ["--arch", a]
+    return flags
+
+def _launcher(ctx, wharf, args, workspace):
+    """A bash launcher (apk_lock.sh.tpl) that finds the tool in its runfiles and runs `wharf lock` with args.
+
+    workspace: run in the source tree (`bazel run` only), where the lock is written.
+    """
+    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.expand_template(
+        template = ctx.file._launcher_template,
+        output = launcher,
+        substitutions = {
+            "{{ARGS}}": " ".join([shell.quote(a) for a in args]),
+            "{{IN_WORKSPACE}}": "1" if workspace else "0",
+            "{{LABEL_QUOTED}}": shell.quote(str(ctx.label)),
+            "{{LABEL}}": str(ctx.label),
+            "{{WHARF}}": shell.quote(wharf.short_path),
+        },
+        is_executable = True,
+    )
+    return launcher
+
+def _apk_lock_run_impl(ctx):
+    tc = ctx.toolchains[WHARF_TOOLCHAIN_TYPE]
+    wharf = tc.wharf_executable
+    config = _source_path(ctx, ctx.file.config, "config")
+    args = ["--config", config, "--lock", _lock_path(ctx)] + _arch_flags(ctx)
+    launcher = _launcher(ctx, wharf, args, workspace = True)
+    runfiles = ctx.runfiles(files = [wharf]).merge(tc.wharf_runfiles)
+    return [DefaultInfo(executable = launcher, runfiles = runfiles)]
+
+_COMMON_ATTRS = {
+    "archs": attr.string_list(doc = "Architectures to lock instead of the configuration's `archs` (apk or OCI spelling: `x86_64`/`amd64`, `aarch64`/`arm64`, ...)."),
+    "config": attr.label(doc = "The apko configuration (`apko.yaml`), a source file of the main repository. Relative repository and keyring paths in it are relative to its directory.", mandatory = True, allow_single_file = True),
+    "lock": attr.string(doc = "The lock file, relative to the package (it may not exist yet).", mandatory = True),
+    "_launcher_template": attr.label(default = Label("//apk/private/rules:apk_lock.sh.tpl"), allow_single_file = True),
+    "_missing_template": attr.label(default = Label("//apk/private/rules:apk_lock_missing.sh.tpl"), allow_single_file = True),
+}
+
+apk_lock_run = rule(
+    implementation = _apk_lock_run_impl,
+    doc = "Runnable: resolves the configuration against its repositories and writes the lock into the source tree. Use `apk_lock`.",
+    attrs = _COMMON_ATTRS,
+    executable = True,
+    toolchains = [WHARF_TOOLCHAIN_TYPE],
+)
+
+def _apk_lock_test_impl(ctx):
+    tc = ctx.toolchains[WHARF_TOOLCHAIN_TYPE]
+    wharf = tc.wharf_executable
+    config = ctx.file.config
+    lock_path = _lock_path(ctx)
+    locks = [f for f in ctx.files.lock_file if f.short_path == lock_path]
+    refresh = "bazel run {}".format(ctx.attr.lock_target)
+    if not locks:
+        # The lock does not exist yet: the test fails, saying how to make it.
+        launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
+        ctx.actions.expand_template(
+            template = ctx.file._missing_template,
+            output = launcher,
+            substitutions = {"{{MESSAGE}}": shell.quote("{} does not exist: create it with `{}`".format(lock_path, refresh))},
+            is_executable = True,
+        )
+        return [DefaultInfo(executable = launcher)]
+    args = ["--check", "--config", config.short_path, "--lock", lock_path, "--refresh-command", refresh] + _arch_flags(ctx)
+    launcher = _launcher(ctx, wharf, args, workspace = False)
+    runfiles = ctx.runfiles(files = [wharf, config, locks[0]]).merge(tc.wharf_runfiles)
+    return [DefaultInfo(executable = launcher, runfiles = runfiles)]
+
+apk_lock_test = rule(
+    implementation = _apk_lock_test_impl,
+    doc = "Fails when the lock is stale for its configuration (offline). Use `apk_lock`.",
+    attrs = dict(_COMMON_ATTRS, **{
+        "lock_file": attr.label_list(doc = "The lock file if it exists (a glob of `lock`).", allow_files = True),
+        "lock_target": attr.string(doc = "Label of the runnable lock target, named in the error.", mandatory = True),
+    }),
+    test = True,
+    toolchains = [WHARF_TOOLCHAIN_TYPE],
+)
+
+def apk_lock(name, config, lock = "apko.lock.json", archs = [], **kwargs):
+    """Creates and refreshes an apko lock from an apko configuration.
+
+    `bazel run :<name>` resolves `config` (contents.repositories, build_repositories,
+    keyring, packages with constraints such as `name`, `name=1.2-r3`, `name>1.2`,
+    `so:libc.musl-x86_64.so.1`, `cmd:sh`; archs) against each repository's signed APKINDEX
+    (http(s)://, file:// or a directory relative to the configuration), fetches the chosen
+    packages to record their byte ranges and checksums, and writes `lock` as `apko lock`
+    would. It is the only step that uses the network.
+
+    `:<name>_test` (generated) checks offline that the lock still fits the configuration:
+    the configuration's checksum, keyring, repositories and architectures, and that every
+    package constraint holds for the locked packages. When it fails, it says what changed
+    and to run `bazel run :<name>`.
+
+    Args:
+      name: Name of the runnable target; the test is `<name>_test`.
+      config: The apko configuration (`apko.yaml`), a source file of this repository.
+        Relative repository and keyring paths in it are relative to its directory.
+      lock: The lock file, relative to the package. Local repository and key paths in the
+        lock are relative to the lock's directory.
+      archs: Architectures to lock instead of the configuration's `archs`.
+      **kwargs: Common attributes (`tags`, `visibility`, ...) for both targets.
+    """
+    apk_lock_run(
+        name = name,
+        config = config,
+        lock = lock,
+        archs = archs,
+        **kwargs
+    )
+    apk_lock_test(
+        name = name + "_test",
+        config = config,
+        lock = lock,
+        lock_file = native.glob([lock], allow_empty = True),
+        lock_target = "//{}:{}".format(native.package_name(), name),
+        archs = archs,
+        **kwargs
+    )

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+echo {{MESSAGE}} >&2
+exit 1

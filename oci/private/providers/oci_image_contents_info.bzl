@@ -1,0 +1,18 @@
+"""OciImageContentsInfo: what a dependency contributes to an image, beside its own layers."""
+
+DOC = """\
+Contents an `oci_image` takes from a dependency (its `contents` attribute) without knowing
+where they come from: e.g. `apk_image_contents` turns a lock's packages (and an apko.yaml)
+into one. Contents sit above the base image and below the image's own `layers`, in the order
+given.
+"""
+
+FIELDS = {
+    "layers": "list of OciLayerInfo, bottom first.",
+    "defaults": "list of File: image config defaults (the image spec's JSON schema, limited to entrypoint, cmd, env, user, workdir, labels, annotations, volumes and stop_signal), applied under the image's attributes (`image --defaults`); an earlier file's values win.",
+    "annotations_as_labels": "bool: the image's own `annotations` become config labels too (under its `labels`), as apko does with its configuration's annotations.",
+    "inputs": "depset of File: files the image action must depend on, so that no image exists before they are built (e.g. signature verification records).",
+    "sbom": "struct(packages, distro) or None: what the image's SBOM lists: `packages` a list of structs with `facts` (File, package facts JSON) and `url` (string), in install order; `distro` the distribution named in package URLs (empty: from the packages' os-release). None: no SBOM.",
+}
+
+OciImageContentsInfo = provider(doc = DOC, fields = FIELDS)

@@ -1,0 +1,218 @@
+"""oci_image_rule: a single-platform image from a base, contents and layers (no APK knowledge)."""
+
+load("//oci/private/actions:layout.bzl", "emit_layout")
+load("//oci/private/actions:sbom.bzl", "emit_sbom")
+load("//oci/private/actions:tarball.bzl", "default_repo_tag", "docker_tarball")
+load("//oci/private/providers:oci_image_contents_info.bzl", "OciImageContentsInfo")
+load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
+load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
+load("//platforms:platforms.bzl", "TARGET_PLATFORM_ATTRS", "target_platform")
+load("//tools/toolchain:actions.bzl", "wharf_action")
+load("//tools/toolchain:layer_args.bzl", "extern_arg")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+
+def _base(ctx, arch, variant):
+    """Returns (config File or None, [OciLayerInfo], [extern layers]) of the base image."""
+    if not ctx.attr.base:
+        return None, [], []
+    if OciImageInfo in ctx.attr.base:
+        b = ctx.attr.base[OciImageInfo]
+        return b.config, b.layers, b.extern_layers
+    dirs = [f for f in ctx.attr.base[DefaultInfo].files.to_list() if f.is_directory]
+    if len(dirs) != 1:
+        fail("{}: base {} is neither an image of this rule set nor one OCI layout directory".format(ctx.label, ctx.attr.base.label))
+    config = ctx.actions.declare_file(ctx.label.name + ".base.config.json")
+    layers = ctx.actions.declare_file(ctx.label.name + ".base.layers.json")
+    args = ctx.actions.args()
+    args.add("--layout", dirs[0].path)
+    args.add("--os", ctx.attr.os)
+    args.add("--arch", arch)
+    if variant:
+        args.add("--variant", variant)
+    args.add("--config", config)
+    args.add("--layers", layers)
+    wharf_action(
+        ctx,
+        "layout-import",
+        args,
+        inputs = dirs,
+        outputs = [config, layers],
+        mnemonic = "OciLayoutImport",
+        progress_message = "Reading base image layout for %{label}",
+    )
+    return config, [], [struct(layers = layers, dir = dirs[0])]
+
+def _labels(ctx, contents):
+    if any([c.annotations_as_labels for c in contents]):
+        return ctx.attr.annotations | ctx.attr.labels
+    return ctx.attr.labels
+
+def _sbom(ctx, contents):
+    """The image's SBOM, when its contents list packages."""
+    parts = [c.sbom for c in contents if c.sbom]
+    if not parts:
+        return None
+    sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
+    distros = [p.distro for p in parts if p.distro]
+    emit_sbom(
+        ctx,
+        out = sbom,
+        packages = [pkg for p in parts for pkg in p.packages],
+        distro = distros[0] if distros else "",
+    )
+    return sbom
+
+def _oci_image_impl(ctx):
+    platform = target_platform(ctx)
+    arch, variant = platform.arch, platform.variant
+    base_config, base_layers, extern = _base(ctx, arch, variant)
+    contents = [c[OciImageContentsInfo] for c in ctx.attr.contents]
+    layers = [layer for c in contents for layer in c.layers] + [t[OciLayerInfo] for t in ctx.attr.layers]
+    defaults = [f for c in contents for f in c.defaults]
+    sbom = _sbom(ctx, contents)
+
+    spec = {
+        "os": ctx.attr.os,
+        "architecture": arch,
+        "variant": variant,
+        "env": ctx.attr.env,
+        "user": ctx.attr.user,
+        "workdir": ctx.attr.workdir,
+        "labels": _labels(ctx, contents),
+        "annotations": ctx.attr.annotations,
+        "exposed_ports": ctx.attr.exposed_ports,
+        "volumes": ctx.attr.volumes,
+        "stop_signal": ctx.attr.stop_signal,
+        "created": ctx.attr.created,
+    }
+    if ctx.attr.entrypoint:
+        spec["entrypoint"] = ctx.attr.entrypoint
+    if ctx.attr.cmd:
+        spec["cmd"] = ctx.attr.cmd
+    spec_file = ctx.actions.declare_file(ctx.label.name + ".spec.json")
+    ctx.actions.write(spec_file, json.encode(spec))
+
+    prefix = ctx.label.name
+    config = ctx.actions.declare_file(prefix + ".config.json")
+    manifest = ctx.actions.declare_file(prefix + ".manifest.json")
+    digest = ctx.actions.declare_file(prefix + ".digest")
+    descriptor = ctx.actions.declare_file(prefix + ".descriptor.json")
+
+    # Metadata only: no layer blob is an input of the image action.
+    args = ctx.actions.args()
+    args.add("--spec", spec_file)
+    if base_config:
+        args.add("--base-config", base_config)
+        args.add_all(extern, map_each = extern_arg, before_each = "--base-extern")
+        args.add_all([layer.metadata for layer in base_layers], before_each = "--base-layer")
+    args.add_all([layer.metadata for layer in layers], before_each = "--layer")
+    args.add_all(defaults, before_each = "--defaults")
+    args.add("--config", config)
+    args.add("--manifest", manifest)
+    args.add("--digest", digest)
+    args.add("--descriptor", descriptor)
+    wharf_action(
+        ctx,
+        "image",
+        args,
+        # Contents' inputs (e.g. signature records): no image exists before they are built.
+        inputs = depset(
+            # The layer lists of an imported layout, not the layout itself.
+            [spec_file] + [layer.metadata for layer in base_layers + layers] +
+            ([base_config] if base_config else []) + [e.layers for e in extern] + defaults,
+            transitive = [c.inputs for c in contents],
+        ),
+        outputs = [config, manifest, digest, descriptor],
+        mnemonic = "OciImage",
+        progress_message = "Writing image manifest %{label}",
+        worker = True,
+    )
+
+    # Everything below sees the whole stack, base first.
+    layers = base_layers + layers
+    layout = ctx.actions.declare_directory(prefix)
+    emit_layout(
+        ctx,
+        out = layout,
+        descriptor = descriptor,
+        blobs = [manifest, config],
+        layers = layers,
+        extern_layers = extern,
+        ref_name = ctx.attr.ref_name,
+    )
+
+    info = OciImageInfo(
+        manifest = manifest,
+        config = config,
+        descriptor = descriptor,
+        digest = digest,
+        layout = layout,
+        layers = layers,
+        extern_layers = extern,
+        os = ctx.attr.os,
+        architecture = arch,
+        variant = variant,
+        sbom = sbom,
+    )
+    tarball = ctx.actions.declare_file(prefix + ".tar")
+    docker_tarball(ctx, info, default_repo_tag(ctx.label), tarball)
+
+    return [
+        # Not the layout: it repeats every blob (a tree artifact Bazel copies and digests),
+        # and most builds need only the manifest. Push, load and `--output_groups=+layout`
+        # build it when asked.
+        DefaultInfo(files = depset([manifest, config, digest])),
+        info,
+        OutputGroupInfo(
+            sbom = depset([sbom] if sbom else []),
+            tarball = depset([tarball]),
+            layout = depset([layout]),
+            digest = depset([digest]),
+            metadata = depset([manifest, config, descriptor, digest]),
+        ),
+    ]
+
+_attrs = {
+    "base": attr.label(
+        doc = "The image to build on: an `oci_image`, or an OCI layout directory (e.g. rules_oci's `oci_image` or `oci_pull` output; the image for the target platform is picked from it, reading only its index, manifest and config). Its layers come first and its config is the starting point (env is merged, with `$VAR` expanded against the base's; entrypoint, cmd, user, workdir, stop signal are kept unless set here; labels, ports and volumes are merged).",
+        allow_files = True,
+    ),
+    "contents": attr.label_list(
+        doc = "What other rules contribute to the image (`OciImageContentsInfo`, e.g. `apk_image_contents`, which `apks` makes): layers above the base and below `layers`, in the order given; image config defaults under this rule's attributes; inputs the image waits for; the packages its SBOM lists.",
+        providers = [OciImageContentsInfo],
+    ),
+    "layers": attr.label_list(doc = "Layers on top of the base and `contents`, bottom first (`oci_layer` or anything providing OciLayerInfo).", providers = [OciLayerInfo]),
+    "entrypoint": attr.string_list(doc = "Config `Entrypoint`."),
+    "cmd": attr.string_list(doc = "Config `Cmd`."),
+    "env": attr.string_dict(doc = "Config `Env`, as a dict (written sorted by name)."),
+    "user": attr.string(doc = "Config `User` (`uid`, `uid:gid` or a name known to the image)."),
+    "workdir": attr.string(doc = "Config `WorkingDir`."),
+    "labels": attr.string_dict(doc = "Config `Labels`."),
+    "annotations": attr.string_dict(doc = "Manifest annotations."),
+    "exposed_ports": attr.string_list(doc = "Config `ExposedPorts` (`8080`, `8080/tcp`, `53/udp`)."),
+    "volumes": attr.string_list(doc = "Config `Volumes`."),
+    "stop_signal": attr.string(doc = "Config `StopSignal`."),
+    "created": attr.string(doc = "Config `created` (RFC 3339). Default: 1970-01-01T00:00:00Z, so the digest does not depend on when it was built."),
+    "os": attr.string(doc = "Image OS.", default = "linux"),
+    "ref_name": attr.string(doc = "The `org.opencontainers.image.ref.name` annotation of the image in the layout's index.json (what skopeo/umoci/podman call the tag, as in `oci:DIR:latest`).", default = "latest"),
+} | TARGET_PLATFORM_ATTRS
+
+oci_image_rule = rule(
+    implementation = _oci_image_impl,
+    doc = """A single-platform image: the base's layers, then the layers of `contents`, then
+`layers`, with a config from the attributes (over the contents' defaults, over the base's).
+os/architecture come from the target platform. The manifest action reads only layer metadata;
+the blobs are needed only by the actions that copy them (layout, tarball).
+
+`oci_image` (this rule, plus `apks`, `apk_layer_budget` and `apko_config`, which become an
+`apk_image_contents` target in `contents`) is what BUILD files normally use.
+
+Default outputs: `<name>.manifest.json`, `<name>.config.json` and `<name>.digest`. The OCI
+layout directory `<name>/` (index.json with one entry annotated
+`org.opencontainers.image.ref.name`) is the output group `layout` (`bazel build :image
+--output_groups=+layout`, or a `filegroup(srcs = [":image"], output_group = "layout")`);
+`oci_push` builds it itself. Output groups `sbom` (SPDX 2.3, when contents list packages),
+`tarball` (docker/podman load), `digest` and `metadata` are built only when asked for, too.""",
+    attrs = _attrs,
+    toolchains = [WHARF_TOOLCHAIN_TYPE],
+)

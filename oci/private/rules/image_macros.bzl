@@ -1,0 +1,104 @@
+"""oci_image and apko_image: images whose contents include a lock's APK packages.
+
+The image rule itself (`oci_image_rule`, image.bzl) knows only a base, contents and layers,
+and loads nothing from apk/. These macros give it `apks`, `apk_layer_budget` and
+`apko_config` by adding an `apk_image_contents` target (`<name>_apk_contents`, from apk's
+public API) to its `contents`.
+"""
+
+load("//apk:defs.bzl", "apk_image_contents")
+load(":image.bzl", "oci_image_rule")
+
+# Attributes the contents target shares with the image, so that it is built, skipped or
+# restricted alike.
+_SHARED = ["compatible_with", "exec_compatible_with", "features", "restricted_to", "tags", "target_compatible_with", "testonly"]
+
+def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, contents = [], **kwargs):
+    """A single-platform image from APK packages, a base and layers.
+
+    Layers, bottom first: the base's (`base`), then with `apks` each package's data member
+    (in lock order, or joined within `apk_layer_budget`), the apk database layer and, with
+    `apko_config`, the layer of its accounts and paths; then `contents`, then `layers`. The
+    image config comes from the attributes, over `apko_config`'s, over the base's.
+
+    Every other argument is an attribute of `oci_image_rule` (`base`, `layers`,
+    `entrypoint`, `cmd`, `env`, `user`, `workdir`, `labels`, `annotations`,
+    `exposed_ports`, `volumes`, `stop_signal`, `created`, `os`, `ref_name`) or a common
+    attribute (`tags`, `visibility`, ...); outputs and output groups are `oci_image_rule`'s.
+
+    Args:
+      name: the target name.
+      apks: Packages from a lock: the hub repository of `apk.translate_lock` (e.g. `@base`,
+        which selects the target CPU's packages) or one of its per-architecture targets.
+        Each package's data member is one layer, in lock order, below `layers`. The image's
+        SBOM (output group `sbom`) lists them.
+      apk_layer_budget: Most layers the APK packages may take, the apk database layer
+        included (containerd and overlayfs allow about 127 in all). 0: one layer per
+        package, each the package's own data member with no recompression. Otherwise
+        packages are joined into contiguous runs in lock order, balanced by size; a run of
+        one package stays zero-copy, a longer run is spliced rather than recompressed: each
+        package's compressed blocks are copied as they are, and only blocks holding an entry
+        left out (a directory an earlier package in the run has, a file a later one
+        replaces) or the package's tar end-of-archive are encoded again.
+      apko_config: An apko image configuration (`apko.yaml`, apko v0.30.34's format) to take
+        the image from, as `apko build` would; needs `apks` (normally the lock made from the
+        same file).
+        Its `accounts` and `paths` become one layer above the packages and the apk database
+        and below `layers`, with `/etc/passwd` and `/etc/group` as apko writes them (the
+        packages' files plus the configured users and groups; `/etc/passwd` always,
+        `/etc/group` when groups are configured) and the missing home directories.
+        `entrypoint` (`command` split like a shell, or `shell-fragment` run by
+        `/bin/sh -c`), `cmd`, `environment` (plus apko's default `PATH` and
+        `SSL_CERT_FILE`), `work-dir`, `accounts.run-as` (a user name becomes its uid),
+        `annotations` (also config labels, as apko does, and so are the image's own
+        `annotations`; `vcs-url` is ignored: apko puts it on the index only), `volumes` and
+        `stop-signal` make the image config.
+        Precedence: an attribute of the image that is set wins (`entrypoint`, `cmd`,
+        `user`, `workdir`, `stop_signal`); `env`, `annotations` and `labels` are merged key
+        by key with the image's values winning; `volumes` are the union.
+        `archs`, when given, must list the target platform's architecture; `layering` must
+        be `{strategy: origin, budget: N}` with `apk_layer_budget = N` set too (Bazel cannot
+        read the file when it plans the layers). `contents` is the lock's business
+        (`apk_lock`); `include`, `contents.baseimage`, `certificates` and service-bundle
+        entrypoints are errors. See docs/apk-install.md for what differs from apko.
+      contents: Further `OciImageContentsInfo` targets, above the packages.
+      **kwargs: attributes of `oci_image_rule` and common attributes.
+    """
+    if apko_config and not apks:
+        fail("//{}:{}: apko_config needs apks (the packages the configuration's accounts and paths apply to)".format(native.package_name(), name))
+    if apks:
+        apk_image_contents(
+            name = name + "_apk_contents",
+            apks = apks,
+            apk_layer_budget = apk_layer_budget,
+            apko_config = apko_config,
+            created = kwargs.get("created", ""),
+            visibility = ["//visibility:private"],
+            **{k: kwargs[k] for k in _SHARED if k in kwargs}
+        )
+        contents = [":" + name + "_apk_contents"] + contents
+    oci_image_rule(name = name, contents = contents, **kwargs)
+
+def apko_image(name, config, apks, **kwargs):
+    """An image as `apko build` makes it from `config`, from the packages of its lock.
+
+    Shorthand for `oci_image(name = name, apko_config = config, apks = apks, ...)`, the
+    counterpart of rules_apko's `apko_image`: packages one layer each (or within
+    `apk_layer_budget`), the apk database layer, one layer with the configuration's
+    accounts and paths, then `layers`; the image config from the configuration, with any
+    `oci_image` attribute given here taking precedence.
+
+    One call builds one architecture (the target platform's, which the configuration's
+    `archs` must list). For several, wrap it in `oci_image_index(images = [":name"],
+    platforms = [...])`: the split transition builds it once per platform, each with that
+    architecture's packages from the same lock.
+
+    Args:
+      name: the target name.
+      config: the apko configuration (`apko.yaml`).
+      apks: the lock's hub repository from `apk.translate_lock` (e.g. `"@base"`), the
+        lock being the one `apk_lock` resolved from `config`.
+      **kwargs: any other `oci_image` attribute (`layers`, `env`, `user`, `base`,
+        `apk_layer_budget`, `tags`, `visibility`, ...).
+    """
+    oci_image(name = name, apko_config = config, apks = apks, **kwargs)

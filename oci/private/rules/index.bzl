@@ -1,0 +1,100 @@
+"""oci_image_index: one image definition built for several platforms."""
+
+load("//oci/private/actions:layout.bzl", "emit_layout")
+load("//oci/private/actions:sbom.bzl", "emit_index_sbom")
+load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
+load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
+load("//tools/toolchain:actions.bzl", "wharf_action")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+
+def _platforms_transition_impl(settings, attr):
+    if not attr.platforms:
+        return {"host": {"//command_line_option:platforms": settings["//command_line_option:platforms"]}}
+    return {
+        str(p): {"//command_line_option:platforms": [str(p)]}
+        for p in attr.platforms
+    }
+
+_platforms_transition = transition(
+    implementation = _platforms_transition_impl,
+    inputs = ["//command_line_option:platforms"],
+    outputs = ["//command_line_option:platforms"],
+)
+
+def _oci_image_index_impl(ctx):
+    images = [t[OciImageInfo] for t in ctx.attr.images]
+    index = ctx.actions.declare_file(ctx.label.name + ".index.json")
+    descriptor = ctx.actions.declare_file(ctx.label.name + ".descriptor.json")
+    digest = ctx.actions.declare_file(ctx.label.name + ".digest")
+
+    # Reads only the images' descriptors (digest, size, platform).
+    args = ctx.actions.args()
+    args.add_all([i.descriptor for i in images], before_each = "--manifest")
+    args.add_all(["{}={}".format(k, v) for k, v in sorted(ctx.attr.annotations.items())], before_each = "--annotation")
+    args.add("--index", index)
+    args.add("--descriptor", descriptor)
+    args.add("--digest", digest)
+    wharf_action(
+        ctx,
+        "index",
+        args,
+        inputs = [i.descriptor for i in images],
+        outputs = [index, descriptor, digest],
+        mnemonic = "OciIndex",
+        progress_message = "Writing image index %{label}",
+        worker = True,
+    )
+
+    layout = ctx.actions.declare_directory(ctx.label.name)
+    emit_layout(
+        ctx,
+        out = layout,
+        descriptor = descriptor,
+        blobs = [index] + [f for i in images for f in [i.manifest, i.config]],
+        layers = [layer for i in images for layer in i.layers],
+        extern_layers = [e for i in images for e in i.extern_layers],
+        ref_name = ctx.attr.ref_name,
+    )
+    sboms = [i.sbom for i in images if i.sbom]
+    sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
+    emit_index_sbom(ctx, out = sbom, descriptor = descriptor, images = images)
+    return [
+        # Not the layout (every blob again, as a tree artifact): output group `layout`.
+        DefaultInfo(files = depset([index, digest])),
+        OciIndexInfo(index = index, descriptor = descriptor, digest = digest, layout = layout, images = images, sbom = sbom),
+        OutputGroupInfo(
+            layout = depset([layout]),
+            digest = depset([digest]),
+            # The index's document (every platform's packages) first, then each image's own.
+            sbom = depset([sbom] + sboms),
+        ),
+    ]
+
+oci_image_index = rule(
+    implementation = _oci_image_index_impl,
+    doc = """A multi-platform image: each of `images` built for each of `platforms` (a split
+transition), tied together by an OCI image index. One lock supplies every architecture's
+packages (`apks = "@base"` selects by target CPU). Its OCI layout's index.json has one entry,
+the index, annotated `org.opencontainers.image.ref.name`.
+Output group `sbom`: `<name>.spdx.json`, an SPDX 2.3 document for the index (the index and each
+platform's image as packages named by digest with `pkg:oci` URLs, the index `VARIANT_OF` each
+image, each image `CONTAINS` its APK packages), plus each image's own document.
+
+Default outputs: `<name>.index.json` and `<name>.digest`; the OCI layout directory `<name>/`
+is the output group `layout` (`--output_groups=+layout`), which `oci_push` builds itself.""",
+    attrs = {
+        "images": attr.label_list(
+            doc = "Images (`oci_image`) to build for every platform.",
+            providers = [OciImageInfo],
+            mandatory = True,
+            cfg = _platforms_transition,
+        ),
+        "platforms": attr.label_list(
+            doc = "Target platforms, e.g. `@rules_wharf//platforms:linux_amd64` and `:linux_arm64`. Empty: the current target platform only.",
+        ),
+        "annotations": attr.string_dict(doc = "Index annotations."),
+        "ref_name": attr.string(doc = "The `org.opencontainers.image.ref.name` of the index in the layout's index.json.", default = "latest"),
+        "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
+    },
+    toolchains = [WHARF_TOOLCHAIN_TYPE],
+)

@@ -1,0 +1,42 @@
+"""oci_load: `bazel run` loads an image into docker or podman."""
+
+load("@bazel_skylib//lib:shell.bzl", "shell")
+load("//oci/private/actions:tarball.bzl", "default_repo_tag", "docker_tarball")
+load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+
+def _oci_load_impl(ctx):
+    repo_tag = ctx.attr.repo_tag or default_repo_tag(ctx.attr.image.label)
+    tarball = ctx.actions.declare_file(ctx.label.name + ".tar")
+    docker_tarball(ctx, ctx.attr.image[OciImageInfo], repo_tag, tarball)
+    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.expand_template(
+        template = ctx.file._launcher_template,
+        output = launcher,
+        substitutions = {
+            "{{CLI}}": shell.quote(ctx.attr.cli),
+            "{{LABEL}}": str(ctx.label),
+            "{{REPO_TAG}}": shell.quote(repo_tag),
+            "{{TARBALL}}": shell.quote(tarball.short_path),
+        },
+        is_executable = True,
+    )
+    return [
+        DefaultInfo(executable = launcher, runfiles = ctx.runfiles(files = [tarball]), files = depset([tarball])),
+        OutputGroupInfo(tarball = depset([tarball])),
+    ]
+
+oci_load = rule(
+    implementation = _oci_load_impl,
+    doc = """`bazel run :load` loads the image into docker (when a daemon answers) or podman, and
+prints its tag. Arguments after `--` go to the CLI before `load`, e.g. podman's `--root DIR`.
+`bazel build :load` gives the tarball (`docker load -i`).""",
+    attrs = {
+        "image": attr.label(doc = "The image (`oci_image`).", mandatory = True, providers = [OciImageInfo]),
+        "repo_tag": attr.string(doc = "repository:tag of the loaded image. Default: `bazel/<package>:<image name>`."),
+        "cli": attr.string(doc = "`docker` or `podman`; empty picks docker if its daemon answers, else podman.", values = ["", "docker", "podman"]),
+        "_launcher_template": attr.label(default = Label("//oci/private/rules:load.sh.tpl"), allow_single_file = True),
+    },
+    executable = True,
+    toolchains = [WHARF_TOOLCHAIN_TYPE],
+)

@@ -1,0 +1,34 @@
+"""oci_pulled_layout: the files oci_pull downloaded, as one OCI layout directory."""
+
+load("//tools/toolchain:actions.bzl", "wharf_action")
+load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+
+def _oci_pulled_layout_impl(ctx):
+    index = [f for f in ctx.files.srcs if f.basename == "index.json" and f.dirname.endswith("/layout")]
+    if len(index) != 1:
+        fail("{}: srcs must hold one layout/index.json".format(ctx.label))
+    out = ctx.actions.declare_directory(ctx.label.name)
+    args = ctx.actions.args()
+    args.add("--root", index[0].dirname)
+    args.add_all(ctx.files.srcs, before_each = "--file")
+    args.add("--out", out.path)
+    wharf_action(
+        ctx,
+        "layout-files",
+        args,
+        inputs = ctx.files.srcs,
+        outputs = [out],
+        mnemonic = "OciPulledLayout",
+        progress_message = "Placing pulled image {} for %{{label}}".format(ctx.attr.image),
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+oci_pulled_layout = rule(
+    implementation = _oci_pulled_layout_impl,
+    doc = "Used by `oci_pull` repositories: their downloaded `layout/` files as one OCI layout directory (blobs hard-linked where possible), checked for completeness.",
+    attrs = {
+        "srcs": attr.label_list(doc = "The files of `layout/`.", allow_files = True, mandatory = True),
+        "image": attr.string(doc = "The pulled reference, for messages."),
+    },
+    toolchains = [WHARF_TOOLCHAIN_TYPE],
+)

@@ -1,0 +1,201 @@
+// Command gen writes the benchmark inputs, deterministically (same bytes on every run):
+//
+//	repo/x86_64/*.apk + APKINDEX.tar.gz  100 signed packages, about 300 MB uncompressed
+//	repo/bench.rsa.pub                    the signing key (generated once, kept in -out)
+//	apko.lock.json, apko.changed.lock.json  the lock, and one with one package changed
+//	apko.yaml                             the same packages for apko
+//	big/file                              1 GiB single file        (-big=false skips it)
+//	small/                                100,000 small files
+//	gobin/                                a Go program embedding 30 MB
+//
+// go run ./tools/dev/bench/gen -out DIR
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
+)
+
+const (
+	packages     = 100
+	changed      = 50 // index of the package that differs in the changed lock
+	keyName      = "bench.rsa.pub"
+	filesPerPkg  = 12
+	totalPayload = 300 << 20
+)
+
+// content returns n bytes that compress about 2.5:1, like binaries: random runs mixed with
+// repeats of earlier bytes.
+func content(r *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := 0; i < n; {
+		run := 64 + r.IntN(448)
+		if i+run > n {
+			run = n - i
+		}
+		if i > 4096 && r.IntN(3) > 0 {
+			src := r.IntN(i - run)
+			copy(b[i:i+run], b[src:src+run])
+		} else {
+			for j := i; j < i+run; j++ {
+				b[j] = byte(r.Uint32())
+			}
+		}
+		i += run
+	}
+	return b
+}
+
+func pkg(i int, version string) apktest.Package {
+	r := rand.New(rand.NewChaCha8([32]byte{byte(i), byte(len(version)), 'w', 'h', 'a', 'r', 'f'}))
+	name := fmt.Sprintf("bench-pkg-%03d", i)
+	p := apktest.Package{
+		Name: name, Version: version, Arch: "x86_64", Origin: name, License: "MIT",
+		Description: "benchmark package", BuildDate: 1700000000,
+		Files: []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/lib", Dir: true}, {Path: "usr/lib/" + name, Dir: true}},
+	}
+	if i > 0 {
+		p.Depends = []string{fmt.Sprintf("bench-pkg-%03d", i-1)}
+	}
+	per := totalPayload / packages / filesPerPkg
+	for f := 0; f < filesPerPkg; f++ {
+		p.Files = append(p.Files, apktest.File{Path: fmt.Sprintf("usr/lib/%s/part%02d.so", name, f), Content: string(content(r, per)), Mode: 0o755})
+	}
+	return p
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "tools/dev/bench/gen:", err)
+		os.Exit(1)
+	}
+}
+
+func write(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+func run() error {
+	out := flag.String("out", "", "output directory")
+	big := flag.Bool("big", true, "also write the 1 GiB file")
+	flag.Parse()
+	if *out == "" {
+		return errors.New("-out is required")
+	}
+	keyPath := filepath.Join(*out, "bench.rsa")
+	var key *apktest.Key
+	if b, err := os.ReadFile(keyPath); err == nil {
+		if key, err = apktest.ParseKey(keyName, b); err != nil {
+			return err
+		}
+	} else {
+		if key, err = apktest.NewKey(keyName); err != nil {
+			return err
+		}
+		if err := write(keyPath, key.PrivatePEM()); err != nil {
+			return err
+		}
+	}
+	repo := filepath.Join(*out, "repo")
+	if err := write(filepath.Join(repo, keyName), key.PublicPEM()); err != nil {
+		return err
+	}
+	var base, variant []*apktest.Built
+	for i := 0; i < packages; i++ {
+		b, err := apktest.Build(pkg(i, "1.0.0-r0"), key)
+		if err != nil {
+			return err
+		}
+		base = append(base, b)
+		if i == changed {
+			if b, err = apktest.Build(pkg(i, "1.0.0-r1"), key); err != nil {
+				return err
+			}
+		}
+		variant = append(variant, b)
+	}
+	all := append(append([]*apktest.Built{}, base...), variant[changed])
+	for _, b := range all {
+		if err := write(filepath.Join(repo, "x86_64", fmt.Sprintf("%s-%s.apk", b.Name, b.Version)), b.APK); err != nil {
+			return err
+		}
+	}
+	idx, err := apktest.Index(all, key, "rules_wharf benchmark")
+	if err != nil {
+		return err
+	}
+	if err := write(filepath.Join(repo, "x86_64", "APKINDEX.tar.gz"), idx); err != nil {
+		return err
+	}
+	for name, pkgs := range map[string][]*apktest.Built{"apko.lock.json": base, "apko.changed.lock.json": variant} {
+		var entries []map[string]any
+		for _, b := range pkgs {
+			entries = append(entries, apktest.LockPackage(b, fmt.Sprintf("repo/x86_64/%s-%s.apk", b.Name, b.Version)))
+		}
+		lock := map[string]any{"version": "v1", "contents": map[string]any{
+			"keyring":      []map[string]string{{"name": "repo/" + keyName, "url": "repo/" + keyName}},
+			"repositories": []map[string]string{{"name": "repo", "url": "repo/x86_64/APKINDEX.tar.gz", "architecture": "x86_64"}},
+			"packages":     entries,
+		}}
+		b, _ := json.MarshalIndent(lock, "", "  ")
+		if err := write(filepath.Join(*out, name), b); err != nil {
+			return err
+		}
+	}
+	abs, _ := filepath.Abs(*out)
+	var names []string
+	for _, b := range base {
+		names = append(names, "    - "+b.Name+"="+b.Version)
+	}
+	apko := fmt.Sprintf("contents:\n  repositories:\n    - %s/repo\n  keyring:\n    - %s/repo/%s\n  packages:\n%s\narchs:\n  - x86_64\n",
+		abs, abs, keyName, strings.Join(names, "\n"))
+	if err := write(filepath.Join(*out, "apko.yaml"), []byte(apko)); err != nil {
+		return err
+	}
+
+	r := rand.New(rand.NewChaCha8([32]byte{'b', 'i', 'g'}))
+	if *big {
+		f, err := os.Create(filepath.Join(*out, "big", "file"))
+		if err != nil {
+			if err := os.MkdirAll(filepath.Join(*out, "big"), 0o755); err != nil {
+				return err
+			}
+			if f, err = os.Create(filepath.Join(*out, "big", "file")); err != nil {
+				return err
+			}
+		}
+		for i := 0; i < 1024; i++ {
+			if _, err := f.Write(content(r, 1<<20)); err != nil {
+				return err
+			}
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < 100000; i++ {
+		p := filepath.Join(*out, "small", fmt.Sprintf("d%03d", i/1000), fmt.Sprintf("f%05d.txt", i))
+		if err := write(p, []byte(fmt.Sprintf("small file %d\n", i))); err != nil {
+			return err
+		}
+	}
+	gobin := filepath.Join(*out, "gobin")
+	if err := write(filepath.Join(gobin, "payload.bin"), content(r, 30<<20)); err != nil {
+		return err
+	}
+	if err := write(filepath.Join(gobin, "go.mod"), []byte("module benchbin\n\ngo 1.22\n")); err != nil {
+		return err
+	}
+	return write(filepath.Join(gobin, "main.go"), []byte("package main\n\nimport (\n\t_ \"embed\"\n\t\"fmt\"\n)\n\n//go:embed payload.bin\nvar payload []byte\n\nfunc main() { fmt.Println(len(payload)) }\n"))
+}

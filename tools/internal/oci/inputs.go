@@ -1,0 +1,128 @@
+package oci
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
+)
+
+// ReadDescriptor reads a descriptor an earlier action wrote and checks what a manifest or
+// index built from it relies on.
+func ReadDescriptor(path string) (v1.Descriptor, error) {
+	var d v1.Descriptor
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return d, fmt.Errorf("descriptor %s: %w", path, err)
+	}
+	switch {
+	case d.MediaType == "":
+		return d, fmt.Errorf("descriptor %s: no mediaType", path)
+	case d.Digest.Algorithm != "sha256" || len(d.Digest.Hex) != 64:
+		return d, fmt.Errorf("descriptor %s: digest %q is not a sha256 digest", path, d.Digest)
+	case d.Size <= 0:
+		return d, fmt.Errorf("descriptor %s: size %d (a manifest is never empty)", path, d.Size)
+	case d.Platform != nil && (d.Platform.OS == "" || d.Platform.Architecture == ""):
+		return d, fmt.Errorf("descriptor %s: platform %q has no os or architecture", path, d.Platform.OS+"/"+d.Platform.Architecture)
+	}
+	return d, nil
+}
+
+// LayerFile is a layer's metadata and where its blob is (a file, or inside a layout
+// directory).
+type LayerFile struct {
+	Meta *layer.Metadata
+	Path string
+}
+
+// ReadLayerArgs reads "--layer BLOB=METADATA" values.
+func ReadLayerArgs(values []string) ([]LayerFile, error) {
+	var out []LayerFile
+	for _, l := range values {
+		blob, meta, ok := strings.Cut(l, "=")
+		if !ok {
+			return nil, fmt.Errorf("--layer %q: want BLOB=METADATA", l)
+		}
+		m, err := layer.ReadMetadata(meta)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, LayerFile{Meta: m, Path: blob})
+	}
+	return out, nil
+}
+
+// ReadExtern reads "--extern LAYERS_JSON=DIR" values: layers whose blobs are in a layout
+// directory.
+func ReadExtern(values []string) ([]LayerFile, error) {
+	var out []LayerFile
+	for _, v := range values {
+		list, dir, ok := strings.Cut(v, "=")
+		if !ok {
+			return nil, fmt.Errorf("--extern %q: want LAYERS_JSON=DIR", v)
+		}
+		b, err := os.ReadFile(list)
+		if err != nil {
+			return nil, err
+		}
+		var metas []*layer.Metadata
+		if err := json.Unmarshal(b, &metas); err != nil {
+			return nil, fmt.Errorf("%s: %w", list, err)
+		}
+		for _, m := range metas {
+			if err := m.Validate(); err != nil {
+				return nil, fmt.Errorf("%s: %w", list, err)
+			}
+			out = append(out, LayerFile{Meta: m, Path: filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(m.Digest, "sha256:"))})
+		}
+	}
+	return out, nil
+}
+
+// ReadMetadata reads layer metadata files, in order.
+func ReadMetadata(paths []string) ([]*layer.Metadata, error) {
+	var out []*layer.Metadata
+	for _, p := range paths {
+		m, err := layer.ReadMetadata(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// ReadBase reads a base image: its config, and its layers' metadata, bottom first: those
+// of extern (LAYERS_JSON=DIR values, ReadExtern), then those of the metadata files.
+func ReadBase(configPath string, extern, metadata []string) (*v1.ConfigFile, []*layer.Metadata, error) {
+	b, err := os.ReadFile(configPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := v1.ParseConfigFile(bytes.NewReader(b))
+	if err != nil {
+		return nil, nil, fmt.Errorf("base config %s: %w", configPath, err)
+	}
+	ext, err := ReadExtern(extern)
+	if err != nil {
+		return nil, nil, err
+	}
+	var layers []*layer.Metadata
+	for _, e := range ext {
+		layers = append(layers, e.Meta)
+	}
+	own, err := ReadMetadata(metadata)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, append(layers, own...), nil
+}

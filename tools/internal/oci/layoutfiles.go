@@ -1,0 +1,138 @@
+package oci
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
+)
+
+// WriteLayoutFiles turns the files of an OCI layout (as oci_pull downloads them into a
+// repository) under root into one layout directory out. Blobs are hard-linked when the file
+// system allows, else copied. It checks what it publishes: index.json and every manifest,
+// index and config it references must be present with their digest, every layer present
+// with its size.
+func WriteLayoutFiles(root string, files []string, out string) error {
+	rels := map[string]string{}
+	for _, f := range files {
+		rel, ok := strings.CutPrefix(f, root+"/")
+		if !ok || rel == "" || strings.Contains("/"+rel+"/", "/../") {
+			return fmt.Errorf("file %s is not under %s", f, root)
+		}
+		if rel != "index.json" && rel != "oci-layout" && !strings.HasPrefix(rel, "blobs/sha256/") {
+			return fmt.Errorf("file %s: not part of an OCI layout", f)
+		}
+		rels[rel] = f
+	}
+	for _, need := range []string{"index.json", "oci-layout"} {
+		if rels[need] == "" {
+			return fmt.Errorf("layout %s has no %s", root, need)
+		}
+	}
+	if err := checkLayoutFiles(root, rels); err != nil {
+		return fmt.Errorf("layout %s: %w", root, err)
+	}
+	d, err := atomicfile.CreateDir(out)
+	if err != nil {
+		return err
+	}
+	defer d.Abort()
+	for rel, src := range rels {
+		if err := linkOrCopy(src, filepath.Join(d.Path, rel)); err != nil {
+			return err
+		}
+	}
+	return d.Commit()
+}
+
+// checkLayoutFiles walks index.json: nested indexes, manifests and configs must match their
+// digests, layers their sizes, and no blob may be missing.
+func checkLayoutFiles(root string, rels map[string]string) error {
+	idx, err := os.ReadFile(rels["index.json"])
+	if err != nil {
+		return err
+	}
+	blob := func(d v1.Descriptor) (string, error) {
+		if d.Digest.Algorithm != "sha256" {
+			return "", fmt.Errorf("blob %s: only sha256 is supported", d.Digest)
+		}
+		p := rels["blobs/sha256/"+d.Digest.Hex]
+		if p == "" {
+			return "", fmt.Errorf("blob %s (%s) is missing", d.Digest, d.MediaType)
+		}
+		return p, nil
+	}
+	var visit func(b []byte, depth int) error
+	visit = func(b []byte, depth int) error {
+		im, err := v1.ParseIndexManifest(bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		for _, d := range im.Manifests {
+			if _, err := blob(d); err != nil {
+				return err
+			}
+			mb, err := ReadBlob(root, d.Digest)
+			if err != nil {
+				return err
+			}
+			switch {
+			case d.MediaType.IsIndex():
+				if depth >= 4 {
+					return fmt.Errorf("index %s: indexes nested too deep", d.Digest)
+				}
+				if err := visit(mb, depth+1); err != nil {
+					return err
+				}
+			case d.MediaType.IsImage():
+				m, err := v1.ParseManifest(bytes.NewReader(mb))
+				if err != nil {
+					return fmt.Errorf("manifest %s: %w", d.Digest, err)
+				}
+				if _, err := blob(m.Config); err != nil {
+					return fmt.Errorf("manifest %s: config: %w", d.Digest, err)
+				}
+				if _, err := ReadBlob(root, m.Config.Digest); err != nil {
+					return fmt.Errorf("manifest %s: config: %w", d.Digest, err)
+				}
+				for i, l := range m.Layers {
+					p, err := blob(l)
+					if err != nil {
+						return fmt.Errorf("manifest %s: layer %d: %w", d.Digest, i, err)
+					}
+					st, err := os.Stat(p)
+					if err != nil {
+						return err
+					}
+					if st.Size() != l.Size {
+						return fmt.Errorf("manifest %s: layer %d (%s) has %d bytes, the manifest says %d", d.Digest, i, l.Digest, st.Size(), l.Size)
+					}
+				}
+			default:
+				return fmt.Errorf("descriptor %s has media type %q, neither an image nor an index", d.Digest, d.MediaType)
+			}
+		}
+		return nil
+	}
+	return visit(idx, 0)
+}
+
+// linkOrCopy hard-links the file src resolves to at dst, or copies it.
+func linkOrCopy(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return err
+	}
+	if os.Link(real, dst) == nil {
+		return nil
+	}
+	return CopyFile(src, dst)
+}

@@ -1,0 +1,71 @@
+package verbs
+
+import (
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
+)
+
+// lockedFlags declares the flags that say what the lock gives about one package.
+func lockedFlags(fs *flag.FlagSet, a *apk.Locked, partHelp string) {
+	fs.StringVar(&a.Name, "name", "", "package name (from the lock)")
+	fs.StringVar(&a.Version, "version", "", "package version (from the lock)")
+	fs.StringVar(&a.Arch, "arch", "", "package architecture (from the lock)")
+	fs.Var((*cli.Strings)(&a.Parts), "part", partHelp)
+	fs.StringVar(&a.ControlChecksum, "control-checksum", "", "lock's control checksum (sha1-…)")
+	fs.StringVar(&a.DataChecksum, "data-checksum", "", "lock's data checksum (sha256-…)")
+}
+
+func apkExtract(args []string) error {
+	var a apk.Locked
+	var blobOut, metaOut, factsOut string
+	fs := newFlags("apk-extract")
+	lockedFlags(fs, &a, "file holding the next bytes of the package (repeatable)")
+	fs.StringVar(&blobOut, "blob", "", "output: the data member (the layer blob); without it the last --part must be exactly the data member, which then is the blob")
+	fs.StringVar(&metaOut, "metadata", "", "output: layer metadata JSON")
+	fs.StringVar(&factsOut, "facts", "", "output: package facts JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cli.Require("name", a.Name, "version", a.Version, "arch", a.Arch, "metadata", metaOut, "facts", factsOut); err != nil {
+		return err
+	}
+	var outs atomicfile.Set
+	defer outs.Abort()
+	var blob io.Writer // nil: the last part is the blob; nothing is copied
+	if blobOut != "" {
+		f, err := outs.Create(blobOut)
+		if err != nil {
+			return err
+		}
+		blob = f
+	}
+	facts, data, err := a.Extract(blob)
+	if err != nil {
+		return err
+	}
+	meta := &layer.Metadata{
+		MediaType: layer.MediaTypeGzip,
+		Digest:    "sha256:" + hex.EncodeToString(data.SHA256),
+		Size:      data.Size,
+		DiffID:    "sha256:" + hex.EncodeToString(data.DiffID),
+		CreatedBy: fmt.Sprintf("apk %s-%s", a.Name, a.Version),
+		Annotations: map[string]string{
+			"dev.rules-wharf.apk.package": a.Name + "=" + a.Version,
+		},
+	}
+	if err := outs.WriteFile(factsOut, facts.Marshal()); err != nil {
+		return err
+	}
+	// The metadata is published last (atomicfile.Set): no metadata without its blob.
+	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
+		return err
+	}
+	return outs.Commit()
+}

@@ -1,0 +1,92 @@
+package verbs
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/klauspost/compress/flate"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/gzsplice"
+	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
+)
+
+// mergeVerb joins APK data-member layers into one, in install order, mostly without
+// recompressing them (gzsplice): each path appears once, a file as the last package has it
+// (as a later layer would win), a directory as the first package has it (apk keeps an
+// existing directory); each input's end-of-archive is dropped. Deflate blocks are copied
+// bit for bit unless they hold a dropped entry or the end-of-archive (or refer back over
+// one), which are decoded and encoded again. Which entry survives is decided from the
+// packages' facts. A hardlink whose target a later package replaces takes over its
+// target's entry (see orphanedLinks); global PAX headers are left out (gzsplice.Join).
+func mergeVerb(args []string) error {
+	var inputs, factsFiles cli.Strings
+	var blobOut, metaOut, createdBy string
+	fs := newFlags("merge-layers")
+	fs.Var(&inputs, "layer", "BLOB=METADATA of a gzip layer (a package's data member), bottom first (repeatable)")
+	fs.Var(&factsFiles, "facts", "the package facts of each --layer, in the same order (repeatable)")
+	fs.StringVar(&blobOut, "blob", "", "output: the merged layer")
+	fs.StringVar(&metaOut, "metadata", "", "output: its metadata JSON")
+	fs.StringVar(&createdBy, "created-by", "", "history entry text")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cli.Require("blob", blobOut, "metadata", metaOut); err != nil {
+		return err
+	}
+	if len(factsFiles) != len(inputs) {
+		return fmt.Errorf("%d --facts for %d --layer", len(factsFiles), len(inputs))
+	}
+	files := make([][]apk.Entry, len(factsFiles))
+	for i, f := range factsFiles {
+		facts, err := apk.ReadFacts(f)
+		if err != nil {
+			return err
+		}
+		files[i] = facts.Files
+	}
+	blobs, err := gzipBlobs(inputs)
+	if err != nil {
+		return err
+	}
+	var outs atomicfile.Set
+	defer outs.Abort()
+	f, err := outs.Create(blobOut)
+	if err != nil {
+		return err
+	}
+	blob := layer.NewBlobWriter(f)
+	res, err := gzsplice.Join(blob, apk.MergeInputs(blobs, files), flate.DefaultCompression)
+	if err != nil {
+		return err
+	}
+	meta := &layer.Metadata{MediaType: layer.MediaTypeGzip, Digest: blob.Digest(), Size: blob.Size(),
+		DiffID: "sha256:" + hex.EncodeToString(res.DiffID), CreatedBy: createdBy}
+	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
+		return err
+	}
+	return outs.Commit()
+}
+
+// gzipBlobs reads BLOB=METADATA values and returns the blobs, refusing layers not gzip.
+func gzipBlobs(values []string) ([]string, error) {
+	var blobs []string
+	for _, in := range values {
+		blob, metaPath, ok := strings.Cut(in, "=")
+		if !ok {
+			return nil, fmt.Errorf("--layer %q: want BLOB=METADATA", in)
+		}
+		meta, err := layer.ReadMetadata(metaPath)
+		if err != nil {
+			return nil, err
+		}
+		if meta.MediaType != layer.MediaTypeGzip {
+			return nil, fmt.Errorf("%s: media type %s: only gzip layers can be merged", blob, meta.MediaType)
+		}
+		blobs = append(blobs, blob)
+	}
+	return blobs, nil
+}
