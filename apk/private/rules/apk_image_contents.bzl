@@ -1,5 +1,6 @@
 """apk_image_contents: a lock's packages (and an apko.yaml) as contents of an `oci_image`."""
 
+load("//apk/private:grouping.bzl", "group_packages")
 load("//apk/private/providers:apk_packages_info.bzl", "ApkPackagesInfo")
 load("//oci:providers.bzl", "OciImageContentsInfo", "OciLayerInfo")
 load("//platforms:platforms.bzl", "TARGET_PLATFORM_ATTRS", "target_platform")
@@ -7,43 +8,13 @@ load("//tools/toolchain:actions.bzl", "wharf_action")
 load("//tools/toolchain:layer_args.bzl", "layer_arg")
 load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
-def _group_packages(packages, max_layers):
-    """Splits packages (lock order) into at most max_layers contiguous runs of similar size.
-
-    Contiguous, so that a package stays above every package installed before it: whoever
-    wins a replaced file in apk wins it in the layers too.
-    """
-    if max_layers <= 0 or len(packages) <= max_layers:
-        return [[p] for p in packages]
-    sizes = [max(p.data_size, 1) for p in packages]
-    remaining = 0
-    for s in sizes:
-        remaining += s
-    groups = []
-    current = []
-    acc = 0
-    for i, p in enumerate(packages):
-        current.append(p)
-        acc += sizes[i]
-        left_groups = max_layers - len(groups) - 1
-        left_packages = len(packages) - i - 1
-        target = remaining // (left_groups + 1)
-        if left_groups > 0 and (acc >= target or left_packages == left_groups):
-            groups.append(current)
-            remaining -= acc
-            current = []
-            acc = 0
-    if current:
-        groups.append(current)
-    return groups
-
 def _apk_layers(ctx, packages):
     """One layer per package, or merged contiguous groups within apk_layer_budget."""
     budget = ctx.attr.apk_layer_budget
     if budget == 1:
         fail("{}: apk_layer_budget must be 0 (no limit) or at least 2 (packages + the apk database)".format(ctx.label))
     layers = []
-    for i, group in enumerate(_group_packages(packages, budget - 1 if budget else 0)):
+    for i, group in enumerate(group_packages(packages, budget - 1 if budget else 0)):
         if len(group) == 1:
             layers.append(group[0].layer)
             continue
