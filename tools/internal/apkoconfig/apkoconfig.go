@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -112,27 +113,51 @@ type Layering struct {
 // Arch is an architecture in apk spelling.
 type Arch string
 
-// archs maps every spelling apko accepts (apk and OCI) to the apk spelling,
-// as types.ParseArchitecture followed by Architecture.ToAPK does.
-var archs = map[string]Arch{
-	"x86": "x86", "386": "x86",
-	"x86_64": "x86_64", "amd64": "x86_64",
-	"aarch64": "aarch64", "arm64": "aarch64",
-	"armhf": "armhf", "arm/v6": "armhf",
-	"armv7": "armv7", "arm/v7": "armv7",
-	"loongarch64": "loongarch64", "loong64": "loongarch64",
-	"ppc64le": "ppc64le",
-	"riscv64": "riscv64",
-	"s390x":   "s390x",
+// platforms is the one table of the architectures apko knows, in the order apko locks
+// them when a configuration names none: apk spelling, OCI architecture and variant, and
+// the other spellings apko accepts (types.ParseArchitecture, Architecture.ToAPK). The
+// Starlark side's table is //platforms:platforms.bzl.
+var platforms = []struct {
+	apk, ociArch, variant string
+	aliases               []string
+}{
+	{"x86", "386", "", nil},
+	{"x86_64", "amd64", "", nil},
+	{"aarch64", "arm64", "", nil},
+	{"armhf", "arm", "v6", []string{"arm/v6"}},
+	{"armv7", "arm", "v7", []string{"arm/v7"}},
+	{"loongarch64", "loong64", "", nil},
+	{"ppc64le", "ppc64le", "", nil},
+	{"riscv64", "riscv64", "", nil},
+	{"s390x", "s390x", "", nil},
+}
+
+// AllArchs returns every architecture apko knows, in apk spelling and apko's order.
+func AllArchs() []string {
+	var out []string
+	for _, p := range platforms {
+		out = append(out, p.apk)
+	}
+	return out
 }
 
 // ParseArch returns the apk spelling of an architecture given in apk or OCI
 // spelling, or an error for one apko does not support.
 func ParseArch(s string) (Arch, error) {
-	if a, ok := archs[s]; ok {
-		return a, nil
+	var known []string
+	for _, p := range platforms {
+		if s == p.apk || (s == p.ociArch && p.variant == "") || slices.Contains(p.aliases, s) {
+			return Arch(p.apk), nil
+		}
+		spellings := p.apk
+		for _, o := range append([]string{p.ociArch}, p.aliases...) {
+			if o != p.apk && !(o == p.ociArch && p.variant != "") {
+				spellings += "/" + o
+			}
+		}
+		known = append(known, spellings)
 	}
-	return "", fmt.Errorf("unsupported architecture %q (known: x86_64/amd64, aarch64/arm64, x86/386, armhf/arm/v6, armv7/arm/v7, loongarch64/loong64, ppc64le, riscv64, s390x)", s)
+	return "", fmt.Errorf("unsupported architecture %q (known: %s)", s, strings.Join(known, ", "))
 }
 
 // APK returns the apk spelling (x86_64).
@@ -140,19 +165,10 @@ func (a Arch) APK() string { return string(a) }
 
 // OCI returns the OCI platform architecture and variant (amd64, "").
 func (a Arch) OCI() (arch, variant string) {
-	switch a {
-	case "x86":
-		return "386", ""
-	case "x86_64":
-		return "amd64", ""
-	case "aarch64":
-		return "arm64", ""
-	case "armhf":
-		return "arm", "v6"
-	case "armv7":
-		return "arm", "v7"
-	case "loongarch64":
-		return "loong64", ""
+	for _, p := range platforms {
+		if p.apk == string(a) {
+			return p.ociArch, p.variant
+		}
 	}
 	return string(a), ""
 }

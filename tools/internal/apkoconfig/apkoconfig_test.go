@@ -133,6 +133,20 @@ func TestArchs(t *testing.T) {
 	if a, v := Arch("armv7").OCI(); a != "arm" || v != "v7" {
 		t.Errorf("armv7 OCI = %s/%s", a, v)
 	}
+	// "arm" alone names no one variant; every apk spelling round-trips through its OCI one.
+	if _, err := ParseArch("arm"); err == nil || !strings.Contains(err.Error(), "known: x86/386, x86_64/amd64, aarch64/arm64, armhf/arm/v6, armv7/arm/v7, loongarch64/loong64, ppc64le, riscv64, s390x") {
+		t.Errorf("ParseArch(arm): %v", err)
+	}
+	for _, apk := range AllArchs() {
+		arch, variant := Arch(apk).OCI()
+		oci := arch
+		if variant != "" {
+			oci += "/" + variant
+		}
+		if a, err := ParseArch(oci); err != nil || a.APK() != apk {
+			t.Errorf("%s: OCI %s parses as %q, %v", apk, oci, a, err)
+		}
+	}
 }
 
 func TestErrors(t *testing.T) {

@@ -29,8 +29,6 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/apkoconfig"
 )
 
-// AllArchs is what apko locks when the configuration names no architecture.
-var AllArchs = []string{"x86", "x86_64", "aarch64", "armhf", "armv7", "loongarch64", "ppc64le", "riscv64", "s390x"}
 
 // Options say what to lock.
 type Options struct {
@@ -97,7 +95,7 @@ func load(o *Options) (*input, error) {
 		}
 	}
 	if len(archs) == 0 {
-		archs = AllArchs
+		archs = apkoconfig.AllArchs()
 	}
 	for _, a := range archs {
 		if !slices.Contains(in.archs, a) {
