@@ -1,6 +1,8 @@
 // Package gzsplice joins gzip-compressed tar layers into one gzip member without
-// recompressing them: the deflate blocks of each input are copied bit for bit, and only the
-// block holding an input's tar end-of-archive is decoded and encoded again.
+// recompressing them: the deflate blocks of each input are copied bit for bit, except the
+// blocks that hold a dropped entry (Input.Drop), a rewritten header (Input.Rewrite), a
+// global PAX header or an input's tar end-of-archive, or whose matches reach back over
+// one: those are decoded and encoded again.
 //
 // Splicing needs to know where deflate blocks start, in bits of the compressed stream and
 // bytes of the uncompressed one, which compress/flate does not expose; this file is a
