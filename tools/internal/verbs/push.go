@@ -13,14 +13,14 @@ import (
 )
 
 func pushVerb(args []string) error {
-	var tags, defaultTags cli.Strings
-	var layoutDir, repository, defaultRepository string
+	var tags cli.Strings
+	var layoutDir, repository, defaultRepository, defaultTags string
 	fs := newFlags("push")
 	fs.StringVar(&layoutDir, "layout", "", "OCI layout holding one image")
 	fs.StringVar(&repository, "repository", "", "registry/repository to push to (overrides the rule's)")
 	fs.Var(&tags, "tag", "tag to apply (repeatable; replaces the rule's tags)")
 	fs.StringVar(&defaultRepository, "default-repository", "", "the rule's repository")
-	fs.Var(&defaultTags, "default-tag", "the rule's tags")
+	fs.StringVar(&defaultTags, "default-tags-file", "", "the rule's tags, one per line (written by expand-tags)")
 	stall := fs.Duration("stall-timeout", push.DefaultStallTimeout,
 		"fail a registry request that makes no progress (no request body bytes sent, no response bytes received) for this long; "+
 			"a stalled request is retried like a reset connection; not a limit on total time; 0 disables; "+
@@ -35,11 +35,18 @@ func pushVerb(args []string) error {
 	if repository == "" {
 		repository = defaultRepository
 	}
-	if len(tags) == 0 {
-		tags = defaultTags
-	}
 	if err := cli.Require("layout", layoutDir, "repository", repository); err != nil {
 		return err
+	}
+	if len(tags) == 0 && defaultTags != "" {
+		if tags, err = push.ReadTagsFile(defaultTags); err != nil {
+			return err
+		}
+	}
+	for _, t := range tags {
+		if err := push.CheckTag(t); err != nil {
+			return err
+		}
 	}
 	repo, err := name.NewRepository(repository)
 	if err != nil {

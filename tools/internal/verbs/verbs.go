@@ -33,6 +33,7 @@ func All() map[string]Verb {
 		"layout-import":     {"describe an image of an OCI layout (config, layer metadata) for use as a base", quiet(importLayoutVerb)},
 		"merge-layers":      {"join gzip tar layers into one, in order", quiet(mergeVerb)},
 		"docker-tar":        {"write a docker/podman-loadable tarball of an image", quiet(dockerTarVerb)},
+		"expand-tags":       {"write oci_push's tags: literal tags and tags files, with {KEY} expanded from workspace status files when stamping", quiet(expandTagsVerb)},
 		"push":              {"push an image from an OCI layout to a registry", quiet(pushVerb)},
 		"sbom":              {"write an SPDX 2.3 SBOM from package facts", quiet(sbomVerb)},
 		"sbom-index":        {"write an SPDX 2.3 SBOM for an image index from its images' descriptors and SBOMs", quiet(sbomIndexVerb)},

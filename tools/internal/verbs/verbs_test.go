@@ -120,7 +120,11 @@ func TestExtractVerifyImageLayout(t *testing.T) {
 	srv := httptest.NewServer(registry.New())
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
-	if err := pushVerb([]string{"--layout", lay, "--default-repository", host + "/test/img", "--default-tag", "v1"}); err != nil {
+	tags := filepath.Join(t.TempDir(), "tags.txt")
+	if err := os.WriteFile(tags, []byte("v1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := pushVerb([]string{"--layout", lay, "--default-repository", host + "/test/img", "--default-tags-file", tags}); err != nil {
 		t.Fatal(err)
 	}
 	ref, _ := name.ParseReference(host + "/test/img:v1")
