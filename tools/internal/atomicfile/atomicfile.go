@@ -20,25 +20,17 @@ import (
 // tmpPattern is the os.CreateTemp / os.MkdirTemp pattern of dest's temporaries.
 func tmpPattern(dest string) string { return "." + filepath.Base(dest) + ".tmp-*" }
 
-// removeStale removes temporaries a killed run left for dest.
+// removeStale removes temporaries a killed run left for dest: the entries of its directory
+// named as tmpPattern names them.
 func removeStale(dest string) {
-	old, _ := filepath.Glob(filepath.Join(filepath.Dir(dest), globEscape(tmpPattern(dest))))
-	for _, p := range old {
-		os.RemoveAll(p)
-	}
-}
-
-// globEscape quotes the glob metacharacters of an output's name, keeping the final '*'.
-func globEscape(pattern string) string {
-	name := strings.TrimSuffix(pattern, "*")
-	var b strings.Builder
-	for _, r := range name {
-		if strings.ContainsRune(`*?[\`, r) {
-			b.WriteByte('\\')
+	dir := filepath.Dir(dest)
+	prefix := strings.TrimSuffix(tmpPattern(dest), "*")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
 		}
-		b.WriteRune(r)
 	}
-	return b.String() + "*"
 }
 
 // File is an output being written. Call Commit to publish it or Abort to discard it;

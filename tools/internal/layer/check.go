@@ -2,6 +2,7 @@ package layer
 
 import (
 	"archive/tar"
+	"errors"
 	"fmt"
 	"path"
 )
@@ -108,7 +109,7 @@ func (c *checker) check(name string, k kind, linkname, input, parentOf string) (
 		if input != "" {
 			msg = input + ": " + msg
 		}
-		return fmt.Errorf("%s", msg)
+		return errors.New(msg)
 	}
 	p, err = CleanPath(name)
 	if err != nil {

@@ -137,7 +137,7 @@ func (s *SpecFile) ImageSpec() (*ImageSpec, error) {
 	if s.Created != "" {
 		var err error
 		if spec.Created, err = time.Parse(time.RFC3339, s.Created); err != nil {
-			return nil, fmt.Errorf("spec: created: %w", err)
+			return nil, fmt.Errorf("created: %w", err)
 		}
 	}
 	return spec, nil

@@ -37,12 +37,10 @@ func imageVerb(args []string) error {
 	if err := applyDefaults(sf, defaults); err != nil {
 		return err
 	}
-	if err := sf.CheckEnv(); err != nil {
-		return fmt.Errorf("spec %s: %w", specPath, err)
-	}
+	// ImageSpec checks the merged environment (defaults included) and the created time.
 	spec, err := sf.ImageSpec()
 	if err != nil {
-		return err
+		return fmt.Errorf("spec %s: %w", specPath, err)
 	}
 	if spec.Layers, err = oci.ReadMetadata(layers); err != nil {
 		return err

@@ -62,3 +62,19 @@ func TestIndexRefusesBrokenDescriptors(t *testing.T) {
 		})
 	}
 }
+
+// TestImageRefusesBadCreated: a created time that is not RFC 3339 names the spec.
+func TestImageRefusesBadCreated(t *testing.T) {
+	spec := filepath.Join(t.TempDir(), "spec.json")
+	os.WriteFile(spec, []byte(`{"os":"linux","architecture":"amd64","created":"yesterday"}`), 0o644)
+	out := t.TempDir()
+	err := imageVerb([]string{"--spec", spec, "--config", filepath.Join(out, "c"), "--manifest", filepath.Join(out, "m"),
+		"--digest", filepath.Join(out, "d"), "--descriptor", filepath.Join(out, "desc")})
+	if want := "spec " + spec + `: created: parsing time "yesterday"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	t.Logf("message: %v", err)
+	if left := entries(t, out); len(left) != 0 {
+		t.Fatalf("left behind %v", left)
+	}
+}

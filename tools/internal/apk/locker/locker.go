@@ -29,7 +29,6 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/apkoconfig"
 )
 
-
 // Options say what to lock.
 type Options struct {
 	// ConfigPath is the apko.yaml.
