@@ -3,6 +3,7 @@ package push
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -89,7 +90,7 @@ func ExpandTags(tags []string, status map[string]string) ([]string, error) {
 				return v
 			})
 			if missing != "" {
-				return nil, fmt.Errorf("tag %q: the workspace status has no key %s (keys: %s)", t, missing, strings.Join(sortedKeys(status), ", "))
+				return nil, fmt.Errorf("tag %q: the workspace status has no key %s (keys: %s)", t, missing, strings.Join(slices.Sorted(maps.Keys(status)), ", "))
 			}
 			if err := CheckTag(tag); err != nil {
 				return nil, fmt.Errorf("tag %q expands to %q, not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", t, tag)
@@ -103,13 +104,4 @@ func ExpandTags(tags []string, status map[string]string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
