@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test uses, idempotently: a registry (Debian's
 # docker-registry), umoci, runc, podman and skopeo from apt, and crane and syft (pinned) built with the
-# host Go (syft: about 4 minutes the first time).
+# host Go (syft: about 4 minutes the first time), and bazel-remote (e2e/rbe/provision.sh).
 # Prints nothing when everything is present. Tools land in $WHARF_CACHE/bin.
 set -euo pipefail
 CACHE=${WHARF_CACHE:-$HOME/.cache/rules_wharf}
@@ -48,3 +48,6 @@ if [ "$(cat "$BIN/.syft-version" 2>/dev/null)" != "$SYFT_VERSION" ] || [ ! -x "$
   rm -rf "$tmp"
   echo "$SYFT_VERSION" >"$BIN/.syft-version"
 fi
+
+# bazel-remote, the remote cache the push tests take layers from (built once, ~2.5 min).
+"$(dirname "$0")/rbe/provision.sh" bazel-remote
