@@ -22,7 +22,7 @@ import (
 // TestIndexLayoutPush: three blobs (the layer, two configs) and three manifests.
 type pushLayout struct {
 	dir       string
-	plan      string // a plan of the index (as oci_push writes), by absolute paths
+	plan      string   // a plan of the index (as oci_push writes), by absolute paths
 	digest    string   // the index's
 	manifests []string // the images'
 	blobs     []string
