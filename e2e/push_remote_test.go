@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"net"
 	"os"
 	"os/exec"
@@ -120,11 +121,16 @@ wharf_toolchain(name = "wharf_prebuilt", wharf = "wharf")
 
 toolchain(name = "wharf_toolchain", toolchain = ":wharf_prebuilt", toolchain_type = "@rules_wharf//tools/toolchain:type")
 
-oci_image(name = "base_image", apks = "@base", entrypoint = ["/bin/sh"])
+oci_layer(name = "runtime", files = {"runtime.bin": "/opt/runtime.bin"})
+
+oci_image(name = "base_image", apks = "@base", entrypoint = ["/bin/sh"], layers = [":runtime"])
 `)
+	// Sizes of a small real image: an 8 MB shared layer, 2 MB per app, incompressible
+	// (the example packages alone are a few kilobytes, less than the images' metadata).
+	write("runtime.bin", string(noise(1, 8<<20)))
 	apps := []string{"one", "two", "three"}
-	for _, app := range apps {
-		write(app+".txt", "app "+app+"\n")
+	for i, app := range apps {
+		write(app+".txt", string(noise(int64(i+2), 2<<20)))
 		fmt.Fprintf(&targets, `
 oci_layer(name = "%[1]s_layer", files = {"%[1]s.txt": "/etc/%[1]s.txt"})
 
@@ -137,12 +143,14 @@ oci_push(name = "push_%[1]s", image = ":%[1]s", repository = "registry.invalid/w
 oci_push_all(name = "release", pushes = [":push_one", ":push_two", ":push_three"])
 `)
 	write("BUILD.bazel", targets.String())
-	// What a team's .bazelrc says; push reads the same lines. No disk cache: the shared
-	// one of this machine would answer instead of the remote cache.
-	write(".bazelrc", "common --lockfile_mode=off\nbuild --remote_cache=grpc://"+cacheAddr+"\nbuild --disk_cache=\n")
+	// What a team's .bazelrc says; push reads the same lines.
+	write(".bazelrc", "common --lockfile_mode=off\nbuild --remote_cache=grpc://"+cacheAddr+"\n")
+	// No disk cache: tools/bazel's shared one (given with --bazelrc, read after the
+	// workspace's) would answer instead of the remote cache, which then gets nothing.
+	noDisk := "--disk_cache="
 
 	// 1. Every action runs here and uploads its outputs; these digests are the reference.
-	run(t, ws, env, bazel, "build", "//:one", "//:two", "//:three")
+	run(t, ws, env, bazel, "build", noDisk, "//:one", "//:two", "//:three")
 	want := map[string]string{}
 	for _, app := range apps {
 		b, err := os.ReadFile(filepath.Join(ws, "bazel-bin", app+".digest"))
@@ -154,16 +162,22 @@ oci_push_all(name = "release", pushes = [":push_one", ":push_two", ":push_three"
 
 	// 2. After `bazel clean`, build and push without the bytes.
 	run(t, ws, env, bazel, "clean")
-	run(t, ws, env, bazel, "build", "--remote_download_minimal", "//:release")
-	stdout, stderr := runSplit(t, ws, env, bazel, "run", "--remote_download_minimal", "//:release", "--", "--registry", reg)
+	run(t, ws, env, bazel, "build", noDisk, "--remote_download_minimal", "//:release")
+	stdout, stderr := runSplit(t, ws, env, bazel, "run", noDisk, "--remote_download_minimal", "//:release", "--", "--registry", reg)
 	t.Logf("push summary:\n%s", summaryOf(stderr))
-	var imageBytes int64
+	blobs := map[string]int64{} // the three images' blobs, each once
 	for i, app := range apps {
 		ref := reg + "/wharf/" + app + "@" + want[app]
 		if got := strings.Fields(stdout); len(got) != len(apps) || got[i] != ref {
 			t.Fatalf("push printed %q, want %s in line %d", stdout, ref, i+1)
 		}
-		imageBytes += imageSize(t, ref)
+		for d, n := range imageBlobs(t, ref) {
+			blobs[d] = n
+		}
+	}
+	var imageBytes int64
+	for _, n := range blobs {
+		imageBytes += n
 	}
 	c := lastCounts(t, stderr)
 	if c.sent == 0 || !strings.Contains(c.from, "remote cache") || strings.Contains(c.from, "output tree") || strings.Contains(c.from, "disk cache") {
@@ -171,13 +185,13 @@ oci_push_all(name = "release", pushes = [":push_one", ":push_two", ":push_three"
 	}
 	downloaded := duBytes(t, filepath.Join(ws, "bazel-out"))
 	pct := 100 * float64(downloaded) / float64(imageBytes)
-	t.Logf("client output tree after build and push with --remote_download_minimal: %d bytes; the three images: %d bytes (%.2f%%)", downloaded, imageBytes, pct)
+	t.Logf("client output tree after build and push with --remote_download_minimal: %d bytes; the three images' blobs: %d bytes (%.2f%%)", downloaded, imageBytes, pct)
 	if pct > 1 {
 		t.Errorf("the client holds %.2f%% of the images' bytes, want <= 1%%", pct)
 	}
 
 	// 3. Nothing changed: nothing is sent again.
-	_, stderr = runSplit(t, ws, env, bazel, "run", "--remote_download_minimal", "//:release", "--", "--registry", reg)
+	_, stderr = runSplit(t, ws, env, bazel, "run", noDisk, "--remote_download_minimal", "//:release", "--", "--registry", reg)
 	if c := lastCounts(t, stderr); c.sent != 0 || c.present == 0 {
 		t.Errorf("second push: %+v; want 0 sent, all present:\n%s", c, summaryOf(stderr))
 	}
@@ -202,10 +216,10 @@ oci_image(name = "four", base = "@pulled_one", layers = [":four_layer"])
 
 oci_push(name = "push_four", image = ":four", repository = "registry.invalid/wharf/four")
 `)
-	_, stderr = runSplit(t, ws, env, bazel, "run", "--remote_download_minimal", "//:push_four", "--", "--registry", reg)
+	_, stderr = runSplit(t, ws, env, bazel, "run", noDisk, "--remote_download_minimal", "//:push_four", "--", "--registry", reg)
 	t.Logf("push of an image on a pulled base:\n%s", summaryOf(stderr))
 	baseLayers := len(remoteManifest(t, tool(t, "crane"), reg+"/wharf/one@"+want["one"]).Layers)
-	if c := lastCounts(t, stderr); c.mounted != baseLayers || c.sent != 2 {
+	if c := lastCounts(t, stderr); c.mounted != baseLayers || c.sent != 2 || !strings.Contains(c.from, "output tree") {
 		t.Errorf("push of :four: %+v; want the base's %d layers mounted, its layer and config sent", c, baseLayers)
 	} else {
 		t.Logf("mounted %d base layers from %s/wharf/one", c.mounted, reg)
@@ -221,7 +235,7 @@ func runSplit(t *testing.T, dir string, env []string, name string, args ...strin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, tail(stderr.String(), 40))
+		t.Fatalf("%s %v: %v\n%s", name, args, err, tail(stderr.String(), 4000))
 	}
 	return stdout.String(), stderr.String()
 }
@@ -241,8 +255,8 @@ func summaryOf(stderr string) string {
 	return strings.Join(out, "\n")
 }
 
-// imageSize is the bytes of an image's config and layers in the registry.
-func imageSize(t *testing.T, ref string) int64 {
+// imageBlobs returns the sizes of an image's config and layers in the registry, by digest.
+func imageBlobs(t *testing.T, ref string) map[string]int64 {
 	t.Helper()
 	r, err := name.ParseReference(ref)
 	if err != nil {
@@ -253,17 +267,30 @@ func imageSize(t *testing.T, ref string) int64 {
 		t.Fatal(err)
 	}
 	var m struct {
-		Config struct{ Size int64 }
-		Layers []struct{ Size int64 }
+		Config struct {
+			Digest string
+			Size   int64
+		}
+		Layers []struct {
+			Digest string
+			Size   int64
+		}
 	}
 	if err := json.Unmarshal(desc.Manifest, &m); err != nil {
 		t.Fatal(err)
 	}
-	n := m.Config.Size
+	out := map[string]int64{m.Config.Digest: m.Config.Size}
 	for _, l := range m.Layers {
-		n += l.Size
+		out[l.Digest] = l.Size
 	}
-	return n
+	return out
+}
+
+// noise is n incompressible bytes, the same for the same seed.
+func noise(seed int64, n int) []byte {
+	b := make([]byte, n)
+	rand.New(rand.NewSource(seed)).Read(b)
+	return b
 }
 
 // duBytes is the apparent size of the files below dir (following no links out of it).

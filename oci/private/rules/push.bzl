@@ -80,6 +80,10 @@ def _plan(ctx, top, tags):
 def _launcher(ctx, plans):
     wharf = ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_executable
     launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
+
+    # Relative to the main repository's runfiles directory; `./` so that a tool at its top
+    # (a prebuilt `wharf` file in the root package) is not looked up on PATH.
+    wharf_path = wharf.short_path if wharf.short_path.startswith("../") else "./" + wharf.short_path
     ctx.actions.expand_template(
         template = ctx.file._launcher_template,
         output = launcher,
@@ -87,7 +91,7 @@ def _launcher(ctx, plans):
             "{{LABEL}}": str(ctx.label),
             "{{PLANS}}": " ".join(["--plan " + shell.quote(p.short_path) for p in plans]),
             "{{SELF}}": launcher.path,
-            "{{WHARF}}": shell.quote(wharf.short_path),
+            "{{WHARF}}": shell.quote(wharf_path),
         },
         is_executable = True,
     )
