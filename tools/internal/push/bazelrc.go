@@ -18,6 +18,8 @@ import (
 type BazelSettings struct {
 	RemoteCache RemoteCache // URL empty: none
 	DiskCache   string
+	// CredentialHelpers are the --credential_helper values, in order.
+	CredentialHelpers []string
 	// Files lists the rc files read, for messages.
 	Files []string
 }
@@ -66,6 +68,7 @@ func ReadBazelrc(system, workspace, home string, configs []string) (BazelSetting
 			TLSCA: p.path(opts.tlsCA), TLSCert: p.path(opts.tlsCert), TLSKey: p.path(opts.tlsKey)}
 	}
 	s.DiskCache = p.path(opts.diskCache)
+	s.CredentialHelpers = opts.credentialHelpers
 	return s, nil
 }
 
@@ -138,6 +141,7 @@ type rcOptions struct {
 	headers                               http.Header
 	tlsCA, tlsCert, tlsKey                string
 	diskCache                             string
+	credentialHelpers                     []string
 }
 
 // apply applies options, expanding --config=NAME from the config lines.
@@ -186,6 +190,8 @@ func (p *rcParser) apply(o *rcOptions, args []string, depth int) error {
 			o.tlsKey = value
 		case "disk_cache":
 			o.diskCache = value
+		case "credential_helper":
+			o.credentialHelpers = append(o.credentialHelpers, value)
 		}
 	}
 	return nil
@@ -194,7 +200,8 @@ func (p *rcParser) apply(o *rcOptions, args []string, depth int) error {
 func takesValue(key string) bool {
 	switch key {
 	case "config", "remote_cache", "remote_executor", "remote_instance_name", "remote_header",
-		"remote_cache_header", "tls_certificate", "tls_client_certificate", "tls_client_key", "disk_cache":
+		"remote_cache_header", "tls_certificate", "tls_client_certificate", "tls_client_key", "disk_cache",
+		"credential_helper":
 		return true
 	}
 	return false

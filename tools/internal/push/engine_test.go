@@ -398,6 +398,7 @@ func TestReadBazelrc(t *testing.T) {
 build --remote_cache=grpcs://cache.example:443 --remote_instance_name=main
 build:ci --remote_header=x-token=abc \
   --disk_cache=~/dc
+common --credential_helper=ghcr.io=%workspace%/helper
 common:rbe --remote_executor grpc://rbe.example:8980
 test --remote_cache=grpc://ignored
 try-import %workspace%/user.bazelrc
@@ -411,6 +412,9 @@ try-import %workspace%/user.bazelrc
 	if rc.URL != "grpcs://cache.example:443" || rc.InstanceName != "main" || rc.Headers.Get("x-token") != "abc" ||
 		rc.TLSCA != filepath.Join(ws, "certs/ca.pem") || s.DiskCache != filepath.Join(home, "dc") {
 		t.Errorf("read %+v", s)
+	}
+	if len(s.CredentialHelpers) != 1 || s.CredentialHelpers[0] != "ghcr.io=%workspace%/helper" {
+		t.Errorf("credential helpers %q", s.CredentialHelpers)
 	}
 	if _, err := ReadBazelrc("", ws, home, []string{"nope"}); err == nil || !strings.Contains(err.Error(), `config "nope" is not defined`) {
 		t.Errorf("unknown config: %v", err)
