@@ -118,7 +118,13 @@ func startRegistry(t *testing.T) string {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", cfgPath)
+	return startServer(t, exec.Command(bin, "serve", cfgPath), addr)
+}
+
+// startServer starts cmd, a server that listens on addr, stops it when the test ends, and
+// waits until it accepts connections; it returns addr.
+func startServer(t *testing.T, cmd *exec.Cmd, addr string) string {
+	t.Helper()
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -132,7 +138,7 @@ func startRegistry(t *testing.T) string {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("registry did not start on %s:\n%s", addr, logs.String())
+	t.Fatalf("%s did not start on %s:\n%s", filepath.Base(cmd.Path), addr, logs.String())
 	return ""
 }
 

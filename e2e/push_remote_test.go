@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -31,22 +29,7 @@ func startBazelRemote(t *testing.T) string {
 	}
 	grpcAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	cmd := exec.Command(bin, "--dir", t.TempDir(), "--max_size", "5", "--grpc_address", grpcAddr, "--http_address", httpAddr)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", grpcAddr); err == nil {
-			c.Close()
-			return grpcAddr
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("bazel-remote did not start on %s:\n%s", grpcAddr, logs.String())
-	return ""
+	return startServer(t, exec.Command(bin, "--dir", t.TempDir(), "--max_size", "5", "--grpc_address", grpcAddr, "--http_address", httpAddr), grpcAddr)
 }
 
 // pushSummary is the summary line `wharf push` writes for one image (or the totals).
