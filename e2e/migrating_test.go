@@ -1,0 +1,130 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
+)
+
+// exampleModule copies the module in root/rel (a checked-in example a document shows) to a
+// fixed directory of the cache, so that its output base is reused between runs, and makes
+// it build here: its MODULE.bazel keeps everything but its module() and rules_wharf lines,
+// which consumerModule's (local_path_override to root, offline Go SDK) replace.
+func exampleModule(t *testing.T, root, rel string) string {
+	t.Helper()
+	src := filepath.Join(root, rel)
+	name := filepath.Base(rel)
+	ws := filepath.Join(cacheDir(), "e2e-"+name)
+	os.RemoveAll(ws)
+	if err := os.MkdirAll(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := writer(t, ws)
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		r, _ := filepath.Rel(src, p)
+		if r == "MODULE.bazel" {
+			var keep []string
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(line, "module(") || strings.HasPrefix(line, `bazel_dep(name = "rules_wharf"`) || strings.HasPrefix(line, `"""`) {
+					continue
+				}
+				keep = append(keep, line)
+			}
+			b = []byte(consumerModule(name, root) + strings.Join(keep, "\n"))
+		}
+		write(r, string(b))
+		if info, _ := d.Info(); info.Mode()&0o111 != 0 {
+			os.Chmod(filepath.Join(ws, r), 0o755)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(".bazelrc", "common --lockfile_mode=off\n")
+	return ws
+}
+
+func sha256File(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+func readJSON(t *testing.T, p string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+}
+
+// The rules_oci example of docs/migrating.md builds, and the tars pkg_tar made are the
+// image's layers as they are: the compressed one byte for byte, the plain one compressed.
+func TestMigratingFromRulesOci(t *testing.T) {
+	root := repoRoot(t)
+	bazel := filepath.Join(root, "tools", "bazel")
+	ws := exampleModule(t, root, "examples/migrating/from_rules_oci")
+	env := []string{"WHARF_BIND=" + root}
+	defer run(t, ws, env, bazel, "shutdown")
+	run(t, ws, env, bazel, "build", "--output_groups=+layout", "//:image", "//:load", "//:push", "//:app_tar", "//:config_tar")
+
+	bin := filepath.Join(ws, "bazel-bin")
+	var manifest struct {
+		Layers []struct {
+			MediaType, Digest string
+		}
+	}
+	readJSON(t, filepath.Join(bin, "image.manifest.json"), &manifest)
+	var config struct {
+		RootFS struct {
+			DiffIDs []string `json:"diff_ids"`
+		} `json:"rootfs"`
+		Config struct{ Entrypoint, Env []string }
+	}
+	readJSON(t, filepath.Join(bin, "image.config.json"), &config)
+	if len(manifest.Layers) != 2 || len(config.RootFS.DiffIDs) != 2 {
+		t.Fatalf("want the base's layer and the app layer, got %+v", manifest.Layers)
+	}
+	app := sha256File(t, filepath.Join(bin, "app_tar.tar.gz"))
+	if got := manifest.Layers[1]; got.Digest != app || got.MediaType != "application/vnd.oci.image.layer.v1.tar+gzip" {
+		t.Errorf("app layer %+v, want pkg_tar's app_tar.tar.gz as it is (%s)", got, app)
+	}
+	if got, want := config.RootFS.DiffIDs[0], sha256File(t, filepath.Join(bin, "config_tar.tar")); got != want {
+		t.Errorf("base layer diffID %s, want the sha256 of pkg_tar's config_tar.tar, %s", got, want)
+	}
+	if strings.Join(config.Config.Entrypoint, " ") != "/opt/app/hello.sh" || !strings.Contains(strings.Join(config.Config.Env, " "), "APP_CONFIG=/etc/app/app.conf") {
+		t.Errorf("config %+v", config.Config)
+	}
+	idx, err := layout.ImageIndexFromPath(filepath.Join(bin, "image"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(idx); err != nil {
+		t.Fatalf("validate layout: %v", err)
+	}
+	t.Logf("from rules_oci: app layer %s is pkg_tar's file", app)
+}
