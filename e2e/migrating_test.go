@@ -6,19 +6,79 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 )
 
+var (
+	wharfOnce sync.Once
+	wharfBin  string
+	wharfErr  error
+)
+
+// prebuiltToolchain puts this checkout's wharf, built once per test run with the host Go,
+// into ws as the package //wharf_toolchain (a toolchain, as docs/workspace.md and the
+// README show): the modules built here then skip compiling the tool, which
+// TestConsumerModule covers, from source.
+func prebuiltToolchain(t *testing.T, root, ws string) {
+	t.Helper()
+	wharfOnce.Do(func() {
+		wharfBin = filepath.Join(t.TempDir(), "wharf")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", wharfBin, "./tools/cmd/wharf")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			wharfErr = fmt.Errorf("go build wharf: %v\n%s", err, out)
+		}
+		// t.TempDir is removed with the first test: keep the binary in the cache instead.
+		if wharfErr == nil {
+			keep := filepath.Join(cacheDir(), "e2e-wharf")
+			wharfErr = os.Rename(wharfBin, keep)
+			wharfBin = keep
+		}
+	})
+	if wharfErr != nil {
+		t.Fatal(wharfErr)
+	}
+	b, err := os.ReadFile(wharfBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(ws, "wharf_toolchain")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wharf"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writer(t, dir)("BUILD.bazel", `load("@rules_wharf//tools/toolchain:toolchain.bzl", "wharf_toolchain")
+
+wharf_toolchain(
+    name = "prebuilt",
+    wharf = "wharf",
+)
+
+toolchain(
+    name = "wharf_toolchain",
+    toolchain = ":prebuilt",
+    toolchain_type = "@rules_wharf//tools/toolchain:type",
+)
+`)
+}
+
 // exampleModule copies the module in root/rel (a checked-in example a document shows) to a
 // fixed directory of the cache, so that its output base is reused between runs, and makes
 // it build here: its MODULE.bazel keeps everything but its module() and rules_wharf lines,
-// which consumerModule's (local_path_override to root, offline Go SDK) replace.
+// which consumerModule's (local_path_override to root, offline Go SDK) replace, and
+// registers a prebuilt wharf (prebuiltToolchain). Symlinks stay symlinks, to the same target.
 func exampleModule(t *testing.T, root, rel string) string {
 	t.Helper()
 	src := filepath.Join(root, rel)
@@ -33,11 +93,18 @@ func exampleModule(t *testing.T, root, rel string) string {
 		if err != nil || d.IsDir() {
 			return err
 		}
+		r, _ := filepath.Rel(src, p)
+		if d.Type()&os.ModeSymlink != 0 {
+			target, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, filepath.Join(ws, r))
+		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		r, _ := filepath.Rel(src, p)
 		if r == "MODULE.bazel" {
 			var keep []string
 			for _, line := range strings.Split(string(b), "\n") {
@@ -46,7 +113,7 @@ func exampleModule(t *testing.T, root, rel string) string {
 				}
 				keep = append(keep, line)
 			}
-			b = []byte(consumerModule(name, root) + strings.Join(keep, "\n"))
+			b = []byte(consumerModule(name, root) + strings.Join(keep, "\n") + "\nregister_toolchains(\"//wharf_toolchain\")\n")
 		}
 		write(r, string(b))
 		if info, _ := d.Info(); info.Mode()&0o111 != 0 {
@@ -58,6 +125,7 @@ func exampleModule(t *testing.T, root, rel string) string {
 		t.Fatal(err)
 	}
 	write(".bazelrc", "common --lockfile_mode=off\n")
+	prebuiltToolchain(t, root, ws)
 	return ws
 }
 
@@ -127,4 +195,42 @@ func TestMigratingFromRulesOci(t *testing.T) {
 		t.Fatalf("validate layout: %v", err)
 	}
 	t.Logf("from rules_oci: app layer %s is pkg_tar's file", app)
+}
+
+// The rules_apko example of docs/migrating.md: the apko.yaml and apko.lock.json a
+// rules_apko user has (the lock written by apko itself) pass :lock_test and build, one
+// image per platform.
+func TestMigratingFromRulesApko(t *testing.T) {
+	root := repoRoot(t)
+	bazel := filepath.Join(root, "tools", "bazel")
+	ws := exampleModule(t, root, "examples/migrating/from_rules_apko")
+	env := []string{"WHARF_BIND=" + root}
+	defer run(t, ws, env, bazel, "shutdown")
+	run(t, ws, env, bazel, "test", "//:lock_test")
+	run(t, ws, env, bazel, "build", "--output_groups=+layout", "//:image", "//:multiarch", "//:load")
+	bin := filepath.Join(ws, "bazel-bin")
+	var config struct {
+		Config struct {
+			User string
+			Env  []string
+		}
+	}
+	readJSON(t, filepath.Join(bin, "image.config.json"), &config)
+	if config.Config.User != "10001" || !strings.Contains(strings.Join(config.Config.Env, " "), "GREETING_STYLE=migrated") {
+		t.Errorf("config from apko.yaml: %+v", config.Config)
+	}
+	var index struct {
+		Manifests []struct{ Platform struct{ Architecture string } }
+	}
+	readJSON(t, filepath.Join(bin, "multiarch.index.json"), &index)
+	if len(index.Manifests) != 2 {
+		t.Errorf("index: %+v, want amd64 and arm64", index.Manifests)
+	}
+	idx, err := layout.ImageIndexFromPath(filepath.Join(bin, "image"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(idx); err != nil {
+		t.Fatalf("validate layout: %v", err)
+	}
 }
