@@ -107,8 +107,17 @@ func exampleModule(t *testing.T, root, rel string) string {
 		}
 		if r == "MODULE.bazel" {
 			var keep []string
+			skip := false
 			for _, line := range strings.Split(string(b), "\n") {
 				if strings.HasPrefix(line, "module(") || strings.HasPrefix(line, `bazel_dep(name = "rules_wharf"`) || strings.HasPrefix(line, `"""`) {
+					continue
+				}
+				// A module's own override of rules_wharf: consumerModule's replaces it.
+				if strings.HasPrefix(line, "local_path_override(") {
+					skip = true
+				}
+				if skip {
+					skip = !strings.HasPrefix(line, ")")
 					continue
 				}
 				keep = append(keep, line)
