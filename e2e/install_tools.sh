@@ -9,7 +9,7 @@ BIN=$CACHE/bin
 CRANE_VERSION=v0.22.1
 SYFT_VERSION=v1.38.0
 # The apko the equivalence tests compare with (tools/internal/apk/apktest/apkooracle), also
-# what the Renovate test runs as Renovate's apko manager does.
+# what TestMigratingFromRulesApko runs as Renovate's apko manager does.
 APKO_VERSION=v0.30.34
 mkdir -p "$BIN"
 

@@ -209,9 +209,15 @@ func TestMigratingFromRulesOci(t *testing.T) {
 // The rules_apko example of docs/migrating.md: the apko.yaml and apko.lock.json a
 // rules_apko user has (the lock written by apko itself) pass :lock_test and build, one
 // image per platform.
+//
+// Then Renovate's apko manager (docs/apk-lock.md, "Renovate"): it bumps a version pin in
+// apko.yaml and runs `apko lock <path of apko.yaml>` in the repository's root (here the
+// module's, where the configuration is). Before the lock is refreshed, :lock_test fails with
+// the command to rerun; the lock apko writes passes it and builds.
 func TestMigratingFromRulesApko(t *testing.T) {
 	root := repoRoot(t)
 	bazel := filepath.Join(root, "tools", "bazel")
+	apko := tool(t, "apko")
 	ws := exampleModule(t, root, "examples/migrating/from_rules_apko")
 	env := []string{"WHARF_BIND=" + root}
 	defer run(t, ws, env, bazel, "shutdown")
@@ -242,4 +248,41 @@ func TestMigratingFromRulesApko(t *testing.T) {
 	if err := validate.Index(idx); err != nil {
 		t.Fatalf("validate layout: %v", err)
 	}
+
+	// Renovate pins wharf-greeting; the lock is not refreshed yet.
+	cfgPath := filepath.Join(ws, "apko.yaml")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := strings.Replace(string(cfg), "    - wharf-greeting\n", "    - wharf-greeting=0.3.0-r2\n", 1)
+	if pinned == string(cfg) {
+		t.Fatal("apko.yaml has no wharf-greeting line to pin")
+	}
+	writer(t, ws)("apko.yaml", pinned)
+	cmd := exec.Command(bazel, "test", "//:lock_test", "--test_output=errors")
+	cmd.Dir = ws
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("lock_test passed for a configuration changed after its lock:\n%s", out)
+	}
+	for _, want := range []string{
+		"apko.lock.json is stale for apko.yaml:",
+		"apko.yaml changed since the lock was written",
+		"regenerate it with: bazel run //:lock",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("lock_test output lacks %q:\n%s", want, tail(string(out), 3000))
+		}
+	}
+
+	// What Renovate runs: in the repository's root, the configuration's path as argument.
+	renovate := exec.Command(apko, "lock", "apko.yaml", "--cache-dir", filepath.Join(t.TempDir(), "cache"))
+	renovate.Dir = ws
+	if out, err := renovate.CombinedOutput(); err != nil {
+		t.Fatalf("apko lock apko.yaml: %v\n%s", err, out)
+	}
+	run(t, ws, env, bazel, "test", "//:lock_test")
+	run(t, ws, env, bazel, "build", "//:image")
 }
