@@ -5,7 +5,6 @@ package e2e
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,7 +45,7 @@ load("@base//:repositories.bzl", base_repositories = "apk_repositories")
 
 base_repositories()
 
-register_toolchains("//:wharf_toolchain")
+register_toolchains("//wharf_toolchain")
 `
 
 // fileLock returns the example lock with its packages and key as file:// URLs into root.
@@ -86,12 +85,7 @@ func TestWorkspaceConsumer(t *testing.T) {
 	write := writer(t, ws)
 
 	// The prebuilt toolchain: this checkout's wharf, as a user would download it.
-	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(ws, "wharf"), "./tools/cmd/wharf")
-	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build wharf: %v\n%s", err, out)
-	}
+	prebuiltToolchain(t, root, ws)
 	write("apko.lock.json", fileLock(t, root))
 	write("WORKSPACE", strings.Replace(workspaceFile, "%q", `"`+root+`"`, 1))
 	write("MODULE.bazel", consumerModule("ws_consumer", root)+`
@@ -99,23 +93,11 @@ apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
 apk.translate_lock(name = "base", lock = "//:apko.lock.json")
 use_repo(apk, "base")
 
-register_toolchains("//:wharf_toolchain")
+register_toolchains("//wharf_toolchain")
 `)
 	write("BUILD.bazel", `load("@rules_wharf//oci:defs.bzl", "oci_image")
-load("@rules_wharf//tools/toolchain:toolchain.bzl", "wharf_toolchain")
 
 exports_files(["apko.lock.json"])
-
-wharf_toolchain(
-    name = "wharf_prebuilt",
-    wharf = "wharf",
-)
-
-toolchain(
-    name = "wharf_toolchain",
-    toolchain = ":wharf_prebuilt",
-    toolchain_type = "@rules_wharf//tools/toolchain:type",
-)
 
 oci_image(
     name = "image",
