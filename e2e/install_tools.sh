@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test uses, idempotently: a registry (Debian's
-# docker-registry), umoci, runc, podman and skopeo from apt, and crane, syft and apko (pinned)
-# built with the host Go (syft: about 4 minutes the first time, apko about 2).
+# docker-registry), umoci, runc, podman and skopeo from apt, crane, syft and apko (pinned)
+# built with the host Go (syft: about 4 minutes the first time, apko about 2), and
+# bazel-remote (e2e/rbe/provision.sh).
 # Prints nothing when everything is present. Tools land in $WHARF_CACHE/bin.
 set -euo pipefail
 CACHE=${WHARF_CACHE:-$HOME/.cache/rules_wharf}
@@ -65,3 +66,6 @@ if ! "$BIN/apko" version 2>/dev/null | grep -q "$APKO_VERSION"; then
   rm -rf "$tmp"
   mv "$BIN/apko.tmp" "$BIN/apko"
 fi
+
+# bazel-remote, the remote cache the push tests take layers from (built once, ~2.5 min).
+"$(dirname "$0")/rbe/provision.sh" bazel-remote

@@ -10,7 +10,7 @@ load("//oci/private/rules:image_macros.bzl", _apko_image = "apko_image", _oci_im
 load("//oci/private/rules:index.bzl", _oci_image_index = "oci_image_index")
 load("//oci/private/rules:layer.bzl", _oci_layer = "oci_layer")
 load("//oci/private/rules:load.bzl", _oci_load = "oci_load")
-load("//oci/private/rules:push.bzl", _oci_push = "oci_push")
+load("//oci/private/rules:push.bzl", _oci_push = "oci_push", _oci_push_all = "oci_push_all")
 
 apko_image = _apko_image
 oci_image = _oci_image
@@ -19,6 +19,7 @@ oci_image_rule = _oci_image_rule
 oci_layer = _oci_layer
 oci_load = _oci_load
 oci_push = _oci_push
+oci_push_all = _oci_push_all
 OciImageContentsInfo = _OciImageContentsInfo
 OciImageInfo = _OciImageInfo
 OciIndexInfo = _OciIndexInfo

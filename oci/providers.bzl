@@ -4,8 +4,10 @@ load("//oci/private/providers:oci_image_contents_info.bzl", _OciImageContentsInf
 load("//oci/private/providers:oci_image_info.bzl", _OciImageInfo = "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", _OciIndexInfo = "OciIndexInfo")
 load("//oci/private/providers:oci_layer_info.bzl", _OciLayerInfo = "OciLayerInfo")
+load("//oci/private/providers:oci_push_info.bzl", _OciPushInfo = "OciPushInfo")
 
 OciImageContentsInfo = _OciImageContentsInfo
 OciImageInfo = _OciImageInfo
 OciIndexInfo = _OciIndexInfo
 OciLayerInfo = _OciLayerInfo
+OciPushInfo = _OciPushInfo

@@ -11,6 +11,8 @@
 #   b. remote cache only (bazel-remote, --remote_cache=grpc://127.0.0.1:19092): a build that
 #      executes every action locally (no cache hit: the cache is empty) is the local reference;
 #      after `bazel clean` the same build is all remote cache hits with equal digests;
+#   a2. `bazel run` of an oci_push after a Buildbarn build under --remote_download_minimal takes
+#      every layer from the executor's CAS and pushes the local build's digest;
 #   c. --remote_download_minimal vs --remote_download_all, both after `bazel clean` against the
 #      warm cache: bytes under bazel-out (du -sb) and wall time; minimal must download less, and
 #      `bazel run` of an image-consuming target still works under minimal.
@@ -278,6 +280,37 @@ if ! diff -u "$LOGS/digests.local" "$LOGS/digests.remote"; then
   check_fail "digests differ: local vs remote execution (see the outputs listed above)"
 fi
 
+# a2. push what Buildbarn built, without its layers on this machine: `bazel run` of an
+# oci_push under --remote_download_minimal takes every layer from the executor's CAS.
+command -v docker-registry >/dev/null || fail "needs docker-registry (e2e/install_tools.sh)"
+REG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$STATE/registry"
+printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
+  "$STATE/registry/data" "$REG_PORT" >"$STATE/registry/config.yml"
+docker-registry serve "$STATE/registry/config.yml" >"$LOGS/registry.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 50); do port_open "$REG_PORT" && break; sleep 0.1; done
+port_open "$REG_PORT" || fail "registry did not start (log: $LOGS/registry.log)"
+bzl clean >/dev/null 2>&1
+log "bazel run //examples/hello_image:push_multiarch under Buildbarn and --remote_download_minimal"
+bzl run "${COMMON[@]}" --remote_executor="$RE_ENDPOINT" --remote_download_minimal \
+  //examples/hello_image:push_multiarch -- --repository "127.0.0.1:$REG_PORT/wharf/rbe" \
+  --remote-cache "$RE_ENDPOINT" --progress never >"$LOGS/push.out" 2>"$LOGS/push.log" || {
+  tail -30 "$LOGS/push.log" >&2
+  fail "push under --remote_download_minimal failed (log: $LOGS/push.log)"
+}
+PUSH_BYTES=$(bazel_out_bytes)
+PUSH_SUMMARY=$(grep -A1 '^pushed ' "$LOGS/push.log" | tail -1 | sed 's/^ *//')
+echo "    $PUSH_SUMMARY; bazel-out $PUSH_BYTES bytes" >&2
+idx_digest=$(awk '$1 == "multiarch.digest" {print $2}' "$LOGS/digests.local")
+[ "$(cat "$LOGS/push.out")" = "127.0.0.1:$REG_PORT/wharf/rbe@$idx_digest" ] ||
+  check_fail "push printed $(cat "$LOGS/push.out"), want the local build's index $idx_digest"
+case "$PUSH_SUMMARY" in
+*"output tree"* | *"disk cache"*) check_fail "push took layers from this machine: $PUSH_SUMMARY" ;;
+*"remote cache"*) ;;
+*) check_fail "push took no layer from the remote cache: $PUSH_SUMMARY" ;;
+esac
+
 # ---- summary -------------------------------------------------------------------------------
 ndig=$(wc -l <"$LOGS/digests.local")
 mnem=$(for m in $WHARF_MNEMONICS; do
@@ -299,6 +332,7 @@ e2e/rbe: $verdict
 | remote cache, --remote_download_minimal | ${MIN_WALL}s | $MIN_BYTES | $MIN_SUMMARY
 | remote cache, --remote_download_all     | ${ALL_WALL}s | $ALL_BYTES | $ALL_SUMMARY
 | Buildbarn --remote_executor             | ${RE_WALL}s | - | $RE_SUMMARY
+| push from Buildbarn's CAS, minimal      | -      | $PUSH_BYTES | $PUSH_SUMMARY
 remote rules_wharf actions: $mnem
 logs: $LOGS
 EOF

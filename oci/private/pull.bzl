@@ -229,6 +229,7 @@ oci_pulled_layout(
     name = {name},
     srcs = glob(["layout/**"]),
     image = {ref},
+    repository = {repository},
     visibility = ["//visibility:public"],
 )
 
@@ -243,6 +244,8 @@ filegroup(
         platform = _platform_string(platform),
         name = repr(rctx.attr.target_name),
         ref = repr(ref.name),
+        # As registries name themselves to clients (go-containerregistry's name for Docker Hub).
+        repository = repr("{}/{}".format("index.docker.io" if ref.registry == "registry-1.docker.io" else ref.registry, ref.repository)),
     ))
     rctx.file("digest.txt", digest)
 

@@ -7,6 +7,7 @@ load("//oci/private/actions:tarball.bzl", "default_repo_tag", "docker_tarball")
 load("//oci/private/providers:oci_image_contents_info.bzl", "OciImageContentsInfo")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
+load("//oci/private/providers:oci_layout_origin_info.bzl", "OciLayoutOriginInfo")
 load("//platforms:platforms.bzl", "TARGET_PLATFORM_ATTRS", "target_platform")
 load("//tools/toolchain:actions.bzl", "wharf_action")
 load("//tools/toolchain:layer_args.bzl", "extern_arg")
@@ -41,7 +42,14 @@ def _base(ctx, arch, variant):
         mnemonic = "OciLayoutImport",
         progress_message = "Reading base image layout for %{label}",
     )
-    return config, [], [struct(layers = layers, dir = dirs[0])]
+    origin = ctx.attr.base[OciLayoutOriginInfo] if OciLayoutOriginInfo in ctx.attr.base else None
+    return config, [], [struct(
+        layers = layers,
+        dir = dirs[0],
+        # Where push may find these blobs besides `dir`: the registry and the downloaded files.
+        origin = origin.repository if origin else "",
+        root = origin.root if origin else "",
+    )]
 
 _TAR_EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
 

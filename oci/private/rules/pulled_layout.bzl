@@ -1,5 +1,6 @@
 """oci_pulled_layout: the files oci_pull downloaded, as one OCI layout directory."""
 
+load("//oci/private/providers:oci_layout_origin_info.bzl", "OciLayoutOriginInfo")
 load("//tools/toolchain:actions.bzl", "wharf_action")
 load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
@@ -21,7 +22,10 @@ def _oci_pulled_layout_impl(ctx):
         mnemonic = "OciPulledLayout",
         progress_message = "Placing pulled image {} for %{{label}}".format(ctx.attr.image),
     )
-    return [DefaultInfo(files = depset([out]))]
+    return [
+        DefaultInfo(files = depset([out])),
+        OciLayoutOriginInfo(repository = ctx.attr.repository, root = index[0].dirname),
+    ]
 
 oci_pulled_layout = rule(
     implementation = _oci_pulled_layout_impl,
@@ -29,6 +33,7 @@ oci_pulled_layout = rule(
     attrs = {
         "srcs": attr.label_list(doc = "The files of `layout/`.", allow_files = True, mandatory = True),
         "image": attr.string(doc = "The pulled reference, for messages."),
+        "repository": attr.string(doc = "The registry repository pulled from (registry host and path, no tag or digest), for pushes that mount or read its blobs."),
     },
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )

@@ -1,6 +1,9 @@
-// Package push pushes an image or index from an OCI layout to a registry. It uploads the
-// blobs itself (go-containerregistry's errors would name an upload URL, not the blob), then
-// the manifests, children first, and watches every request for stalls (StallTimeout).
+// Package push pushes images and indexes to registries from what a build left behind: the
+// manifests and configs in a plan's runfiles (ReadPlan), the layer blobs from wherever they
+// are (the output tree, a remote or disk cache, the registry they were pulled from; Source).
+// It checks which blobs each repository lacks, sends each missing blob once per registry
+// (mounting it across repositories), then the manifests, children first, then the tags,
+// and reads the digests back. Every request is watched for stalls (StallTimeout).
 package push
 
 import (
@@ -14,11 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
@@ -51,190 +49,6 @@ func StallTimeout(flag time.Duration, given bool) (time.Duration, error) {
 		return 0, fmt.Errorf("stall timeout %s is negative (0 disables it)", flag)
 	}
 	return flag, nil
-}
-
-// Layout pushes the one image or index the OCI layout at dir lists to repo, by digest,
-// then tags it; stall (0: none) fails a request that makes no progress for that long. It
-// returns the reference by digest.
-func Layout(ctx context.Context, dir string, repo name.Repository, tags []string, stall time.Duration) (name.Digest, error) {
-	top, tagged, err := readLayout(dir)
-	if err != nil {
-		return name.Digest{}, err
-	}
-	rt := remote.DefaultTransport
-	if stall > 0 {
-		rt = &stallTransport{inner: rt, idle: stall}
-	}
-	opts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithTransport(rt)}
-	if Backoff != nil {
-		opts = append(opts, remote.WithRetryBackoff(*Backoff))
-	}
-	pusher, err := remote.NewPusher(opts...)
-	if err != nil {
-		return name.Digest{}, err
-	}
-	byDigest := repo.Digest(top.String())
-	if err := pushTree(ctx, pusher, repo, byDigest, tagged); err != nil {
-		return name.Digest{}, fmt.Errorf("pushing %s: %w", byDigest, explainAuth(err, repo.RegistryStr()))
-	}
-	for _, t := range tags {
-		if err := pusher.Put(ctx, repo.Tag(t), tagged); err != nil {
-			return name.Digest{}, fmt.Errorf("tagging %s: %w", repo.Tag(t), explainAuth(err, repo.RegistryStr()))
-		}
-	}
-	return byDigest, nil
-}
-
-// readLayout returns the digest of what the layout's index.json lists, which must be one
-// image or index, and that image or index.
-func readLayout(dir string) (v1.Hash, remote.Taggable, error) {
-	p, err := layout.FromPath(dir)
-	if err != nil {
-		return v1.Hash{}, nil, err
-	}
-	idx, err := p.ImageIndex()
-	if err != nil {
-		return v1.Hash{}, nil, err
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		return v1.Hash{}, nil, err
-	}
-	if len(im.Manifests) != 1 {
-		return v1.Hash{}, nil, fmt.Errorf("layout %s lists %d manifests, want 1", dir, len(im.Manifests))
-	}
-	top := im.Manifests[0]
-	if top.MediaType.IsIndex() {
-		t, err := idx.ImageIndex(top.Digest)
-		return top.Digest, t, err
-	}
-	t, err := idx.Image(top.Digest)
-	return top.Digest, t, err
-}
-
-// pushTree pushes every blob, then every manifest below the top one, then the top one.
-// go-containerregistry's Push would do the same walk, but its errors name the upload URL,
-// which for a blob's PATCH holds no digest; uploading the blobs here lets an error name
-// the blob. The pusher remembers what it uploaded, so its Push of a manifest does not
-// upload (or even check) those blobs again. No manifest is sent before everything it
-// refers to is in the registry.
-func pushTree(ctx context.Context, pusher *remote.Pusher, repo name.Repository, topRef name.Reference, top remote.Taggable) error {
-	type manifest struct {
-		digest v1.Hash
-		t      remote.Taggable
-	}
-	var blobs []v1.Layer
-	var manifests []manifest
-	seen := map[v1.Hash]bool{}
-	addBlob := func(l v1.Layer) error {
-		d, err := l.Digest()
-		if err != nil {
-			return err
-		}
-		if !seen[d] {
-			seen[d] = true
-			blobs = append(blobs, l)
-		}
-		return nil
-	}
-	var walk func(t remote.Taggable) error
-	walk = func(t remote.Taggable) error {
-		switch t := t.(type) {
-		case v1.ImageIndex:
-			children, err := partial.Manifests(t)
-			if err != nil {
-				return err
-			}
-			for _, c := range children {
-				switch c := c.(type) {
-				case v1.ImageIndex, v1.Image:
-					d, err := c.Digest()
-					if err != nil {
-						return err
-					}
-					if seen[d] {
-						continue
-					}
-					seen[d] = true
-					if err := walk(c.(remote.Taggable)); err != nil {
-						return fmt.Errorf("manifest %s: %w", d, err)
-					}
-					manifests = append(manifests, manifest{d, c.(remote.Taggable)})
-				case v1.Layer:
-					if err := addBlob(c); err != nil {
-						return err
-					}
-				}
-			}
-		case v1.Image:
-			ls, err := t.Layers()
-			if err != nil {
-				return err
-			}
-			cfg, err := partial.ConfigLayer(t)
-			if err != nil {
-				return err
-			}
-			for _, l := range append(ls, cfg) {
-				if err := addBlob(l); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	if err := walk(top); err != nil {
-		return err
-	}
-	if err := uploadBlobs(ctx, pusher, repo, blobs); err != nil {
-		return err
-	}
-	for _, m := range manifests {
-		if err := pusher.Push(ctx, repo.Digest(m.digest.String()), m.t); err != nil {
-			return fmt.Errorf("manifest %s: %w", m.digest, err)
-		}
-	}
-	if err := pusher.Push(ctx, topRef, top); err != nil {
-		return fmt.Errorf("manifest %s: %w", topRef.Identifier(), err)
-	}
-	return nil
-}
-
-// uploadBlobs uploads blobs jobs at a time and returns the first failure, naming its
-// blob; that failure cancels the uploads still running.
-func uploadBlobs(ctx context.Context, pusher *remote.Pusher, repo name.Repository, blobs []v1.Layer) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		once  sync.Once
-		first error
-		wg    sync.WaitGroup
-	)
-	work := make(chan v1.Layer)
-	for range min(jobs, len(blobs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for l := range work {
-				if ctx.Err() != nil {
-					continue
-				}
-				if err := pusher.Upload(ctx, repo, l); err != nil {
-					d, _ := l.Digest()
-					once.Do(func() {
-						first = fmt.Errorf("blob %s: %w", d, err)
-						cancel()
-					})
-				}
-			}
-		}()
-	}
-	for _, l := range blobs {
-		work <- l
-	}
-	close(work)
-	wg.Wait()
-	return first
 }
 
 // explainAuth says where credentials come from when the registry refuses the request.

@@ -120,17 +120,16 @@ func TestPushRefusesBadTags(t *testing.T) {
 	l := newPushLayout(t)
 	tags := filepath.Join(t.TempDir(), "tags.txt")
 	os.WriteFile(tags, []byte("latest\nv{BUILD_EMBED_LABEL}\n"), 0o644)
-	base := []string{"--layout", l.dir, "--repository", "127.0.0.1:1/app"}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"--default-tags-file", tags},
+		{[]string{"--plan", l.withLines(t, "--tags-file="+tags)},
 			`tag "v{BUILD_EMBED_LABEL}" holds a workspace status placeholder, which is expanded only when stamping: build with --stamp (or stamp = 1 on the oci_push)`},
-		{[]string{"--default-tags-file", tags, "--tag", "ok", "--tag", "not:ok"}, `tag "not:ok" is not a valid tag`},
-		{[]string{"--default-tags-file", filepath.Join(t.TempDir(), "none.txt")}, "tags file: open "},
+		{[]string{"--plan", l.withLines(t, "--tags-file="+tags), "--tag", "ok", "--tag", "not:ok"}, `tag "not:ok" is not a valid tag`},
+		{[]string{"--plan", l.withLines(t, "--tags-file="+filepath.Join(t.TempDir(), "none.txt"))}, "tags file: open "},
 	} {
-		err := pushVerb(append(append([]string{}, base...), c.args...))
+		err := pushVerb(append([]string{"--no-bazelrc", "--repository", "127.0.0.1:1/app"}, c.args...))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("push %v: got %v, want %q", c.args, err, c.want)
 		}
@@ -146,7 +145,7 @@ func TestPushTagReplacesTagsFile(t *testing.T) {
 	reg := registrytest.New(t)
 	tags := filepath.Join(t.TempDir(), "tags.txt")
 	os.WriteFile(tags, []byte("latest\nv{BUILD_EMBED_LABEL}\n"), 0o644)
-	out, err := runPush(t, "--layout", l.dir, "--repository", reg.Host+"/app", "--default-tags-file", tags, "--tag", "given")
+	out, err := runPush(t, "--plan", l.withLines(t, "--tags-file="+tags), "--repository", reg.Host+"/app", "--tag", "given")
 	if err != nil {
 		t.Fatal(err)
 	}

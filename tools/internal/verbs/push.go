@@ -2,9 +2,12 @@ package verbs
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -13,14 +16,27 @@ import (
 )
 
 func pushVerb(args []string) error {
-	var tags cli.Strings
-	var layoutDir, repository, defaultRepository, defaultTags string
+	var plans, tags, headers, configs cli.Strings
+	var execroot, repository, registry, progress string
+	rc := push.RemoteCache{Headers: http.Header{}}
+	var diskCache string
 	fs := newFlags("push")
-	fs.StringVar(&layoutDir, "layout", "", "OCI layout holding one image")
-	fs.StringVar(&repository, "repository", "", "registry/repository to push to (overrides the rule's)")
-	fs.Var(&tags, "tag", "tag to apply (repeatable; replaces the rule's tags)")
-	fs.StringVar(&defaultRepository, "default-repository", "", "the rule's repository")
-	fs.StringVar(&defaultTags, "default-tags-file", "", "the rule's tags, one per line (written by expand-tags)")
+	fs.Var(&plans, "plan", "a push plan written by oci_push (repeatable: oci_push_all pushes several)")
+	fs.StringVar(&execroot, "execroot", "", "the execution root, where layers the build left on this machine are")
+	fs.StringVar(&repository, "repository", "", "registry/repository to push to (overrides the rule's; one image only)")
+	fs.StringVar(&registry, "registry", "", "push every image to this registry (host[:port]) instead of its repository's")
+	fs.Var(&tags, "tag", "tag to apply (repeatable; replaces the rule's tags; one image only)")
+	fs.StringVar(&rc.URL, "remote-cache", "", "Bazel remote cache to take layers from (grpc://, grpcs://, http://, https://); default: the .bazelrc files' --remote_cache or --remote_executor")
+	fs.StringVar(&rc.InstanceName, "remote-instance-name", "", "the remote cache's instance name (default: the .bazelrc files')")
+	fs.Var(&headers, "remote-header", "NAME=VALUE header for the remote cache (repeatable; default: the .bazelrc files')")
+	fs.StringVar(&rc.TLSCA, "tls-certificate", "", "PEM file of CAs the remote cache's certificate is checked against")
+	fs.StringVar(&rc.TLSCert, "tls-client-certificate", "", "client certificate for the remote cache")
+	fs.StringVar(&rc.TLSKey, "tls-client-key", "", "client key for the remote cache")
+	fs.StringVar(&diskCache, "disk-cache", "", "Bazel --disk_cache directory to take layers from (default: the .bazelrc files')")
+	fs.Var(&configs, "bazel-config", "a --config of the .bazelrc files the build used (repeatable; also $WHARF_BAZEL_CONFIG, comma-separated)")
+	noRC := fs.Bool("no-bazelrc", false, "read no .bazelrc file")
+	fs.StringVar(&progress, "progress", "auto", "progress line: auto (on a terminal), always, never")
+	jobs := fs.Int("jobs", 8, "blobs moved at once")
 	stall := fs.Duration("stall-timeout", push.DefaultStallTimeout,
 		"fail a registry request that makes no progress (no request body bytes sent, no response bytes received) for this long; "+
 			"a stalled request is retried like a reset connection; not a limit on total time; 0 disables; "+
@@ -28,36 +44,149 @@ func pushVerb(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
 	idle, err := push.StallTimeout(*stall, flagGiven(fs, "stall-timeout"))
 	if err != nil {
 		return err
 	}
-	if repository == "" {
-		repository = defaultRepository
+	if len(plans) == 0 {
+		return errors.New("--plan is required")
 	}
-	if err := cli.Require("layout", layoutDir, "repository", repository); err != nil {
-		return err
-	}
-	if len(tags) == 0 && defaultTags != "" {
-		if tags, err = push.ReadTagsFile(defaultTags); err != nil {
-			return err
-		}
+	if len(plans) > 1 && (repository != "" || len(tags) > 0) {
+		return fmt.Errorf("--repository and --tag name one image's repository and tags; this target pushes %d images (--registry moves them all to another registry)", len(plans))
 	}
 	for _, t := range tags {
 		if err := push.CheckTag(t); err != nil {
 			return err
 		}
 	}
-	repo, err := name.NewRepository(repository)
-	if err != nil {
-		return fmt.Errorf("repository %q: %w", repository, err)
+	for _, h := range headers {
+		k, v, ok := strings.Cut(h, "=")
+		if !ok {
+			return fmt.Errorf("--remote-header %q: want NAME=VALUE", h)
+		}
+		rc.Headers.Add(k, v)
 	}
-	pushed, err := push.Layout(context.Background(), layoutDir, repo, tags, idle)
+	reqs, err := pushRequests(plans, execroot, repository, registry, tags)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stdout, pushed.String())
+	sources, err := pushSources(rc, diskCache, configs, *noRC, flagGiven(fs, "remote-cache"), flagGiven(fs, "disk-cache"))
+	if err != nil {
+		return err
+	}
+	opts := push.Options{Stall: idle, Sources: sources, Jobs: *jobs}
+	switch progress {
+	case "always":
+		opts.Progress = os.Stderr
+	case "auto":
+		if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			opts.Progress = os.Stderr
+		}
+	case "never":
+	default:
+		return fmt.Errorf("--progress %q: want auto, always or never", progress)
+	}
+	results, err := push.Push(context.Background(), reqs, opts)
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		fmt.Fprintln(os.Stdout, r.Ref.String())
+	}
+	push.WriteSummary(os.Stderr, results)
 	return nil
+}
+
+// pushRequests reads the plans and applies the command line's repository, registry and tags.
+func pushRequests(plans []string, execroot, repository, registry string, tags []string) ([]push.Request, error) {
+	var reqs []push.Request
+	for _, p := range plans {
+		t, err := push.ReadPlan(p, ".", execroot)
+		if err != nil {
+			return nil, err
+		}
+		repoName := t.Repository
+		if repository != "" {
+			repoName = repository
+		}
+		if repoName == "" {
+			return nil, fmt.Errorf("%s has no repository: set `repository` on the rule or give --repository HOST/NAME", t.Label)
+		}
+		repo, err := name.NewRepository(repoName)
+		if err != nil {
+			return nil, fmt.Errorf("%s: repository %q: %w", t.Label, repoName, err)
+		}
+		if registry != "" {
+			if repo, err = name.NewRepository(registry + "/" + repo.RepositoryStr()); err != nil {
+				return nil, fmt.Errorf("--registry %q: %w", registry, err)
+			}
+		}
+		rtags := t.Tags
+		if len(tags) > 0 {
+			rtags = tags
+		}
+		for _, tag := range rtags {
+			if err := push.CheckTag(tag); err != nil {
+				return nil, fmt.Errorf("%s: %w", t.Label, err)
+			}
+		}
+		reqs = append(reqs, push.Request{Target: t, Repository: repo, Tags: rtags})
+	}
+	return reqs, nil
+}
+
+// pushSources returns the caches to take layers from: the flags' where given, else what
+// the user's .bazelrc files give Bazel.
+func pushSources(rc push.RemoteCache, diskCache string, configs []string, noRC, rcGiven, diskGiven bool) ([]push.Source, error) {
+	if v := os.Getenv("WHARF_BAZEL_CONFIG"); v != "" {
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				configs = append(configs, c)
+			}
+		}
+	}
+	if !noRC && (!rcGiven || !diskGiven) {
+		home, _ := os.UserHomeDir()
+		s, err := push.ReadBazelrc("/etc/bazel.bazelrc", os.Getenv("BUILD_WORKSPACE_DIRECTORY"), home, configs)
+		if err != nil {
+			return nil, err
+		}
+		if !rcGiven && s.RemoteCache.URL != "" {
+			// The flags given refine the rc files' cache.
+			from := s.RemoteCache
+			if rc.InstanceName != "" {
+				from.InstanceName = rc.InstanceName
+			}
+			for k, vs := range rc.Headers {
+				from.Headers[k] = vs
+			}
+			if rc.TLSCA != "" {
+				from.TLSCA = rc.TLSCA
+			}
+			if rc.TLSCert != "" {
+				from.TLSCert, from.TLSKey = rc.TLSCert, rc.TLSKey
+			}
+			rc = from
+		}
+		if !diskGiven {
+			diskCache = s.DiskCache
+		}
+	}
+	var sources []push.Source
+	if rc.URL != "" {
+		s, err := push.NewRemoteCacheSource(rc)
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, s)
+	}
+	if diskCache != "" {
+		sources = append(sources, push.DiskCacheSource(diskCache))
+	}
+	return sources, nil
 }
 
 func flagGiven(fs *flag.FlagSet, name string) bool {

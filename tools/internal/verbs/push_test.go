@@ -22,6 +22,7 @@ import (
 // TestIndexLayoutPush: three blobs (the layer, two configs) and three manifests.
 type pushLayout struct {
 	dir       string
+	plan      string   // a plan of the index (as oci_push writes), by absolute paths
 	digest    string   // the index's
 	manifests []string // the images'
 	blobs     []string
@@ -63,6 +64,15 @@ func newPushLayout(t *testing.T) *pushLayout {
 		t.Fatal(err)
 	}
 	l.digest = read("index.digest")
+	plan := "--label=//test:push\n--descriptor=" + p("index.desc") + "\n--json=" + p("index.json") + "\n"
+	for _, arch := range []string{"amd64", "arm64"} {
+		plan += "--json=" + p(arch+".manifest") + "\n--json=" + p(arch+".config") + "\n"
+	}
+	plan += "--layer=" + p("l.tgz") + "=" + p("l.json") + "\n"
+	l.plan = p("push.plan")
+	if err := os.WriteFile(l.plan, []byte(plan), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, m := range l.manifests {
 		var mf struct {
 			Config struct{ Digest string }
@@ -86,6 +96,35 @@ func newPushLayout(t *testing.T) *pushLayout {
 		t.Fatalf("layout blobs %v, want a shared layer and two configs", l.blobs)
 	}
 	return l
+}
+
+// withLines returns a copy of the layout's plan with lines added (e.g. the rule's
+// --repository or --tags-file).
+func (l *pushLayout) withLines(t *testing.T, lines ...string) string {
+	t.Helper()
+	return writePlan(t, l.plan, lines...)
+}
+
+// writePlan writes a plan: the lines of base (a plan file, or none when empty), then lines.
+func writePlan(t *testing.T, base string, lines ...string) string {
+	t.Helper()
+	var b []byte
+	if base != "" {
+		var err error
+		if b, err = os.ReadFile(base); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b = append(b, strings.Join(lines, "\n")+"\n"...)
+	f, err := os.CreateTemp(t.TempDir(), "*.plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
 }
 
 // fastRetries shortens go-containerregistry's waits between retries (1s, then 3s).
@@ -117,6 +156,7 @@ func runPush(t *testing.T, args ...string) (string, error) {
 	stdout := os.Stdout
 	os.Stdout = w
 	t.Cleanup(func() { os.Stdout = stdout })
+	args = append([]string{"--no-bazelrc"}, args...)
 	done := make(chan error, 1)
 	go func() { done <- pushVerb(args) }()
 	select {
@@ -157,7 +197,7 @@ func TestPushRetriesFaultyUploads(t *testing.T) {
 	noCredentials(t)
 	l := newPushLayout(t)
 	clean := registrytest.New(t)
-	cleanOut, err := runPush(t, "--layout", l.dir, "--repository", clean.Host+"/app")
+	cleanOut, err := runPush(t, "--plan", l.plan, "--repository", clean.Host+"/app")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +218,7 @@ func TestPushRetriesFaultyUploads(t *testing.T) {
 		}
 		return registrytest.None
 	})
-	out, err := runPush(t, "--layout", l.dir, "--repository", reg.Host+"/app", "--tag", "v1")
+	out, err := runPush(t, "--plan", l.plan, "--repository", reg.Host+"/app", "--tag", "v1")
 	if err != nil {
 		t.Fatalf("push through 500s and resets: %v", err)
 	}
@@ -198,12 +238,12 @@ func TestPushEveryUploadFails(t *testing.T) {
 	l := newPushLayout(t)
 	reg := registrytest.New(t)
 	reg.Faults(func(registrytest.Upload) registrytest.Fault { return registrytest.Status500 })
-	_, err := runPush(t, "--layout", l.dir, "--repository", reg.Host+"/app")
+	_, err := runPush(t, "--plan", l.plan, "--repository", reg.Host+"/app")
 	if err == nil {
 		t.Fatal("push to a registry failing every upload succeeded")
 	}
 	t.Logf("user sees: %v", err)
-	for _, want := range []string{"pushing " + reg.Host + "/app@" + l.digest + ": blob sha256:", "500 Internal Server Error"} {
+	for _, want := range []string{"pushing //test:push (" + reg.Host + "/app@" + l.digest + "): ", " blob sha256:", "500 Internal Server Error"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q", want)
 		}
@@ -218,7 +258,7 @@ func TestPushEveryUploadFails(t *testing.T) {
 	}
 
 	reg.Faults(nil)
-	out, err := runPush(t, "--layout", l.dir, "--repository", reg.Host+"/app")
+	out, err := runPush(t, "--plan", l.plan, "--repository", reg.Host+"/app")
 	if err != nil {
 		t.Fatalf("re-run without faults: %v", err)
 	}
@@ -249,13 +289,13 @@ func TestPushStall(t *testing.T) {
 			reg := registrytest.New(t)
 			reg.Faults(stallPatches)
 			start := time.Now()
-			_, err := runPush(t, append([]string{"--layout", l.dir, "--repository", reg.Host + "/app"}, c.flags...)...)
+			_, err := runPush(t, append([]string{"--plan", l.plan, "--repository", reg.Host + "/app"}, c.flags...)...)
 			took := time.Since(start)
 			if err == nil {
 				t.Fatal("push to a stalling registry succeeded")
 			}
 			t.Logf("after %v the user sees: %v", took.Round(time.Millisecond), err)
-			for _, want := range []string{"pushing " + reg.Host + "/app@" + l.digest + ": blob sha256:",
+			for _, want := range []string{"pushing //test:push (" + reg.Host + "/app@" + l.digest + "): ", " blob sha256:",
 				"no progress for " + c.idle + " (stall timeout; --stall-timeout or WHARF_PUSH_STALL_TIMEOUT raise it)"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error lacks %q", want)
@@ -274,7 +314,7 @@ func TestPushStall(t *testing.T) {
 			}
 
 			reg.Faults(nil)
-			out, err := runPush(t, append([]string{"--layout", l.dir, "--repository", reg.Host + "/app"}, c.flags...)...)
+			out, err := runPush(t, append([]string{"--plan", l.plan, "--repository", reg.Host + "/app"}, c.flags...)...)
 			if err != nil {
 				t.Fatalf("re-run without the stall: %v", err)
 			}
@@ -286,11 +326,11 @@ func TestPushStall(t *testing.T) {
 func TestPushStallTimeoutFlags(t *testing.T) {
 	l := newPushLayout(t)
 	t.Setenv(push.StallTimeoutEnv, "soon")
-	err := pushVerb([]string{"--layout", l.dir, "--repository", "127.0.0.1:1/app"})
+	err := pushVerb([]string{"--plan", l.plan, "--repository", "127.0.0.1:1/app"})
 	if err == nil || !strings.Contains(err.Error(), push.StallTimeoutEnv+`="soon"`) {
 		t.Fatalf("bad %s: %v", push.StallTimeoutEnv, err)
 	}
-	err = pushVerb([]string{"--layout", l.dir, "--repository", "127.0.0.1:1/app", "--stall-timeout=-1s"})
+	err = pushVerb([]string{"--plan", l.plan, "--repository", "127.0.0.1:1/app", "--stall-timeout=-1s"})
 	if err == nil || !strings.Contains(err.Error(), "negative") {
 		t.Fatalf("negative --stall-timeout: %v", err)
 	}
@@ -302,12 +342,12 @@ func TestPushUnauthorized(t *testing.T) {
 	l := newPushLayout(t)
 	reg := registrytest.New(t)
 	reg.RequireAuth("wharf", "s3cret")
-	_, err := runPush(t, "--layout", l.dir, "--repository", reg.Host+"/app")
+	_, err := runPush(t, "--plan", l.plan, "--repository", reg.Host+"/app")
 	if err == nil {
 		t.Fatal("push without credentials succeeded")
 	}
 	t.Logf("user sees: %v", err)
-	for _, want := range []string{"pushing " + reg.Host + "/app@" + l.digest + ": registry " + reg.Host + " refused access (401 Unauthorized",
+	for _, want := range []string{"pushing //test:push (" + reg.Host + "/app@" + l.digest + "): ", "registry " + reg.Host + " refused access (401 Unauthorized",
 		"docker login " + reg.Host} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q", want)
@@ -321,7 +361,7 @@ func TestPushUnauthorized(t *testing.T) {
 	// With credentials in the docker config the same push goes through.
 	auth := base64.StdEncoding.EncodeToString([]byte("wharf:s3cret"))
 	os.WriteFile(filepath.Join(config, "config.json"), []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+auth+`"}}}`), 0o600)
-	out, err := runPush(t, "--layout", l.dir, "--repository", reg.Host+"/app")
+	out, err := runPush(t, "--plan", l.plan, "--repository", reg.Host+"/app")
 	if err != nil {
 		t.Fatalf("push with credentials: %v", err)
 	}

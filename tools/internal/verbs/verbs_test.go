@@ -124,7 +124,10 @@ func TestExtractVerifyImageLayout(t *testing.T) {
 	if err := os.WriteFile(tags, []byte("v1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := pushVerb([]string{"--layout", lay, "--default-repository", host + "/test/img", "--default-tags-file", tags}); err != nil {
+	plan := writePlan(t, "", "--label=//test:push", "--descriptor="+img("desc.json"), "--json="+img("manifest.json"), "--json="+img("config.json"),
+		"--layer="+img("blob")+"="+img("meta.json"), "--layer="+img("app.tgz")+"="+img("app.json"),
+		"--repository="+host+"/test/img", "--tags-file="+tags)
+	if err := pushVerb([]string{"--no-bazelrc", "--plan", plan}); err != nil {
 		t.Fatal(err)
 	}
 	ref, _ := name.ParseReference(host + "/test/img:v1")
@@ -139,8 +142,8 @@ func TestExtractVerifyImageLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Close()
-	err = pushVerb([]string{"--layout", lay, "--repository", host + "/test/img"})
-	if err == nil || !strings.Contains(err.Error(), "pushing "+host+"/test/img@") {
+	err = pushVerb([]string{"--no-bazelrc", "--plan", plan, "--repository", host + "/test/img"})
+	if err == nil || !strings.Contains(err.Error(), "pushing //test:push ("+host+"/test/img@") {
 		t.Fatalf("push to a closed registry: %v", err)
 	}
 }
@@ -253,7 +256,10 @@ func TestIndexLayoutPush(t *testing.T) {
 	srv := httptest.NewServer(registry.New())
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
-	if err := pushVerb([]string{"--layout", lay, "--repository", host + "/multi", "--tag", "v1"}); err != nil {
+	plan := writePlan(t, "", "--label=//test:multi", "--descriptor="+p("index.desc"), "--json="+p("index.json"),
+		"--json="+p("amd64.manifest"), "--json="+p("amd64.config"), "--json="+p("arm64.manifest"), "--json="+p("arm64.config"),
+		"--layer="+p("l.tgz")+"="+p("l.json"))
+	if err := pushVerb([]string{"--no-bazelrc", "--plan", plan, "--repository", host + "/multi", "--tag", "v1"}); err != nil {
 		t.Fatal(err)
 	}
 	ref, _ := name.ParseReference(host + "/multi:v1")

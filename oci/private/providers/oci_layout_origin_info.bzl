@@ -1,0 +1,14 @@
+"""OciLayoutOriginInfo: where an OCI layout directory's blobs came from."""
+
+DOC = """\
+Where the blobs of an OCI layout directory (e.g. one `oci.pull` made) came from and where the
+downloaded files are, so that a push of an image built on it can mount its base layers from the
+same registry, or read them from the downloaded files, instead of needing the layout directory.
+"""
+
+FIELDS = {
+    "repository": "string: the registry repository the blobs were pulled from (e.g. `ghcr.io/org/base`).",
+    "root": "string: exec path of the downloaded layout directory (holding `blobs/sha256/`).",
+}
+
+OciLayoutOriginInfo = provider(doc = DOC, fields = FIELDS)

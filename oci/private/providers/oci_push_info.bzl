@@ -1,0 +1,13 @@
+"""OciPushInfo: what `wharf push` needs to push one image or index."""
+
+DOC = """\
+A push target's plan: the image's manifests, configs and layer metadata by path, with the
+paths layer blobs have in the output tree. `oci_push_all` runs several plans in one push.
+"""
+
+FIELDS = {
+    "plan": "File: the plan (one `--FLAG=VALUE` per line, read by `wharf push --plan`).",
+    "runfiles": "runfiles: the plan's small files (manifests, configs, layer metadata, tags); never layer blobs.",
+}
+
+OciPushInfo = provider(doc = DOC, fields = FIELDS)

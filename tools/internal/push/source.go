@@ -1,0 +1,266 @@
+package push
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// errNotFound is what a source returns when it does not hold a blob; push then asks the
+// next source.
+var errNotFound = errors.New("not found")
+
+// A Source holds blobs by digest: the local output tree, a remote cache, a disk cache, the
+// registry an image was pulled from.
+type Source interface {
+	// Open returns the blob's bytes, or an error wrapping errNotFound.
+	Open(ctx context.Context, d v1.Descriptor) (io.ReadCloser, error)
+	// String names the source in messages and the summary.
+	String() string
+}
+
+// RemoteCache is how to reach a Bazel remote cache: what `--remote_cache` (or
+// `--remote_executor`), `--remote_instance_name`, `--remote_header` and the TLS flags give
+// Bazel.
+type RemoteCache struct {
+	URL          string // grpc://, grpcs://, http://, https://; no scheme means grpcs
+	InstanceName string
+	Headers      http.Header
+	TLSCA        string // --tls_certificate: a PEM file of CAs to trust
+	TLSCert      string // --tls_client_certificate
+	TLSKey       string // --tls_client_key
+}
+
+// NewRemoteCacheSource returns the source reading blobs from the cache rc describes: by
+// ByteStream Read of `{instance}/blobs/{hash}/{size}` over gRPC, or `GET /cas/{hash}` over
+// HTTP, as Bazel's own remote and HTTP caches store outputs. A layer file's CAS digest is
+// its OCI digest (both sha256 of the bytes).
+func NewRemoteCacheSource(rc RemoteCache) (Source, error) {
+	raw := rc.URL
+	if !strings.Contains(raw, "://") {
+		raw = "grpcs://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("remote cache %q: %w", rc.URL, err)
+	}
+	tlsConfig, err := rc.tlsConfig()
+	if err != nil {
+		return nil, fmt.Errorf("remote cache %s: %w", rc.URL, err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tlsConfig
+	tr.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	s := &remoteCacheSource{rc: rc, base: u}
+	switch u.Scheme {
+	case "grpc", "grpcs":
+		var p http.Protocols
+		if u.Scheme == "grpc" {
+			p.SetUnencryptedHTTP2(true)
+			s.base.Scheme = "http"
+		} else {
+			p.SetHTTP2(true)
+			s.base.Scheme = "https"
+		}
+		tr.Protocols = &p
+		s.grpc = true
+	case "http", "https":
+	case "unix":
+		return nil, fmt.Errorf("remote cache %s: unix sockets are not supported by push; give a grpc:// or http:// endpoint", rc.URL)
+	default:
+		return nil, fmt.Errorf("remote cache %s: scheme %q is none of grpc, grpcs, http, https", rc.URL, u.Scheme)
+	}
+	s.client = &http.Client{Transport: tr}
+	return s, nil
+}
+
+func (rc RemoteCache) tlsConfig() (*tls.Config, error) {
+	c := &tls.Config{}
+	if rc.TLSCA != "" {
+		pem, err := os.ReadFile(rc.TLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("tls_certificate: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls_certificate %s: no PEM certificate in it", rc.TLSCA)
+		}
+		c.RootCAs = pool
+	}
+	if (rc.TLSCert == "") != (rc.TLSKey == "") {
+		return nil, errors.New("tls_client_certificate and tls_client_key go together")
+	}
+	if rc.TLSCert != "" {
+		pair, err := tls.LoadX509KeyPair(rc.TLSCert, rc.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("tls_client_certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c, nil
+}
+
+type remoteCacheSource struct {
+	rc     RemoteCache
+	base   *url.URL
+	grpc   bool
+	client *http.Client
+}
+
+func (s *remoteCacheSource) String() string { return "remote cache " + s.rc.URL }
+
+func (s *remoteCacheSource) Open(ctx context.Context, d v1.Descriptor) (io.ReadCloser, error) {
+	if d.Digest.Algorithm != "sha256" {
+		return nil, fmt.Errorf("%w: the cache holds sha256 digests only", errNotFound)
+	}
+	if s.grpc {
+		resource := fmt.Sprintf("blobs/%s/%d", d.Digest.Hex, d.Size)
+		if s.rc.InstanceName != "" {
+			resource = strings.Trim(s.rc.InstanceName, "/") + "/" + resource
+		}
+		rc, err := readByteStream(ctx, s.client, s.base, s.rc.Headers, resource)
+		var st *grpcStatus
+		if errors.As(err, &st) && st.code == grpcNotFound {
+			return nil, fmt.Errorf("%w (%s)", errNotFound, st.message)
+		}
+		return rc, err
+	}
+	u := *s.base
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/cas/" + d.Digest.Hex
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range s.rc.Headers {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return resp.Body, nil
+	case http.StatusNotFound:
+		resp.Body.Close()
+		return nil, errNotFound
+	default:
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %s", u.Redacted(), resp.Status)
+	}
+}
+
+// DiskCacheSource reads blobs from a Bazel `--disk_cache` directory, which keeps outputs
+// under cas/<first two hex digits>/<hash>.
+type DiskCacheSource string
+
+func (dir DiskCacheSource) String() string { return "disk cache " + string(dir) }
+
+func (dir DiskCacheSource) Open(_ context.Context, d v1.Descriptor) (io.ReadCloser, error) {
+	if d.Digest.Algorithm != "sha256" || len(d.Digest.Hex) < 2 {
+		return nil, errNotFound
+	}
+	return openSized(filepath.Join(string(dir), "cas", d.Digest.Hex[:2], d.Digest.Hex), d.Size)
+}
+
+// openSized opens path if it is a file of the blob's size: a file of another size (a stale
+// output of an earlier build) is not the blob. Content is checked while it is read.
+func openSized(path string, size int64) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Size() != size {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s is %d bytes, the blob %d", errNotFound, path, st.Size(), size)
+	}
+	return f, nil
+}
+
+// bytesSource serves blobs push holds in memory (manifests' configs).
+type bytesSource map[v1.Hash][]byte
+
+func (bytesSource) String() string { return "build outputs" }
+
+func (s bytesSource) Open(_ context.Context, d v1.Descriptor) (io.ReadCloser, error) {
+	b, ok := s[d.Digest]
+	if !ok {
+		return nil, errNotFound
+	}
+	return io.NopCloser(strings.NewReader(string(b))), nil
+}
+
+// verified reads a blob from its source and fails at the end when what was read is not
+// the blob (another size or digest), naming the source: a stale file or a corrupt cache
+// entry must not become a registry error about an upload URL.
+type verified struct {
+	r      io.ReadCloser
+	d      v1.Descriptor
+	source string
+	h      hashState
+	n      int64
+	count  func(int)
+}
+
+type hashState interface {
+	io.Writer
+	Sum([]byte) []byte
+}
+
+func newVerified(r io.ReadCloser, d v1.Descriptor, source string, count func(int)) *verified {
+	return &verified{r: r, d: d, source: source, h: sha256.New(), count: count}
+}
+
+func (v *verified) Read(p []byte) (int, error) {
+	n, err := v.r.Read(p)
+	if n > 0 {
+		v.h.Write(p[:n])
+		v.n += int64(n)
+		if v.count != nil {
+			v.count(n)
+		}
+		if v.n > v.d.Size {
+			return n, fmt.Errorf("blob %s from %s: more than its %d bytes", v.d.Digest, v.source, v.d.Size)
+		}
+	}
+	if err == io.EOF {
+		if v.n != v.d.Size {
+			return n, fmt.Errorf("blob %s from %s: %d bytes, want %d", v.d.Digest, v.source, v.n, v.d.Size)
+		}
+		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.d.Digest.Hex {
+			return n, fmt.Errorf("blob %s from %s: content has digest sha256:%s", v.d.Digest, v.source, got)
+		}
+	}
+	return n, err
+}
+
+func (v *verified) Close() error { return v.r.Close() }
+
+// dialTimeout bounds connecting to a cache that is down, so push moves on to the next
+// source instead of waiting for the kernel's timeout.
+const dialTimeout = 10 * time.Second
