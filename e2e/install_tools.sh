@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test uses, idempotently: a registry (Debian's
-# docker-registry), umoci, runc, podman and skopeo from apt, and crane and syft (pinned) built with the
-# host Go (syft: about 4 minutes the first time), and bazel-remote (e2e/rbe/provision.sh).
+# docker-registry), umoci, runc, podman and skopeo from apt, crane, syft and apko (pinned)
+# built with the host Go (syft: about 4 minutes the first time, apko about 2), and
+# bazel-remote (e2e/rbe/provision.sh).
 # Prints nothing when everything is present. Tools land in $WHARF_CACHE/bin.
 set -euo pipefail
 CACHE=${WHARF_CACHE:-$HOME/.cache/rules_wharf}
 BIN=$CACHE/bin
 CRANE_VERSION=v0.22.1
 SYFT_VERSION=v1.38.0
+# The apko the equivalence tests compare with (tools/internal/apk/apktest/apkooracle), also
+# what TestMigratingFromRulesApko runs as Renovate's apko manager does.
+APKO_VERSION=v0.30.34
 mkdir -p "$BIN"
 
 need=()
@@ -47,6 +51,20 @@ if [ "$(cat "$BIN/.syft-version" 2>/dev/null)" != "$SYFT_VERSION" ] || [ ! -x "$
   ) || { rm -rf "$tmp"; exit 1; }
   rm -rf "$tmp"
   echo "$SYFT_VERSION" >"$BIN/.syft-version"
+fi
+
+if ! "$BIN/apko" version 2>/dev/null | grep -q "$APKO_VERSION"; then
+  echo "[install_tools] building apko $APKO_VERSION (about two minutes)" >&2
+  GO=$(command -v go || echo /usr/local/go/bin/go)
+  tmp=$(mktemp -d)
+  (
+    cd "$tmp"
+    printf 'module tool\n\ngo 1.25\n' >go.mod
+    GOFLAGS=-mod=mod "$GO" get "chainguard.dev/apko@$APKO_VERSION" >/dev/null 2>&1
+    CGO_ENABLED=0 GOFLAGS=-mod=mod "$GO" build -trimpath -o "$BIN/apko.tmp" chainguard.dev/apko
+  ) || { rm -rf "$tmp"; exit 1; }
+  rm -rf "$tmp"
+  mv "$BIN/apko.tmp" "$BIN/apko"
 fi
 
 # bazel-remote, the remote cache the push tests take layers from (built once, ~2.5 min).

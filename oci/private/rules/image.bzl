@@ -1,5 +1,6 @@
 """oci_image_rule: a single-platform image from a base, contents and layers (no APK knowledge)."""
 
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//oci/private/actions:layout.bzl", "emit_layout")
 load("//oci/private/actions:sbom.bzl", "emit_sbom")
 load("//oci/private/actions:tarball.bzl", "default_repo_tag", "docker_tarball")
@@ -50,6 +51,39 @@ def _base(ctx, arch, variant):
         root = origin.root if origin else "",
     )]
 
+_TAR_EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
+
+def _tar_layers(ctx):
+    """One layer per file of `tars`, the archive as given when it is a valid layer."""
+    compression = ctx.attr._compression[BuildSettingInfo].value
+    level = ctx.attr._compression_level[BuildSettingInfo].value
+    layers = []
+    for i, tar in enumerate(ctx.files.tars):
+        # The blob's extension follows the archive when it is compressed (kept as is).
+        ext = ".tar.gz" if tar.basename.endswith((".tar.gz", ".tgz")) else ".tar.zst" if tar.basename.endswith(".tar.zst") else _TAR_EXT[compression]
+        prefix = "{}_tars/{}_{}".format(ctx.label.name, i, tar.basename.split(".")[0])
+        blob = ctx.actions.declare_file(prefix + ext)
+        metadata = ctx.actions.declare_file(prefix + ".layer.json")
+        args = ctx.actions.args()
+        args.add("--tar", tar)
+        args.add("--compression=" + compression)
+        args.add("--level={}".format(level))
+        args.add("--created-by=rules_wharf oci_image {} tars {}".format(ctx.label, tar.short_path))
+        args.add("--blob", blob)
+        args.add("--metadata", metadata)
+        wharf_action(
+            ctx,
+            "tar-layer",
+            args,
+            inputs = [tar],
+            outputs = [blob, metadata],
+            mnemonic = "OciTarLayer",
+            progress_message = "Checking layer %s of %%{label}" % tar.short_path,
+            worker = True,
+        )
+        layers.append(OciLayerInfo(blob = blob, metadata = metadata))
+    return layers
+
 def _labels(ctx, contents):
     if any([c.annotations_as_labels for c in contents]):
         return ctx.attr.annotations | ctx.attr.labels
@@ -75,7 +109,7 @@ def _oci_image_impl(ctx):
     arch, variant = platform.arch, platform.variant
     base_config, base_layers, extern = _base(ctx, arch, variant)
     contents = [c[OciImageContentsInfo] for c in ctx.attr.contents]
-    layers = [layer for c in contents for layer in c.layers] + [t[OciLayerInfo] for t in ctx.attr.layers]
+    layers = [layer for c in contents for layer in c.layers] + [t[OciLayerInfo] for t in ctx.attr.layers] + _tar_layers(ctx)
     defaults = [f for c in contents for f in c.defaults]
     sbom = _sbom(ctx, contents)
 
@@ -190,6 +224,20 @@ _attrs = {
         providers = [OciImageContentsInfo],
     ),
     "layers": attr.label_list(doc = "Layers on top of the base and `contents`, bottom first (`oci_layer` or anything providing OciLayerInfo).", providers = [OciLayerInfo]),
+    "tars": attr.label_list(
+        doc = """Archives (.tar, .tar.gz, .tgz, .tar.zst), one layer each, above `layers`, in order:
+rules_oci's `oci_image(tars = ...)`, e.g. from rules_pkg's `pkg_tar`. An archive that is a
+valid layer is used as it is, not re-packed: a compressed one is the layer blob byte for byte
+(whatever the compression setting), a plain one is compressed per
+`@rules_wharf//oci/settings:compression`; its entries keep their owners, names, modes and
+mtimes. Valid means every entry passes `oci_layer`'s checks (no `..`, nothing written through a
+symlink or below a file, one entry per path, hard links to earlier files); an archive that
+fails one is an error naming it and the entry. An archive with a global PAX header
+(`git archive`) is re-packed without it, as `oci_layer(tars = ...)` does.""",
+        allow_files = [".tar", ".tar.gz", ".tgz", ".tar.zst"],
+    ),
+    "_compression": attr.label(default = "//oci/settings:compression"),
+    "_compression_level": attr.label(default = "//oci/settings:compression_level"),
     "entrypoint": attr.string_list(doc = "Config `Entrypoint`."),
     "cmd": attr.string_list(doc = "Config `Cmd`."),
     "env": attr.string_dict(doc = "Config `Env`, as a dict (written sorted by name)."),
@@ -208,7 +256,7 @@ _attrs = {
 oci_image_rule = rule(
     implementation = _oci_image_impl,
     doc = """A single-platform image: the base's layers, then the layers of `contents`, then
-`layers`, with a config from the attributes (over the contents' defaults, over the base's).
+`layers`, then one layer per archive of `tars`, with a config from the attributes (over the contents' defaults, over the base's).
 os/architecture come from the target platform. The manifest action reads only layer metadata;
 the blobs are needed only by the actions that copy them (layout, tarball).
 

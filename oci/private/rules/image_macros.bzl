@@ -18,10 +18,11 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
 
     Layers, bottom first: the base's (`base`), then with `apks` each package's data member
     (in lock order, or joined within `apk_layer_budget`), the apk database layer and, with
-    `apko_config`, the layer of its accounts and paths; then `contents`, then `layers`. The
+    `apko_config`, the layer of its accounts and paths; then `contents`, then `layers`, then
+    one layer per archive of `tars` (as given when it is a valid layer: rules_oci's `tars`). The
     image config comes from the attributes, over `apko_config`'s, over the base's.
 
-    Every other argument is an attribute of `oci_image_rule` (`base`, `layers`,
+    Every other argument is an attribute of `oci_image_rule` (`base`, `layers`, `tars`,
     `entrypoint`, `cmd`, `env`, `user`, `workdir`, `labels`, `annotations`,
     `exposed_ports`, `volumes`, `stop_signal`, `created`, `os`, `ref_name`) or a common
     attribute (`tags`, `visibility`, ...); outputs and output groups are `oci_image_rule`'s.

@@ -3,6 +3,9 @@ package layer
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -89,4 +92,55 @@ func (c *capped) Write(p []byte) (int, error) {
 	}
 	c.left -= len(p)
 	return c.Buffer.Write(p)
+}
+
+// FuzzPassthrough feeds arbitrary bytes to Passthrough (oci_image's `tars`). It must either
+// refuse them or describe the blob it wrote: digest and size of those bytes, a compressed
+// input kept byte for byte, and a diffID that is the sha256 of the blob decompressed.
+func FuzzPassthrough(f *testing.F) {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	tw.WriteHeader(&tar.Header{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "./a/f", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1})
+	tw.Write([]byte("x"))
+	tw.WriteHeader(&tar.Header{Name: "./a/h", Typeflag: tar.TypeLink, Linkname: "./a/f"})
+	tw.Close()
+	f.Add(b.Bytes())
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(b.Bytes())
+	zw.Close()
+	f.Add(z.Bytes())
+	f.Add([]byte{})
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p := filepath.Join(dir, "in.tar")
+		if err := os.WriteFile(p, in, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := &capped{left: 1 << 22}
+		meta, err := Passthrough(out, p, Gzip, 1)
+		if err != nil {
+			return
+		}
+		blob := out.Bytes()
+		sum := sha256.Sum256(blob)
+		if meta.Digest != "sha256:"+hex.EncodeToString(sum[:]) || meta.Size != int64(len(blob)) {
+			t.Fatalf("metadata %+v does not describe the %d bytes written", meta, len(blob))
+		}
+		if archiveCompression(in) != None && !bytes.Equal(blob, in) {
+			t.Fatal("a compressed archive was not kept byte for byte")
+		}
+		r, err := decompress(bytes.NewReader(blob))
+		if err != nil {
+			t.Fatalf("the blob does not decompress: %v", err)
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, r); err != nil {
+			t.Fatalf("the blob does not decompress: %v", err)
+		}
+		if meta.DiffID != "sha256:"+hex.EncodeToString(h.Sum(nil)) {
+			t.Fatalf("diffID %s is not the sha256 of the blob decompressed", meta.DiffID)
+		}
+	})
 }

@@ -26,6 +26,7 @@ func All() map[string]Verb {
 		"apk-extract":       {"verify an APK's control and data members against the lock and write its data member as a layer", quiet(apkExtract)},
 		"apk-verify":        {"verify an APK's signature against a keyring and the lock's control checksum", quiet(apkVerify)},
 		"layer":             {"write a deterministic layer from files", quiet(layerVerb)},
+		"tar-layer":         {"make a layer of an existing .tar/.tar.gz/.tar.zst: checked and used as is (a plain tar compressed), re-packed only if it holds a global PAX header", tarLayerVerb},
 		"image":             {"write an image config and manifest from layer metadata", quiet(imageVerb)},
 		"layout":            {"assemble an OCI image layout directory", quiet(layoutVerb)},
 		"index":             {"write an image index from image descriptors", quiet(indexVerb)},

@@ -1,0 +1,99 @@
+"""One lock's repositories, for the bzlmod extension and the WORKSPACE rule alike."""
+
+load("//apk/private:lock.bzl", "parse_lock", "resolve_relative")
+
+def _safe(s):
+    out = ""
+    for c in s.elems():
+        out += c if (c.isalnum() or c in "._-") else "_"
+    return out
+
+def _checksum_tag(checksum):
+    # sha256-<base64>: keep enough of it to name the content, in repository-name characters.
+    b64 = checksum.partition("-")[2].rstrip("=")
+    return b64.replace("+", "P").replace("/", "S")[:16]
+
+def _local_label(ctx, lock, relpath, what):
+    path = resolve_relative(lock.package, relpath)
+    if path == None:
+        fail("lock {}: {} points outside its repository: {}".format(lock, what, relpath))
+
+    # The label of a file is relative to its nearest enclosing package.
+    lock_path = str(ctx.path(lock))
+    root = lock_path[:len(lock_path) - len(lock.name)].rstrip("/")
+    if lock.package:
+        root = root[:len(root) - len(lock.package)].rstrip("/")
+    parts = path.split("/")
+    for i in range(len(parts) - 1, -1, -1):
+        pkg = "/".join(parts[:i])
+        d = root + ("/" + pkg if pkg else "")
+        if ctx.path(d + "/BUILD.bazel").exists or ctx.path(d + "/BUILD").exists:
+            return Label("@@{}//{}:{}".format(lock.repo_name, pkg, "/".join(parts[i:])))
+    fail("lock {}: {}: no package contains {}".format(lock, what, path))
+
+def translate_lock(ctx, lock_label, distro, require_signatures):
+    """Reads one apko lock and says which repositories it needs.
+
+    Args:
+      ctx: a module_ctx or repository_ctx (for `path` and `read`).
+      lock_label: the lock's Label.
+      distro: translate_lock's `distro`.
+      require_signatures: translate_lock's `require_signatures`.
+
+    Returns:
+      struct(packages, keys, hub): repository name to `apk_import` arguments (named by
+      content: every lock in the build that pins a package shares its repository), the same
+      for `apk_keyring`, and the `apk_hub` arguments but its names.
+    """
+    lock = parse_lock(ctx.read(ctx.path(lock_label)), str(lock_label))
+    keys = {}
+    key_labels = []
+    for k in lock.keyring:
+        kw = {"key_name": k.key_name}
+        if k.content:
+            kw["content"] = k.content
+            identity = k.content
+        elif k.url.startswith("http://"):
+            fail("lock {}: keyring entry {}: Bazel downloads plain http:// only with a checksum, which locks do not record for keys; serve it over https:// or give a path".format(lock_label, k.url))
+        elif k.url.startswith("https://") or k.url.startswith("file://"):
+            kw["url"] = k.url
+            identity = k.url
+        else:
+            kw["source"] = _local_label(ctx, lock_label, k.url, "keyring entry " + k.key_name)
+            identity = str(kw["source"])
+        repo = "apk_key_{}_{}".format(_safe(k.key_name), "%x" % (hash(identity) & 0xffffffff))
+        keys[repo] = kw
+        key_labels.append("@{}//:key".format(repo))
+    packages = {}
+    by_arch = {}
+    for p in lock.packages:
+        kw = {
+            "package_name": p.name,
+            "version": p.version,
+            "arch": p.arch,
+            "url": p.url,
+            "signature_range": p.signature_range,
+            "signature_checksum": p.signature_checksum,
+            "control_range": p.control_range,
+            "control_checksum": p.control_checksum,
+            "data_range": p.data_range,
+            "data_checksum": p.data_checksum,
+        }
+        if not (p.url.startswith("http://") or p.url.startswith("https://") or p.url.startswith("file://")):
+            kw["source"] = _local_label(ctx, lock_label, p.url, "package {}-{} ({})".format(p.name, p.version, p.arch))
+        repo = "apk_{}_{}_{}_{}".format(_safe(p.arch), _safe(p.name), _safe(p.version), _checksum_tag(p.data_checksum or p.control_checksum))
+        packages.setdefault(repo, kw)
+        by_arch.setdefault(p.arch, []).append("@{}//:pkg".format(repo))
+    return struct(
+        packages = packages,
+        keys = keys,
+        hub = {
+            "lock": str(lock_label),
+            "packages": by_arch,
+            "archs": lock.archs,
+            "keyring": key_labels,
+            "repositories": lock.repositories,
+            "distro": distro,
+            "require_signatures": require_signatures,
+        },
+    )
