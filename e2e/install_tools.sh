@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test uses, idempotently: a registry (Debian's
-# docker-registry), umoci, runc, podman and skopeo from apt, and crane and syft (pinned) built with the
+# docker-registry, htpasswd from apache2-utils), umoci, runc, podman and skopeo from apt, and crane and syft (pinned) built with the
 # host Go (syft: about 4 minutes the first time).
 # Prints nothing when everything is present. Tools land in $WHARF_CACHE/bin.
 set -euo pipefail
@@ -11,7 +11,7 @@ SYFT_VERSION=v1.38.0
 mkdir -p "$BIN"
 
 need=()
-for p in docker-registry:docker-registry umoci:umoci runc:runc podman:podman skopeo:skopeo; do
+for p in docker-registry:docker-registry htpasswd:apache2-utils umoci:umoci runc:runc podman:podman skopeo:skopeo; do
   command -v "${p%%:*}" >/dev/null || need+=("${p#*:}")
 done
 if [ "${#need[@]}" -gt 0 ]; then
