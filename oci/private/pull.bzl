@@ -175,11 +175,12 @@ def _fetch_json(rctx, ref, auth, digest, who, what):
 def check_tag(rctx, ref, auth, who):
     """Warns when the tag no longer names the pinned digest; the digest is pulled either way.
 
-    The tag's manifest is downloaded without a checksum (so no cache answers for the
-    registry) and Bazel reports the sha256 of what came. Bazel refuses plain-http downloads
-    without a checksum; there the pinned digest is the checksum and a `canonical_id` no
-    repository cache entry has makes the registry answer: a failure means the tag names
-    something else now (or the registry could not be reached).
+    https: the tag's manifest is downloaded without a checksum (so no cache answers for the
+    registry) and Bazel reports the sha256 of what came: the digest the tag names now.
+    Plain http: Bazel downloads only with a checksum, so the pinned digest is the checksum,
+    under a `canonical_id` no repository cache entry has (the registry must answer). A
+    failure is then told apart from an unreachable registry by fetching the pinned digest
+    the same way.
 
     Args:
       rctx: the repository context.
@@ -188,26 +189,38 @@ def check_tag(rctx, ref, auth, who):
       who: what to name in messages.
 
     Returns:
-      The digest the tag names now, "" if it could not be read, None without a tag.
+      The digest the tag names now; "moved" when (plain http) it names another one; "" if
+      the registry could not be asked; None without a tag.
     """
     if not ref.tag:
         return None
-    url = _url(ref, "manifests", ref.tag)
-    out = "tag-check.json"
-    kwargs = dict(url = url, output = out, headers = _HEADERS, auth = {url: auth} if auth else {}, allow_fail = True)
-    now = ""
-    r = rctx.download(**kwargs)
-    if r.success:
-        now = "sha256:" + r.sha256
-    elif ref.scheme == "http":
-        r = rctx.download(sha256 = ref.digest.partition(":")[2], canonical_id = "oci_pull tag check {} {}".format(url, _nonce(rctx)), **kwargs)
-        if r.success:
-            now = ref.digest
-    if rctx.path(out).exists:
-        rctx.delete(out)
     image = "{}/{}:{}".format(ref.registry, ref.repository, ref.tag)
+    out = "tag-check.json"
+
+    def get(url, checked):
+        kwargs = dict(url = url, output = out, headers = _HEADERS, auth = {url: auth} if auth else {}, allow_fail = True)
+        if checked:
+            kwargs["sha256"] = ref.digest.partition(":")[2]
+            kwargs["canonical_id"] = "oci_pull tag check {} {}".format(url, _nonce(rctx))
+        r = rctx.download(**kwargs)
+        if rctx.path(out).exists:
+            rctx.delete(out)
+        return r
+
+    url = _url(ref, "manifests", ref.tag)
+    if ref.scheme == "https":
+        r = get(url, False)
+        now = "sha256:" + r.sha256 if r.success else ""
+    elif get(url, True).success:
+        now = ref.digest
+    elif get(_url(ref, "manifests", ref.digest), True).success:
+        now = "moved"
+    else:
+        now = ""
     if not now:
-        print("WARNING: {}: tag {} no longer names the pinned digest {}, or {} could not be read; the pinned digest is pulled. `crane digest {}` gives the tag's digest now.".format(who, ref.tag, ref.digest, url, image))  # buildifier: disable=print
+        print("WARNING: {}: could not read tag {} ({}) to compare it with the pinned digest {}; the pinned digest is pulled.".format(who, image, url, ref.digest))  # buildifier: disable=print
+    elif now == "moved":
+        print("WARNING: {}: tag {} no longer names the pinned digest {} (it was moved or deleted); the pinned digest is pulled. `crane digest {}` gives the tag's digest now.".format(who, image, ref.digest, image))  # buildifier: disable=print
     elif now != ref.digest:
         print("WARNING: {}: tag {} names {} now, not the pinned digest {}; the pinned digest is pulled. To follow the tag, set digest = \"{}\".".format(who, image, now, ref.digest, now))  # buildifier: disable=print
     return now

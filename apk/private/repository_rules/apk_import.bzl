@@ -1,6 +1,6 @@
 """Repository rules behind translate_lock: one per package, one per key, one hub per lock."""
 
-load("@bazel_tools//tools/build_defs/repo:utils.bzl", "read_user_netrc", "use_netrc")
+load("@bazel_tools//tools/build_defs/repo:utils.bzl", "read_netrc", "read_user_netrc", "use_netrc")
 load("//platforms:platforms.bzl", "PLATFORMS")
 
 _APK_PACKAGE_BZL = str(Label("//apk/private/rules:apk_package.bzl"))
@@ -25,12 +25,16 @@ def _is_remote(url):
 def _auth(rctx, url):
     """Basic credentials for url from the netrc file, as http_archive takes them.
 
-    $NETRC, else ~/.netrc. Bazel's --credential_helper needs nothing here: the downloader
-    adds its headers itself, ahead of these.
+    $NETRC (which Bazel's read_user_netrc does not read), else ~/.netrc. Bazel's
+    --credential_helper needs nothing here: the downloader adds its headers itself, ahead
+    of these.
     """
     if not url.startswith("https://") and not url.startswith("http://"):
         return {}
-    return use_netrc(read_user_netrc(rctx), [url], {})
+    path = rctx.getenv("NETRC") if hasattr(rctx, "getenv") else rctx.os.environ.get("NETRC")
+    if path and not rctx.path(path).exists:
+        fail("$NETRC is {}, which does not exist".format(path))
+    return use_netrc(read_netrc(rctx, path) if path else read_user_netrc(rctx), [url], {})
 
 def _apk_import_impl(rctx):
     a = rctx.attr

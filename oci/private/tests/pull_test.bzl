@@ -72,11 +72,16 @@ def _fake_rctx(files, token_realm = "", token_service = "", env = {"HOME": "/hom
     def download(url, output, auth = {}, allow_fail = False, **kwargs):
         calls.append(struct(url = url, output = output, auth = auth, allow_fail = allow_fail, kwargs = kwargs))
         ok = ("token:" + url) in files
+        if ok and "sha256" in kwargs and files.get("sha256:" + url) != kwargs["sha256"]:
+            ok = False
         if ok:
             files[output] = files["token:" + url]
         return struct(success = ok, sha256 = files.get("sha256:" + url, ""))
 
     def execute(argv, **_kwargs):
+        if argv[0] == "date":
+            return struct(return_code = 0, stdout = "1700000000.%d\n" % len(calls), stderr = "")
+
         # argv is [sh, -c, 'exec "$0" get < "$1"', program, request file].
         stdin = files.get("docker-credential-request.txt")
         calls.append(struct(argv = argv, stdin = stdin))
@@ -215,6 +220,24 @@ def _check_tag_impl(ctx):
     asserts.equals(env, other, check_tag(rctx, ref, None, "t"))
 
     # Unreadable: "" (and a warning).
+    rctx, calls = _fake_rctx({})
+    asserts.equals(env, "", check_tag(rctx, ref, None, "t"))
+
+    # Plain http: only checksummed downloads, each with a canonical id of its own so that
+    # the repository cache cannot answer; a moved tag is told apart from an unreachable
+    # registry by the pinned digest's manifest.
+    ref = parse_image("127.0.0.1:5000/a", _D, "t", tag = "v1")
+    url = "http://127.0.0.1:5000/v2/a/manifests/v1"
+    by_digest = "http://127.0.0.1:5000/v2/a/manifests/" + _D
+    hexd = _D[len("sha256:"):]
+    rctx, calls = _fake_rctx({"token:" + url: "{}", "sha256:" + url: hexd})
+    asserts.equals(env, _D, check_tag(rctx, ref, None, "t"))
+    asserts.equals(env, [(url, hexd)], [(c.url, c.kwargs["sha256"]) for c in calls if hasattr(c, "url")])
+    rctx, calls = _fake_rctx({"token:" + url: "{}", "sha256:" + url: other[len("sha256:"):], "token:" + by_digest: "{}", "sha256:" + by_digest: hexd})
+    asserts.equals(env, "moved", check_tag(rctx, ref, None, "t"))
+    downloads = [c for c in calls if hasattr(c, "url")]
+    asserts.equals(env, [url, by_digest], [c.url for c in downloads])
+    asserts.true(env, downloads[0].kwargs["canonical_id"] != downloads[1].kwargs["canonical_id"])
     rctx, calls = _fake_rctx({})
     asserts.equals(env, "", check_tag(rctx, ref, None, "t"))
 
