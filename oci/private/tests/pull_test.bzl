@@ -197,7 +197,8 @@ def _credential_helpers_impl(ctx):
     asserts.equals(env, ["stored.example.com", "auths.example.com", "other.example.com"], log[1:])
 
     # Docker Hub's credsStore key is its v1 URL.
-    rctx, calls = _fake_rctx({"/home/u/.docker/config.json": cfg}, programs = programs)
+    token_url = "https://auth.docker.io/token?scope=repository:library/alpine:pull&service=registry.docker.io"
+    rctx, calls = _fake_rctx({"/home/u/.docker/config.json": cfg, "token:" + token_url: json.encode({"token": "T"})}, programs = programs)
     authorization(rctx, parse_image("docker.io/alpine", _D, "t"), "t")
     asserts.equals(env, "https://index.docker.io/v1/", log[-1])
     return unittest.end(env)
