@@ -62,6 +62,18 @@ func credentialHelper(kind string) int {
 	if kind == "docker-credential-wharfe2e" {
 		server := strings.TrimSpace(string(in))
 		logf("docker " + server)
+		// Hosts that show what a user reads when a helper misbehaves.
+		switch server {
+		case "failing.invalid:5000":
+			fmt.Fprintln(os.Stderr, "wharfe2e: no account for failing.invalid:5000")
+			return 3
+		case "token.invalid:5000":
+			json.NewEncoder(os.Stdout).Encode(map[string]string{"ServerURL": server, "Username": "<token>", "Secret": "refresh-s3cret"})
+			return 0
+		case "garbage.invalid:5000":
+			fmt.Println("garbage-s3cret")
+			return 0
+		}
 		if server != c.Host {
 			fmt.Println("credentials not found in native keychain")
 			return 1
@@ -218,7 +230,14 @@ func TestAuthenticatedSources(t *testing.T) {
 oci = use_extension("@rules_wharf//oci:extensions.bzl", "oci")
 oci.pull(name = "via_docker_helper", image = %[1]q, tag = "t1", digest = %[2]q)
 oci.pull(name = "via_bazel_helper", image = %[1]q, digest = %[2]q)
-use_repo(oci, "via_bazel_helper", "via_docker_helper")
+oci.pull(name = "err_missing_helper", image = "missing.invalid:5000/x", digest = %[2]q)
+oci.pull(name = "err_failing_helper", image = "failing.invalid:5000/x", digest = %[2]q)
+oci.pull(name = "err_token_helper", image = "token.invalid:5000/x", digest = %[2]q)
+oci.pull(name = "err_garbage_helper", image = "garbage.invalid:5000/x", digest = %[2]q)
+oci.pull(name = "err_bad_tag", image = %[1]q, tag = "-t1", digest = %[2]q)
+oci.pull(name = "err_two_tags", image = "%[1]s:t1", tag = "t2", digest = %[2]q)
+oci.pull(name = "err_tag_only", image = %[1]q, tag = "t1")
+use_repo(oci, "err_bad_tag", "err_failing_helper", "err_garbage_helper", "err_missing_helper", "err_tag_only", "err_token_helper", "err_two_tags", "via_bazel_helper", "via_docker_helper")
 
 apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
 apk.translate_lock(name = "apk_authed", lock = "//:http.lock.json")
@@ -226,7 +245,8 @@ use_repo(apk, "apk_authed")
 `, repo, digestA))
 	write("BUILD.bazel", "")
 	write("http.lock.json", string(lockJSON))
-	write("docker/config.json", fmt.Sprintf(`{"credHelpers": {%q: "wharfe2e"}}`, addr))
+	write("docker/config.json", fmt.Sprintf(`{"credHelpers": {%q: "wharfe2e", "missing.invalid:5000": "wharf-missing",
+  "failing.invalid:5000": "wharfe2e", "token.invalid:5000": "wharfe2e", "garbage.invalid:5000": "wharfe2e"}}`, addr))
 	write("empty-docker/config.json", "{}")
 	write("netrc", fmt.Sprintf("machine 127.0.0.1 login %s password %s\n", user, pass))
 	write(".bazelrc", "common --lockfile_mode=off\n")
@@ -277,7 +297,34 @@ use_repo(apk, "apk_authed")
 		t.Fatalf("the Bazel credential helper was asked %q", log)
 	}
 
-	// 4. APK packages behind basic auth, credentials from $NETRC. The hub names the package
+	// 4. What users read when a helper or the tag is wrong: one fetch, every repository.
+	cfgPath := filepath.Join(ws, "docker", "config.json")
+	stderr, ok = bazelOutput(t, ws, env, bazel, "fetch", "--keep_going", cache("1"), dockerCfg, "--repo=@err_missing_helper", "--repo=@err_failing_helper",
+		"--repo=@err_token_helper", "--repo=@err_garbage_helper", "--repo=@err_bad_tag", "--repo=@err_two_tags", "--repo=@err_tag_only")
+	for _, w := range []string{
+		"oci_pull err_missing_helper: " + cfgPath + " credHelpers[missing.invalid:5000]: docker-credential-wharf-missing is not on PATH (as Bazel's repository rules see it; --repo_env=PATH=... changes it)",
+		"oci_pull err_failing_helper: " + cfgPath + " credHelpers[failing.invalid:5000]: `docker-credential-wharfe2e get` for failing.invalid:5000 failed (exit code 3): wharfe2e: no account for failing.invalid:5000",
+		"oci_pull err_token_helper: " + cfgPath + " credHelpers[token.invalid:5000]: docker-credential-wharfe2e gives an identity (OAuth2 refresh) token for token.invalid:5000, which oci_pull cannot exchange (Bazel's downloader only GETs); use a Bazel --credential_helper for this registry, or credentials in `auths`",
+		"oci_pull err_garbage_helper: " + cfgPath + " credHelpers[garbage.invalid:5000]: `docker-credential-wharfe2e get` for garbage.invalid:5000 did not print {\"Username\": ..., \"Secret\": ...}",
+		"oci_pull err_bad_tag: image " + repo + ": tag \"-t1\" is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]*, at most 128 characters)",
+		"oci_pull err_two_tags: image " + repo + ":t1 names tag t1, but tag = t2",
+		"oci_pull err_tag_only: image " + repo + " has a tag (t1) and no digest; oci_pull pulls by digest only: give digest = \"sha256:...\" beside the tag (get it with `crane digest " + repo + ":t1`)",
+	} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("fetch errors lack %q", w)
+		}
+	}
+	if ok || strings.Contains(stderr, "s3cret") {
+		t.Errorf("the failing fetches (ok=%v) or a secret in their output:\n%s", ok, tail(stderr, 6000))
+	}
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "Error in fail: ") {
+			t.Log(l)
+		}
+	}
+	helperLog(t, helpers)
+
+	// 5. APK packages behind basic auth, credentials from $NETRC. The hub names the package
 	// repositories; each is fetched (ranged, checksummed downloads with the credentials).
 	netrcEnv := append(append([]string{}, env...), "NETRC="+filepath.Join(ws, "netrc"))
 	run(t, ws, netrcEnv, bazel, "fetch", cache("4"), "--repo=@apk_authed")
@@ -312,5 +359,10 @@ use_repo(apk, "apk_authed")
 			t.Logf("without credentials: %s", strings.TrimSpace(sc.Text()))
 			break
 		}
+	}
+	// A $NETRC that does not exist is named.
+	stderr, ok = bazelOutput(t, ws, append(append([]string{}, env...), "NETRC="+filepath.Join(ws, "no-netrc")), bazel, "fetch", "--force", cache("5"), first)
+	if want := "$NETRC is " + filepath.Join(ws, "no-netrc") + ", which does not exist"; ok || !strings.Contains(stderr, want) {
+		t.Fatalf("fetching with a missing $NETRC (ok=%v) lacks %q:\n%s", ok, want, tail(stderr, 3000))
 	}
 }
