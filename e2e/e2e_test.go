@@ -110,10 +110,16 @@ func freePort(t *testing.T) int {
 
 func startRegistry(t *testing.T) string {
 	t.Helper()
+	return startRegistryConfig(t, "")
+}
+
+// startRegistryConfig starts a registry whose configuration has extra (YAML lines) too.
+func startRegistryConfig(t *testing.T, extra string) string {
+	t.Helper()
 	bin := tool(t, "docker-registry")
 	dir := t.TempDir()
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	cfg := fmt.Sprintf("version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: %s}\n", filepath.Join(dir, "data"), addr)
+	cfg := fmt.Sprintf("version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: %s}\n", filepath.Join(dir, "data"), addr) + extra
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

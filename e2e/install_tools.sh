@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test uses, idempotently: a registry (Debian's
-# docker-registry), umoci, runc, podman and skopeo from apt, crane, syft and apko (pinned)
-# built with the host Go (syft: about 4 minutes the first time, apko about 2), and
-# bazel-remote (e2e/rbe/provision.sh).
+# docker-registry, htpasswd from apache2-utils), umoci, runc, podman and skopeo from apt, crane,
+# syft and apko (pinned) built with the host Go (syft: about 4 minutes the first time, apko
+# about 2), and bazel-remote (e2e/rbe/provision.sh).
 # Prints nothing when everything is present. Tools land in $WHARF_CACHE/bin.
 set -euo pipefail
 CACHE=${WHARF_CACHE:-$HOME/.cache/rules_wharf}
@@ -15,7 +15,7 @@ APKO_VERSION=v0.30.34
 mkdir -p "$BIN"
 
 need=()
-for p in docker-registry:docker-registry umoci:umoci runc:runc podman:podman skopeo:skopeo; do
+for p in docker-registry:docker-registry htpasswd:apache2-utils umoci:umoci runc:runc podman:podman skopeo:skopeo; do
   command -v "${p%%:*}" >/dev/null || need+=("${p#*:}")
 done
 if [ "${#need[@]}" -gt 0 ]; then

@@ -70,7 +70,7 @@ func TestPullByDigest(t *testing.T) {
 oci = use_extension("@rules_wharf//oci:extensions.bzl", "oci")
 oci.pull(name = "hello", image = %[1]q, digest = %[2]q)
 oci.pull(name = "hello_multi", image = %[3]q, digest = %[4]q, platforms = ["linux/amd64", "linux/arm64/v8"])
-oci.pull(name = "hello_authed", image = "%[5]s/wharf/hello:pull@%[2]s")
+oci.pull(name = "hello_authed", image = "%[5]s/wharf/hello@%[2]s")
 oci.pull(name = "hello_unauthed", image = "localhost:%[7]s/wharf/hello@%[2]s")
 oci.pull(name = "bad", image = %[1]q, digest = %[6]q)
 oci.pull(name = "tagged", image = "%[1]s:pull")

@@ -22,16 +22,24 @@ _HEADERS = {
     "Docker-Distribution-API-Version": "registry/2.0",
 }
 
-def parse_image(image, digest, who):
+_TAG_FIRST = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+
+def _check_tag(tag, image, who):
+    # The OCI distribution spec's tag grammar: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}.
+    if len(tag) > 128 or not all([c in _TAG_FIRST + ".-" for c in tag.elems()]) or tag[0] not in _TAG_FIRST.elems():
+        fail("{}: image {}: tag {} is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]*, at most 128 characters)".format(who, image, repr(tag)))
+
+def parse_image(image, digest, who, tag = ""):
     """Splits `[http(s)://]registry/repository[:tag][@sha256:...]`; a tag without a digest fails.
 
     Args:
       image: the image reference.
       digest: the digest attribute ("" if the digest is part of `image`).
       who: what to name in errors.
+      tag: the tag attribute ("" if none; a tag in `image` counts too).
 
     Returns:
-      struct(scheme, registry, repository, digest, name).
+      struct(scheme, registry, repository, digest, tag, name).
     """
     scheme = ""
     rest = image
@@ -49,11 +57,20 @@ def parse_image(image, digest, who):
         fail("{}: image {} must be REGISTRY/REPOSITORY (e.g. index.docker.io/library/alpine, ghcr.io/org/app, 127.0.0.1:5000/app)".format(who, image))
     parent, _, last = repository.rpartition("/")
     if ":" in last:
-        if not digest:
-            fail("{}: image {} has a tag ({}) and no digest; oci_pull pulls by digest only: give digest = \"sha256:...\" (e.g. from `crane digest {}`)".format(who, image, last.partition(":")[2], image))
-
-        # NAME:TAG@DIGEST: the digest decides, the tag is only a note for readers.
-        repository = (parent + "/" if parent else "") + last.partition(":")[0]
+        name, _, inline_tag = last.partition(":")
+        if tag and tag != inline_tag:
+            fail("{}: image {} names tag {}, but tag = {}".format(who, image, inline_tag, tag))
+        tag = inline_tag
+        repository = (parent + "/" if parent else "") + name
+    if tag:
+        _check_tag(tag, image, who)
+    if tag and not digest:
+        fail("{}: image {} has a tag ({}) and no digest; oci_pull pulls by digest only: give digest = \"sha256:...\" beside the tag (get it with `crane digest {}`)".format(
+            who,
+            image,
+            tag,
+            "{}/{}:{}".format(registry, repository, tag),
+        ))
     if not digest:
         fail("{}: image {} has no digest; oci_pull pulls by digest only: give digest = \"sha256:...\"".format(who, image))
     algo, _, hex = digest.partition(":")
@@ -71,6 +88,7 @@ def parse_image(image, digest, who):
         registry = registry,
         repository = repository,
         digest = digest,
+        tag = tag,
         name = "{}/{}@{}".format(registry, repository, digest),
     )
 
@@ -154,14 +172,75 @@ def _fetch_json(rctx, ref, auth, digest, who, what):
         fail("{}: {} of {} has media type {}, neither an image manifest nor an index".format(who, what, ref.name, mt))
     return doc, mt, len(rctx.read(_blob_path(digest)))
 
+def check_tag(rctx, ref, auth, who):
+    """Warns when the tag no longer names the pinned digest; the digest is pulled either way.
+
+    https: the tag's manifest is downloaded without a checksum (so no cache answers for the
+    registry) and Bazel reports the sha256 of what came: the digest the tag names now.
+    Plain http: Bazel downloads only with a checksum, so the pinned digest is the checksum,
+    under a `canonical_id` no repository cache entry has (the registry must answer). A
+    failure is then told apart from an unreachable registry by fetching the pinned digest
+    the same way.
+
+    Args:
+      rctx: the repository context.
+      ref: parse_image's result, with a tag.
+      auth: authorization's result.
+      who: what to name in messages.
+
+    Returns:
+      The digest the tag names now; "moved" when (plain http) it names another one; "" if
+      the registry could not be asked; None without a tag.
+    """
+    if not ref.tag:
+        return None
+    image = "{}/{}:{}".format(ref.registry, ref.repository, ref.tag)
+    out = "tag-check.json"
+
+    def get(url, checked):
+        kwargs = dict(url = url, output = out, headers = _HEADERS, auth = {url: auth} if auth else {}, allow_fail = True)
+        if checked:
+            kwargs["sha256"] = ref.digest.partition(":")[2]
+            kwargs["canonical_id"] = "oci_pull tag check {} {}".format(url, _nonce(rctx))
+        r = rctx.download(**kwargs)
+        if rctx.path(out).exists:
+            rctx.delete(out)
+        return r
+
+    url = _url(ref, "manifests", ref.tag)
+    if ref.scheme == "https":
+        r = get(url, False)
+        now = "sha256:" + r.sha256 if r.success else ""
+    elif get(url, True).success:
+        now = ref.digest
+    elif get(_url(ref, "manifests", ref.digest), True).success:
+        now = "moved"
+    else:
+        now = ""
+    if not now:
+        print("WARNING: {}: could not read tag {} ({}) to compare it with the pinned digest {}; the pinned digest is pulled.".format(who, image, url, ref.digest))  # buildifier: disable=print
+    elif now == "moved":
+        print("WARNING: {}: tag {} no longer names the pinned digest {} (it was moved or deleted); the pinned digest is pulled. `crane digest {}` gives the tag's digest now.".format(who, image, ref.digest, image))  # buildifier: disable=print
+    elif now != ref.digest:
+        print("WARNING: {}: tag {} names {} now, not the pinned digest {}; the pinned digest is pulled. To follow the tag, set digest = \"{}\".".format(who, image, now, ref.digest, now))  # buildifier: disable=print
+    return now
+
+def _nonce(rctx):
+    # Different on every fetch, so that no repository cache entry carries this canonical id.
+    r = rctx.execute(["date", "+%s.%N"])
+    return r.stdout.strip() if r.return_code == 0 else ""
+
 def _platform_string(p):
     return "/".join([p.get("os", "?"), p.get("architecture", "?")] + ([p["variant"]] if p.get("variant") else []))
 
 def _oci_pull_image_impl(rctx):
     who = "oci_pull " + rctx.attr.target_name
-    ref = parse_image(rctx.attr.image, rctx.attr.digest, who)
+    ref = parse_image(rctx.attr.image, rctx.attr.digest, who, rctx.attr.tag)
     want = parse_platform(rctx.attr.platform, who) if rctx.attr.platform else None
     auth = authorization(rctx, ref, who)
+    if not rctx.attr.platform:
+        # With platforms, the hub checks the tag once for all of them.
+        check_tag(rctx, ref, auth, who)
 
     doc, mt, size = _fetch_json(rctx, ref, auth, ref.digest, who, "the manifest")
     digest = ref.digest
@@ -249,12 +328,15 @@ filegroup(
     ))
     rctx.file("digest.txt", digest)
 
+_TAG_DOC = """The tag `digest` was taken from (e.g. `3.20`), for readers and for Renovate, which updates `tag` and `digest` together. The digest stays what is pulled. At fetch time the tag's manifest is read once more and a warning is printed when the tag names another digest now (the tag was moved) or cannot be read. A tag without a digest is refused: get the digest with `crane digest IMAGE:TAG`. A tag in `image` (`NAME:TAG@sha256:...`) counts as this attribute."""
+
 _COMMON_ATTRS = {
     "image": attr.string(
-        doc = "`REGISTRY/REPOSITORY`, optionally with `@sha256:...` (then `digest` may be left out) and an `http://` prefix for a plain-http registry (`localhost`, `127.0.0.1` and `[::1]` are plain http by default). `docker.io/NAME` means Docker Hub (`library/NAME` for one-part names). A tag without a digest is refused (pull by digest); in `NAME:TAG@sha256:...` the tag is ignored.",
+        doc = "`REGISTRY/REPOSITORY`, optionally with `@sha256:...` (then `digest` may be left out) and an `http://` prefix for a plain-http registry (`localhost`, `127.0.0.1` and `[::1]` are plain http by default). `docker.io/NAME` means Docker Hub (`library/NAME` for one-part names). A tag without a digest is refused (pull by digest); `NAME:TAG@sha256:...` is `tag` and `digest` in one.",
         mandatory = True,
     ),
     "digest": attr.string(doc = "`sha256:...` of the image manifest or of the index (then `platforms` picks from it)."),
+    "tag": attr.string(doc = _TAG_DOC),
     "token_realm": attr.string(doc = "Bearer token endpoint (the `realm` of the registry's `WWW-Authenticate: Bearer` challenge), for registries not in the built-in list (Docker Hub, ghcr.io, quay.io, public.ecr.aws, cgr.dev, gcr.io). The token is asked for anonymously or with the basic credentials of the docker config."),
     "token_service": attr.string(doc = "The `service` of that challenge."),
 }
@@ -277,6 +359,10 @@ def _oci_pull_hub_impl(rctx):
     who = "oci_pull " + rctx.attr.target_name
     if not rctx.attr.platforms:
         fail("{}: no platforms".format(who))
+    if rctx.attr.digest or rctx.attr.tag:
+        ref = parse_image(rctx.attr.image, rctx.attr.digest, who, rctx.attr.tag)
+        if ref.tag:
+            check_tag(rctx, ref, authorization(rctx, ref, who), who)
     settings = []
     actual = {}
     for p in rctx.attr.platforms:
@@ -309,15 +395,20 @@ alias(
 
 oci_pull_hub = repository_rule(
     implementation = _oci_pull_hub_impl,
-    doc = "The `@name` repository of a multi-platform `oci_pull`: an alias selecting the per-platform repository `@name_<os>_<arch>[_<variant>]` by the target platform. Downloads nothing.",
+    doc = "The `@name` repository of a multi-platform `oci_pull`: an alias selecting the per-platform repository `@name_<os>_<arch>[_<variant>]` by the target platform. Downloads nothing but, with a tag, the tag's manifest to check it still names the digest.",
     attrs = {
-        "image": attr.string(doc = "The image, for messages."),
+        "digest": attr.string(doc = "The index's digest, which the tag is checked against."),
+        "image": attr.string(doc = "The image, for messages and the tag check."),
+        "tag": attr.string(doc = "The tag to check, see oci_pull_image."),
+        "token_realm": attr.string(doc = "See oci_pull_image."),
+        "token_service": attr.string(doc = "See oci_pull_image."),
         "platforms": attr.string_list(doc = "`os/arch[/variant]` of each per-platform repository."),
         "target_name": attr.string(doc = "Name of the alias; per-platform repositories are `<target_name>_<os>_<arch>[_<variant>]`.", mandatory = True),
     },
+    environ = ["DOCKER_CONFIG", "HOME"],
 )
 
-def oci_pull(name, image, digest = "", platforms = [], token_realm = "", token_service = ""):
+def oci_pull(name, image, digest = "", platforms = [], token_realm = "", token_service = "", tag = ""):
     """Pulls an image by digest (WORKSPACE; with bzlmod use the `oci` module extension).
 
     `@name//:name` (or just `@name`) is the image's OCI layout, for `oci_image(base = ...)`.
@@ -332,12 +423,13 @@ def oci_pull(name, image, digest = "", platforms = [], token_realm = "", token_s
       platforms: `os/arch[/variant]` list to pull from an index.
       token_realm: bearer token endpoint, see oci_pull_image.
       token_service: bearer token service, see oci_pull_image.
+      tag: the tag the digest was taken from; checked at fetch time, see oci_pull_image.
     """
-    common = dict(image = image, digest = digest, token_realm = token_realm, token_service = token_service)
+    common = dict(image = image, digest = digest, token_realm = token_realm, token_service = token_service, tag = tag)
     if not platforms:
         oci_pull_image(name = name, target_name = name, **common)
         return
     for p in platforms:
         key = parse_platform(p, "oci_pull " + name).key
         oci_pull_image(name = name + "_" + key, target_name = name + "_" + key, platform = p, **common)
-    oci_pull_hub(name = name, image = image, platforms = platforms, target_name = name)
+    oci_pull_hub(name = name, platforms = platforms, target_name = name, **common)

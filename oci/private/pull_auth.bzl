@@ -1,4 +1,8 @@
-"""oci_pull's authentication: Docker config credentials and registry bearer tokens."""
+"""oci_pull's authentication: Docker config credentials and registry bearer tokens.
+
+Bazel's own `--credential_helper` needs nothing here: its downloader adds the helper's
+headers to every request of a matching host, over the `auth` given to rctx.download.
+"""
 
 # Registries that want a bearer token even for anonymous pulls: token endpoint and service.
 # `token_realm`/`token_service` override or extend this.
@@ -48,8 +52,56 @@ def _getenv(rctx, name):
         return rctx.getenv(name)
     return rctx.os.environ.get(name)
 
+def _docker_hub_keys(registry):
+    return ["https://index.docker.io/v1/", "index.docker.io", "docker.io"] if registry == "registry-1.docker.io" else []
+
+def docker_credential_helper(rctx, helper, server, what):
+    """Runs `docker-credential-<helper> get` with `server` on its stdin.
+
+    rctx.execute has no stdin, so `sh` redirects it from a file in the repository holding
+    the server name (not a secret), deleted right after. The answer stays in memory.
+
+    Args:
+      rctx: the repository context (which, file, path, execute, delete).
+      helper: the helper's suffix (`ecr-login` for docker-credential-ecr-login).
+      server: the registry, as the Docker config names it.
+      what: what to name in errors (the repository and the config entry).
+
+    Returns:
+      Basic credentials, None when the helper has none for server, or False when the
+      program is not on PATH.
+    """
+    prog = rctx.which("docker-credential-" + helper)
+    if not prog:
+        return False
+    sh = rctx.which("sh")
+    if not sh:
+        fail("{}: running docker-credential-{} needs `sh` on PATH".format(what, helper))
+    req = "docker-credential-request.txt"
+    rctx.file(req, server + "\n", executable = False)
+    r = rctx.execute([sh, "-c", 'exec "$0" get < "$1"', str(prog), str(rctx.path(req))], timeout = 60)
+    rctx.delete(req)
+    if r.return_code != 0:
+        # The helper protocol's answer for a server it does not know.
+        if "credentials not found" in r.stdout + r.stderr:
+            return None
+        fail("{}: `docker-credential-{} get` for {} failed (exit code {}): {}".format(what, helper, server, r.return_code, r.stderr.strip()[:2000]))
+    resp = json.decode(r.stdout.strip(), default = None)
+    if type(resp) != "dict" or type(resp.get("Username")) != "string" or type(resp.get("Secret")) != "string":
+        # Never quote the output: it may hold the secret.
+        fail("{}: `docker-credential-{} get` for {} did not print {{\"Username\": ..., \"Secret\": ...}}".format(what, helper, server))
+    if resp["Username"] == "<token>":
+        fail("{}: docker-credential-{} gives an identity (OAuth2 refresh) token for {}, which oci_pull cannot exchange (Bazel's downloader only GETs); use a Bazel --credential_helper for this registry, or credentials in `auths`".format(what, helper, server))
+    if not resp["Secret"]:
+        return None
+    return {"type": "basic", "login": resp["Username"], "password": resp["Secret"]}
+
 def _docker_credentials(rctx, registry, who):
-    """Basic credentials for registry from $DOCKER_CONFIG/config.json or ~/.docker/config.json."""
+    """Basic credentials for registry from $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+
+    As Docker: `credHelpers` for the registry, else `credsStore`; then `auths` (which Docker
+    skips when there is a credsStore).
+    """
     cfg_dir = _getenv(rctx, "DOCKER_CONFIG")
     if not cfg_dir:
         home = _getenv(rctx, "HOME")
@@ -60,10 +112,31 @@ def _docker_credentials(rctx, registry, who):
     if not path.exists:
         return None
     cfg = json.decode(rctx.read(path))
+    keys = [registry, "https://" + registry, "http://" + registry] + _docker_hub_keys(registry)
+
+    helpers = cfg.get("credHelpers", {})
+    for key in keys:
+        if helpers.get(key):
+            what = "{}: {} credHelpers[{}]".format(who, path, key)
+            creds = docker_credential_helper(rctx, helpers[key], key, what)
+            if creds == False:
+                fail("{}: docker-credential-{} is not on PATH (as Bazel's repository rules see it; --repo_env=PATH=... changes it)".format(what, helpers[key]))
+            if creds:
+                return creds
+            break
+    store = cfg.get("credsStore")
+    if store:
+        what = "{}: {} credsStore".format(who, path)
+        server = _docker_hub_keys(registry)[0] if _docker_hub_keys(registry) else registry
+        creds = docker_credential_helper(rctx, store, server, what)
+        if creds == False:
+            # Docker Desktop writes a credsStore that other machines sharing the file lack.
+            print("WARNING: {}: docker-credential-{} is not on PATH; pulling {} without it".format(what, store, registry))  # buildifier: disable=print
+        elif creds:
+            return creds
+
     auths = cfg.get("auths", {})
-    for key in [registry, "https://" + registry, "http://" + registry] + (
-        ["https://index.docker.io/v1/", "index.docker.io", "docker.io"] if registry == "registry-1.docker.io" else []
-    ):
+    for key in keys:
         entry = auths.get(key)
         if entry == None:
             continue

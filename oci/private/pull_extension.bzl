@@ -11,10 +11,11 @@ in `use_repo`.""",
     attrs = {
         "name": attr.string(doc = "Repository name.", mandatory = True),
         "image": attr.string(
-            doc = "`REGISTRY/REPOSITORY` (e.g. `index.docker.io/library/alpine`, `ghcr.io/org/app`, `127.0.0.1:5000/app`), optionally `@sha256:...`. An `http://` prefix selects plain http; `localhost`, `127.0.0.1` and `[::1]` use plain http by default. A tag without a digest is refused; in `NAME:TAG@sha256:...` the tag is ignored.",
+            doc = "`REGISTRY/REPOSITORY` (e.g. `index.docker.io/library/alpine`, `ghcr.io/org/app`, `127.0.0.1:5000/app`), optionally `@sha256:...`. An `http://` prefix selects plain http; `localhost`, `127.0.0.1` and `[::1]` use plain http by default. A tag without a digest is refused; `NAME:TAG@sha256:...` is `tag` and `digest` in one.",
             mandatory = True,
         ),
         "digest": attr.string(doc = "`sha256:...` of the image manifest, or of the index when `platforms` is given."),
+        "tag": attr.string(doc = "The tag `digest` was taken from (e.g. `3.20`): `oci.pull(name, image, tag, digest)` is the form Renovate's Bazel module manager updates. The digest stays what is pulled; at fetch time the tag's manifest is read again and a warning is printed when the tag names another digest now or cannot be read. A tag without a digest is refused (get it with `crane digest IMAGE:TAG`)."),
         "platforms": attr.string_list(doc = "`os/arch[/variant]` (e.g. `linux/amd64`, `linux/arm64/v8`) to pull from an index."),
         "token_realm": attr.string(doc = "Bearer token endpoint for registries not built in (Docker Hub, ghcr.io, quay.io, public.ecr.aws, cgr.dev, gcr.io)."),
         "token_service": attr.string(doc = "The bearer challenge's `service`."),
@@ -35,6 +36,7 @@ def _oci_impl(mctx):
                 platforms = tag.platforms,
                 token_realm = tag.token_realm,
                 token_service = tag.token_service,
+                tag = tag.tag,
             )
     if hasattr(mctx, "extension_metadata"):
         return mctx.extension_metadata(reproducible = True)

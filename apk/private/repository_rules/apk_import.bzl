@@ -1,5 +1,6 @@
 """Repository rules behind translate_lock: one per package, one per key, one hub per lock."""
 
+load("@bazel_tools//tools/build_defs/repo:utils.bzl", "read_netrc", "read_user_netrc", "use_netrc")
 load("//platforms:platforms.bzl", "PLATFORMS")
 
 _APK_PACKAGE_BZL = str(Label("//apk/private/rules:apk_package.bzl"))
@@ -21,9 +22,24 @@ def _range_size(r):
 def _is_remote(url):
     return url.startswith("https://") or url.startswith("http://")
 
+def _auth(rctx, url):
+    """Basic credentials for url from the netrc file, as http_archive takes them.
+
+    $NETRC (which Bazel's read_user_netrc does not read), else ~/.netrc. Bazel's
+    --credential_helper needs nothing here: the downloader adds its headers itself, ahead
+    of these.
+    """
+    if not url.startswith("https://") and not url.startswith("http://"):
+        return {}
+    path = rctx.getenv("NETRC") if hasattr(rctx, "getenv") else rctx.os.environ.get("NETRC")
+    if path and not rctx.path(path).exists:
+        fail("$NETRC is {}, which does not exist".format(path))
+    return use_netrc(read_netrc(rctx, path) if path else read_user_netrc(rctx), [url], {})
+
 def _apk_import_impl(rctx):
     a = rctx.attr
     what = "package {}-{} ({}) from {}".format(a.package_name, a.version, a.arch, a.url)
+    auth = _auth(rctx, a.url)
     head = []
     if a.source:
         rctx.symlink(a.source, "package.apk")
@@ -34,18 +50,18 @@ def _apk_import_impl(rctx):
         # member is the layer blob as is.
         if a.signature_range:
             # The lock pins the signature member too: re-signing a package makes the lock stale.
-            rctx.download(url = [a.url], output = "signature.tar.gz", integrity = a.signature_checksum, headers = {"Range": [a.signature_range]})
+            rctx.download(url = [a.url], output = "signature.tar.gz", integrity = a.signature_checksum, headers = {"Range": [a.signature_range]}, auth = auth)
             head.append("signature.tar.gz")
-        rctx.download(url = [a.url], output = "control.tar.gz", integrity = a.control_checksum, headers = {"Range": [a.control_range]})
+        rctx.download(url = [a.url], output = "control.tar.gz", integrity = a.control_checksum, headers = {"Range": [a.control_range]}, auth = auth)
         head.append("control.tar.gz")
 
         # The data member runs to the end of the file: ask for the rest, so that a lock whose
         # data range ends wrong (apko before 0.17 wrote the installed size there) still works.
-        rctx.download(url = [a.url], output = "data.tar.gz", integrity = a.data_checksum, headers = {"Range": ["bytes={}-".format(_range_bounds(a.data_range)[0])]})
+        rctx.download(url = [a.url], output = "data.tar.gz", integrity = a.data_checksum, headers = {"Range": ["bytes={}-".format(_range_bounds(a.data_range)[0])]}, auth = auth)
         parts = head + ["data.tar.gz"]
     elif _is_remote(a.url) or a.url.startswith("file://"):
         # No whole-file checksum exists in a lock: the build action verifies every member.
-        rctx.download(url = [a.url], output = "package.apk")
+        rctx.download(url = [a.url], output = "package.apk", auth = auth)
         parts = ["package.apk"]
     else:
         fail("{}: unsupported URL (want http(s)://, file:// or a path relative to the lock)".format(what))
@@ -105,7 +121,7 @@ def _apk_keyring_impl(rctx):
     elif a.source:
         rctx.symlink(a.source, a.key_name)
     elif _is_remote(a.url) or a.url.startswith("file://"):
-        rctx.download(url = [a.url], output = a.key_name)
+        rctx.download(url = [a.url], output = a.key_name, auth = _auth(rctx, a.url))
     else:
         fail("keyring entry {}: unsupported URL {}".format(a.key_name, a.url))
     rctx.file("BUILD.bazel", """\

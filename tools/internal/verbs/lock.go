@@ -3,10 +3,12 @@ package verbs
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/locker"
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/credentials"
 )
 
 // lockVerb writes (or with --check, checks offline) an apko lock for an apko.yaml.
@@ -15,6 +17,7 @@ func lockVerb(args []string) error {
 	var archs cli.Strings
 	var check bool
 	var refresh string
+	var helpers cli.Strings
 	fs := newFlags("lock")
 	fs.StringVar(&o.ConfigPath, "config", "", "apko configuration (apko.yaml)")
 	fs.StringVar(&o.LockPath, "lock", "", "lock file to write or check")
@@ -23,6 +26,7 @@ func lockVerb(args []string) error {
 	fs.Var(&archs, "arch", "architecture to lock instead of the configuration's (repeatable)")
 	fs.BoolVar(&check, "check", false, "do not fetch or write: fail if the lock is stale for the configuration")
 	fs.StringVar(&refresh, "refresh-command", "", "command that regenerates the lock, named in --check's error")
+	fs.Var(&helpers, "credential_helper", "[SCOPE=]PATH of a Bazel credential helper for the repositories (repeatable; after those of $"+credentials.EnvHelpers+")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -30,6 +34,17 @@ func lockVerb(args []string) error {
 		return err
 	}
 	o.Archs = archs
+	// %workspace% in a helper's path is the workspace `bazel run` names.
+	ws := os.Getenv("BUILD_WORKSPACE_DIRECTORY")
+	env, err := credentials.HelpersFromEnv(ws)
+	if err != nil {
+		return err
+	}
+	flagged, err := credentials.ParseHelpers(helpers, ws)
+	if err != nil {
+		return fmt.Errorf("--credential_helper: %w", err)
+	}
+	o.CredentialHelpers = append(env, flagged...)
 	if check {
 		err := locker.Check(o)
 		var stale *locker.StaleError

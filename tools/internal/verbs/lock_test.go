@@ -214,3 +214,64 @@ func TestLockRejectsUnverifiedIndex(t *testing.T) {
 		t.Fatal("a lock was written despite the error")
 	}
 }
+
+// A repository behind basic auth: refused without credentials, with a message saying where
+// they go; locked with them from $NETRC; and a wrong password is named as refused.
+func TestLockBasicAuthRepository(t *testing.T) {
+	key, err := apktest.NewKey("repo.rsa.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvDir := t.TempDir()
+	lockRepo(t, srvDir, key, key)
+	var authed atomic.Int64
+	fileServer := http.FileServer(http.Dir(srvDir))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "s3cret" {
+			http.Error(w, "credentials required", http.StatusUnauthorized)
+			return
+		}
+		authed.Add(1)
+		fileServer.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	work := t.TempDir()
+	t.Setenv("HOME", work)
+	t.Setenv("WHARF_CREDENTIAL_HELPERS", "")
+	config := filepath.Join(work, "apko.yaml")
+	writeFile(t, config, []byte(fmt.Sprintf("contents:\n  keyring: [%[1]s/keys/repo.rsa.pub]\n  repositories: [%[1]s/main]\n  packages: [app]\narchs: [amd64]\n", srv.URL)))
+	lockPath := filepath.Join(work, "apko.lock.json")
+	err = lockVerb([]string{"--config", config, "--lock", lockPath})
+	want := "keyring " + srv.URL + "/keys/repo.rsa.pub: GET " + srv.URL + "/keys/repo.rsa.pub: 401 Unauthorized: the repository wants credentials, and none were sent: give them in ~/.netrc ($NETRC) as `machine 127.0.0.1 login USER password PASSWORD`, or with a Bazel credential helper (--credential_helper, $WHARF_CREDENTIAL_HELPERS)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("without credentials: %v\nwant %s", err, want)
+	}
+	netrc := filepath.Join(work, "netrc")
+	t.Setenv("NETRC", netrc)
+	writeFile(t, netrc, []byte("machine 127.0.0.1 login alice password wrong\n"))
+	err = lockVerb([]string{"--config", config, "--lock", lockPath})
+	want = "keyring " + srv.URL + "/keys/repo.rsa.pub: GET " + srv.URL + "/keys/repo.rsa.pub: 401 Unauthorized: the repository wants credentials, and the credentials sent (from the credential helper or netrc entry for " + strings.TrimPrefix(srv.URL, "http://") + ") were refused"
+	if err == nil || err.Error() != want {
+		t.Fatalf("wrong password: %v\nwant %s", err, want)
+	}
+	if _, statErr := os.Stat(lockPath); statErr == nil {
+		t.Fatal("a failed lock left a lock file")
+	}
+	writeFile(t, netrc, []byte("machine 127.0.0.1 login alice password s3cret\n"))
+	if err := lockVerb([]string{"--config", config, "--lock", lockPath}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(lockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lockfile.Parse(b)
+	if err != nil || len(l.Contents.Packages) != 3 || authed.Load() < 5 {
+		t.Fatalf("lock %+v %v; %d authorized requests", l, err, authed.Load())
+	}
+	// A helper flag that is not a path Bazel would take is refused, naming the flag.
+	err = lockVerb([]string{"--config", config, "--lock", lockPath, "--credential_helper", "rel/helper"})
+	if want := `--credential_helper: credential helper "rel/helper": the path must be absolute, %workspace%/..., or a program name on PATH`; err == nil || err.Error() != want {
+		t.Fatalf("bad helper: %v", err)
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/lockfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/resolve"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apkoconfig"
+	"github.com/rules-wharf/rules_wharf/tools/internal/credentials"
 )
 
 // Options say what to lock.
@@ -43,8 +44,11 @@ type Options struct {
 	Dir string
 	// Archs overrides the configuration's architectures (any spelling apko accepts).
 	Archs []string
-	// Client fetches http(s) URLs (nil = a client with a timeout).
+	// Client fetches http(s) URLs (nil = a client with a timeout that adds credentials from
+	// CredentialHelpers and the netrc file, see credentials.Transport).
 	Client *http.Client
+	// CredentialHelpers are Bazel credential helpers for the repositories' hosts.
+	CredentialHelpers []credentials.Helper
 	// Parallel bounds concurrent package fetches (0 = 8).
 	Parallel int
 }
@@ -228,6 +232,14 @@ func (f *fetcher) open(loc string) (io.ReadCloser, error) {
 		if err != nil {
 			return nil, err
 		}
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			resp.Body.Close()
+			how := "none were sent: give them in ~/.netrc ($NETRC) as `machine " + resp.Request.URL.Hostname() + " login USER password PASSWORD`, or with a Bazel credential helper (--credential_helper, $" + credentials.EnvHelpers + ")"
+			if resp.Request.Header.Get("Authorization") != "" {
+				how = "the credentials sent (from the credential helper or netrc entry for " + resp.Request.URL.Host + ") were refused"
+			}
+			return nil, fmt.Errorf("GET %s: %s: the repository wants credentials, and %s", loc, resp.Status, how)
+		}
 		if resp.StatusCode != http.StatusOK {
 			resp.Body.Close()
 			return nil, fmt.Errorf("GET %s: %s", loc, resp.Status)
@@ -269,7 +281,11 @@ func Generate(o Options) ([]byte, error) {
 	}
 	client := o.Client
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Minute}
+		netrc, err := credentials.LoadNetrc()
+		if err != nil {
+			return nil, err
+		}
+		client = &http.Client{Timeout: 10 * time.Minute, Transport: credentials.Transport(nil, o.CredentialHelpers, netrc)}
 	}
 	f := &fetcher{dir: in.dir, client: client}
 	l, err := in.skeleton()
