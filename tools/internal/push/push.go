@@ -57,7 +57,7 @@ func explainAuth(err error, registry string) error {
 	if !errors.As(err, &terr) || (terr.StatusCode != http.StatusUnauthorized && terr.StatusCode != http.StatusForbidden) {
 		return err
 	}
-	return fmt.Errorf("registry %s refused access (%d %s; credentials come from $DOCKER_CONFIG/config.json, ~/.docker/config.json or podman's auth.json: docker login %s): %w",
+	return fmt.Errorf("registry %s refused access (%d %s; credentials come from a Bazel credential helper (--credential-helper, $WHARF_CREDENTIAL_HELPERS, the .bazelrc's --credential_helper), else $DOCKER_CONFIG/config.json or ~/.docker/config.json (auths, credHelpers, credsStore) or podman's auth.json: docker login %s; see docs/auth.md): %w",
 		registry, terr.StatusCode, http.StatusText(terr.StatusCode), registry, err)
 }
 

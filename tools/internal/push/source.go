@@ -19,6 +19,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/credentials"
 )
 
 // errNotFound is what a source returns when it does not hold a blob; push then asks the
@@ -44,6 +46,9 @@ type RemoteCache struct {
 	TLSCA        string // --tls_certificate: a PEM file of CAs to trust
 	TLSCert      string // --tls_client_certificate
 	TLSKey       string // --tls_client_key
+	// Helpers are Bazel credential helpers; the one whose scope matches the cache's host
+	// gives its requests' headers, as Bazel's own remote cache client asks it.
+	Helpers []credentials.Helper
 }
 
 // NewRemoteCacheSource returns the source reading blobs from the cache rc describes: by
@@ -85,7 +90,7 @@ func NewRemoteCacheSource(rc RemoteCache) (Source, error) {
 	default:
 		return nil, fmt.Errorf("remote cache %s: scheme %q is none of grpc, grpcs, http, https", rc.URL, u.Scheme)
 	}
-	s.client = &http.Client{Transport: tr}
+	s.client = &http.Client{Transport: credentials.Transport(tr, rc.Helpers, nil)}
 	return s, nil
 }
 

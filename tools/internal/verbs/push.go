@@ -12,11 +12,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/credentials"
 	"github.com/rules-wharf/rules_wharf/tools/internal/push"
 )
 
 func pushVerb(args []string) error {
-	var plans, tags, headers, configs cli.Strings
+	var plans, tags, headers, configs, helperFlags cli.Strings
 	var execroot, repository, registry, progress string
 	rc := push.RemoteCache{Headers: http.Header{}}
 	var diskCache string
@@ -35,6 +36,8 @@ func pushVerb(args []string) error {
 	fs.StringVar(&diskCache, "disk-cache", "", "Bazel --disk_cache directory to take layers from (default: the .bazelrc files')")
 	fs.Var(&configs, "bazel-config", "a --config of the .bazelrc files the build used (repeatable; also $WHARF_BAZEL_CONFIG, comma-separated)")
 	noRC := fs.Bool("no-bazelrc", false, "read no .bazelrc file")
+	fs.Var(&helperFlags, "credential-helper", "[SCOPE=]PATH of a Bazel credential helper for registries and the remote cache "+
+		"(repeatable; also $"+credentials.EnvHelpers+" and the .bazelrc files' --credential_helper)")
 	fs.StringVar(&progress, "progress", "auto", "progress line: auto (on a terminal), always, never")
 	jobs := fs.Int("jobs", 8, "blobs moved at once")
 	stall := fs.Duration("stall-timeout", push.DefaultStallTimeout,
@@ -73,11 +76,20 @@ func pushVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	sources, err := pushSources(rc, diskCache, configs, *noRC, flagGiven(fs, "remote-cache"), flagGiven(fs, "disk-cache"))
+	settings, err := bazelSettings(configs, *noRC)
 	if err != nil {
 		return err
 	}
-	opts := push.Options{Stall: idle, Sources: sources, Jobs: *jobs}
+	helpers, err := credentialHelpers(settings.CredentialHelpers, helperFlags)
+	if err != nil {
+		return err
+	}
+	rc.Helpers = helpers
+	sources, err := pushSources(rc, diskCache, settings, flagGiven(fs, "remote-cache"), flagGiven(fs, "disk-cache"))
+	if err != nil {
+		return err
+	}
+	opts := push.Options{Stall: idle, Sources: sources, Jobs: *jobs, Keychain: credentials.Keychain(helpers)}
 	switch progress {
 	case "always":
 		opts.Progress = os.Stderr
@@ -138,9 +150,12 @@ func pushRequests(plans []string, execroot, repository, registry string, tags []
 	return reqs, nil
 }
 
-// pushSources returns the caches to take layers from: the flags' where given, else what
-// the user's .bazelrc files give Bazel.
-func pushSources(rc push.RemoteCache, diskCache string, configs []string, noRC, rcGiven, diskGiven bool) ([]push.Source, error) {
+// bazelSettings reads the user's .bazelrc files (none with noRC), applying configs and
+// $WHARF_BAZEL_CONFIG's.
+func bazelSettings(configs []string, noRC bool) (push.BazelSettings, error) {
+	if noRC {
+		return push.BazelSettings{}, nil
+	}
 	if v := os.Getenv("WHARF_BAZEL_CONFIG"); v != "" {
 		for _, c := range strings.Split(v, ",") {
 			if c = strings.TrimSpace(c); c != "" {
@@ -148,40 +163,60 @@ func pushSources(rc push.RemoteCache, diskCache string, configs []string, noRC, 
 			}
 		}
 	}
-	if !noRC && (!rcGiven || !diskGiven) {
-		home, _ := os.UserHomeDir()
-		s, err := push.ReadBazelrc("/etc/bazel.bazelrc", os.Getenv("BUILD_WORKSPACE_DIRECTORY"), home, configs)
-		if err != nil {
-			return nil, err
+	home, _ := os.UserHomeDir()
+	return push.ReadBazelrc("/etc/bazel.bazelrc", os.Getenv("BUILD_WORKSPACE_DIRECTORY"), home, configs)
+}
+
+// credentialHelpers are the Bazel credential helpers of the rc files, then
+// $WHARF_CREDENTIAL_HELPERS's, then the flags' (a later one for the same scope wins).
+func credentialHelpers(fromRC, flags []string) ([]credentials.Helper, error) {
+	ws := os.Getenv("BUILD_WORKSPACE_DIRECTORY")
+	rc, err := credentials.ParseHelpers(fromRC, ws)
+	if err != nil {
+		return nil, fmt.Errorf(".bazelrc: %w", err)
+	}
+	env, err := credentials.HelpersFromEnv(ws)
+	if err != nil {
+		return nil, err
+	}
+	given, err := credentials.ParseHelpers(flags, ws)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(rc, env...), given...), nil
+}
+
+// pushSources returns the caches to take layers from: the flags' where given, else what
+// the user's .bazelrc files give Bazel.
+func pushSources(rc push.RemoteCache, diskCache string, s push.BazelSettings, rcGiven, diskGiven bool) ([]push.Source, error) {
+	if !rcGiven && s.RemoteCache.URL != "" {
+		// The flags given refine the rc files' cache.
+		from := s.RemoteCache
+		if rc.InstanceName != "" {
+			from.InstanceName = rc.InstanceName
 		}
-		if !rcGiven && s.RemoteCache.URL != "" {
-			// The flags given refine the rc files' cache.
-			from := s.RemoteCache
-			if rc.InstanceName != "" {
-				from.InstanceName = rc.InstanceName
-			}
-			for k, vs := range rc.Headers {
-				from.Headers[k] = vs
-			}
-			if rc.TLSCA != "" {
-				from.TLSCA = rc.TLSCA
-			}
-			if rc.TLSCert != "" {
-				from.TLSCert, from.TLSKey = rc.TLSCert, rc.TLSKey
-			}
-			rc = from
+		for k, vs := range rc.Headers {
+			from.Headers[k] = vs
 		}
-		if !diskGiven {
-			diskCache = s.DiskCache
+		if rc.TLSCA != "" {
+			from.TLSCA = rc.TLSCA
 		}
+		if rc.TLSCert != "" {
+			from.TLSCert, from.TLSKey = rc.TLSCert, rc.TLSKey
+		}
+		from.Helpers = rc.Helpers
+		rc = from
+	}
+	if !diskGiven {
+		diskCache = s.DiskCache
 	}
 	var sources []push.Source
 	if rc.URL != "" {
-		s, err := push.NewRemoteCacheSource(rc)
+		src, err := push.NewRemoteCacheSource(rc)
 		if err != nil {
 			return nil, err
 		}
-		sources = append(sources, s)
+		sources = append(sources, src)
 	}
 	if diskCache != "" {
 		sources = append(sources, push.DiskCacheSource(diskCache))

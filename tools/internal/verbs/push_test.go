@@ -367,3 +367,51 @@ func TestPushUnauthorized(t *testing.T) {
 	}
 	assertPushed(t, reg, "app", l, out)
 }
+
+// Credentials only in a credHelpers entry (a docker-credential-* program), or only from a
+// Bazel credential helper, push to a registry that wants them.
+func TestPushCredentialHelpers(t *testing.T) {
+	fastRetries(t)
+	l := newPushLayout(t)
+	reg := registrytest.New(t)
+	reg.RequireAuth("wharf", "s3cret")
+	bin := t.TempDir()
+	script := func(name, body string) string {
+		p := filepath.Join(bin, name)
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	log := filepath.Join(bin, "asked")
+	script("docker-credential-wharfpush", `read server; echo "docker $server" >>`+log+`
+echo '{"ServerURL":"'$server'","Username":"wharf","Secret":"s3cret"}'
+`)
+	auth := base64.StdEncoding.EncodeToString([]byte("wharf:s3cret"))
+	helper := script("bazel-helper", `cat >/dev/null; echo bazel >>`+log+`
+echo '{"headers":{"Authorization":["Basic `+auth+`"]}}'
+`)
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	config := noCredentials(t)
+	os.WriteFile(filepath.Join(config, "config.json"), []byte(`{"credHelpers":{"`+reg.Host+`":"wharfpush"}}`), 0o600)
+	out, err := runPush(t, "--plan", l.plan, "--repository", reg.Host+"/cred-helpers")
+	if err != nil {
+		t.Fatalf("push with a credHelpers entry: %v", err)
+	}
+	assertPushed(t, reg, "cred-helpers", l, out)
+
+	noCredentials(t)
+	out, err = runPush(t, "--plan", l.plan, "--repository", reg.Host+"/bazel-helper", "--credential-helper", "127.0.0.1="+helper)
+	if err != nil {
+		t.Fatalf("push with a Bazel credential helper: %v", err)
+	}
+	assertPushed(t, reg, "bazel-helper", l, out)
+	asked, _ := os.ReadFile(log)
+	if !strings.Contains(string(asked), "docker "+reg.Host) || !strings.Contains(string(asked), "bazel") {
+		t.Errorf("helpers asked: %q; want the docker-credential program for %s, then the Bazel helper", asked, reg.Host)
+	}
+	if strings.Contains(out, "s3cret") || strings.Contains(out, auth) {
+		t.Error("push printed the credentials")
+	}
+}
