@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -44,6 +45,10 @@ func (p platform) file() string {
 }
 
 var (
+	// What platforms.bzl's exec_constraints maps (its _EXEC_OS_CONSTRAINTS, and the OCI
+	// architectures of PLATFORMS but arm, which needs a variant).
+	knownOS   = []string{"darwin", "linux", "windows"}
+	knownArch = []string{"386", "amd64", "arm64", "ppc64le", "riscv64", "s390x"}
 	// The part of semantic versioning the Bazel Central Registry accepts without build metadata.
 	versionRE  = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
 	platformRE = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9]+$`)
@@ -61,6 +66,9 @@ func parsePlatforms(s string) ([]platform, error) {
 		}
 		seen[f] = true
 		goos, goarch, _ := strings.Cut(f, "/")
+		if !slices.Contains(knownOS, goos) || !slices.Contains(knownArch, goarch) {
+			return nil, fmt.Errorf("%q: the toolchain extension has exec constraints (//platforms:platforms.bzl) for GOOS %s and GOARCH %s only", f, strings.Join(knownOS, ", "), strings.Join(knownArch, ", "))
+		}
 		ps = append(ps, platform{goos, goarch})
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].file() < ps[j].file() })

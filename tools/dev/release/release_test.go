@@ -150,6 +150,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"-version", "1.2.3", "-out", t.TempDir(), "-base-url", "ftp://x"}, `-base-url "ftp://x": want an http(s):// URL`},
 		{[]string{"-version", "1.2.3", "-out", t.TempDir(), "-platforms", "linux"}, `-platforms: "linux" is not GOOS/GOARCH`},
 		{[]string{"-version", "1.2.3", "-out", t.TempDir(), "-platforms", "linux/amd64,linux/amd64"}, `-platforms: "linux/amd64" given twice`},
+		{[]string{"-version", "1.2.3", "-out", t.TempDir(), "-platforms", "plan9/amd64"}, `-platforms: "plan9/amd64": the toolchain extension has exec constraints (//platforms:platforms.bzl) for GOOS darwin, linux, windows and GOARCH 386, amd64, arm64, ppc64le, riscv64, s390x only`},
 		{[]string{"-version", "1.2.3", "extra"}, `unexpected arguments ["extra"]`},
 	} {
 		err := run(tc.args)
