@@ -110,7 +110,7 @@ func TestReleaseReproducible(t *testing.T) {
 	var sums strings.Builder
 	for _, n := range names {
 		if n != "SHA256SUMS" {
-			fmt.Fprintf(&sums, "%s  %s\n", sha256Hex(string(a[n])), n)
+			fmt.Fprintf(&sums, "%s  %s\n", strings.TrimPrefix(sha256Hex(string(a[n])), "sha256:"), n)
 		}
 	}
 	if got := string(a["SHA256SUMS"]); got != sums.String() {
