@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -362,7 +363,7 @@ go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
 	defer run(t, ws, env, bazel, "shutdown")
 	run(t, ws, env, bazel, "build", "//:image")
 	sourceDigest := readFile(t, filepath.Join(ws, "bazel-bin", "image.digest"))
-	if _, repos := externalRepos(t, ws, env, bazel); strings.Contains(strings.Join(repos, " "), "rules_wharf~~wharf~wharf_") {
+	if _, repos := externalRepos(t, ws, env, bazel); slices.Contains(repos, "rules_wharf~~wharf~"+tool) {
 		t.Errorf("from_source = True still fetched a prebuilt tool: %v", repos)
 	}
 	if prebuiltDigest != sourceDigest {
