@@ -70,3 +70,30 @@ def target_platform(ctx):
         if ctx.target_platform_has_constraint(getattr(ctx.attr, _cpu_attr(p))[platform_common.ConstraintValueInfo]):
             return p
     fail("{}: the target platform's CPU is not one rules_wharf knows an OCI architecture for".format(ctx.label))
+
+# The operating systems a prebuilt wharf is released for, by Go's GOOS, and the `@platforms`
+# constraint of each: the exec platforms the tool's downloaded binaries run on.
+_EXEC_OS_CONSTRAINTS = {
+    "darwin": Label("@platforms//os:osx"),
+    "linux": Label("@platforms//os:linux"),
+    "windows": Label("@platforms//os:windows"),
+}
+
+def exec_constraints(goos, goarch):
+    """The constraint values of the exec platform a Go binary for GOOS/GOARCH runs on.
+
+    Go's GOARCH names are the OCI architectures of PLATFORMS, so the CPU constraint comes
+    from the same table as the images' (32-bit ARM, which needs a variant, is not one).
+
+    Args:
+      goos: Go's GOOS (linux, darwin, windows).
+      goarch: Go's GOARCH (amd64, arm64, ...).
+
+    Returns:
+      A list of two constraint Labels, or None when the table has no such OS or CPU.
+    """
+    p = PLATFORMS_BY_OCI_ARCH.get(goarch)
+    os = _EXEC_OS_CONSTRAINTS.get(goos)
+    if not p or not os:
+        return None
+    return [os, p.cpu_constraint]

@@ -2,7 +2,7 @@
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 load("//oci/private:pull.bzl", "parse_platform")
-load("//platforms:platforms.bzl", "PLATFORMS", "PLATFORMS_BY_APK_ARCH", "PLATFORMS_BY_OCI_ARCH")
+load("//platforms:platforms.bzl", "PLATFORMS", "PLATFORMS_BY_APK_ARCH", "PLATFORMS_BY_OCI_ARCH", "exec_constraints")
 
 def _table_impl(ctx):
     env = unittest.begin(ctx)
@@ -36,6 +36,13 @@ def _table_impl(ctx):
     # oci_pull reads the same table.
     asserts.equals(env, str(Label("@platforms//cpu:x86_32")), parse_platform("linux/386", "t").constraints[1])
     asserts.equals(env, str(Label("@platforms//cpu:riscv64")), parse_platform("linux/riscv64", "t").constraints[1])
+
+    # The prebuilt tool's exec platforms, by Go's GOOS/GOARCH, from the same CPU column.
+    asserts.equals(env, [Label("@platforms//os:osx"), Label("@platforms//cpu:aarch64")], exec_constraints("darwin", "arm64"))
+    asserts.equals(env, [Label("@platforms//os:windows"), Label("@platforms//cpu:x86_64")], exec_constraints("windows", "amd64"))
+    asserts.equals(env, [Label("@platforms//os:linux"), Label("@platforms//cpu:s390x")], exec_constraints("linux", "s390x"))
+    asserts.equals(env, None, exec_constraints("plan9", "amd64"))
+    asserts.equals(env, None, exec_constraints("linux", "arm"))
     return unittest.end(env)
 
 platforms_table_test = unittest.make(_table_impl)

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The checked-in table is what the generator writes for no binaries: a checkout builds
+// from source, and the release replaces exactly this file.
+func TestCheckedInVersionsIsEmptyTable(t *testing.T) {
+	got, err := os.ReadFile(filepath.Join("..", "..", "toolchain", "private", "versions.bzl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := renderVersions("0.0.0", defaultBaseURL, "", nil); !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from the generator's empty table:\n%s", versionsPath, want)
+	}
+}
+
+func TestRenderVersionsSorted(t *testing.T) {
+	got := string(renderVersions("1.2.3", "https://example.com/dl", "go1.26.8", []binary{
+		{platform{"windows", "amd64"}, "bb"},
+		{platform{"darwin", "arm64"}, "aa"},
+	}))
+	want := `WHARF_VERSION = "1.2.3"
+
+WHARF_DEFAULT_BASE_URL = "https://example.com/dl"
+
+WHARF_URL_TEMPLATE = "{base_url}/v{version}/{file}"
+
+# Built with go1.26.8 (go build -trimpath, CGO_ENABLED=0).
+WHARF_BINARIES = {
+    "darwin_arm64": {
+        "arch": "arm64",
+        "file": "wharf-darwin-arm64",
+        "os": "darwin",
+        "sha256": "aa",
+    },
+    "windows_amd64": {
+        "arch": "amd64",
+        "file": "wharf-windows-amd64.exe",
+        "os": "windows",
+        "sha256": "bb",
+    },
+}
+`
+	if !strings.HasSuffix(got, want) {
+		t.Fatalf("got\n%s\nwant it to end with\n%s", got, want)
+	}
+}
+
+func TestRenderSums(t *testing.T) {
+	got := string(renderSums(map[string]string{"b": "22", "a": "11"}))
+	if got != "11  a\n22  b\n" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestSourceArchiveDeterministic(t *testing.T) {
+	files := []trackedFile{{"z.txt", false}, {"a/run.sh", true}, {"a/table.bzl", false}}
+	write := func(mtime time.Time, perm os.FileMode) string {
+		dir := t.TempDir()
+		for _, f := range files {
+			p := filepath.Join(dir, f.path)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, []byte("content of "+f.path), perm); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(p, mtime, mtime)
+		}
+		return dir
+	}
+	replace := map[string][]byte{"a/table.bzl": []byte("generated")}
+	one, err := sourceArchive(write(time.Now(), 0o600), "m-1.0.0", files, replace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := sourceArchive(write(time.Unix(12345, 0), 0o777), "m-1.0.0", files, replace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(one, two) {
+		t.Fatal("two checkouts with other mtimes and permissions gave different archives")
+	}
+	gz, err := gzip.NewReader(bytes.NewReader(one))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gz.Name != "" || !gz.ModTime.IsZero() {
+		t.Fatalf("gzip header has name %q, mtime %v", gz.Name, gz.ModTime)
+	}
+	tr := tar.NewReader(gz)
+	var got []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(tr)
+		if !h.ModTime.Equal(archiveTime) || h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" {
+			t.Fatalf("%s: mtime %v, owner %d:%d %q:%q", h.Name, h.ModTime, h.Uid, h.Gid, h.Uname, h.Gname)
+		}
+		got = append(got, h.Name+" "+h.FileInfo().Mode().String()+" "+string(body))
+	}
+	want := []string{
+		"m-1.0.0/a/run.sh -rwxr-xr-x content of a/run.sh",
+		"m-1.0.0/a/table.bzl -rw-r--r-- generated",
+		"m-1.0.0/z.txt -rw-r--r-- content of z.txt",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestSourceArchiveErrors(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a"), nil, 0o644)
+	_, err := sourceArchive(dir, "p", []trackedFile{{"a", false}}, map[string][]byte{versionsPath: nil})
+	if want := "source archive: " + versionsPath + " is not tracked in " + dir + " (the release replaces it, so it must exist)"; err == nil || err.Error() != want {
+		t.Fatalf("replacing an untracked file: got %v, want %s", err, want)
+	}
+	_, err = sourceArchive(dir, "p", []trackedFile{{"gone", false}}, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "source archive: open "+filepath.Join(dir, "gone")+": no such file") {
+		t.Fatalf("a tracked file missing from the checkout: got %v", err)
+	}
+}
+
+// Bad flags fail before anything is built or written, naming the flag.
+func TestRunErrors(t *testing.T) {
+	full := t.TempDir()
+	os.WriteFile(filepath.Join(full, "old"), nil, 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-out", t.TempDir()}, `-version "": want MAJOR.MINOR.PATCH[-PRERELEASE], e.g. 1.2.3`},
+		{[]string{"-version", "v1.2", "-out", t.TempDir()}, `-version "v1.2": want MAJOR.MINOR.PATCH[-PRERELEASE], e.g. 1.2.3`},
+		{[]string{"-version", "1.2.3"}, "-out: required"},
+		{[]string{"-version", "1.2.3", "-out", full}, "-out " + full + ": not empty (a release is written whole into a new directory)"},
+		{[]string{"-version", "1.2.3", "-out", t.TempDir(), "-base-url", "ftp://x"}, `-base-url "ftp://x": want an http(s):// URL`},
+		{[]string{"-version", "1.2.3", "-out", t.TempDir(), "-platforms", "linux"}, `-platforms: "linux" is not GOOS/GOARCH`},
+		{[]string{"-version", "1.2.3", "-out", t.TempDir(), "-platforms", "linux/amd64,linux/amd64"}, `-platforms: "linux/amd64" given twice`},
+		{[]string{"-version", "1.2.3", "-out", t.TempDir(), "-platforms", "plan9/amd64"}, `-platforms: "plan9/amd64": the toolchain extension has exec constraints (//platforms:platforms.bzl) for GOOS darwin, linux, windows and GOARCH 386, amd64, arm64, ppc64le, riscv64, s390x only`},
+		{[]string{"-version", "1.2.3", "extra"}, `unexpected arguments ["extra"]`},
+	} {
+		err := run(tc.args)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("release %q: got %v, want %s", tc.args, err, tc.want)
+		}
+	}
+	if entries, _ := os.ReadDir(full); len(entries) != 1 {
+		t.Fatalf("a refused -out was changed: %v", entries)
+	}
+}
