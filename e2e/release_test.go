@@ -117,7 +117,7 @@ func TestReleaseReproducible(t *testing.T) {
 	if got := string(a["SHA256SUMS"]); got != sums.String() {
 		t.Errorf("SHA256SUMS:\n%s\nwant:\n%s", got, sums.String())
 	}
-	want := []string{"SHA256SUMS", "rules_wharf-" + testVersion + ".tar.gz", "versions.bzl"}
+	want := []string{"SHA256SUMS", "rules_wharf-v" + testVersion + ".tar.gz", "versions.bzl"}
 	for _, p := range strings.Split(hostPlatforms(), ",") {
 		goos, goarch, _ := strings.Cut(p, "/")
 		name := "wharf-" + goos + "-" + goarch
@@ -145,7 +145,8 @@ func TestReleaseReproducible(t *testing.T) {
 }
 
 // TestReleaseRefusesCheckout: a checkout with uncommitted changes, or with a symbolic link
-// the archive cannot carry, gives no release and an error naming the file.
+// out of the repository (one inside it stays a link), gives no release and an error naming
+// the file.
 func TestReleaseRefusesCheckout(t *testing.T) {
 	git := func(dir string, args ...string) {
 		t.Helper()
@@ -158,8 +159,8 @@ func TestReleaseRefusesCheckout(t *testing.T) {
 		{"dirty", "has uncommitted changes to tracked files (commit them; the archive must be a commit):\n M a.txt", func(dir string) {
 			os.WriteFile(filepath.Join(dir, "a.txt"), []byte("changed"), 0o644)
 		}},
-		{"symlink", "link: git mode 120000 (a symbolic link or submodule) cannot go into the source archive", func(dir string) {
-			os.Symlink("a.txt", filepath.Join(dir, "link"))
+		{"symlink", "link: a symbolic link to ../a.txt, outside the repository, cannot go into the source archive", func(dir string) {
+			os.Symlink("../a.txt", filepath.Join(dir, "link"))
 			git(dir, "add", "link")
 			git(dir, "commit", "-q", "-m", "link")
 		}},
@@ -249,13 +250,13 @@ func TestPrebuiltToolchain(t *testing.T) {
 		files.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	archive, err := os.ReadFile(filepath.Join(serve, "v"+testVersion, "rules_wharf-"+testVersion+".tar.gz"))
+	archive, err := os.ReadFile(filepath.Join(serve, "v"+testVersion, "rules_wharf-v"+testVersion+".tar.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(archive)
 	integrity := "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
-	archiveURL := srv.URL + "/v" + testVersion + "/rules_wharf-" + testVersion + ".tar.gz"
+	archiveURL := srv.URL + "/v" + testVersion + "/rules_wharf-v" + testVersion + ".tar.gz"
 
 	// The image's program, built once outside Bazel: both modules get the same bytes.
 	hello := filepath.Join(t.TempDir(), "hello")

@@ -8,6 +8,7 @@ paths layer blobs have in the output tree. `oci_push_all` runs several plans in 
 FIELDS = {
     "plan": "File: the plan (one `--FLAG=VALUE` per line, read by `wharf push --plan`).",
     "runfiles": "runfiles: the plan's small files (manifests, configs, layer metadata, tags); never layer blobs.",
+    "blobs": "depset of File: the layer blobs (and built layout directories of bases) the push reads; built with the push target, in a hidden output group, never its runfiles.",
 }
 
 OciPushInfo = provider(doc = DOC, fields = FIELDS)

@@ -75,7 +75,17 @@ def _plan(ctx, top, tags):
     plan = ctx.actions.declare_file(ctx.label.name + ".plan")
     ctx.actions.write(plan, args)
     small = [top.descriptor] + json + [layer.metadata for layer in layers] + [e.layers for e in extern] + ([tags] if tags else [])
-    return plan, {_rf(f): f for f in small}
+
+    # Built whenever the push target is, never downloaded (see _blobs_group).
+    blobs = depset([layer.blob for layer in layers] + [e.dir for e in extern if not e.dir.is_source])
+    return plan, {_rf(f): f for f in small}, blobs
+
+def _blobs_group(blobs):
+    # A hidden output group is built with the target but is not one of its "important"
+    # outputs, which `bazel run` downloads even with --remote_download_minimal: so the
+    # layers are produced (into the output tree, the disk cache or the remote cache, wherever
+    # the build puts them) and push streams each from there.
+    return OutputGroupInfo(_hidden_top_level_INTERNAL_ = blobs)
 
 def _launcher(ctx, plans):
     wharf = ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_executable
@@ -101,12 +111,13 @@ def _launcher(ctx, plans):
 def _oci_push_impl(ctx):
     image = ctx.attr.image
     top = image[OciImageInfo] if OciImageInfo in image else image[OciIndexInfo]
-    plan, small = _plan(ctx, top, _tags_file(ctx))
+    plan, small, blobs = _plan(ctx, top, _tags_file(ctx))
     launcher, runfiles = _launcher(ctx, [plan])
     own = ctx.runfiles(files = [plan], symlinks = small)
     return [
         DefaultInfo(executable = launcher, runfiles = runfiles.merge(own)),
-        OciPushInfo(plan = plan, runfiles = own),
+        OciPushInfo(plan = plan, runfiles = own, blobs = blobs),
+        _blobs_group(blobs),
     ]
 
 _RUN_DOC = """
@@ -157,7 +168,10 @@ def _oci_push_all_impl(ctx):
     launcher, runfiles = _launcher(ctx, [i.plan for i in infos])
     for i in infos:
         runfiles = runfiles.merge(i.runfiles)
-    return [DefaultInfo(executable = launcher, runfiles = runfiles)]
+    return [
+        DefaultInfo(executable = launcher, runfiles = runfiles),
+        _blobs_group(depset(transitive = [i.blobs for i in infos])),
+    ]
 
 oci_push_all = rule(
     implementation = _oci_push_all_impl,

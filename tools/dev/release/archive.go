@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -16,7 +17,8 @@ var archiveTime = time.Unix(0, 0)
 
 // sourceArchive writes files of root (replaced by replace[path] where given; every key must
 // be one of files) as a gzip tar under prefix/: entries sorted by path, mode 0644 or 0755 as
-// git records it, owner 0 without names, mtime archiveTime, no gzip name or time.
+// git records it (symbolic links as links, 0777), owner 0 without names, mtime archiveTime,
+// no gzip name or time.
 func sourceArchive(root, prefix string, files []trackedFile, replace map[string][]byte) ([]byte, error) {
 	sorted := append([]trackedFile(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].path < sorted[j].path })
@@ -28,6 +30,12 @@ func sourceArchive(root, prefix string, files []trackedFile, replace map[string]
 	}
 	tw := tar.NewWriter(gz)
 	for _, f := range sorted {
+		if f.symlink {
+			if err := writeSymlink(tw, root, prefix, f.path); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		content, ok := replace[f.path]
 		if ok {
 			used[f.path] = true
@@ -65,4 +73,39 @@ func sourceArchive(root, prefix string, files []trackedFile, replace map[string]
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// writeSymlink writes the link at path of root as a symlink entry. Its target must be
+// relative and stay inside the archive: any extractor then gives it the same meaning.
+func writeSymlink(tw *tar.Writer, root, prefix, path string) error {
+	target, err := linkTarget(root, path)
+	if err != nil {
+		return err
+	}
+	hdr := &tar.Header{
+		Typeflag: tar.TypeSymlink,
+		Name:     prefix + "/" + path,
+		Linkname: filepath.ToSlash(target),
+		Mode:     0o777,
+		ModTime:  archiveTime,
+		Format:   tar.FormatPAX,
+	}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("source archive: %s: %w", path, err)
+	}
+	return nil
+}
+
+// linkTarget reads the link at path of root; a target that is absolute or leaves root is
+// an error naming the link.
+func linkTarget(root, path string) (string, error) {
+	target, err := os.Readlink(filepath.Join(root, path))
+	if err != nil {
+		return "", fmt.Errorf("source archive: %w", err)
+	}
+	resolved := filepath.ToSlash(filepath.Join(filepath.Dir(path), target))
+	if filepath.IsAbs(target) || resolved == ".." || strings.HasPrefix(resolved, "../") {
+		return "", fmt.Errorf("source archive: %s: a symbolic link to %s, outside the repository, cannot go into the source archive", path, target)
+	}
+	return target, nil
 }

@@ -7,7 +7,7 @@
 //	wharf-<goos>-<goarch>[.exe]   the tool, one per platform (-trimpath, CGO_ENABLED=0,
 //	                              -buildvcs=false, `wharf version` says the version)
 //	versions.bzl                  the table the wharf toolchain extension downloads from
-//	rules_wharf-<version>.tar.gz  the source archive a MODULE.bazel points at, with that
+//	rules_wharf-v<version>.tar.gz the source archive a MODULE.bazel points at, with that
 //	                              versions.bzl in place of the checked-in one
 //	SHA256SUMS                    sha256sum's format, every file above
 //

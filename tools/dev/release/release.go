@@ -134,7 +134,8 @@ func release(c config) error {
 	}
 	sums["versions.bzl"] = sha256Hex(table)
 
-	archiveName := "rules_wharf-" + c.version + ".tar.gz"
+	// The BCR's source template names it {REPO}-{TAG}.tar.gz, the tag being v<version>.
+	archiveName := "rules_wharf-v" + c.version + ".tar.gz"
 	archive, err := sourceArchive(c.root, "rules_wharf-"+c.version, files, map[string][]byte{versionsPath: table})
 	if err != nil {
 		return err
@@ -184,6 +185,7 @@ func goEnv(root, name string) (string, error) {
 type trackedFile struct {
 	path       string
 	executable bool
+	symlink    bool
 }
 
 // trackedFiles lists the files git tracks in root, refusing uncommitted changes to them
@@ -209,10 +211,17 @@ func trackedFiles(root string, allowDirty bool) ([]trackedFile, error) {
 		}
 		switch mode := strings.Fields(meta)[0]; mode {
 		case "100644", "100755":
-			files = append(files, trackedFile{path, mode == "100755"})
+			files = append(files, trackedFile{path: path, executable: mode == "100755"})
+		case "120000":
+			// Kept as a link, as git archive keeps it (e2e/smoke/apk_repo is one), if it
+			// stays inside; checked before anything is built.
+			if _, err := linkTarget(root, path); err != nil {
+				return nil, err
+			}
+			files = append(files, trackedFile{path: path, symlink: true})
 		default:
-			// Symbolic links and submodules would not mean the same in every extractor.
-			return nil, fmt.Errorf("%s: git mode %s (a symbolic link or submodule) cannot go into the source archive", path, mode)
+			// A submodule's files are not this repository's commit.
+			return nil, fmt.Errorf("%s: git mode %s (a submodule) cannot go into the source archive", path, mode)
 		}
 	}
 	return files, nil

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -64,7 +65,7 @@ func TestRenderSums(t *testing.T) {
 }
 
 func TestSourceArchiveDeterministic(t *testing.T) {
-	files := []trackedFile{{"z.txt", false}, {"a/run.sh", true}, {"a/table.bzl", false}}
+	files := []trackedFile{{path: "z.txt"}, {path: "a/run.sh", executable: true}, {path: "a/table.bzl"}}
 	write := func(mtime time.Time, perm os.FileMode) string {
 		dir := t.TempDir()
 		for _, f := range files {
@@ -125,11 +126,11 @@ func TestSourceArchiveDeterministic(t *testing.T) {
 func TestSourceArchiveErrors(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a"), nil, 0o644)
-	_, err := sourceArchive(dir, "p", []trackedFile{{"a", false}}, map[string][]byte{versionsPath: nil})
+	_, err := sourceArchive(dir, "p", []trackedFile{{path: "a"}}, map[string][]byte{versionsPath: nil})
 	if want := "source archive: " + versionsPath + " is not tracked in " + dir + " (the release replaces it, so it must exist)"; err == nil || err.Error() != want {
 		t.Fatalf("replacing an untracked file: got %v, want %s", err, want)
 	}
-	_, err = sourceArchive(dir, "p", []trackedFile{{"gone", false}}, nil)
+	_, err = sourceArchive(dir, "p", []trackedFile{{path: "gone"}}, nil)
 	if err == nil || !strings.HasPrefix(err.Error(), "source archive: open "+filepath.Join(dir, "gone")+": no such file") {
 		t.Fatalf("a tracked file missing from the checkout: got %v", err)
 	}
@@ -160,5 +161,46 @@ func TestRunErrors(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(full); len(entries) != 1 {
 		t.Fatalf("a refused -out was changed: %v", entries)
+	}
+}
+
+// A tracked symbolic link stays a link (e2e/smoke/apk_repo is one); one that leaves the
+// repository is refused, naming it.
+func TestSourceArchiveSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "examples", "repo"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "e2e", "smoke"), 0o755)
+	os.WriteFile(filepath.Join(dir, "examples", "repo", "key.pub"), []byte("key"), 0o644)
+	os.Symlink("../../examples/repo", filepath.Join(dir, "e2e", "smoke", "repo"))
+	files := []trackedFile{{path: "examples/repo/key.pub"}, {path: "e2e/smoke/repo", symlink: true}}
+	b, err := sourceArchive(dir, "p", files, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, _ := gzip.NewReader(bytes.NewReader(b))
+	tr := tar.NewReader(gz)
+	var got []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %c %s %o", h.Name, h.Typeflag, h.Linkname, h.Mode))
+	}
+	want := "p/e2e/smoke/repo 2 ../../examples/repo 777\np/examples/repo/key.pub 0  644"
+	if strings.Join(got, "\n") != want {
+		t.Fatalf("entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+	for _, target := range []string{"../../../outside", "/etc/passwd"} {
+		os.Remove(filepath.Join(dir, "e2e", "smoke", "repo"))
+		os.Symlink(target, filepath.Join(dir, "e2e", "smoke", "repo"))
+		_, err := sourceArchive(dir, "p", files, nil)
+		want := "source archive: e2e/smoke/repo: a symbolic link to " + target + ", outside the repository, cannot go into the source archive"
+		if err == nil || err.Error() != want {
+			t.Errorf("link to %s: got %v, want %s", target, err, want)
+		}
 	}
 }

@@ -25,11 +25,11 @@ type BazelSettings struct {
 }
 
 // ReadBazelrc reads the rc files Bazel reads for `bazel run` in workspace — the system
-// /etc/bazel.bazelrc, WORKSPACE/.bazelrc, ~/.bazelrc, with their import and try-import
-// lines — and applies the lines of the commands whose options `run` takes (common, always,
+// /etc/bazel.bazelrc, WORKSPACE/.bazelrc, ~/.bazelrc or instead the user files (Bazel's
+// --bazelrc, which must exist), with their import and try-import lines — and applies the lines of the commands whose options `run` takes (common, always,
 // build, run) plus, for each name in configs, their `:NAME` lines, as `--config=NAME` on
 // the command line would. Later values win, as in Bazel; repeatable options accumulate.
-func ReadBazelrc(system, workspace, home string, configs []string) (BazelSettings, error) {
+func ReadBazelrc(system, workspace, home string, user, configs []string) (BazelSettings, error) {
 	p := &rcParser{workspace: workspace, home: home, configLines: map[string][][]string{}}
 	var files []string
 	if system != "" {
@@ -38,11 +38,16 @@ func ReadBazelrc(system, workspace, home string, configs []string) (BazelSetting
 	if workspace != "" {
 		files = append(files, filepath.Join(workspace, ".bazelrc"))
 	}
-	if home != "" {
+	if home != "" && len(user) == 0 {
 		files = append(files, filepath.Join(home, ".bazelrc"))
 	}
 	for _, f := range files {
 		if err := p.file(f, true, 0); err != nil {
+			return BazelSettings{}, err
+		}
+	}
+	for _, f := range user {
+		if err := p.file(p.path(f), false, 0); err != nil {
 			return BazelSettings{}, err
 		}
 	}

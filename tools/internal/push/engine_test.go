@@ -404,7 +404,7 @@ test --remote_cache=grpc://ignored
 try-import %workspace%/user.bazelrc
 `), 0o644)
 	os.WriteFile(filepath.Join(ws, "user.bazelrc"), []byte("build --tls_certificate=certs/ca.pem\n"), 0o644)
-	s, err := ReadBazelrc("", ws, home, []string{"ci"})
+	s, err := ReadBazelrc("", ws, home, nil, []string{"ci"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,13 +416,28 @@ try-import %workspace%/user.bazelrc
 	if len(s.CredentialHelpers) != 1 || s.CredentialHelpers[0] != "ghcr.io=%workspace%/helper" {
 		t.Errorf("credential helpers %q", s.CredentialHelpers)
 	}
-	if _, err := ReadBazelrc("", ws, home, []string{"nope"}); err == nil || !strings.Contains(err.Error(), `config "nope" is not defined`) {
+	if _, err := ReadBazelrc("", ws, home, nil, []string{"nope"}); err == nil || !strings.Contains(err.Error(), `config "nope" is not defined`) {
 		t.Errorf("unknown config: %v", err)
 	}
 	os.WriteFile(filepath.Join(home, ".bazelrc"), []byte("build --remote_cache=\n"), 0o644)
-	s, _ = ReadBazelrc("", ws, home, []string{"rbe"})
+	s, _ = ReadBazelrc("", ws, home, nil, []string{"rbe"})
 	if s.RemoteCache.URL != "grpc://rbe.example:8980" {
 		t.Errorf("an executor's cache: %+v", s.RemoteCache)
+	}
+
+	// --bazelrc files are read instead of ~/.bazelrc (which here would clear the cache), after
+	// the workspace's; one that does not exist is an error naming it, as in Bazel.
+	ci := filepath.Join(t.TempDir(), "ci.bazelrc")
+	os.WriteFile(ci, []byte("build --disk_cache=/var/cache/bazel\n"), 0o644)
+	s, err = ReadBazelrc("", ws, home, []string{ci}, nil)
+	if err != nil || s.DiskCache != "/var/cache/bazel" || s.RemoteCache.URL != "grpcs://cache.example:443" {
+		t.Errorf("with --bazelrc: %+v %v", s, err)
+	}
+	missing := filepath.Join(ws, "gone.bazelrc")
+	if _, err := ReadBazelrc("", ws, home, []string{missing}, nil); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("missing --bazelrc: %v", err)
+	} else {
+		t.Logf("a missing --bazelrc reads: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -17,7 +18,7 @@ import (
 )
 
 func pushVerb(args []string) error {
-	var plans, tags, headers, configs, helperFlags cli.Strings
+	var plans, tags, headers, configs, helperFlags, userRC cli.Strings
 	var execroot, repository, registry, progress string
 	rc := push.RemoteCache{Headers: http.Header{}}
 	var diskCache string
@@ -35,6 +36,8 @@ func pushVerb(args []string) error {
 	fs.StringVar(&rc.TLSKey, "tls-client-key", "", "client key for the remote cache")
 	fs.StringVar(&diskCache, "disk-cache", "", "Bazel --disk_cache directory to take layers from (default: the .bazelrc files')")
 	fs.Var(&configs, "bazel-config", "a --config of the .bazelrc files the build used (repeatable; also $WHARF_BAZEL_CONFIG, comma-separated)")
+	fs.Var(&userRC, "bazelrc", "an rc file the build gave Bazel with --bazelrc, read instead of ~/.bazelrc as Bazel does "+
+		"(repeatable; also $WHARF_BAZELRC, a list of files separated by "+string(os.PathListSeparator)+")")
 	noRC := fs.Bool("no-bazelrc", false, "read no .bazelrc file")
 	fs.Var(&helperFlags, "credential-helper", "[SCOPE=]PATH of a Bazel credential helper for registries and the remote cache "+
 		"(repeatable; also $"+credentials.EnvHelpers+" and the .bazelrc files' --credential_helper)")
@@ -76,7 +79,7 @@ func pushVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	settings, err := bazelSettings(configs, *noRC)
+	settings, err := bazelSettings(configs, userRC, *noRC)
 	if err != nil {
 		return err
 	}
@@ -150,12 +153,19 @@ func pushRequests(plans []string, execroot, repository, registry string, tags []
 	return reqs, nil
 }
 
-// bazelSettings reads the user's .bazelrc files (none with noRC), applying configs and
-// $WHARF_BAZEL_CONFIG's.
-func bazelSettings(configs []string, noRC bool) (push.BazelSettings, error) {
+// bazelSettings reads the user's .bazelrc files (none with noRC; $WHARF_BAZELRC's, then
+// userRC, instead of ~/.bazelrc), applying configs and $WHARF_BAZEL_CONFIG's.
+func bazelSettings(configs, userRC []string, noRC bool) (push.BazelSettings, error) {
 	if noRC {
 		return push.BazelSettings{}, nil
 	}
+	var user []string
+	for _, f := range filepath.SplitList(os.Getenv("WHARF_BAZELRC")) {
+		if f != "" {
+			user = append(user, f)
+		}
+	}
+	user = append(user, userRC...)
 	if v := os.Getenv("WHARF_BAZEL_CONFIG"); v != "" {
 		for _, c := range strings.Split(v, ",") {
 			if c = strings.TrimSpace(c); c != "" {
@@ -164,7 +174,7 @@ func bazelSettings(configs []string, noRC bool) (push.BazelSettings, error) {
 		}
 	}
 	home, _ := os.UserHomeDir()
-	return push.ReadBazelrc("/etc/bazel.bazelrc", os.Getenv("BUILD_WORKSPACE_DIRECTORY"), home, configs)
+	return push.ReadBazelrc("/etc/bazel.bazelrc", os.Getenv("BUILD_WORKSPACE_DIRECTORY"), home, user, configs)
 }
 
 // credentialHelpers are the Bazel credential helpers of the rc files, then
