@@ -354,7 +354,7 @@ oci_image(
 	}
 	mu.Lock()
 	toolPath := "/v" + testVersion + "/wharf-" + runtime.GOOS + "-" + runtime.GOARCH
-	if requests[toolPath] != 1 || requests["/v"+testVersion+"/rules_wharf-"+testVersion+".tar.gz"] != 1 {
+	if requests[toolPath] != 1 || requests["/v"+testVersion+"/rules_wharf-v"+testVersion+".tar.gz"] != 1 {
 		t.Errorf("server requests %v; want the archive and %s once each", requests, toolPath)
 	}
 	mu.Unlock()
