@@ -122,12 +122,13 @@ def _oci_push_impl(ctx):
 
 _RUN_DOC = """
 
-Layers are not in the target's runfiles: `bazel run` needs only manifests, configs and layer
-metadata, so a build with `--remote_download_minimal` pushes without downloading any layer to
+Layers are not in the target's runfiles: `bazel run` builds them (a hidden output group) but
+needs only manifests, configs and layer metadata, so a build with `--remote_download_minimal` pushes without downloading any layer to
 this machine. Each blob the registry lacks is taken from, in order: the output tree (when the
 build left it there), the remote cache (`--remote_cache`, or the `--remote_executor`'s cache,
 with `--remote_instance_name`, `--remote_header` and the TLS flags, as the `.bazelrc` files give
-them to Bazel: `/etc/bazel.bazelrc`, the workspace's `.bazelrc`, `~/.bazelrc`; configs chosen
+them to Bazel: `/etc/bazel.bazelrc`, the workspace's `.bazelrc`, `~/.bazelrc` or instead the
+files of `-- --bazelrc FILE` / `WHARF_BAZELRC`; configs chosen
 with `--config=NAME` on the command line are not visible to the pushed program: name them with
 `-- --bazel-config=NAME` or `WHARF_BAZEL_CONFIG=NAME`), the `--disk_cache` directory, and for an
 `oci.pull` base the registry it came from (mounted when it is the same registry). Blobs the
