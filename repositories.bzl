@@ -1,12 +1,14 @@
 """Legacy WORKSPACE entry points. bzlmod (MODULE.bazel) is the supported interface.
 
-See docs/workspace.md: `rules_wharf_dependencies()`, then a wharf toolchain (prebuilt, or
+See docs/workspace.md: `rules_wharf_dependencies()`, then a wharf toolchain (the release's
+prebuilt binaries with `rules_wharf_prebuilt_toolchains()`, a binary of your own, or
 `rules_wharf_register_toolchains()` for the one built from source), then
 `@rules_wharf//apk:repositories.bzl`'s `translate_lock` per lock.
 """
 
 load("@bazel_tools//tools/build_defs/repo:http.bzl", "http_archive")
 load("@bazel_tools//tools/build_defs/repo:utils.bzl", "maybe")
+load("//tools/toolchain:repositories.bzl", _rules_wharf_prebuilt_toolchains = "rules_wharf_prebuilt_toolchains")
 
 # Named like rules_go's go_rules_dependencies: it declares no target, so it takes no name.
 # buildifier: disable=unnamed-macro
@@ -29,3 +31,6 @@ def rules_wharf_dependencies():
 def rules_wharf_register_toolchains():
     """Registers the wharf tool built from source (needs rules_go and the go.mod deps)."""
     native.register_toolchains(str(Label("//tools/toolchain:source_toolchain")))
+
+# The release's prebuilt tool per exec platform (the WORKSPACE form of the wharf extension).
+rules_wharf_prebuilt_toolchains = _rules_wharf_prebuilt_toolchains

@@ -359,6 +359,52 @@ oci_image(
 	}
 	mu.Unlock()
 
+	// A WORKSPACE consumer of the same release: rules_wharf_prebuilt_toolchains downloads
+	// the tool as the extension does and the image is the same.
+	wsDir := filepath.Join(cacheDir(), "e2e-prebuilt-workspace")
+	os.RemoveAll(wsDir)
+	writeWS := writer(t, wsDir)
+	writeWS("WORKSPACE", fmt.Sprintf(`workspace(name = "prebuilt_workspace")
+
+load("@bazel_tools//tools/build_defs/repo:http.bzl", "http_archive")
+
+http_archive(
+    name = "rules_wharf",
+    integrity = %q,
+    strip_prefix = "rules_wharf-%s",
+    urls = [%q],
+)
+`, integrity, testVersion, archiveURL)+workspaceOffline+fmt.Sprintf(`
+load("@rules_wharf//:repositories.bzl", "rules_wharf_dependencies", "rules_wharf_prebuilt_toolchains")
+
+rules_wharf_dependencies()
+
+rules_wharf_prebuilt_toolchains(base_url = %q)
+
+load("@rules_wharf//apk:repositories.bzl", "translate_lock")
+
+translate_lock(name = "base", lock = "//:apko.lock.json")
+
+load("@base//:repositories.bzl", base_repositories = "apk_repositories")
+
+base_repositories()
+`, srv.URL))
+	writeWS("apko.lock.json", lock)
+	writeWS("hello", string(helloBytes))
+	writeWS("BUILD.bazel", readFile(t, filepath.Join(ws, "BUILD.bazel"))+"\nexports_files([\"apko.lock.json\"])\n")
+	writeWS(".bazelrc", workspaceRC+"common --repository_cache="+filepath.Join(wsDir, "repository-cache")+"\n")
+	run(t, wsDir, env, bazel, "--nosystem_rc", "build", "--config=workspace", "//:image")
+	run(t, wsDir, env, bazel, "shutdown")
+	if got := readFile(t, filepath.Join(wsDir, "bazel-bin", "image.digest")); got != prebuiltDigest {
+		t.Fatalf("WORKSPACE consumer of the release gave %s, the bzlmod one %s", got, prebuiltDigest)
+	}
+	mu.Lock()
+	if requests[toolPath] != 2 {
+		t.Errorf("the WORKSPACE build did not download the tool from the release (requests %v)", requests)
+	}
+	mu.Unlock()
+	t.Logf("WORKSPACE consumer with rules_wharf_prebuilt_toolchains: %s, the tool downloaded", prebuiltDigest)
+
 	// The same module, built from source: rules_go and a Go SDK (offline: the host's).
 	ws = consumer("e2e-prebuilt-source", prebuiltModule("from_source", archiveURL, integrity, "wharf.toolchain(from_source = True)")+`
 bazel_dep(name = "rules_go", version = "0.60.0")

@@ -21,18 +21,7 @@ const workspaceFile = `workspace(name = "ws_consumer")
 
 local_repository(name = "rules_wharf", path = %q)
 
-# ---- offline only: Debian's copies of what Bazel's WORKSPACE suffix would download
-local_repository(name = "bazel_skylib", path = "/usr/share/bazel/tools/skylib")
-
-local_repository(name = "rules_cc", path = "/usr/share/bazel/rules/cc")
-
-local_repository(name = "rules_java", path = "/usr/share/bazel/rules/java")
-
-local_repository(name = "rules_proto", path = "/usr/share/bazel/rules/proto")
-
-local_repository(name = "rules_python", path = "/usr/share/bazel/rules/python")
-# ---- end of offline only
-
+` + workspaceOffline + `
 load("@rules_wharf//:repositories.bzl", "rules_wharf_dependencies")
 
 rules_wharf_dependencies()
@@ -49,6 +38,31 @@ register_toolchains("//wharf_toolchain")
 `
 
 // fileLock returns the example lock with its packages and key as file:// URLs into root.
+// workspaceOffline declares, from Debian's copies, what Bazel's WORKSPACE suffix would
+// download from GitHub: this machine has no GitHub.
+const workspaceOffline = `
+# ---- offline only: Debian's copies of what Bazel's WORKSPACE suffix would download
+local_repository(name = "bazel_skylib", path = "/usr/share/bazel/tools/skylib")
+
+local_repository(name = "rules_cc", path = "/usr/share/bazel/rules/cc")
+
+local_repository(name = "rules_java", path = "/usr/share/bazel/rules/java")
+
+local_repository(name = "rules_proto", path = "/usr/share/bazel/rules/proto")
+
+local_repository(name = "rules_python", path = "/usr/share/bazel/rules/python")
+# ---- end of offline only
+`
+
+// workspaceRC is a WORKSPACE consumer's .bazelrc: Debian's install base (its WORKSPACE
+// suffix), run with --nosystem_rc (the system rc of this Bazel is for bzlmod) and
+// --config=workspace.
+const workspaceRC = `startup --install_base=/usr/share/bazel
+startup --trust_install_base
+common --lockfile_mode=off
+common:workspace --enable_workspace --noenable_bzlmod
+`
+
 func fileLock(t *testing.T, root string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(root, "examples", "hello_image", "apko.lock.json"))
@@ -108,11 +122,7 @@ oci_image(
 	// Offline only: the system bazelrc here is for bzlmod (--noenable_workspace, Java
 	// toolchains by their bzlmod names), so WORKSPACE runs skip it (--nosystem_rc) and name
 	// Debian's install base themselves.
-	write(".bazelrc", `startup --install_base=/usr/share/bazel
-startup --trust_install_base
-common --lockfile_mode=off
-common:workspace --enable_workspace --noenable_bzlmod
-`)
+	write(".bazelrc", workspaceRC)
 	env := []string{"WHARF_BIND=" + root}
 	defer run(t, ws, env, bazel, "shutdown")
 	digest := func() string {

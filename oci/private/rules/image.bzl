@@ -12,6 +12,7 @@ load("//platforms:platforms.bzl", "TARGET_PLATFORM_ATTRS", "target_platform")
 load("//tools/toolchain:actions.bzl", "wharf_action")
 load("//tools/toolchain:layer_args.bzl", "extern_arg")
 load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load(":labels.bzl", "label_text")
 
 def _base(ctx, arch, variant):
     """Returns (config File or None, [OciLayerInfo], [extern layers]) of the base image."""
@@ -68,7 +69,7 @@ def _tar_layers(ctx):
         args.add("--tar", tar)
         args.add("--compression=" + compression)
         args.add("--level={}".format(level))
-        args.add("--created-by=rules_wharf oci_image {} tars {}".format(ctx.label, tar.short_path))
+        args.add("--created-by=rules_wharf oci_image {} tars {}".format(label_text(ctx.label), tar.short_path))
         args.add("--blob", blob)
         args.add("--metadata", metadata)
         wharf_action(

@@ -4,6 +4,7 @@ load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
 load("//tools/toolchain:actions.bzl", "wharf_action")
 load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load(":labels.bzl", "label_text")
 
 _EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
 
@@ -96,7 +97,7 @@ def _oci_layer_impl(ctx):
         args.add("--mtime=" + ctx.attr.mtime)
     args.add("--compression=" + compression)
     args.add("--level={}".format(level))
-    args.add("--created-by=" + (ctx.attr.created_by or "rules_wharf oci_layer " + str(ctx.label)))
+    args.add("--created-by=" + (ctx.attr.created_by or "rules_wharf oci_layer " + label_text(ctx.label)))
     args.add("--blob", blob)
     args.add("--metadata", metadata)
     wharf_action(

@@ -6,6 +6,7 @@ load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//oci/private/providers:oci_push_info.bzl", "OciPushInfo")
 load("//tools/toolchain:actions.bzl", "wharf_action")
 load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load(":labels.bzl", "label_text")
 load(":stamp.bzl", "STAMP_ATTRS", "should_stamp")
 
 def _tags_file(ctx):
@@ -62,8 +63,7 @@ def _plan(ctx, top, tags):
     extern = [e for i in images for e in i.extern_layers]
     args = ctx.actions.args()
     args.set_param_file_format("multiline")
-    label = str(ctx.label)
-    args.add(label[2:] if label.startswith("@@//") else label, format = "--label=%s")
+    args.add(label_text(ctx.label), format = "--label=%s")
     args.add(_rf(top.descriptor), format = "--descriptor=%s")
     if ctx.attr.repository:
         args.add(ctx.attr.repository, format = "--repository=%s")

@@ -79,6 +79,17 @@ def _wharf_impl(mctx):
             if tag.base_url:
                 base_url = tag.base_url.rstrip("/")
             from_source = tag.from_source
+    declare_prebuilt_repositories(base_url, from_source)
+
+def declare_prebuilt_repositories(base_url, from_source = False):
+    """Declares `@wharf_<goos>_<goarch>` per binary of the release table and the hub `@wharf_toolchains`.
+
+    Shared by the module extension and the WORKSPACE macro.
+
+    Args:
+      base_url: where the release's binaries are served, without a trailing slash.
+      from_source: declare no binary (the hub stays empty).
+    """
     toolchains = {}
     if not from_source:
         for name, binary in WHARF_BINARIES.items():
@@ -95,6 +106,12 @@ def _wharf_impl(mctx):
             )
             toolchains[name] = [str(c) for c in constraints]
     _hub(name = "wharf_toolchains", toolchains = toolchains)
+
+def has_prebuilt_binaries():
+    """Whether this copy of rules_wharf is a release with prebuilt binaries (a checkout has none)."""
+    return len(WHARF_BINARIES) > 0
+
+DEFAULT_BASE_URL = WHARF_DEFAULT_BASE_URL
 
 wharf = module_extension(
     implementation = _wharf_impl,
