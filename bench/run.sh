@@ -10,7 +10,7 @@
 #            Bazel builds of the image (packages fetched from a local http server, as from a
 #            CDN): clean, clean image (tool built), no-op, one package changed, every action
 #            cached, five images of one lock (vs apko five times), apk_layer_budget = 10,
-#            a prebuilt wharf toolchain; each Bazel row is the median of BENCH_RUNS (3)
+#            the release's prebuilt wharf (clean, no-op, one package changed); each Bazel row is the median of BENCH_RUNS (3)
 #
 # Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
 set -euo pipefail
@@ -247,10 +247,13 @@ filegroup(name = "five_images", srcs = [":image_%d" % i for i in range(5)])
 # At most 10 layers for the packages: runs of about 11 packages spliced into one layer each.
 oci_image(name = "image_budget", apks = "@bench", apk_layer_budget = 10)
 EOF
-# A prebuilt wharf (the one measured above), registered ahead of the source toolchain by
-# --extra_toolchains, as a user would register a released binary: no rules_go in the build.
+# The prebuilt wharf a user downloads: the release command's binary for this machine (the
+# same bytes the wharf extension fetches and checks), registered ahead of the source
+# toolchain by --extra_toolchains: no rules_go, no Go SDK, no compile in these rows.
 mkdir -p "$WS/prebuilt"
-cp "$WHARF" "$WS/prebuilt/wharf"
+rm -rf "$W/release"
+(cd "$root" && go run ./tools/dev/release -version 0.0.0-bench -platforms linux/amd64 -allow-dirty -out "$W/release" >/dev/null)
+cp "$W/release/wharf-linux-amd64" "$WS/prebuilt/wharf"
 cat >"$WS/prebuilt/BUILD.bazel" <<'EOF'
 load("@rules_wharf//tools/toolchain:toolchain.bzl", "wharf_toolchain")
 wharf_toolchain(name = "prebuilt", wharf = "wharf")
@@ -325,6 +328,15 @@ PREBUILT=--extra_toolchains=//prebuilt:toolchain
 prep_prebuilt_noop() { B build --disk_cache="$DC" "$PREBUILT" //:image >/dev/null 2>&1; }
 bazel_row "bazel: clean build, prebuilt wharf toolchain (no rules_go)" prep_clean //:image --disk_cache="$DC" "$PREBUILT"
 bazel_row "bazel: no-op rebuild, prebuilt wharf toolchain" prep_prebuilt_noop //:image --disk_cache="$DC" "$PREBUILT"
+# As prep_changed: a disk cache without the changed package's actions.
+prep_prebuilt_changed() {
+  cp "$BZ/lock.json" "$WS/apko.lock.json"
+  prep_clean
+  prep_prebuilt_noop
+  cp "$BZ/lock.changed.json" "$WS/apko.lock.json"
+}
+bazel_row "bazel: one package changed, prebuilt wharf toolchain" prep_prebuilt_changed //:image --disk_cache="$DC" "$PREBUILT"
+cp "$BZ/lock.json" "$WS/apko.lock.json"
 B shutdown >/dev/null 2>&1 || true
 OB=
 
