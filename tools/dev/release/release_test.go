@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,17 +98,8 @@ func TestSourceArchiveDeterministic(t *testing.T) {
 	if gz.Name != "" || !gz.ModTime.IsZero() {
 		t.Fatalf("gzip header has name %q, mtime %v", gz.Name, gz.ModTime)
 	}
-	tr := tar.NewReader(gz)
 	var got []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(tr)
+	for h, body := range entries(t, gz) {
 		if !h.ModTime.Equal(archiveTime) || h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" {
 			t.Fatalf("%s: mtime %v, owner %d:%d %q:%q", h.Name, h.ModTime, h.Uid, h.Gid, h.Uname, h.Gname)
 		}
@@ -178,16 +170,8 @@ func TestSourceArchiveSymlinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	gz, _ := gzip.NewReader(bytes.NewReader(b))
-	tr := tar.NewReader(gz)
 	var got []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for h := range entries(t, gz) {
 		got = append(got, fmt.Sprintf("%s %c %s %o", h.Name, h.Typeflag, h.Linkname, h.Mode))
 	}
 	want := "p/e2e/smoke/repo 2 ../../examples/repo 777\np/examples/repo/key.pub 0  644"
@@ -201,6 +185,29 @@ func TestSourceArchiveSymlinks(t *testing.T) {
 		want := "source archive: e2e/smoke/repo: a symbolic link to " + target + ", outside the repository, cannot go into the source archive"
 		if err == nil || err.Error() != want {
 			t.Errorf("link to %s: got %v, want %s", target, err, want)
+		}
+	}
+}
+
+// entries yields each entry of the tar r with its body; a read error fails the test.
+func entries(t *testing.T, r io.Reader) iter.Seq2[*tar.Header, []byte] {
+	return func(yield func(*tar.Header, []byte) bool) {
+		tr := tar.NewReader(r)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !yield(h, body) {
+				return
+			}
 		}
 	}
 }
