@@ -7,6 +7,7 @@ require github.com/klauspost/compress v1.19.2
 require (
 	github.com/google/go-containerregistry v0.22.1
 	github.com/google/shlex v0.0.0-20191202100458-e7afc7fbc510
+	github.com/klauspost/pgzip v1.2.6
 	github.com/spdx/tools-golang v0.5.7
 	gopkg.in/yaml.v3 v3.0.1
 )

@@ -6,10 +6,24 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"runtime"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/pgzip"
 )
+
+// GzipBlockSize is the input size of each gzip block compressed on its own core (with the
+// previous block's last 32 KiB as dictionary, as pgzip does). The compressed bytes depend on
+// it and on the level only, never on how many blocks run at once: it is part of the format.
+// A layer of at most one block is one plain gzip stream (starting the block compressor costs
+// more than compressing it).
+const GzipBlockSize = 1 << 20
+
+// gzipBlocks is how many blocks compress at once: the cores, at most 4 (memory stays a few
+// MiB per layer whatever the machine).
+func gzipBlocks() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
 
 // Compression names a layer compression.
 type Compression string
@@ -73,13 +87,10 @@ func NewWriter(out io.Writer, c Compression, level int) (*Writer, error) {
 		if level == -1 {
 			level = gzip.DefaultCompression
 		}
-		// No name, no mtime, fixed OS byte: the header is the same on every machine.
-		zw, err := gzip.NewWriterLevel(sink, level)
-		if err != nil {
+		if _, err := gzip.NewWriterLevel(io.Discard, level); err != nil {
 			return nil, err
 		}
-		zw.OS = 255
-		w.zw = zw
+		w.zw = &blockGzip{out: sink, level: level}
 	case Zstd:
 		opts := []zstd.EOption{zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true)}
 		if level != -1 {
@@ -118,4 +129,57 @@ func (w *Writer) Close() (*Metadata, error) {
 		Size:      w.blob.Size(),
 		DiffID:    "sha256:" + hex.EncodeToString(w.diff.Sum(nil)),
 	}, nil
+}
+
+// gzipBlocksOverride lets tests compress with another number of concurrent blocks.
+var gzipBlocksOverride = func(n int) int { return n }
+
+// blockGzip holds the first GzipBlockSize bytes: a stream that ends there is written as one
+// gzip stream; a longer one goes to pgzip's block compressor. Either way no name, no mtime
+// and a fixed OS byte: the header is the same on every machine.
+type blockGzip struct {
+	out   io.Writer
+	level int
+	head  []byte
+	pz    *pgzip.Writer
+}
+
+func (g *blockGzip) Write(p []byte) (int, error) {
+	if g.pz != nil {
+		return g.pz.Write(p)
+	}
+	if len(g.head)+len(p) <= GzipBlockSize {
+		g.head = append(g.head, p...)
+		return len(p), nil
+	}
+	pz, err := pgzip.NewWriterLevel(g.out, g.level)
+	if err != nil {
+		return 0, err
+	}
+	if err := pz.SetConcurrency(GzipBlockSize, gzipBlocksOverride(gzipBlocks())); err != nil {
+		return 0, err
+	}
+	pz.OS = 255
+	pz.ModTime = time.Unix(0, 0)
+	g.pz = pz
+	if _, err := pz.Write(g.head); err != nil {
+		return 0, err
+	}
+	g.head = nil
+	return pz.Write(p)
+}
+
+func (g *blockGzip) Close() error {
+	if g.pz != nil {
+		return g.pz.Close()
+	}
+	zw, err := gzip.NewWriterLevel(g.out, g.level)
+	if err != nil {
+		return err
+	}
+	zw.OS = 255
+	if _, err := zw.Write(g.head); err != nil {
+		return err
+	}
+	return zw.Close()
 }

@@ -1,0 +1,104 @@
+package layer
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// blockInput is 5.5 blocks of compressible, varied bytes, the same on every machine.
+func blockInput() []byte {
+	b := make([]byte, GzipBlockSize*11/2)
+	x := uint32(1)
+	for i := range b {
+		x = x*1664525 + 1013904223
+		b[i] = "abcdefgh\n "[x>>28%10]
+	}
+	return b
+}
+
+// The gzip blob depends on the block size and level, not on how many blocks compress at
+// once: a layer built on a 2-core laptop and a 64-core executor has one digest.
+func TestGzipSameBytesWhateverTheConcurrency(t *testing.T) {
+	in := blockInput()
+	defer func(f func(int) int) { gzipBlocksOverride = f }(gzipBlocksOverride)
+	var blobs [][]byte
+	var meta []*Metadata
+	for _, n := range []int{1, 2, 4, 16} {
+		gzipBlocksOverride = func(int) int { return n }
+		var out bytes.Buffer
+		w, err := NewWriter(&out, Gzip, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Odd write sizes: block boundaries come from the input offset, not the writes.
+		for rest := in; len(rest) > 0; {
+			k := min(len(rest), 777777/n+1)
+			if _, err := w.Write(rest[:k]); err != nil {
+				t.Fatal(err)
+			}
+			rest = rest[k:]
+		}
+		m, err := w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs, meta = append(blobs, out.Bytes()), append(meta, m)
+	}
+	for i := range blobs[1:] {
+		if !bytes.Equal(blobs[0], blobs[i+1]) || meta[0].Digest != meta[i+1].Digest || meta[0].DiffID != meta[i+1].DiffID {
+			t.Fatalf("concurrency changed the blob: %+v vs %+v", meta[0], meta[i+1])
+		}
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(blobs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(got, in) {
+		t.Fatalf("the blob does not inflate to the input: %v", err)
+	}
+	if !zr.ModTime.IsZero() && zr.ModTime.Unix() != 0 || zr.OS != 255 || zr.Name != "" {
+		t.Fatalf("gzip header: mtime %v, OS %d, name %q", zr.ModTime, zr.OS, zr.Name)
+	}
+	// The bytes are part of the format: a compressor upgrade that changes them changes every
+	// image's digest, and must be a decision, not an accident of go get.
+	const want = "sha256:763c2cd1ab11e3fbcf5648740bb71b0cf760f664dd956063508c3666c55359c8"
+	if meta[0].Digest != want {
+		t.Errorf("gzip of the fixed input: %s (%d bytes), want %s", meta[0].Digest, meta[0].Size, want)
+	}
+}
+
+// Up to one block a layer is one plain gzip stream (the bytes layers had before blocks);
+// one byte more and it is block-compressed. Both inflate to the input.
+func TestGzipOneBlockIsPlainGzip(t *testing.T) {
+	in := blockInput()
+	for _, n := range []int{0, 1000, GzipBlockSize, GzipBlockSize + 1} {
+		var out bytes.Buffer
+		w, err := NewWriter(&out, Gzip, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(in[:n])
+		if _, err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var plain bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&plain, -1)
+		zw.OS = 255
+		zw.Write(in[:n])
+		zw.Close()
+		if same := bytes.Equal(out.Bytes(), plain.Bytes()); same != (n <= GzipBlockSize) {
+			t.Errorf("%d bytes: same as plain gzip = %v", n, same)
+		}
+		zr, err := gzip.NewReader(&out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := io.ReadAll(zr); err != nil || !bytes.Equal(got, in[:n]) {
+			t.Errorf("%d bytes: does not inflate to the input: %v", n, err)
+		}
+	}
+}
