@@ -17,8 +17,10 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 )
 
@@ -124,8 +126,16 @@ oci_image(name = "on_tagged", base = "@tagged")
 	}
 	run(t, ws, env, bazel, "build", "--output_groups=+layout", cache, "//:on_pulled", "//:on_authed", "//:multi")
 
-	// The pushed image's layers are the bottom of the new one, unchanged.
-	pushedImg := imageFromLayout(t, filepath.Join(root, layoutDir))
+	// The pushed image's layers (as the registry has them) are the bottom of the new one,
+	// unchanged.
+	ref, err := name.ParseReference(repo+"@"+digest, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushedImg, err := remote.Image(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := layerDigests(t, pushedImg)
 	for _, name := range []string{"on_pulled", "on_authed"} {
 		img := imageFromLayout(t, filepath.Join(ws, "bazel-bin", name))
