@@ -9,7 +9,8 @@
 #            one layer by splicing (merge-layers) vs recompressing them (gzip -dc | gzip -6);
 #            Bazel builds of the image (packages fetched from a local http server, as from a
 #            CDN): clean, clean image (tool built), no-op, one package changed, every action
-#            cached, five images of one lock (vs apko five times), apk_layer_budget = 10,
+#            cached, five and fifty images of one lock (vs apko five and fifty times;
+#            BENCH_APKO50=0 skips apko ×50, about 4 minutes), apk_layer_budget = 10,
 #            the release's prebuilt wharf (clean, no-op, one package changed); each Bazel row is the median of BENCH_RUNS (3)
 #
 # Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
@@ -235,9 +236,16 @@ apk.translate_lock(name = "bench", lock = "//:apko.lock.json")
 apk.translate_lock(name = "bench_files", lock = "//:apko.files.lock.json")
 use_repo(apk, "bench", "bench_files")
 EOF
+# Fifty apps for the monorepo row: a small file each, its own layer on the one lock.
+mkdir -p "$WS/apps"
+for i in $(seq 0 49); do printf 'app %d\n' "$i" >"$WS/apps/app$i.txt"; done
 cat >"$WS/BUILD.bazel" <<'EOF'
-load("@rules_wharf//oci:defs.bzl", "oci_image")
+load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_layer")
 oci_image(name = "image", apks = "@bench")
+# A monorepo's 50 images of one lock, each with its own app layer.
+[oci_layer(name = "app_%d" % i, files = {"apps/app%d.txt" % i: "/srv/app.txt"}) for i in range(50)]
+[oci_image(name = "app_image_%d" % i, apks = "@bench", layers = [":app_%d" % i], cmd = ["/bin/cat", "/srv/app.txt"]) for i in range(50)]
+filegroup(name = "fifty_images", srcs = [":app_image_%d" % i for i in range(50)])
 # The same packages from a lock of file paths: no ranged downloads, so each extraction
 # copies its data member out of the .apk.
 oci_image(name = "image_files", apks = "@bench_files")
@@ -323,6 +331,7 @@ B build --disk_cache="$DC" //:image >/dev/null 2>&1
 bazel_row "bazel: clean build, every action cached" prep_all_cached //:image --disk_cache="$DC"
 bazel_row "bazel: clean image build + OCI layout (tool built)" prep_tool_built //:image --disk_cache="$DC" --output_groups=+layout
 bazel_row "bazel: 5 images of one lock, clean image build (tool built)" prep_tool_built //:five_images --disk_cache="$DC"
+bazel_row "bazel: 50 images of one lock (own app layer each), clean image build (tool built)" prep_tool_built //:fifty_images --disk_cache="$DC"
 bazel_row "bazel: clean image build, apk_layer_budget = 10 (tool built)" prep_tool_built //:image_budget --disk_cache="$DC"
 PREBUILT=--extra_toolchains=//prebuilt:toolchain
 prep_prebuilt_noop() { B build --disk_cache="$DC" "$PREBUILT" //:image >/dev/null 2>&1; }
@@ -340,8 +349,11 @@ cp "$BZ/lock.json" "$WS/apko.lock.json"
 B shutdown >/dev/null 2>&1 || true
 OB=
 
-# apko for the five images: each build does all of the packages' work again.
+# apko for the five and fifty images: each build does all of the packages' work again.
 measure "apko build ×5 (5 images of one lock, offline)" /nonexistent bash -c "cd '$IN' && for i in 1 2 3 4 5; do apko build --offline --sbom=false --arch x86_64 --cache-dir '$A/apko-cache5' --lockfile apko.lock.json apko.yaml bench:latest '$A/apko5.tar' >/dev/null; done"
+if [ "${BENCH_APKO50:-1}" = 1 ]; then
+  measure "apko build ×50 (50 images of one lock, offline)" /nonexistent bash -c "cd '$IN' && for i in \$(seq 50); do apko build --offline --sbom=false --arch x86_64 --cache-dir '$A/apko-cache50' --lockfile apko.lock.json apko.yaml bench:latest '$A/apko50.tar' >/dev/null; done"
+fi
 
 echo
 echo "rules_wharf benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(go version | cut -d' ' -f3)"
