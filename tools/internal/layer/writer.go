@@ -87,20 +87,13 @@ func NewWriter(out io.Writer, c Compression, level int) (*Writer, error) {
 		if level == -1 {
 			level = gzip.DefaultCompression
 		}
-		if _, err := gzip.NewWriterLevel(io.Discard, level); err != nil {
-			return nil, err
+		// Refused now, not when the stream ends.
+		if level < gzip.HuffmanOnly || level > gzip.BestCompression {
+			return nil, fmt.Errorf("gzip: invalid compression level: %d", level)
 		}
-		w.zw = &blockGzip{out: sink, level: level}
+		w.zw = gzipSwitch(sink, level)
 	case Zstd:
-		opts := []zstd.EOption{zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true)}
-		if level != -1 {
-			opts = append(opts, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)))
-		}
-		zw, err := zstd.NewWriter(sink, opts...)
-		if err != nil {
-			return nil, err
-		}
-		w.zw = zw
+		w.zw = zstdSwitch(sink, level)
 	case None:
 		w.zw = nopCloser{sink}
 	default:
@@ -134,52 +127,100 @@ func (w *Writer) Close() (*Metadata, error) {
 // gzipBlocksOverride lets tests compress with another number of concurrent blocks.
 var gzipBlocksOverride = func(n int) int { return n }
 
-// blockGzip holds the first GzipBlockSize bytes: a stream that ends there is written as one
-// gzip stream; a longer one goes to pgzip's block compressor. Either way no name, no mtime
-// and a fixed OS byte: the header is the same on every machine.
-type blockGzip struct {
-	out   io.Writer
-	level int
-	head  []byte
-	pz    *pgzip.Writer
+// sizeSwitch holds the first `limit` bytes: a stream that ends there is compressed by
+// `small` (one sequential stream: cheap to start), a longer one by `large` (blocks or jobs on
+// several cores: costs about a millisecond to start). Which one is a function of the input's
+// length only, so the bytes are too.
+type sizeSwitch struct {
+	out          io.Writer
+	limit        int
+	small, large func(io.Writer) (io.WriteCloser, error)
+	head         []byte
+	zw           io.WriteCloser
 }
 
-func (g *blockGzip) Write(p []byte) (int, error) {
-	if g.pz != nil {
-		return g.pz.Write(p)
+func (s *sizeSwitch) Write(p []byte) (int, error) {
+	if s.zw != nil {
+		return s.zw.Write(p)
 	}
-	if len(g.head)+len(p) <= GzipBlockSize {
-		g.head = append(g.head, p...)
+	if len(s.head)+len(p) <= s.limit {
+		s.head = append(s.head, p...)
 		return len(p), nil
 	}
-	pz, err := pgzip.NewWriterLevel(g.out, g.level)
+	zw, err := s.large(s.out)
 	if err != nil {
 		return 0, err
 	}
-	if err := pz.SetConcurrency(GzipBlockSize, gzipBlocksOverride(gzipBlocks())); err != nil {
+	s.zw = zw
+	if _, err := zw.Write(s.head); err != nil {
 		return 0, err
 	}
-	pz.OS = 255
-	pz.ModTime = time.Unix(0, 0)
-	g.pz = pz
-	if _, err := pz.Write(g.head); err != nil {
-		return 0, err
-	}
-	g.head = nil
-	return pz.Write(p)
+	s.head = nil
+	return zw.Write(p)
 }
 
-func (g *blockGzip) Close() error {
-	if g.pz != nil {
-		return g.pz.Close()
+func (s *sizeSwitch) Close() error {
+	if s.zw != nil {
+		return s.zw.Close()
 	}
-	zw, err := gzip.NewWriterLevel(g.out, g.level)
+	zw, err := s.small(s.out)
 	if err != nil {
 		return err
 	}
-	zw.OS = 255
-	if _, err := zw.Write(g.head); err != nil {
+	if _, err := zw.Write(s.head); err != nil {
 		return err
 	}
 	return zw.Close()
+}
+
+// gzipSwitch: one plain gzip stream up to GzipBlockSize, pgzip's blocks past it. Either way
+// no name, no mtime and a fixed OS byte: the header is the same on every machine.
+func gzipSwitch(out io.Writer, level int) *sizeSwitch {
+	return &sizeSwitch{out: out, limit: GzipBlockSize,
+		small: func(w io.Writer) (io.WriteCloser, error) {
+			zw, err := gzip.NewWriterLevel(w, level)
+			if err != nil {
+				return nil, err
+			}
+			zw.OS = 255
+			return zw, nil
+		},
+		large: func(w io.Writer) (io.WriteCloser, error) {
+			zw, err := pgzip.NewWriterLevel(w, level)
+			if err != nil {
+				return nil, err
+			}
+			if err := zw.SetConcurrency(GzipBlockSize, gzipBlocksOverride(gzipBlocks())); err != nil {
+				return nil, err
+			}
+			zw.OS = 255
+			zw.ModTime = time.Unix(0, 0)
+			return zw, nil
+		},
+	}
+}
+
+// ZstdJobSize is the input a zstd layer is one sequential frame up to; past it the frame is
+// made of jobs of this size (four 2 MiB windows) compressed on two cores, each with the end of
+// the previous job as history (klauspost/compress's concurrent blocks). The bytes depend on
+// the window and level, not on the cores: two encoders always, which a single core time-shares.
+const ZstdJobSize = 8 << 20
+
+func zstdSwitch(out io.Writer, level int) *sizeSwitch {
+	opts := func(more ...zstd.EOption) []zstd.EOption {
+		o := append([]zstd.EOption{zstd.WithEncoderCRC(true)}, more...)
+		if level != -1 {
+			o = append(o, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)))
+		}
+		return o
+	}
+	return &sizeSwitch{out: out, limit: ZstdJobSize,
+		small: func(w io.Writer) (io.WriteCloser, error) {
+			return zstd.NewWriter(w, opts(zstd.WithEncoderConcurrency(1))...)
+		},
+		large: func(w io.Writer) (io.WriteCloser, error) {
+			return zstd.NewWriter(w, opts(zstd.WithEncoderConcurrency(2), zstd.WithConcurrentBlocks(true),
+				zstd.WithWindowSize(ZstdJobSize/4))...)
+		},
+	}
 }

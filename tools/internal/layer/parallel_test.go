@@ -3,14 +3,18 @@ package layer
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
-// blockInput is 5.5 blocks of compressible, varied bytes, the same on every machine.
-func blockInput() []byte {
-	b := make([]byte, GzipBlockSize*11/2)
+// blockInput is 5.5 gzip blocks of compressible, varied bytes, the same on every machine.
+func blockInput() []byte { return varied(GzipBlockSize * 11 / 2) }
+
+func varied(n int) []byte {
+	b := make([]byte, n)
 	x := uint32(1)
 	for i := range b {
 		x = x*1664525 + 1013904223
@@ -99,6 +103,63 @@ func TestGzipOneBlockIsPlainGzip(t *testing.T) {
 		}
 		if got, err := io.ReadAll(zr); err != nil || !bytes.Equal(got, in[:n]) {
 			t.Errorf("%d bytes: does not inflate to the input: %v", n, err)
+		}
+	}
+}
+
+// compress writes in through a layer Writer in odd-sized writes.
+func compress(t *testing.T, c Compression, in []byte) ([]byte, *Metadata) {
+	t.Helper()
+	var out bytes.Buffer
+	w, err := NewWriter(&out, c, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rest := in; len(rest) > 0; {
+		k := min(len(rest), 333333)
+		if _, err := w.Write(rest[:k]); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[k:]
+	}
+	m, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes(), m
+}
+
+// A zstd layer past one job is compressed in jobs on two encoders: the same bytes on one
+// core or four, pinned; up to one job it is one sequential frame, the bytes it had before.
+func TestZstdJobsSameBytesWhateverTheCores(t *testing.T) {
+	in := varied(ZstdJobSize*5/2 + 12345)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var blobs [][]byte
+	var digest string
+	for _, procs := range []int{1, 4} {
+		runtime.GOMAXPROCS(procs)
+		b, m := compress(t, Zstd, in)
+		blobs, digest = append(blobs, b), m.Digest
+	}
+	if !bytes.Equal(blobs[0], blobs[1]) {
+		t.Fatal("zstd layer bytes differ between GOMAXPROCS 1 and 4")
+	}
+	zr, _ := zstd.NewReader(bytes.NewReader(blobs[0]))
+	if got, err := io.ReadAll(zr); err != nil || !bytes.Equal(got, in) {
+		t.Fatalf("does not decompress to the input: %v", err)
+	}
+	const want = "sha256:7d0767f4e0cdbb54ef565a7c813f2d83786f0556722f8af4f04eaaef879114b3"
+	if digest != want {
+		t.Errorf("zstd of the fixed input: %s (%d bytes), want %s", digest, len(blobs[0]), want)
+	}
+	for _, n := range []int{0, 1000, ZstdJobSize} {
+		b, _ := compress(t, Zstd, in[:n])
+		var plain bytes.Buffer
+		zw, _ := zstd.NewWriter(&plain, zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true))
+		zw.Write(in[:n])
+		zw.Close()
+		if !bytes.Equal(b, plain.Bytes()) {
+			t.Errorf("%d bytes: not the one sequential frame", n)
 		}
 	}
 }
