@@ -39,6 +39,7 @@ if [ ! -x "$BIN/apko" ]; then
   rm -rf "$tmp"
 fi
 (cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$W/wharf" ./tools/cmd/wharf)
+(cd "$root" && go build -o "$W/floor" ./tools/dev/bench/floor)
 WHARF=$W/wharf
 
 # ---------------------------------------------------------------- inputs
@@ -117,7 +118,9 @@ warm "$IN/big"
 # 1 GiB single file
 measure "floor: sha256 of 1 GiB (openssl, SHA-NI)" /nonexistent openssl dgst -sha256 "$IN/big/file"
 measure "wharf layer 1 GiB, gzip" "$L/big.wharf.tgz" "$WHARF" layer --file "/big/file=$IN/big/file" --blob "$L/big.wharf.tgz" --metadata "$L/big.wharf.json"
+measure "wharf layer 1 GiB, gzip, one core (GOMAXPROCS=1: same bytes)" "$L/big.wharf.1core.tgz" env GOMAXPROCS=1 "$WHARF" layer --file "/big/file=$IN/big/file" --blob "$L/big.wharf.1core.tgz" --metadata "$L/big.wharf.1core.json"
 measure "wharf layer 1 GiB, gzip -1" "$L/big.wharf1.tgz" "$WHARF" layer --level 1 --file "/big/file=$IN/big/file" --blob "$L/big.wharf1.tgz" --metadata "$L/big.wharf1.json"
+measure "wharf layer 1 GiB, zstd, one core (GOMAXPROCS=1: same bytes)" "$L/big.wharf.1core.tzst" env GOMAXPROCS=1 "$WHARF" layer --compression zstd --file "/big/file=$IN/big/file" --blob "$L/big.wharf.1core.tzst" --metadata "$L/big.wharf.1core.zjson"
 measure "wharf layer 1 GiB, zstd" "$L/big.wharf.tzst" "$WHARF" layer --compression zstd --file "/big/file=$IN/big/file" --blob "$L/big.wharf.tzst" --metadata "$L/big.wharf.zjson"
 measure "GNU tar + gzip -6, 1 GiB" "$L/big.tar.gz" bash -c "tar -C '$IN' -cf - big/file | gzip -6 > '$L/big.tar.gz'"
 measure "GNU tar + zstd -3, 1 GiB" "$L/big.tar.zst" bash -c "tar -C '$IN' -cf - big/file | zstd -q -3 > '$L/big.tar.zst'"
@@ -181,6 +184,11 @@ with open(out + "/merge.params", "w") as f:
     for m in metas: f.write("--layer\n%s.tgz=%s.json\n--facts\n%s.facts\n" % (m, m, m))
 PY
 measure "wharf verbs, sequential, no Bazel (100 APKs)" "$A/layout" bash "$A/steps.sh"
+# The floor of those verbs: each of the same .apk files read once, its bytes hashed, every
+# gzip member inflated and hashed (sha256, klauspost/compress: wharf's libraries), one core.
+python3 -c 'import json,sys; print("\n".join(sys.argv[2] + "/" + p["url"] for p in json.load(open(sys.argv[1]))["contents"]["packages"]))' \
+  "$IN/apko.lock.json" "$IN" >"$A/apks.txt"
+measure "floor: the same 100 APKs read, inflated, both sides hashed (one core)" /nonexistent bash -c "xargs '$W/floor' <'$A/apks.txt' >/dev/null"
 # The two ways to put 100 packages in one layer: splice their data members (what
 # merge-layers does), or decompress and compress again (gzip -dc | gzip -6 of the members).
 measure "wharf merge-layers: 100 packages into one layer (spliced)" "$A/merged.tgz" "$WHARF" merge-layers "@$A/merge.params" --blob "$A/merged.tgz" --metadata "$A/merged.json"
