@@ -2,9 +2,12 @@ package layer
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -111,6 +114,10 @@ func compress(t *testing.T, c Compression, in []byte, chunk int) ([]byte, *Metad
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The diff_id is hashed on its own goroutine, from copies of the writes.
+	if want := fmt.Sprintf("sha256:%x", sha256.Sum256(in)); m.DiffID != want {
+		t.Fatalf("diff_id %s, want %s", m.DiffID, want)
+	}
 	return out.Bytes(), m
 }
 
@@ -146,5 +153,28 @@ func TestZstdJobsSameBytesWhateverTheCores(t *testing.T) {
 		if !bytes.Equal(b, plain.Bytes()) {
 			t.Errorf("%d bytes: not the one sequential frame", n)
 		}
+	}
+}
+
+// A layer given up half-written (its input failed) stops its compressor's and its hash's
+// goroutines: verbs run in a persistent worker.
+func TestAbortedWriterLeavesNoGoroutines(t *testing.T) {
+	in := varied(ZstdJobSize + GzipBlockSize)
+	before := runtime.NumGoroutine()
+	for _, c := range []Compression{Gzip, Zstd, None} {
+		w, err := NewWriter(io.Discard, c, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(in)
+		w.Abort()
+		w.Abort()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after aborting, %d before", n, before)
 	}
 }

@@ -66,6 +66,7 @@ func Passthrough(out io.Writer, name string, c Compression, level int) (*Metadat
 		if err != nil {
 			return nil, err
 		}
+		defer w.Abort()
 		tarStream = io.TeeReader(f, w)
 		drain = tarStream
 		finish = w.Close

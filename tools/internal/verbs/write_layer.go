@@ -26,6 +26,7 @@ func writeLayerAnd(blobOut, metaOut string, c layer.Compression, level int, crea
 	if err != nil {
 		return err
 	}
+	defer w.Abort()
 	if err := fill(w); err != nil {
 		return err
 	}
