@@ -280,62 +280,78 @@ func writeEntry(tw *tar.Writer, e Entry, mtime time.Time, buf []byte, r *fileRea
 		h.Typeflag, h.Name, h.Mode = tar.TypeDir, e.Path+"/", 0o755
 	case e.Linkname != "":
 		h.Typeflag, h.Linkname, h.Mode = tar.TypeSymlink, e.Linkname, 0o777
-	case r != nil && r.data != nil:
-		if r.err != nil {
-			return r.err
-		}
-		h.Typeflag, h.Size, h.Mode = tar.TypeReg, int64(len(r.data)), 0o644
-		if e.Exec == ExecYes || e.Exec == ExecFromSource && r.perm&0o111 != 0 {
-			h.Mode = 0o755
-		}
-		if e.Mode != 0 {
-			h.Mode = e.Mode
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		_, err := tw.Write(r.data)
-		return err
 	default:
-		if r != nil && r.err != nil {
-			return r.err
-		}
-		f, err := os.Open(e.Source)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		if !st.Mode().IsRegular() {
-			return fmt.Errorf("%s: not a regular file (%v)", e.Source, st.Mode().Type())
-		}
-		h.Typeflag, h.Size, h.Mode = tar.TypeReg, st.Size(), 0o644
-		if e.Exec == ExecYes || e.Exec == ExecFromSource && st.Mode().Perm()&0o111 != 0 {
-			h.Mode = 0o755
-		}
-		if e.Mode != 0 {
-			h.Mode = e.Mode
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		n, err := io.CopyBuffer(tw, readerOnly{f}, buf)
-		if err != nil {
-			return fmt.Errorf("%s: %w", e.Source, err)
-		}
-		if n != st.Size() {
-			return fmt.Errorf("%s changed size while being read", e.Source)
-		}
-		return nil
+		return writeFile(tw, h, e, buf, r)
 	}
 	if e.Mode != 0 {
 		h.Mode = e.Mode
 	}
 	return tw.WriteHeader(h)
 }
+
+// writeFile writes the regular file e: its bytes from r when they were read ahead,
+// else streamed from e.Source.
+func writeFile(tw *tar.Writer, h *tar.Header, e Entry, buf []byte, r *fileRead) error {
+	if r != nil && r.err != nil {
+		return r.err
+	}
+	var f *os.File
+	var size int64
+	var perm fs.FileMode
+	if r != nil && r.data != nil {
+		size, perm = int64(len(r.data)), r.perm
+	} else {
+		var st fs.FileInfo
+		var err error
+		if f, st, err = openRegular(e.Source); err != nil {
+			return err
+		}
+		defer f.Close()
+		size, perm = st.Size(), st.Mode().Perm()
+	}
+	h.Typeflag, h.Size, h.Mode = tar.TypeReg, size, 0o644
+	if e.Exec == ExecYes || e.Exec == ExecFromSource && perm&0o111 != 0 {
+		h.Mode = 0o755
+	}
+	if e.Mode != 0 {
+		h.Mode = e.Mode
+	}
+	if err := tw.WriteHeader(h); err != nil {
+		return err
+	}
+	if f == nil {
+		_, err := tw.Write(r.data)
+		return err
+	}
+	n, err := io.CopyBuffer(tw, readerOnly{f}, buf)
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.Source, err)
+	}
+	if n != size {
+		return changedSize(e.Source)
+	}
+	return nil
+}
+
+// openRegular opens path, which must be a regular file (after symlinks).
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: not a regular file (%v)", path, st.Mode().Type())
+	}
+	return f, st, nil
+}
+
+func changedSize(path string) error { return fmt.Errorf("%s changed size while being read", path) }
 
 // Mode parses an octal permission string such as "0755".
 func Mode(s string) (int64, error) {
@@ -428,7 +444,8 @@ func readsFile(e Entry) bool {
 }
 
 // prefetch reads the file entries of list ahead, in order: the writer takes one fileRead
-// from reads per such entry. stop ends the goroutines (the writer may stop early on an error).
+// from reads per such entry. stop, called once, ends the goroutines (the writer may stop
+// early on an error).
 func prefetch(list []Entry) (reads <-chan *fileRead, stop func()) {
 	out := make(chan *fileRead, prefetchAhead)
 	work := make(chan func())
@@ -464,33 +481,18 @@ func prefetch(list []Entry) (reads <-chan *fileRead, stop func()) {
 			}
 		}
 	}()
-	var once bool
-	return out, func() {
-		if !once {
-			once = true
-			close(quit)
-		}
-	}
+	return out, func() { close(quit) }
 }
 
 // read reads a small regular file whole; a large one is left to the writer. Errors are
 // those the writer would give.
 func (r *fileRead) read(path string) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		r.err = err
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		r.err = err
-		return
-	}
-	if !st.Mode().IsRegular() {
-		r.err = fmt.Errorf("%s: not a regular file (%v)", path, st.Mode().Type())
-		return
-	}
 	if st.Size() > prefetchMax {
 		return
 	}
@@ -502,7 +504,7 @@ func (r *fileRead) read(path string) {
 		return
 	}
 	if int64(n) != st.Size() {
-		r.err = fmt.Errorf("%s changed size while being read", path)
+		r.err = changedSize(path)
 		return
 	}
 	r.data, r.perm = data[:n:n], st.Mode().Perm()

@@ -30,11 +30,11 @@ func varied(n int) []byte {
 // once: a layer built on a 2-core laptop and a 64-core executor has one digest.
 func TestGzipSameBytesWhateverTheConcurrency(t *testing.T) {
 	in := blockInput()
-	defer func(f func(int) int) { gzipBlocksOverride = f }(gzipBlocksOverride)
+	defer func(f func() int) { gzipBlocks = f }(gzipBlocks)
 	var blobs [][]byte
 	var meta []*Metadata
 	for _, n := range []int{1, 2, 4, 16} {
-		gzipBlocksOverride = func(int) int { return n }
+		gzipBlocks = func() int { return n }
 		// Write sizes other than the block size: boundaries come from the input offset.
 		b, m := compress(t, Gzip, in, 777777/n+1)
 		blobs, meta = append(blobs, b), append(meta, m)

@@ -22,8 +22,8 @@ import (
 const GzipBlockSize = 1 << 20
 
 // gzipBlocks is how many blocks compress at once: the cores, at most 4 (memory stays a few
-// MiB per layer whatever the machine).
-func gzipBlocks() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
+// MiB per layer whatever the machine). A variable so that tests can try other counts.
+var gzipBlocks = func() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
 
 // Compression names a layer compression.
 type Compression string
@@ -136,9 +136,6 @@ func (w *Writer) Close() (*Metadata, error) {
 	}, nil
 }
 
-// gzipBlocksOverride lets tests compress with another number of concurrent blocks.
-var gzipBlocksOverride = func(n int) int { return n }
-
 // sizeSwitch holds the first `limit` bytes: a stream that ends there is compressed by
 // `small` (one sequential stream: cheap to start), a longer one by `large` (blocks or jobs on
 // several cores: costs about a millisecond to start). Which one is a function of the input's
@@ -202,7 +199,7 @@ func gzipSwitch(out io.Writer, level int) *sizeSwitch {
 			if err != nil {
 				return nil, err
 			}
-			if err := zw.SetConcurrency(GzipBlockSize, gzipBlocksOverride(gzipBlocks())); err != nil {
+			if err := zw.SetConcurrency(GzipBlockSize, gzipBlocks()); err != nil {
 				return nil, err
 			}
 			zw.OS = 255
@@ -237,24 +234,30 @@ func zstdSwitch(out io.Writer, level int) *sizeSwitch {
 	}
 }
 
-// asyncHash is sha256 on its own goroutine: the diff_id's hashing (about 0.75 s per GiB) then
-// runs beside the tar writing and compression instead of after them. Writes are copied into
-// a few fixed buffers, so memory stays asyncHashBufs*asyncHashBuf.
+// asyncHash is sha256 on its own goroutine once more than asyncHashAfter bytes came: the
+// diff_id's hashing (about 0.75 s per GiB) then runs beside the tar writing and compression
+// instead of after them. A small layer is hashed in place: no goroutine, no buffers. Writes
+// are copied into a few fixed buffers, so memory stays asyncHashBufs*asyncHashBuf.
 type asyncHash struct {
-	h     hash.Hash
-	full  chan []byte
-	empty chan []byte
-	done  chan struct{}
-	sum   []byte
+	h       hash.Hash
+	written int64
+	full    chan []byte // nil until the goroutine runs
+	empty   chan []byte
+	done    chan struct{}
+	sum     []byte
 }
 
 const (
-	asyncHashBuf  = 256 << 10
-	asyncHashBufs = 4
+	asyncHashAfter = 1 << 20
+	asyncHashBuf   = 256 << 10
+	asyncHashBufs  = 4
 )
 
-func newAsyncHash() *asyncHash {
-	a := &asyncHash{h: sha256.New(), full: make(chan []byte, asyncHashBufs), empty: make(chan []byte, asyncHashBufs), done: make(chan struct{})}
+func newAsyncHash() *asyncHash { return &asyncHash{h: sha256.New()} }
+
+// start hands the hashing to a goroutine.
+func (a *asyncHash) start() {
+	a.full, a.empty, a.done = make(chan []byte, asyncHashBufs), make(chan []byte, asyncHashBufs), make(chan struct{})
 	for range asyncHashBufs {
 		a.empty <- make([]byte, 0, asyncHashBuf)
 	}
@@ -265,11 +268,17 @@ func newAsyncHash() *asyncHash {
 		}
 		close(a.done)
 	}()
-	return a
 }
 
 func (a *asyncHash) Write(p []byte) (int, error) {
 	n := len(p)
+	if a.full == nil {
+		if a.written+int64(n) <= asyncHashAfter {
+			a.written += int64(n)
+			return a.h.Write(p)
+		}
+		a.start()
+	}
 	for len(p) > 0 {
 		b := <-a.empty
 		k := min(len(p), cap(b))
@@ -282,8 +291,10 @@ func (a *asyncHash) Write(p []byte) (int, error) {
 // Sum waits for every write to be hashed; the hash takes no writes after it.
 func (a *asyncHash) Sum() []byte {
 	if a.sum == nil {
-		close(a.full)
-		<-a.done
+		if a.full != nil {
+			close(a.full)
+			<-a.done
+		}
 		a.sum = a.h.Sum(nil)
 	}
 	return a.sum
