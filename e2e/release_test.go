@@ -144,9 +144,9 @@ func TestReleaseReproducible(t *testing.T) {
 	t.Logf("release %s for %s: %d files, identical twice", testVersion, hostPlatforms(), len(names))
 }
 
-// TestReleaseRefusesCheckout: a checkout with uncommitted changes, or with a symbolic link
-// out of the repository (one inside it stays a link), gives no release and an error naming
-// the file.
+// TestReleaseRefusesCheckout: a checkout with uncommitted changes, a symbolic link out of
+// the repository (one inside it stays a link) or a submodule gives no release and an error
+// naming the file.
 func TestReleaseRefusesCheckout(t *testing.T) {
 	git := func(dir string, args ...string) {
 		t.Helper()
@@ -163,6 +163,12 @@ func TestReleaseRefusesCheckout(t *testing.T) {
 			os.Symlink("../a.txt", filepath.Join(dir, "link"))
 			git(dir, "add", "link")
 			git(dir, "commit", "-q", "-m", "link")
+		}},
+		{"submodule", "sub: git mode 160000 (a submodule) cannot go into the source archive", func(dir string) {
+			head := strings.TrimSpace(run(t, dir, nil, "git", "rev-parse", "HEAD"))
+			os.Mkdir(filepath.Join(dir, "sub"), 0o755) // an uninitialised submodule's directory
+			git(dir, "update-index", "--add", "--cacheinfo", "160000,"+head+",sub")
+			git(dir, "commit", "-q", "-m", "sub")
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

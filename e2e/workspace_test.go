@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -155,4 +156,22 @@ oci_image(
 		t.Fatalf("WORKSPACE build gave %s, bzlmod build of the same lock %s", wsDigest, got)
 	}
 	t.Logf("WORKSPACE and bzlmod builds agree: %s", wsDigest)
+
+	// This checkout is not a release: asking it for prebuilt binaries fails, saying why.
+	write("WORKSPACE", strings.Replace(workspaceFile, "%q", `"`+root+`"`, 1)+`
+load("@rules_wharf//:repositories.bzl", "rules_wharf_prebuilt_toolchains")
+
+rules_wharf_prebuilt_toolchains()
+`)
+	run(t, ws, env, bazel, "shutdown")
+	cmd := exec.Command(bazel, "--nosystem_rc", "build", "--config=workspace", "//:image")
+	cmd.Dir, cmd.Env = ws, append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	const want = "rules_wharf_prebuilt_toolchains: this rules_wharf is a checkout, not a release: " +
+		"tools/toolchain/private/versions.bzl lists no prebuilt binary. Use a release's source archive, " +
+		"register a wharf_toolchain of your own binary, or rules_wharf_register_toolchains() to build wharf from source (docs/workspace.md)"
+	if err == nil || !strings.Contains(string(out), want) {
+		t.Fatalf("prebuilt toolchains from a checkout: %v, want an error saying %q:\n%s", err, want, tail(string(out), 3000))
+	}
+	t.Logf("from a checkout, rules_wharf_prebuilt_toolchains says: %s", want)
 }

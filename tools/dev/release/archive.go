@@ -30,8 +30,8 @@ func sourceArchive(root, prefix string, files []trackedFile, replace map[string]
 	}
 	tw := tar.NewWriter(gz)
 	for _, f := range sorted {
-		if f.symlink {
-			if err := writeSymlink(tw, root, prefix, f.path); err != nil {
+		if f.link != "" {
+			if err := writeSymlink(tw, prefix, f); err != nil {
 				return nil, err
 			}
 			continue
@@ -75,29 +75,24 @@ func sourceArchive(root, prefix string, files []trackedFile, replace map[string]
 	return buf.Bytes(), nil
 }
 
-// writeSymlink writes the link at path of root as a symlink entry. Its target must be
-// relative and stay inside the archive: any extractor then gives it the same meaning.
-func writeSymlink(tw *tar.Writer, root, prefix, path string) error {
-	target, err := linkTarget(root, path)
-	if err != nil {
-		return err
-	}
+// writeSymlink writes the link f as a symlink entry; trackedFiles checked its target.
+func writeSymlink(tw *tar.Writer, prefix string, f trackedFile) error {
 	hdr := &tar.Header{
 		Typeflag: tar.TypeSymlink,
-		Name:     prefix + "/" + path,
-		Linkname: filepath.ToSlash(target),
+		Name:     prefix + "/" + f.path,
+		Linkname: filepath.ToSlash(f.link),
 		Mode:     0o777,
 		ModTime:  archiveTime,
 		Format:   tar.FormatPAX,
 	}
 	if err := tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("source archive: %s: %w", path, err)
+		return fmt.Errorf("source archive: %s: %w", f.path, err)
 	}
 	return nil
 }
 
 // linkTarget reads the link at path of root; a target that is absolute or leaves root is
-// an error naming the link.
+// an error naming the link: inside, any extractor gives it the same meaning.
 func linkTarget(root, path string) (string, error) {
 	target, err := os.Readlink(filepath.Join(root, path))
 	if err != nil {

@@ -185,7 +185,8 @@ func goEnv(root, name string) (string, error) {
 type trackedFile struct {
 	path       string
 	executable bool
-	symlink    bool
+	// link is a symbolic link's target (relative, inside the repository); empty for a file.
+	link string
 }
 
 // trackedFiles lists the files git tracks in root, refusing uncommitted changes to them
@@ -215,10 +216,11 @@ func trackedFiles(root string, allowDirty bool) ([]trackedFile, error) {
 		case "120000":
 			// Kept as a link, as git archive keeps it (e2e/smoke/apk_repo is one), if it
 			// stays inside; checked before anything is built.
-			if _, err := linkTarget(root, path); err != nil {
+			target, err := linkTarget(root, path)
+			if err != nil {
 				return nil, err
 			}
-			files = append(files, trackedFile{path: path, symlink: true})
+			files = append(files, trackedFile{path: path, link: target})
 		default:
 			// A submodule's files are not this repository's commit.
 			return nil, fmt.Errorf("%s: git mode %s (a submodule) cannot go into the source archive", path, mode)

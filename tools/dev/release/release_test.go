@@ -164,7 +164,11 @@ func TestSourceArchiveSymlinks(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "e2e", "smoke"), 0o755)
 	os.WriteFile(filepath.Join(dir, "examples", "repo", "key.pub"), []byte("key"), 0o644)
 	os.Symlink("../../examples/repo", filepath.Join(dir, "e2e", "smoke", "repo"))
-	files := []trackedFile{{path: "examples/repo/key.pub"}, {path: "e2e/smoke/repo", symlink: true}}
+	target, err := linkTarget(dir, "e2e/smoke/repo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []trackedFile{{path: "examples/repo/key.pub"}, {path: "e2e/smoke/repo", link: target}}
 	b, err := sourceArchive(dir, "p", files, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +185,7 @@ func TestSourceArchiveSymlinks(t *testing.T) {
 	for _, target := range []string{"../../../outside", "/etc/passwd"} {
 		os.Remove(filepath.Join(dir, "e2e", "smoke", "repo"))
 		os.Symlink(target, filepath.Join(dir, "e2e", "smoke", "repo"))
-		_, err := sourceArchive(dir, "p", files, nil)
+		_, err := linkTarget(dir, "e2e/smoke/repo")
 		want := "source archive: e2e/smoke/repo: a symbolic link to " + target + ", outside the repository, cannot go into the source archive"
 		if err == nil || err.Error() != want {
 			t.Errorf("link to %s: got %v, want %s", target, err, want)

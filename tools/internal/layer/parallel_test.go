@@ -178,3 +178,13 @@ func TestAbortedWriterLeavesNoGoroutines(t *testing.T) {
 		t.Fatalf("%d goroutines after aborting, %d before", n, before)
 	}
 }
+
+// A gzip level out of range is refused when the writer is made, not when the stream ends.
+func TestGzipLevelRefused(t *testing.T) {
+	for _, level := range []int{-3, 10} {
+		_, err := NewWriter(io.Discard, Gzip, level)
+		if want := fmt.Sprintf("gzip: invalid compression level: %d", level); err == nil || err.Error() != want {
+			t.Errorf("level %d: got %v, want %s", level, err, want)
+		}
+	}
+}
