@@ -1,6 +1,7 @@
 """WORKSPACE macros for the wharf tool (bzlmod: the `wharf` extension of extensions.bzl)."""
 
-load("//tools/toolchain/private:extensions.bzl", "DEFAULT_BASE_URL", "declare_prebuilt_repositories", "has_prebuilt_binaries")
+load("//tools/toolchain/private:extensions.bzl", "declare_prebuilt_repositories")
+load("//tools/toolchain/private:versions.bzl", "WHARF_BINARIES")
 
 # Named like rules_go's go_register_toolchains: it declares no target, so it takes no name.
 # buildifier: disable=unnamed-macro
@@ -17,10 +18,10 @@ def rules_wharf_prebuilt_toolchains(base_url = ""):
       base_url: where the release's binaries are served instead of the default (GitHub
         releases): `<base_url>/v<version>/wharf-<goos>-<goarch>`.
     """
-    if not has_prebuilt_binaries():
+    if not WHARF_BINARIES:
         fail("rules_wharf_prebuilt_toolchains: this rules_wharf is a checkout, not a release: " +
              "tools/toolchain/private/versions.bzl lists no prebuilt binary. Use a release's " +
              "source archive, register a wharf_toolchain of your own binary, or " +
              "rules_wharf_register_toolchains() to build wharf from source (docs/workspace.md)")
-    declare_prebuilt_repositories((base_url or DEFAULT_BASE_URL).rstrip("/"))
+    declare_prebuilt_repositories(base_url)
     native.register_toolchains("@wharf_toolchains//:all")

@@ -26,9 +26,10 @@ type BazelSettings struct {
 
 // ReadBazelrc reads the rc files Bazel reads for `bazel run` in workspace — the system
 // /etc/bazel.bazelrc, WORKSPACE/.bazelrc, ~/.bazelrc or instead the user files (Bazel's
-// --bazelrc, which must exist), with their import and try-import lines — and applies the lines of the commands whose options `run` takes (common, always,
-// build, run) plus, for each name in configs, their `:NAME` lines, as `--config=NAME` on
-// the command line would. Later values win, as in Bazel; repeatable options accumulate.
+// --bazelrc, which must exist), with their import and try-import lines — and applies the
+// lines of the commands whose options `run` takes (common, always, build, run) plus, for
+// each name in configs, their `:NAME` lines, as `--config=NAME` on the command line would.
+// Later values win, as in Bazel; repeatable options accumulate.
 func ReadBazelrc(system, workspace, home string, user, configs []string) (BazelSettings, error) {
 	p := &rcParser{workspace: workspace, home: home, configLines: map[string][][]string{}}
 	var files []string

@@ -67,7 +67,7 @@ _hub = repository_rule(
 )
 
 def _wharf_impl(mctx):
-    base_url = WHARF_DEFAULT_BASE_URL
+    base_url = ""
     from_source = False
     for mod in mctx.modules:
         # Only the root module chooses: the tool is one for the whole build.
@@ -76,20 +76,20 @@ def _wharf_impl(mctx):
         if len(mod.tags.toolchain) > 1:
             fail("wharf.toolchain: the root module {} sets it {} times; set it once".format(mod.name, len(mod.tags.toolchain)))
         for tag in mod.tags.toolchain:
-            if tag.base_url:
-                base_url = tag.base_url.rstrip("/")
+            base_url = tag.base_url
             from_source = tag.from_source
     declare_prebuilt_repositories(base_url, from_source)
 
-def declare_prebuilt_repositories(base_url, from_source = False):
+def declare_prebuilt_repositories(base_url = "", from_source = False):
     """Declares `@wharf_<goos>_<goarch>` per binary of the release table and the hub `@wharf_toolchains`.
 
     Shared by the module extension and the WORKSPACE macro.
 
     Args:
-      base_url: where the release's binaries are served, without a trailing slash.
+      base_url: where the release's binaries are served; empty: the release's default.
       from_source: declare no binary (the hub stays empty).
     """
+    base_url = (base_url or WHARF_DEFAULT_BASE_URL).rstrip("/")
     toolchains = {}
     if not from_source:
         for name, binary in WHARF_BINARIES.items():
@@ -106,12 +106,6 @@ def declare_prebuilt_repositories(base_url, from_source = False):
             )
             toolchains[name] = [str(c) for c in constraints]
     _hub(name = "wharf_toolchains", toolchains = toolchains)
-
-def has_prebuilt_binaries():
-    """Whether this copy of rules_wharf is a release with prebuilt binaries (a checkout has none)."""
-    return len(WHARF_BINARIES) > 0
-
-DEFAULT_BASE_URL = WHARF_DEFAULT_BASE_URL
 
 wharf = module_extension(
     implementation = _wharf_impl,
