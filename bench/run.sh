@@ -10,8 +10,9 @@
 #            Bazel builds of the image (packages fetched from a local http server, as from a
 #            CDN): clean, clean image (tool built), no-op, one package changed, every action
 #            cached, five and fifty images of one lock (vs apko five and fifty times;
-#            BENCH_APKO50=0 skips apko ×50, about 4 minutes), apk_layer_budget = 10,
-#            the release's prebuilt wharf (clean, no-op, one package changed); each Bazel row is the median of BENCH_RUNS (3)
+#            BENCH_APKO50=0 skips apko ×50, about 100 s), apk_layer_budget = 10, the
+#            release's prebuilt wharf (clean, no-op, one package changed); each Bazel row is
+#            the median of BENCH_RUNS (3)
 #
 # Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
 set -euo pipefail

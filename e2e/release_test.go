@@ -24,6 +24,9 @@ import (
 // The version the tests release as; its tag directory is v<version>.
 const testVersion = "0.0.0-e2e"
 
+// testArchive is the release's source archive, named as the BCR's source template wants.
+const testArchive = "rules_wharf-v" + testVersion + ".tar.gz"
+
 var (
 	releaseOnce sync.Once
 	releaseBin  string
@@ -117,7 +120,7 @@ func TestReleaseReproducible(t *testing.T) {
 	if got := string(a["SHA256SUMS"]); got != sums.String() {
 		t.Errorf("SHA256SUMS:\n%s\nwant:\n%s", got, sums.String())
 	}
-	want := []string{"SHA256SUMS", "rules_wharf-v" + testVersion + ".tar.gz", "versions.bzl"}
+	want := []string{"SHA256SUMS", testArchive, "versions.bzl"}
 	for _, p := range strings.Split(hostPlatforms(), ",") {
 		goos, goarch, _ := strings.Cut(p, "/")
 		name := "wharf-" + goos + "-" + goarch
@@ -256,13 +259,13 @@ func TestPrebuiltToolchain(t *testing.T) {
 		files.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	archive, err := os.ReadFile(filepath.Join(serve, "v"+testVersion, "rules_wharf-v"+testVersion+".tar.gz"))
+	archive, err := os.ReadFile(filepath.Join(serve, "v"+testVersion, testArchive))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(archive)
 	integrity := "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
-	archiveURL := srv.URL + "/v" + testVersion + "/rules_wharf-v" + testVersion + ".tar.gz"
+	archiveURL := srv.URL + "/v" + testVersion + "/" + testArchive
 
 	// The image's program, built once outside Bazel: both modules get the same bytes.
 	hello := filepath.Join(t.TempDir(), "hello")
@@ -360,7 +363,7 @@ oci_image(
 	}
 	mu.Lock()
 	toolPath := "/v" + testVersion + "/wharf-" + runtime.GOOS + "-" + runtime.GOARCH
-	if requests[toolPath] != 1 || requests["/v"+testVersion+"/rules_wharf-v"+testVersion+".tar.gz"] != 1 {
+	if requests[toolPath] != 1 || requests["/v"+testVersion+"/"+testArchive] != 1 {
 		t.Errorf("server requests %v; want the archive and %s once each", requests, toolPath)
 	}
 	mu.Unlock()
