@@ -8,7 +8,7 @@ prebuilt binaries with `rules_wharf_prebuilt_toolchains()`, a binary of your own
 
 load("@bazel_tools//tools/build_defs/repo:http.bzl", "http_archive")
 load("@bazel_tools//tools/build_defs/repo:utils.bzl", "maybe")
-load("//tools/toolchain:repositories.bzl", _rules_wharf_prebuilt_toolchains = "rules_wharf_prebuilt_toolchains")
+load("//toolchain:repositories.bzl", _rules_wharf_prebuilt_toolchains = "rules_wharf_prebuilt_toolchains", _rules_wharf_tools_repository = "rules_wharf_tools_repository")
 
 # Named like rules_go's go_rules_dependencies: it declares no target, so it takes no name.
 # buildifier: disable=unnamed-macro
@@ -29,8 +29,15 @@ def rules_wharf_dependencies():
 # Named like rules_go's go_register_toolchains: it declares no target, so it takes no name.
 # buildifier: disable=unnamed-macro
 def rules_wharf_register_toolchains():
-    """Registers the wharf tool built from source (needs rules_go and the go.mod deps)."""
-    native.register_toolchains(str(Label("//tools/toolchain:source_toolchain")))
+    """Registers the wharf tool built from source: `@rules_wharf_tools//:source_toolchain`.
+
+    Declares `@rules_wharf_tools` (the Go sources, the `tools/` directory of this
+    rules_wharf) unless the WORKSPACE declared it already. Building it needs rules_go
+    declared as `@rules_go`, gazelle as `@gazelle`, and a `go_repository` per module of
+    rules_wharf's go.mod.
+    """
+    maybe(_rules_wharf_tools_repository, name = "rules_wharf_tools")
+    native.register_toolchains("@rules_wharf_tools//:source_toolchain")
 
 # The release's prebuilt tool per exec platform (the WORKSPACE form of the wharf extension).
 rules_wharf_prebuilt_toolchains = _rules_wharf_prebuilt_toolchains

@@ -234,6 +234,8 @@ cat >"$WS/MODULE.bazel" <<EOF
 module(name = "bench_workspace")
 bazel_dep(name = "rules_wharf", version = "0.0.0")
 local_path_override(module_name = "rules_wharf", path = "$root")
+bazel_dep(name = "rules_wharf_tools", version = "0.0.0")
+local_path_override(module_name = "rules_wharf_tools", path = "$root/tools")
 bazel_dep(name = "rules_go", version = "0.60.0")
 bazel_dep(name = "gazelle", version = "0.43.0")
 go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
@@ -272,9 +274,9 @@ rm -rf "$W/release"
 (cd "$root" && go run ./tools/dev/release -version 0.0.0-bench -platforms linux/amd64 -allow-dirty -out "$W/release" >/dev/null)
 cp "$W/release/wharf-linux-amd64" "$WS/prebuilt/wharf"
 cat >"$WS/prebuilt/BUILD.bazel" <<'EOF'
-load("@rules_wharf//tools/toolchain:toolchain.bzl", "wharf_toolchain")
+load("@rules_wharf//toolchain:toolchain.bzl", "wharf_toolchain")
 wharf_toolchain(name = "prebuilt", wharf = "wharf")
-toolchain(name = "toolchain", toolchain = ":prebuilt", toolchain_type = "@rules_wharf//tools/toolchain:type")
+toolchain(name = "toolchain", toolchain = ":prebuilt", toolchain_type = "@rules_wharf//toolchain:type")
 EOF
 cat >"$W/bz" <<EOF
 #!/usr/bin/env bash
@@ -307,7 +309,7 @@ prep_clean() {
 # the images cached.
 prep_tool_built() {
   prep_clean
-  B build --disk_cache="$DC" @rules_wharf//tools/toolchain:source >/dev/null 2>&1
+  B build --disk_cache="$DC" @rules_wharf_tools//:source >/dev/null 2>&1
 }
 prep_built() {
   prep_tool_built
@@ -325,7 +327,7 @@ log "bazel: building the wharf tool into a fresh disk cache (not measured)"
 # The toolchain target builds the tool in the exec configuration, as the rules use it. After
 # a clean, so that a tool already built in a reused output base is built again and cached.
 B clean >/dev/null 2>&1 || true
-B build --disk_cache="$DC.tool" @rules_wharf//tools/toolchain:source >/dev/null 2>&1
+B build --disk_cache="$DC.tool" @rules_wharf_tools//:source >/dev/null 2>&1
 measure "bazel: fetch 100 package repositories (ranged, local server)" /nonexistent "$W/bz" fetch //:image
 B fetch //:image_files >/dev/null 2>&1
 bazel_row "bazel: clean build (bazel clean; tool from the disk cache)" prep_clean //:image --disk_cache="$DC"

@@ -32,12 +32,16 @@ func rangeServer(dir string) (srv *httptest.Server, ranged, whole *atomic.Int64)
 
 // consumerModule starts the MODULE.bazel of a module named name that uses rules_wharf from
 // root as the README says (local_path_override instead of the registry), offline; the
-// caller's own lines follow.
+// caller's own lines follow. A checkout has no prebuilt tool: the module builds it from
+// source as docs/install.md says, with rules_wharf_tools.
 func consumerModule(name, root string) string {
 	return fmt.Sprintf(`module(name = %q)
 
 bazel_dep(name = "rules_wharf", version = "0.0.0")
 local_path_override(module_name = "rules_wharf", path = %q)
+
+bazel_dep(name = "rules_wharf_tools", version = "0.0.0")
+local_path_override(module_name = "rules_wharf_tools", path = %q)
 
 bazel_dep(name = "rules_go", version = "0.60.0")
 bazel_dep(name = "gazelle", version = "0.43.0")
@@ -48,7 +52,7 @@ go_sdk.host()
 # Offline only: no protobuf toolchain here.
 go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
 go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
-`, name, root)
+`, name, root, filepath.Join(root, "tools"))
 }
 
 // writer returns a function that writes a file of a consumer module below dir.

@@ -59,7 +59,7 @@ func prebuiltToolchain(t *testing.T, root, ws string) {
 	if err := os.WriteFile(filepath.Join(dir, "wharf"), b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writer(t, dir)("BUILD.bazel", `load("@rules_wharf//tools/toolchain:toolchain.bzl", "wharf_toolchain")
+	writer(t, dir)("BUILD.bazel", `load("@rules_wharf//toolchain:toolchain.bzl", "wharf_toolchain")
 
 wharf_toolchain(
     name = "prebuilt",
@@ -69,7 +69,7 @@ wharf_toolchain(
 toolchain(
     name = "wharf_toolchain",
     toolchain = ":prebuilt",
-    toolchain_type = "@rules_wharf//tools/toolchain:type",
+    toolchain_type = "@rules_wharf//toolchain:type",
 )
 `)
 }

@@ -98,11 +98,11 @@ register_toolchains("//:wharf_toolchain")
 `)
 	var targets strings.Builder
 	targets.WriteString(`load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_layer", "oci_push", "oci_push_all")
-load("@rules_wharf//tools/toolchain:toolchain.bzl", "wharf_toolchain")
+load("@rules_wharf//toolchain:toolchain.bzl", "wharf_toolchain")
 
 wharf_toolchain(name = "wharf_prebuilt", wharf = "wharf")
 
-toolchain(name = "wharf_toolchain", toolchain = ":wharf_prebuilt", toolchain_type = "@rules_wharf//tools/toolchain:type")
+toolchain(name = "wharf_toolchain", toolchain = ":wharf_prebuilt", toolchain_type = "@rules_wharf//toolchain:type")
 
 oci_layer(name = "runtime", files = {"runtime.bin": "/opt/runtime.bin"})
 

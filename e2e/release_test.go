@@ -210,7 +210,7 @@ archive_override(
     urls = [%q],
 )
 
-wharf = use_extension("@rules_wharf//tools/toolchain:extensions.bzl", "wharf")
+wharf = use_extension("@rules_wharf//toolchain:extensions.bzl", "wharf")
 %s
 
 apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
@@ -240,9 +240,9 @@ func externalRepos(t *testing.T, ws string, env []string, bazel string) (string,
 // TestPrebuiltToolchain is a user's module on a release: rules_wharf's source archive and
 // the prebuilt wharf come from a local server (the toolchain extension's base_url), and
 // the module has no rules_go and no Go SDK. It builds and runs an image, Bazel fetches no
-// Go SDK, no Go dependency and no rules_go repository but the three rules_go's own
-// MODULE.bazel makes every build load (its registered toolchains), and the digest equals
-// the same module's with wharf.toolchain(from_source = True).
+// Go SDK, no Go dependency, no rules_go, gazelle or rules_wharf_tools repository, and the
+// digest equals the same module's built from source (rules_wharf_tools from the same
+// archive, wharf.toolchain(from_source = True)).
 func TestPrebuiltToolchain(t *testing.T) {
 	root := repoRoot(t)
 	bazel := filepath.Join(root, "tools", "bazel")
@@ -337,15 +337,12 @@ oci_image(
 	run(t, ws, env, bazel, "shutdown")
 	t.Logf("repositories fetched with the prebuilt tool:\n  %s", strings.Join(repos, "\n  "))
 	tool := "wharf_" + runtime.GOOS + "_" + runtime.GOARCH
-	// rules_go's MODULE.bazel registers @go_toolchains//:all, and Bazel loads every
-	// registered toolchain target: rules_go's sources and two generated repositories, no SDK.
-	allowedRulesGo := map[string]bool{"rules_go~": true, "rules_go~~go_sdk~go_toolchains": true, "rules_go~~go_sdk~io_bazel_rules_nogo": true}
 	var sawTool bool
 	for _, r := range repos {
 		switch {
 		case r == "rules_wharf~~wharf~"+tool:
 			sawTool = true
-		case strings.HasPrefix(r, "rules_go~") && !allowedRulesGo[r], strings.HasPrefix(r, "gazelle~"):
+		case strings.HasPrefix(r, "rules_go~"), strings.HasPrefix(r, "gazelle~"), strings.HasPrefix(r, "rules_wharf_tools~"):
 			t.Errorf("the prebuilt tool's build fetched %s", r)
 		}
 		// A Go SDK, under any name, has bin/go.
@@ -414,10 +411,19 @@ base_repositories()
 	mu.Unlock()
 	t.Logf("WORKSPACE consumer with rules_wharf_prebuilt_toolchains: %s, the tool downloaded", prebuiltDigest)
 
-	// The same module, built from source: rules_go and a Go SDK (offline: the host's).
-	ws = consumer("e2e-prebuilt-source", prebuiltModule("from_source", archiveURL, integrity, "wharf.toolchain(from_source = True)")+`
-bazel_dep(name = "rules_go", version = "0.60.0")
+	// The same module, built from source: rules_wharf_tools from the same archive (as the
+	// registry's entry for it would give it), and a Go SDK (offline: the host's).
+	ws = consumer("e2e-prebuilt-source", prebuiltModule("from_source", archiveURL, integrity, "wharf.toolchain(from_source = True)")+fmt.Sprintf(`
+bazel_dep(name = "rules_wharf_tools", version = "0.0.0")
+archive_override(
+    module_name = "rules_wharf_tools",
+    integrity = %q,
+    strip_prefix = "rules_wharf-%s/tools",
+    urls = [%q],
+)
 
+bazel_dep(name = "rules_go", version = "0.60.0")
+`, integrity, testVersion, archiveURL)+`
 go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
 go_sdk.host()
 

@@ -168,7 +168,7 @@ rules_wharf_prebuilt_toolchains()
 	cmd.Dir, cmd.Env = ws, append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	const want = "rules_wharf_prebuilt_toolchains: this rules_wharf is a checkout, not a release: " +
-		"tools/toolchain/private/versions.bzl lists no prebuilt binary. Use a release's source archive, " +
+		"toolchain/private/versions.bzl lists no prebuilt binary. Use a release's source archive, " +
 		"register a wharf_toolchain of your own binary, or rules_wharf_register_toolchains() to build wharf from source (docs/workspace.md)"
 	if err == nil || !strings.Contains(string(out), want) {
 		t.Fatalf("prebuilt toolchains from a checkout: %v, want an error saying %q:\n%s", err, want, tail(string(out), 3000))

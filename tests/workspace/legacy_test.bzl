@@ -16,5 +16,5 @@ def _impl(ctx):
 
 legacy_macros_test = unittest.make(
     _impl,
-    attrs = {"toolchain": attr.label(default = "//tools/toolchain:source_toolchain")},
+    attrs = {"toolchain": attr.label(default = "@rules_wharf_tools//:source_toolchain")},
 )

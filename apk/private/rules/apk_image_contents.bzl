@@ -4,9 +4,9 @@ load("//apk/private:grouping.bzl", "group_packages")
 load("//apk/private/providers:apk_packages_info.bzl", "ApkPackagesInfo")
 load("//oci:providers.bzl", "OciImageContentsInfo", "OciLayerInfo")
 load("//platforms:platforms.bzl", "TARGET_PLATFORM_ATTRS", "target_platform")
-load("//tools/toolchain:actions.bzl", "wharf_action")
-load("//tools/toolchain:layer_args.bzl", "layer_arg")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:actions.bzl", "wharf_action")
+load("//toolchain:layer_args.bzl", "layer_arg")
+load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _apk_layers(ctx, packages):
     """One layer per package, or merged contiguous groups within apk_layer_budget."""

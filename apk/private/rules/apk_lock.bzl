@@ -1,7 +1,7 @@
 """apk_lock: `bazel run` writes an apko lock for an apko.yaml; a generated test fails when it is stale."""
 
 load("@bazel_skylib//lib:shell.bzl", "shell")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _source_path(ctx, f, what):
     if not f.is_source or f.owner.workspace_name:

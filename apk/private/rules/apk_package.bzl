@@ -2,8 +2,8 @@
 
 load("//apk/private/providers:apk_package_info.bzl", "ApkPackageInfo")
 load("//oci:providers.bzl", "OciLayerInfo")
-load("//tools/toolchain:actions.bzl", "wharf_action")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:actions.bzl", "wharf_action")
+load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _apk_package_impl(ctx):
     prefix = "{}-{}.{}".format(ctx.attr.package_name, ctx.attr.version, ctx.attr.arch)

@@ -3,8 +3,8 @@
 load("//apk/private/providers:apk_package_info.bzl", "ApkPackageInfo")
 load("//apk/private/providers:apk_packages_info.bzl", "ApkPackagesInfo")
 load("//oci:providers.bzl", "OciLayerInfo")
-load("//tools/toolchain:actions.bzl", "wharf_action")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:actions.bzl", "wharf_action")
+load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _apk_packages_impl(ctx):
     packages = [p[ApkPackageInfo] for p in ctx.attr.packages]

@@ -1,7 +1,7 @@
 """emit_layout: the OCI layout directory of an image or an index."""
 
-load("//tools/toolchain:actions.bzl", "wharf_action")
-load("//tools/toolchain:layer_args.bzl", "extern_arg", "layer_arg")
+load("//toolchain:actions.bzl", "wharf_action")
+load("//toolchain:layer_args.bzl", "extern_arg", "layer_arg")
 
 def emit_layout(ctx, *, out, descriptor, blobs, layers, extern_layers, ref_name):
     """Assembles an OCI layout directory: index.json with one entry, and every blob.

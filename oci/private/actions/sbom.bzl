@@ -1,6 +1,6 @@
 """emit_sbom and emit_index_sbom: the SPDX 2.3 documents of an image and of an index."""
 
-load("//tools/toolchain:actions.bzl", "wharf_action")
+load("//toolchain:actions.bzl", "wharf_action")
 
 def _document_name(label):
     # Main-repository targets are named as users write them (`//pkg:name`).

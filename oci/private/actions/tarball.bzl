@@ -1,7 +1,7 @@
 """The docker-loadable tarball action, shared by oci_image (output group) and oci_load."""
 
-load("//tools/toolchain:actions.bzl", "wharf_action")
-load("//tools/toolchain:layer_args.bzl", "extern_arg", "layer_arg")
+load("//toolchain:actions.bzl", "wharf_action")
+load("//toolchain:layer_args.bzl", "extern_arg", "layer_arg")
 
 def default_repo_tag(label):
     """The tag a tarball gets when none is given: bazel/<package>:<name>, as rules_docker did.

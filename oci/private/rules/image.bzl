@@ -9,9 +9,9 @@ load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
 load("//oci/private/providers:oci_layout_origin_info.bzl", "OciLayoutOriginInfo")
 load("//platforms:platforms.bzl", "TARGET_PLATFORM_ATTRS", "target_platform")
-load("//tools/toolchain:actions.bzl", "wharf_action")
-load("//tools/toolchain:layer_args.bzl", "extern_arg")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:actions.bzl", "wharf_action")
+load("//toolchain:layer_args.bzl", "extern_arg")
+load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 load(":labels.bzl", "label_text")
 
 def _base(ctx, arch, variant):

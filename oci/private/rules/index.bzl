@@ -4,8 +4,8 @@ load("//oci/private/actions:layout.bzl", "emit_layout")
 load("//oci/private/actions:sbom.bzl", "emit_index_sbom")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
-load("//tools/toolchain:actions.bzl", "wharf_action")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:actions.bzl", "wharf_action")
+load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _platforms_transition_impl(settings, attr):
     if not attr.platforms:

@@ -2,8 +2,8 @@
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
-load("//tools/toolchain:actions.bzl", "wharf_action")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:actions.bzl", "wharf_action")
+load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 load(":labels.bzl", "label_text")
 
 _EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}

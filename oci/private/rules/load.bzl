@@ -3,7 +3,7 @@
 load("@bazel_skylib//lib:shell.bzl", "shell")
 load("//oci/private/actions:tarball.bzl", "default_repo_tag", "docker_tarball")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _oci_load_impl(ctx):
     repo_tag = ctx.attr.repo_tag or default_repo_tag(ctx.attr.image.label)

@@ -1,8 +1,8 @@
 """oci_pulled_layout: the files oci_pull downloaded, as one OCI layout directory."""
 
 load("//oci/private/providers:oci_layout_origin_info.bzl", "OciLayoutOriginInfo")
-load("//tools/toolchain:actions.bzl", "wharf_action")
-load("//tools/toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:actions.bzl", "wharf_action")
+load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _oci_pulled_layout_impl(ctx):
     index = [f for f in ctx.files.srcs if f.basename == "index.json" and f.dirname.endswith("/layout")]

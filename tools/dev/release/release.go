@@ -24,7 +24,7 @@ const (
 	// Stamped by -X; tools/internal/verbs/version.go declares it.
 	versionVar = "github.com/rules-wharf/rules_wharf/tools/internal/verbs.Version"
 	// The table in a checkout (empty: no prebuilt tool) that the archive replaces.
-	versionsPath = "tools/toolchain/private/versions.bzl"
+	versionsPath = "toolchain/private/versions.bzl"
 )
 
 type config struct {

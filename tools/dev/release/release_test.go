@@ -12,12 +12,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/srctree"
 )
 
 // The checked-in table is what the generator writes for no binaries: a checkout builds
 // from source, and the release replaces exactly this file.
 func TestCheckedInVersionsIsEmptyTable(t *testing.T) {
-	got, err := os.ReadFile(filepath.Join("..", "..", "toolchain", "private", "versions.bzl"))
+	got, err := os.ReadFile(srctree.Path(t, versionsPath))
 	if err != nil {
 		t.Fatal(err)
 	}

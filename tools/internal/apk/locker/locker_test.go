@@ -9,15 +9,15 @@ import (
 	"testing"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/lockfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/srctree"
 )
 
 // Runs from this directory under `go test` and in Bazel's runfiles tree alike.
-var examples = filepath.Join("..", "..", "..", "..", "examples")
 
 // The committed example lock is exactly what locking examples/hello_image/apko.yaml
 // against examples/apk_repo gives (`bazel run //examples/hello_image:lock`).
 func TestExampleLockIsCurrent(t *testing.T) {
-	o := Options{ConfigPath: filepath.Join(examples, "hello_image", "apko.yaml"), LockPath: filepath.Join(examples, "hello_image", "apko.lock.json")}
+	o := Options{ConfigPath: srctree.Path(t, "examples/hello_image/apko.yaml"), LockPath: srctree.Path(t, "examples/hello_image/apko.lock.json")}
 	got, err := Generate(o)
 	if err != nil {
 		t.Fatal(err)
@@ -37,11 +37,11 @@ func TestExampleLockIsCurrent(t *testing.T) {
 // A lock elsewhere than the configuration records local paths relative to itself.
 func TestLocalPathsAreRelativeToTheLock(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := os.ReadFile(filepath.Join(examples, "hello_image", "apko.yaml"))
+	cfg, err := os.ReadFile(srctree.Path(t, "examples/hello_image/apko.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	abs, _ := filepath.Abs(filepath.Join(examples, "apk_repo"))
+	abs, _ := filepath.Abs(srctree.Path(t, "examples/apk_repo"))
 	cfg = bytes.ReplaceAll(cfg, []byte("../apk_repo"), []byte(abs))
 	// Relative paths: configuration in dir/conf, repository path relative to it.
 	conf := filepath.Join(dir, "conf")
@@ -82,11 +82,11 @@ func TestLocalPathsAreRelativeToTheLock(t *testing.T) {
 }
 
 func TestCheckStale(t *testing.T) {
-	cfg, err := os.ReadFile(filepath.Join(examples, "hello_image", "apko.yaml"))
+	cfg, err := os.ReadFile(srctree.Path(t, "examples/hello_image/apko.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock, err := os.ReadFile(filepath.Join(examples, "hello_image", "apko.lock.json"))
+	lock, err := os.ReadFile(srctree.Path(t, "examples/hello_image/apko.lock.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestCheckStale(t *testing.T) {
 
 // file:// URLs and a tagged repository: URLs are recorded as they are, the tag is not.
 func TestFileURLsAndTaggedRepository(t *testing.T) {
-	abs, err := filepath.Abs(filepath.Join(examples, "apk_repo"))
+	abs, err := filepath.Abs(srctree.Path(t, "examples/apk_repo"))
 	if err != nil {
 		t.Fatal(err)
 	}

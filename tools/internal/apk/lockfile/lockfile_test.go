@@ -3,10 +3,11 @@ package lockfile
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/srctree"
 )
 
 // apko's shape: version, config, contents{keyring, build_repositories, runtime_repositories,
@@ -78,7 +79,7 @@ func TestRoundTripIsByteIdentical(t *testing.T) {
 
 // The committed example lock parses and is written back as is.
 func TestExampleLock(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "examples", "hello_image", "apko.lock.json"))
+	b, err := os.ReadFile(srctree.Path(t, "examples/hello_image/apko.lock.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,15 @@
 package main
 
 import (
-	"path/filepath"
 	"testing"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/srctree"
 )
 
 // The committed example repository is exactly what this program generates.
 // (Runs from this directory under `go test` and in Bazel's runfiles tree alike.)
 func TestCommittedFixturesAreCurrent(t *testing.T) {
-	root := filepath.Join("..", "..", "..", "..", "..")
-	files, err := generate(filepath.Join(root, "examples", "apk_repo"), false)
+	files, err := generate(srctree.Path(t, "examples/apk_repo"), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,16 +4,17 @@ The release's table (versions.bzl, written by tools/dev/release) lists a binary 
 sha256 per GOOS/GOARCH. For each entry the extension declares `@wharf_<goos>_<goarch>`,
 which downloads that binary (only when a build resolves its toolchain), and the hub
 `@wharf_toolchains` declares one `toolchain()` per entry whose `exec_compatible_with` comes
-from //platforms:platforms.bzl. rules_wharf registers the hub ahead of the toolchain built
-from source, so an exec platform with a binary uses it (under remote execution: the
-executor's platform) and any other builds wharf with rules_go.
+from //platforms:platforms.bzl. rules_wharf registers the hub; rules_wharf_tools (tools/, a
+module of its own so that users of the prebuilt tool fetch no rules_go) registers it again
+ahead of the toolchain built from source, so an exec platform with a binary uses it (under
+remote execution: the executor's platform) and any other builds wharf with rules_go.
 """
 
 load("//platforms:platforms.bzl", "exec_constraints")
 load(":versions.bzl", "WHARF_BINARIES", "WHARF_DEFAULT_BASE_URL", "WHARF_URL_TEMPLATE", "WHARF_VERSION")
 
-_TOOLCHAIN_BZL = Label("//tools/toolchain:toolchain.bzl")
-_TOOLCHAIN_TYPE = Label("//tools/toolchain:type")
+_TOOLCHAIN_BZL = Label("//toolchain:toolchain.bzl")
+_TOOLCHAIN_TYPE = Label("//toolchain:type")
 
 def _binary_repo_impl(rctx):
     exe = "wharf.exe" if rctx.attr.goos == "windows" else "wharf"
@@ -112,14 +113,16 @@ wharf = module_extension(
     doc = """The wharf tool for your build's exec platforms.
 
 rules_wharf uses this extension itself: without any tag, each exec platform with a
-prebuilt binary in the release downloads it, and any other exec platform builds wharf
-from source (rules_go, a Go SDK). In your MODULE.bazel:
+prebuilt binary in the release downloads it. Building wharf from source (for exec
+platforms without a binary, or all of them with `from_source`) takes
+`bazel_dep(name = "rules_wharf_tools")`, which brings rules_go and registers that
+toolchain, and a Go SDK. In your MODULE.bazel:
 
 ```starlark
-wharf = use_extension("@rules_wharf//tools/toolchain:extensions.bzl", "wharf")
+wharf = use_extension("@rules_wharf//toolchain:extensions.bzl", "wharf")
 wharf.toolchain(base_url = "https://mirror.example.com/rules_wharf")  # a mirror of the release assets
 # or
-wharf.toolchain(from_source = True)  # build wharf with rules_go on every exec platform
+wharf.toolchain(from_source = True)  # with rules_wharf_tools: build wharf with rules_go on every exec platform
 ```
 """,
     tag_classes = {
@@ -132,7 +135,8 @@ wharf.toolchain(from_source = True)  # build wharf with rules_go on every exec p
                 ),
                 "from_source": attr.bool(
                     doc = "Build wharf from source with rules_go on every exec platform instead of downloading it " +
-                          "(your module then needs a Go SDK, which rules_go registers by default).",
+                          "(your module then needs `bazel_dep(name = \"rules_wharf_tools\")` and a Go SDK, " +
+                          "which rules_go registers by default).",
                 ),
             },
         ),

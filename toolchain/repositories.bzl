@@ -1,7 +1,7 @@
 """WORKSPACE macros for the wharf tool (bzlmod: the `wharf` extension of extensions.bzl)."""
 
-load("//tools/toolchain/private:extensions.bzl", "declare_prebuilt_repositories")
-load("//tools/toolchain/private:versions.bzl", "WHARF_BINARIES")
+load("//toolchain/private:extensions.bzl", "declare_prebuilt_repositories")
+load("//toolchain/private:versions.bzl", "WHARF_BINARIES")
 
 # Named like rules_go's go_register_toolchains: it declares no target, so it takes no name.
 # buildifier: disable=unnamed-macro
@@ -20,8 +20,23 @@ def rules_wharf_prebuilt_toolchains(base_url = ""):
     """
     if not WHARF_BINARIES:
         fail("rules_wharf_prebuilt_toolchains: this rules_wharf is a checkout, not a release: " +
-             "tools/toolchain/private/versions.bzl lists no prebuilt binary. Use a release's " +
+             "toolchain/private/versions.bzl lists no prebuilt binary. Use a release's " +
              "source archive, register a wharf_toolchain of your own binary, or " +
              "rules_wharf_register_toolchains() to build wharf from source (docs/workspace.md)")
     declare_prebuilt_repositories(base_url)
     native.register_toolchains("@wharf_toolchains//:all")
+
+def _tools_repository_impl(rctx):
+    # The tools/ directory of the rules_wharf repository this file belongs to: the same
+    # sources as the rules_wharf_tools module, whatever archive or checkout provided them.
+    tools = rctx.path(Label("//:MODULE.bazel")).dirname.get_child("tools")
+    if not tools.get_child("MODULE.bazel").exists:
+        fail("rules_wharf_tools_repository: {} is not rules_wharf's tools/ directory (no MODULE.bazel in it)".format(tools))
+    for child in tools.readdir():
+        rctx.symlink(child, child.basename)
+
+rules_wharf_tools_repository = repository_rule(
+    implementation = _tools_repository_impl,
+    doc = "The wharf tool's Go sources (`tools/` of this rules_wharf) as the repository `rules_wharf_tools`, for WORKSPACE builds from source.",
+    local = True,
+)

@@ -1,11 +1,11 @@
 """The wharf toolchain: how rules reach the one multi-call tool."""
 
-WHARF_TOOLCHAIN_TYPE = Label("//tools/toolchain:type")
+WHARF_TOOLCHAIN_TYPE = Label("//toolchain:type")
 
 def _wharf_toolchain_impl(ctx):
     return [
         # Building the toolchain target builds the tool (in the exec configuration, as rules
-        # use it): `bazel build @rules_wharf//tools/toolchain:source` warms a cache with it.
+        # use it): `bazel build @rules_wharf//toolchain:source` warms a cache with it.
         DefaultInfo(files = depset([ctx.executable.wharf])),
         platform_common.ToolchainInfo(
             wharf = ctx.attr.wharf[DefaultInfo].files_to_run,
@@ -16,7 +16,7 @@ def _wharf_toolchain_impl(ctx):
 
 wharf_toolchain = rule(
     implementation = _wharf_toolchain_impl,
-    doc = "Declares a wharf tool (built from source or prebuilt) for the toolchain type `@rules_wharf//tools/toolchain:type`.",
+    doc = "Declares a wharf tool (built from source or prebuilt) for the toolchain type `@rules_wharf//toolchain:type`.",
     attrs = {
         "wharf": attr.label(
             doc = "The wharf executable: a binary rule (e.g. `go_binary`) or a prebuilt executable file.",
@@ -31,7 +31,7 @@ wharf_toolchain = rule(
 def wharf_tool(ctx):
     """Returns the resolved toolchain's wharf FilesToRunProvider.
 
-    Actions are emitted by `wharf_action` (//tools/toolchain:actions.bzl); this is for rules
+    Actions are emitted by `wharf_action` (//toolchain:actions.bzl); this is for rules
     that need the tool itself (e.g. in a runfiles tree).
 
     Args:
