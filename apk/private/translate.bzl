@@ -31,6 +31,27 @@ def _local_label(ctx, lock, relpath, what):
             return Label("@@{}//{}:{}".format(lock.repo_name, pkg, "/".join(parts[i:])))
     fail("lock {}: {}: no package contains {}".format(lock, what, path))
 
+def stable_package_repos(packages):
+    """Names for package repositories that a version change keeps (bzlmod only).
+
+    Args:
+      packages: content-named repository -> `apk_import` arguments, of every lock.
+
+    Returns:
+      A dict from content name to `apk_<arch>_<name>` for each package and architecture that
+      the locks pin in one version only, unless that name is taken (two package names that
+      map to the same repository characters, or another repository's content name); the
+      rest keep their content names.
+    """
+    slots = {}
+    for repo, kw in packages.items():
+        slots.setdefault("apk_{}_{}".format(_safe(kw["arch"]), _safe(kw["package_name"])), []).append(repo)
+    return {
+        repos[0]: stable
+        for stable, repos in slots.items()
+        if len(repos) == 1 and stable not in packages
+    }
+
 def translate_lock(ctx, lock_label, distro, require_signatures):
     """Reads one apko lock and says which repositories it needs.
 
