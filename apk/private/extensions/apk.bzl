@@ -37,7 +37,7 @@ def _apk_impl(mctx):
     return mctx.extension_metadata(reproducible = True)
 
 _translate_lock = tag_class(
-    doc = "Translate an apko lock file (`apko.lock.json`) into repositories: one per package version and architecture (shared by every lock that pins it; named by package and architecture alone while the build's locks pin one version of it, so that a version change reloads only that package), one per key, and a hub named `name` with a target per architecture and an alias selecting by target CPU.",
+    doc = "Translate an apko lock file (`apko.lock.json`) into repositories: one per package version and architecture (shared by every lock that pins it; named by package and architecture alone while the build's locks pin one version of it, so that a version change keeps the set of repositories), one per key, and a hub named `name` with a target per architecture and an alias selecting by target CPU.",
     attrs = {
         "name": attr.string(doc = "Name of the hub repository (bring it in with `use_repo`).", mandatory = True),
         "lock": attr.label(doc = "The apko lock file.", mandatory = True, allow_single_file = [".json"]),
