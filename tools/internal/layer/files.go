@@ -364,11 +364,9 @@ func Mode(s string) (int64, error) {
 
 // ExpandDir returns the entries for putting src at dest: src itself when it is a file, or,
 // when it is a directory (a source directory or a Bazel tree artifact), every file, symlink
-// and directory under it, in sorted order. Symlinks inside are kept as symlinks only when
-// they stay inside src; otherwise the file they point to is copied (as Bazel's sandbox
-// presents inputs as symlinks to the real files).
-// ExpandDir returns the entries for SRC at DEST: one file, or a directory with everything
-// under it (symlinks inside the tree kept, others followed); files get exec.
+// and directory under it, in sorted order, files with exec. Symlinks inside are kept as
+// symlinks only when they stay inside src; otherwise the file they point to is copied (as
+// Bazel's sandbox presents inputs as symlinks to the real files).
 func ExpandDir(dest, src string, exec Exec) ([]Entry, error) {
 	st, err := os.Stat(src)
 	if err != nil {
@@ -484,28 +482,30 @@ func prefetch(list []Entry) (reads <-chan *fileRead, stop func()) {
 	return out, func() { close(quit) }
 }
 
-// read reads a small regular file whole; a large one is left to the writer. Errors are
-// those the writer would give.
+// read reads a small regular file whole; a large one (or anything but a regular file) is
+// left to the writer. Errors are those the writer would give.
 func (r *fileRead) read(path string) {
+	r.data, r.perm, r.err = readSmall(path, prefetchMax)
+}
+
+// readSmallPortable is readSmall through package os.
+func readSmallPortable(path string, max int64) ([]byte, fs.FileMode, error) {
 	f, st, err := openRegular(path)
 	if err != nil {
-		r.err = err
-		return
+		return nil, 0, err
 	}
 	defer f.Close()
-	if st.Size() > prefetchMax {
-		return
+	if st.Size() > max {
+		return nil, 0, nil
 	}
 	// One byte more than the size: a file that grew is caught, as when streaming.
 	data := make([]byte, st.Size()+1)
 	n, err := io.ReadFull(f, data)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		r.err = fmt.Errorf("%s: %w", path, err)
-		return
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
 	if int64(n) != st.Size() {
-		r.err = changedSize(path)
-		return
+		return nil, 0, changedSize(path)
 	}
-	r.data, r.perm = data[:n:n], st.Mode().Perm()
+	return data[:n:n], st.Mode().Perm(), nil
 }
