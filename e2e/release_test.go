@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -197,26 +198,33 @@ func TestReleaseRefusesCheckout(t *testing.T) {
 	}
 }
 
+// releaseDep is a bazel_dep on module, taken from the release's source archive below
+// dir (the archive's top directory, or a subdirectory for rules_wharf_tools) as the
+// registry's entry for that module would give it.
+func releaseDep(module, dir, archiveURL, integrity string) string {
+	return fmt.Sprintf(`bazel_dep(name = %q, version = "0.0.0")
+archive_override(
+    module_name = %q,
+    integrity = %q,
+    strip_prefix = %q,
+    urls = [%q],
+)
+`, module, module, integrity, path.Join("rules_wharf-"+testVersion, dir), archiveURL)
+}
+
 // prebuiltModule is a consumer's MODULE.bazel with rules_wharf from the release's source
 // archive, as a user's module from the registry would get it: no rules_go, no Go SDK.
 func prebuiltModule(name, archiveURL, integrity, toolchainTag string) string {
 	return fmt.Sprintf(`module(name = %q)
 
-bazel_dep(name = "rules_wharf", version = "0.0.0")
-archive_override(
-    module_name = "rules_wharf",
-    integrity = %q,
-    strip_prefix = "rules_wharf-%s",
-    urls = [%q],
-)
-
+%s
 wharf = use_extension("@rules_wharf//toolchain:extensions.bzl", "wharf")
 %s
 
 apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
 apk.translate_lock(name = "base", lock = "//:apko.lock.json")
 use_repo(apk, "base")
-`, name, integrity, testVersion, archiveURL, toolchainTag)
+`, name, releaseDep("rules_wharf", "", archiveURL, integrity), toolchainTag)
 }
 
 // externalRepos lists the repositories Bazel fetched into the output base of ws.
@@ -413,17 +421,10 @@ base_repositories()
 
 	// The same module, built from source: rules_wharf_tools from the same archive (as the
 	// registry's entry for it would give it), and a Go SDK (offline: the host's).
-	ws = consumer("e2e-prebuilt-source", prebuiltModule("from_source", archiveURL, integrity, "wharf.toolchain(from_source = True)")+fmt.Sprintf(`
-bazel_dep(name = "rules_wharf_tools", version = "0.0.0")
-archive_override(
-    module_name = "rules_wharf_tools",
-    integrity = %q,
-    strip_prefix = "rules_wharf-%s/tools",
-    urls = [%q],
-)
-
+	ws = consumer("e2e-prebuilt-source", prebuiltModule("from_source", archiveURL, integrity, "wharf.toolchain(from_source = True)")+"\n"+
+		releaseDep("rules_wharf_tools", "tools", archiveURL, integrity)+`
 bazel_dep(name = "rules_go", version = "0.60.0")
-`, integrity, testVersion, archiveURL)+`
+
 go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
 go_sdk.host()
 
