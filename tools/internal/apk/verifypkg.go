@@ -25,7 +25,28 @@ func LoadKeyring(paths []string) (Keyring, error) {
 
 // VerifyAll verifies each package (Verify); with requireSignatures, a package trusted only
 // through the lock fails too, all of them named at once. lock names the lock in errors.
-func VerifyAll(ring Keyring, pkgs []Locked, requireSignatures bool, lock string) ([]VerifyRecord, error) {
+// cache, when not nil, answers for the packages it saw verify before.
+func VerifyAll(ring Keyring, pkgs []Locked, requireSignatures bool, lock string, cache *VerifyCache) ([]VerifyRecord, error) {
+	var ringKey []byte
+	if cache != nil {
+		ringKey = ringSum(ring).Sum(nil)
+	}
+	verify := func(a *Locked) (VerifyRecord, error) {
+		if cache == nil {
+			return a.Verify(ring)
+		}
+		k, ok := cache.key(ringKey, a)
+		if ok {
+			if rec, hit := cache.get(k); hit {
+				return rec, nil
+			}
+		}
+		rec, err := a.Verify(ring)
+		if err == nil && ok {
+			cache.put(k, rec)
+		}
+		return rec, err
+	}
 	inLock := ""
 	if lock != "" {
 		inLock = " (lock " + lock + ")"
@@ -33,7 +54,7 @@ func VerifyAll(ring Keyring, pkgs []Locked, requireSignatures bool, lock string)
 	recs := []VerifyRecord{}
 	var unsigned []string
 	for i := range pkgs {
-		rec, err := pkgs[i].Verify(ring)
+		rec, err := verify(&pkgs[i])
 		if err != nil {
 			return nil, fmt.Errorf("%w%s", err, inLock)
 		}

@@ -10,6 +10,10 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 )
 
+// verified remembers, for the life of the process (a persistent worker's), the packages
+// that verified: after a lock edit only the changed packages are checked again.
+var verified = apk.NewVerifyCache(100_000)
+
 func apkVerify(args []string) error {
 	var a apk.Locked
 	var keys cli.Strings
@@ -47,7 +51,7 @@ func apkVerify(args []string) error {
 	if err != nil {
 		return err
 	}
-	recs, err := apk.VerifyAll(ring, pkgs, requireSigs, lock)
+	recs, err := apk.VerifyAll(ring, pkgs, requireSigs, lock, verified)
 	if err != nil {
 		return err
 	}
