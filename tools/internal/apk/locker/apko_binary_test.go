@@ -17,6 +17,7 @@ import (
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
+	"github.com/rules-wharf/rules_wharf/tools/internal/srctree"
 )
 
 // repoPackages is a small distribution: two libcs, two shells behind cmd:sh with different
@@ -153,7 +154,7 @@ func TestApkoLockAgrees(t *testing.T) {
 // writes.
 func TestApkoLockAgreesOnExample(t *testing.T) {
 	apko := apkooracle.Binary(t)
-	dir, err := filepath.Abs(filepath.Join(examples, "hello_image"))
+	dir, err := filepath.Abs(srctree.Path(t, "examples/hello_image"))
 	if err != nil {
 		t.Fatal(err)
 	}
