@@ -58,7 +58,7 @@ rows=()
 # not the client's.
 server_cpu() {
   local p t=0 w
-  p=$(pgrep -f -- "--output_base=${OB:-/nonexistent}" | head -1) || true
+  p=$(pgrep -f -- "--output_base=${OB:-/nonexistent}( |$)" | head -1) || true
   if [ -n "$p" ] && [ -r "/proc/$p/stat" ]; then
     t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat")
     for w in $(pgrep -P "$p" -f -- --persistent_worker || true); do
