@@ -91,6 +91,26 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 	return stdout.String()
 }
 
+// runFails runs a command that must fail, with each of wants in its output (stdout and
+// stderr), and returns that output.
+func runFails(t *testing.T, dir string, env, wants []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
+	b, err := cmd.CombinedOutput()
+	out := string(b)
+	what := filepath.Base(name) + " " + strings.Join(args, " ")
+	if err == nil {
+		t.Fatalf("%s succeeded; want an error saying %q:\n%s", what, wants, tail(out, 3000))
+	}
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("%s: output lacks %q:\n%s", what, w, tail(out, 3000))
+		}
+	}
+	return out
+}
+
 func tail(s string, n int) string {
 	if len(s) > n {
 		return s[len(s)-n:]

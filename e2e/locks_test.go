@@ -225,18 +225,8 @@ oci_image_index(
 
 	fails := func(t *testing.T, target string, wants ...string) {
 		t.Helper()
-		cmd := exec.Command(bazel, "build", cacheFlag, target)
-		cmd.Dir, cmd.Env = ws, append(os.Environ(), env...)
-		out, err := cmd.CombinedOutput()
-		if err == nil {
-			t.Fatalf("bazel build %s succeeded; want an error", target)
-		}
-		for _, w := range wants {
-			if !strings.Contains(string(out), w) {
-				t.Errorf("bazel build %s: output lacks %q:\n%s", target, w, tail(string(out), 3000))
-			}
-		}
-		for _, l := range strings.Split(string(out), "\n") {
+		out := runFails(t, ws, env, wants, bazel, "build", cacheFlag, target)
+		for _, l := range strings.Split(out, "\n") {
 			if i := strings.Index(l, wants[0][:20]); i >= 0 {
 				t.Logf("a user reads: %s", l[i:])
 				break

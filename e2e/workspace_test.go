@@ -5,7 +5,6 @@ package e2e
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,14 +163,9 @@ load("@rules_wharf//:repositories.bzl", "rules_wharf_prebuilt_toolchains")
 rules_wharf_prebuilt_toolchains()
 `)
 	run(t, ws, env, bazel, "shutdown")
-	cmd := exec.Command(bazel, "--nosystem_rc", "build", "--config=workspace", "//:image")
-	cmd.Dir, cmd.Env = ws, append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
 	const want = "rules_wharf_prebuilt_toolchains: this rules_wharf is a checkout, not a release: " +
 		"toolchain/private/versions.bzl lists no prebuilt binary. Use a release's source archive, " +
 		"register a wharf_toolchain of your own binary, or rules_wharf_register_toolchains() to build wharf from source (docs/workspace.md)"
-	if err == nil || !strings.Contains(string(out), want) {
-		t.Fatalf("prebuilt toolchains from a checkout: %v, want an error saying %q:\n%s", err, want, tail(string(out), 3000))
-	}
+	runFails(t, ws, env, []string{want}, bazel, "--nosystem_rc", "build", "--config=workspace", "//:image")
 	t.Logf("from a checkout, rules_wharf_prebuilt_toolchains says: %s", want)
 }
