@@ -22,9 +22,9 @@ def _apk_impl(mctx):
             hubs[tag.name] = t.hub
 
     # Every repository an extension makes sees all the others, so a lock edit that adds or
-    # drops one changes every package repository's mapping and Bazel reloads them all
-    # (~1.8 ms each). Named by package, not version, the set stays the same when a
-    # version changes: only that package's repository is fetched and loaded again.
+    # drops one changes every package repository's mapping. Named by package, not version,
+    # the set stays the same when a version changes, and only that package's repository is
+    # fetched again (docs/performance.md: Bazel still reloads the others' BUILD files).
     renames = stable_package_repos(packages)
     for h in hubs.values():
         h["packages"] = {arch: [_renamed(label, renames) for label in labels] for arch, labels in h["packages"].items()}

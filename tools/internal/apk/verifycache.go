@@ -32,8 +32,27 @@ func NewVerifyCache(max int) *VerifyCache {
 	return &VerifyCache{max: max, m: map[[sha256.Size]byte]VerifyRecord{}}
 }
 
+// verify is a.Verify(ring), answered by the cache (when there is one) if it saw the same
+// check pass; ringKey is ringSum(ring).
+func (c *VerifyCache) verify(ring Keyring, ringKey []byte, a *Locked) (VerifyRecord, error) {
+	if c == nil {
+		return a.Verify(ring)
+	}
+	k, ok := c.key(ringKey, a)
+	if ok {
+		if rec, hit := c.get(k); hit {
+			return rec, nil
+		}
+	}
+	rec, err := a.Verify(ring)
+	if err == nil && ok {
+		c.put(k, rec)
+	}
+	return rec, err
+}
+
 // ringSum hashes the keyring: key names and public keys.
-func ringSum(ring Keyring) hash.Hash {
+func ringSum(ring Keyring) []byte {
 	h := sha256.New()
 	names := make([]string, 0, len(ring))
 	for n := range ring {
@@ -43,7 +62,7 @@ func ringSum(ring Keyring) hash.Hash {
 	for _, n := range names {
 		fmt.Fprintf(h, "key %q %d %x\n", n, ring[n].E, ring[n].N.Bytes())
 	}
-	return h
+	return h.Sum(nil)
 }
 
 // key is the cache key of a's check against the keyring hashed in ring; false when a's

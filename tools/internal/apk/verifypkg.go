@@ -29,23 +29,7 @@ func LoadKeyring(paths []string) (Keyring, error) {
 func VerifyAll(ring Keyring, pkgs []Locked, requireSignatures bool, lock string, cache *VerifyCache) ([]VerifyRecord, error) {
 	var ringKey []byte
 	if cache != nil {
-		ringKey = ringSum(ring).Sum(nil)
-	}
-	verify := func(a *Locked) (VerifyRecord, error) {
-		if cache == nil {
-			return a.Verify(ring)
-		}
-		k, ok := cache.key(ringKey, a)
-		if ok {
-			if rec, hit := cache.get(k); hit {
-				return rec, nil
-			}
-		}
-		rec, err := a.Verify(ring)
-		if err == nil && ok {
-			cache.put(k, rec)
-		}
-		return rec, err
+		ringKey = ringSum(ring)
 	}
 	inLock := ""
 	if lock != "" {
@@ -54,7 +38,7 @@ func VerifyAll(ring Keyring, pkgs []Locked, requireSignatures bool, lock string,
 	recs := []VerifyRecord{}
 	var unsigned []string
 	for i := range pkgs {
-		rec, err := verify(&pkgs[i])
+		rec, err := cache.verify(ring, ringKey, &pkgs[i])
 		if err != nil {
 			return nil, fmt.Errorf("%w%s", err, inLock)
 		}
