@@ -3,6 +3,7 @@ package layer
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -159,23 +160,48 @@ func (in *Inputs) add(e Entry) error {
 
 // AddFiles adds flag's DEST=SRC values: the file or directory tree SRC at DEST.
 func (in *Inputs) AddFiles(flag string, values []string, exec Exec) error {
-	for _, f := range values {
+	dests, srcs := make([]string, len(values)), make([]string, len(values))
+	for i, f := range values {
 		dest, src, ok := strings.Cut(f, "=")
 		if !ok || src == "" {
 			return fmt.Errorf("--%s %q: want DEST=SRC", flag, f)
 		}
-		tree, err := ExpandDir(dest, src, exec)
+		dests[i], srcs[i] = dest, src
+	}
+	stats := statAll(srcs)
+	in.grow(len(values))
+	for i, f := range values {
+		input := "--" + flag + "=" + f + " (files)"
+		if stats[i].err != nil {
+			return fmt.Errorf("--%s %s: %w", flag, f, stats[i].err)
+		}
+		if !stats[i].dir {
+			if err := in.add(Entry{Path: dests[i], Source: srcs[i], Exec: exec, Input: input}); err != nil {
+				return fmt.Errorf("--%s: %w", flag, err)
+			}
+			continue
+		}
+		tree, err := expandTree(dests[i], srcs[i], exec)
 		if err != nil {
 			return fmt.Errorf("--%s %s: %w", flag, f, err)
 		}
 		for _, e := range tree {
-			e.Input = fmt.Sprintf("--%s=%s (files)", flag, f)
+			e.Input = input
 			if err := in.add(e); err != nil {
 				return fmt.Errorf("--%s: %w", flag, err)
 			}
 		}
 	}
 	return nil
+}
+
+// grow makes room for n more entries: a layer of 100,000 files otherwise copies its
+// entries (about 200 bytes each) and rehashes its path set over and over.
+func (in *Inputs) grow(n int) {
+	if in.explicit == nil {
+		in.explicit = make(map[string]bool, n)
+	}
+	in.entries = slices.Grow(in.entries, n)
 }
 
 // AddSymlinks adds --symlink DEST=TARGET values.

@@ -10,8 +10,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -375,8 +378,55 @@ func ExpandDir(dest, src string, exec Exec) ([]Entry, error) {
 	if !st.IsDir() {
 		return []Entry{{Path: dest, Source: src, Exec: exec}}, nil
 	}
+	return expandTree(dest, src, exec)
+}
+
+// srcStat is what AddFiles needs of a source: a directory or not, or why not known.
+type srcStat struct {
+	dir bool
+	err error
+}
+
+// statAll stats srcs on several goroutines: for 100,000 inputs the path lookups are a
+// third of the layer's time on one core, and they are independent.
+func statAll(srcs []string) []srcStat {
+	out := make([]srcStat, len(srcs))
+	one := func(i int) {
+		st, err := os.Stat(srcs[i])
+		out[i] = srcStat{dir: err == nil && st.IsDir(), err: err}
+	}
+	const chunk = 1024
+	if len(srcs) <= chunk {
+		for i := range srcs {
+			one(i)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), prefetchWorkers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(srcs) {
+					return
+				}
+				for i := lo; i < min(lo+chunk, len(srcs)); i++ {
+					one(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// expandTree returns the entries of the directory src at dest (see ExpandDir).
+func expandTree(dest, src string, exec Exec) ([]Entry, error) {
 	var out []Entry
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 
 // readSmall returns the bytes and permission bits of path, a regular file of at most max
 // bytes; nil data and no error for anything else (a larger file, or not a regular file),
-// which the writer streams or refuses. It makes five system calls (open, fstat, two reads,
+// which the writer streams or refuses. It makes four system calls (open, fstat, read,
 // close) where os.Open and os.File make ten: for 100,000 small files the poller
 // registration and flag checks of os.File were most of the layer's system time.
 func readSmall(path string, max int64) ([]byte, fs.FileMode, error) {
@@ -25,7 +25,9 @@ func readSmall(path string, max int64) ([]byte, fs.FileMode, error) {
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Size > max {
 		return nil, 0, nil
 	}
-	// One byte more than the size: a file that grew is caught, as when streaming.
+	// One byte more than the size: a file that grew is caught, as when streaming. A read
+	// that stops exactly at the size has met the end of the file, so a second read (which
+	// would return 0) is not made.
 	data := make([]byte, st.Size+1)
 	n := 0
 	for n < len(data) {
@@ -33,10 +35,10 @@ func readSmall(path string, max int64) ([]byte, fs.FileMode, error) {
 		if err != nil {
 			return nil, 0, &fs.PathError{Op: "read", Path: path, Err: err}
 		}
-		if m == 0 {
+		n += m
+		if m == 0 || int64(n) == st.Size {
 			break
 		}
-		n += m
 	}
 	if int64(n) != st.Size {
 		return nil, 0, changedSize(path)
