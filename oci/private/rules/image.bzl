@@ -132,9 +132,6 @@ def _oci_image_impl(ctx):
         spec["entrypoint"] = ctx.attr.entrypoint
     if ctx.attr.cmd:
         spec["cmd"] = ctx.attr.cmd
-    spec_file = ctx.actions.declare_file(ctx.label.name + ".spec.json")
-    ctx.actions.write(spec_file, json.encode(spec))
-
     prefix = ctx.label.name
     config = ctx.actions.declare_file(prefix + ".config.json")
     manifest = ctx.actions.declare_file(prefix + ".manifest.json")
@@ -143,7 +140,9 @@ def _oci_image_impl(ctx):
 
     # Metadata only: no layer blob is an input of the image action.
     args = ctx.actions.args()
-    args.add("--spec", spec_file)
+    # On the command line, not in a file: a file is one more action and one more output to
+    # cache for every image.
+    args.add("--spec-json", json.encode(spec))
     if base_config:
         args.add("--base-config", base_config)
         args.add_all(extern, map_each = extern_arg, before_each = "--base-extern")
@@ -161,7 +160,7 @@ def _oci_image_impl(ctx):
         # Contents' inputs (e.g. signature records): no image exists before they are built.
         inputs = depset(
             # The layer lists of an imported layout, not the layout itself.
-            [spec_file] + [layer.metadata for layer in base_layers + layers] +
+            [layer.metadata for layer in base_layers + layers] +
             ([base_config] if base_config else []) + [e.layers for e in extern] + defaults,
             transitive = [c.inputs for c in contents],
         ),

@@ -12,13 +12,14 @@ import (
 
 func imageVerb(args []string) error {
 	var layers, baseLayers, baseExtern, defaults cli.Strings
-	var specPath, baseConfig, configOut, manifestOut, digestOut, descriptorOut string
+	var specPath, specJSON, baseConfig, configOut, manifestOut, digestOut, descriptorOut string
 	fs := newFlags("image")
 	fs.Var(&layers, "layer", "layer metadata JSON, bottom first (repeatable)")
 	fs.StringVar(&baseConfig, "base-config", "", "the base image's config JSON")
 	fs.Var(&baseLayers, "base-layer", "the base image's layer metadata JSON, bottom first (repeatable)")
 	fs.Var(&baseExtern, "base-extern", "LAYERS_JSON=DIR: base layers kept in a layout directory, below any --base-layer (repeatable)")
-	fs.StringVar(&specPath, "spec", "", "image spec JSON (config, platform)")
+	fs.StringVar(&specPath, "spec", "", "image spec JSON file (config, platform)")
+	fs.StringVar(&specJSON, "spec-json", "", "the image spec itself, instead of --spec (what the rules pass: no file to write and cache per image)")
 	fs.Var(&defaults, "defaults", "image config defaults JSON (apko-image-config) below the spec's own values; an earlier file's values win (repeatable)")
 	fs.StringVar(&configOut, "config", "", "output: config JSON")
 	fs.StringVar(&manifestOut, "manifest", "", "output: manifest JSON")
@@ -27,12 +28,26 @@ func imageVerb(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cli.Require("spec", specPath, "config", configOut, "manifest", manifestOut, "digest", digestOut, "descriptor", descriptorOut); err != nil {
+	if err := cli.Require("config", configOut, "manifest", manifestOut, "digest", digestOut, "descriptor", descriptorOut); err != nil {
 		return err
 	}
-	sf, err := readSpecFile("spec", specPath)
-	if err != nil {
-		return err
+	specName := "spec " + specPath
+	var sf *oci.SpecFile
+	var err error
+	switch {
+	case specPath != "" && specJSON != "":
+		return fmt.Errorf("--spec and --spec-json both given: give one")
+	case specJSON != "":
+		specName = "--spec-json"
+		if sf, err = oci.ParseSpecFile([]byte(specJSON)); err != nil {
+			return fmt.Errorf("%s: %w", specName, err)
+		}
+	case specPath != "":
+		if sf, err = readSpecFile("spec", specPath); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("missing required flag --spec or --spec-json")
 	}
 	if err := applyDefaults(sf, defaults); err != nil {
 		return err
@@ -40,7 +55,7 @@ func imageVerb(args []string) error {
 	// ImageSpec checks the merged environment (defaults included) and the created time.
 	spec, err := sf.ImageSpec()
 	if err != nil {
-		return fmt.Errorf("spec %s: %w", specPath, err)
+		return fmt.Errorf("%s: %w", specName, err)
 	}
 	if spec.Layers, err = oci.ReadMetadata(layers); err != nil {
 		return err

@@ -3,6 +3,7 @@ package verbs
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -76,5 +77,55 @@ func TestImageRefusesBadCreated(t *testing.T) {
 	t.Logf("message: %v", err)
 	if left := entries(t, out); len(left) != 0 {
 		t.Fatalf("left behind %v", left)
+	}
+}
+
+// TestImageSpecInline: the rules pass the spec on the command line (--spec-json), with
+// the same outputs as the same spec in a file; a bad one, both, or neither is refused with
+// no output left.
+func TestImageSpecInline(t *testing.T) {
+	const spec = `{"os":"linux","architecture":"amd64","env":{"PATH":"/bin"},"cmd":["/bin/sh"],"labels":{"a":"b"}}`
+	dir := t.TempDir()
+	file := filepath.Join(dir, "spec.json")
+	os.WriteFile(file, []byte(spec), 0o644)
+	run := func(specArgs ...string) (map[string]string, error) {
+		out := t.TempDir()
+		err := imageVerb(append(specArgs, "--config", filepath.Join(out, "c"), "--manifest", filepath.Join(out, "m"),
+			"--digest", filepath.Join(out, "d"), "--descriptor", filepath.Join(out, "desc")))
+		got := map[string]string{}
+		for _, n := range entries(t, out) {
+			b, _ := os.ReadFile(filepath.Join(out, n))
+			got[n] = string(b)
+		}
+		if err != nil && len(got) != 0 {
+			t.Fatalf("%v: left behind %v", err, got)
+		}
+		return got, err
+	}
+	fromFile, err := run("--spec", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inline, err := run("--spec-json", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inline) != 4 || !reflect.DeepEqual(inline, fromFile) {
+		t.Fatalf("--spec-json gave %v, --spec %v", inline, fromFile)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--spec-json", `{"os":"linux","architecture":"amd64","created":"yesterday"}`}, `--spec-json: created: parsing time "yesterday"`},
+		{[]string{"--spec-json", `{"os":`}, "--spec-json: "},
+		{[]string{"--spec", file, "--spec-json", spec}, "--spec and --spec-json both given: give one"},
+		{nil, "missing required flag --spec or --spec-json"},
+	} {
+		_, err := run(tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("%q: err = %v, want %q", tc.args, err, tc.want)
+		}
+		t.Logf("message: %v", err)
 	}
 }
