@@ -13,21 +13,27 @@ def _checksum_tag(checksum):
     b64 = checksum.partition("-")[2].rstrip("=")
     return b64.replace("+", "P").replace("/", "S")[:16]
 
-def _local_label(ctx, lock, relpath, what):
+def _repo_root(lock, lock_path):
+    """The directory of the lock's repository, from the lock's label and path."""
+    root = lock_path[:len(lock_path) - len(lock.name)].rstrip("/")
+    if lock.package:
+        root = root[:len(root) - len(lock.package)].rstrip("/")
+    return root
+
+def _local_label(ctx, lock, root, relpath, what, is_package):
     path = resolve_relative(lock.package, relpath)
     if path == None:
         fail("lock {}: {} points outside its repository: {}".format(lock, what, relpath))
 
-    # The label of a file is relative to its nearest enclosing package.
-    lock_path = str(ctx.path(lock))
-    root = lock_path[:len(lock_path) - len(lock.name)].rstrip("/")
-    if lock.package:
-        root = root[:len(root) - len(lock.package)].rstrip("/")
+    # The label of a file is relative to its nearest enclosing package. is_package remembers
+    # the directories looked at: a lock's packages mostly share one.
     parts = path.split("/")
     for i in range(len(parts) - 1, -1, -1):
         pkg = "/".join(parts[:i])
-        d = root + ("/" + pkg if pkg else "")
-        if ctx.path(d + "/BUILD.bazel").exists or ctx.path(d + "/BUILD").exists:
+        if pkg not in is_package:
+            d = root + ("/" + pkg if pkg else "")
+            is_package[pkg] = ctx.path(d + "/BUILD.bazel").exists or ctx.path(d + "/BUILD").exists
+        if is_package[pkg]:
             return Label("@@{}//{}:{}".format(lock.repo_name, pkg, "/".join(parts[i:])))
     fail("lock {}: {}: no package contains {}".format(lock, what, path))
 
@@ -66,7 +72,12 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
       content: every lock in the build that pins a package shares its repository), the same
       for `apk_keyring`, and the `apk_hub` arguments but its names.
     """
-    lock = parse_lock(ctx.read(ctx.path(lock_label)), str(lock_label))
+
+    # One path() of the lock: each one of a label makes Bazel hash the file again.
+    lock_path = ctx.path(lock_label)
+    root = _repo_root(lock_label, str(lock_path))
+    lock = parse_lock(ctx.read(lock_path), str(lock_label))
+    is_package = {}
     keys = {}
     key_labels = []
     for k in lock.keyring:
@@ -80,7 +91,7 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
             kw["url"] = k.url
             identity = k.url
         else:
-            kw["source"] = _local_label(ctx, lock_label, k.url, "keyring entry " + k.key_name)
+            kw["source"] = _local_label(ctx, lock_label, root, k.url, "keyring entry " + k.key_name, is_package)
             identity = str(kw["source"])
         repo = "apk_key_{}_{}".format(_safe(k.key_name), "%x" % (hash(identity) & 0xffffffff))
         keys[repo] = kw
@@ -101,7 +112,7 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
             "data_checksum": p.data_checksum,
         }
         if not (p.url.startswith("http://") or p.url.startswith("https://") or p.url.startswith("file://")):
-            kw["source"] = _local_label(ctx, lock_label, p.url, "package {}-{} ({})".format(p.name, p.version, p.arch))
+            kw["source"] = _local_label(ctx, lock_label, root, p.url, "package {}-{} ({})".format(p.name, p.version, p.arch), is_package)
         repo = "apk_{}_{}_{}_{}".format(_safe(p.arch), _safe(p.name), _safe(p.version), _checksum_tag(p.data_checksum or p.control_checksum))
         packages.setdefault(repo, kw)
         by_arch.setdefault(p.arch, []).append("@{}//:pkg".format(repo))
