@@ -11,8 +11,8 @@
 #            CDN): clean, clean image (tool built), no-op, one package changed, every action
 #            cached, five and fifty images of one lock (vs apko five and fifty times;
 #            BENCH_APKO50=0 skips apko ×50, about 100 s), apk_layer_budget = 10, the
-#            release's prebuilt wharf (clean, no-op, one package changed); each Bazel row is
-#            the median of BENCH_RUNS (3)
+#            release's prebuilt wharf (clean, clean without a disk cache, fifty images, no-op, one
+#            package changed); each Bazel row is the median of BENCH_RUNS (5)
 #
 # Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
 set -euo pipefail
@@ -300,7 +300,7 @@ cd "$WS" && WHARF_BIND="$root $IN $BZ" exec "$root/tools/bazel" --output_base="$
 EOF
 chmod +x "$W/bz"
 B() { "$W/bz" "$@"; }
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 # bazel_row NAME PREP TARGET [FLAGS...]: RUNS times PREP (not measured), then a build of
 # TARGET (measured); the row is the median run, the range of wall times after the name.
 bazel_row() {
@@ -363,6 +363,8 @@ bazel_row "bazel: clean image build, apk_layer_budget = 10 (tool built)" prep_to
 PREBUILT=--extra_toolchains=//prebuilt:toolchain
 prep_prebuilt_noop() { B build --disk_cache="$DC" "$PREBUILT" //:image >/dev/null 2>&1; }
 bazel_row "bazel: clean build, prebuilt wharf toolchain (no rules_go)" prep_clean //:image --disk_cache="$DC" "$PREBUILT"
+bazel_row "bazel: clean build, prebuilt wharf toolchain, no disk cache" prep_clean //:image --disk_cache= "$PREBUILT"
+bazel_row "bazel: 50 images of one lock (own app layer each), clean build, prebuilt wharf toolchain" prep_clean //:fifty_images --disk_cache="$DC" "$PREBUILT"
 bazel_row "bazel: no-op rebuild, prebuilt wharf toolchain" prep_prebuilt_noop //:image --disk_cache="$DC" "$PREBUILT"
 # As prep_changed: a disk cache without the changed package's actions.
 prep_prebuilt_changed() {

@@ -37,26 +37,29 @@ def _local_label(ctx, lock, root, relpath, what, is_package):
             return Label("@@{}//{}:{}".format(lock.repo_name, pkg, "/".join(parts[i:])))
     fail("lock {}: {}: no package contains {}".format(lock, what, path))
 
-def stable_package_repos(packages):
-    """Names for package repositories that a version change keeps (bzlmod only).
+def package_groups(packages):
+    """Groups the package repositories of every lock by package and architecture (bzlmod only).
+
+    Every repository a module extension makes sees all the others, so a change to the set of
+    repository names changes every package repository's mapping and Bazel loads them all
+    again. Named by package and architecture, with each locked content in a package of its
+    own inside, the set stays the same when a lock changes a package's version or content,
+    even while another lock still pins the old one: only that repository is fetched again.
 
     Args:
       packages: content-named repository -> `apk_import` arguments, of every lock.
 
     Returns:
-      A dict from content name to `apk_<arch>_<name>` for each package and architecture that
-      the locks pin in one version only, unless that name is taken (two package names that
-      map to the same repository characters, or another repository's content name); the
-      rest keep their content names.
+      A dict from content-named repository to struct(repo, dir): the repository
+      (`apk_<arch>_<name>`) and the package directory in it (the content name without
+      `apk_<arch>_`: name, version, checksum). Package names that map to the same
+      repository characters share a repository; their directories differ.
     """
-    slots = {}
-    for repo, kw in packages.items():
-        slots.setdefault("apk_{}_{}".format(_safe(kw["arch"]), _safe(kw["package_name"])), []).append(repo)
-    return {
-        repos[0]: stable
-        for stable, repos in slots.items()
-        if len(repos) == 1 and stable not in packages
-    }
+    placed = {}
+    for content, kw in packages.items():
+        prefix = "apk_{}_".format(_safe(kw["arch"]))
+        placed[content] = struct(repo = prefix + _safe(kw["package_name"]), dir = content.removeprefix(prefix))
+    return placed
 
 def translate_lock(ctx, lock_label, distro, require_signatures):
     """Reads one apko lock and says which repositories it needs.

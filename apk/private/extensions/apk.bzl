@@ -1,11 +1,12 @@
 """The `apk` module extension: apko lock files into Bazel repositories."""
 
-load("//apk/private:translate.bzl", "stable_package_repos", "translate_lock")
-load("//apk/private/repository_rules:apk_import.bzl", "apk_hub", "apk_import", "apk_keyring")
+load("//apk/private:translate.bzl", "package_groups", "translate_lock")
+load("//apk/private/repository_rules:apk_import.bzl", "apk_hub", "apk_import_group", "apk_keyring")
 
-def _renamed(label, renames):
-    repo = label.removeprefix("@").partition("//")[0]
-    return "@{}//:pkg".format(renames.get(repo, repo))
+def _placed_label(label, placed):
+    # translate_lock names a package by its content repository: @<content>//:pkg.
+    p = placed[label.removeprefix("@").partition("//")[0]]
+    return "@{}//{}:pkg".format(p.repo, p.dir)
 
 def _apk_impl(mctx):
     packages = {}  # repo name -> kwargs
@@ -21,15 +22,21 @@ def _apk_impl(mctx):
             keys.update(t.keys)
             hubs[tag.name] = t.hub
 
-    # Every repository an extension makes sees all the others, so a lock edit that adds or
-    # drops one changes every package repository's mapping. Named by package, not version,
-    # the set stays the same when a version changes, and only that package's repository is
-    # fetched again (docs/performance.md: Bazel still reloads the others' BUILD files).
-    renames = stable_package_repos(packages)
+    # One repository per package and architecture, each locked content in a package of its
+    # own: a lock edit that changes a version keeps the set of repository names, which every
+    # repository's mapping holds (package_groups).
+    placed = package_groups(packages)
+    groups = {}
+    for content, kw in packages.items():
+        kw = dict(kw)
+        if "source" in kw:
+            kw["source"] = str(kw["source"])
+        groups.setdefault(placed[content].repo, {})[placed[content].dir] = json.encode(kw)
+    for repo, contents in groups.items():
+        apk_import_group(name = repo, packages = contents)
+
     for h in hubs.values():
-        h["packages"] = {arch: [_renamed(label, renames) for label in labels] for arch, labels in h["packages"].items()}
-    for repo, kw in packages.items():
-        apk_import(name = renames.get(repo, repo), **kw)
+        h["packages"] = {arch: [_placed_label(label, placed) for label in labels] for arch, labels in h["packages"].items()}
     for repo, kw in keys.items():
         apk_keyring(name = repo, **kw)
     for name, h in hubs.items():
@@ -37,7 +44,7 @@ def _apk_impl(mctx):
     return mctx.extension_metadata(reproducible = True)
 
 _translate_lock = tag_class(
-    doc = "Translate an apko lock file (`apko.lock.json`) into repositories: one per package version and architecture (shared by every lock that pins it; named by package and architecture alone while the build's locks pin one version of it, so that a version change keeps the set of repositories), one per key, and a hub named `name` with a target per architecture and an alias selecting by target CPU.",
+    doc = "Translate an apko lock file (`apko.lock.json`) into repositories: one per package and architecture (`apk_<arch>_<name>`, shared by every lock; each locked content of it in a package of its own, so that a version change keeps the set of repositories), one per key, and a hub named `name` with a target per architecture and an alias selecting by target CPU.",
     attrs = {
         "name": attr.string(doc = "Name of the hub repository (bring it in with `use_repo`).", mandatory = True),
         "lock": attr.label(doc = "The apko lock file.", mandatory = True, allow_single_file = [".json"]),
