@@ -201,7 +201,8 @@ func (in *Inputs) grow(n int) {
 	if in.explicit == nil {
 		in.explicit = make(map[string]bool, n)
 	}
-	in.entries = slices.Grow(in.entries, n)
+	// Room for their parent directories too, usually a few: growing past it copies them all.
+	in.entries = slices.Grow(in.entries, n+n/16+16)
 }
 
 // AddSymlinks adds --symlink DEST=TARGET values.
@@ -234,14 +235,18 @@ func (in *Inputs) Entries() []Entry {
 	if in.explicit == nil {
 		in.explicit = map[string]bool{}
 	}
+	// The parents go to a slice of their own, appended once: appending them one by one to
+	// 100,000 entries would copy the entries again.
+	var parents []Entry
 	for _, e := range in.entries {
 		for d := path.Dir(e.Path); d != "."; d = path.Dir(d) {
 			if !in.explicit[d] {
 				in.explicit[d] = true
-				in.entries = append(in.entries, Entry{Path: d, Dir: true, Input: e.Input, ParentOf: e.Path})
+				parents = append(parents, Entry{Path: d, Dir: true, Input: e.Input, ParentOf: e.Path})
 			}
 		}
 	}
+	in.entries = append(in.entries, parents...)
 	return in.entries
 }
 
