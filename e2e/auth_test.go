@@ -334,10 +334,11 @@ use_repo(apk, "apk_authed")
 		t.Fatalf("hub repository BUILD files: %v", hubs)
 	}
 	hub, _ := os.ReadFile(hubs[0])
-	// The hub names them by apparent name; the canonical one has the hub's prefix.
+	// The hub names them by apparent name (@apk_<arch>_<name>//<content>:pkg); the canonical
+	// one has the hub's prefix.
 	prefix := strings.TrimSuffix(filepath.Base(filepath.Dir(hubs[0])), "apk_authed")
 	var pkgRepos []string
-	for _, m := range regexp.MustCompile(`"@([^@/"]+)//:pkg"`).FindAllStringSubmatch(string(hub), -1) {
+	for _, m := range regexp.MustCompile(`"@([^@/"]+)//[^:"]+:pkg"`).FindAllStringSubmatch(string(hub), -1) {
 		pkgRepos = append(pkgRepos, "--repo=@@"+prefix+m[1])
 	}
 	if len(pkgRepos) != 6 {

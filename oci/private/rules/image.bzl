@@ -140,6 +140,7 @@ def _oci_image_impl(ctx):
 
     # Metadata only: no layer blob is an input of the image action.
     args = ctx.actions.args()
+
     # On the command line, not in a file: a file is one more action and one more output to
     # cache for every image.
     args.add("--spec-json", json.encode(spec))
