@@ -181,7 +181,8 @@ func (in *Inputs) AddFiles(flag string, values []string, exec Exec) error {
 			}
 			continue
 		}
-		tree, err := expandTree(dests[i], srcs[i], exec)
+		// A directory (a tree artifact or a source directory): few, so stat'ed again.
+		tree, err := ExpandDir(dests[i], srcs[i], exec)
 		if err != nil {
 			return fmt.Errorf("--%s %s: %w", flag, f, err)
 		}

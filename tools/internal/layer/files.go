@@ -378,7 +378,46 @@ func ExpandDir(dest, src string, exec Exec) ([]Entry, error) {
 	if !st.IsDir() {
 		return []Entry{{Path: dest, Source: src, Exec: exec}}, nil
 	}
-	return expandTree(dest, src, exec)
+	var out []Entry
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := path.Join(dest, filepath.ToSlash(rel))
+		switch {
+		case rel == ".":
+			out = append(out, Entry{Path: dest, Dir: true})
+		case d.IsDir():
+			out = append(out, Entry{Path: target, Dir: true})
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			if !filepath.IsAbs(link) {
+				if r, err := filepath.Rel(src, filepath.Join(filepath.Dir(p), link)); err == nil && !strings.HasPrefix(r, "..") {
+					out = append(out, Entry{Path: target, Linkname: link})
+					return nil
+				}
+			}
+			st, err := os.Stat(p)
+			if err != nil {
+				return err
+			}
+			if st.IsDir() {
+				return fmt.Errorf("%s: symlink to a directory outside the tree", p)
+			}
+			out = append(out, Entry{Path: target, Source: p, Exec: exec})
+		default:
+			out = append(out, Entry{Path: target, Source: p, Exec: exec})
+		}
+		return nil
+	})
+	return out, err
 }
 
 // srcStat is what AddFiles needs of a source: a directory or not, or why not known.
@@ -421,50 +460,6 @@ func statAll(srcs []string) []srcStat {
 	}
 	wg.Wait()
 	return out
-}
-
-// expandTree returns the entries of the directory src at dest (see ExpandDir).
-func expandTree(dest, src string, exec Exec) ([]Entry, error) {
-	var out []Entry
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := path.Join(dest, filepath.ToSlash(rel))
-		switch {
-		case rel == ".":
-			out = append(out, Entry{Path: dest, Dir: true})
-		case d.IsDir():
-			out = append(out, Entry{Path: target, Dir: true})
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			if !filepath.IsAbs(link) {
-				if r, err := filepath.Rel(src, filepath.Join(filepath.Dir(p), link)); err == nil && !strings.HasPrefix(r, "..") {
-					out = append(out, Entry{Path: target, Linkname: link})
-					return nil
-				}
-			}
-			st, err := os.Stat(p)
-			if err != nil {
-				return err
-			}
-			if st.IsDir() {
-				return fmt.Errorf("%s: symlink to a directory outside the tree", p)
-			}
-			out = append(out, Entry{Path: target, Source: p, Exec: exec})
-		default:
-			out = append(out, Entry{Path: target, Source: p, Exec: exec})
-		}
-		return nil
-	})
-	return out, err
 }
 
 // Files up to prefetchMax are read whole ahead of the tar writer, by prefetchWorkers
