@@ -13,6 +13,10 @@ def _checksum_tag(checksum):
     b64 = checksum.partition("-")[2].rstrip("=")
     return b64.replace("+", "P").replace("/", "S")[:16]
 
+def _arch_prefix(arch):
+    # Every package repository name starts so: a content's and its package's alike.
+    return "apk_{}_".format(_safe(arch))
+
 def _repo_root(lock, lock_path):
     """The directory of the lock's repository, from the lock's label and path."""
     root = lock_path[:len(lock_path) - len(lock.name)].rstrip("/")
@@ -57,7 +61,7 @@ def package_groups(packages):
     """
     placed = {}
     for content, kw in packages.items():
-        prefix = "apk_{}_".format(_safe(kw["arch"]))
+        prefix = _arch_prefix(kw["arch"])
         placed[content] = struct(repo = prefix + _safe(kw["package_name"]), dir = content.removeprefix(prefix))
     return placed
 
@@ -116,7 +120,7 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
         }
         if not (p.url.startswith("http://") or p.url.startswith("https://") or p.url.startswith("file://")):
             kw["source"] = _local_label(ctx, lock_label, root, p.url, "package {}-{} ({})".format(p.name, p.version, p.arch), is_package)
-        repo = "apk_{}_{}_{}_{}".format(_safe(p.arch), _safe(p.name), _safe(p.version), _checksum_tag(p.data_checksum or p.control_checksum))
+        repo = _arch_prefix(p.arch) + "{}_{}_{}".format(_safe(p.name), _safe(p.version), _checksum_tag(p.data_checksum or p.control_checksum))
         packages.setdefault(repo, kw)
         by_arch.setdefault(p.arch, []).append("@{}//:pkg".format(repo))
     return struct(
