@@ -176,7 +176,7 @@ func (in *Inputs) AddFiles(flag string, values []string, exec Exec) error {
 			return fmt.Errorf("--%s %s: %w", flag, f, stats[i].err)
 		}
 		if !stats[i].dir {
-			if err := in.add(Entry{Path: dests[i], Source: srcs[i], Exec: exec, Input: input}); err != nil {
+			if err := in.add(Entry{Path: dests[i], Source: srcs[i], Exec: exec, Input: input, read: stats[i].read}); err != nil {
 				return fmt.Errorf("--%s: %w", flag, err)
 			}
 			continue

@@ -49,6 +49,9 @@ type Entry struct {
 	// ParentOf, for a directory added only because entries lie below it, names one of
 	// them, for error messages.
 	ParentOf string
+
+	// read is Source's content when AddFiles read it already.
+	read *preRead
 }
 
 // Exec is how a regular file's default mode is chosen.
@@ -74,13 +77,17 @@ func CleanPath(p string) (string, error) {
 	if p == "" {
 		return "", fmt.Errorf("empty path")
 	}
-	for _, part := range strings.Split(p, "/") {
-		if part == ".." {
-			return "", fmt.Errorf("path %q contains '..'", p)
+	if strings.Contains(p, "..") {
+		for _, part := range strings.Split(p, "/") {
+			if part == ".." {
+				return "", fmt.Errorf("path %q contains '..'", p)
+			}
 		}
 	}
-	c := strings.TrimPrefix(path.Clean("/"+p), "/")
-	if c == "" {
+	// With no "..", cleaning p as it is gives the same path as under "/" (and allocates
+	// nothing when p is clean already, as most are).
+	c := strings.TrimPrefix(path.Clean(p), "/")
+	if c == "" || c == "." {
 		return "", fmt.Errorf("path %q names the root", p)
 	}
 	return c, nil
@@ -104,7 +111,10 @@ func WriteTar(w io.Writer, entries []Entry, mtime time.Time) error {
 // `git archive` writes with the commit id as a comment) are dropped: their records are not
 // applied to the entries that follow and never reach the layer.
 func WriteTarWithArchives(w io.Writer, entries []Entry, archives []string, mtime time.Time) error {
-	tw, c, err := writeEntries(w, entries, mtime)
+	// Headers, small files and padding are a few writes each: gathered here, the compressor
+	// and the hash take them in large pieces.
+	bw := bufio.NewWriterSize(w, 256<<10)
+	tw, c, err := writeEntries(bw, entries, mtime)
 	if err != nil {
 		return err
 	}
@@ -113,11 +123,14 @@ func WriteTarWithArchives(w io.Writer, entries []Entry, archives []string, mtime
 			return err
 		}
 	}
-	return tw.Close()
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // copyArchive appends an archive's entries, checking each with c.
-func copyArchive(tw *tar.Writer, name string, c *checker, mtime time.Time) error {
+func copyArchive(tw *tarWriter, name string, c *checker, mtime time.Time) error {
 	input := "tar " + name
 	fail := func(err error) error { return fmt.Errorf("%s: %w", input, err) }
 	f, err := os.Open(name)
@@ -200,10 +213,12 @@ func decompress(f io.Reader) (io.ReadCloser, error) {
 // writeEntries writes entries (and their missing parents) sorted by path, checking each,
 // and returns the checker that knows them. A directory given twice is written once, with
 // the later one's metadata; any other path given twice fails the check.
-func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tar.Writer, *checker, error) {
-	list := make([]Entry, 0, len(entries))
-	at := map[string]int{} // path -> index in list of its first entry
-	for _, e := range entries {
+func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tarWriter, *checker, error) {
+	// Pointers, not copies: 100,000 entries are about 20 MB, which stay the caller's.
+	list := make([]*Entry, 0, len(entries))
+	at := make(map[string]int, len(entries)) // path -> index in list of its first entry
+	for i := range entries {
+		e := &entries[i]
 		p, err := CleanPath(e.Path)
 		if err != nil {
 			if e.Input != "" {
@@ -211,7 +226,11 @@ func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tar.Writer, *
 			}
 			return nil, nil, err
 		}
-		e.Path = p
+		if p != e.Path {
+			cleaned := *e
+			cleaned.Path = p
+			e = &cleaned
+		}
 		i, dup := at[p]
 		if dup && list[i].Dir && e.Dir {
 			list[i] = e
@@ -230,27 +249,30 @@ func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tar.Writer, *
 				break
 			}
 			at[d] = len(list)
-			list = append(list, Entry{Path: d, Dir: true, Input: e.Input, ParentOf: e.Path})
+			list = append(list, &Entry{Path: d, Dir: true, Input: e.Input, ParentOf: e.Path})
 		}
 	}
 	sort.SliceStable(list, func(i, j int) bool { return list[i].Path < list[j].Path })
 	c := newChecker()
-	tw := tar.NewWriter(w)
+	tw := newTarWriter(w)
 	// One copy buffer for every file: io.Copy would allocate 32 KiB per file, and for
 	// 100,000 small files the garbage collector then costs more than the copying.
 	buf := make([]byte, 128<<10)
 	reads, stop := prefetch(list)
 	defer stop()
 	for _, e := range list {
-		if _, _, err := c.check(e.Path, entryKind(e), e.Linkname, e.Input, e.ParentOf); err != nil {
+		if _, _, err := c.check(e.Path, entryKind(*e), e.Linkname, e.Input, e.ParentOf); err != nil {
 			return nil, nil, err
 		}
 		var r *fileRead
-		if readsFile(e) {
+		switch {
+		case e.read != nil:
+			r = &fileRead{data: e.read.data, perm: e.read.perm}
+		case readsFile(*e):
 			r = <-reads
 			<-r.done
 		}
-		if err := writeEntry(tw, e, mtime, buf, r); err != nil {
+		if err := writeEntry(tw, *e, mtime, buf, r); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -261,7 +283,7 @@ func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tar.Writer, *
 type readerOnly struct{ io.Reader }
 
 // writeEntry writes e; r, for a file entry, is its prefetched read.
-func writeEntry(tw *tar.Writer, e Entry, mtime time.Time, buf []byte, r *fileRead) error {
+func writeEntry(tw *tarWriter, e Entry, mtime time.Time, buf []byte, r *fileRead) error {
 	h := &tar.Header{Name: e.Path, ModTime: mtime, Format: tar.FormatPAX, Uid: e.UID, Gid: e.GID, Uname: e.Uname, Gname: e.Gname}
 	if !e.MTime.IsZero() {
 		h.ModTime = e.MTime
@@ -294,7 +316,7 @@ func writeEntry(tw *tar.Writer, e Entry, mtime time.Time, buf []byte, r *fileRea
 
 // writeFile writes the regular file e: its bytes from r when they were read ahead,
 // else streamed from e.Source.
-func writeFile(tw *tar.Writer, h *tar.Header, e Entry, buf []byte, r *fileRead) error {
+func writeFile(tw *tarWriter, h *tar.Header, e Entry, buf []byte, r *fileRead) error {
 	if r != nil && r.err != nil {
 		return r.err
 	}
@@ -338,7 +360,7 @@ func writeFile(tw *tar.Writer, h *tar.Header, e Entry, buf []byte, r *fileRead) 
 
 // openRegular opens path, which must be a regular file (after symlinks).
 func openRegular(path string) (*os.File, fs.FileInfo, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -420,25 +442,44 @@ func ExpandDir(dest, src string, exec Exec) ([]Entry, error) {
 	return out, err
 }
 
-// srcStat is what AddFiles needs of a source: a directory or not, or why not known.
+// srcStat is what AddFiles learnt of a source: a directory or not, or why not known, and,
+// for a small regular file read whole while it was open anyway, its bytes.
 type srcStat struct {
-	dir bool
-	err error
+	dir  bool
+	err  error
+	read *preRead
 }
 
-// statAll stats srcs on several goroutines: for 100,000 inputs the path lookups are a
-// third of the layer's time on one core, and they are independent.
+// preRead is a small regular file's content read when its source was first looked at:
+// the writer takes it instead of opening the file a second time.
+type preRead struct {
+	data []byte
+	perm fs.FileMode
+}
+
+// probeBudget bounds the bytes statAll keeps of the files it reads (memory stays the
+// same whatever the layer); past it the sources are only stat'ed and read when written.
+const probeBudget = 16 << 20
+
+// statAll looks at srcs on several goroutines: for 100,000 inputs the path lookups are a
+// third of the layer's time on one core, and they are independent. Small regular files are
+// read while open (probe), within probeBudget in all, so that each costs one path lookup,
+// not a stat and an open.
 func statAll(srcs []string) []srcStat {
 	out := make([]srcStat, len(srcs))
-	one := func(i int) {
-		st, err := os.Stat(srcs[i])
-		out[i] = srcStat{dir: err == nil && st.IsDir(), err: err}
-	}
+	var budget atomic.Int64
+	budget.Store(probeBudget)
 	const chunk = 1024
-	if len(srcs) <= chunk {
-		for i := range srcs {
-			one(i)
+	// Each chunk's files share an arena: a few allocations instead of two per file, for
+	// the garbage collector to keep track of.
+	do := func(lo, hi int) {
+		a := &arena{}
+		for i := lo; i < hi; i++ {
+			out[i] = probe(srcs[i], &budget, a)
 		}
+	}
+	if len(srcs) <= chunk {
+		do(0, len(srcs))
 		return out
 	}
 	var next atomic.Int64
@@ -452,14 +493,47 @@ func statAll(srcs []string) []srcStat {
 				if lo >= len(srcs) {
 					return
 				}
-				for i := lo; i < min(lo+chunk, len(srcs)); i++ {
-					one(i)
-				}
+				do(lo, min(lo+chunk, len(srcs)))
 			}
 		}()
 	}
 	wg.Wait()
 	return out
+}
+
+// arena hands out preReads and byte slices from larger allocations.
+type arena struct {
+	pre   []preRead
+	bytes []byte
+}
+
+const arenaBytes = 64 << 10
+
+// preRead returns a new preRead of data and perm.
+func (a *arena) preRead(data []byte, perm fs.FileMode) *preRead {
+	if len(a.pre) == cap(a.pre) {
+		a.pre = make([]preRead, 0, 256)
+	}
+	a.pre = append(a.pre, preRead{data: data, perm: perm})
+	return &a.pre[len(a.pre)-1]
+}
+
+// alloc returns n bytes; past a quarter of an arena's size they are allocated alone.
+func (a *arena) alloc(n int) []byte {
+	if n > arenaBytes/4 {
+		return make([]byte, n)
+	}
+	if cap(a.bytes)-len(a.bytes) < n {
+		a.bytes = make([]byte, 0, arenaBytes)
+	}
+	a.bytes = a.bytes[:len(a.bytes)+n]
+	return a.bytes[len(a.bytes)-n : len(a.bytes) : len(a.bytes)]
+}
+
+// statOnly is probe's answer when it does not read: os.Stat's.
+func statOnly(path string) srcStat {
+	st, err := os.Stat(path)
+	return srcStat{dir: err == nil && st.IsDir(), err: err}
 }
 
 // Files up to prefetchMax are read whole ahead of the tar writer, by prefetchWorkers
@@ -481,15 +555,16 @@ type fileRead struct {
 	err  error
 }
 
-// readsFile says whether writeEntry reads e from its Source, the entries prefetch covers.
+// readsFile says whether writeEntry reads e from its Source, the entries prefetch covers:
+// not those AddFiles read already.
 func readsFile(e Entry) bool {
-	return e.CharDevice == nil && e.Data == nil && !e.Dir && e.Linkname == ""
+	return e.CharDevice == nil && e.Data == nil && !e.Dir && e.Linkname == "" && e.read == nil
 }
 
 // prefetch reads the file entries of list ahead, in order: the writer takes one fileRead
 // from reads per such entry. stop, called once, ends the goroutines (the writer may stop
 // early on an error).
-func prefetch(list []Entry) (reads <-chan *fileRead, stop func()) {
+func prefetch(list []*Entry) (reads <-chan *fileRead, stop func()) {
 	out := make(chan *fileRead, prefetchAhead)
 	work := make(chan func())
 	quit := make(chan struct{})
@@ -507,7 +582,7 @@ func prefetch(list []Entry) (reads <-chan *fileRead, stop func()) {
 	}
 	go func() {
 		for _, e := range list {
-			if !readsFile(e) {
+			if !readsFile(*e) {
 				continue
 			}
 			r := &fileRead{done: make(chan struct{})}

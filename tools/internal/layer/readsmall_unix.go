@@ -4,8 +4,14 @@ package layer
 
 import (
 	"io/fs"
+	"sync/atomic"
 	"syscall"
 )
+
+// openNonblock opens a source without waiting: a FIFO given as a file would otherwise
+// stall the layer until something writes to it. A regular file reads the same either way;
+// anything else is refused after the open.
+const openNonblock = syscall.O_NONBLOCK
 
 // readSmall returns the bytes and permission bits of path, a regular file of at most max
 // bytes; nil data and no error for anything else (a larger file, or not a regular file),
@@ -13,7 +19,7 @@ import (
 // close) where os.Open and os.File make ten: for 100,000 small files the poller
 // registration and flag checks of os.File were most of the layer's system time.
 func readSmall(path string, max int64) ([]byte, fs.FileMode, error) {
-	fd, err := retry(func() (int, error) { return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0) })
+	fd, err := retry(func() (int, error) { return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|openNonblock, 0) })
 	if err != nil {
 		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -25,25 +31,67 @@ func readSmall(path string, max int64) ([]byte, fs.FileMode, error) {
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Size > max {
 		return nil, 0, nil
 	}
-	// One byte more than the size: a file that grew is caught, as when streaming. A read
-	// that stops exactly at the size has met the end of the file, so a second read (which
-	// would return 0) is not made.
-	data := make([]byte, st.Size+1)
+	data, err := readFd(fd, path, make([]byte, st.Size+1))
+	if err != nil {
+		return nil, 0, err
+	}
+	return data, fs.FileMode(st.Mode & 0o777), nil
+}
+
+// readFd reads the regular file open at fd into data, which is one byte longer than the
+// file's size: a file that grew is caught, as when streaming. A read that stops exactly at
+// the size has met the end of the file, so a second read (which would return 0) is not made.
+func readFd(fd int, path string, data []byte) ([]byte, error) {
+	size := int64(len(data) - 1)
 	n := 0
 	for n < len(data) {
 		m, err := retry(func() (int, error) { return syscall.Read(fd, data[n:]) })
 		if err != nil {
-			return nil, 0, &fs.PathError{Op: "read", Path: path, Err: err}
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 		}
 		n += m
-		if m == 0 || int64(n) == st.Size {
+		if m == 0 || int64(n) == size {
 			break
 		}
 	}
-	if int64(n) != st.Size {
-		return nil, 0, changedSize(path)
+	if int64(n) != size {
+		return nil, changedSize(path)
 	}
-	return data[:n:n], fs.FileMode(st.Mode & 0o777), nil
+	return data[:n:n], nil
+}
+
+// probeOverhead is what a kept file costs beside its bytes, charged to statAll's budget.
+const probeOverhead = 64
+
+// probe looks at path with one path lookup: an open (openNonblock) and an fstat. A
+// regular file of at most prefetchMax bytes is read whole while budget lasts. When anything is unusual (the open or a read fails) os.Stat answers now and
+// the writer reads later, so that the errors a user sees are theirs.
+func probe(path string, budget *atomic.Int64, a *arena) srcStat {
+	if budget.Load() <= 0 {
+		return statOnly(path)
+	}
+	fd, err := retry(func() (int, error) { return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|openNonblock, 0) })
+	if err != nil {
+		return statOnly(path)
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return statOnly(path)
+	}
+	switch {
+	case st.Mode&syscall.S_IFMT == syscall.S_IFDIR:
+		return srcStat{dir: true}
+	case st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Size > prefetchMax:
+		return srcStat{}
+	case budget.Add(-st.Size-probeOverhead) < 0:
+		return srcStat{}
+	}
+	data, err := readFd(fd, path, a.alloc(int(st.Size)+1))
+	if err != nil {
+		return srcStat{}
+	}
+	return srcStat{read: a.preRead(data, fs.FileMode(st.Mode&0o777))}
 }
 
 // retry repeats a system call that a signal interrupted (Go's runtime sends them).
