@@ -9,7 +9,8 @@ import (
 )
 
 // openNonblock opens a source without waiting: a FIFO given as a file would otherwise
-// stall the layer until something writes to it. A regular file reads the same either way;
+// stall the layer until something writes to it. A regular file reads the same either way
+// (open(2): the flag has no effect on regular files; GNU tar opens its inputs so too);
 // anything else is refused after the open.
 const openNonblock = syscall.O_NONBLOCK
 
