@@ -50,8 +50,8 @@ type Entry struct {
 	// them, for error messages.
 	ParentOf string
 
-	// read is Source's content when AddFiles read it already.
-	read *preRead
+	// read is Source's content when AddFiles read it already (done nil).
+	read *fileRead
 }
 
 // Exec is how a regular file's default mode is chosen.
@@ -267,7 +267,7 @@ func writeEntries(w io.Writer, entries []Entry, mtime time.Time) (*tarWriter, *c
 		var r *fileRead
 		switch {
 		case e.read != nil:
-			r = &fileRead{data: e.read.data, perm: e.read.perm}
+			r = e.read
 		case readsFile(*e):
 			r = <-reads
 			<-r.done
@@ -447,14 +447,7 @@ func ExpandDir(dest, src string, exec Exec) ([]Entry, error) {
 type srcStat struct {
 	dir  bool
 	err  error
-	read *preRead
-}
-
-// preRead is a small regular file's content read when its source was first looked at:
-// the writer takes it instead of opening the file a second time.
-type preRead struct {
-	data []byte
-	perm fs.FileMode
+	read *fileRead
 }
 
 // probeBudget bounds the bytes statAll keeps of the files it reads (memory stays the
@@ -501,21 +494,21 @@ func statAll(srcs []string) []srcStat {
 	return out
 }
 
-// arena hands out preReads and byte slices from larger allocations.
+// arena hands out the reads statAll keeps, and their bytes, from larger allocations.
 type arena struct {
-	pre   []preRead
+	reads []fileRead
 	bytes []byte
 }
 
 const arenaBytes = 64 << 10
 
-// preRead returns a new preRead of data and perm.
-func (a *arena) preRead(data []byte, perm fs.FileMode) *preRead {
-	if len(a.pre) == cap(a.pre) {
-		a.pre = make([]preRead, 0, 256)
+// kept returns a finished read (no done channel) of data and perm.
+func (a *arena) kept(data []byte, perm fs.FileMode) *fileRead {
+	if len(a.reads) == cap(a.reads) {
+		a.reads = make([]fileRead, 0, 256)
 	}
-	a.pre = append(a.pre, preRead{data: data, perm: perm})
-	return &a.pre[len(a.pre)-1]
+	a.reads = append(a.reads, fileRead{data: data, perm: perm})
+	return &a.reads[len(a.reads)-1]
 }
 
 // alloc returns n bytes; past a quarter of an arena's size they are allocated alone.
@@ -547,7 +540,9 @@ const (
 )
 
 // fileRead is one file entry's read: done is closed when data (the whole file, if small)
-// or err is set; neither set means a large file, streamed by the writer.
+// or err is set; neither set means a large file, streamed by the writer. A read statAll
+// kept (the file's bytes, read when its source was first looked at) has no done: the writer
+// takes it instead of opening the file a second time.
 type fileRead struct {
 	done chan struct{}
 	data []byte

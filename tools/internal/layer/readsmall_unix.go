@@ -20,15 +20,11 @@ const openNonblock = syscall.O_NONBLOCK
 // close) where os.Open and os.File make ten: for 100,000 small files the poller
 // registration and flag checks of os.File were most of the layer's system time.
 func readSmall(path string, max int64) ([]byte, fs.FileMode, error) {
-	fd, err := retry(func() (int, error) { return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|openNonblock, 0) })
+	fd, st, err := openStat(path)
 	if err != nil {
-		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: err}
+		return nil, 0, err
 	}
 	defer syscall.Close(fd)
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		return nil, 0, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Size > max {
 		return nil, 0, nil
 	}
@@ -37,6 +33,20 @@ func readSmall(path string, max int64) ([]byte, fs.FileMode, error) {
 		return nil, 0, err
 	}
 	return data, fs.FileMode(st.Mode & 0o777), nil
+}
+
+// openStat opens path (openNonblock) and fstats it; on success the caller closes fd.
+func openStat(path string) (int, *syscall.Stat_t, error) {
+	fd, err := retry(func() (int, error) { return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|openNonblock, 0) })
+	if err != nil {
+		return 0, nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		syscall.Close(fd)
+		return 0, nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	return fd, &st, nil
 }
 
 // readFd reads the regular file open at fd into data, which is one byte longer than the
@@ -65,21 +75,18 @@ func readFd(fd int, path string, data []byte) ([]byte, error) {
 const probeOverhead = 64
 
 // probe looks at path with one path lookup: an open (openNonblock) and an fstat. A
-// regular file of at most prefetchMax bytes is read whole while budget lasts. When anything is unusual (the open or a read fails) os.Stat answers now and
-// the writer reads later, so that the errors a user sees are theirs.
+// regular file of at most prefetchMax bytes is read whole while budget lasts. When anything
+// is unusual (the open or a read fails) os.Stat answers now and the writer reads later, so
+// that the errors a user sees are theirs.
 func probe(path string, budget *atomic.Int64, a *arena) srcStat {
 	if budget.Load() <= 0 {
 		return statOnly(path)
 	}
-	fd, err := retry(func() (int, error) { return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|openNonblock, 0) })
+	fd, st, err := openStat(path)
 	if err != nil {
 		return statOnly(path)
 	}
 	defer syscall.Close(fd)
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		return statOnly(path)
-	}
 	switch {
 	case st.Mode&syscall.S_IFMT == syscall.S_IFDIR:
 		return srcStat{dir: true}
@@ -92,7 +99,7 @@ func probe(path string, budget *atomic.Int64, a *arena) srcStat {
 	if err != nil {
 		return srcStat{}
 	}
-	return srcStat{read: a.preRead(data, fs.FileMode(st.Mode&0o777))}
+	return srcStat{read: a.kept(data, fs.FileMode(st.Mode&0o777))}
 }
 
 // retry repeats a system call that a signal interrupted (Go's runtime sends them).
