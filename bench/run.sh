@@ -12,7 +12,7 @@
 #            cached, five and fifty images of one lock (vs apko five and fifty times;
 #            BENCH_APKO50=0 skips apko ×50, about 100 s), apk_layer_budget = 10, the
 #            release's prebuilt wharf (clean, clean without a disk cache, fifty images, no-op, one
-#            package changed); each Bazel row, and each row a target compares against a peer
+#            package changed, every action cached, loading and analysis alone); each Bazel row, and each row a target compares against a peer
 #            (apko build, zstd and 100k files against GNU tar), is the median of BENCH_RUNS (5)
 #
 # Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
@@ -386,6 +386,10 @@ bazel_row "bazel: clean build, prebuilt wharf toolchain (no rules_go)" prep_clea
 bazel_row "bazel: clean build, prebuilt wharf toolchain, no disk cache" prep_clean //:image --disk_cache= "$PREBUILT"
 bazel_row "bazel: 50 images of one lock (own app layer each), clean build, prebuilt wharf toolchain" prep_clean //:fifty_images --disk_cache="$DC" "$PREBUILT"
 bazel_row "bazel: no-op rebuild, prebuilt wharf toolchain" prep_prebuilt_noop //:image --disk_cache="$DC" "$PREBUILT"
+# Bazel's own part of the clean build, with no wharf work: every action a disk cache hit, and
+# loading and analysis alone. Target 1's bound: the prebuilt clean build cannot be faster.
+bazel_row "bazel: clean build, prebuilt wharf toolchain, every action cached" prep_all_cached //:image --disk_cache="$DC" "$PREBUILT"
+bazel_row "bazel: loading and analysis after bazel clean, prebuilt wharf toolchain (--nobuild)" prep_all_cached //:image --nobuild "$PREBUILT"
 # As prep_changed: a disk cache without the changed package's actions.
 prep_prebuilt_changed() {
   cp "$BZ/lock.json" "$WS/apko.lock.json"
@@ -395,6 +399,68 @@ prep_prebuilt_changed() {
 }
 bazel_row "bazel: one package changed, prebuilt wharf toolchain" prep_prebuilt_changed //:image --disk_cache="$DC" "$PREBUILT"
 cp "$BZ/lock.json" "$WS/apko.lock.json"
+
+# ---------------------------------------------------------------- targets, paired
+# Each target's ratio again, from runs of its two sides taken in turn (A B A B ...): this
+# host's speed drifts by a quarter from one minute to the next, and rows measured minutes
+# apart carry that drift into their ratio. A paired row is the median of the per-pair ratios
+# (their range in brackets) beside each side's median.
+prows=()
+# ratio_median A B FIELD: the median of B's FIELD over A's (1 wall, 2 CPU) across the pairs,
+# then the lowest and the highest.
+ratio_median() {
+  paste -d' ' "$1" "$2" | awk -v f="$3" '{printf "%.3f\n", $(f + 4) / $f}' | sort -n |
+    awk '{r[NR] = $1} END {print r[int((NR + 1) / 2)], r[1], r[NR]}'
+}
+# paired NAME SIDE_A SIDE_B: RUNS pairs; a SIDE is a function that runs its command once
+# through run_timed into the file it is given (any preparation before, not measured).
+paired() {
+  local name=$1 a=$2 b=$3 wa ca wb cb r rlo rhi c
+  rm -f "$W/pa" "$W/pb"
+  for _ in $(seq "$RUNS"); do
+    "$a" "$W/pa"
+    "$b" "$W/pb"
+  done
+  read -r wa ca _ < <(median "$W/pa")
+  read -r wb cb _ < <(median "$W/pb")
+  read -r r rlo rhi < <(ratio_median "$W/pa" "$W/pb" 1)
+  read -r c _ < <(ratio_median "$W/pa" "$W/pb" 2)
+  prows+=("$(printf '| %s | %.2f (%.2f) | %.2f (%.2f) | %.2f [%.2f–%.2f] | %.2f |' "$name" "$wa" "$ca" "$wb" "$cb" "$r" "$rlo" "$rhi" "$c")")
+  log "paired: $name: B/A ${r} (wall), ${c} (CPU)"
+}
+side_apko() {
+  local OB=
+  rm -rf "$A/apko-cache" "$A/apko.tar"
+  run_timed "$1" bash -c "cd '$IN' && apko build --offline --sbom=false --arch x86_64 --cache-dir '$A/apko-cache' --lockfile apko.lock.json apko.yaml bench:latest '$A/apko.tar'"
+}
+side_clean() { prep_clean && run_timed "$1" "$W/bz" build --disk_cache="$DC" "$PREBUILT" //:image; }
+side_clean_nodc() { prep_clean && run_timed "$1" "$W/bz" build --disk_cache= "$PREBUILT" //:image; }
+side_noop() {
+  cp "$BZ/lock.json" "$WS/apko.lock.json"
+  prep_prebuilt_noop && run_timed "$1" "$W/bz" build --disk_cache="$DC" "$PREBUILT" //:image
+}
+side_changed() {
+  prep_prebuilt_changed && run_timed "$1" "$W/bz" build --disk_cache="$DC" "$PREBUILT" //:image
+  cp "$BZ/lock.json" "$WS/apko.lock.json"
+}
+side_floor() { local OB=; run_timed "$1" bash -c "xargs '$W/floor' <'$A/apks.txt' >/dev/null"; }
+side_worker() { local OB=; run_timed "$1" bash -c "'$WHARF' --persistent_worker <'$A/requests.jsonl' >'$A/responses.jsonl'"; }
+paired "1. clean build, prebuilt wharf (B) vs apko build (A)" side_apko side_clean
+read -r clean _ < <(median "$W/pb")
+paired "1. the same without a disk cache (B) vs apko build (A)" side_apko side_clean_nodc
+paired "3. one package changed (B) vs no-op (A), prebuilt wharf" side_noop side_changed
+# Target 3 is the difference over a clean build: the median of the per-pair differences.
+t3=$(paste -d' ' "$W/pa" "$W/pb" | awk '{printf "%.3f\n", $5 - $1}' | sort -n | awk '{d[NR] = $1} END {print d[int((NR + 1) / 2)]}')
+paired "2. wharf verbs in one worker (B) vs the floor (A)" side_floor side_worker
+if [ -z "${BENCH_SKIP_LAYERS:-}" ]; then
+  side_gnu_zstd() { local OB=; run_timed "$1" bash -c "tar -C '$IN' -cf - big/file | zstd -q -3 > '$L/big.tar.zst'"; }
+  side_wharf_zstd() { local OB=; run_timed "$1" "$WHARF" layer --compression zstd --file "/big/file=$IN/big/file" --blob "$L/big.wharf.tzst" --metadata "$L/big.wharf.zjson"; }
+  side_gnu_small() { local OB=; run_timed "$1" bash -c "tar -C '$IN' -cf - small | gzip -6 > '$L/small.tar.gz'"; }
+  side_wharf_small() { local OB=; run_timed "$1" "$WHARF" layer "@$L/small.params" --blob "$L/small.wharf.tgz" --metadata "$L/small.wharf.json"; }
+  warm "$IN/big" "$IN/small"
+  paired "5. 1 GiB zstd layer, wharf (B) vs GNU tar + zstd -3 (A)" side_gnu_zstd side_wharf_zstd
+  paired "5. 100,000 files as a gzip layer, wharf (B) vs GNU tar + gzip -6 (A)" side_gnu_small side_wharf_small
+fi
 B shutdown >/dev/null 2>&1 || true
 OB=
 
@@ -414,3 +480,12 @@ echo
 echo "Bazel rows: the median of $RUNS runs (their range of wall times in brackets); wall time of the"
 echo "client (tools/bazel: chroot wrapper + Bazel client); CPU of the Bazel server with its actions"
 echo "and persistent workers (from /proc); last column: the \"Elapsed time\" Bazel reports."
+echo
+echo "Targets from paired runs ($RUNS pairs, A and B in turn; seconds, CPU in parentheses):"
+echo
+echo "| target | A: median s (CPU) | B: median s (CPU) | B/A wall, median of pairs [range] | B/A CPU |"
+echo "|---|---:|---:|---:|---:|"
+printf '%s\n' "${prows[@]}"
+echo
+echo "Target 3: one package changed minus the no-op, median of the pairs: ${t3} s," \
+  "$(echo "scale=1; 100 * $t3 / $clean" | bc)% of the paired clean build (${clean} s)"
