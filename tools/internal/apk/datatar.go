@@ -44,16 +44,7 @@ type entryJSON struct {
 // is written twice: readably in "path" ("linkname"), with U+FFFD, and exactly in
 // "path_base64" ("linkname_base64", standard base64), which readers take instead. UTF-8
 // names (nearly all) are written only once, as they are.
-func (e Entry) MarshalJSON() ([]byte, error) {
-	j := entryJSON{entryFields: entryFields(e)}
-	if !utf8.ValidString(e.Path) {
-		j.PathBase64 = []byte(e.Path)
-	}
-	if !utf8.ValidString(e.Linkname) {
-		j.LinknameBase64 = []byte(e.Linkname)
-	}
-	return json.Marshal(j)
-}
+func (e Entry) MarshalJSON() ([]byte, error) { return json.Marshal(e.wire()) }
 
 // UnmarshalJSON reads what MarshalJSON writes: the base64 forms win over the readable ones.
 func (e *Entry) UnmarshalJSON(b []byte) error {
@@ -61,14 +52,32 @@ func (e *Entry) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*e = Entry(j.entryFields)
+	*e = j.entry()
+	return nil
+}
+
+// wire is the entry's JSON form (see MarshalJSON).
+func (e Entry) wire() entryJSON {
+	j := entryJSON{entryFields: entryFields(e)}
+	if !utf8.ValidString(e.Path) {
+		j.PathBase64 = []byte(e.Path)
+	}
+	if !utf8.ValidString(e.Linkname) {
+		j.LinknameBase64 = []byte(e.Linkname)
+	}
+	return j
+}
+
+// entry is the entry a JSON form stands for: the base64 forms win over the readable ones.
+func (j *entryJSON) entry() Entry {
+	e := Entry(j.entryFields)
 	if len(j.PathBase64) > 0 {
 		e.Path = string(j.PathBase64)
 	}
 	if len(j.LinknameBase64) > 0 {
 		e.Linkname = string(j.LinknameBase64)
 	}
-	return nil
+	return e
 }
 
 var typeNames = map[byte]string{
