@@ -14,6 +14,8 @@
 #            release's prebuilt wharf (clean, clean without a disk cache, fifty images, no-op, one
 #            package changed, every action cached, loading and analysis alone); each Bazel row, and each row a target compares against a peer
 #            (apko build, zstd and 100k files against GNU tar), is the median of BENCH_RUNS (5)
+#   targets: each target's two sides once more, in turn (A B A B ..., BENCH_RUNS pairs): its
+#            ratio is the median of the per-pair ratios (a second table)
 #
 # Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
 set -euo pipefail
