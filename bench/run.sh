@@ -12,8 +12,9 @@
 #            cached, five and fifty images of one lock (vs apko five and fifty times;
 #            BENCH_APKO50=0 skips apko ×50, about 100 s), apk_layer_budget = 10, the
 #            release's prebuilt wharf (clean, clean without a disk cache, fifty images, no-op, one
-#            package changed, every action cached, loading and analysis alone); each Bazel row, and each row a target compares against a peer
-#            (apko build, zstd and 100k files against GNU tar), is the median of BENCH_RUNS (5)
+#            package changed, every action cached, loading and analysis alone); each Bazel row,
+#            and each row a target compares against a peer (apko build, zstd and 100k files
+#            against GNU tar), is the median of BENCH_RUNS (5)
 #   targets: each target's two sides once more, in turn (A B A B ..., BENCH_RUNS pairs): its
 #            ratio is the median of the per-pair ratios (a second table)
 #
