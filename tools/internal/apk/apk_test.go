@@ -384,16 +384,20 @@ func TestDataTarPathConflicts(t *testing.T) {
 	}
 }
 
+// oddNames are entries whose names JSON cannot hold as they are: not UTF-8, or characters
+// encoding/json escapes.
+var oddNames = []apk.Entry{
+	{Path: "usr/share/caf\xe9", Type: "file", Mode: 0o644, Size: 5, Checksum: "Q1abc="},
+	{Path: "usr/share/l\xff", Type: "symlink", Mode: 0o777, Linkname: "caf\xe9"},
+	{Path: "usr/share/h", Type: "hardlink", Mode: 0o644, Linkname: "usr/share/caf\xe9"},
+	{Path: "usr/share/café <&>", Type: "symlink", Mode: 0o777, Linkname: "x\u2028y"},
+}
+
 // Entry names are bytes: the JSON form (the package facts) keeps names that are not UTF-8
 // exactly, in path_base64/linkname_base64 beside the readable form; UTF-8 names have
 // only the readable form.
 func TestEntryJSONKeepsNameBytes(t *testing.T) {
-	for _, e := range []apk.Entry{
-		{Path: "usr/share/caf\xe9", Type: "file", Mode: 0o644, Size: 5, Checksum: "Q1abc="},
-		{Path: "usr/share/l\xff", Type: "symlink", Mode: 0o777, Linkname: "caf\xe9"},
-		{Path: "usr/share/h", Type: "hardlink", Mode: 0o644, Linkname: "usr/share/caf\xe9"},
-		{Path: "usr/share/café <&>", Type: "symlink", Mode: 0o777, Linkname: "x\u2028y"},
-	} {
+	for _, e := range oddNames {
 		b, err := json.Marshal(e)
 		if err != nil {
 			t.Fatal(err)
