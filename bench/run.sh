@@ -144,9 +144,12 @@ measure "wharf layer 1 GiB, gzip" "$L/big.wharf.tgz" "$WHARF" layer --file "/big
 measure "wharf layer 1 GiB, gzip, one core (GOMAXPROCS=1: same bytes)" "$L/big.wharf.1core.tgz" env GOMAXPROCS=1 "$WHARF" layer --file "/big/file=$IN/big/file" --blob "$L/big.wharf.1core.tgz" --metadata "$L/big.wharf.1core.json"
 measure "wharf layer 1 GiB, gzip -1" "$L/big.wharf1.tgz" "$WHARF" layer --level 1 --file "/big/file=$IN/big/file" --blob "$L/big.wharf1.tgz" --metadata "$L/big.wharf1.json"
 measure "wharf layer 1 GiB, zstd, one core (GOMAXPROCS=1: same bytes)" "$L/big.wharf.1core.tzst" env GOMAXPROCS=1 "$WHARF" layer --compression zstd --file "/big/file=$IN/big/file" --blob "$L/big.wharf.1core.tzst" --metadata "$L/big.wharf.1core.zjson"
-measure_median "wharf layer 1 GiB, zstd" "$L/big.wharf.tzst" "$WHARF" layer --compression zstd --file "/big/file=$IN/big/file" --blob "$L/big.wharf.tzst" --metadata "$L/big.wharf.zjson"
+# The commands a target compares, also run in turn at the end (paired).
+wharf_zstd=("$WHARF" layer --compression zstd --file "/big/file=$IN/big/file" --blob "$L/big.wharf.tzst" --metadata "$L/big.wharf.zjson")
+gnu_zstd=(bash -c "tar -C '$IN' -cf - big/file | zstd -q -3 > '$L/big.tar.zst'")
+measure_median "wharf layer 1 GiB, zstd" "$L/big.wharf.tzst" "${wharf_zstd[@]}"
 measure "GNU tar + gzip -6, 1 GiB" "$L/big.tar.gz" bash -c "tar -C '$IN' -cf - big/file | gzip -6 > '$L/big.tar.gz'"
-measure_median "GNU tar + zstd -3, 1 GiB" "$L/big.tar.zst" bash -c "tar -C '$IN' -cf - big/file | zstd -q -3 > '$L/big.tar.zst'"
+measure_median "GNU tar + zstd -3, 1 GiB" "$L/big.tar.zst" "${gnu_zstd[@]}"
 measure "floor: inflate of the 1 GiB layer" /nonexistent bash -c "gzip -dc '$L/big.wharf.tgz' > /dev/null"
 tar -C "$IN" -cf "$L/big.tar" big/file
 # crane compresses with gzip level 1 (BestSpeed).
@@ -156,8 +159,10 @@ rm -f "$L/big.tar"
 # 100,000 small files
 warm "$IN/small"
 (cd "$IN" && find small -type f | sort | sed "s|.*|--file=/&=$IN/&|") >"$L/small.params"
-measure_median "wharf layer 100k files, gzip" "$L/small.wharf.tgz" "$WHARF" layer "@$L/small.params" --blob "$L/small.wharf.tgz" --metadata "$L/small.wharf.json"
-measure_median "GNU tar + gzip -6, 100k files" "$L/small.tar.gz" bash -c "tar -C '$IN' -cf - small | gzip -6 > '$L/small.tar.gz'"
+wharf_small=("$WHARF" layer "@$L/small.params" --blob "$L/small.wharf.tgz" --metadata "$L/small.wharf.json")
+gnu_small=(bash -c "tar -C '$IN' -cf - small | gzip -6 > '$L/small.tar.gz'")
+measure_median "wharf layer 100k files, gzip" "$L/small.wharf.tgz" "${wharf_small[@]}"
+measure_median "GNU tar + gzip -6, 100k files" "$L/small.tar.gz" "${gnu_small[@]}"
 
 # 30 MB go_binary
 warm "$IN/gobin"
@@ -171,7 +176,8 @@ rm -rf "$A" && mkdir -p "$A"
 warm "$IN/repo"
 # apko's cache starts empty each time: with the packages it expanded in an earlier run, its
 # build takes about half as long, as a Bazel build with the extractions in its disk cache.
-MEASURE_FRESH="$A/apko-cache" measure_median "apko build (100 APKs, offline, same lock)" "$A/apko.tar" bash -c "cd '$IN' && apko build --offline --sbom=false --arch x86_64 --cache-dir '$A/apko-cache' --lockfile apko.lock.json apko.yaml bench:latest '$A/apko.tar'"
+apko_build=(bash -c "cd '$IN' && apko build --offline --sbom=false --arch x86_64 --cache-dir '$A/apko-cache' --lockfile apko.lock.json apko.yaml bench:latest '$A/apko.tar'")
+MEASURE_FRESH="$A/apko-cache" measure_median "apko build (100 APKs, offline, same lock)" "$A/apko.tar" "${apko_build[@]}"
 
 # The wharf verbs one after another, as the Bazel actions run them for a lock of https URLs
 # (no Bazel, one core): each package arrives as two ranged downloads, its head (signature
@@ -222,14 +228,16 @@ with open(out + "/merge.params", "w") as f:
     for m in metas: f.write("--layer\n%s.data=%s.json\n--facts\n%s.facts\n" % (m, m, m))
 PY
 measure "wharf verbs, one process each, no Bazel (100 APKs, https lock: data members in place)" "$A/manifest.json" bash "$A/steps.sh"
-measure "wharf verbs, the same in one persistent worker (as Bazel runs them)" "$A/manifest.json" bash -c "'$WHARF' --persistent_worker <'$A/requests.jsonl' >'$A/responses.jsonl'"
+worker_verbs=(bash -c "'$WHARF' --persistent_worker <'$A/requests.jsonl' >'$A/responses.jsonl'")
+measure "wharf verbs, the same in one persistent worker (as Bazel runs them)" "$A/manifest.json" "${worker_verbs[@]}"
 python3 -c 'import json,sys; bad=[l for l in open(sys.argv[1]) if json.loads(l).get("exitCode",0)]; n=sum(1 for _ in open(sys.argv[1])); sys.exit("worker: %d of %d requests failed: %s" % (len(bad), n, bad[:1]) if bad or n != 103 else 0)' "$A/responses.jsonl"
 measure "wharf layout: that image as an OCI layout (the 100 blobs copied)" "$A/layout" bash "$A/layout.sh"
 # The floor of those verbs: each of the same .apk files read once, its bytes hashed, every
 # gzip member inflated and hashed (sha256, klauspost/compress: wharf's libraries), one core.
 python3 -c 'import json,sys; print("\n".join(sys.argv[2] + "/" + p["url"] for p in json.load(open(sys.argv[1]))["contents"]["packages"]))' \
   "$IN/apko.lock.json" "$IN" >"$A/apks.txt"
-measure "floor: the same 100 APKs read, inflated, both sides hashed (one core)" /nonexistent bash -c "xargs '$W/floor' <'$A/apks.txt' >/dev/null"
+apk_floor=(bash -c "xargs '$W/floor' <'$A/apks.txt' >/dev/null")
+measure "floor: the same 100 APKs read, inflated, both sides hashed (one core)" /nonexistent "${apk_floor[@]}"
 # The two ways to put 100 packages in one layer: splice their data members (what
 # merge-layers does), or decompress and compress again (gzip -dc | gzip -6 of the members).
 measure "wharf merge-layers: 100 packages into one layer (spliced)" "$A/merged.tgz" "$WHARF" merge-layers "@$A/merge.params" --blob "$A/merged.tgz" --metadata "$A/merged.json"
@@ -324,15 +332,22 @@ cd "$WS" && WHARF_BIND="$root $IN $BZ" exec "$root/tools/bazel" --output_base="$
 EOF
 chmod +x "$W/bz"
 B() { "$W/bz" "$@"; }
-# bazel_row NAME PREP TARGET [FLAGS...]: RUNS times PREP (not measured), then a build of
-# TARGET (measured); the row is the median run, the range of wall times after the name.
-bazel_row() {
-  local name=$1 prep=$2 target=$3
+# bazel_run OUT PREP TARGET [FLAGS...]: PREP (not measured), then a build of TARGET
+# (measured, into OUT).
+bazel_run() {
+  local out=$1 prep=$2 target=$3
   shift 3
+  $prep
+  run_timed "$out" "$W/bz" build "$@" "$target"
+}
+# bazel_row NAME PREP TARGET [FLAGS...]: bazel_run RUNS times; the row is the median run, the
+# range of wall times after the name.
+bazel_row() {
+  local name=$1
+  shift
   rm -f "$W/runs"
   for _ in $(seq "$RUNS"); do
-    $prep
-    run_timed "$W/runs" "$W/bz" build "$@" "$target"
+    bazel_run "$W/runs" "$@"
   done
   read -r wall cpu _ inner lo hi < <(median "$W/runs")
   row "$name [$lo–$hi]" "$wall" "$cpu" "-" "-" "$inner"
@@ -409,14 +424,16 @@ cp "$BZ/lock.json" "$WS/apko.lock.json"
 # apart carry that drift into their ratio. A paired row is the median of the per-pair ratios
 # (their range in brackets) beside each side's median.
 prows=()
-# ratio_median A B FIELD: the median of B's FIELD over A's (1 wall, 2 CPU) across the pairs,
+# pair_median EXPR: over the pairs of the last paired call ($W/pa, $W/pb side by side: A's
+# wall, CPU, RSS, elapsed in $1-$4, B's in $5-$8), the median of the awk expression EXPR,
 # then the lowest and the highest.
-ratio_median() {
-  paste -d' ' "$1" "$2" | awk -v f="$3" '{printf "%.3f\n", $(f + 4) / $f}' | sort -n |
+pair_median() {
+  paste -d' ' "$W/pa" "$W/pb" | awk "{printf \"%.3f\\n\", $1}" | sort -n |
     awk '{r[NR] = $1} END {print r[int((NR + 1) / 2)], r[1], r[NR]}'
 }
-# paired NAME SIDE_A SIDE_B: RUNS pairs; a SIDE is a function that runs its command once
-# through run_timed into the file it is given (any preparation before, not measured).
+# paired NAME SIDE_A SIDE_B: RUNS pairs, A's runs in $W/pa, B's in $W/pb; a SIDE is a function
+# that runs its command once through run_timed into the file it is given (any preparation
+# before, not measured).
 paired() {
   local name=$1 a=$2 b=$3 wa ca wb cb r rlo rhi c
   rm -f "$W/pa" "$W/pb"
@@ -426,40 +443,39 @@ paired() {
   done
   read -r wa ca _ < <(median "$W/pa")
   read -r wb cb _ < <(median "$W/pb")
-  read -r r rlo rhi < <(ratio_median "$W/pa" "$W/pb" 1)
-  read -r c _ < <(ratio_median "$W/pa" "$W/pb" 2)
+  read -r r rlo rhi < <(pair_median '$5 / $1')
+  read -r c _ < <(pair_median '$6 / $2')
   prows+=("$(printf '| %s | %.2f (%.2f) | %.2f (%.2f) | %.2f [%.2f–%.2f] | %.2f |' "$name" "$wa" "$ca" "$wb" "$cb" "$r" "$rlo" "$rhi" "$c")")
   log "paired: $name: B/A ${r} (wall), ${c} (CPU)"
 }
 side_apko() {
   local OB=
   rm -rf "$A/apko-cache" "$A/apko.tar"
-  run_timed "$1" bash -c "cd '$IN' && apko build --offline --sbom=false --arch x86_64 --cache-dir '$A/apko-cache' --lockfile apko.lock.json apko.yaml bench:latest '$A/apko.tar'"
+  run_timed "$1" "${apko_build[@]}"
 }
-side_clean() { prep_clean && run_timed "$1" "$W/bz" build --disk_cache="$DC" "$PREBUILT" //:image; }
-side_clean_nodc() { prep_clean && run_timed "$1" "$W/bz" build --disk_cache= "$PREBUILT" //:image; }
-side_noop() {
-  cp "$BZ/lock.json" "$WS/apko.lock.json"
-  prep_prebuilt_noop && run_timed "$1" "$W/bz" build --disk_cache="$DC" "$PREBUILT" //:image
-}
+side_clean() { bazel_run "$1" prep_clean //:image --disk_cache="$DC" "$PREBUILT"; }
+side_clean_nodc() { bazel_run "$1" prep_clean //:image --disk_cache= "$PREBUILT"; }
+# The no-op after the changed side's build: the lock as before, the image built again.
+prep_noop_again() { cp "$BZ/lock.json" "$WS/apko.lock.json" && prep_prebuilt_noop; }
+side_noop() { bazel_run "$1" prep_noop_again //:image --disk_cache="$DC" "$PREBUILT"; }
 side_changed() {
-  prep_prebuilt_changed && run_timed "$1" "$W/bz" build --disk_cache="$DC" "$PREBUILT" //:image
+  bazel_run "$1" prep_prebuilt_changed //:image --disk_cache="$DC" "$PREBUILT"
   cp "$BZ/lock.json" "$WS/apko.lock.json"
 }
-side_floor() { local OB=; run_timed "$1" bash -c "xargs '$W/floor' <'$A/apks.txt' >/dev/null"; }
-side_worker() { local OB=; run_timed "$1" bash -c "'$WHARF' --persistent_worker <'$A/requests.jsonl' >'$A/responses.jsonl'"; }
+side_floor() { local OB=; run_timed "$1" "${apk_floor[@]}"; }
+side_worker() { local OB=; run_timed "$1" "${worker_verbs[@]}"; }
 paired "1. clean build, prebuilt wharf (B) vs apko build (A)" side_apko side_clean
 read -r clean _ < <(median "$W/pb")
 paired "1. the same without a disk cache (B) vs apko build (A)" side_apko side_clean_nodc
 paired "3. one package changed (B) vs no-op (A), prebuilt wharf" side_noop side_changed
 # Target 3 is the difference over a clean build: the median of the per-pair differences.
-t3=$(paste -d' ' "$W/pa" "$W/pb" | awk '{printf "%.3f\n", $5 - $1}' | sort -n | awk '{d[NR] = $1} END {print d[int((NR + 1) / 2)]}')
+read -r t3 _ < <(pair_median '$5 - $1')
 paired "2. wharf verbs in one worker (B) vs the floor (A)" side_floor side_worker
 if [ -z "${BENCH_SKIP_LAYERS:-}" ]; then
-  side_gnu_zstd() { local OB=; run_timed "$1" bash -c "tar -C '$IN' -cf - big/file | zstd -q -3 > '$L/big.tar.zst'"; }
-  side_wharf_zstd() { local OB=; run_timed "$1" "$WHARF" layer --compression zstd --file "/big/file=$IN/big/file" --blob "$L/big.wharf.tzst" --metadata "$L/big.wharf.zjson"; }
-  side_gnu_small() { local OB=; run_timed "$1" bash -c "tar -C '$IN' -cf - small | gzip -6 > '$L/small.tar.gz'"; }
-  side_wharf_small() { local OB=; run_timed "$1" "$WHARF" layer "@$L/small.params" --blob "$L/small.wharf.tgz" --metadata "$L/small.wharf.json"; }
+  side_gnu_zstd() { local OB=; run_timed "$1" "${gnu_zstd[@]}"; }
+  side_wharf_zstd() { local OB=; run_timed "$1" "${wharf_zstd[@]}"; }
+  side_gnu_small() { local OB=; run_timed "$1" "${gnu_small[@]}"; }
+  side_wharf_small() { local OB=; run_timed "$1" "${wharf_small[@]}"; }
   warm "$IN/big" "$IN/small"
   paired "5. 1 GiB zstd layer, wharf (B) vs GNU tar + zstd -3 (A)" side_gnu_zstd side_wharf_zstd
   paired "5. 100,000 files as a gzip layer, wharf (B) vs GNU tar + gzip -6 (A)" side_gnu_small side_wharf_small
