@@ -12,7 +12,9 @@
 #            cached, five and fifty images of one lock (vs apko five and fifty times;
 #            BENCH_APKO50=0 skips apko ×50, about 100 s), apk_layer_budget = 10, the
 #            release's prebuilt wharf (clean, clean without a disk cache, fifty images, no-op, one
-#            package changed, every action cached, loading and analysis alone); each Bazel row,
+#            package changed, every action cached, loading and analysis alone); fetching the
+#            lock's 100 packages (empty or full repository cache; 20 ms a request, with and
+#            without 16 loading threads) vs apko build from the same server; each Bazel row,
 #            and each row a target compares against a peer (apko build, zstd and 100k files
 #            against GNU tar), is the median of BENCH_RUNS (5)
 #   targets: each target's two sides once more, in turn (A B A B ..., BENCH_RUNS pairs): its
@@ -338,7 +340,7 @@ bazel_run() {
   local out=$1 prep=$2 target=$3
   shift 3
   $prep
-  run_timed "$out" "$W/bz" build "$@" "$target"
+  run_timed "$out" "$W/bz" "${BAZEL_COMMAND:-build}" "$@" "$target"
 }
 # bazel_row NAME PREP TARGET [FLAGS...]: bazel_run RUNS times; the row is the median run, the
 # range of wall times after the name.
@@ -382,8 +384,7 @@ log "bazel: building the wharf tool into a fresh disk cache (not measured)"
 # a clean, so that a tool already built in a reused output base is built again and cached.
 B clean >/dev/null 2>&1 || true
 B build --disk_cache="$DC.tool" @rules_wharf_tools//:source >/dev/null 2>&1
-measure "bazel: fetch 100 package repositories (ranged, local server)" /nonexistent "$W/bz" fetch //:image
-B fetch //:image_files >/dev/null 2>&1
+B fetch //:image //:image_files >/dev/null 2>&1
 bazel_row "bazel: clean build (bazel clean; tool from the disk cache)" prep_clean //:image --disk_cache="$DC"
 bazel_row "bazel: clean image build (tool built; no image action cached)" prep_tool_built //:image --disk_cache="$DC"
 bazel_row "bazel: clean image build, every action a sandboxed process (no worker)" prep_tool_built //:image --disk_cache="$DC" --spawn_strategy=sandboxed
@@ -417,6 +418,50 @@ prep_prebuilt_changed() {
 }
 bazel_row "bazel: one package changed, prebuilt wharf toolchain" prep_prebuilt_changed //:image --disk_cache="$DC" "$PREBUILT"
 cp "$BZ/lock.json" "$WS/apko.lock.json"
+
+# Fetching the lock's 100 packages, as a machine with no output base does: each run from a
+# server of its own on a new port (the lock's URLs change, so every package repository is
+# fetched again), FETCH_LATENCY before each response (a CDN's round trip), into an empty
+# repository cache unless FETCH_KEEP_CACHE.
+RC=$BZ/repository_cache
+FSERVER=
+trap 'kill $SERVER $FSERVER 2>/dev/null || true' EXIT
+prep_fetch() {
+  [ -z "$FSERVER" ] || { kill "$FSERVER" && wait "$FSERVER" || true; } 2>/dev/null
+  rm -f "$BZ/fport"
+  "$W/serve" -dir "$IN" -port-file "$BZ/fport" -latency "$FETCH_LATENCY" &
+  FSERVER=$!
+  for _ in $(seq 50); do [ -s "$BZ/fport" ] && break; sleep 0.1; done
+  sed "s|$BASE_URL|http://127.0.0.1:$(cat "$BZ/fport")/|g" "$BZ/lock.json" >"$WS/apko.lock.json"
+  [ -n "${FETCH_KEEP_CACHE:-}" ] || rm -rf "$RC"
+}
+fetch_row() {
+  local name=$1
+  shift
+  BAZEL_COMMAND=fetch bazel_row "$name" prep_fetch //:image --repository_cache="$RC" "$PREBUILT" "$@"
+}
+FETCH_LATENCY=0s fetch_row "bazel: fetch 100 package repositories, local server, empty repository cache"
+FETCH_LATENCY=0s FETCH_KEEP_CACHE=1 fetch_row "bazel: fetch 100 package repositories, every download in the repository cache"
+FETCH_LATENCY=20ms fetch_row "bazel: fetch 100 package repositories, 20 ms a request, empty repository cache"
+FETCH_LATENCY=20ms fetch_row "bazel: the same with --loading_phase_threads=16 (Bazel fetches that many repositories at once)" --loading_phase_threads=16
+# apko from the same kind of server (not --offline): the lock's packages, repository and
+# key at http URLs, its cache empty before each run.
+FETCH_LATENCY=20ms prep_fetch
+mkdir -p "$A/net"
+python3 - "$IN" "$A/net" "http://127.0.0.1:$(cat "$BZ/fport")/" <<'PY'
+import json, sys
+inp, out, base = sys.argv[1:]
+open(out + "/apko.yaml", "w").write(open(inp + "/apko.yaml").read().replace(inp + "/", base))
+d = json.load(open(inp + "/apko.lock.json"))
+for e in d["contents"]["packages"] + d["contents"]["repositories"] + d["contents"].get("keyring", []):
+    e["url"] = base + e["url"]
+json.dump(d, open(out + "/apko.lock.json", "w"), indent=2)
+PY
+OB='' MEASURE_FRESH="$A/apko-cache-net" measure_median "apko build, 20 ms a request (packages from the server, not --offline)" "$A/apko-net.tar" \
+  bash -c "cd '$A/net' && apko build --sbom=false --arch x86_64 --cache-dir '$A/apko-cache-net' --lockfile apko.lock.json apko.yaml bench:latest '$A/apko-net.tar'"
+kill "$FSERVER" 2>/dev/null || true
+cp "$BZ/lock.json" "$WS/apko.lock.json"
+B fetch "$PREBUILT" //:image >/dev/null 2>&1
 
 # ---------------------------------------------------------------- targets, paired
 # Each target's ratio again, from runs of its two sides taken in turn (A B A B ...): this

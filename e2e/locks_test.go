@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -246,6 +248,28 @@ oci_image_index(
 		write("MODULE.bazel", module+"apk.translate_lock(name = \"broken\", lock = \"//:broken.lock.json\")\n")
 		defer write("MODULE.bazel", module)
 		fails(t, "//:alpine_image", "lock @@//:broken.lock.json: package alpine-release (packages[1]): checksum \"Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\" and control checksum")
+	})
+	// The server's bytes are not the lock's (a package published again under the same name):
+	// the fetch fails naming the package and the member, and Bazel's warning gives both
+	// checksums. The member's download was started beside the package's others (not
+	// blocking); waiting on it fails.
+	t.Run("data member not as locked", func(t *testing.T) {
+		var l map[string]any
+		json.Unmarshal(locks["alpine"], &l)
+		p := l["contents"].(map[string]any)["packages"].([]any)[1].(map[string]any)
+		got := p["data"].(map[string]any)["checksum"].(string)
+		empty := sha256.Sum256(nil)
+		want := "sha256-" + base64.StdEncoding.EncodeToString(empty[:])
+		p["data"].(map[string]any)["checksum"] = want
+		b, _ := json.Marshal(l)
+		write("stale.lock.json", string(b))
+		write("MODULE.bazel", module+"apk.translate_lock(name = \"stale\", lock = \"//:stale.lock.json\")\nuse_repo(apk, \"stale\")\n")
+		write("BUILD.bazel", build+"oci_image(name = \"stale_image\", apks = \"@stale\")\n")
+		defer write("MODULE.bazel", module)
+		defer write("BUILD.bazel", build)
+		fails(t, "//:stale_image",
+			fmt.Sprintf("package alpine-release-3.22.2-r0 (x86_64) from %s: its data member could not be fetched as the lock pins it (%s): the server is unreachable, or has other bytes there", p["url"], want),
+			"Checksum was "+got+" but wanted "+want)
 	})
 }
 

@@ -36,19 +36,43 @@ def _auth(rctx, url):
         fail("$NETRC is {}, which does not exist".format(path))
     return use_netrc(read_netrc(rctx, path) if path else read_user_netrc(rctx), [url], {})
 
-def _fetch_package(rctx, a, source, dir):
-    """Fetches one locked APK into dir and returns the BUILD file of its apk_package target.
+def _fetch_package(rctx, a, source, dir, pending):
+    """Starts fetching one locked APK into dir and returns the BUILD file of its apk_package target.
+
+    Downloads do not block: each is appended to pending, for the caller to wait on once
+    every download of its repository has started (a CDN's round trips then overlap, where
+    one after another each member of each package paid its own).
 
     Args:
       rctx: the repository_ctx.
       a: the package's `apk_import` attributes (the rule's, or a struct of them).
       source: the local file (a Label) for a lock's relative path, else None.
       dir: the directory in the repository ("" for its root); part paths are relative to it.
+      pending: the list the started downloads are appended to.
     """
     what = "package {}-{} ({}) from {}".format(a.package_name, a.version, a.arch, a.url)
     auth = _auth(rctx, a.url)
     out = (dir + "/") if dir else ""
     head = []
+
+    def download(output, member, pin = "", **kwargs):
+        # allow_fail: the downloader's warning gives the reason, the failure names the package.
+        if pin:
+            fault = ("{}: its {} could not be fetched as the lock pins it ({}): the server is unreachable, " +
+                     "or has other bytes there (a package published again since the lock was made: refresh " +
+                     "the lock); the warning above gives the reason").format(what, member, pin)
+        else:
+            fault = "{}: could not be fetched; the warning above gives the reason".format(what)
+        pending.append(struct(fault = fault, download = rctx.download(
+            url = [a.url],
+            output = out + output,
+            auth = auth,
+            allow_fail = True,
+            block = False,
+            integrity = pin,
+            **kwargs
+        )))
+
     if source:
         rctx.symlink(source, out + "package.apk")
         parts = ["package.apk"]
@@ -58,18 +82,18 @@ def _fetch_package(rctx, a, source, dir):
         # member is the layer blob as is.
         if a.signature_range:
             # The lock pins the signature member too: re-signing a package makes the lock stale.
-            rctx.download(url = [a.url], output = out + "signature.tar.gz", integrity = a.signature_checksum, headers = {"Range": [a.signature_range]}, auth = auth)
+            download("signature.tar.gz", "signature member", a.signature_checksum, headers = {"Range": [a.signature_range]})
             head.append("signature.tar.gz")
-        rctx.download(url = [a.url], output = out + "control.tar.gz", integrity = a.control_checksum, headers = {"Range": [a.control_range]}, auth = auth)
+        download("control.tar.gz", "control member", a.control_checksum, headers = {"Range": [a.control_range]})
         head.append("control.tar.gz")
 
         # The data member runs to the end of the file: ask for the rest, so that a lock whose
         # data range ends wrong (apko before 0.17 wrote the installed size there) still works.
-        rctx.download(url = [a.url], output = out + "data.tar.gz", integrity = a.data_checksum, headers = {"Range": ["bytes={}-".format(_range_bounds(a.data_range)[0])]}, auth = auth)
+        download("data.tar.gz", "data member", a.data_checksum, headers = {"Range": ["bytes={}-".format(_range_bounds(a.data_range)[0])]})
         parts = head + ["data.tar.gz"]
     elif _is_remote(a.url) or a.url.startswith("file://"):
         # No whole-file checksum exists in a lock: the build action verifies every member.
-        rctx.download(url = [a.url], output = out + "package.apk", auth = auth)
+        download("package.apk", "package")
         parts = ["package.apk"]
     else:
         fail("{}: unsupported URL (want http(s)://, file:// or a path relative to the lock)".format(what))
@@ -104,8 +128,21 @@ apk_package(
         data = repr(a.data_checksum),
     )
 
+def _wait(pending):
+    """Waits for every started download; fails naming the package of the first that failed."""
+    for p in pending:
+        r = p.download
+
+        # A download the repository cache answers may come back already done.
+        if hasattr(r, "wait"):
+            r = r.wait()
+        if not r.success:
+            fail(p.fault)
+
 def _apk_import_impl(rctx):
-    rctx.file("BUILD.bazel", _fetch_package(rctx, rctx.attr, rctx.attr.source, ""))
+    pending = []
+    rctx.file("BUILD.bazel", _fetch_package(rctx, rctx.attr, rctx.attr.source, "", pending))
+    _wait(pending)
 
 apk_import = repository_rule(
     implementation = _apk_import_impl,
@@ -127,11 +164,13 @@ apk_import = repository_rule(
 
 def _apk_import_group_impl(rctx):
     rctx.file("BUILD.bazel", "# Generated by rules_wharf's apk extension: one package per locked content. DO NOT EDIT.\n")
+    pending = []
     for dir, encoded in sorted(rctx.attr.packages.items()):
         # translate_lock's `apk_import` arguments, `source` as a label string.
         kw = json.decode(encoded)
         source = kw.pop("source", None)
-        rctx.file(dir + "/BUILD.bazel", _fetch_package(rctx, struct(**kw), Label(source) if source else None, dir))
+        rctx.file(dir + "/BUILD.bazel", _fetch_package(rctx, struct(**kw), Label(source) if source else None, dir, pending))
+    _wait(pending)
 
 apk_import_group = repository_rule(
     implementation = _apk_import_group_impl,

@@ -3,7 +3,10 @@
 // users' http(s) locks do: signature, control and data members as separate ranged
 // downloads, the data member then used as the layer blob as is.
 //
-//	serve -addr 127.0.0.1:0 -dir IN -port-file PORT
+// -latency delays every response, as a CDN's round trip does: downloads made one after
+// another pay it each time, concurrent ones once.
+//
+//	serve -addr 127.0.0.1:0 -dir IN -port-file PORT [-latency 20ms]
 package main
 
 import (
@@ -12,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"time"
 )
 
 func main() {
@@ -25,6 +29,7 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
 	dir := flag.String("dir", ".", "directory to serve")
 	portFile := flag.String("port-file", "", "write the chosen port here once listening")
+	latency := flag.Duration("latency", 0, "delay before each response (a CDN's round trip)")
 	flag.Parse()
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -39,5 +44,9 @@ func run() error {
 			return err
 		}
 	}
-	return http.Serve(l, http.FileServer(http.Dir(*dir)))
+	files := http.FileServer(http.Dir(*dir))
+	return http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(*latency)
+		files.ServeHTTP(w, r)
+	}))
 }
