@@ -12,7 +12,8 @@
 #            cached, five and fifty images of one lock (vs apko five and fifty times;
 #            BENCH_APKO50=0 skips apko ×50, about 100 s), apk_layer_budget = 10, the
 #            release's prebuilt wharf (clean, clean without a disk cache, fifty images, no-op, one
-#            package changed, every action cached, loading and analysis alone); fetching the
+#            package changed, also with 20 more locks in the module, every action cached,
+#            loading and analysis alone); fetching the
 #            lock's 100 packages (empty or full repository cache; 20 ms a request, with and
 #            without 16 loading threads) vs apko build from the same server; each Bazel row,
 #            and each row a target compares against a peer (apko build, zstd and 100k files
@@ -417,6 +418,16 @@ prep_prebuilt_changed() {
   cp "$BZ/lock.changed.json" "$WS/apko.lock.json"
 }
 bazel_row "bazel: one package changed, prebuilt wharf toolchain" prep_prebuilt_changed //:image --disk_cache="$DC" "$PREBUILT"
+# The same in a monorepo's module: 20 more locks (copies of this one under other names),
+# which the apk extension reads again whenever any lock changes.
+cp "$WS/MODULE.bazel" "$W/MODULE.one"
+for i in $(seq -w 0 19); do
+  cp "$BZ/lock.json" "$WS/more_$i.lock.json"
+  echo "apk.translate_lock(name = \"more_$i\", lock = \"//:more_$i.lock.json\")" >>"$WS/MODULE.bazel"
+done
+bazel_row "bazel: one package changed, prebuilt wharf toolchain, 20 more locks in the module" prep_prebuilt_changed //:image --disk_cache="$DC" "$PREBUILT"
+cp "$W/MODULE.one" "$WS/MODULE.bazel"
+rm -f "$WS"/more_*.lock.json
 cp "$BZ/lock.json" "$WS/apko.lock.json"
 
 # Fetching the lock's 100 packages, as a machine with no output base does: each run from a

@@ -339,60 +339,158 @@ def _packages(contents):
     packages = []
     seen = {}
     for i, p in enumerate(items):
-        where = "packages[{}]".format(i)
-        if type(p) == "dict" and type(p.get("name")) == "string" and p["name"]:
-            where = "package {} (packages[{}])".format(p["name"], i)
-        err = _object(p, where, _KNOWN_PACKAGE)
-        if err:
-            return None, err
-        fields = {}
-        for k in ["name", "version", "architecture", "url"]:
-            fields[k], err = _str(p, k, where, required = True)
+        # Every lock is read again whenever one changes: the usual entry takes the quick
+        # checks, and only one they do not pass goes through the checks that name the field.
+        pkg = _plain_package(p)
+        if pkg == None:
+            pkg, err = _package(p, _where(p, i))
             if err:
                 return None, err
-        for k in ["name", "version", "architecture"]:
-            why = _bad_name(fields[k])
-            if why:
-                return None, "{}: {} {} is not usable: {}".format(where, k, repr(fields[k]), why)
-        checksum, err = _str(p, "checksum", where)
-        if err:
-            return None, err
-        sig_range, sig_checksum, err = _section(p, "signature", where, "sha1-")
-        if err:
-            return None, err
-        control_range, control_checksum, err = _section(p, "control", where, "sha1-")
-        if err:
-            return None, err
-        data_range, data_checksum, err = _section(p, "data", where, "sha256-")
-        if err:
-            return None, err
-        if checksum:
-            # Q1 + base64(sha1 of the control member), as in APKINDEX: the same sha1 as control.
-            if not checksum.startswith("Q1"):
-                return None, "{}: checksum {} is not Q1…".format(where, repr(checksum))
-            if control_checksum and checksum[2:] != control_checksum[len("sha1-"):]:
-                return None, "{}: checksum {} and control checksum {} disagree: they are the same sha1 of the control member".format(where, repr(checksum), repr(control_checksum))
-            if not control_checksum:
-                control_checksum = "sha1-" + checksum[2:]
-        if not control_checksum and not data_checksum:
-            return None, "{}: no control or data checksum: nothing would pin this package".format(where)
-        key = (fields["name"], fields["architecture"])
+        key = (pkg.name, pkg.arch)
         if key in seen:
-            return None, "{}: {} for {} is listed twice (first as packages[{}])".format(where, fields["name"], fields["architecture"], seen[key])
+            return None, "{}: {} for {} is listed twice (first as packages[{}])".format(_where(p, i), pkg.name, pkg.arch, seen[key])
         seen[key] = i
-        packages.append(struct(
-            name = fields["name"],
-            version = fields["version"],
-            arch = fields["architecture"],
-            url = fields["url"],
-            signature_range = sig_range,
-            signature_checksum = sig_checksum,
-            control_range = control_range,
-            control_checksum = control_checksum,
-            data_range = data_range,
-            data_checksum = data_checksum,
-        ))
+        packages.append(pkg)
     return packages, None
+
+def _where(p, i):
+    if type(p) == "dict" and type(p.get("name")) == "string" and p["name"]:
+        return "package {} (packages[{}])".format(p["name"], i)
+    return "packages[{}]".format(i)
+
+def _package_struct(name, version, arch, url, signature, control, data):
+    return struct(
+        name = name,
+        version = version,
+        arch = arch,
+        url = url,
+        signature_range = signature[0],
+        signature_checksum = signature[1],
+        control_range = control[0],
+        control_checksum = control[1],
+        data_range = data[0],
+        data_checksum = data[1],
+    )
+
+def _package(p, where):
+    """One package entry, every check with its message: returns (struct, error)."""
+    err = _object(p, where, _KNOWN_PACKAGE)
+    if err:
+        return None, err
+    fields = {}
+    for k in ["name", "version", "architecture", "url"]:
+        fields[k], err = _str(p, k, where, required = True)
+        if err:
+            return None, err
+    for k in ["name", "version", "architecture"]:
+        why = _bad_name(fields[k])
+        if why:
+            return None, "{}: {} {} is not usable: {}".format(where, k, repr(fields[k]), why)
+    checksum, err = _str(p, "checksum", where)
+    if err:
+        return None, err
+    sig_range, sig_checksum, err = _section(p, "signature", where, "sha1-")
+    if err:
+        return None, err
+    control_range, control_checksum, err = _section(p, "control", where, "sha1-")
+    if err:
+        return None, err
+    data_range, data_checksum, err = _section(p, "data", where, "sha256-")
+    if err:
+        return None, err
+    if checksum:
+        # Q1 + base64(sha1 of the control member), as in APKINDEX: the same sha1 as control.
+        if not checksum.startswith("Q1"):
+            return None, "{}: checksum {} is not Q1…".format(where, repr(checksum))
+        if control_checksum and checksum[2:] != control_checksum[len("sha1-"):]:
+            return None, "{}: checksum {} and control checksum {} disagree: they are the same sha1 of the control member".format(where, repr(checksum), repr(control_checksum))
+        if not control_checksum:
+            control_checksum = "sha1-" + checksum[2:]
+    if not control_checksum and not data_checksum:
+        return None, "{}: no control or data checksum: nothing would pin this package".format(where)
+    return _package_struct(
+        fields["name"],
+        fields["version"],
+        fields["architecture"],
+        fields["url"],
+        (sig_range, sig_checksum),
+        (control_range, control_checksum),
+        (data_range, data_checksum),
+    ), None
+
+# Characters of the usual package name, version and architecture: with none other, a name
+# passes _bad_name (no separator, space or control character).
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+~"
+
+_DOTS = (".", "..")
+
+def _plain_section(s, prefix, any_end):
+    """(range, checksum) of a section _section accepts, or None where it might not."""
+    if s == None:
+        return ("", "")
+    if type(s) != "dict":
+        return None
+    for k in s:
+        if k != "range" and k != "checksum":
+            return None
+    r = s.get("range")
+    c = s.get("checksum")
+    if r == None:
+        r = ""
+    if c == None:
+        c = ""
+    if type(r) != "string" or type(c) != "string":
+        return None
+    if r:
+        if not c or not r.startswith("bytes="):
+            return None
+        lo, sep, hi = r[len("bytes="):].partition("-")
+        if not sep or not lo.isdigit() or not hi.isdigit() or (not any_end and int(lo) > int(hi)):
+            return None
+    if c and not c.startswith(prefix):
+        return None
+    return (r, c)
+
+def _plain_package(p):
+    """The package of an entry _package accepts as it is, or None where it might not.
+
+    The same checks as _package, without building messages; None sends the entry through
+    _package, which names what is wrong (lock_test.bzl has every case).
+    """
+    if type(p) != "dict":
+        return None
+    for k in p:
+        if k not in _KNOWN_PACKAGE:
+            return None
+    name, version, arch, url = p.get("name"), p.get("version"), p.get("architecture"), p.get("url")
+    if type(name) != "string" or type(version) != "string" or type(arch) != "string" or type(url) != "string" or not url:
+        return None
+    if not name or not version or not arch or name in _DOTS or version in _DOTS or arch in _DOTS:
+        return None
+
+    # lstrip of the usual characters leaves nothing: one native call for all three names.
+    if (name + version + arch).lstrip(_NAME_CHARS):
+        return None
+    checksum = p.get("checksum")
+    if checksum == None:
+        checksum = ""
+    if type(checksum) != "string":
+        return None
+    signature = _plain_section(p.get("signature"), "sha1-", False)
+    control = _plain_section(p.get("control"), "sha1-", False)
+    data = _plain_section(p.get("data"), "sha256-", True)
+    if signature == None or control == None or data == None:
+        return None
+    if checksum:
+        if not checksum.startswith("Q1"):
+            return None
+        if not control[1]:
+            control = (control[0], "sha1-" + checksum[2:])
+        elif checksum[2:] != control[1][len("sha1-"):]:
+            return None
+    if not control[1] and not data[1]:
+        return None
+    return _package_struct(name, version, arch, url, signature, control, data)
 
 def resolve_relative(base_dir, rel):
     """Joins a relative path onto a repository-relative directory.

@@ -2,11 +2,14 @@
 
 load("//apk/private:lock.bzl", "parse_lock", "resolve_relative")
 
+_REPO_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+
 def _safe(s):
-    out = ""
-    for c in s.elems():
-        out += c if (c.isalnum() or c in "._-") else "_"
-    return out
+    # Most names are safe as they are: one native call (every package of every lock is named
+    # again whenever a lock changes) instead of a loop over the characters.
+    if not s.lstrip(_REPO_CHARS):
+        return s
+    return "".join([c if (c.isalnum() or c in "._-") else "_" for c in s.elems()])
 
 def _checksum_tag(checksum):
     # sha256-<base64>: keep enough of it to name the content, in repository-name characters.
@@ -60,8 +63,11 @@ def package_groups(packages):
       repository characters share a repository; their directories differ.
     """
     placed = {}
+    prefixes = {}
     for content, kw in packages.items():
-        prefix = _arch_prefix(kw["arch"])
+        if kw["arch"] not in prefixes:
+            prefixes[kw["arch"]] = _arch_prefix(kw["arch"])
+        prefix = prefixes[kw["arch"]]
         placed[content] = struct(repo = prefix + _safe(kw["package_name"]), dir = content.removeprefix(prefix))
     return placed
 
@@ -105,6 +111,7 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
         key_labels.append("@{}//:key".format(repo))
     packages = {}
     by_arch = {}
+    prefixes = {}
     for p in lock.packages:
         kw = {
             "package_name": p.name,
@@ -120,7 +127,12 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
         }
         if not (p.url.startswith("http://") or p.url.startswith("https://") or p.url.startswith("file://")):
             kw["source"] = _local_label(ctx, lock_label, root, p.url, "package {}-{} ({})".format(p.name, p.version, p.arch), is_package)
-        repo = _arch_prefix(p.arch) + "{}_{}_{}".format(_safe(p.name), _safe(p.version), _checksum_tag(p.data_checksum or p.control_checksum))
+        if p.arch not in prefixes:
+            prefixes[p.arch] = _arch_prefix(p.arch)
+        name_version = "{}_{}".format(p.name, p.version)
+        if name_version.lstrip(_REPO_CHARS):
+            name_version = "{}_{}".format(_safe(p.name), _safe(p.version))
+        repo = "{}{}_{}".format(prefixes[p.arch], name_version, _checksum_tag(p.data_checksum or p.control_checksum))
         packages.setdefault(repo, kw)
         by_arch.setdefault(p.arch, []).append("@{}//:pkg".format(repo))
     return struct(
