@@ -56,18 +56,19 @@ def _fetch_package(rctx, a, source, dir, pending):
     head = []
 
     def download(output, member, pin = "", **kwargs):
-        # allow_fail: the downloader's warning gives the reason, the failure names the package.
+        # A pinned member may fail: the downloader's warning gives the reason, the failure
+        # names the package. An unpinned download fails with Bazel's own error (which says,
+        # for example, that plain http:// needs a checksum).
+        fault = None
         if pin:
             fault = ("{}: its {} could not be fetched as the lock pins it ({}): the server is unreachable, " +
                      "or has other bytes there (a package published again since the lock was made: refresh " +
                      "the lock); the warning above gives the reason").format(what, member, pin)
-        else:
-            fault = "{}: could not be fetched; the warning above gives the reason".format(what)
         pending.append(struct(fault = fault, download = rctx.download(
             url = [a.url],
             output = out + output,
             auth = auth,
-            allow_fail = True,
+            allow_fail = bool(pin),
             block = False,
             integrity = pin,
             **kwargs

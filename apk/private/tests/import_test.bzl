@@ -79,6 +79,7 @@ def _whole_file_impl(ctx):
     asserts.equals(env, ["download", "wait"], [c.call for c in calls])
     asserts.equals(env, "package.apk", calls[0].output)
     asserts.equals(env, "", calls[0].kwargs.get("integrity"))
+    asserts.false(env, calls[0].allow_fail)
     asserts.true(env, "parts = [\"package.apk\"]" in builds[0])
     return unittest.end(env)
 
