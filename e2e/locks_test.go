@@ -249,6 +249,23 @@ oci_image_index(
 		defer write("MODULE.bazel", module)
 		fails(t, "//:alpine_image", "lock @@//:broken.lock.json: package alpine-release (packages[1]): checksum \"Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\" and control checksum")
 	})
+	// A lock without member ranges (apko before 0.13) at a plain http:// URL: Bazel would
+	// download the whole file, which no lock pins, so the extension refuses it by name.
+	t.Run("plain http without ranges", func(t *testing.T) {
+		var l map[string]any
+		json.Unmarshal(locks["alpine"], &l)
+		p := l["contents"].(map[string]any)["packages"].([]any)[1].(map[string]any)
+		delete(p, "signature")
+		delete(p, "data")
+		p["control"].(map[string]any)["range"] = ""
+		b, _ := json.Marshal(l)
+		write("whole.lock.json", string(b))
+		write("MODULE.bazel", module+"apk.translate_lock(name = \"whole\", lock = \"//:whole.lock.json\")\nuse_repo(apk, \"whole\")\n")
+		write("BUILD.bazel", build+"oci_image(name = \"whole_image\", apks = \"@whole\")\n")
+		defer write("MODULE.bazel", module)
+		defer write("BUILD.bazel", build)
+		fails(t, "//:whole_image", "lock @@//:whole.lock.json: package alpine-release-3.22.2-r0 (x86_64): Bazel downloads plain http:// only with a checksum, and this entry has no control and data ranges with checksums", p["url"].(string))
+	})
 	// The server's bytes are not the lock's (a package published again under the same name):
 	// the fetch fails naming the package and the member, and Bazel's warning gives both
 	// checksums. The member's download was started beside the package's others (not

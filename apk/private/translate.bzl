@@ -125,6 +125,9 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
             "data_range": p.data_range,
             "data_checksum": p.data_checksum,
         }
+        if p.url.startswith("http://") and not (p.control_range and p.data_range and p.control_checksum and p.data_checksum):
+            # Without member ranges the whole file is downloaded, and no lock pins it.
+            fail("lock {}: package {}-{} ({}): Bazel downloads plain http:// only with a checksum, and this entry has no control and data ranges with checksums to download the package by (apko before 0.13 wrote none); serve it over https://, give a path, or lock it again: {}".format(lock_label, p.name, p.version, p.arch, p.url))
         if not (p.url.startswith("http://") or p.url.startswith("https://") or p.url.startswith("file://")):
             kw["source"] = _local_label(ctx, lock_label, root, p.url, "package {}-{} ({})".format(p.name, p.version, p.arch), is_package)
         if p.arch not in prefixes:
