@@ -238,32 +238,37 @@ oci_image_index(
 	t.Run("require_signatures", func(t *testing.T) {
 		fails(t, "//:wolfi_signed_only_image", fmt.Sprintf("require_signatures is set (lock @@//:wolfi.lock.json), but %d of %d packages are not signed:", summary.WolfiPackages, summary.WolfiPackages)+" wolfi-baselayout-20230201-r7 (x86_64), wolfi-lib000-1.0.0-r0 (x86_64)")
 	})
-	t.Run("broken lock", func(t *testing.T) {
+	// variant writes the Alpine lock with its packages[1] changed by edit as NAME.lock.json,
+	// the hub @NAME of it and //:NAME_image, and returns that package entry; the module and
+	// the BUILD file are put back by the returned function.
+	variant := func(name string, edit func(p map[string]any)) (map[string]any, func()) {
 		var l map[string]any
 		json.Unmarshal(locks["alpine"], &l)
 		p := l["contents"].(map[string]any)["packages"].([]any)[1].(map[string]any)
-		p["checksum"] = "Q1" + strings.Repeat("A", 27) + "="
+		edit(p)
 		b, _ := json.Marshal(l)
-		write("broken.lock.json", string(b))
-		write("MODULE.bazel", module+"apk.translate_lock(name = \"broken\", lock = \"//:broken.lock.json\")\n")
-		defer write("MODULE.bazel", module)
-		fails(t, "//:alpine_image", "lock @@//:broken.lock.json: package alpine-release (packages[1]): checksum \"Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\" and control checksum")
+		write(name+".lock.json", string(b))
+		write("MODULE.bazel", module+fmt.Sprintf("apk.translate_lock(name = %q, lock = \"//:%s.lock.json\")\nuse_repo(apk, %q)\n", name, name, name))
+		write("BUILD.bazel", build+fmt.Sprintf("oci_image(name = \"%s_image\", apks = \"@%s\")\n", name, name))
+		return p, func() {
+			write("MODULE.bazel", module)
+			write("BUILD.bazel", build)
+		}
+	}
+	t.Run("broken lock", func(t *testing.T) {
+		_, restore := variant("broken", func(p map[string]any) { p["checksum"] = "Q1" + strings.Repeat("A", 27) + "=" })
+		defer restore()
+		fails(t, "//:broken_image", "lock @@//:broken.lock.json: package alpine-release (packages[1]): checksum \"Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\" and control checksum")
 	})
 	// A lock without member ranges (apko before 0.13) at a plain http:// URL: Bazel would
 	// download the whole file, which no lock pins, so the extension refuses it by name.
 	t.Run("plain http without ranges", func(t *testing.T) {
-		var l map[string]any
-		json.Unmarshal(locks["alpine"], &l)
-		p := l["contents"].(map[string]any)["packages"].([]any)[1].(map[string]any)
-		delete(p, "signature")
-		delete(p, "data")
-		p["control"].(map[string]any)["range"] = ""
-		b, _ := json.Marshal(l)
-		write("whole.lock.json", string(b))
-		write("MODULE.bazel", module+"apk.translate_lock(name = \"whole\", lock = \"//:whole.lock.json\")\nuse_repo(apk, \"whole\")\n")
-		write("BUILD.bazel", build+"oci_image(name = \"whole_image\", apks = \"@whole\")\n")
-		defer write("MODULE.bazel", module)
-		defer write("BUILD.bazel", build)
+		p, restore := variant("whole", func(p map[string]any) {
+			delete(p, "signature")
+			delete(p, "data")
+			p["control"].(map[string]any)["range"] = ""
+		})
+		defer restore()
 		fails(t, "//:whole_image", "lock @@//:whole.lock.json: package alpine-release-3.22.2-r0 (x86_64): Bazel downloads plain http:// only with a checksum, and this entry has no control and data ranges with checksums", p["url"].(string))
 	})
 	// The server's bytes are not the lock's (a package published again under the same name):
@@ -271,19 +276,14 @@ oci_image_index(
 	// checksums. The member's download was started beside the package's others (not
 	// blocking); waiting on it fails.
 	t.Run("data member not as locked", func(t *testing.T) {
-		var l map[string]any
-		json.Unmarshal(locks["alpine"], &l)
-		p := l["contents"].(map[string]any)["packages"].([]any)[1].(map[string]any)
-		got := p["data"].(map[string]any)["checksum"].(string)
 		empty := sha256.Sum256(nil)
 		want := "sha256-" + base64.StdEncoding.EncodeToString(empty[:])
-		p["data"].(map[string]any)["checksum"] = want
-		b, _ := json.Marshal(l)
-		write("stale.lock.json", string(b))
-		write("MODULE.bazel", module+"apk.translate_lock(name = \"stale\", lock = \"//:stale.lock.json\")\nuse_repo(apk, \"stale\")\n")
-		write("BUILD.bazel", build+"oci_image(name = \"stale_image\", apks = \"@stale\")\n")
-		defer write("MODULE.bazel", module)
-		defer write("BUILD.bazel", build)
+		var got string
+		p, restore := variant("stale", func(p map[string]any) {
+			got = p["data"].(map[string]any)["checksum"].(string)
+			p["data"].(map[string]any)["checksum"] = want
+		})
+		defer restore()
 		fails(t, "//:stale_image",
 			fmt.Sprintf("package alpine-release-3.22.2-r0 (x86_64) from %s: its data member could not be fetched as the lock pins it (%s): the server is unreachable, or has other bytes there", p["url"], want),
 			"Checksum was "+got+" but wanted "+want)
