@@ -441,12 +441,10 @@ def _plain_section(s, prefix, any_end):
         c = ""
     if type(r) != "string" or type(c) != "string":
         return None
-    if r:
-        if not c or not r.startswith("bytes="):
-            return None
-        lo, sep, hi = r[len("bytes="):].partition("-")
-        if not sep or not lo.isdigit() or not hi.isdigit() or (not any_end and int(lo) > int(hi)):
-            return None
+
+    # _range_error builds its message only for a range it rejects.
+    if r and (not c or _range_error(r, "", any_end)):
+        return None
     if c and not c.startswith(prefix):
         return None
     return (r, c)
