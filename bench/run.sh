@@ -260,10 +260,19 @@ DC=$BZ/disk_cache
 rm -rf "$WS" "$DC" "$DC.tool" "$BZ/port"
 mkdir -p "$WS" "$BZ"
 (cd "$root" && go build -o "$W/serve" ./tools/dev/bench/serve)
-"$W/serve" -dir "$IN" -port-file "$BZ/port" &
-SERVER=$!
+# start_serve PORT_FILE [FLAGS...]: the package server on a port of its own, written to
+# PORT_FILE once it listens; its pid in SERVED.
+start_serve() {
+  local port_file=$1
+  shift
+  rm -f "$port_file"
+  "$W/serve" -dir "$IN" -port-file "$port_file" "$@" &
+  SERVED=$!
+  for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
+}
+start_serve "$BZ/port"
+SERVER=$SERVED
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 50); do [ -s "$BZ/port" ] && break; sleep 0.1; done
 BASE_URL="http://127.0.0.1:$(cat "$BZ/port")/"
 ln -s "$IN/repo" "$WS/repo"
 # httplock SRC DST: the lock with every package URL made absolute under $BASE_URL.
@@ -429,6 +438,8 @@ bazel_row "bazel: one package changed, prebuilt wharf toolchain, 20 more locks i
 cp "$W/MODULE.one" "$WS/MODULE.bazel"
 rm -f "$WS"/more_*.lock.json
 cp "$BZ/lock.json" "$WS/apko.lock.json"
+# The module as it was, resolved again here, not in the first fetch run below.
+B build --nobuild "$PREBUILT" //:image >/dev/null 2>&1
 
 # Fetching the lock's 100 packages, as a machine with no output base does: each run from a
 # server of its own on a new port (the lock's URLs change, so every package repository is
@@ -439,10 +450,8 @@ FSERVER=
 trap 'kill $SERVER $FSERVER 2>/dev/null || true' EXIT
 prep_fetch() {
   [ -z "$FSERVER" ] || { kill "$FSERVER" && wait "$FSERVER" || true; } 2>/dev/null
-  rm -f "$BZ/fport"
-  "$W/serve" -dir "$IN" -port-file "$BZ/fport" -latency "$FETCH_LATENCY" &
-  FSERVER=$!
-  for _ in $(seq 50); do [ -s "$BZ/fport" ] && break; sleep 0.1; done
+  start_serve "$BZ/fport" -latency "$FETCH_LATENCY"
+  FSERVER=$SERVED
   sed "s|$BASE_URL|http://127.0.0.1:$(cat "$BZ/fport")/|g" "$BZ/lock.json" >"$WS/apko.lock.json"
   [ -n "${FETCH_KEEP_CACHE:-}" ] || rm -rf "$RC"
 }
