@@ -13,13 +13,16 @@
 #            BENCH_APKO50=0 skips apko ×50, about 100 s), apk_layer_budget = 10, the
 #            release's prebuilt wharf (clean, clean without a disk cache, fifty images, no-op, one
 #            package changed, also with 20 more locks in the module, every action cached,
-#            loading and analysis alone); fetching the
+#            loading and analysis alone); Bazel's floor: the clean build and a one-package
+#            change with every action run by a tool that only copies a real build's outputs
+#            (tools/dev/bench/replay), so what remains is Bazel's own cost; fetching the
 #            lock's 100 packages (empty or full repository cache; 20 ms a request, with and
 #            without 16 loading threads) vs apko build from the same server; each Bazel row,
 #            and each row a target compares against a peer (apko build, zstd and 100k files
 #            against GNU tar), is the median of BENCH_RUNS (5)
 #   targets: each target's two sides once more, in turn (A B A B ..., BENCH_RUNS pairs): its
-#            ratio is the median of the per-pair ratios (a second table)
+#            ratio is the median of the per-pair ratios (a second table); Bazel's floor
+#            against apko and for the one-package change, paired the same way
 #
 # Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
 set -euo pipefail
@@ -438,6 +441,36 @@ bazel_row "bazel: one package changed, prebuilt wharf toolchain, 20 more locks i
 cp "$W/MODULE.one" "$WS/MODULE.bazel"
 rm -f "$WS"/more_*.lock.json
 cp "$BZ/lock.json" "$WS/apko.lock.json"
+
+# Bazel's floor for these builds: the same actions, inputs, outputs and worker protocol, run
+# by a tool that only copies the outputs the prebuilt wharf wrote (tools/dev/bench/replay,
+# from a stash of that build's bazel-out, for both locks). What is left of a build is Bazel's.
+STASH=$BZ/stash
+rm -rf "$STASH" "$WS/replay"
+mkdir -p "$STASH/bazel-out/k8-fastbuild" "$WS/replay"
+for l in lock.json lock.changed.json; do
+  cp "$BZ/$l" "$WS/apko.lock.json"
+  B build --disk_cache= "$PREBUILT" //:image >/dev/null 2>&1
+  cp -rnL "$OB/execroot/_main/bazel-out/k8-fastbuild/bin" "$STASH/bazel-out/k8-fastbuild/"
+done
+cp "$BZ/lock.json" "$WS/apko.lock.json"
+(cd "$root" && go build -ldflags "-X main.stash=$STASH" -o "$WS/replay/wharf" ./tools/dev/bench/replay)
+cat >"$WS/replay/BUILD.bazel" <<'EOF2'
+load("@rules_wharf//toolchain:toolchain.bzl", "wharf_toolchain")
+wharf_toolchain(name = "replay", wharf = "wharf")
+toolchain(name = "toolchain", toolchain = ":replay", toolchain_type = "@rules_wharf//toolchain:type")
+EOF2
+REPLAY=--extra_toolchains=//replay:toolchain
+prep_replay_changed() {
+  cp "$BZ/lock.json" "$WS/apko.lock.json"
+  prep_clean
+  B build --disk_cache="$DC" "$REPLAY" //:image >/dev/null 2>&1
+  cp "$BZ/lock.changed.json" "$WS/apko.lock.json"
+}
+bazel_row "bazel: Bazel's floor: the clean build's 103 actions run by a tool that only copies their outputs (replay), no disk cache" prep_clean //:image --disk_cache= "$REPLAY"
+bazel_row "bazel: Bazel's floor: the same with a disk cache" prep_clean //:image --disk_cache="$DC" "$REPLAY"
+bazel_row "bazel: Bazel's floor: one package changed (replay)" prep_replay_changed //:image --disk_cache="$DC" "$REPLAY"
+cp "$BZ/lock.json" "$WS/apko.lock.json"
 # The module as it was, resolved again here, not in the first fetch run below.
 B build --nobuild "$PREBUILT" //:image >/dev/null 2>&1
 
@@ -535,6 +568,19 @@ paired "1. the same without a disk cache (B) vs apko build (A)" side_apko side_c
 paired "3. one package changed (B) vs no-op (A), prebuilt wharf" side_noop side_changed
 # Target 3 is the difference over a clean build: the median of the per-pair differences.
 read -r t3 _ < <(pair_median '$5 - $1')
+# Bazel's floor for targets 1 and 3 (the replay tool): what no tool can make faster.
+side_replay_nodc() { bazel_run "$1" prep_clean //:image --disk_cache= "$REPLAY"; }
+side_replay_noop() {
+  bazel_run "$1" prep_replay_noop //:image --disk_cache="$DC" "$REPLAY"
+}
+prep_replay_noop() { cp "$BZ/lock.json" "$WS/apko.lock.json" && B build --disk_cache="$DC" "$REPLAY" //:image >/dev/null 2>&1; }
+side_replay_changed() {
+  bazel_run "$1" prep_replay_changed //:image --disk_cache="$DC" "$REPLAY"
+  cp "$BZ/lock.json" "$WS/apko.lock.json"
+}
+paired "1. Bazel's floor without a disk cache (B: replay) vs apko build (A)" side_apko side_replay_nodc
+paired "3. Bazel's floor: one package changed (B) vs no-op (A), replay" side_replay_noop side_replay_changed
+read -r t3floor _ < <(pair_median '$5 - $1')
 paired "2. wharf verbs in one worker (B) vs the floor (A)" side_floor side_worker
 if [ -z "${BENCH_SKIP_LAYERS:-}" ]; then
   side_gnu_zstd() { local OB=; run_timed "$1" "${gnu_zstd[@]}"; }
@@ -572,4 +618,5 @@ echo "|---|---:|---:|---:|---:|"
 printf '%s\n' "${prows[@]}"
 echo
 echo "Target 3: one package changed minus the no-op, median of the pairs: ${t3} s," \
-  "$(echo "scale=1; 100 * $t3 / $clean" | bc)% of the paired clean build (${clean} s)"
+  "$(echo "scale=1; 100 * $t3 / $clean" | bc)% of the paired clean build (${clean} s);" \
+  "Bazel's floor for it (replay): ${t3floor} s, $(echo "scale=1; 100 * $t3floor / $clean" | bc)%."
