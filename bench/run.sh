@@ -570,10 +570,8 @@ paired "3. one package changed (B) vs no-op (A), prebuilt wharf" side_noop side_
 read -r t3 _ < <(pair_median '$5 - $1')
 # Bazel's floor for targets 1 and 3 (the replay tool): what no tool can make faster.
 side_replay_nodc() { bazel_run "$1" prep_clean //:image --disk_cache= "$REPLAY"; }
-side_replay_noop() {
-  bazel_run "$1" prep_replay_noop //:image --disk_cache="$DC" "$REPLAY"
-}
 prep_replay_noop() { cp "$BZ/lock.json" "$WS/apko.lock.json" && B build --disk_cache="$DC" "$REPLAY" //:image >/dev/null 2>&1; }
+side_replay_noop() { bazel_run "$1" prep_replay_noop //:image --disk_cache="$DC" "$REPLAY"; }
 side_replay_changed() {
   bazel_run "$1" prep_replay_changed //:image --disk_cache="$DC" "$REPLAY"
   cp "$BZ/lock.json" "$WS/apko.lock.json"
