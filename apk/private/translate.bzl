@@ -132,10 +132,9 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
             kw["source"] = _local_label(ctx, lock_label, root, p.url, "package {}-{} ({})".format(p.name, p.version, p.arch), is_package)
         if p.arch not in prefixes:
             prefixes[p.arch] = _arch_prefix(p.arch)
-        name_version = "{}_{}".format(p.name, p.version)
-        if name_version.lstrip(_REPO_CHARS):
-            name_version = "{}_{}".format(_safe(p.name), _safe(p.version))
-        repo = "{}{}_{}".format(prefixes[p.arch], name_version, _checksum_tag(p.data_checksum or p.control_checksum))
+
+        # _safe maps each character alone: name and version made safe together, one call.
+        repo = "{}{}_{}".format(prefixes[p.arch], _safe("{}_{}".format(p.name, p.version)), _checksum_tag(p.data_checksum or p.control_checksum))
         packages.setdefault(repo, kw)
         by_arch.setdefault(p.arch, []).append("@{}//:pkg".format(repo))
     return struct(
