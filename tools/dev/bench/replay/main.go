@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
+	"github.com/rules-wharf/rules_wharf/tools/internal/oci"
 	"github.com/rules-wharf/rules_wharf/tools/internal/worker"
 )
 
@@ -67,8 +68,8 @@ func replay(stash string, args []string) error {
 		if _, err := os.Lstat(a); err == nil {
 			continue // an input
 		}
-		if err := copyFile(src, a); err != nil {
-			return err
+		if err := oci.CopyFile(src, a); err != nil {
+			return fmt.Errorf("writing %s: %w", a, err)
 		}
 		n++
 	}
@@ -76,21 +77,4 @@ func replay(stash string, args []string) error {
 		return fmt.Errorf("no output of %q is in the stash %s", args, stash)
 	}
 	return nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", dst, err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return fmt.Errorf("writing %s: %w", dst, err)
-	}
-	return out.Close()
 }
