@@ -336,11 +336,15 @@ mkdir -p "$WS/prebuilt"
 rm -rf "$W/release"
 (cd "$root" && go run ./tools/dev/release -version 0.0.0-bench -platforms linux/amd64 -allow-dirty -out "$W/release" >/dev/null)
 cp "$W/release/wharf-linux-amd64" "$WS/prebuilt/wharf"
-cat >"$WS/prebuilt/BUILD.bazel" <<'EOF'
+# toolchain_package DIR: registers $WS/DIR/wharf as the wharf toolchain //DIR:toolchain.
+toolchain_package() {
+  cat >"$WS/$1/BUILD.bazel" <<EOF
 load("@rules_wharf//toolchain:toolchain.bzl", "wharf_toolchain")
-wharf_toolchain(name = "prebuilt", wharf = "wharf")
-toolchain(name = "toolchain", toolchain = ":prebuilt", toolchain_type = "@rules_wharf//toolchain:type")
+wharf_toolchain(name = "$1", wharf = "wharf")
+toolchain(name = "toolchain", toolchain = ":$1", toolchain_type = "@rules_wharf//toolchain:type")
 EOF
+}
+toolchain_package prebuilt
 cat >"$W/bz" <<EOF
 #!/usr/bin/env bash
 cd "$WS" && WHARF_BIND="$root $IN $BZ" exec "$root/tools/bazel" --output_base="$OB" "\$@"
@@ -413,7 +417,20 @@ bazel_row "bazel: 5 images of one lock, clean image build (tool built)" prep_too
 bazel_row "bazel: 50 images of one lock (own app layer each), clean image build (tool built)" prep_tool_built //:fifty_images --disk_cache="$DC"
 bazel_row "bazel: clean image build, apk_layer_budget = 10 (tool built)" prep_tool_built //:image_budget --disk_cache="$DC"
 PREBUILT=--extra_toolchains=//prebuilt:toolchain
-prep_prebuilt_noop() { B build --disk_cache="$DC" "$PREBUILT" //:image >/dev/null 2>&1; }
+# built_with FLAG: the image built (not measured) with the toolchain FLAG registers.
+built_with() { B build --disk_cache="$DC" "$1" //:image >/dev/null 2>&1; }
+# changed_with FLAG: as prep_changed, with that toolchain: a disk cache without the changed
+# package's actions.
+changed_with() {
+  cp "$BZ/lock.json" "$WS/apko.lock.json"
+  prep_clean
+  built_with "$1"
+  cp "$BZ/lock.changed.json" "$WS/apko.lock.json"
+}
+# noop_again_with FLAG: the lock as before, the image built again (the no-op after a change).
+noop_again_with() { cp "$BZ/lock.json" "$WS/apko.lock.json" && built_with "$1"; }
+prep_prebuilt_noop() { built_with "$PREBUILT"; }
+prep_prebuilt_changed() { changed_with "$PREBUILT"; }
 bazel_row "bazel: clean build, prebuilt wharf toolchain (no rules_go)" prep_clean //:image --disk_cache="$DC" "$PREBUILT"
 bazel_row "bazel: clean build, prebuilt wharf toolchain, no disk cache" prep_clean //:image --disk_cache= "$PREBUILT"
 bazel_row "bazel: 50 images of one lock (own app layer each), clean build, prebuilt wharf toolchain" prep_clean //:fifty_images --disk_cache="$DC" "$PREBUILT"
@@ -422,13 +439,6 @@ bazel_row "bazel: no-op rebuild, prebuilt wharf toolchain" prep_prebuilt_noop //
 # loading and analysis alone. Target 1's bound: the prebuilt clean build cannot be faster.
 bazel_row "bazel: clean build, prebuilt wharf toolchain, every action cached" prep_all_cached //:image --disk_cache="$DC" "$PREBUILT"
 bazel_row "bazel: loading and analysis after bazel clean, prebuilt wharf toolchain (--nobuild)" prep_all_cached //:image --nobuild "$PREBUILT"
-# As prep_changed: a disk cache without the changed package's actions.
-prep_prebuilt_changed() {
-  cp "$BZ/lock.json" "$WS/apko.lock.json"
-  prep_clean
-  prep_prebuilt_noop
-  cp "$BZ/lock.changed.json" "$WS/apko.lock.json"
-}
 bazel_row "bazel: one package changed, prebuilt wharf toolchain" prep_prebuilt_changed //:image --disk_cache="$DC" "$PREBUILT"
 # The same in a monorepo's module: 20 more locks (copies of this one under other names),
 # which the apk extension reads again whenever any lock changes.
@@ -455,18 +465,9 @@ for l in lock.json lock.changed.json; do
 done
 cp "$BZ/lock.json" "$WS/apko.lock.json"
 (cd "$root" && go build -ldflags "-X main.stash=$STASH" -o "$WS/replay/wharf" ./tools/dev/bench/replay)
-cat >"$WS/replay/BUILD.bazel" <<'EOF2'
-load("@rules_wharf//toolchain:toolchain.bzl", "wharf_toolchain")
-wharf_toolchain(name = "replay", wharf = "wharf")
-toolchain(name = "toolchain", toolchain = ":replay", toolchain_type = "@rules_wharf//toolchain:type")
-EOF2
+toolchain_package replay
 REPLAY=--extra_toolchains=//replay:toolchain
-prep_replay_changed() {
-  cp "$BZ/lock.json" "$WS/apko.lock.json"
-  prep_clean
-  B build --disk_cache="$DC" "$REPLAY" //:image >/dev/null 2>&1
-  cp "$BZ/lock.changed.json" "$WS/apko.lock.json"
-}
+prep_replay_changed() { changed_with "$REPLAY"; }
 bazel_row "bazel: Bazel's floor: the clean build's 103 actions run by a tool that only copies their outputs (replay), no disk cache" prep_clean //:image --disk_cache= "$REPLAY"
 bazel_row "bazel: Bazel's floor: the same with a disk cache" prep_clean //:image --disk_cache="$DC" "$REPLAY"
 bazel_row "bazel: Bazel's floor: one package changed (replay)" prep_replay_changed //:image --disk_cache="$DC" "$REPLAY"
@@ -553,8 +554,7 @@ side_apko() {
 }
 side_clean() { bazel_run "$1" prep_clean //:image --disk_cache="$DC" "$PREBUILT"; }
 side_clean_nodc() { bazel_run "$1" prep_clean //:image --disk_cache= "$PREBUILT"; }
-# The no-op after the changed side's build: the lock as before, the image built again.
-prep_noop_again() { cp "$BZ/lock.json" "$WS/apko.lock.json" && prep_prebuilt_noop; }
+prep_noop_again() { noop_again_with "$PREBUILT"; }
 side_noop() { bazel_run "$1" prep_noop_again //:image --disk_cache="$DC" "$PREBUILT"; }
 side_changed() {
   bazel_run "$1" prep_prebuilt_changed //:image --disk_cache="$DC" "$PREBUILT"
@@ -570,7 +570,7 @@ paired "3. one package changed (B) vs no-op (A), prebuilt wharf" side_noop side_
 read -r t3 _ < <(pair_median '$5 - $1')
 # Bazel's floor for targets 1 and 3 (the replay tool): what no tool can make faster.
 side_replay_nodc() { bazel_run "$1" prep_clean //:image --disk_cache= "$REPLAY"; }
-prep_replay_noop() { cp "$BZ/lock.json" "$WS/apko.lock.json" && B build --disk_cache="$DC" "$REPLAY" //:image >/dev/null 2>&1; }
+prep_replay_noop() { noop_again_with "$REPLAY"; }
 side_replay_noop() { bazel_run "$1" prep_replay_noop //:image --disk_cache="$DC" "$REPLAY"; }
 side_replay_changed() {
   bazel_run "$1" prep_replay_changed //:image --disk_cache="$DC" "$REPLAY"
