@@ -43,6 +43,7 @@ type File struct {
 
 // Create starts writing dest. Its mode is 0644 regardless of umask.
 func Create(dest string) (*File, error) {
+	dest = filepath.Clean(dest)
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return nil, err
 	}
@@ -158,27 +159,56 @@ func (s *Set) Abort() {
 type Dir struct {
 	Path string
 	dest string
+	made []string // parents CreateDir made, deepest first
 	done bool
 }
 
 // CreateDir starts a directory output at dest. dest may exist only as an empty directory
 // (Bazel creates a tree artifact's directory before the action runs); anything else there is
-// left alone and reported at Commit, never removed.
+// left alone and reported at Commit, never removed. "DIR/" is DIR: with the slash, DIR was
+// taken for the temporary's parent and made, and the commit then refused it as not empty.
+// A failure removes the parents CreateDir made.
 func CreateDir(dest string) (*Dir, error) {
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return nil, err
-	}
-	removeStale(dest)
-	tmp, err := os.MkdirTemp(filepath.Dir(dest), tmpPattern(dest))
+	dest = filepath.Clean(dest)
+	made, err := mkdirParents(filepath.Dir(dest))
 	if err != nil {
 		return nil, err
 	}
-	// MkdirTemp makes 0700; an output directory is 0755 whatever the umask.
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		os.RemoveAll(tmp)
+	d := &Dir{dest: dest, made: made}
+	removeStale(dest)
+	tmp, err := os.MkdirTemp(filepath.Dir(dest), tmpPattern(dest))
+	if err != nil {
+		d.removeMade()
 		return nil, err
 	}
-	return &Dir{Path: tmp, dest: dest}, nil
+	d.Path = tmp
+	// MkdirTemp makes 0700; an output directory is 0755 whatever the umask.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		d.Abort()
+		return nil, err
+	}
+	return d, nil
+}
+
+// mkdirParents makes dir and its missing parents, returning those it made, deepest first.
+func mkdirParents(dir string) ([]string, error) {
+	var missing []string
+	for p := dir; ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); err == nil || filepath.Dir(p) == p {
+			break
+		}
+		missing = append(missing, p)
+	}
+	return missing, os.MkdirAll(dir, 0o755)
+}
+
+// removeMade removes the parents CreateDir made; one that is no longer empty stays.
+func (d *Dir) removeMade() {
+	for _, p := range d.made {
+		if os.Remove(p) != nil {
+			return
+		}
+	}
 }
 
 // Commit replaces the (missing or empty) destination by the filled directory.
@@ -191,11 +221,13 @@ func (d *Dir) Commit() error {
 	if fi, err := os.Lstat(d.dest); err == nil {
 		if !fi.IsDir() || os.Remove(d.dest) != nil {
 			os.RemoveAll(d.Path)
+			d.removeMade()
 			return fmt.Errorf("publishing %s: it exists and is not an empty directory; it was left as it is", d.dest)
 		}
 	}
 	if err := os.Rename(d.Path, d.dest); err != nil {
 		os.RemoveAll(d.Path)
+		d.removeMade()
 		return fmt.Errorf("publishing %s: %w", d.dest, err)
 	}
 	return nil
@@ -208,4 +240,5 @@ func (d *Dir) Abort() {
 	}
 	d.done = true
 	os.RemoveAll(d.Path)
+	d.removeMade()
 }

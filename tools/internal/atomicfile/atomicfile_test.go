@@ -233,3 +233,36 @@ func TestSetKilledBetweenRenames(t *testing.T) {
 		t.Fatalf("directory holds %v", got)
 	}
 }
+
+// "out/" is out (#26 item 18): the slash made the temporary's parent out itself.
+func TestDirWithTrailingSlash(t *testing.T) {
+	dir := t.TempDir()
+	d, err := CreateDir(filepath.Join(dir, "out") + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(d.Path, "new"), nil, 0o644)
+	if err := d.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := listDir(t, dir); !slices.Equal(got, []string{"out"}) {
+		t.Fatalf("parent holds %v", got)
+	}
+	if got := listDir(t, filepath.Join(dir, "out")); !slices.Equal(got, []string{"new"}) {
+		t.Fatalf("output holds %v", got)
+	}
+}
+
+// An aborted directory output leaves none of the parents it made; one that existed stays.
+func TestDirAbortRemovesTheParentsItMade(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "a"), 0o755)
+	d, err := CreateDir(filepath.Join(dir, "a", "b", "c", "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Abort()
+	if got := listDir(t, filepath.Join(dir, "a")); len(got) != 0 {
+		t.Fatalf("a holds %v, want nothing", got)
+	}
+}
