@@ -6,7 +6,9 @@
 // Create removes the temporaries an earlier run left for the same destination first: Bazel
 // runs one action per output at a time, so any temporary of that output is stale. Without a
 // sandbox (workers, `--spawn_strategy=local`) they would otherwise pile up beside outputs,
-// and inside a directory output they would become part of the tree.
+// and inside a directory output they would become part of the tree. That reasoning holds
+// for Bazel's output tree only: WriteWorkspaceFile, for files in a user's workspace, leaves
+// every other file alone.
 package atomicfile
 
 import (
@@ -41,13 +43,19 @@ type File struct {
 	done bool
 }
 
-// Create starts writing dest. Its mode is 0644 regardless of umask.
-func Create(dest string) (*File, error) {
+// Create starts writing dest, an output in Bazel's output tree. Its mode is 0644
+// regardless of umask.
+func Create(dest string) (*File, error) { return create(dest, true) }
+
+// create starts writing dest, first removing stale temporaries of it when clean is set.
+func create(dest string, clean bool) (*File, error) {
 	dest = filepath.Clean(dest)
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return nil, err
 	}
-	removeStale(dest)
+	if clean {
+		removeStale(dest)
+	}
 	f, err := os.CreateTemp(filepath.Dir(dest), tmpPattern(dest))
 	if err != nil {
 		return nil, err
@@ -87,9 +95,16 @@ func (f *File) Abort() {
 	os.Remove(f.File.Name())
 }
 
-// WriteFile writes data to dest atomically.
-func WriteFile(dest string, data []byte) error {
-	f, err := Create(dest)
+// WriteFile writes data to dest, an output in Bazel's output tree, atomically.
+func WriteFile(dest string, data []byte) error { return writeFile(dest, data, true) }
+
+// WriteWorkspaceFile writes data to dest atomically without removing anything but its own
+// temporary: dest is in a user's workspace (`bazel run` writes a lock there), where a file
+// named like a temporary is the user's, not a killed run's.
+func WriteWorkspaceFile(dest string, data []byte) error { return writeFile(dest, data, false) }
+
+func writeFile(dest string, data []byte, clean bool) error {
+	f, err := create(dest, clean)
 	if err != nil {
 		return err
 	}

@@ -266,3 +266,26 @@ func TestDirAbortRemovesTheParentsItMade(t *testing.T) {
 		t.Fatalf("a holds %v, want nothing", got)
 	}
 }
+
+// In a user's workspace a file named like a temporary is the user's: WriteWorkspaceFile
+// leaves it, and removes only its own temporary.
+func TestWorkspaceFileKeepsTheUsersLookalikes(t *testing.T) {
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "apko.lock.json")
+	mine := filepath.Join(dir, ".apko.lock.json.tmp-notes")
+	if err := os.WriteFile(mine, []byte("the user's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteWorkspaceFile(dest, []byte("lock")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(mine); err != nil || string(b) != "the user's" {
+		t.Fatalf("the user's %s: %q, %v", mine, b, err)
+	}
+	if got, want := listDir(t, dir), []string{".apko.lock.json.tmp-notes", "apko.lock.json"}; !slices.Equal(got, want) {
+		t.Fatalf("directory holds %v, want %v", got, want)
+	}
+	if b, _ := os.ReadFile(dest); string(b) != "lock" {
+		t.Fatalf("dest holds %q", b)
+	}
+}

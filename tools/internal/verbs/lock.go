@@ -60,5 +60,6 @@ func lockVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(o.LockPath, b)
+	// The lock goes into the workspace: only atomicfile's own temporary may be removed there.
+	return atomicfile.WriteWorkspaceFile(o.LockPath, b)
 }

@@ -275,3 +275,23 @@ func TestLockBasicAuthRepository(t *testing.T) {
 		t.Fatalf("bad helper: %v", err)
 	}
 }
+
+// `wharf lock` writes into the user's workspace, where a file named like its temporary is
+// the user's: it survives the lock being written.
+func TestLockKeepsFilesNamedLikeItsTemporary(t *testing.T) {
+	key, _ := apktest.NewKey("repo.rsa.pub")
+	dir := t.TempDir()
+	lockRepo(t, dir, key, key)
+	writeFile(t, filepath.Join(dir, "apko.yaml"), []byte("contents:\n  keyring: [./keys/repo.rsa.pub]\n  repositories: [./main]\n  packages: [app]\narchs: [x86_64]\n"))
+	users := filepath.Join(dir, ".apko.lock.json.tmp-draft")
+	writeFile(t, users, []byte("the user's draft"))
+	if err := lockVerb([]string{"--config", filepath.Join(dir, "apko.yaml"), "--lock", filepath.Join(dir, "apko.lock.json")}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(users); err != nil || string(b) != "the user's draft" {
+		t.Fatalf("%s after wharf lock: %q, %v", users, b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "apko.lock.json")); err != nil {
+		t.Fatal(err)
+	}
+}
