@@ -1,6 +1,6 @@
 // Package registrytest serves go-containerregistry's in-memory registry on 127.0.0.1
-// behind a handler that injects faults into uploads and can require basic auth, so tests
-// can show what a push does when a registry misbehaves.
+// behind a handler that injects faults into uploads and can require basic auth or bearer
+// tokens, so tests can show what a push does when a registry misbehaves.
 package registrytest
 
 import (
@@ -38,10 +38,21 @@ const (
 	Lost
 	// Stall reads the request and never answers, until the registry is closed.
 	Stall
+	// Denied answers 403 DENIED without forwarding (a tag that is immutable, a
+	// repository the credentials may not write).
+	Denied
+	// Expire invalidates every bearer token issued so far and answers 401 with the
+	// registry's challenge, as when a token expires mid-upload.
+	Expire
+	// Drop answers a PUT 201 Created with the upload's digest without forwarding it: the
+	// registry claims content it does not hold.
+	Drop
+	// WrongDigest is Drop with another digest in the answer's Docker-Content-Digest.
+	WrongDigest
 )
 
 func (f Fault) String() string {
-	return [...]string{"none", "500", "reset", "lost", "stall"}[f]
+	return [...]string{"none", "500", "reset", "lost", "stall", "denied", "expire", "drop", "wrong-digest"}[f]
 }
 
 // Upload is one upload request, as a fault rule sees it.
@@ -53,6 +64,9 @@ type Upload struct {
 	Digest string
 	// N counts requests with this Method, Kind and Digest: 1 for the first.
 	N int
+	// Repo is the repository and Ref a manifest's tag or digest ("" for a blob); neither
+	// is part of what N counts.
+	Repo, Ref string
 }
 
 // Registry is a registry for one test. Its methods other than the handler's are for the
@@ -70,7 +84,11 @@ type Registry struct {
 	rule     func(Upload) Fault
 	user     string
 	password string
-	seen     map[Upload]int // keyed with N == 0
+	bearer   bool            // user and password get tokens from /token
+	token    string          // issued tokens are token-1, token-2, ...
+	issued   int             // tokens issued so far
+	valid    map[string]bool // tokens not expired
+	seen     map[Upload]int  // keyed with N, Repo and Ref zero
 	injected []string
 }
 
@@ -82,6 +100,7 @@ func New(t testing.TB) *Registry {
 		inner:   registry.New(registry.Logger(log.New(io.Discard, "", 0))),
 		closing: make(chan struct{}),
 		seen:    map[Upload]int{},
+		valid:   map[string]bool{},
 	}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	r.Host = strings.TrimPrefix(r.srv.URL, "http://")
@@ -108,6 +127,15 @@ func (r *Registry) RequireAuth(user, password string) {
 	r.user, r.password = user, password
 }
 
+// RequireToken makes the registry want bearer tokens, as most public registries do: a
+// request without a valid one gets 401 with a Bearer challenge naming /token, which gives
+// user and password a new token (token-1, token-2, ...); an Expire fault invalidates them.
+func (r *Registry) RequireToken(user, password, token string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.user, r.password, r.bearer, r.token = user, password, true, token
+}
+
 // Injected lists the faults injected so far, e.g. "500 PATCH blob sha256:…".
 func (r *Registry) Injected() []string {
 	r.mu.Lock()
@@ -116,18 +144,17 @@ func (r *Registry) Injected() []string {
 }
 
 func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
-	r.mu.Lock()
-	user, password, rule := r.user, r.password, r.rule
-	r.mu.Unlock()
-	if user != "" {
-		if u, p, ok := req.BasicAuth(); !ok || u != user || p != password {
-			w.Header().Set("WWW-Authenticate", `Basic realm="registrytest"`)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": "UNAUTHORIZED", "message": "authentication required"}}})
-			return
-		}
+	if req.URL.Path == "/token" {
+		r.issue(w, req)
+		return
 	}
+	if !r.authorized(req) {
+		r.challenge(w)
+		return
+	}
+	r.mu.Lock()
+	rule := r.rule
+	r.mu.Unlock()
 	up, ok := upload(req)
 	if !ok || rule == nil {
 		r.inner.ServeHTTP(w, req)
@@ -146,6 +173,7 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Lock()
 	key := up
+	key.Repo, key.Ref = "", ""
 	r.seen[key]++
 	up.N = r.seen[key]
 	fault := rule(up)
@@ -166,17 +194,85 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
 		reset(w)
 	case Stall:
 		<-r.closing
+	case Denied:
+		writeError(w, http.StatusForbidden, "DENIED", "injected fault: "+up.Kind+" "+up.Ref+" may not be written")
+	case Expire:
+		r.mu.Lock()
+		clear(r.valid)
+		r.mu.Unlock()
+		r.challenge(w)
+	case Drop, WrongDigest:
+		answer := up.Digest
+		if fault == WrongDigest {
+			sum := sha256.Sum256([]byte(up.Digest))
+			answer = "sha256:" + hex.EncodeToString(sum[:])
+		}
+		kind := map[string]string{"blob": "blobs", "manifest": "manifests"}[up.Kind]
+		w.Header().Set("Location", "/v2/"+up.Repo+"/"+kind+"/"+up.Digest)
+		w.Header().Set("Docker-Content-Digest", answer)
+		w.WriteHeader(http.StatusCreated)
 	}
+}
+
+// authorized says whether req carries the credentials the registry wants, if any.
+func (r *Registry) authorized(req *http.Request) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.user == "" {
+		return true
+	}
+	if r.bearer {
+		tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+		return ok && r.valid[tok]
+	}
+	u, p, ok := req.BasicAuth()
+	return ok && u == r.user && p == r.password
+}
+
+// challenge answers 401 with the registry's Basic or Bearer challenge.
+func (r *Registry) challenge(w http.ResponseWriter) {
+	r.mu.Lock()
+	bearer := r.bearer
+	r.mu.Unlock()
+	if bearer {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="http://`+r.Host+`/token",service="registrytest"`)
+	} else {
+		w.Header().Set("WWW-Authenticate", `Basic realm="registrytest"`)
+	}
+	writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+}
+
+// issue answers a token request: a new token for the registry's user and password.
+func (r *Registry) issue(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if u, p, ok := req.BasicAuth(); !r.bearer || !ok || u != r.user || p != r.password {
+		w.Header().Set("WWW-Authenticate", `Basic realm="registrytest"`)
+		writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "token: wrong credentials")
+		return
+	}
+	r.issued++
+	tok := fmt.Sprintf("%s-%d", r.token, r.issued)
+	r.valid[tok] = true
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"token": tok, "expires_in": 300})
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": code, "message": message}}})
 }
 
 // upload says whether req uploads a blob or a manifest, and which.
 func upload(req *http.Request) (Upload, bool) {
-	p := req.URL.Path
-	switch {
-	case strings.Contains(p, "/blobs/uploads") && (req.Method == http.MethodPost || req.Method == http.MethodPatch || req.Method == http.MethodPut):
-		return Upload{Method: req.Method, Kind: "blob", Digest: req.URL.Query().Get("digest")}, true
-	case strings.Contains(p, "/manifests/") && req.Method == http.MethodPut:
-		return Upload{Method: req.Method, Kind: "manifest"}, true
+	p := strings.TrimPrefix(req.URL.Path, "/v2/")
+	if repo, _, ok := strings.Cut(p, "/blobs/uploads"); ok &&
+		(req.Method == http.MethodPost || req.Method == http.MethodPatch || req.Method == http.MethodPut) {
+		return Upload{Method: req.Method, Kind: "blob", Digest: req.URL.Query().Get("digest"), Repo: repo}, true
+	}
+	if repo, ref, ok := strings.Cut(p, "/manifests/"); ok && req.Method == http.MethodPut {
+		return Upload{Method: req.Method, Kind: "manifest", Repo: repo, Ref: ref}, true
 	}
 	return Upload{}, false
 }

@@ -3,6 +3,7 @@ package registrytest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -73,7 +74,8 @@ func TestFaults(t *testing.T) {
 	if n := len(r.Injected()); n != 4 {
 		t.Errorf("injected %v, want one of each fault", r.Injected())
 	}
-	if len(seen) != 10 || seen[0] != (Upload{Method: "POST", Kind: "blob", N: 1}) || seen[9] != (Upload{Method: "PUT", Kind: "blob", Digest: digest("500"), N: 2}) {
+	if len(seen) != 10 || seen[0] != (Upload{Method: "POST", Kind: "blob", N: 1, Repo: "a"}) ||
+		seen[9] != (Upload{Method: "PUT", Kind: "blob", Digest: digest("500"), N: 2, Repo: "a"}) {
 		t.Errorf("rule saw %+v", seen)
 	}
 }
@@ -130,5 +132,86 @@ func TestMissing(t *testing.T) {
 	}
 	if !r.HasManifest("a", img) || r.HasManifest("a", digest("other")) || r.Missing("a", digest("other")) != nil {
 		t.Error("HasManifest or Missing of an absent manifest")
+	}
+}
+
+func TestRequireToken(t *testing.T) {
+	r := New(t)
+	r.RequireToken("u", "p", "tok")
+	get := func(path, auth string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+r.Host+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := get("/v2/", "")
+	if want := `Bearer realm="http://` + r.Host + `/token",service="registrytest"`; resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != want {
+		t.Errorf("without a token: %s, challenge %q", resp.Status, resp.Header.Get("WWW-Authenticate"))
+	}
+	token := func() string {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+r.Host+"/token", nil)
+		req.SetBasicAuth("u", "p")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Token string }
+		json.NewDecoder(resp.Body).Decode(&body)
+		return body.Token
+	}
+	tok := token()
+	if tok != "tok-1" || get("/v2/", "Bearer "+tok).StatusCode != http.StatusOK {
+		t.Fatalf("token %q not accepted", tok)
+	}
+	// An Expire fault answers 401 and invalidates the token; a new one works.
+	r.Faults(func(u Upload) Fault {
+		if u.Method == http.MethodPost {
+			return Expire
+		}
+		return None
+	})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+r.Host+"/v2/a/blobs/uploads/", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("expire: %v %v", resp, err)
+	}
+	if get("/v2/", "Bearer "+tok).StatusCode != http.StatusUnauthorized || get("/v2/", "Bearer "+token()).StatusCode != http.StatusOK {
+		t.Error("the expired token still works, or a new one does not")
+	}
+}
+
+func TestDeniedAndDropped(t *testing.T) {
+	r := New(t)
+	r.Faults(func(u Upload) Fault {
+		switch {
+		case u.Kind == "manifest" && u.Ref == "v1":
+			return Denied
+		case u.Digest == digest("dropped"):
+			return Drop
+		case u.Digest == digest("wrong"):
+			return WrongDigest
+		}
+		return None
+	})
+	req, _ := http.NewRequest(http.MethodPut, "http://"+r.Host+"/v2/a/manifests/v1", strings.NewReader("{}"))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("denied tag: %v %v", resp, err)
+	}
+	for blob, answer := range map[string]string{"dropped": digest("dropped"), "wrong": digest(digest("wrong"))} {
+		resp, err := uploadBlob(t, http.DefaultClient, r, "a", blob)
+		if err != nil || resp.StatusCode != http.StatusCreated || resp.Header.Get("Docker-Content-Digest") != answer {
+			t.Errorf("%s: %v %v, want 201 with digest %s", blob, resp, err, answer)
+		}
+		if r.HasBlob("a", digest(blob)) {
+			t.Errorf("%s: the registry holds the blob", blob)
+		}
 	}
 }
