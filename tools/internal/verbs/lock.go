@@ -3,6 +3,7 @@ package verbs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/locker"
@@ -11,8 +12,9 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/credentials"
 )
 
-// lockVerb writes (or with --check, checks offline) an apko lock for an apko.yaml.
-func lockVerb(args []string) error {
+// lockVerb writes (or with --check, checks offline) an apko lock for an apko.yaml; notes
+// for the user (where credentials belong) go to log.
+func lockVerb(args []string, log io.Writer) error {
 	var o locker.Options
 	var archs cli.Strings
 	var check bool
@@ -45,6 +47,7 @@ func lockVerb(args []string) error {
 		return fmt.Errorf("--credential_helper: %w", err)
 	}
 	o.CredentialHelpers = append(env, flagged...)
+	o.Notes = log
 	if check {
 		err := locker.Check(o)
 		var stale *locker.StaleError

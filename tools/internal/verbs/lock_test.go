@@ -90,7 +90,7 @@ func TestLockOverHTTP(t *testing.T) {
 archs: [amd64, aarch64]
 `, srv.URL)))
 	lockPath := filepath.Join(work, "apko.lock.json")
-	if err := lockVerb([]string{"--config", config, "--lock", lockPath}); err != nil {
+	if err := lockVerb([]string{"--config", config, "--lock", lockPath}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(lockPath)
@@ -168,7 +168,7 @@ archs: [amd64, aarch64]
 
 	// Locking again gives the same bytes.
 	again := filepath.Join(work, "again.lock.json")
-	if err := lockVerb([]string{"--config", config, "--lock", again, "--config-name", "apko.yaml"}); err != nil {
+	if err := lockVerb([]string{"--config", config, "--lock", again, "--config-name", "apko.yaml"}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if b2, _ := os.ReadFile(again); string(b2) != string(b) {
@@ -178,7 +178,7 @@ archs: [amd64, aarch64]
 	// --check needs no network: it passes for the fresh lock, and fails with what changed
 	// and how to refresh once the configuration changes.
 	before := requests.Load()
-	if err := lockVerb([]string{"--config", config, "--lock", lockPath, "--check"}); err != nil {
+	if err := lockVerb([]string{"--config", config, "--lock", lockPath, "--check"}, io.Discard); err != nil {
 		t.Fatalf("fresh lock reported stale: %v", err)
 	}
 	writeFile(t, config, []byte(fmt.Sprintf(`contents:
@@ -187,7 +187,7 @@ archs: [amd64, aarch64]
   packages: [app, "busybox>=1.37", toybox]
 archs: [amd64]
 `, srv.URL)))
-	err = lockVerb([]string{"--config", config, "--lock", lockPath, "--check", "--refresh-command", "bazel run //x:lock"})
+	err = lockVerb([]string{"--config", config, "--lock", lockPath, "--check", "--refresh-command", "bazel run //x:lock"}, io.Discard)
 	for _, w := range []string{"is stale for", "apko.yaml changed since the lock was written", "architectures: lock has [x86_64, aarch64], configuration has [x86_64]",
 		`x86_64: the lock has busybox-1.36.1-r9 (x86_64), which does not satisfy "busybox>=1.37"`, "regenerate it with: bazel run //x:lock"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
@@ -206,7 +206,7 @@ func TestLockRejectsUnverifiedIndex(t *testing.T) {
 	dir := t.TempDir()
 	lockRepo(t, dir, key, other)
 	writeFile(t, filepath.Join(dir, "apko.yaml"), []byte("contents:\n  keyring: [./keys/repo.rsa.pub]\n  repositories: [./main]\n  packages: [app]\narchs: [x86_64]\n"))
-	err := lockVerb([]string{"--config", filepath.Join(dir, "apko.yaml"), "--lock", filepath.Join(dir, "apko.lock.json")})
+	err := lockVerb([]string{"--config", filepath.Join(dir, "apko.yaml"), "--lock", filepath.Join(dir, "apko.lock.json")}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "repository ./main (x86_64)") || !strings.Contains(err.Error(), `"other.rsa.pub", which is not in the keyring`) {
 		t.Fatalf("got %v", err)
 	}
@@ -241,7 +241,7 @@ func TestLockBasicAuthRepository(t *testing.T) {
 	config := filepath.Join(work, "apko.yaml")
 	writeFile(t, config, []byte(fmt.Sprintf("contents:\n  keyring: [%[1]s/keys/repo.rsa.pub]\n  repositories: [%[1]s/main]\n  packages: [app]\narchs: [amd64]\n", srv.URL)))
 	lockPath := filepath.Join(work, "apko.lock.json")
-	err = lockVerb([]string{"--config", config, "--lock", lockPath})
+	err = lockVerb([]string{"--config", config, "--lock", lockPath}, io.Discard)
 	want := "keyring " + srv.URL + "/keys/repo.rsa.pub: GET " + srv.URL + "/keys/repo.rsa.pub: 401 Unauthorized: the repository wants credentials, and none were sent: give them in ~/.netrc ($NETRC) as `machine 127.0.0.1 login USER password PASSWORD`, or with a Bazel credential helper (--credential_helper, $WHARF_CREDENTIAL_HELPERS)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("without credentials: %v\nwant %s", err, want)
@@ -249,7 +249,7 @@ func TestLockBasicAuthRepository(t *testing.T) {
 	netrc := filepath.Join(work, "netrc")
 	t.Setenv("NETRC", netrc)
 	writeFile(t, netrc, []byte("machine 127.0.0.1 login alice password wrong\n"))
-	err = lockVerb([]string{"--config", config, "--lock", lockPath})
+	err = lockVerb([]string{"--config", config, "--lock", lockPath}, io.Discard)
 	want = "keyring " + srv.URL + "/keys/repo.rsa.pub: GET " + srv.URL + "/keys/repo.rsa.pub: 401 Unauthorized: the repository wants credentials, and the credentials sent (from the credential helper or netrc entry for " + strings.TrimPrefix(srv.URL, "http://") + ") were refused"
 	if err == nil || err.Error() != want {
 		t.Fatalf("wrong password: %v\nwant %s", err, want)
@@ -258,7 +258,7 @@ func TestLockBasicAuthRepository(t *testing.T) {
 		t.Fatal("a failed lock left a lock file")
 	}
 	writeFile(t, netrc, []byte("machine 127.0.0.1 login alice password s3cret\n"))
-	if err := lockVerb([]string{"--config", config, "--lock", lockPath}); err != nil {
+	if err := lockVerb([]string{"--config", config, "--lock", lockPath}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(lockPath)
@@ -270,7 +270,7 @@ func TestLockBasicAuthRepository(t *testing.T) {
 		t.Fatalf("lock %+v %v; %d authorized requests", l, err, authed.Load())
 	}
 	// A helper flag that is not a path Bazel would take is refused, naming the flag.
-	err = lockVerb([]string{"--config", config, "--lock", lockPath, "--credential_helper", "rel/helper"})
+	err = lockVerb([]string{"--config", config, "--lock", lockPath, "--credential_helper", "rel/helper"}, io.Discard)
 	if want := `--credential_helper: credential helper "rel/helper": the path must be absolute, %workspace%/..., or a program name on PATH`; err == nil || err.Error() != want {
 		t.Fatalf("bad helper: %v", err)
 	}
@@ -285,7 +285,7 @@ func TestLockKeepsFilesNamedLikeItsTemporary(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "apko.yaml"), []byte("contents:\n  keyring: [./keys/repo.rsa.pub]\n  repositories: [./main]\n  packages: [app]\narchs: [x86_64]\n"))
 	users := filepath.Join(dir, ".apko.lock.json.tmp-draft")
 	writeFile(t, users, []byte("the user's draft"))
-	if err := lockVerb([]string{"--config", filepath.Join(dir, "apko.yaml"), "--lock", filepath.Join(dir, "apko.lock.json")}); err != nil {
+	if err := lockVerb([]string{"--config", filepath.Join(dir, "apko.yaml"), "--lock", filepath.Join(dir, "apko.lock.json")}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(users); err != nil || string(b) != "the user's draft" {
@@ -293,5 +293,76 @@ func TestLockKeepsFilesNamedLikeItsTemporary(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "apko.lock.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A repository URL with userinfo: the download uses it, the lock does not record it (the
+// build takes credentials from netrc or a credential helper, which the one note says), and
+// no message quotes the password.
+func TestLockKeepsURLCredentialsOutOfTheLockAndMessages(t *testing.T) {
+	const secret = "s3cr3t-TOKEN-5"
+	key, _ := apktest.NewKey("repo.rsa.pub")
+	srvDir := t.TempDir()
+	lockRepo(t, srvDir, key, key)
+	fileServer := http.FileServer(http.Dir(srvDir))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); strings.HasPrefix(r.URL.Path, "/main/") && (!ok || u != "alice" || p != secret) {
+			http.Error(w, "credentials required", http.StatusUnauthorized)
+			return
+		}
+		fileServer.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	work := t.TempDir()
+	t.Setenv("HOME", work)
+	t.Setenv("NETRC", "")
+	t.Setenv("WHARF_CREDENTIAL_HELPERS", "")
+	host := strings.TrimPrefix(srv.URL, "http://")
+	config := filepath.Join(work, "apko.yaml")
+	lockPath := filepath.Join(work, "apko.lock.json")
+	writeConfig := func(userinfo string) {
+		writeFile(t, config, []byte(fmt.Sprintf("contents:\n  keyring: [%[1]s/keys/repo.rsa.pub]\n  repositories: [\"http://%[2]s@%[3]s/main\"]\n  packages: [app]\narchs: [amd64]\n", srv.URL, userinfo, host)))
+	}
+	writeConfig("alice:" + secret)
+	var log strings.Builder
+	if err := lockVerb([]string{"--config", config, "--lock", lockPath}, &log); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(lockPath)
+	if strings.Contains(string(b), secret) || strings.Contains(string(b), "alice") {
+		t.Fatalf("the lock records the credentials:\n%s", b)
+	}
+	l, err := lockfile.Parse(b)
+	if err != nil || l.Contents.Repositories[0].URL != srv.URL+"/main/x86_64/APKINDEX.tar.gz" || !strings.HasPrefix(l.Contents.Packages[0].URL, srv.URL+"/main/x86_64/") {
+		t.Fatalf("lock %+v, %v", l, err)
+	}
+	note := config + ": the credentials in http://alice:***@" + host + "/main were used to lock but are not written into the lock; builds fetch with those of ~/.netrc ($NETRC), as `machine 127.0.0.1 login USER password PASSWORD`, or of a Bazel credential helper (--credential_helper)\n"
+	if log.String() != note {
+		t.Fatalf("log %q\nwant %q", log.String(), note)
+	}
+	if err := lockVerb([]string{"--config", config, "--lock", lockPath, "--check"}, io.Discard); err != nil {
+		t.Fatalf("--check of the fresh lock: %v", err)
+	}
+	// A lock that records them (apko writes them) is stale, and --check masks them.
+	writeFile(t, lockPath, []byte(strings.ReplaceAll(string(b), "://"+host+"/main", "://alice:"+secret+"@"+host+"/main")))
+	err = lockVerb([]string{"--config", config, "--lock", lockPath, "--check"}, io.Discard)
+	if want := "the lock records credentials in its URLs (http://alice:***@" + host + "/main/x86_64/APKINDEX.tar.gz): a lock is shared, so they belong in ~/.netrc or a Bazel credential helper; regenerating the lock drops them"; err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "regenerate it with") {
+		t.Fatalf("--check of a lock with credentials: %v\nwant %s", err, want)
+	}
+
+	// Refused credentials and a user-name token: the messages mask them.
+	for userinfo, want := range map[string]string{
+		"alice:wr0ng-" + secret: "repository http://alice:***@" + host + "/main (x86_64): GET http://alice:***@" + host + "/main/x86_64/APKINDEX.tar.gz: 401 Unauthorized: the repository wants credentials, and the credentials in the URL were refused",
+		secret:                  "repository http://***@" + host + "/main (x86_64): GET http://***@" + host + "/main/x86_64/APKINDEX.tar.gz: 401 Unauthorized: the repository wants credentials, and the credentials in the URL were refused",
+	} {
+		writeConfig(userinfo)
+		log.Reset()
+		err := lockVerb([]string{"--config", config, "--lock", lockPath}, &log)
+		if err == nil || err.Error() != want {
+			t.Errorf("with %s: %v\nwant %s", userinfo, err, want)
+		}
+		if err != nil && strings.Contains(err.Error()+log.String(), secret) {
+			t.Errorf("the secret is printed: %v\n%s", err, log.String())
+		}
 	}
 }

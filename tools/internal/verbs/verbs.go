@@ -38,7 +38,7 @@ func All() map[string]Verb {
 		"push":              {"push an image from an OCI layout to a registry", quiet(pushVerb)},
 		"sbom":              {"write an SPDX 2.3 SBOM from package facts", quiet(sbomVerb)},
 		"sbom-index":        {"write an SPDX 2.3 SBOM for an image index from its images' descriptors and SBOMs", quiet(sbomIndexVerb)},
-		"lock":              {"resolve an apko.yaml against its repositories and write an apko lock (--check: fail if the lock is stale)", quiet(lockVerb)},
+		"lock":              {"resolve an apko.yaml against its repositories and write an apko lock (--check: fail if the lock is stale)", lockVerb},
 		"apko-layer":        {"write the layer of an apko.yaml's accounts (/etc/passwd, /etc/group, home directories) and paths on top of packages", quiet(apkoLayerVerb)},
 		"apko-image-config": {"write the image config defaults an apko.yaml gives (entrypoint, cmd, env, user, ...) for image --defaults", quiet(apkoImageConfigVerb)},
 		"apk-installdb":     {"write the apk database layer (installed db, /etc/apk, base layout) for packages in install order", installdbVerb},

@@ -6,10 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/lockfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/resolve"
+	"github.com/rules-wharf/rules_wharf/tools/internal/redact"
 )
 
 // StaleError says why a lock does not fit its configuration.
@@ -25,8 +27,11 @@ func (e *StaleError) Error() string {
 // Check compares a lock with its configuration without any network or repository access:
 // the configuration's checksum, keyring, repositories and architectures must be what the
 // lock records, and every package constraint must hold for the locked packages of every
-// architecture. It returns a *StaleError listing every difference.
-func Check(o Options) error {
+// architecture. It returns a *StaleError listing every difference (errors.As finds it);
+// its errors show URLs' userinfo masked.
+func Check(o Options) error { return redact.Error(check(o)) }
+
+func check(o Options) error {
 	in, err := load(&o)
 	if err != nil {
 		return err
@@ -61,6 +66,9 @@ func Check(o Options) error {
 	}
 	if g, w := l.Archs(), in.archs; !reflect.DeepEqual(g, w) {
 		why = append(why, fmt.Sprintf("architectures: lock has %s, configuration has %s", list(g), list(w)))
+	}
+	if u := credentialURL(l); u != "" {
+		why = append(why, fmt.Sprintf("the lock records credentials in its URLs (%s): a lock is shared, so they belong in ~/.netrc or a Bazel credential helper; regenerating the lock drops them", u))
 	}
 	for _, s := range []struct {
 		name      string
@@ -137,4 +145,26 @@ func list(l []string) string {
 		return "none"
 	}
 	return "[" + strings.Join(l, ", ") + "]"
+}
+
+// credentialURL is the lock's first URL with userinfo ("" if none), which apko writes as
+// the configuration gave it.
+func credentialURL(l *lockfile.Lock) string {
+	c := l.Contents
+	var urls []string
+	for _, k := range c.Keyring {
+		urls = append(urls, k.URL)
+	}
+	for _, r := range slices.Concat(c.BuildRepositories, c.RuntimeRepositories, c.Repositories) {
+		urls = append(urls, r.URL)
+	}
+	for _, p := range c.Packages {
+		urls = append(urls, p.URL)
+	}
+	for _, u := range urls {
+		if isRemote(u) && hasUserinfo(u) {
+			return u
+		}
+	}
+	return ""
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/resolve"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apkoconfig"
 	"github.com/rules-wharf/rules_wharf/tools/internal/credentials"
+	"github.com/rules-wharf/rules_wharf/tools/internal/redact"
 )
 
 // Options say what to lock.
@@ -51,6 +52,9 @@ type Options struct {
 	CredentialHelpers []credentials.Helper
 	// Parallel bounds concurrent package fetches (0 = 8).
 	Parallel int
+	// Notes receives what the user should know about a lock that did not fail: that the
+	// credentials in the configuration's URLs are not written into the lock (nil = none).
+	Notes io.Writer
 }
 
 // input is the configuration as the lock sees it.
@@ -149,7 +153,10 @@ func stripScheme(u string) string {
 // paths as written when the lock sits in Dir (as apko does), else rebased onto the lock's
 // directory.
 func (in *input) inLock(loc string) (string, error) {
-	if isRemote(loc) || filepath.IsAbs(loc) {
+	if isRemote(loc) {
+		return withoutUserinfo(loc), nil
+	}
+	if filepath.IsAbs(loc) {
 		return loc, nil
 	}
 	if same, err := sameDir(in.dir, in.lockDir); err != nil {
@@ -158,6 +165,39 @@ func (in *input) inLock(loc string) (string, error) {
 		return loc, nil
 	}
 	return rel(in.lockDir, filepath.Join(in.dir, filepath.FromSlash(loc)))
+}
+
+// withoutUserinfo is a URL without its `user:password@`: a lock is committed and shared,
+// so credentials stay out of it (the build takes them from netrc or a credential helper).
+// A URL without userinfo is returned as it is, byte for byte.
+func withoutUserinfo(loc string) string {
+	u, err := url.Parse(loc)
+	if err != nil || u.User == nil {
+		return loc
+	}
+	u.User = nil
+	return u.String()
+}
+
+// hasUserinfo reports whether loc is a URL with credentials in it.
+func hasUserinfo(loc string) bool { return withoutUserinfo(loc) != loc }
+
+// noteCredentials tells the user, once, that the configuration's URL credentials were
+// used but not recorded, and where the build's credentials go instead.
+func (in *input) noteCredentials(w io.Writer, configPath string) {
+	var with []string
+	c := in.cfg.Contents
+	for _, line := range slices.Concat(c.Repositories, c.BuildRepositories, c.RuntimeRepositories, c.Keyring) {
+		if _, loc, err := splitTag(line); err == nil && hasUserinfo(loc) && !slices.Contains(with, redact.URL(loc)) {
+			with = append(with, redact.URL(loc))
+		}
+	}
+	if w == nil || len(with) == 0 {
+		return
+	}
+	u, _ := url.Parse(with[0])
+	fmt.Fprintf(w, "%s: the credentials in %s were used to lock but are not written into the lock; builds fetch with those of ~/.netrc ($NETRC), as `machine %s login USER password PASSWORD`, or of a Bazel credential helper (--credential_helper)\n",
+		configPath, strings.Join(with, ", "), u.Hostname())
 }
 
 func sameDir(a, b string) (bool, error) {
@@ -235,7 +275,9 @@ func (f *fetcher) open(loc string) (io.ReadCloser, error) {
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 			resp.Body.Close()
 			how := "none were sent: give them in ~/.netrc ($NETRC) as `machine " + resp.Request.URL.Hostname() + " login USER password PASSWORD`, or with a Bazel credential helper (--credential_helper, $" + credentials.EnvHelpers + ")"
-			if resp.Request.Header.Get("Authorization") != "" {
+			if hasUserinfo(loc) {
+				how = "the credentials in the URL were refused"
+			} else if resp.Request.Header.Get("Authorization") != "" {
 				how = "the credentials sent (from the credential helper or netrc entry for " + resp.Request.URL.Host + ") were refused"
 			}
 			return nil, fmt.Errorf("GET %s: %s: the repository wants credentials, and %s", loc, resp.Status, how)
@@ -273,8 +315,13 @@ func (f *fetcher) readAll(loc string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// Generate makes the lock and returns its bytes.
+// Generate makes the lock and returns its bytes. Its errors show URLs' userinfo masked.
 func Generate(o Options) ([]byte, error) {
+	b, err := generate(o)
+	return b, redact.Error(err)
+}
+
+func generate(o Options) ([]byte, error) {
 	in, err := load(&o)
 	if err != nil {
 		return nil, err
@@ -378,6 +425,7 @@ func Generate(o Options) ([]byte, error) {
 		}
 		l.Contents.Packages = append(l.Contents.Packages, pkgs...)
 	}
+	in.noteCredentials(o.Notes, o.ConfigPath)
 	return lockfile.Marshal(l)
 }
 
