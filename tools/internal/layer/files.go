@@ -143,10 +143,14 @@ func copyArchive(tw *tarWriter, name string, c *checker, mtime time.Time) error 
 		return fail(err)
 	}
 	defer r.Close()
-	tr := tar.NewReader(r)
+	cr := &countingReader{r: r}
+	tr := tar.NewReader(cr)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
+			if err := afterEnd(cr); err != nil {
+				return fail(err)
+			}
 			return nil
 		}
 		if err != nil {

@@ -17,7 +17,7 @@ import (
 // FuzzTarInput feeds arbitrary bytes to the layer writer as a `tars` input. It must either
 // refuse them or write a layer that unpacks: relative clean names, each path once (a
 // directory may be restated), nothing below a non-directory, every hard link after a
-// regular file it names.
+// regular file it names, nothing but zeros after the end-of-archive marker.
 func FuzzTarInput(f *testing.F) {
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
@@ -29,6 +29,7 @@ func FuzzTarInput(f *testing.F) {
 	tw.WriteHeader(&tar.Header{Name: "a/l", Typeflag: tar.TypeSymlink, Linkname: "/etc"})
 	tw.Close()
 	f.Add(b.Bytes())
+	f.Add(append(b.Bytes(), b.Bytes()...)) // a second archive after the end marker
 	f.Add([]byte{})
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -47,6 +48,7 @@ func FuzzTarInput(f *testing.F) {
 		for {
 			h, err := tr.Next()
 			if errors.Is(err, io.EOF) {
+				assertZeros(t, &out.Buffer)
 				return
 			}
 			if err != nil {
@@ -80,6 +82,19 @@ func FuzzTarInput(f *testing.F) {
 	})
 }
 
+// assertZeros fails unless r holds only zeros: a layer carries nothing after its tar's
+// end-of-archive marker (`tar -i` would unpack it).
+func assertZeros(t *testing.T, r io.Reader) {
+	t.Helper()
+	rest, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := bytes.IndexFunc(rest, func(c rune) bool { return c != 0 }); i >= 0 {
+		t.Fatalf("%d bytes after the end-of-archive marker, non-zero from byte %d", len(rest), i)
+	}
+}
+
 // capped is a buffer that refuses to grow past left bytes.
 type capped struct {
 	bytes.Buffer
@@ -96,7 +111,8 @@ func (c *capped) Write(p []byte) (int, error) {
 
 // FuzzPassthrough feeds arbitrary bytes to Passthrough (oci_image's `tars`). It must either
 // refuse them or describe the blob it wrote: digest and size of those bytes, a compressed
-// input kept byte for byte, and a diffID that is the sha256 of the blob decompressed.
+// input kept byte for byte, a diffID that is the sha256 of the blob decompressed, and
+// nothing but zeros after the tar's end-of-archive marker.
 func FuzzPassthrough(f *testing.F) {
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
@@ -111,6 +127,7 @@ func FuzzPassthrough(f *testing.F) {
 	zw.Write(b.Bytes())
 	zw.Close()
 	f.Add(z.Bytes())
+	f.Add(append(b.Bytes(), b.Bytes()...))
 	f.Add([]byte{})
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -135,12 +152,19 @@ func FuzzPassthrough(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the blob does not decompress: %v", err)
 		}
-		h := sha256.New()
-		if _, err := io.Copy(h, r); err != nil {
+		tarBytes, err := io.ReadAll(r)
+		if err != nil {
 			t.Fatalf("the blob does not decompress: %v", err)
 		}
-		if meta.DiffID != "sha256:"+hex.EncodeToString(h.Sum(nil)) {
+		if sum := sha256.Sum256(tarBytes); meta.DiffID != "sha256:"+hex.EncodeToString(sum[:]) {
 			t.Fatalf("diffID %s is not the sha256 of the blob decompressed", meta.DiffID)
 		}
+		rest := bytes.NewReader(tarBytes)
+		for tr := tar.NewReader(rest); ; {
+			if _, err := tr.Next(); err != nil {
+				break
+			}
+		}
+		assertZeros(t, rest)
 	})
 }

@@ -90,13 +90,10 @@ func Passthrough(out io.Writer, name string, c Compression, level int) (*Metadat
 			}, nil
 		}
 	}
+	// checkArchive reads the tar stream to its end (zeros past the end-of-archive marker are
+	// part of the diffID; a truncated or corrupt compressed stream fails there).
 	if err := checkArchive(tarStream, input); err != nil {
 		return nil, err
-	}
-	// Past the tar's end-of-archive: the rest of the stream is part of the diffID (and a
-	// compressed stream is checked to its end: a truncated or corrupt one fails here).
-	if _, err := io.Copy(io.Discard, tarStream); err != nil {
-		return nil, fmt.Errorf("%s: %w", input, err)
 	}
 	if _, err := io.Copy(io.Discard, drain); err != nil {
 		return nil, fmt.Errorf("%s: %w", input, err)
@@ -104,14 +101,18 @@ func Passthrough(out io.Writer, name string, c Compression, level int) (*Metadat
 	return finish()
 }
 
-// checkArchive reads a tar stream to its end-of-archive and checks every entry by the
-// rules of check.go.
+// checkArchive reads a tar stream to its end and checks every entry by the rules of
+// check.go, and what follows the end-of-archive marker by afterEnd's.
 func checkArchive(r io.Reader, input string) error {
 	c := newChecker()
-	tr := tar.NewReader(r)
+	cr := &countingReader{r: r}
+	tr := tar.NewReader(cr)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
+			if err := afterEnd(cr); err != nil {
+				return fmt.Errorf("%s: %w", input, err)
+			}
 			return nil
 		}
 		if err != nil {
@@ -128,6 +129,44 @@ func checkArchive(r io.Reader, input string) error {
 			return fmt.Errorf("%s: entry %q has unsupported tar type %q", input, h.Name, h.Typeflag)
 		}
 		if _, _, err := c.check(h.Name, k, h.Linkname, input, ""); err != nil {
+			return err
+		}
+	}
+}
+
+// countingReader counts the bytes read through it: where in a tar stream a reader is.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// afterEnd reads what follows a tar's end-of-archive marker to the end of the stream.
+// Zeros are the padding of the last record (GNU tar pads to 10240 bytes) and fine. Anything
+// else is refused rather than dropped: tar and Docker stop at the marker, but `tar -i`
+// goes on, so the bytes are entries no check saw (a passthrough blob is the archive byte for
+// byte and would carry them), and a second archive appended is lost content either way.
+func afterEnd(r *countingReader) error {
+	buf := make([]byte, 32<<10)
+	for {
+		at := r.n
+		n, err := r.Read(buf)
+		for i, b := range buf[:n] {
+			if b != 0 {
+				return fmt.Errorf("data after the tar's end-of-archive marker (two zero blocks), at byte %d of the tar: "+
+					"tar stops at the marker, so no check saw it, but `tar -i` unpacks it; a layer may not carry it "+
+					"(was another tar appended? make one archive of both)", at+int64(i))
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -6,8 +6,10 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,5 +112,29 @@ func TestTarLayerVerb(t *testing.T) {
 	h, err := tr.Next()
 	if err != nil || h.Typeflag == tar.TypeXGlobalHeader || h.Name != "f" {
 		t.Fatalf("re-packed layer starts with %+v, %v", h, err)
+	}
+}
+
+// A second tar appended after the first's end marker (#26 item 11), the global-header
+// (re-pack) path included: refused naming the archive, no output left.
+func TestTarLayerRefusesDataAfterTheEndMarker(t *testing.T) {
+	dir := t.TempDir()
+	blob, meta := filepath.Join(dir, "l.tar.gz"), filepath.Join(dir, "l.json")
+	first := filepath.Join(dir, "first.tar")
+	global := &tar.Header{Name: "pax_global_header", Typeflag: tar.TypeXGlobalHeader, PAXRecords: map[string]string{"comment": "abc"}}
+	lnk := &tar.Header{Name: "lnk", Typeflag: tar.TypeSymlink, Linkname: "/etc"}
+	hidden := writeTestTar(t, filepath.Join(dir, "hidden.tar"), false, &tar.Header{Name: "lnk/passwd", Typeflag: tar.TypeReg, Mode: 0o644})
+	for _, hdrs := range [][]*tar.Header{{lnk}, {global, lnk}} {
+		b := writeTestTar(t, first, false, hdrs...)
+		given := filepath.Join(dir, "appended.tar")
+		os.WriteFile(given, append(b, hidden...), 0o644)
+		err := tarLayerVerb([]string{"--tar", given, "--blob", blob, "--metadata", meta}, io.Discard)
+		want := "tar " + given + ": data after the tar's end-of-archive marker (two zero blocks), at byte " + strconv.Itoa(len(b))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Fatalf("%d headers: got %v, want %s…", len(hdrs), err, want)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, "l*")); len(left) != 0 {
+			t.Fatalf("left behind: %v", left)
+		}
 	}
 }
