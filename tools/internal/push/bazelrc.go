@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/google/shlex"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/redact"
 )
 
 // BazelSettings are the options of a user's .bazelrc files that tell push where the build's
@@ -31,7 +34,7 @@ type BazelSettings struct {
 // each name in configs, their `:NAME` lines, as `--config=NAME` on the command line would.
 // Later values win, as in Bazel; repeatable options accumulate.
 func ReadBazelrc(system, workspace, home string, user, configs []string) (BazelSettings, error) {
-	p := &rcParser{workspace: workspace, home: home, configLines: map[string][][]string{}}
+	p := &rcParser{workspace: workspace, home: home, configLines: map[string][]rcLine{}}
 	var files []string
 	if system != "" {
 		files = append(files, system)
@@ -55,13 +58,13 @@ func ReadBazelrc(system, workspace, home string, user, configs []string) (BazelS
 	var s BazelSettings
 	s.Files = p.read
 	opts := &rcOptions{headers: http.Header{}}
-	for _, args := range p.plain {
-		if err := p.apply(opts, args, 0); err != nil {
+	for _, l := range p.plain {
+		if err := p.apply(opts, l, 0); err != nil {
 			return s, err
 		}
 	}
 	for _, c := range configs {
-		if err := p.apply(opts, []string{"--config=" + c}, 0); err != nil {
+		if err := p.apply(opts, rcLine{where: "bazelrc", args: []string{"--config=" + c}}, 0); err != nil {
 			return s, err
 		}
 	}
@@ -81,9 +84,19 @@ func ReadBazelrc(system, workspace, home string, user, configs []string) (BazelS
 type rcParser struct {
 	workspace, home string
 	read            []string
-	plain           [][]string            // options of lines without a config, in order
-	configLines     map[string][][]string // config name -> options of its lines, in order
+	plain           []rcLine            // lines without a config, in order
+	configLines     map[string][]rcLine // config name -> its lines, in order
 }
+
+// rcLine is the options of one line and where it is (FILE:LINE), for messages.
+type rcLine struct {
+	where string
+	args  []string
+}
+
+// maxRCLine bounds an rc line (with its continuation lines): far above any real one, it
+// keeps a file that is not an rc file from being read whole into memory.
+const maxRCLine = 1 << 20
 
 // runCommands are the rc commands whose options apply to `bazel run`.
 var runCommands = map[string]bool{"common": true, "always": true, "build": true, "run": true}
@@ -101,45 +114,72 @@ func (p *rcParser) file(path string, optional bool, depth int) error {
 	}
 	defer f.Close()
 	p.read = append(p.read, path)
-	sc := bufio.NewScanner(f)
+	return rcLines(f, path, func(where, line string) error { return p.line(where, line, depth) })
+}
+
+// rcLines calls each with every line of r, continuation lines joined, and where it starts
+// (PATH:LINE).
+func rcLines(r io.Reader, path string, each func(where, line string) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, maxRCLine+1)
 	var joined string
+	n, start := 0, 1
 	for sc.Scan() {
+		n++
 		line := sc.Text()
+		where := fmt.Sprintf("%s:%d", path, start)
+		if len(joined)+len(line) > maxRCLine {
+			return fmt.Errorf("%s: the line is longer than %d bytes", where, maxRCLine)
+		}
 		// A backslash at the end continues the line, as in Bazel's rc files.
 		if strings.HasSuffix(line, "\\") {
 			joined += strings.TrimSuffix(line, "\\")
 			continue
 		}
-		line, joined = joined+line, ""
-		words, err := shlex.Split(line)
-		if err != nil {
-			return fmt.Errorf("%s: %q: %w", path, line, err)
-		}
-		if len(words) == 0 {
-			continue
-		}
-		switch words[0] {
-		case "import", "try-import":
-			if len(words) != 2 {
-				return fmt.Errorf("%s: %q: want one file after %s", path, line, words[0])
-			}
-			target := strings.ReplaceAll(words[1], "%workspace%", p.workspace)
-			if err := p.file(target, words[0] == "try-import", depth+1); err != nil {
-				return err
-			}
-			continue
-		}
-		cmd, config, _ := strings.Cut(words[0], ":")
-		if !runCommands[cmd] {
-			continue
-		}
-		if config != "" {
-			p.configLines[config] = append(p.configLines[config], words[1:])
-		} else {
-			p.plain = append(p.plain, words[1:])
+		line, joined, start = joined+line, "", n+1
+		if err := each(where, line); err != nil {
+			return err
 		}
 	}
-	return sc.Err()
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return fmt.Errorf("%s:%d: the line is longer than %d bytes", path, start, maxRCLine)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("bazelrc %s: %w", path, err)
+	}
+	return nil
+}
+
+// line takes one rc line. The line itself is never quoted in messages: it may hold a
+// header's value or a URL's password.
+func (p *rcParser) line(where, line string, depth int) error {
+	words, err := shlex.Split(line)
+	if err != nil {
+		// shlex's errors (an unclosed quote) quote nothing of the line.
+		return fmt.Errorf("%s: %w (the line is not shown: it may hold a secret)", where, err)
+	}
+	if len(words) == 0 {
+		return nil
+	}
+	switch words[0] {
+	case "import", "try-import":
+		if len(words) != 2 {
+			return fmt.Errorf("%s: want one file after %s, not %d words", where, words[0], len(words)-1)
+		}
+		target := strings.ReplaceAll(words[1], "%workspace%", p.workspace)
+		return p.file(target, words[0] == "try-import", depth+1)
+	}
+	cmd, config, _ := strings.Cut(words[0], ":")
+	if !runCommands[cmd] {
+		return nil
+	}
+	l := rcLine{where: where, args: words[1:]}
+	if config != "" {
+		p.configLines[config] = append(p.configLines[config], l)
+	} else {
+		p.plain = append(p.plain, l)
+	}
+	return nil
 }
 
 type rcOptions struct {
@@ -150,11 +190,12 @@ type rcOptions struct {
 	credentialHelpers                     []string
 }
 
-// apply applies options, expanding --config=NAME from the config lines.
-func (p *rcParser) apply(o *rcOptions, args []string, depth int) error {
+// apply applies a line's options, expanding --config=NAME from the config lines.
+func (p *rcParser) apply(o *rcOptions, l rcLine, depth int) error {
 	if depth > 10 {
-		return errors.New("bazelrc: --config expansions nest more than 10 deep")
+		return fmt.Errorf("%s: --config expansions nest more than 10 deep", l.where)
 	}
+	args := l.args
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !strings.HasPrefix(a, "--") {
@@ -172,10 +213,10 @@ func (p *rcParser) apply(o *rcOptions, args []string, depth int) error {
 		case "config":
 			lines, ok := p.configLines[value]
 			if !ok {
-				return fmt.Errorf("bazelrc: config %q is not defined in %s", value, strings.Join(p.read, ", "))
+				return fmt.Errorf("%s: config %q is not defined in %s", l.where, value, strings.Join(p.read, ", "))
 			}
-			for _, l := range lines {
-				if err := p.apply(o, l, depth+1); err != nil {
+			for _, cl := range lines {
+				if err := p.apply(o, cl, depth+1); err != nil {
 					return err
 				}
 			}
@@ -186,7 +227,10 @@ func (p *rcParser) apply(o *rcOptions, args []string, depth int) error {
 		case "remote_instance_name":
 			o.instance = value
 		case "remote_header", "remote_cache_header":
-			k, v, _ := strings.Cut(value, "=")
+			k, v, err := ParseRemoteHeader(value)
+			if err != nil {
+				return fmt.Errorf("%s: --%s %w", l.where, key, err)
+			}
 			o.headers.Add(k, v)
 		case "tls_certificate":
 			o.tlsCA = value
@@ -227,4 +271,27 @@ func (p *rcParser) path(v string) string {
 		return filepath.Join(p.workspace, v)
 	}
 	return v
+}
+
+// ParseRemoteHeader splits a --remote_header value, NAME=VALUE as Bazel takes it. One that
+// is not (an HTTP header line, `Authorization: Bearer ...`) is refused here, its value
+// masked: net/http would refuse the name later quoting it whole, token and all.
+func ParseRemoteHeader(h string) (name, value string, err error) {
+	name, value, ok := strings.Cut(h, "=")
+	if !ok || name == "" || strings.IndexFunc(name, notTokenChar) >= 0 {
+		return "", "", fmt.Errorf("%q: want NAME=VALUE", redact.Header(h))
+	}
+	if strings.IndexFunc(value, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) >= 0 {
+		return "", "", fmt.Errorf("%q: the value holds a control character", redact.Header(h))
+	}
+	return name, value, nil
+}
+
+// notTokenChar reports whether r may not be in a header name (RFC 9110's token).
+func notTokenChar(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return false
+	}
+	return !strings.ContainsRune("!#$%&'*+-.^_`|~", r)
 }

@@ -16,11 +16,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/credentials"
+	"github.com/rules-wharf/rules_wharf/tools/internal/redact"
 )
 
 // errNotFound is what a source returns when it does not hold a blob; push then asks the
@@ -60,18 +62,21 @@ func NewRemoteCacheSource(rc RemoteCache) (Source, error) {
 	if !strings.Contains(raw, "://") {
 		raw = "grpcs://" + raw
 	}
+	// The URL's userinfo may hold a password or token: messages name the cache by shown.
+	shown := redact.URL(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("remote cache %q: %w", rc.URL, err)
+		// url.Parse's error quotes the URL, userinfo and all.
+		return nil, fmt.Errorf("remote cache %q: %w", shown, redact.Error(err))
 	}
 	tlsConfig, err := rc.tlsConfig()
 	if err != nil {
-		return nil, fmt.Errorf("remote cache %s: %w", rc.URL, err)
+		return nil, fmt.Errorf("remote cache %s: %w", shown, err)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsConfig
 	tr.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
-	s := &remoteCacheSource{rc: rc, base: u}
+	s := &remoteCacheSource{rc: rc, base: u, shown: shown}
 	switch u.Scheme {
 	case "grpc", "grpcs":
 		var p http.Protocols
@@ -86,9 +91,9 @@ func NewRemoteCacheSource(rc RemoteCache) (Source, error) {
 		s.grpc = true
 	case "http", "https":
 	case "unix":
-		return nil, fmt.Errorf("remote cache %s: unix sockets are not supported by push; give a grpc:// or http:// endpoint", rc.URL)
+		return nil, fmt.Errorf("remote cache %s: unix sockets are not supported by push; give a grpc:// or http:// endpoint", shown)
 	default:
-		return nil, fmt.Errorf("remote cache %s: scheme %q is none of grpc, grpcs, http, https", rc.URL, u.Scheme)
+		return nil, fmt.Errorf("remote cache %s: scheme %q is none of grpc, grpcs, http, https", shown, u.Scheme)
 	}
 	s.client = &http.Client{Transport: credentials.Transport(tr, rc.Helpers, nil)}
 	return s, nil
@@ -122,14 +127,25 @@ func (rc RemoteCache) tlsConfig() (*tls.Config, error) {
 
 type remoteCacheSource struct {
 	rc     RemoteCache
+	shown  string // the URL, redacted
 	base   *url.URL
 	grpc   bool
 	client *http.Client
 }
 
-func (s *remoteCacheSource) String() string { return "remote cache " + s.rc.URL }
+func (s *remoteCacheSource) String() string { return "remote cache " + s.shown }
 
+// Open reads a blob; its errors, which net/http's quote the request URL in (masking a
+// password but not a token given as the user name), are redacted.
 func (s *remoteCacheSource) Open(ctx context.Context, d v1.Descriptor) (io.ReadCloser, error) {
+	rc, err := s.open(ctx, d)
+	if err != nil && redact.Text(err.Error()) != err.Error() {
+		return nil, redact.Error(err)
+	}
+	return rc, err
+}
+
+func (s *remoteCacheSource) open(ctx context.Context, d v1.Descriptor) (io.ReadCloser, error) {
 	if d.Digest.Algorithm != "sha256" {
 		return nil, fmt.Errorf("%w: the cache holds sha256 digests only", errNotFound)
 	}
@@ -168,7 +184,7 @@ func (s *remoteCacheSource) Open(ctx context.Context, d v1.Descriptor) (io.ReadC
 		return nil, errNotFound
 	default:
 		resp.Body.Close()
-		return nil, fmt.Errorf("GET %s: %s", u.Redacted(), resp.Status)
+		return nil, fmt.Errorf("GET %s: %s", redact.URL(u.String()), resp.Status)
 	}
 }
 
@@ -230,6 +246,8 @@ type verified struct {
 	h      hashState
 	n      int64
 	count  func(int)
+	wrong  func(what string) // told what was read instead of the blob
+	sent   atomic.Bool       // handed to a request (see uploadTransport)
 }
 
 type hashState interface {
@@ -250,18 +268,25 @@ func (v *verified) Read(p []byte) (int, error) {
 			v.count(n)
 		}
 		if v.n > v.d.Size {
-			return n, fmt.Errorf("blob %s from %s: more than its %d bytes", v.d.Digest, v.source, v.d.Size)
+			return n, v.fail(fmt.Sprintf("more than its %d bytes", v.d.Size))
 		}
 	}
 	if err == io.EOF {
 		if v.n != v.d.Size {
-			return n, fmt.Errorf("blob %s from %s: %d bytes, want %d", v.d.Digest, v.source, v.n, v.d.Size)
+			return n, v.fail(fmt.Sprintf("%d bytes, want %d", v.n, v.d.Size))
 		}
 		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.d.Digest.Hex {
-			return n, fmt.Errorf("blob %s from %s: content has digest sha256:%s", v.d.Digest, v.source, got)
+			return n, v.fail("content has digest sha256:" + got)
 		}
 	}
 	return n, err
+}
+
+func (v *verified) fail(what string) error {
+	if v.wrong != nil {
+		v.wrong(what)
+	}
+	return fmt.Errorf("blob %s from %s: %s", v.d.Digest, v.source, what)
 }
 
 func (v *verified) Close() error { return v.r.Close() }
