@@ -93,10 +93,11 @@ const (
 
 // PathMutation is one entry of `paths`.
 type PathMutation struct {
-	Path        string
-	Type        string
-	UID         uint32
-	GID         uint32
+	Path string
+	Type string
+	// UID and GID are nil when not given (or null): apko v1.2.39 then leaves the owner;
+	// with one of them given, the other is 0.
+	UID, GID    *uint32
 	Permissions uint32
 	// PermissionsSet tells an explicit `permissions: 0` from none given (apko applies 0).
 	PermissionsSet bool
@@ -233,8 +234,8 @@ type rawGroup struct {
 type rawPath struct {
 	Path        string  `yaml:"path"`
 	Type        string  `yaml:"type"`
-	UID         uint32  `yaml:"uid"`
-	GID         uint32  `yaml:"gid"`
+	UID         *uint32 `yaml:"uid"`
+	GID         *uint32 `yaml:"gid"`
 	Permissions *uint32 `yaml:"permissions"`
 	Source      string  `yaml:"source"`
 	Recursive   bool    `yaml:"recursive"`

@@ -1,6 +1,7 @@
 package apkoconfig
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -66,6 +67,7 @@ func TestParseFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	gid := uint32(1001)
+	uid, pgid := uint32(1000), uint32(1001)
 	want := &Config{
 		Contents: Contents{
 			Repositories:        []string{"https://example.com/repo"},
@@ -89,7 +91,7 @@ func TestParseFull(t *testing.T) {
 		Archs:       []Arch{"x86_64", "aarch64", "armv7"},
 		Environment: map[string]string{"GREETING": "hello"},
 		Paths: []PathMutation{
-			{Path: "/srv/data", Type: "directory", UID: 1000, GID: 1001, Permissions: 0o750, PermissionsSet: true, Recursive: true},
+			{Path: "/srv/data", Type: "directory", UID: &uid, GID: &pgid, Permissions: 0o750, PermissionsSet: true, Recursive: true},
 			{Path: "/srv/data/empty", Type: "empty-file", Permissions: 0o640, PermissionsSet: true},
 			{Path: "/srv/link", Type: "symlink", Source: "data"},
 		},
@@ -174,5 +176,30 @@ func TestErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Parse(%q) = %v; want error containing %q", tc.yaml, err, tc.want)
 		}
+	}
+}
+
+// A path's uid and gid are optional, as in apko v1.2.39: absent or null is "leave the
+// owner", which differs from an explicit 0.
+func TestPathOwnerIsOptional(t *testing.T) {
+	c, err := Parse([]byte("contents:\n  packages: [a]\npaths:\n" +
+		"  - {path: /a, type: permissions, permissions: 0o755}\n" +
+		"  - {path: /b, type: permissions, permissions: 0o755, uid: null, gid: null}\n" +
+		"  - {path: /c, type: permissions, permissions: 0o755, uid: 0, gid: 5}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	show := func(p *uint32) string {
+		if p == nil {
+			return "unset"
+		}
+		return fmt.Sprint(*p)
+	}
+	var got []string
+	for _, m := range c.Paths {
+		got = append(got, m.Path+" "+show(m.UID)+":"+show(m.GID))
+	}
+	if g, want := strings.Join(got, ", "), "/a unset:unset, /b unset:unset, /c 0:5"; g != want {
+		t.Errorf("owners %s, want %s", g, want)
 	}
 }

@@ -9,9 +9,8 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/apkoconfig"
 )
 
-// ApplyPaths applies `paths` in order as apko's mutatePaths does:
-//   - directory: create it and missing parents with the permissions; recursive: every
-//     entry below it (symlinks: their targets) gets the permissions and owner;
+// ApplyPaths applies `paths` in order as apko v1.2.39's mutatePaths does:
+//   - directory: create it and missing parents with the permissions;
 //   - empty-file: missing parents 0755; create the file (or truncate one made earlier
 //     here; a non-empty package file is an error, see below);
 //   - hardlink: missing parents 0755; replace what is at path by a hard link to source;
@@ -19,7 +18,9 @@ import (
 //   - permissions: nothing is created.
 //
 // Then, for every type, what path resolves to (following symlinks, so for `symlink` the
-// link's target, which must exist) gets the permissions and owner uid:gid.
+// link's target, which must exist) gets the permissions, and with `recursive` so does every
+// entry below it (symlinks there: their targets). The owner changes only when uid or gid is
+// given (the other is then 0): without them it stays, as a home directory's must.
 // Paths with ".." and symlinks leaving the root are errors, as are hard links to or over
 // directories.
 func (f *FS) ApplyPaths(muts []apkoconfig.PathMutation) error {
@@ -39,17 +40,11 @@ func (f *FS) applyPath(m apkoconfig.PathMutation) error {
 		f.created = map[*Node]bool{}
 		defer func() { f.created = nil }()
 	}
-	perm, uid, gid := int64(m.Permissions), int(m.UID), int(m.GID)
+	perm := int64(m.Permissions)
 	switch m.Type {
 	case apkoconfig.PathDirectory:
-		real, err := f.mkdirAll(m.Path, perm)
-		if err != nil {
+		if _, err := f.mkdirAll(m.Path, perm); err != nil {
 			return err
-		}
-		if m.Recursive {
-			if err := f.chmodTree(real, perm, uid, gid); err != nil {
-				return err
-			}
 		}
 	case apkoconfig.PathEmptyFile:
 		if err := f.parents(m.Path); err != nil {
@@ -115,7 +110,7 @@ func (f *FS) applyPath(m apkoconfig.PathMutation) error {
 	default:
 		return fmt.Errorf("unsupported type %q", m.Type)
 	}
-	if err := f.chmodChown(m.Path, perm, uid, gid); err != nil {
+	if err := f.chmodPath(m.Path, perm, ownerOf(m), m.Recursive); err != nil {
 		if isNotExist(err) && m.Type == apkoconfig.PathSymlink {
 			return fmt.Errorf("apko sets the permissions of a symlink's target, and it does not exist: %w", err)
 		}
@@ -130,22 +125,49 @@ func (f *FS) parents(p string) error {
 	return err
 }
 
-// chmodTree is fs.WalkDir over real with apko's chmod+chown of each entry: symlinks are not
-// descended into, but chmod follows them, so their targets change (and must exist).
-func (f *FS) chmodTree(real string, perm int64, uid, gid int) error {
+// owner is the uid:gid a mutation gives; nil leaves the owner as it is.
+type owner struct{ uid, gid int }
+
+// ownerOf is apko v1.2.39's mutatePermissionsDirect: chown only when uid or gid is set,
+// the one not set being 0.
+func ownerOf(m apkoconfig.PathMutation) *owner {
+	if m.UID == nil && m.GID == nil {
+		return nil
+	}
+	o := &owner{}
+	if m.UID != nil {
+		o.uid = int(*m.UID)
+	}
+	if m.GID != nil {
+		o.gid = int(*m.GID)
+	}
+	return o
+}
+
+// chmodPath is apko's mutatePermissions: chmod (and chown) what p resolves to, and with
+// recursive, fs.WalkDir from there: every entry below, symlinks not descended into but, as
+// chmod follows them, their targets changed (and required to exist).
+func (f *FS) chmodPath(p string, perm int64, own *owner, recursive bool) error {
+	if !recursive {
+		return f.chmodChown(p, perm, own)
+	}
+	real, _, err := f.stat(p)
+	if err != nil {
+		return err
+	}
 	var below []string
 	prefix := real + "/"
 	if real == "" {
 		prefix = ""
 	}
-	for p := range f.nodes {
-		if p != "" && strings.HasPrefix(p, prefix) {
-			below = append(below, p)
+	for q := range f.nodes {
+		if q != "" && strings.HasPrefix(q, prefix) {
+			below = append(below, q)
 		}
 	}
 	sort.Strings(below)
-	for _, p := range append([]string{real}, below...) {
-		if err := f.chmodChown(p, perm, uid, gid); err != nil {
+	for _, q := range append([]string{real}, below...) {
+		if err := f.chmodChown(q, perm, own); err != nil {
 			return err
 		}
 	}

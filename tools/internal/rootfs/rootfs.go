@@ -264,7 +264,7 @@ func (f *FS) mkdirAll(p string, perm int64) (string, error) {
 }
 
 // chmodChown sets mode and owner of what p resolves to (following symlinks).
-func (f *FS) chmodChown(p string, perm int64, uid, gid int) error {
+func (f *FS) chmodChown(p string, perm int64, own *owner) error {
 	real, n, err := f.stat(p)
 	if err != nil {
 		return err
@@ -282,7 +282,10 @@ func (f *FS) chmodChown(p string, perm int64, uid, gid int) error {
 		}
 		return perr(real, "permissions is not set, so apko would change this existing %s%s from mode %04o to 0000; set permissions (e.g. %04o to keep it)", n.Kind, how, n.Mode&0o7777, n.Mode&0o7777)
 	}
-	n.Mode, n.UID, n.GID, n.dirty = perm&0o7777, uid, gid, true
+	n.Mode, n.dirty = perm&0o7777, true
+	if own != nil {
+		n.UID, n.GID = own.uid, own.gid
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -204,12 +205,12 @@ func TestPaths(t *testing.T) {
 	fs.symlink("srv/data/link", "a.txt")
 	fs.symlink("var/run", "../run")
 	err := fs.ApplyPaths([]apkoconfig.PathMutation{
-		{Type: "directory", Path: "/srv/data", Permissions: 0o750, UID: 1000, GID: 1000, Recursive: true},
-		{Type: "directory", Path: "/var/run/app/sock", Permissions: 0o700, UID: 7, GID: 8},
-		{Type: "empty-file", Path: "/var/log/app.log", Permissions: 0o640, UID: 7, GID: 8},
+		{Type: "directory", Path: "/srv/data", Permissions: 0o750, UID: id(1000), GID: id(1000), Recursive: true},
+		{Type: "directory", Path: "/var/run/app/sock", Permissions: 0o700, UID: id(7), GID: id(8)},
+		{Type: "empty-file", Path: "/var/log/app.log", Permissions: 0o640, UID: id(7), GID: id(8)},
 		{Type: "hardlink", Path: "/usr/bin/tool2", Source: "/usr/bin/tool", Permissions: 0o700},
-		{Type: "symlink", Path: "/etc/tool.conf", Source: "/srv/data/a.txt", Permissions: 0o600, UID: 1000},
-		{Type: "permissions", Path: "/tmp", Permissions: 0o1777, UID: 0, GID: 0},
+		{Type: "symlink", Path: "/etc/tool.conf", Source: "/srv/data/a.txt", Permissions: 0o600, UID: id(1000)},
+		{Type: "permissions", Path: "/tmp", Permissions: 0o1777, UID: id(0), GID: id(0)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -364,5 +365,102 @@ func TestParseFormatRoundTrip(t *testing.T) {
 	}
 	if _, err := ParseGroup([]byte("g:x:notanumber:\n")); err == nil || !strings.Contains(err.Error(), `gid "notanumber"`) {
 		t.Errorf("bad gid: %v", err)
+	}
+}
+
+// id is a uid or gid given in a path mutation.
+func id(n uint32) *uint32 { return &n }
+
+// owned puts an empty package file or directory owned by uid:gid at p.
+func (t *testFS) owned(p string, kind Kind, mode int64, uid, gid int) {
+	t.Add(p, &Node{Kind: kind, Mode: mode, UID: uid, GID: gid, Origin: Origin{Pkg: 0, Member: p, Label: "package base-1"}})
+	t.content[p] = nil
+}
+
+// apko v1.2.39 chowns only when uid or gid is given (the other then defaults to 0): without
+// them every type of mutation leaves the owner as it was, so /home/app stays the user's.
+func TestPathsWithoutOwnerKeepTheOwner(t *testing.T) {
+	fs := newTestFS()
+	fs.owned("home/app", Dir, 0o700, 1000, 1000)
+	fs.owned("home/app/data", File, 0o600, 1000, 1000)
+	fs.owned("home/app/.profile", File, 0o600, 1000, 1000)
+	fs.owned("home/app/hl", File, 0o600, 1000, 1000)
+	fs.owned("home/app/sl", File, 0o600, 1000, 1000)
+	err := fs.ApplyPaths([]apkoconfig.PathMutation{
+		{Type: "directory", Path: "/home/app", Permissions: 0o750},
+		{Type: "empty-file", Path: "/home/app/.profile", Permissions: 0o640},
+		{Type: "hardlink", Path: "/home/app/link", Source: "/home/app/hl", Permissions: 0o640},
+		{Type: "symlink", Path: "/home/app/cur", Source: "sl", Permissions: 0o640},
+		{Type: "permissions", Path: "/home/app/data", Permissions: 0o400},
+		{Type: "permissions", Path: "/etc", Permissions: 0o755, GID: id(7)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(fs.layer(t), "\n")
+	want := strings.Join([]string{
+		`etc/ 5 0755 0:7`, // one of the two given: the other is 0
+		`home/app/ 5 0750 1000:1000`,
+		`home/app/.profile 0 0640 1000:1000`,
+		`home/app/cur 2 0777 0:0 -> sl`,
+		`home/app/data 0 0400 1000:1000`,
+		`home/app/hl 0 0640 1000:1000`,
+		`home/app/link 1 0640 1000:1000 -> home/app/hl`,
+		`home/app/sl 0 0640 1000:1000`,
+	}, "\n")
+	if got != want {
+		t.Errorf("layer:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// `recursive` is apko v1.2.39's fs.WalkDir from what path resolves to, for every type:
+// each entry below gets the mode (and the owner when uid or gid is given); symlinks below
+// are not descended into, but their targets change.
+func TestPathsRecursive(t *testing.T) {
+	tree := func() *testFS {
+		fs := newTestFS()
+		fs.owned("srv/data", Dir, 0o700, 5, 5)
+		fs.owned("srv/data/sub", Dir, 0o700, 5, 5)
+		fs.owned("srv/data/sub/f", File, 0o600, 5, 5)
+		fs.owned("srv/other", File, 0o600, 5, 5)
+		fs.symlink("srv/data/ln", "../other")
+		fs.symlink("srv/data/dirln", "/usr")
+		return fs
+	}
+	treeAfter := func(mode, owner string, more ...string) string {
+		lines := append([]string{
+			"srv/data/ 5 " + mode + " " + owner,
+			"srv/data/sub/ 5 " + mode + " " + owner,
+			"srv/data/sub/f 0 " + mode + " " + owner,
+			"srv/other 0 " + mode + " " + owner,                              // srv/data/ln's target
+			"usr/ 5 " + mode + " " + strings.Replace(owner, "5:5", "0:0", 1), // srv/data/dirln's
+		}, more...)
+		sort.Strings(lines)
+		return strings.Join(lines, "\n")
+	}
+	for _, tc := range []struct {
+		name string
+		mut  apkoconfig.PathMutation
+		want string
+	}{
+		{"permissions", apkoconfig.PathMutation{Type: "permissions", Path: "/srv/data", Permissions: 0o750, Recursive: true}, treeAfter("0750", "5:5")},
+		{"permissions with owner", apkoconfig.PathMutation{Type: "permissions", Path: "/srv/data", Permissions: 0o750, UID: id(9), GID: id(9), Recursive: true}, treeAfter("0750", "9:9")},
+		{"directory", apkoconfig.PathMutation{Type: "directory", Path: "/srv/data", Permissions: 0o750, Recursive: true}, treeAfter("0750", "5:5")},
+		{"symlink to a directory", apkoconfig.PathMutation{Type: "symlink", Path: "/srv/top", Source: "data", Permissions: 0o750, Recursive: true},
+			treeAfter("0750", "5:5", "srv/top 2 0777 0:0 -> data")},
+		{"empty-file", apkoconfig.PathMutation{Type: "empty-file", Path: "/srv/data/sub/new", Permissions: 0o640, UID: id(3), Recursive: true},
+			"srv/data/sub/new 0 0640 3:0"},
+		{"hardlink", apkoconfig.PathMutation{Type: "hardlink", Path: "/srv/hl", Source: "/srv/other", Permissions: 0o640, Recursive: true},
+			"srv/hl 0 0640 5:5\nsrv/other 1 0640 5:5 -> srv/hl"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := tree()
+			if err := fs.ApplyPaths([]apkoconfig.PathMutation{tc.mut}); err != nil {
+				t.Fatal(err)
+			}
+			if g := strings.Join(fs.layer(t), "\n"); g != tc.want {
+				t.Errorf("layer:\n%s\nwant:\n%s", g, tc.want)
+			}
+		})
 	}
 }
