@@ -1,10 +1,11 @@
 // Package apkoconfig reads apko's image configuration file (apko.yaml).
 //
-// The accepted keys and their YAML spelling are those of apko v0.30.34
+// The accepted keys and their YAML spelling are those of apko v1.2.39
 // (chainguard.dev/apko/pkg/build/types.ImageConfiguration). Keys apko does not
 // know are errors, as in apko; keys apko knows but rules_wharf does not
-// implement (include, contents.baseimage, certificates, entrypoint type and
-// services) are errors naming the key instead of being ignored.
+// implement (include, contents.baseimage, contents.runtime_keyring, certificates,
+// entrypoint type and services, a format other than tar) are errors naming the
+// key, saying what to do instead, rather than being ignored.
 package apkoconfig
 
 import (
@@ -193,6 +194,7 @@ type rawConfig struct {
 	Volumes      []string          `yaml:"volumes"`
 	Layering     *rawLayering      `yaml:"layering"`
 	Certificates yaml.Node         `yaml:"certificates"`
+	Format       string            `yaml:"format"`
 }
 
 type rawContents struct {
@@ -202,6 +204,7 @@ type rawContents struct {
 	Keyring             []string  `yaml:"keyring"`
 	Packages            []string  `yaml:"packages"`
 	BaseImage           yaml.Node `yaml:"baseimage"`
+	RuntimeKeyring      yaml.Node `yaml:"runtime_keyring"`
 }
 
 type rawEntrypoint struct {
@@ -296,6 +299,12 @@ func convert(raw *rawConfig) (*Config, error) {
 	}
 	if !raw.Contents.BaseImage.IsZero() {
 		return nil, unsupported("contents.baseimage", "use the base attribute of oci_image")
+	}
+	if !raw.Contents.RuntimeKeyring.IsZero() {
+		return nil, unsupported("contents.runtime_keyring", "it does not install keys into /etc/apk/keys yet; add the key files with an oci_layer (or oci_image tars) under /etc/apk/keys")
+	}
+	if raw.Format != "" && raw.Format != "tar" {
+		return nil, unsupported("format", fmt.Sprintf("layer format %q: rules_wharf writes tar layers only; drop the key or set it to tar", raw.Format))
 	}
 	if !raw.Certificates.IsZero() {
 		return nil, unsupported("certificates", "add the certificate files with an oci_layer")

@@ -203,3 +203,22 @@ func TestPathOwnerIsOptional(t *testing.T) {
 		t.Errorf("owners %s, want %s", g, want)
 	}
 }
+
+// Keys apko v1.2.39 reads and rules_wharf does not implement are refused by name, with
+// what to do instead, not as unknown keys; `format: tar` is what rules_wharf writes.
+func TestApkoKeysNotSupported(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"contents:\n  packages: [a]\n  runtime_keyring:\n    - name: k.rsa.pub\n      content: x\n",
+			"key contents.runtime_keyring is not supported by rules_wharf: it does not install keys into /etc/apk/keys yet; add the key files with an oci_layer (or oci_image tars) under /etc/apk/keys"},
+		{"contents:\n  packages: [a]\nformat: erofs\n",
+			`key format is not supported by rules_wharf: layer format "erofs": rules_wharf writes tar layers only; drop the key or set it to tar`},
+	} {
+		_, err := Parse([]byte(tc.yaml))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("Parse(%q) = %v\nwant %s", tc.yaml, err, tc.want)
+		}
+	}
+	if _, err := Parse([]byte("contents:\n  packages: [a]\nformat: tar\n")); err != nil {
+		t.Errorf("format: tar: %v", err)
+	}
+}
