@@ -51,7 +51,9 @@ func pushVerb(args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		// A value with spaces given unquoted (--remote-header=Authorization=Bearer TOKEN)
+		// leaves its secret part here.
+		return fmt.Errorf("unexpected arguments after the flags (%d, not shown: one may be part of a secret); quote a flag's value that holds spaces", fs.NArg())
 	}
 	idle, err := push.StallTimeout(*stall, flagGiven(fs, "stall-timeout"))
 	if err != nil {
@@ -69,9 +71,9 @@ func pushVerb(args []string) error {
 		}
 	}
 	for _, h := range headers {
-		k, v, ok := strings.Cut(h, "=")
-		if !ok {
-			return fmt.Errorf("--remote-header %q: want NAME=VALUE", h)
+		k, v, err := push.ParseRemoteHeader(h)
+		if err != nil {
+			return fmt.Errorf("--remote-header %w", err)
 		}
 		rc.Headers.Add(k, v)
 	}
