@@ -127,7 +127,7 @@ func keyURLs(ks []lockfile.Keyring) []string {
 		if u == "" {
 			u = k.Name
 		}
-		out = append(out, u)
+		out = append(out, nameWithoutUserinfo(u))
 	}
 	return out
 }
@@ -135,9 +135,19 @@ func keyURLs(ks []lockfile.Keyring) []string {
 func repoNames(rs []lockfile.Repo) []string {
 	var out []string
 	for _, r := range rs {
-		out = append(out, r.Architecture+":"+lockfile.RepoBase(r))
+		out = append(out, r.Architecture+":"+nameWithoutUserinfo(lockfile.RepoBase(r)))
 	}
 	return out
+}
+
+// nameWithoutUserinfo is a lock's location, a URL or a name without scheme
+// (`user:password@host/path`, as apko names repositories), without its credentials: they
+// are reported once (credentialURL), never quoted, and do not decide what differs.
+func nameWithoutUserinfo(loc string) string {
+	if strings.Contains(loc, "://") {
+		return withoutUserinfo(loc)
+	}
+	return strings.TrimPrefix(withoutUserinfo("https://"+loc), "https://")
 }
 
 func list(l []string) string {
