@@ -19,6 +19,80 @@ _KNOWN_RANGE = ["range", "checksum"]
 _ASCII = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 _HEX = "0123456789abcdef"
 
+# Where a URL's authority ends in a message (as tools/internal/redact's authorityEnd).
+_AUTHORITY_END = "/?#\"'` \t\r\n"
+
+def redact(text):
+    """Masks the userinfo of every URL in a message, as wharf's redact.Text does.
+
+    `https://user:password@host/x` becomes `https://user:***@host/x`; a user name alone (often
+    a token) is masked whole, `https://***@host/x`.
+
+    Args:
+      text: a message that may quote URLs.
+
+    Returns:
+      text with every `scheme://userinfo@` masked.
+    """
+    out = []
+    rest = text
+
+    # Starlark has no while: at most one URL per character.
+    for _ in range(len(text)):
+        i = rest.find("://")
+        if i < 0:
+            break
+        out.append(rest[:i + 3])
+        rest = rest[i + 3:]
+        end = len(rest)
+        for j, c in enumerate(rest.elems()):
+            if c in _AUTHORITY_END:
+                end = j
+                break
+        at = rest[:end].rfind("@")
+        if at < 0:
+            continue
+        user, colon, _ = rest[:at].partition(":")
+        out.append(user + ":***" if colon else "***")
+        rest = rest[at:]
+    out.append(rest)
+    return "".join(out)
+
+def redact_location(loc):
+    """Masks the userinfo of a lock's location: a URL, or a name without scheme (`user:password@host/path`, as apko names repositories and keys).
+
+    Args:
+      loc: a URL or a lock entry's name.
+
+    Returns:
+      loc with its userinfo masked.
+    """
+    if "://" in loc:
+        return redact(loc)
+    return redact("://" + loc)[len("://"):]
+
+def without_userinfo(url):
+    """A URL without its `user:password@`, for what an image records (the SBOM's download location).
+
+    Args:
+      url: a lock's package URL.
+
+    Returns:
+      url without userinfo; url as it is when it has none.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = len(rest)
+    for j, c in enumerate(rest.elems()):
+        if c in _AUTHORITY_END:
+            end = j
+            break
+    at = rest[:end].rfind("@")
+    if at < 0:
+        return url
+    return scheme + sep + rest[at + 1:]
+
 def percent_decode(s):
     """Decodes %XX escapes of printable ASCII (key names in Alpine's key URLs: %40 is @).
 
@@ -171,7 +245,7 @@ def decode_lock(text, what):
     """
     lock, err = _decode(text)
     if err:
-        return None, "lock {}: {}".format(what, err)
+        return None, redact("lock {}: {}".format(what, err))
     return lock, None
 
 def parse_lock(text, what):
@@ -264,7 +338,7 @@ def _keyring(contents):
         content, err = _str(k, "content", where)
         if err:
             return None, err
-        where = "{} ({})".format(where, name or url or "no name")
+        where = "{} ({})".format(where, redact_location(name or url or "no name"))
         if not url and not content:
             return None, where + " has neither url nor content"
 
@@ -274,7 +348,7 @@ def _keyring(contents):
         if not key_name or key_name in (".", ".."):
             return None, where + " has no usable key file name"
         if key_name in names and names[key_name] != (url, content):
-            return None, "{}: another entry, {}, is also named {}: signatures could not tell them apart".format(where, names[key_name][0] or "embedded", key_name)
+            return None, "{}: another entry, {}, is also named {}: signatures could not tell them apart".format(where, redact_location(names[key_name][0] or "embedded"), key_name)
         if key_name in names:
             continue
         names[key_name] = (url, content)
@@ -300,7 +374,7 @@ def _repositories(contents):
             name, err = _str(r, "name", where, required = True)
             if err:
                 return None, None, err
-            where = "{} ({})".format(where, name)
+            where = "{} ({})".format(where, redact_location(name))
             url, err = _str(r, "url", where)
             if err:
                 return None, None, err

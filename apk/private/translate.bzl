@@ -1,6 +1,6 @@
 """One lock's repositories, for the bzlmod extension and the WORKSPACE rule alike."""
 
-load("//apk/private:lock.bzl", "parse_lock", "resolve_relative")
+load("//apk/private:lock.bzl", "parse_lock", "redact", "resolve_relative")
 
 _REPO_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
@@ -99,7 +99,7 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
             kw["content"] = k.content
             identity = k.content
         elif k.url.startswith("http://"):
-            fail("lock {}: keyring entry {}: Bazel downloads plain http:// only with a checksum, which locks do not record for keys; serve it over https:// or give a path".format(lock_label, k.url))
+            fail("lock {}: keyring entry {}: Bazel downloads plain http:// only with a checksum, which locks do not record for keys; serve it over https:// or give a path".format(lock_label, redact(k.url)))
         elif k.url.startswith("https://") or k.url.startswith("file://"):
             kw["url"] = k.url
             identity = k.url
@@ -127,7 +127,7 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
         }
         if p.url.startswith("http://") and not (p.control_range and p.data_range and p.control_checksum and p.data_checksum):
             # Without member ranges the whole file is downloaded, and no lock pins it.
-            fail("lock {}: package {}-{} ({}): Bazel downloads plain http:// only with a checksum, and this entry has no control and data ranges with checksums to download the package by (apko before 0.13 wrote none); serve it over https://, give a path, or lock it again: {}".format(lock_label, p.name, p.version, p.arch, p.url))
+            fail("lock {}: package {}-{} ({}): Bazel downloads plain http:// only with a checksum, and this entry has no control and data ranges with checksums to download the package by (apko before 0.13 wrote none); serve it over https://, give a path, or lock it again: {}".format(lock_label, p.name, p.version, p.arch, redact(p.url)))
         if not (p.url.startswith("http://") or p.url.startswith("https://") or p.url.startswith("file://")):
             kw["source"] = _local_label(ctx, lock_label, root, p.url, "package {}-{} ({})".format(p.name, p.version, p.arch), is_package)
         if p.arch not in prefixes:

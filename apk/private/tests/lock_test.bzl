@@ -4,7 +4,7 @@ Each error case shows the whole message a user reads (translate_lock fails with 
 """
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
-load("//apk/private:lock.bzl", "decode_lock", "percent_decode", "repository_line")
+load("//apk/private:lock.bzl", "decode_lock", "percent_decode", "redact", "redact_location", "repository_line", "without_userinfo")
 
 _LOCK = "//app:apko.lock.json"
 
@@ -62,6 +62,10 @@ def _error_cases():
         (_lock(keyring = [{"name": "k.rsa.pub"}]), "lock //app:apko.lock.json: keyring[0] (k.rsa.pub) has neither url nor content"),
         (_lock(keyring = [{"name": 1, "url": "x"}]), "lock //app:apko.lock.json: keyring[0]: \"name\" must be a string, got a number"),
         (_lock(keyring = [{"name": "a", "url": "https://a/k.rsa.pub"}, {"name": "b", "url": "https://b/k.rsa.pub"}]), "lock //app:apko.lock.json: keyring[1] (b): another entry, https://a/k.rsa.pub, is also named k.rsa.pub: signatures could not tell them apart"),
+        # A lock with credentials (apko writes them as the configuration gave them): masked.
+        (_lock(keyring = [{"name": "alice:s3cr3t-TOKEN-5@a/k.rsa.pub", "url": "https://alice:s3cr3t-TOKEN-5@a/k.rsa.pub"}, {"name": "b", "url": "https://b/k.rsa.pub"}]), "lock //app:apko.lock.json: keyring[1] (b): another entry, https://alice:***@a/k.rsa.pub, is also named k.rsa.pub: signatures could not tell them apart"),
+        (_lock(keyring = [{"name": "s3cr3t-TOKEN-5@h/k.rsa.pub"}]), "lock //app:apko.lock.json: keyring[0] (***@h/k.rsa.pub) has neither url nor content"),
+        (_lock(repositories = [{"name": "alice:s3cr3t-TOKEN-5@r/x86_64", "architecture": ["x86_64"]}]), "lock //app:apko.lock.json: repositories[0] (alice:***@r/x86_64): \"architecture\" must be a string, got a list"),
         (_lock(keyring = [{"name": "x", "url": "https://a/.."}]), "lock //app:apko.lock.json: keyring[0] (x) has no usable key file name"),
         (_lock(repositories = 3), "lock //app:apko.lock.json: contents: \"repositories\" must be a list, got a number"),
         (_lock(runtime_repositories = [None]), "lock //app:apko.lock.json: runtime_repositories[0] must be an object, got null"),
@@ -171,6 +175,15 @@ def _helpers_impl(ctx):
     asserts.equals(env, "100%", percent_decode("100%"))
     asserts.equals(env, "%4", percent_decode("%4"))
     asserts.equals(env, "%zz%C3%A9", percent_decode("%zz%C3%A9"))  # not ASCII: left escaped
+
+    # Userinfo masked as wharf's redact.Text masks it; stripped from what an image records.
+    asserts.equals(env, "GET https://alice:***@h/x (and http://***@g:8/y): 401", redact("GET https://alice:s3cr3t-TOKEN-5@h/x (and http://s3cr3t-TOKEN-5@g:8/y): 401"))
+    asserts.equals(env, "file:///a@b/c https://h/p@q", redact("file:///a@b/c https://h/p@q"))
+    asserts.equals(env, "alice:***@h/main/x86_64", redact_location("alice:s3cr3t-TOKEN-5@h/main/x86_64"))
+    asserts.equals(env, "./keys/a@b.rsa.pub", redact_location("./keys/a@b.rsa.pub"))
+    asserts.equals(env, "https://h/main/x86_64/a-1.apk", without_userinfo("https://alice:s3cr3t-TOKEN-5@h/main/x86_64/a-1.apk"))
+    asserts.equals(env, "https://h/p@q", without_userinfo("https://h/p@q"))
+    asserts.equals(env, "./main/x86_64/a-1.apk", without_userinfo("./main/x86_64/a-1.apk"))
 
     # apko >= 0.17: name without scheme, per arch; url the index.
     asserts.equals(env, "https://packages.wolfi.dev/os", repository_line("packages.wolfi.dev/os/x86_64", "https://packages.wolfi.dev/os/x86_64/APKINDEX.tar.gz", "x86_64"))
