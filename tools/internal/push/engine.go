@@ -6,10 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -50,11 +49,27 @@ type Count struct {
 
 func (c *Count) add(size int64) { c.Blobs++; c.Bytes += size }
 
+// Status is what became of one request.
+type Status int
+
+const (
+	// Skipped: not attempted (the push was interrupted first).
+	Skipped Status = iota
+	// Pushed: its blobs, manifests and tags are in the registry, read back.
+	Pushed
+	// Failed: Err says why; blobs sent before the failure stay in the registry.
+	Failed
+)
+
+func (s Status) String() string { return [...]string{"skipped", "pushed", "failed"}[s] }
+
 // Result is what push did for one request.
 type Result struct {
 	Label   string
 	Ref     name.Digest
 	Tags    []string
+	Status  Status
+	Err     error // why it failed or was skipped
 	Sent    Count // uploaded from a source
 	Present Count // already in the repository
 	Mounted Count // mounted from another repository of the registry
@@ -91,19 +106,52 @@ type blobTask struct {
 }
 
 // Push pushes every request: blobs first (each once per registry), then manifests, tags,
-// and a read-back of every digest. It returns one Result per request, in order.
+// and a read-back of every digest. Requests are independent: one that fails (a blob, a
+// refused tag) does not stop the others. It returns one Result per request, in order,
+// and an error joining the failed requests' errors.
 func Push(ctx context.Context, reqs []Request, opts Options) ([]Result, error) {
+	e, err := newEngine(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	results, manifests, order := e.plan(reqs)
+	e.progress.total(order)
+	stop := e.progress.start(opts.Progress)
+	e.moveBlobs(ctx, order)
+	stop()
+	var errs []error
+	for i, r := range reqs {
+		res := &results[i]
+		switch {
+		case res.Status == Failed:
+		case ctx.Err() != nil:
+			res.Err = fmt.Errorf("not attempted: the push was interrupted (%w)", ctx.Err())
+		default:
+			res.Status = Pushed
+			if err := e.putManifests(ctx, r, manifests[i]); err != nil {
+				res.Status, res.Err = Failed, err
+			}
+		}
+		if res.Err != nil {
+			errs = append(errs, fmt.Errorf("pushing %s (%s): %w", res.Label, res.Ref, res.Err))
+		}
+	}
+	return results, errors.Join(errs...)
+}
+
+func newEngine(ctx context.Context, opts Options) (*engine, error) {
 	if opts.Keychain == nil {
 		opts.Keychain = authn.DefaultKeychain
 	}
 	if opts.Jobs <= 0 {
 		opts.Jobs = 8
 	}
-	rt := remote.DefaultTransport
+	var rt http.RoundTripper = remote.DefaultTransport
 	if opts.Stall > 0 {
 		rt = &stallTransport{inner: rt, idle: opts.Stall}
 	}
-	ropts := []remote.Option{remote.WithAuthFromKeychain(opts.Keychain), remote.WithTransport(rt), remote.WithContext(ctx)}
+	up := &uploadTransport{inner: rt}
+	ropts := []remote.Option{remote.WithAuthFromKeychain(opts.Keychain), remote.WithTransport(up), remote.WithContext(ctx)}
 	if Backoff != nil {
 		ropts = append(ropts, remote.WithRetryBackoff(*Backoff))
 	}
@@ -111,8 +159,13 @@ func Push(ctx context.Context, reqs []Request, opts Options) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{opts: opts, rt: rt, ropts: ropts, pusher: pusher, clients: map[string]*http.Client{}}
+	return &engine{opts: opts, rt: up, uploads: up, ropts: ropts, pusher: pusher,
+		clients: map[string]*http.Client{}, down: map[string]error{}}, nil
+}
 
+// plan walks every request's manifests and returns its Result (Failed when its plan is
+// inconsistent), its manifests, and the blob tasks, one per registry and digest.
+func (e *engine) plan(reqs []Request) ([]Result, [][]rawManifest, []*blobTask) {
 	results := make([]Result, len(reqs))
 	manifests := make([][]rawManifest, len(reqs))
 	tasks := map[string]*blobTask{} // registry + digest
@@ -122,7 +175,8 @@ func Push(ctx context.Context, reqs []Request, opts Options) ([]Result, error) {
 		results[i] = Result{Label: r.Target.Label, Ref: top, Tags: r.Tags, From: map[string]*Count{}}
 		ms, blobs, err := r.Target.walk()
 		if err != nil {
-			return nil, fmt.Errorf("pushing %s (%s): %w", r.Target.Label, top, err)
+			results[i].Status, results[i].Err = Failed, err
+			continue
 		}
 		manifests[i] = ms
 		seen := map[v1.Hash]bool{}
@@ -143,54 +197,33 @@ func Push(ctx context.Context, reqs []Request, opts Options) ([]Result, error) {
 			t.needs = append(t.needs, need{repo: r.Repository, result: &results[i], label: r.Target.Label, top: top})
 		}
 	}
-	e.progress.total(order)
-	stop := e.progress.start(opts.Progress)
-	err = e.moveBlobs(ctx, order)
-	stop()
-	if err != nil {
-		return nil, err
-	}
-	for i, r := range reqs {
-		if err := e.putManifests(ctx, r, manifests[i]); err != nil {
-			return nil, fmt.Errorf("pushing %s (%s): %w", r.Target.Label, results[i].Ref, explainAuth(err, r.Repository.RegistryStr()))
-		}
-	}
-	return results, nil
+	return results, manifests, order
 }
 
 type engine struct {
 	opts     Options
 	rt       http.RoundTripper
+	uploads  *uploadTransport
 	ropts    []remote.Option
 	pusher   *remote.Pusher
 	mu       sync.Mutex
 	clients  map[string]*http.Client // per repository, authorized to push
+	down     map[string]error        // registries that failed to answer, by name
+	rmu      sync.Mutex              // guards the Results
 	progress progress
 }
 
-// moveBlobs runs the blob tasks Jobs at a time and returns the first failure; a failure
-// cancels the tasks still running.
-func (e *engine) moveBlobs(ctx context.Context, tasks []*blobTask) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		once  sync.Once
-		first error
-		wg    sync.WaitGroup
-		mu    sync.Mutex // guards the Results' counts
-	)
+// moveBlobs runs the blob tasks Jobs at a time. A blob that fails fails the requests
+// needing it; their other blobs are not moved.
+func (e *engine) moveBlobs(ctx context.Context, tasks []*blobTask) {
+	var wg sync.WaitGroup
 	work := make(chan *blobTask)
 	for range min(e.opts.Jobs, len(tasks)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for t := range work {
-				if ctx.Err() != nil {
-					continue
-				}
-				if err := e.move(ctx, t, &mu); err != nil {
-					once.Do(func() { first = err; cancel() })
-				}
+				e.move(ctx, t)
 			}
 		}()
 	}
@@ -199,78 +232,164 @@ func (e *engine) moveBlobs(ctx context.Context, tasks []*blobTask) error {
 	}
 	close(work)
 	wg.Wait()
-	return first
 }
 
-// move puts one blob into every repository needing it.
-func (e *engine) move(ctx context.Context, t *blobTask, mu *sync.Mutex) error {
+// move puts one blob into every repository needing it for a request not failed yet.
+func (e *engine) move(ctx context.Context, t *blobTask) {
+	defer e.progress.blobDone()
 	var have *name.Repository // a repository of this registry known to hold the blob
 	for _, n := range t.needs {
-		fail := func(err error) error {
-			return fmt.Errorf("pushing %s (%s): %s blob %s: %w", n.label, n.top, t.kind, t.desc.Digest, explainAuth(err, n.repo.RegistryStr()))
+		if ctx.Err() != nil || e.failed(n.result) {
+			continue // interrupted: the request stays Skipped
 		}
-		ok, err := e.exists(ctx, n.repo, t.desc.Digest)
+		how, from, err := e.place(ctx, t, n.repo, have)
 		if err != nil {
-			return fail(err)
-		}
-		how, from := present, ""
-		if !ok {
-			mountFrom := have
-			if mountFrom == nil && t.origin != nil && t.origin.RegistryStr() == n.repo.RegistryStr() && t.origin.RepositoryStr() != n.repo.RepositoryStr() {
-				mountFrom = t.origin
-			}
-			if how, from, err = e.upload(ctx, t, n.repo, mountFrom); err != nil {
-				return fail(err)
-			}
+			e.fail(n.result, fmt.Errorf("%s blob %s: %w", t.kind, t.desc.Digest, explainAuth(err, n.repo.RegistryStr())))
+			continue
 		}
 		r := n.repo
 		have = &r
-		mu.Lock()
-		switch how {
-		case present:
-			n.result.Present.add(t.desc.Size)
-		case mounted:
-			n.result.Mounted.add(t.desc.Size)
-		case sent:
-			n.result.Sent.add(t.desc.Size)
-			c := n.result.From[from]
-			if c == nil {
-				c = &Count{}
-				n.result.From[from] = c
-			}
-			c.add(t.desc.Size)
-		}
-		mu.Unlock()
+		e.count(n.result, t.desc.Size, how, from)
 	}
-	e.progress.blobDone()
+}
+
+func (e *engine) failed(r *Result) bool {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	return r.Status == Failed
+}
+
+// fail marks r failed with err, unless it failed already.
+func (e *engine) fail(r *Result, err error) {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	if r.Status != Failed {
+		r.Status, r.Err = Failed, err
+	}
+}
+
+func (e *engine) count(r *Result, size int64, how outcome, from string) {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	switch how {
+	case present:
+		r.Present.add(size)
+	case mounted:
+		r.Mounted.add(size)
+	case sent:
+		r.Sent.add(size)
+		c := r.From[from]
+		if c == nil {
+			c = &Count{}
+			r.From[from] = c
+		}
+		c.add(size)
+	}
+}
+
+// place puts the blob into repo unless it is there, by mount from have (or the pulled
+// image's repository) when it can, then checks that the registry holds it.
+func (e *engine) place(ctx context.Context, t *blobTask, repo name.Repository, have *name.Repository) (outcome, string, error) {
+	if err := e.isDown(repo); err != nil {
+		return 0, "", err
+	}
+	ok, err := e.exists(ctx, repo, t.desc.Digest)
+	if err != nil {
+		return 0, "", e.noteDown(repo, err)
+	}
+	if ok {
+		return present, "", nil
+	}
+	mountFrom := have
+	if mountFrom == nil && t.origin != nil && t.origin.RegistryStr() == repo.RegistryStr() && t.origin.RepositoryStr() != repo.RepositoryStr() {
+		mountFrom = t.origin
+	}
+	how, from, err := e.upload(ctx, t, repo, mountFrom)
+	if err != nil {
+		return 0, "", e.noteDown(repo, err)
+	}
+	return how, from, e.check(ctx, t, repo)
+}
+
+// check fails unless the registry holds the blob it accepted: its answer named the blob's
+// digest, and a HEAD finds it in repo.
+func (e *engine) check(ctx context.Context, t *blobTask, repo name.Repository) error {
+	if got, ok := e.uploads.answered(repo, t.desc.Digest); ok {
+		return fmt.Errorf("the registry answered its upload to %s with Docker-Content-Digest %s, not the blob's", repo, got)
+	}
+	ok, err := e.exists(ctx, repo, t.desc.Digest)
+	if err != nil {
+		return fmt.Errorf("checking that %s holds it after its upload: %w", repo, err)
+	}
+	if !ok {
+		return fmt.Errorf("the registry accepted its upload to %s but does not hold it (HEAD: 404 Not Found)", repo)
+	}
+	return nil
+}
+
+// noteDown remembers a registry that could not be reached (the connection failed or
+// stalled), so that its other blobs fail at once instead of each retrying; an answer
+// (any HTTP status) may concern one repository only, and is not remembered.
+func (e *engine) noteDown(repo name.Repository, err error) error {
+	var op *net.OpError
+	var stall *stallError
+	if errors.As(err, &op) || errors.As(err, &stall) {
+		e.mu.Lock()
+		if e.down[repo.RegistryStr()] == nil {
+			e.down[repo.RegistryStr()] = err
+		}
+		e.mu.Unlock()
+	}
+	return err
+}
+
+func (e *engine) isDown(repo name.Repository) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.down[repo.RegistryStr()]; err != nil {
+		return fmt.Errorf("not attempted: registry %s failed another blob: %w", repo.RegistryStr(), err)
+	}
 	return nil
 }
 
 // upload sends the blob to repo, by mount from mountFrom when given (go-containerregistry
 // falls back to sending it when the registry declines the mount). It says which it was
-// and, when sent, from which source.
+// and, when sent, from which source. A source whose bytes turn out not to be the blob
+// (a stale output-tree file) is dropped and the blob sent again from the next.
 func (e *engine) upload(ctx context.Context, t *blobTask, repo name.Repository, mountFrom *name.Repository) (outcome, string, error) {
 	l := &sourcedLayer{e: e, t: t}
+	for {
+		wrong := l.wrongCount()
+		how, err := e.uploadFrom(ctx, l, repo, mountFrom)
+		if err == nil || l.wrongCount() == wrong {
+			return how, l.source, err
+		}
+		mountFrom = nil
+	}
+}
+
+func (e *engine) uploadFrom(ctx context.Context, l *sourcedLayer, repo name.Repository, mountFrom *name.Repository) (outcome, error) {
 	if mountFrom == nil {
 		// Find the bytes before opening an upload, so that a blob found nowhere leaves no
 		// upload session behind and its error lists where push looked.
 		if err := l.find(ctx); err != nil {
-			return 0, "", err
+			return 0, err
 		}
 	}
 	var up v1.Layer = l
 	if mountFrom != nil {
-		up = &remote.MountableLayer{Layer: l, Reference: mountFrom.Digest(t.desc.Digest.String())}
+		up = &remote.MountableLayer{Layer: l, Reference: mountFrom.Digest(l.t.desc.Digest.String())}
 	}
+	opened := l.opened.Load()
 	err := e.pusher.Upload(ctx, repo, up)
 	l.closePending()
 	if err != nil {
-		return 0, "", err
+		return 0, err
 	}
-	if l.opened.Load() == 0 {
-		return mounted, "", nil
+	if l.opened.Load() == opened {
+		return mounted, nil
 	}
-	return sent, l.source, nil
+	return sent, nil
 }
 
 // exists asks the registry whether repo holds the blob (HEAD /v2/<repo>/blobs/<digest>).
@@ -322,15 +441,18 @@ func (e *engine) client(ctx context.Context, repo name.Repository) (*http.Client
 // putManifests puts a request's manifests by digest, children first, then its tags, and
 // reads the top digest back by digest and by every tag.
 func (e *engine) putManifests(ctx context.Context, r Request, ms []rawManifest) error {
+	failed := func(what string, err error) error {
+		return fmt.Errorf("%s: %w", what, explainAuth(err, r.Repository.RegistryStr()))
+	}
 	for _, m := range ms {
 		if err := e.pusher.Put(ctx, r.Repository.Digest(m.digest.String()), m); err != nil {
-			return fmt.Errorf("manifest %s: %w", m.digest, err)
+			return failed("manifest "+m.digest.String(), err)
 		}
 	}
 	top := ms[len(ms)-1]
 	for _, tag := range r.Tags {
 		if err := e.pusher.Put(ctx, r.Repository.Tag(tag), top); err != nil {
-			return fmt.Errorf("tag %s: %w", tag, err)
+			return failed("tag "+tag, err)
 		}
 	}
 	refs := []name.Reference{r.Repository.Digest(top.digest.String())}
@@ -340,7 +462,7 @@ func (e *engine) putManifests(ctx context.Context, r Request, ms []rawManifest) 
 	for _, ref := range refs {
 		d, err := remote.Head(ref, e.ropts...)
 		if err != nil {
-			return fmt.Errorf("reading back %s: %w", ref, err)
+			return failed("reading back "+ref.String(), err)
 		}
 		if d.Digest != top.digest {
 			return fmt.Errorf("reading back %s: the registry has %s, not the pushed %s", ref, d.Digest, top.digest)
@@ -435,157 +557,4 @@ func (t *Target) layerTask(d v1.Descriptor, in v1.Hash) (*blobTask, error) {
 		return nil, fmt.Errorf("layer %s of manifest %s: the manifest says %d bytes, its metadata %d", d.Digest, in, d.Size, b.Desc.Size)
 	}
 	return &blobTask{desc: d, kind: "layer", local: b.Local, origin: b.Origin}, nil
-}
-
-// sourcedLayer is a blob for Pusher.Upload whose bytes come from the first source holding
-// it; each Compressed call (go-containerregistry retries) opens it again.
-type sourcedLayer struct {
-	e       *engine
-	t       *blobTask
-	source  string        // where the bytes were found
-	pending io.ReadCloser // opened by find, not yet handed out
-	opened  atomic.Int32
-	pmu     sync.Mutex
-}
-
-// find opens the blob from the first source that has it, or says where it looked.
-func (l *sourcedLayer) find(ctx context.Context) error {
-	rc, src, err := l.open(ctx)
-	if err != nil {
-		return err
-	}
-	l.pmu.Lock()
-	l.pending, l.source = rc, src
-	l.pmu.Unlock()
-	return nil
-}
-
-func (l *sourcedLayer) open(ctx context.Context) (io.ReadCloser, string, error) {
-	t := l.t
-	if t.config != nil {
-		return io.NopCloser(strings.NewReader(string(t.config))), "build outputs", nil
-	}
-	var looked []string
-	try := func(s Source) (io.ReadCloser, bool, error) {
-		rc, err := s.Open(ctx, t.desc)
-		if err == nil {
-			return rc, true, nil
-		}
-		if errors.Is(err, errNotFound) {
-			looked = append(looked, fmt.Sprintf("%s: %v", s, err))
-			return nil, false, nil
-		}
-		if ctx.Err() != nil {
-			return nil, false, ctx.Err()
-		}
-		// A source that fails (a cache that is down) is reported, and the next is asked.
-		looked = append(looked, fmt.Sprintf("%s: %v", s, err))
-		return nil, false, nil
-	}
-	var sources []Source
-	for _, p := range t.local {
-		sources = append(sources, localFile(p))
-	}
-	if len(t.local) == 0 {
-		looked = append(looked, "the output tree: the build left no path for it")
-	}
-	sources = append(sources, l.e.opts.Sources...)
-	if t.origin != nil {
-		sources = append(sources, &registrySource{repo: *t.origin, opts: l.e.ropts})
-	}
-	for _, s := range sources {
-		rc, ok, err := try(s)
-		if err != nil {
-			return nil, "", err
-		}
-		if ok {
-			return rc, sourceKind(s), nil
-		}
-	}
-	if len(l.e.opts.Sources) == 0 {
-		looked = append(looked, "no remote or disk cache: none is configured (--remote-cache, --disk-cache, or Bazel's .bazelrc)")
-	}
-	return nil, "", fmt.Errorf("found nowhere (%d bytes); looked in:\n  %s", t.desc.Size, strings.Join(looked, "\n  "))
-}
-
-func (l *sourcedLayer) closePending() {
-	l.pmu.Lock()
-	defer l.pmu.Unlock()
-	if l.pending != nil {
-		l.pending.Close()
-		l.pending = nil
-	}
-}
-
-func (l *sourcedLayer) Compressed() (io.ReadCloser, error) {
-	l.opened.Add(1)
-	l.pmu.Lock()
-	rc, src := l.pending, l.source
-	l.pending = nil
-	l.pmu.Unlock()
-	if rc == nil {
-		var err error
-		if rc, src, err = l.open(context.Background()); err != nil {
-			return nil, err
-		}
-		l.pmu.Lock()
-		l.source = src
-		l.pmu.Unlock()
-	}
-	return newVerified(rc, l.t.desc, src, l.e.progress.sent), nil
-}
-
-func (l *sourcedLayer) Digest() (v1.Hash, error)            { return l.t.desc.Digest, nil }
-func (l *sourcedLayer) Size() (int64, error)                { return l.t.desc.Size, nil }
-func (l *sourcedLayer) MediaType() (types.MediaType, error) { return l.t.desc.MediaType, nil }
-func (l *sourcedLayer) DiffID() (v1.Hash, error) {
-	return v1.Hash{}, errors.New("push does not know diff IDs")
-}
-func (l *sourcedLayer) Uncompressed() (io.ReadCloser, error) {
-	return nil, errors.New("push sends blobs as they are")
-}
-
-// localFile is one candidate file in the output tree.
-type localFile string
-
-func (p localFile) String() string { return "the output tree (" + string(p) + ")" }
-
-func (p localFile) Open(_ context.Context, d v1.Descriptor) (io.ReadCloser, error) {
-	return openSized(string(p), d.Size)
-}
-
-// registrySource streams a blob from the registry repository it was pulled from.
-type registrySource struct {
-	repo name.Repository
-	opts []remote.Option
-}
-
-func (s *registrySource) String() string { return "registry " + s.repo.String() }
-
-func (s *registrySource) Open(_ context.Context, d v1.Descriptor) (io.ReadCloser, error) {
-	l, err := remote.Layer(s.repo.Digest(d.Digest.String()), s.opts...)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := l.Compressed()
-	var terr *transport.Error
-	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
-		return nil, errNotFound
-	}
-	return rc, err
-}
-
-// sourceKind names a source's kind for the summary: output tree, remote cache, ...
-func sourceKind(s Source) string {
-	switch s.(type) {
-	case localFile:
-		return "output tree"
-	case *remoteCacheSource:
-		return "remote cache"
-	case DiskCacheSource:
-		return "disk cache"
-	case *registrySource:
-		return "origin registry"
-	}
-	return s.String()
 }

@@ -312,7 +312,7 @@ func TestPushRefusesCorruptSource(t *testing.T) {
 		t.Fatal("push of a corrupt blob succeeded")
 	}
 	t.Logf("user sees: %v", err)
-	if want := "blob " + d.String() + " from disk cache: content has digest sha256:"; !strings.Contains(err.Error(), want) {
+	if want := "disk cache " + disk + ": wrong bytes (content has digest sha256:"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error lacks %q", want)
 	}
 }

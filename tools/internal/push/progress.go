@@ -73,37 +73,63 @@ func Bytes(n int64) string {
 	return fmt.Sprintf("%.1f PB", f/1000)
 }
 
-// WriteSummary writes one line per pushed image, then a total when there are several:
+// WriteSummary writes each image's outcome, then a total when there are several:
 //
 //	pushed //app:push  registry/app@sha256:…  tags: v1, latest
 //	  sent 2 blobs (12.3 MB: remote cache 1, output tree 1), present 5 (40.1 MB), mounted 1 (2.0 MB)
+//	failed //api:push  registry/api@sha256:…  tags: v1
+//	  tag v1: PUT https://registry/v2/api/manifests/v1: DENIED: …
+//	pushed 1 of 2 images, 1 failed
+//	  sent 2 blobs (…), present 5 (…), mounted 1 (…)
 func WriteSummary(w io.Writer, results []Result) {
 	var total Result
+	byStatus := map[Status]int{}
 	for _, r := range results {
+		byStatus[r.Status]++
 		tags := "none"
 		if len(r.Tags) > 0 {
 			tags = strings.Join(r.Tags, ", ")
 		}
-		fmt.Fprintf(w, "pushed %s  %s  tags: %s\n  %s\n", r.Label, r.Ref, tags, counts(r))
-		total.Sent.Blobs += r.Sent.Blobs
-		total.Sent.Bytes += r.Sent.Bytes
-		total.Present.Blobs += r.Present.Blobs
-		total.Present.Bytes += r.Present.Bytes
-		total.Mounted.Blobs += r.Mounted.Blobs
-		total.Mounted.Bytes += r.Mounted.Bytes
-		for k, c := range r.From {
-			if total.From == nil {
-				total.From = map[string]*Count{}
-			}
-			if total.From[k] == nil {
-				total.From[k] = &Count{}
-			}
-			total.From[k].Blobs += c.Blobs
-			total.From[k].Bytes += c.Bytes
+		detail := counts(r)
+		if r.Status != Pushed {
+			detail = strings.ReplaceAll(r.Err.Error(), "\n", "\n  ")
+		}
+		fmt.Fprintf(w, "%s %s  %s  tags: %s\n  %s\n", r.Status, r.Label, r.Ref, tags, detail)
+		total.add(r)
+	}
+	if len(results) < 2 {
+		return
+	}
+	if byStatus[Pushed] == len(results) {
+		fmt.Fprintf(w, "pushed %d images\n  %s\n", len(results), counts(total))
+		return
+	}
+	line := fmt.Sprintf("pushed %d of %d images", byStatus[Pushed], len(results))
+	for _, s := range []Status{Failed, Skipped} {
+		if byStatus[s] > 0 {
+			line += fmt.Sprintf(", %d %s", byStatus[s], s)
 		}
 	}
-	if len(results) > 1 {
-		fmt.Fprintf(w, "pushed %d images\n  %s\n", len(results), counts(total))
+	fmt.Fprintf(w, "%s\n  %s\n", line, counts(total))
+}
+
+// add adds r's counts to total's.
+func (total *Result) add(r Result) {
+	total.Sent.Blobs += r.Sent.Blobs
+	total.Sent.Bytes += r.Sent.Bytes
+	total.Present.Blobs += r.Present.Blobs
+	total.Present.Bytes += r.Present.Bytes
+	total.Mounted.Blobs += r.Mounted.Blobs
+	total.Mounted.Bytes += r.Mounted.Bytes
+	for k, c := range r.From {
+		if total.From == nil {
+			total.From = map[string]*Count{}
+		}
+		if total.From[k] == nil {
+			total.From[k] = &Count{}
+		}
+		total.From[k].Blobs += c.Blobs
+		total.From[k].Bytes += c.Bytes
 	}
 }
 

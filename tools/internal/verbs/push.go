@@ -107,14 +107,31 @@ func pushVerb(args []string) error {
 		return fmt.Errorf("--progress %q: want auto, always or never", progress)
 	}
 	results, err := push.Push(context.Background(), reqs, opts)
-	if err != nil {
-		return err
-	}
 	for _, r := range results {
-		fmt.Fprintln(os.Stdout, r.Ref.String())
+		if r.Status == push.Pushed {
+			fmt.Fprintln(os.Stdout, r.Ref.String())
+		}
+	}
+	if err != nil && len(results) < 2 {
+		return err // one image: the error is its outcome
 	}
 	push.WriteSummary(os.Stderr, results)
-	return nil
+	return notPushed(results)
+}
+
+// notPushed names the images of several that were not pushed, whose reasons the summary
+// gave; nil when every one was.
+func notPushed(results []push.Result) error {
+	var names []string
+	for _, r := range results {
+		if r.Status != push.Pushed {
+			names = append(names, r.Label+" "+r.Status.String())
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d images not pushed: %s (every image's outcome is above)", len(names), len(results), strings.Join(names, ", "))
 }
 
 // pushRequests reads the plans and applies the command line's repository, registry and tags.

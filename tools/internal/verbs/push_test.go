@@ -3,7 +3,6 @@ package verbs
 import (
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -145,29 +144,11 @@ func noCredentials(t *testing.T) string {
 	return dir
 }
 
-// runPush runs pushVerb with a deadline, so a hang fails the test instead of stalling it,
-// and returns what it printed.
+// runPush runs pushVerb as runPushStreams does and returns what it printed on stdout.
 func runPush(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = w
-	t.Cleanup(func() { os.Stdout = stdout })
-	args = append([]string{"--no-bazelrc"}, args...)
-	done := make(chan error, 1)
-	go func() { done <- pushVerb(args) }()
-	select {
-	case err = <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("push %v still running after 30s", args)
-	}
-	os.Stdout = stdout
-	w.Close()
-	out, _ := io.ReadAll(r)
-	return strings.TrimSpace(string(out)), err
+	out, _, err := runPushStreams(t, args...)
+	return out, err
 }
 
 // assertNoDangling fails if reg holds a manifest of l without everything it refers to.
