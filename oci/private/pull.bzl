@@ -29,6 +29,10 @@ def _check_tag(tag, image, who):
     if len(tag) > 128 or not all([c in _TAG_FIRST + ".-" for c in tag.elems()]) or tag[0] not in _TAG_FIRST.elems():
         fail("{}: image {}: tag {} is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]*, at most 128 characters)".format(who, image, repr(tag)))
 
+def _is_sha256(digest):
+    algo, _, hex = digest.partition(":")
+    return algo == "sha256" and len(hex) == 64 and all([c in "0123456789abcdef" for c in hex.elems()])
+
 def parse_image(image, digest, who, tag = ""):
     """Splits `[http(s)://]registry/repository[:tag][@sha256:...]`; a tag without a digest fails.
 
@@ -73,8 +77,7 @@ def parse_image(image, digest, who, tag = ""):
         ))
     if not digest:
         fail("{}: image {} has no digest; oci_pull pulls by digest only: give digest = \"sha256:...\"".format(who, image))
-    algo, _, hex = digest.partition(":")
-    if algo != "sha256" or len(hex) != 64 or hex.lower() != hex or not all([c in "0123456789abcdef" for c in hex.elems()]):
+    if not _is_sha256(digest):
         fail("{}: image {}: digest {} is not sha256:<64 lowercase hex digits>".format(who, image, digest))
     if registry == "docker.io" or registry == "index.docker.io":
         registry = "registry-1.docker.io"
@@ -131,10 +134,8 @@ def _url(ref, kind, digest):
     return "{}://{}/v2/{}/{}/{}".format(ref.scheme, ref.registry, ref.repository, kind, digest)
 
 def _blob_path(digest):
-    algo, _, hex = digest.partition(":")
-    if algo != "sha256" or len(hex) != 64:
-        fail("digest {}: only sha256 is supported".format(digest))
-    return "layout/blobs/sha256/" + hex
+    # Every digest was checked by parse_image or where it was read (decode_manifest).
+    return "layout/blobs/sha256/" + digest.partition(":")[2]
 
 def _download(rctx, ref, auth, kind, digest, block = True):
     url = _url(ref, kind, digest)
@@ -158,19 +159,149 @@ def _download_error(who, ref, what, url):
             "(~/.docker/config.json or $DOCKER_CONFIG, a bearer token realm: token_realm), or is unreachable; " +
             "a download whose content does not match the digest fails the same way").format(who = who, what = what, image = ref.name, url = url)
 
+_JSON_KINDS = {"dict": "an object", "list": "a list", "string": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "NoneType": "null"}
+
+# json.decode's answer to text that is not JSON (no JSON value is a struct).
+_NOT_JSON = struct()
+
+def _json_kind(v):
+    return _JSON_KINDS.get(type(v), type(v))
+
+def _field(d, key, want, where, required = False):
+    """Returns (d[key], error): an absent (or null) field is want's zero value unless required."""
+    v = d.get(key)
+    if v == None:
+        if required:
+            return None, "{} has no {}".format(where, repr(key))
+        return {"dict": {}, "list": [], "string": ""}[want], None
+    if type(v) != want:
+        return None, "{}: {} must be {}, got {}".format(where, repr(key), _JSON_KINDS[want], _json_kind(v))
+    return v, None
+
+def _decode_object(text, what):
+    doc = json.decode(text, default = _NOT_JSON)
+    if doc == _NOT_JSON:
+        return None, "{}: not valid JSON".format(what)
+    if type(doc) != "dict":
+        return None, "{}: must be a JSON object, got {}".format(what, _json_kind(doc))
+    return doc, None
+
+def _descriptor(d, where, platform = False):
+    """Checks a descriptor (an index entry, a manifest's config or layer) as read here."""
+    if type(d) != "dict":
+        return "{} must be an object, got {}".format(where, _json_kind(d))
+    digest, err = _field(d, "digest", "string", where, required = True)
+    if err:
+        return err
+    if not _is_sha256(digest):
+        return "{}: digest {} is not sha256:<64 lowercase hex digits>".format(where, repr(digest))
+    _, err = _field(d, "urls", "list", where)
+    if err or not platform:
+        return err
+    p, err = _field(d, "platform", "dict", where)
+    return err or _platform_error(p, where + " platform")
+
+def _platform_error(p, where):
+    for key in ["os", "architecture", "variant"]:
+        _, err = _field(p, key, "string", where)
+        if err:
+            return err
+    return None
+
+def _descriptors(doc, key, where, required):
+    """Checks the list doc[key] of descriptors (an index's have platforms); the first error."""
+    items, err = _field(doc, key, "list", where, required = required)
+    if err:
+        return err
+    for i, d in enumerate(items):
+        err = _descriptor(d, "{}: {}[{}]".format(where, key, i), platform = key == "manifests")
+        if err:
+            return err
+    return None
+
+def image_named(who, ref):
+    """How messages name an image: `oci_pull NAME: image REGISTRY/REPOSITORY@DIGEST`.
+
+    Args:
+      who: the repository rule's name for itself.
+      ref: parse_image's result.
+
+    Returns:
+      The prefix of messages about ref.
+    """
+    return "{}: image {}".format(who, ref.name)
+
+def decode_manifest(text, digest, image):
+    """Parses and checks a manifest or index as oci_pull reads it.
+
+    Args:
+      text: the blob's content.
+      digest: its digest, for messages.
+      image: image_named's result.
+
+    Returns:
+      (doc, media type, error): error is None or the message, naming the image, the blob
+      (`index sha256:...` or `manifest sha256:...`) and the field.
+    """
+    doc, mt, err = _decode_manifest(text, digest)
+    if err:
+        return None, None, "{}: {}".format(image, err)
+    return doc, mt, None
+
+def _decode_manifest(text, digest):
+    doc, err = _decode_object(text, "manifest or index " + digest)
+    if err:
+        return None, None, err
+    mt, err = _field(doc, "mediaType", "string", "manifest or index " + digest)
+    if err:
+        return None, None, err
+    if not mt:
+        mt = _INDEX_TYPES[0] if "manifests" in doc else _MANIFEST_TYPES[0]
+    where = "{} {}".format("index" if mt in _INDEX_TYPES else "manifest", digest)
+    if doc.get("schemaVersion") != 2:
+        return None, None, "{}: schemaVersion is {}, want 2".format(where, json.encode(doc.get("schemaVersion")))
+    if mt in _INDEX_TYPES:
+        err = _descriptors(doc, "manifests", where, True)
+    elif mt in _MANIFEST_TYPES:
+        _, err = _field(doc, "config", "dict", where, required = True)
+        err = err or _descriptor(doc["config"], where + ": config") or _descriptors(doc, "layers", where, False)
+    else:
+        err = "{}: media type {} is neither an image manifest nor an index".format(where, mt)
+    if err:
+        return None, None, err
+    return doc, mt, None
+
+def decode_config(text, digest, image):
+    """Parses an image config as far as oci_pull reads it.
+
+    Args:
+      text: the blob's content.
+      digest: its digest, for messages.
+      image: image_named's result.
+
+    Returns:
+      (platform, error): platform is {"os", "architecture"[, "variant"]}; error is None or
+      the message, naming the image, the blob (`config sha256:...`) and the field.
+    """
+    where = "config " + digest
+    config, err = _decode_object(text, where)
+    err = err or _platform_error(config, where)
+    if err:
+        return None, "{}: {}".format(image, err)
+    platform = {"os": config.get("os") or "", "architecture": config.get("architecture") or ""}
+    if config.get("variant"):
+        platform["variant"] = config["variant"]
+    return platform, None
+
 def _fetch_json(rctx, ref, auth, digest, who, what):
     url, r = _download(rctx, ref, auth, "manifests", digest)
     if not r.success:
         fail(_download_error(who, ref, what, url))
-    doc = json.decode(rctx.read(_blob_path(digest)))
-    if doc.get("schemaVersion") != 2:
-        fail("{}: {} of {} has schemaVersion {}, want 2".format(who, what, ref.name, doc.get("schemaVersion")))
-    mt = doc.get("mediaType", "")
-    if not mt:
-        mt = _INDEX_TYPES[0] if "manifests" in doc else _MANIFEST_TYPES[0]
-    if mt not in _INDEX_TYPES + _MANIFEST_TYPES:
-        fail("{}: {} of {} has media type {}, neither an image manifest nor an index".format(who, what, ref.name, mt))
-    return doc, mt, len(rctx.read(_blob_path(digest)))
+    text = rctx.read(_blob_path(digest))
+    doc, mt, err = decode_manifest(text, digest, image_named(who, ref))
+    if err:
+        fail(err)
+    return doc, mt, len(text)
 
 def check_tag(rctx, ref, auth, who):
     """Warns when the tag no longer names the pinned digest; the digest is pulled either way.
@@ -231,51 +362,71 @@ def _nonce(rctx):
     return r.stdout.strip() if r.return_code == 0 else ""
 
 def _platform_string(p):
-    return "/".join([p.get("os", "?"), p.get("architecture", "?")] + ([p["variant"]] if p.get("variant") else []))
+    return "/".join([p.get("os") or "?", p.get("architecture") or "?"] + ([p["variant"]] if p.get("variant") else []))
 
-def _oci_pull_image_impl(rctx):
-    who = "oci_pull " + rctx.attr.target_name
-    ref = parse_image(rctx.attr.image, rctx.attr.digest, who, rctx.attr.tag)
-    want = parse_platform(rctx.attr.platform, who) if rctx.attr.platform else None
-    auth = authorization(rctx, ref, who)
-    if not rctx.attr.platform:
-        # With platforms, the hub checks the tag once for all of them.
-        check_tag(rctx, ref, auth, who)
+# How many of an index's platforms a message lists (an index may have thousands of entries).
+_PLATFORMS_SHOWN = 8
 
-    doc, mt, size = _fetch_json(rctx, ref, auth, ref.digest, who, "the manifest")
-    digest = ref.digest
-    if mt in _INDEX_TYPES:
-        available = [_platform_string(m.get("platform", {})) for m in doc.get("manifests", []) if m.get("platform")]
-        if not want:
-            fail("{}: {} is an index of {}; give platforms (oci.pull) or platform (oci_pull_image) to pick".format(who, ref.name, available))
-        picked = [
-            m
-            for m in doc.get("manifests", [])
-            if m.get("platform", {}).get("os") == want.os and m.get("platform", {}).get("architecture") == want.arch and
-               (not want.variant or not m["platform"].get("variant") or m["platform"]["variant"] == want.variant)
-        ]
-        if not picked:
-            fail("{}: {} has no image for {}; it has {}".format(who, ref.name, rctx.attr.platform, available))
-        if len(picked) > 1:
-            fail("{}: {} has {} images for {}".format(who, ref.name, len(picked), rctx.attr.platform))
-        digest = picked[0]["digest"]
-        doc, mt, size = _fetch_json(rctx, ref, auth, digest, who, "the {} manifest".format(rctx.attr.platform))
-        if mt not in _MANIFEST_TYPES:
-            fail("{}: the {} entry of {} is not an image manifest ({})".format(who, rctx.attr.platform, ref.name, mt))
+def summarize_platforms(manifests):
+    """Says what platforms an index's entries are for, in a line of bounded length.
 
-    config_digest = doc["config"]["digest"]
-    url, r = _download(rctx, ref, auth, "blobs", config_digest)
+    Args:
+      manifests: the index's (checked) entries.
+
+    Returns:
+      e.g. `3 entries for 2 platforms: linux/amd64, linux/arm64/v8`, the first few distinct
+      platforms sorted, then `... and N more`.
+    """
+    names = sorted({_platform_string(m["platform"]): None for m in manifests if m.get("platform")}.keys())
+    entries = "{} entr{}".format(len(manifests), "y" if len(manifests) == 1 else "ies")
+    if not names:
+        return entries + ", none with a platform"
+    s = "{} for {} platform{}: {}".format(entries, len(names), "" if len(names) == 1 else "s", ", ".join(names[:_PLATFORMS_SHOWN]))
+    if len(names) > _PLATFORMS_SHOWN:
+        s += ", ... and {} more".format(len(names) - _PLATFORMS_SHOWN)
+    return s
+
+def pick_platform(index, digest, want, platform, image):
+    """Picks the entry of a (checked) index for a platform.
+
+    Args:
+      index: the index, as decode_manifest returns it.
+      digest: the index's digest, for messages.
+      want: parse_platform's result, or None.
+      platform: the platform as given, for messages.
+      image: image_named's result.
+
+    Returns:
+      (the entry's digest, error): error is None or the message, naming the image and the
+      index and summarizing its platforms.
+    """
+    where = "{}: index {}".format(image, digest)
+    if not want:
+        return None, "{} ({}): give platforms (oci.pull) or platform (oci_pull_image) to pick".format(where, summarize_platforms(index["manifests"]))
+    picked = []
+    for m in index["manifests"]:
+        p = m.get("platform") or {}
+        variant = p.get("variant")
+        if p.get("os") == want.os and p.get("architecture") == want.arch and (not want.variant or not variant or variant == want.variant):
+            picked.append(m)
+    if not picked:
+        return None, "{} has no image for {}; it has {}".format(where, platform, summarize_platforms(index["manifests"]))
+    if len(picked) > 1:
+        return None, "{} has {} images for {}".format(where, len(picked), platform)
+    return picked[0]["digest"], None
+
+def _fetch_config(rctx, ref, auth, who, digest):
+    url, r = _download(rctx, ref, auth, "blobs", digest)
     if not r.success:
-        fail(_download_error(who, ref, "config " + config_digest, url))
-    config = json.decode(rctx.read(_blob_path(config_digest)))
-    platform = {"os": config.get("os", ""), "architecture": config.get("architecture", "")}
-    if config.get("variant"):
-        platform["variant"] = config["variant"]
-    if want and (platform["os"] != want.os or platform["architecture"] != want.arch):
-        fail("{}: {} ({}) is an image for {}, not {}".format(who, ref.name, digest, _platform_string(platform), rctx.attr.platform))
+        fail(_download_error(who, ref, "config " + digest, url))
+    platform, err = decode_config(rctx.read(_blob_path(digest)), digest, image_named(who, ref))
+    if err:
+        fail(err)
+    return platform
 
+def _fetch_layers(rctx, ref, auth, who, layers):
     pending = {}
-    for layer in doc.get("layers", []):
+    for layer in layers:
         d = layer["digest"]
         if d in pending:
             continue
@@ -287,6 +438,35 @@ def _oci_pull_image_impl(rctx):
             r = r.wait()
         if not r.success:
             fail(_download_error(who, ref, "layer " + d, url))
+
+def oci_pull_image_impl(rctx):
+    """oci_pull_image's implementation (public for tests with a fake repository context).
+
+    Args:
+      rctx: the repository context.
+    """
+    who = "oci_pull " + rctx.attr.target_name
+    ref = parse_image(rctx.attr.image, rctx.attr.digest, who, rctx.attr.tag)
+    want = parse_platform(rctx.attr.platform, who) if rctx.attr.platform else None
+    auth = authorization(rctx, ref, who)
+    if not rctx.attr.platform:
+        # With platforms, the hub checks the tag once for all of them.
+        check_tag(rctx, ref, auth, who)
+
+    doc, mt, size = _fetch_json(rctx, ref, auth, ref.digest, who, "the manifest")
+    digest = ref.digest
+    if mt in _INDEX_TYPES:
+        digest, err = pick_platform(doc, ref.digest, want, rctx.attr.platform, image_named(who, ref))
+        if err:
+            fail(err)
+        doc, mt, size = _fetch_json(rctx, ref, auth, digest, who, "the {} manifest".format(rctx.attr.platform))
+        if mt not in _MANIFEST_TYPES:
+            fail("{}: the {} entry of index {}, {}, is not an image manifest ({})".format(image_named(who, ref), rctx.attr.platform, ref.digest, digest, mt))
+
+    platform = _fetch_config(rctx, ref, auth, who, doc["config"]["digest"])
+    if want and (platform["os"] != want.os or platform["architecture"] != want.arch):
+        fail("{}: {} ({}) is an image for {}, not {}".format(who, ref.name, digest, _platform_string(platform), rctx.attr.platform))
+    _fetch_layers(rctx, ref, auth, who, doc.get("layers") or [])
 
     rctx.file("layout/oci-layout", json.encode({"imageLayoutVersion": "1.0.0"}) + "\n")
     rctx.file("layout/index.json", json.encode_indent({
@@ -342,7 +522,7 @@ _COMMON_ATTRS = {
 }
 
 oci_pull_image = repository_rule(
-    implementation = _oci_pull_image_impl,
+    implementation = oci_pull_image_impl,
     doc = """Pulls one image by digest into a repository whose target `target_name` is its OCI
 layout (usable as an `oci_image` `base`). Every blob (manifest, config, layers) is
 downloaded by digest with its sha256, so Bazel's repository cache serves repeats and no

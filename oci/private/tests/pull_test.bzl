@@ -1,7 +1,7 @@
 """Unit tests of oci_pull's reference, platform and credential parsing."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
-load("//oci/private:pull.bzl", "check_tag", "parse_image", "parse_platform")
+load("//oci/private:pull.bzl", "check_tag", "decode_config", "decode_manifest", "image_named", "oci_pull_image_impl", "parse_image", "parse_platform", "pick_platform", "summarize_platforms")
 load("//oci/private:pull_auth.bzl", "authorization", "b64decode_ascii")
 
 _D = "sha256:" + "ab" * 32
@@ -61,11 +61,12 @@ def _b64_impl(ctx):
 
 b64_test = unittest.make(_b64_impl)
 
-def _fake_rctx(files, token_realm = "", token_service = "", env = {"HOME": "/home/u"}, programs = {}):
+def _fake_rctx(files, token_realm = "", token_service = "", env = {"HOME": "/home/u"}, programs = {}, attrs = {}):
     """A repository context whose files are a dict and whose downloads and runs are recorded.
 
     files["token:" + url] is what a download of url gets (absent: it fails); programs maps a
-    name on PATH to a function(stdin) -> struct(return_code, stdout, stderr).
+    name on PATH to a function(stdin) -> struct(return_code, stdout, stderr); attrs are
+    more of the rule's attributes.
     """
     calls = []
 
@@ -99,7 +100,7 @@ def _fake_rctx(files, token_realm = "", token_service = "", env = {"HOME": "/hom
         file = file,
         which = lambda name: ("/bin/" + name) if name == "sh" or ("/bin/" + name) in programs else None,
         delete = lambda p: files.pop(p.p if hasattr(p, "p") else p),
-        attr = struct(token_realm = token_realm, token_service = token_service),
+        attr = struct(token_realm = token_realm, token_service = token_service, **attrs),
     )
     return ctx, calls
 
@@ -249,3 +250,147 @@ def _check_tag_impl(ctx):
     return unittest.end(env)
 
 check_tag_test = unittest.make(_check_tag_impl)
+
+_INDEX = "application/vnd.oci.image.index.v1+json"
+_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+def _index(manifests):
+    return {"schemaVersion": 2, "mediaType": _INDEX, "manifests": manifests}
+
+def _manifest(**fields):
+    m = {"schemaVersion": 2, "mediaType": _MANIFEST, "config": {"digest": _D}, "layers": [{"digest": _D}]}
+    m.update(fields)
+    return m
+
+def _manifest_errors():
+    """(blob, the message after `oci_pull t: image REF: `) for blobs that are not as read."""
+    ix = "index " + _D + ": "
+    mf = "manifest " + _D + ": "
+    return [
+        ("{", "manifest or index " + _D + ": not valid JSON"),
+        ([{"schemaVersion": 2}], "manifest or index " + _D + ": must be a JSON object, got a list"),
+        ("null", "manifest or index " + _D + ": must be a JSON object, got null"),
+        ({"schemaVersion": 2, "mediaType": 5}, "manifest or index " + _D + ": \"mediaType\" must be a string, got a number"),
+        (_manifest(schemaVersion = "2"), mf + "schemaVersion is \"2\", want 2"),
+        (_manifest(mediaType = "text/plain"), mf + "media type text/plain is neither an image manifest nor an index"),
+        ({"schemaVersion": 2, "mediaType": _INDEX}, "index " + _D + " has no \"manifests\""),
+        ({"schemaVersion": 2, "manifests": {}}, ix + "\"manifests\" must be a list, got an object"),
+        (_index([[]]), ix + "manifests[0] must be an object, got a list"),
+        (_index([{"digest": 1}]), ix + "manifests[0]: \"digest\" must be a string, got a number"),
+        (_index([{"digest": "sha256:../../x"}]), ix + "manifests[0]: digest \"sha256:../../x\" is not sha256:<64 lowercase hex digits>"),
+        (_index([{"digest": _D, "platform": "linux/amd64"}]), ix + "manifests[0]: \"platform\" must be an object, got a string"),
+        (_index([{"digest": _D, "platform": {"os": ["linux"]}}]), ix + "manifests[0] platform: \"os\" must be a string, got a list"),
+        ({"schemaVersion": 2}, "manifest " + _D + " has no \"config\""),
+        (_manifest(config = []), mf + "\"config\" must be an object, got a list"),
+        (_manifest(config = {"digest": None}), mf + "config has no \"digest\""),
+        (_manifest(layers = {}), mf + "\"layers\" must be a list, got an object"),
+        (_manifest(layers = ["sha256:x"]), mf + "layers[0] must be an object, got a string"),
+        (_manifest(layers = [{"digest": _D, "urls": "https://x"}]), mf + "layers[0]: \"urls\" must be a list, got a string"),
+    ]
+
+def _decode_manifest_impl(ctx):
+    env = unittest.begin(ctx)
+    image = image_named("oci_pull t", parse_image("ghcr.io/o/a", _D, "t"))
+    asserts.equals(env, "oci_pull t: image ghcr.io/o/a@" + _D, image)
+    for blob, want in _manifest_errors():
+        text = blob if type(blob) == "string" else json.encode(blob)
+        asserts.equals(env, (None, None, image + ": " + want), decode_manifest(text, _D, image))
+
+    # Without a media type, "manifests" tells an index; layers and urls may be absent.
+    _, mt, err = decode_manifest(json.encode({"schemaVersion": 2, "manifests": []}), _D, image)
+    asserts.equals(env, (_INDEX, None), (mt, err))
+    _, mt, err = decode_manifest(json.encode({"schemaVersion": 2, "config": {"digest": _D}}), _D, image)
+    asserts.equals(env, (_MANIFEST, None), (mt, err))
+
+    # A config that is not an object, or whose platform fields are not strings.
+    cfg = "config " + _D + ": "
+    for text, want in [
+        ("[]", cfg + "must be a JSON object, got a list"),
+        ("x", cfg + "not valid JSON"),
+        (json.encode({"os": "linux", "architecture": 64}), cfg + "\"architecture\" must be a string, got a number"),
+    ]:
+        asserts.equals(env, (None, image + ": " + want), decode_config(text, _D, image))
+    got = decode_config(json.encode({"os": "linux", "architecture": "arm64", "variant": "v8", "config": {}}), _D, image)
+    asserts.equals(env, ({"os": "linux", "architecture": "arm64", "variant": "v8"}, None), got)
+    return unittest.end(env)
+
+decode_manifest_test = unittest.make(_decode_manifest_impl)
+
+def _pick_platform_impl(ctx):
+    env = unittest.begin(ctx)
+    image = image_named("oci_pull t", parse_image("ghcr.io/o/a", _D, "t"))
+    other = "sha256:" + "cd" * 32
+    index = _index([
+        {"digest": other, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+        {"digest": _D, "platform": {"os": "linux", "architecture": "amd64"}},
+        {"digest": _D},
+    ])
+    asserts.equals(env, (other, None), pick_platform(index, _D, parse_platform("linux/arm64/v8", "t"), "linux/arm64/v8", image))
+    asserts.equals(env, (_D, None), pick_platform(index, _D, parse_platform("linux/amd64", "t"), "linux/amd64", image))
+    asserts.equals(
+        env,
+        (None, image + ": index " + _D + " has no image for linux/arm/v7; it has 3 entries for 2 platforms: linux/amd64, linux/arm64/v8"),
+        pick_platform(index, _D, parse_platform("linux/arm/v7", "t"), "linux/arm/v7", image),
+    )
+    asserts.equals(
+        env,
+        (None, image + ": index " + _D + " (3 entries for 2 platforms: linux/amd64, linux/arm64/v8): give platforms (oci.pull) or platform (oci_pull_image) to pick"),
+        pick_platform(index, _D, None, "", image),
+    )
+    asserts.equals(env, "1 entry, none with a platform", summarize_platforms([{"digest": _D}]))
+    asserts.equals(env, "2 entries for 1 platform: linux/amd64", summarize_platforms(index["manifests"][1:2] * 2))
+
+    # 20,000 entries (#26 item 16): the message was every platform, 859 KB; now the count and
+    # the first few distinct platforms, sorted.
+    many = _index([{"digest": _D, "platform": {"os": "linux", "architecture": "a%d" % (i % 5000)}} for i in range(20000)])
+    _, _, err = decode_manifest(json.encode(many), _D, image)
+    asserts.equals(env, None, err)
+    _, err = pick_platform(many, _D, parse_platform("linux/amd64", "t"), "linux/amd64", image)
+    want = (image + ": index " + _D + " has no image for linux/amd64; it has 20000 entries for 5000 platforms: " +
+            "linux/a0, linux/a1, linux/a10, linux/a100, linux/a1000, linux/a1001, linux/a1002, linux/a1003, ... and 4992 more")
+    asserts.equals(env, want, err)
+    return unittest.end(env)
+
+pick_platform_test = unittest.make(_pick_platform_impl)
+
+def _pull_image_impl(ctx):
+    env = unittest.begin(ctx)
+
+    # An index, its arm64 manifest, config and two layers (one listed twice), as served.
+    blobs = {}
+
+    def serve(kind, doc):
+        text = json.encode(doc)
+        digest = "sha256:" + "0123456789"[len(blobs)] * 64  # a stand-in: the fake checks only that it serves it
+        blobs[digest] = (kind, text)
+        return digest, text
+
+    layer1, _ = serve("blobs", "l1")
+    layer2, _ = serve("blobs", "l2")
+    config, _ = serve("blobs", {"os": "linux", "architecture": "arm64", "variant": "v8"})
+    manifest, manifest_text = serve("manifests", _manifest(config = {"digest": config}, layers = [{"digest": layer1}, {"digest": layer2}, {"digest": layer1}]))
+    index, _ = serve("manifests", _index([
+        {"digest": _D, "platform": {"os": "linux", "architecture": "amd64"}},
+        {"digest": manifest, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+    ]))
+    files = {}
+    base = "http://127.0.0.1:5000/v2/a/"
+    for digest, (kind, text) in blobs.items():
+        url = base + kind + "/" + digest
+        files["token:" + url] = text
+        files["sha256:" + url] = digest[len("sha256:"):]
+    rctx, calls = _fake_rctx(files, attrs = dict(target_name = "base_linux_arm64_v8", image = "127.0.0.1:5000/a", digest = index, tag = "", platform = "linux/arm64/v8"))
+    oci_pull_image_impl(rctx)
+    asserts.equals(env, [base + "manifests/" + index, base + "manifests/" + manifest, base + "blobs/" + config, base + "blobs/" + layer1, base + "blobs/" + layer2], [c.url for c in calls])
+    listed = json.decode(files["layout/index.json"])["manifests"]
+    asserts.equals(env, [{
+        "mediaType": _MANIFEST,
+        "digest": manifest,
+        "size": len(manifest_text),
+        "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"},
+        "annotations": {"org.opencontainers.image.ref.name": "latest"},
+    }], listed)
+    asserts.equals(env, manifest, files["digest.txt"])
+    return unittest.end(env)
+
+pull_image_test = unittest.make(_pull_image_impl)
