@@ -428,6 +428,10 @@ paths:
     type: hardlink
     source: /usr/share/extra/x.conf
     permissions: 0o640
+    # Given, as apko v0.30.34 chowns to 0:0 without them and v1.2.39, which rules_wharf
+    # follows, leaves the owner (rootfs TestPathsWithoutOwnerKeepTheOwner).
+    uid: 0
+    gid: 0
   - path: /etc/empty.conf
     type: empty-file
     permissions: 0o644
