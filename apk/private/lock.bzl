@@ -22,6 +22,15 @@ _HEX = "0123456789abcdef"
 # Where a URL's authority ends in a message (as tools/internal/redact's authorityEnd).
 _AUTHORITY_END = "/?#\"'` \t\r\n"
 
+def _userinfo_end(rest):
+    """Where the userinfo of the authority rest starts with ends (its "@"), or -1 if it has none."""
+    end = len(rest)
+    for j, c in enumerate(rest.elems()):
+        if c in _AUTHORITY_END:
+            end = j
+            break
+    return rest[:end].rfind("@")
+
 def redact(text):
     """Masks the userinfo of every URL in a message, as wharf's redact.Text does.
 
@@ -44,12 +53,7 @@ def redact(text):
             break
         out.append(rest[:i + 3])
         rest = rest[i + 3:]
-        end = len(rest)
-        for j, c in enumerate(rest.elems()):
-            if c in _AUTHORITY_END:
-                end = j
-                break
-        at = rest[:end].rfind("@")
+        at = _userinfo_end(rest)
         if at < 0:
             continue
         user, colon, _ = rest[:at].partition(":")
@@ -83,12 +87,7 @@ def without_userinfo(url):
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url
-    end = len(rest)
-    for j, c in enumerate(rest.elems()):
-        if c in _AUTHORITY_END:
-            end = j
-            break
-    at = rest[:end].rfind("@")
+    at = _userinfo_end(rest)
     if at < 0:
         return url
     return scheme + sep + rest[at + 1:]
