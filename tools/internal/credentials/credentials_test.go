@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -82,11 +83,21 @@ func dockerHelper() int {
 	b, _ := io.ReadAll(os.Stdin)
 	server := strings.TrimSpace(string(b))
 	logRequest("docker " + server)
+	if strings.Contains(" "+os.Getenv("CREDTEST_DOCKER_FAIL")+" ", " "+server+" ") {
+		// Helpers print their errors on stdout; this one prints the credentials there too.
+		json.NewEncoder(os.Stdout).Encode(map[string]string{"ServerURL": server, "Username": "docker-user", "Secret": "s3cr3t-TOKEN-docker"})
+		fmt.Fprintln(os.Stderr, "keychain https://vault-user:s3cr3t-TOKEN-vault@vault.example.com is locked")
+		return 1
+	}
 	if !strings.Contains(" "+os.Getenv("CREDTEST_DOCKER_HOSTS")+" ", " "+server+" ") {
 		fmt.Println("credentials not found in native keychain")
 		return 1
 	}
-	json.NewEncoder(os.Stdout).Encode(map[string]string{"ServerURL": server, "Username": "docker-user", "Secret": "docker-s3cret"})
+	user := os.Getenv("CREDTEST_DOCKER_USER")
+	if user == "" {
+		user = "docker-user"
+	}
+	json.NewEncoder(os.Stdout).Encode(map[string]string{"ServerURL": server, "Username": user, "Secret": "docker-s3cret"})
 	return 0
 }
 
@@ -102,6 +113,11 @@ func helperBin(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// onPath puts the directory of program first on PATH, for the test.
+func onPath(t *testing.T, program string) {
+	t.Setenv("PATH", filepath.Dir(program)+string(os.PathListSeparator)+os.Getenv("PATH"))
 }
 
 // isolate gives the test an empty HOME and no Docker or podman configuration.
@@ -281,8 +297,7 @@ func basic(user, pass string) string {
 // The Docker part is authn.DefaultKeychain's; these show that it does what docs/auth.md says.
 func TestKeychainDockerConfig(t *testing.T) {
 	home := isolate(t)
-	dockerHelperPath := helperBin(t, "docker-credential-wharftest")
-	t.Setenv("PATH", filepath.Dir(dockerHelperPath)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	onPath(t, helperBin(t, "docker-credential-wharftest"))
 	t.Setenv("CREDTEST_DOCKER_HOSTS", "helped.example.com stored.example.com")
 	t.Setenv("DOCKER_CONFIG", filepath.Join(home, "docker"))
 	cfg := map[string]any{
@@ -370,5 +385,97 @@ func TestKeychainPushToRegistry(t *testing.T) {
 	hs := []Helper{{Scope: "127.0.0.1", Path: helperBin(t, "bazel-helper")}}
 	if err := remote.Write(ref, img, remote.WithAuthFromKeychain(Keychain(hs))); err != nil {
 		t.Fatalf("push with the helper's credentials: %v", err)
+	}
+}
+
+// A docker-credential-* program that fails: its stdout (which may hold the credentials) is
+// never quoted, its stderr is, with URL userinfo masked (#26 item 3).
+func TestDockerHelperOutputNotQuoted(t *testing.T) {
+	home := isolate(t)
+	onPath(t, helperBin(t, "docker-credential-wharftest"))
+	t.Setenv("CREDTEST_DOCKER_FAIL", "failing.example.com")
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, "docker"))
+	config := filepath.Join(home, "docker", "config.json")
+	writeJSON(t, config, map[string]any{"credHelpers": map[string]string{"failing.example.com": "wharftest"}})
+	_, err := resolve(t, Keychain(nil), "failing.example.com/a")
+	want := "registry failing.example.com: credentials from the Docker config: " + config +
+		` credHelpers["failing.example.com"]: docker-credential-wharftest for failing.example.com: exit status 1: keychain https://vault-user:***@vault.example.com is locked`
+	if err == nil || err.Error() != want {
+		t.Fatalf("failing docker-credential helper: %v\nwant %s", err, want)
+	}
+	if strings.Contains(err.Error(), "s3cr3t-TOKEN") || strings.Contains(err.Error(), "docker-user") {
+		t.Errorf("the error quotes the helper's output: %v", err)
+	}
+}
+
+// A Docker or podman config that is not JSON: the error names the file (#26 item 14).
+func TestDockerConfigMalformed(t *testing.T) {
+	home := isolate(t)
+	bad := []byte(`{"auths": {"registry.example.com": {"auth": "s3cr3t-TOKEN"}, oops}}`)
+	podman, docker := filepath.Join(home, "auth.json"), filepath.Join(home, ".docker", "config.json")
+	t.Setenv("REGISTRY_AUTH_FILE", podman)
+	for _, file := range []string{podman, docker} { // the Docker config wins once it exists
+		os.MkdirAll(filepath.Dir(file), 0o755)
+		os.WriteFile(file, bad, 0o600)
+		_, err := resolve(t, Keychain(nil), "registry.example.com/a")
+		want := "registry registry.example.com: credentials from the Docker config: " + file + ": not valid JSON at byte 62: invalid character 'o' looking for beginning of object key string"
+		if err == nil || err.Error() != want {
+			t.Errorf("malformed %s: %v\nwant %s", file, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("the error quotes the file: %v", err)
+		}
+	}
+}
+
+// What authn.DefaultKeychain's Docker config reading also gives, kept by ours: legacy
+// `https://host/v1/` keys, Docker Hub's key, $DOCKER_AUTH_CONFIG before the file, and a
+// helper's `<token>` user as an identity token.
+func TestKeychainDockerConfigKeys(t *testing.T) {
+	home := isolate(t)
+	onPath(t, helperBin(t, "docker-credential-wharftest"))
+	t.Setenv("CREDTEST_DOCKER_HOSTS", "token.example.com")
+	t.Setenv("CREDTEST_DOCKER_USER", "<token>")
+	writeJSON(t, filepath.Join(home, ".docker", "config.json"), map[string]any{
+		"auths": map[string]any{
+			"https://legacy.example.com/v1/": map[string]string{"auth": basic("legacy-user", "p")},
+			"https://index.docker.io/v1/":    map[string]string{"username": "hub-user", "password": "p"},
+			"env.example.com":                map[string]string{"auth": basic("file-user", "p")},
+		},
+		"credHelpers": map[string]string{"token.example.com": "wharftest"},
+	})
+	t.Setenv("DOCKER_AUTH_CONFIG", `{"auths": {"env.example.com": {"auth": "`+basic("env-user", "p")+`"}}}`)
+	for ref, want := range map[string]authn.AuthConfig{
+		"legacy.example.com/a": {Username: "legacy-user", Password: "p"},
+		"docker.io/library/a":  {Username: "hub-user", Password: "p"},
+		"env.example.com/a":    {Username: "env-user", Password: "p"},
+		"token.example.com/a":  {IdentityToken: "docker-s3cret"},
+	} {
+		if got, err := resolve(t, Keychain(nil), ref); err != nil || got != want {
+			t.Errorf("%s: %+v %v, want %+v", ref, got, err, want)
+		}
+	}
+}
+
+// $WHARF_CREDENTIAL_HELPER_TIMEOUT sets the helpers' limit in seconds.
+func TestHelperTimeoutEnv(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": HelperTimeout, "7": 7 * time.Second, " 120 ": 2 * time.Minute} {
+		t.Setenv(EnvHelperTimeout, v)
+		if got, err := limit(); err != nil || got != want {
+			t.Errorf("%q: %s %v, want %s", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"0", "-1", "10s", "x"} {
+		t.Setenv(EnvHelperTimeout, v)
+		want := `$WHARF_CREDENTIAL_HELPER_TIMEOUT is "` + v + `": want a whole number of seconds above 0 (default 30)`
+		if _, err := limit(); err == nil || err.Error() != want {
+			t.Errorf("%q: %v, want %s", v, err, want)
+		}
+	}
+	isolate(t)
+	t.Setenv(EnvHelperTimeout, "x")
+	_, err := resolve(t, Keychain([]Helper{{Path: helperBin(t, "bazel-helper")}}), "registry.example.com/a")
+	if want := `registry registry.example.com: credential helper `; err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), `: $WHARF_CREDENTIAL_HELPER_TIMEOUT is "x": want a whole number of seconds above 0 (default 30)`) {
+		t.Errorf("helper with a bad limit: %v", err)
 	}
 }

@@ -1,22 +1,15 @@
 package credentials
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 )
-
-// HelperTimeout bounds one run of a credential helper, as Bazel's
-// --credential_helper_timeout does (its default).
-const HelperTimeout = 10 * time.Second
 
 // EnvHelpers is the environment variable holding --credential_helper values, separated by
 // white space.
@@ -135,8 +128,9 @@ type getter struct {
 	cache map[string]Headers
 }
 
-// get runs `PATH get` with {"uri": uri} on stdin and parses {"headers": {...}}. Errors name
-// the helper and the URI; its output is never quoted (it may hold a secret), its stderr is.
+// get runs `PATH get` with {"uri": uri} on stdin (see run) and parses {"headers": {...}}.
+// Errors name the helper and the URI; its output is never quoted (it may hold a secret),
+// its stderr is.
 func (g *getter) get(ctx context.Context, h Helper, uri string) (Headers, error) {
 	key := h.Path + "\x00" + h.Dir + "\x00" + uri
 	g.mu.Lock()
@@ -144,34 +138,18 @@ func (g *getter) get(ctx context.Context, h Helper, uri string) (Headers, error)
 	if hd, ok := g.cache[key]; ok {
 		return hd, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, HelperTimeout)
-	defer cancel()
 	req, err := json.Marshal(map[string]string{"uri": uri})
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, h.Path, "get")
-	cmd.Dir = h.Dir
-	cmd.Stdin = bytes.NewReader(req)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
-			err = fmt.Errorf("no answer within %s", HelperTimeout)
-		}
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 2000 {
-			msg = msg[:2000] + "..."
-		}
-		if msg != "" {
-			return nil, fmt.Errorf("credential helper %s for %s: %w: %s", h, uri, err, msg)
-		}
+	out, err := run(ctx, h.Dir, []string{h.Path, "get"}, req)
+	if err != nil {
 		return nil, fmt.Errorf("credential helper %s for %s: %w", h, uri, err)
 	}
 	var resp struct {
 		Headers Headers `json:"headers"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &resp); err != nil {
+	if err := json.Unmarshal(out, &resp); err != nil {
 		// Not %w: a JSON error may quote the output, and the output may be a secret.
 		return nil, fmt.Errorf("credential helper %s for %s: its output is not the JSON {\"headers\": {...}} of the credential helper protocol", h, uri)
 	}

@@ -6,7 +6,8 @@
 // {"headers": {"Authorization": [...]}} on stdout; Basic becomes username and password,
 // Bearer a registry token), and otherwise the Docker config as authn.DefaultKeychain reads
 // it: `auths`, `credHelpers` and `credsStore` (running `docker-credential-NAME`),
-// $DOCKER_CONFIG, $REGISTRY_AUTH_FILE and podman's containers/auth.json.
+// $DOCKER_CONFIG, $REGISTRY_AUTH_FILE and podman's containers/auth.json. Every helper runs
+// within HelperTimeout (see run), with its child processes killed at the limit.
 //
 //	helpers, err := credentials.ParseHelpers(flagValues, os.Getenv("BUILD_WORKSPACE_DIRECTORY"))
 //	env, err := credentials.HelpersFromEnv(workspace) // $WHARF_CREDENTIAL_HELPERS
@@ -31,9 +32,10 @@ import (
 )
 
 // Keychain resolves a registry's credentials from the Bazel credential helper that applies
-// to its host (see find), else from the Docker config (authn.DefaultKeychain).
+// to its host (see find), else from the Docker config (read as authn.DefaultKeychain reads
+// it, see dockerKeychain).
 func Keychain(helpers []Helper) authn.Keychain {
-	return &keychain{helpers: helpers, docker: authn.DefaultKeychain}
+	return &keychain{helpers: helpers, docker: dockerKeychain{}}
 }
 
 type keychain struct {
