@@ -306,7 +306,7 @@ func (e *engine) place(ctx context.Context, t *blobTask, repo name.Repository, h
 	}
 	how, from, err := e.upload(ctx, t, repo, mountFrom)
 	if err != nil {
-		return 0, "", e.noteDown(repo, err)
+		return 0, "", err
 	}
 	return how, from, e.check(ctx, t, repo)
 }
@@ -327,9 +327,10 @@ func (e *engine) check(ctx context.Context, t *blobTask, repo name.Repository) e
 	return nil
 }
 
-// noteDown remembers a registry that could not be reached (the connection failed or
-// stalled), so that its other blobs fail at once instead of each retrying; an answer
-// (any HTTP status) may concern one repository only, and is not remembered.
+// noteDown remembers a registry that could not be reached for a HEAD (the connection
+// failed or stalled), so that its other blobs fail at once instead of each retrying. An
+// answer (any HTTP status) may concern one repository only, and an upload's failure may
+// be its source's (a cache whose stream broke), so neither is remembered.
 func (e *engine) noteDown(repo name.Repository, err error) error {
 	var op *net.OpError
 	var stall *stallError
