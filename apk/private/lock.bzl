@@ -211,7 +211,7 @@ def repository_line(name, url, arch):
       arch: the entry's `architecture`.
 
     Returns:
-      The line, without the architecture.
+      The line, without the architecture and without a URL's userinfo.
     """
     tag = ""
     if name.startswith("@"):
@@ -228,7 +228,9 @@ def repository_line(name, url, arch):
         base = base[:-len(arch) - 1]
     if not base:
         return ""
-    return tag + base
+
+    # The image is shipped: credentials the lock should not have held stay out of it.
+    return without_userinfo(tag + base)
 
 def decode_lock(text, what):
     """Parses and checks a lock.

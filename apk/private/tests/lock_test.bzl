@@ -199,6 +199,9 @@ def _helpers_impl(ctx):
 
     # No url (hand-written locks): the name.
     asserts.equals(env, "https://apk.example.com/repo", repository_line("https://apk.example.com/repo/x86_64", "", "x86_64"))
+
+    # Credentials apko wrote into the lock stay out of the image.
+    asserts.equals(env, "https://apk.example.com/repo", repository_line("alice:s3cr3t@apk.example.com/repo/x86_64", "https://alice:s3cr3t@apk.example.com/repo/x86_64/APKINDEX.tar.gz", "x86_64"))
     return unittest.end(env)
 
 helpers_test = unittest.make(_helpers_impl)

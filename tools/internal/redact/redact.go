@@ -24,6 +24,23 @@ func URL(raw string) string { return Text(raw) }
 // Text is s with the userinfo of every URL in it (`scheme://userinfo@host`) masked as
 // URL masks it.
 func Text(s string) string {
+	return eachUserinfo(s, func(userinfo string) string {
+		if user, _, ok := strings.Cut(userinfo, ":"); ok {
+			return user + ":" + Mask + "@"
+		}
+		return Mask + "@"
+	})
+}
+
+// WithoutUserinfo is s with the userinfo of every URL in it removed
+// (`https://user:pw@host/x` becomes `https://host/x`), byte for byte otherwise: for what is
+// recorded (a lock, /etc/apk/repositories, an SBOM) rather than shown.
+func WithoutUserinfo(s string) string {
+	return eachUserinfo(s, func(string) string { return "" })
+}
+
+// eachUserinfo is s with the `userinfo@` of every URL in it replaced by with(userinfo).
+func eachUserinfo(s string, with func(userinfo string) string) string {
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "://")
@@ -33,17 +50,12 @@ func Text(s string) string {
 		}
 		b.WriteString(s[:i+3])
 		s = s[i+3:]
-		end := authorityEnd(s)
-		at := strings.LastIndexByte(s[:end], '@')
+		at := strings.LastIndexByte(s[:authorityEnd(s)], '@')
 		if at < 0 {
 			continue
 		}
-		if user, _, ok := strings.Cut(s[:at], ":"); ok {
-			b.WriteString(user + ":" + Mask)
-		} else {
-			b.WriteString(Mask)
-		}
-		s = s[at:]
+		b.WriteString(with(s[:at]))
+		s = s[at+1:]
 	}
 }
 

@@ -37,6 +37,19 @@ func TestTextInParseError(t *testing.T) {
 	}
 }
 
+func TestWithoutUserinfo(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://alice:" + secret + "@h/main":           "https://h/main",
+		"@local https://" + secret + "@h/repo":          "@local https://h/repo",
+		"https://h/keys/alpine-devel@lists.example.pub": "https://h/keys/alpine-devel@lists.example.pub",
+		"./main/x86_64": "./main/x86_64",
+	} {
+		if got := WithoutUserinfo(in); got != want {
+			t.Errorf("WithoutUserinfo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestHeader(t *testing.T) {
 	for in, want := range map[string]string{
 		"Authorization: Basic " + secret: "Authorization: ***",

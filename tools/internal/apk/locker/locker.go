@@ -169,15 +169,7 @@ func (in *input) inLock(loc string) (string, error) {
 
 // withoutUserinfo is a URL without its `user:password@`: a lock is committed and shared,
 // so credentials stay out of it (the build takes them from netrc or a credential helper).
-// A URL without userinfo is returned as it is, byte for byte.
-func withoutUserinfo(loc string) string {
-	u, err := url.Parse(loc)
-	if err != nil || u.User == nil {
-		return loc
-	}
-	u.User = nil
-	return u.String()
-}
+func withoutUserinfo(loc string) string { return redact.WithoutUserinfo(loc) }
 
 // hasUserinfo reports whether loc is a URL with credentials in it.
 func hasUserinfo(loc string) bool { return withoutUserinfo(loc) != loc }

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/redact"
 )
 
 // Lock is an apko lock.
@@ -363,7 +365,8 @@ func RepoBase(r Repo) string {
 // RepositoryLine is the /etc/apk/repositories line apko writes for the configuration a lock
 // entry came from: the APKINDEX url without "/<arch>/APKINDEX.tar.gz", scheme kept, and a
 // tag where the lock kept one (apko 0.13-0.16). apk/private/lock.bzl's repository_line is
-// the same function, with the same test cases.
+// the same function, with the same test cases. A URL's userinfo is left out: the image is
+// shipped, and the lock should not have held it (netrc or a credential helper should).
 func RepositoryLine(r Repo) string {
 	tag, name := "", r.Name
 	if strings.HasPrefix(name, "@") {
@@ -383,7 +386,7 @@ func RepositoryLine(r Repo) string {
 	if base == "" {
 		return ""
 	}
-	return tag + base
+	return redact.WithoutUserinfo(tag + base)
 }
 
 func parsePackages(contents map[string]json.RawMessage) ([]Package, error) {

@@ -184,6 +184,7 @@ func TestRepositoryLine(t *testing.T) {
 		{Repo{"@local https://apk.example.com/repo/x86_64", "@local https://apk.example.com/repo/x86_64/APKINDEX.tar.gz", "x86_64"}, "@local https://apk.example.com/repo"},
 		{Repo{"@local apk.example.com/repo/x86_64", "https://apk.example.com/repo/x86_64/APKINDEX.tar.gz", "x86_64"}, "@local https://apk.example.com/repo"},
 		{Repo{"https://apk.example.com/repo/x86_64", "", "x86_64"}, "https://apk.example.com/repo"},
+		{Repo{"alice:s3cr3t@apk.example.com/repo/x86_64", "https://alice:s3cr3t@apk.example.com/repo/x86_64/APKINDEX.tar.gz", "x86_64"}, "https://apk.example.com/repo"},
 	} {
 		if got := RepositoryLine(c.r); got != c.want {
 			t.Errorf("RepositoryLine(%+v) = %q, want %q", c.r, got, c.want)
