@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -73,6 +74,8 @@ func credentialHelper(kind string) int {
 		case "garbage.invalid:5000":
 			fmt.Println("garbage-s3cret")
 			return 0
+		case "hang.invalid:5000":
+			time.Sleep(time.Hour) // stopped at the helpers' limit
 		}
 		if server != c.Host {
 			fmt.Println("credentials not found in native keychain")
@@ -234,10 +237,11 @@ oci.pull(name = "err_missing_helper", image = "missing.invalid:5000/x", digest =
 oci.pull(name = "err_failing_helper", image = "failing.invalid:5000/x", digest = %[2]q)
 oci.pull(name = "err_token_helper", image = "token.invalid:5000/x", digest = %[2]q)
 oci.pull(name = "err_garbage_helper", image = "garbage.invalid:5000/x", digest = %[2]q)
+oci.pull(name = "err_hang_helper", image = "hang.invalid:5000/x", digest = %[2]q)
 oci.pull(name = "err_bad_tag", image = %[1]q, tag = "-t1", digest = %[2]q)
 oci.pull(name = "err_two_tags", image = "%[1]s:t1", tag = "t2", digest = %[2]q)
 oci.pull(name = "err_tag_only", image = %[1]q, tag = "t1")
-use_repo(oci, "err_bad_tag", "err_failing_helper", "err_garbage_helper", "err_missing_helper", "err_tag_only", "err_token_helper", "err_two_tags", "via_bazel_helper", "via_docker_helper")
+use_repo(oci, "err_bad_tag", "err_failing_helper", "err_garbage_helper", "err_hang_helper", "err_missing_helper", "err_tag_only", "err_token_helper", "err_two_tags", "via_bazel_helper", "via_docker_helper")
 
 apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
 apk.translate_lock(name = "apk_authed", lock = "//:http.lock.json")
@@ -246,8 +250,9 @@ use_repo(apk, "apk_authed")
 	write("BUILD.bazel", "")
 	write("http.lock.json", string(lockJSON))
 	write("docker/config.json", fmt.Sprintf(`{"credHelpers": {%q: "wharfe2e", "missing.invalid:5000": "wharf-missing",
-  "failing.invalid:5000": "wharfe2e", "token.invalid:5000": "wharfe2e", "garbage.invalid:5000": "wharfe2e"}}`, addr))
+  "failing.invalid:5000": "wharfe2e", "token.invalid:5000": "wharfe2e", "garbage.invalid:5000": "wharfe2e", "hang.invalid:5000": "wharfe2e"}}`, addr))
 	write("empty-docker/config.json", "{}")
+	write("bad-docker/config.json", fmt.Sprintf(`{"auths": {%q: {"auth": "s3cret"}, oops}}`, addr))
 	write("netrc", fmt.Sprintf("machine 127.0.0.1 login %s password %s\n", user, pass))
 	write(".bazelrc", "common --lockfile_mode=off\n")
 
@@ -289,6 +294,14 @@ use_repo(apk, "apk_authed")
 	if ok || !strings.Contains(stderr, "oci_pull via_bazel_helper: could not fetch the manifest of "+repo+"@"+digestA) || !strings.Contains(stderr, "wants credentials") {
 		t.Fatalf("oci.pull without credentials (ok=%v):\n%s", ok, tail(stderr, 3000))
 	}
+	// A Docker config that is not JSON: the refusal names it as the reason none of its
+	// credentials were sent (#26 item 14). Before any helper: Bazel keeps their answers.
+	badCfg := filepath.Join(ws, "bad-docker")
+	stderr, ok = bazelOutput(t, ws, env, bazel, "fetch", "--force", cache("6"), "--repo_env=DOCKER_CONFIG="+badCfg, "--repo=@via_bazel_helper")
+	want = "wants credentials (~/.docker/config.json or $DOCKER_CONFIG, a bearer token realm: token_realm) (none of the Docker config's credentials were used: " + filepath.Join(badCfg, "config.json") + " is not valid JSON), or is unreachable"
+	if ok || !strings.Contains(stderr, want) {
+		t.Fatalf("oci.pull refused with a malformed Docker config (ok=%v) lacks %q:\n%s", ok, want, tail(stderr, 3000))
+	}
 	stderr, ok = bazelOutput(t, ws, env, bazel, "fetch", cache("3"), emptyCfg, "--credential_helper="+filepath.Join(helpers, "wharf-bazel-credential-helper"), "--repo=@via_bazel_helper")
 	if !ok {
 		t.Fatalf("oci.pull with a Bazel credential helper failed:\n%s", tail(stderr, 3000))
@@ -297,15 +310,24 @@ use_repo(apk, "apk_authed")
 		t.Fatalf("the Bazel credential helper was asked %q", log)
 	}
 
-	// 4. What users read when a helper or the tag is wrong: one fetch, every repository.
+	// That config fails no pull that has credentials elsewhere.
+	stderr, ok = bazelOutput(t, ws, env, bazel, "fetch", "--force", cache("7"), "--repo_env=DOCKER_CONFIG="+badCfg, "--credential_helper="+filepath.Join(helpers, "wharf-bazel-credential-helper"), "--repo=@via_bazel_helper")
+	if !ok {
+		t.Fatalf("oci.pull with a Bazel credential helper and a malformed Docker config failed:\n%s", tail(stderr, 3000))
+	}
+
+	// 4. What users read when a helper or the tag is wrong: one fetch, every repository; a
+	// helper that never answers is stopped at the limit ($WHARF_CREDENTIAL_HELPER_TIMEOUT).
 	cfgPath := filepath.Join(ws, "docker", "config.json")
-	stderr, ok = bazelOutput(t, ws, env, bazel, "fetch", "--keep_going", cache("1"), dockerCfg, "--repo=@err_missing_helper", "--repo=@err_failing_helper",
-		"--repo=@err_token_helper", "--repo=@err_garbage_helper", "--repo=@err_bad_tag", "--repo=@err_two_tags", "--repo=@err_tag_only")
+	limitEnv := append(append([]string{}, env...), "WHARF_PASS_ENV=PATH NETRC WHARF_CREDENTIAL_HELPER_TIMEOUT", "WHARF_CREDENTIAL_HELPER_TIMEOUT=2")
+	stderr, ok = bazelOutput(t, ws, limitEnv, bazel, "fetch", "--keep_going", cache("1"), dockerCfg, "--repo=@err_missing_helper", "--repo=@err_failing_helper",
+		"--repo=@err_token_helper", "--repo=@err_garbage_helper", "--repo=@err_hang_helper", "--repo=@err_bad_tag", "--repo=@err_two_tags", "--repo=@err_tag_only")
 	for _, w := range []string{
 		"oci_pull err_missing_helper: " + cfgPath + " credHelpers[missing.invalid:5000]: docker-credential-wharf-missing is not on PATH (as Bazel's repository rules see it; --repo_env=PATH=... changes it)",
 		"oci_pull err_failing_helper: " + cfgPath + " credHelpers[failing.invalid:5000]: `docker-credential-wharfe2e get` for failing.invalid:5000 failed (exit code 3): wharfe2e: no account for failing.invalid:5000",
 		"oci_pull err_token_helper: " + cfgPath + " credHelpers[token.invalid:5000]: docker-credential-wharfe2e gives an identity (OAuth2 refresh) token for token.invalid:5000, which oci_pull cannot exchange (Bazel's downloader only GETs); use a Bazel --credential_helper for this registry, or credentials in `auths`",
 		"oci_pull err_garbage_helper: " + cfgPath + " credHelpers[garbage.invalid:5000]: `docker-credential-wharfe2e get` for garbage.invalid:5000 did not print {\"Username\": ..., \"Secret\": ...}",
+		"oci_pull err_hang_helper: " + cfgPath + " credHelpers[hang.invalid:5000]: `docker-credential-wharfe2e get` for hang.invalid:5000 gave no answer within 2s: stopped ($WHARF_CREDENTIAL_HELPER_TIMEOUT sets the limit in seconds)",
 		"oci_pull err_bad_tag: image " + repo + ": tag \"-t1\" is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]*, at most 128 characters)",
 		"oci_pull err_two_tags: image " + repo + ":t1 names tag t1, but tag = t2",
 		"oci_pull err_tag_only: image " + repo + " has a tag (t1) and no digest; oci_pull pulls by digest only: give digest = \"sha256:...\" beside the tag (get it with `crane digest " + repo + ":t1`)",

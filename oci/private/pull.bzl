@@ -4,7 +4,7 @@ Credentials and tokens are pull_auth.bzl's business; this file fetches and lays 
 """
 
 load("//platforms:platforms.bzl", "PLATFORMS_BY_OCI_ARCH", "oci_platform_key")
-load(":pull_auth.bzl", "authorization")
+load(":pull_auth.bzl", "authorization", "docker_config_problem")
 
 _MANIFEST_TYPES = [
     "application/vnd.oci.image.manifest.v1+json",
@@ -153,11 +153,23 @@ def _download(rctx, ref, auth, kind, digest, block = True):
         **kwargs
     )
 
-def _download_error(who, ref, what, url):
+def download_error(rctx, who, ref, what, url):
+    """The message of a failed download of a manifest or blob.
+
+    Args:
+      rctx: the repository context (to say why the Docker config gave no credentials).
+      who: what to name in messages.
+      ref: parse_image's result.
+      what: the blob (`the manifest`, `config sha256:...`, `layer sha256:...`).
+      url: its URL.
+
+    Returns:
+      The message.
+    """
     return ("{who}: could not fetch {what} of {image} from {url}: the registry has no such digest " +
             "(check digest; oci_pull needs the digest of the manifest or index), wants credentials " +
-            "(~/.docker/config.json or $DOCKER_CONFIG, a bearer token realm: token_realm), or is unreachable; " +
-            "a download whose content does not match the digest fails the same way").format(who = who, what = what, image = ref.name, url = url)
+            "(~/.docker/config.json or $DOCKER_CONFIG, a bearer token realm: token_realm){problem}, or is unreachable; " +
+            "a download whose content does not match the digest fails the same way").format(who = who, what = what, image = ref.name, url = url, problem = docker_config_problem(rctx))
 
 _JSON_KINDS = {"dict": "an object", "list": "a list", "string": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "NoneType": "null"}
 
@@ -296,7 +308,7 @@ def decode_config(text, digest, image):
 def _fetch_json(rctx, ref, auth, digest, who, what):
     url, r = _download(rctx, ref, auth, "manifests", digest)
     if not r.success:
-        fail(_download_error(who, ref, what, url))
+        fail(download_error(rctx, who, ref, what, url))
     text = rctx.read(_blob_path(digest))
     doc, mt, err = decode_manifest(text, digest, image_named(who, ref))
     if err:
@@ -418,7 +430,7 @@ def pick_platform(index, digest, want, platform, image):
 def _fetch_config(rctx, ref, auth, who, digest):
     url, r = _download(rctx, ref, auth, "blobs", digest)
     if not r.success:
-        fail(_download_error(who, ref, "config " + digest, url))
+        fail(download_error(rctx, who, ref, "config " + digest, url))
     platform, err = decode_config(rctx.read(_blob_path(digest)), digest, image_named(who, ref))
     if err:
         fail(err)
@@ -437,7 +449,7 @@ def _fetch_layers(rctx, ref, auth, who, layers):
         if hasattr(r, "wait"):
             r = r.wait()
         if not r.success:
-            fail(_download_error(who, ref, "layer " + d, url))
+            fail(download_error(rctx, who, ref, "layer " + d, url))
 
 def oci_pull_image_impl(rctx):
     """oci_pull_image's implementation (public for tests with a fake repository context).

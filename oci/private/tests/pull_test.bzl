@@ -1,8 +1,8 @@
 """Unit tests of oci_pull's reference, platform and credential parsing."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
-load("//oci/private:pull.bzl", "check_tag", "decode_config", "decode_manifest", "image_named", "oci_pull_image_impl", "parse_image", "parse_platform", "pick_platform", "summarize_platforms")
-load("//oci/private:pull_auth.bzl", "authorization", "b64decode_ascii")
+load("//oci/private:pull.bzl", "check_tag", "decode_config", "decode_manifest", "download_error", "image_named", "oci_pull_image_impl", "parse_image", "parse_platform", "pick_platform", "summarize_platforms")
+load("//oci/private:pull_auth.bzl", "HELPER_TIMEOUT", "authorization", "b64decode_ascii", "docker_config_problem", "resolve_authorization")
 
 _D = "sha256:" + "ab" * 32
 
@@ -79,13 +79,13 @@ def _fake_rctx(files, token_realm = "", token_service = "", env = {"HOME": "/hom
             files[output] = files["token:" + url]
         return struct(success = ok, sha256 = files.get("sha256:" + url, ""))
 
-    def execute(argv, **_kwargs):
+    def execute(argv, **kwargs):
         if argv[0] == "date":
             return struct(return_code = 0, stdout = "1700000000.%d\n" % len(calls), stderr = "")
 
         # argv is [sh, -c, 'exec "$0" get < "$1"', program, request file].
         stdin = files.get("docker-credential-request.txt")
-        calls.append(struct(argv = argv, stdin = stdin))
+        calls.append(struct(argv = argv, stdin = stdin, kwargs = kwargs))
         return programs[argv[3]](stdin)
 
     def file(p, content = "", **_kwargs):
@@ -93,6 +93,7 @@ def _fake_rctx(files, token_realm = "", token_service = "", env = {"HOME": "/hom
 
     ctx = struct(
         getenv = lambda name: env.get(name),
+        os = struct(environ = env),
         path = lambda p: struct(exists = p in files, p = p),
         read = lambda p: files[p.p if hasattr(p, "p") else p],
         download = download,
@@ -379,6 +380,9 @@ def _pull_image_impl(ctx):
         url = base + kind + "/" + digest
         files["token:" + url] = text
         files["sha256:" + url] = digest[len("sha256:"):]
+
+    # A Docker config that is not JSON fails no pull that needs no credentials (#26 item 14).
+    files["/home/u/.docker/config.json"] = '{"auths": {o}}'
     rctx, calls = _fake_rctx(files, attrs = dict(target_name = "base_linux_arm64_v8", image = "127.0.0.1:5000/a", digest = index, tag = "", platform = "linux/arm64/v8"))
     oci_pull_image_impl(rctx)
     asserts.equals(env, [base + "manifests/" + index, base + "manifests/" + manifest, base + "blobs/" + config, base + "blobs/" + layer1, base + "blobs/" + layer2], [c.url for c in calls])
@@ -394,3 +398,72 @@ def _pull_image_impl(ctx):
     return unittest.end(env)
 
 pull_image_test = unittest.make(_pull_image_impl)
+
+_HUB_TOKEN = "https://auth.docker.io/token?scope=repository:library/alpine:pull&service=registry.docker.io"
+
+def _docker_config_errors_impl(ctx):
+    """A Docker config that cannot be read fails no pull; a refused one names it (#26 item 14)."""
+    env = unittest.begin(ctx)
+    ref = parse_image("registry.example.com/a", _D, "t")
+    url = "https://registry.example.com/v2/a/manifests/" + _D
+    fetch = "t: could not fetch the manifest of registry.example.com/a@{} from {}: the registry has no such digest (check digest; oci_pull needs the digest of the manifest or index), wants credentials (~/.docker/config.json or $DOCKER_CONFIG, a bearer token realm: token_realm){}, or is unreachable; a download whose content does not match the digest fails the same way"
+    for text, problem in [
+        ('{"auths": {"registry.example.com": {"auth": "czNjcjN0LVRPS0VO"}, oops}}', "/home/u/.docker/config.json is not valid JSON"),
+        ("[]", "/home/u/.docker/config.json is not a JSON object"),
+        ("null", "/home/u/.docker/config.json is not a JSON object"),
+        ('{"auths": []}', "/home/u/.docker/config.json: \"auths\" must be an object"),
+        ('{"credHelpers": {}, "credsStore": 1}', "/home/u/.docker/config.json: \"credsStore\" must be a string"),
+    ]:
+        rctx, calls = _fake_rctx({"/home/u/.docker/config.json": text})
+        asserts.equals(env, (None, None), resolve_authorization(rctx, ref, "t"))
+        note = " (none of the Docker config's credentials were used: {})".format(problem)
+        asserts.equals(env, note, docker_config_problem(rctx))
+        asserts.equals(env, fetch.format(_D, url, note), download_error(rctx, "t", ref, "the manifest", url))
+
+        # An anonymous token request that is refused says so too.
+        rctx, calls = _fake_rctx({"/home/u/.docker/config.json": text})
+        want = "t: could not get a pull token for registry-1.docker.io/library/alpine@{} from https://auth.docker.io/token (anonymously{}). Check the credentials in ~/.docker/config.json (or $DOCKER_CONFIG) for registry-1.docker.io.".format(_D, note)
+        asserts.equals(env, (None, want), resolve_authorization(rctx, parse_image("docker.io/alpine", _D, "t"), "t"))
+        asserts.equals(env, [_HUB_TOKEN], [c.url for c in calls])
+
+    # A readable config: nothing added.
+    rctx, _ = _fake_rctx({"/home/u/.docker/config.json": "{}"})
+    asserts.equals(env, fetch.format(_D, url, ""), download_error(rctx, "t", ref, "the manifest", url))
+    return unittest.end(env)
+
+docker_config_errors_test = unittest.make(_docker_config_errors_impl)
+
+def _docker_helper_limits_impl(ctx):
+    """docker-credential-* programs: one limit for all helpers (#26 item 6), stdout never quoted (item 3)."""
+    env = unittest.begin(ctx)
+    ref = parse_image("helped.example.com/a", _D, "t")
+    cfg = {"/home/u/.docker/config.json": json.encode({"credHelpers": {"helped.example.com": "fake"}})}
+    what = "t: /home/u/.docker/config.json credHelpers[helped.example.com]: `docker-credential-fake get` for helped.example.com "
+    answer = struct(return_code = 0, stdout = json.encode({"Username": "u", "Secret": "s"}), stderr = "")
+    for environ, timeout in [({}, HELPER_TIMEOUT), ({"WHARF_CREDENTIAL_HELPER_TIMEOUT": "5"}, 5)]:
+        environ = dict(environ, HOME = "/home/u")
+        rctx, calls = _fake_rctx(dict(cfg), env = environ, programs = {"/bin/docker-credential-fake": lambda _stdin: answer})
+        asserts.equals(env, {"type": "basic", "login": "u", "password": "s"}, authorization(rctx, ref, "t"))
+        asserts.equals(env, timeout, calls[0].kwargs["timeout"])
+    asserts.equals(env, 30, HELPER_TIMEOUT, "the same limit as tools/internal/credentials.HelperTimeout")
+
+    # Bazel's answer for a run that it stopped at its limit.
+    hang = struct(return_code = 256, stdout = "", stderr = "Timed out")
+    rctx, _ = _fake_rctx(dict(cfg), programs = {"/bin/docker-credential-fake": lambda _stdin: hang})
+    want = what + "gave no answer within 30s: stopped ($WHARF_CREDENTIAL_HELPER_TIMEOUT sets the limit in seconds)"
+    asserts.equals(env, (None, want), resolve_authorization(rctx, ref, "t"))
+    rctx, calls = _fake_rctx(dict(cfg), env = {"HOME": "/home/u", "WHARF_CREDENTIAL_HELPER_TIMEOUT": "10s"}, programs = {"/bin/docker-credential-fake": lambda _stdin: answer})
+    want = "t: /home/u/.docker/config.json credHelpers[helped.example.com]: $WHARF_CREDENTIAL_HELPER_TIMEOUT is \"10s\": want a whole number of seconds above 0 (default 30)"
+    asserts.equals(env, (None, want), resolve_authorization(rctx, ref, "t"))
+    asserts.equals(env, 0, len(calls))
+
+    # A failing helper: its stderr is quoted, never its stdout (which may be the secret).
+    leak = struct(return_code = 1, stdout = json.encode({"Username": "u", "Secret": "s3cr3t-TOKEN-helper"}), stderr = "keychain is locked\n")
+    rctx, _ = _fake_rctx(dict(cfg), programs = {"/bin/docker-credential-fake": lambda _stdin: leak})
+    asserts.equals(env, (None, what + "failed (exit code 1): keychain is locked"), resolve_authorization(rctx, ref, "t"))
+    silent = struct(return_code = 1, stdout = "s3cr3t-TOKEN-helper", stderr = "")
+    rctx, _ = _fake_rctx(dict(cfg), programs = {"/bin/docker-credential-fake": lambda _stdin: silent})
+    asserts.equals(env, (None, what + "failed (exit code 1): nothing on stderr; its stdout is not shown: it may hold credentials"), resolve_authorization(rctx, ref, "t"))
+    return unittest.end(env)
+
+docker_helper_limits_test = unittest.make(_docker_helper_limits_impl)
