@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
-	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 )
@@ -24,48 +23,34 @@ func lockedFlags(fs *flag.FlagSet, a *apk.Locked, partHelp string) {
 
 func apkExtract(args []string) error {
 	var a apk.Locked
-	var blobOut, metaOut, factsOut string
+	var factsOut string
 	fs := newFlags("apk-extract")
 	lockedFlags(fs, &a, "file holding the next bytes of the package (repeatable)")
-	fs.StringVar(&blobOut, "blob", "", "output: the data member (the layer blob); without it the last --part must be exactly the data member, which then is the blob")
-	fs.StringVar(&metaOut, "metadata", "", "output: layer metadata JSON")
+	out := newLayerOutputs(fs, "output: the data member (the layer blob); without it the last --part must be exactly the data member, which then is the blob")
 	fs.StringVar(&factsOut, "facts", "", "output: package facts JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cli.Require("name", a.Name, "version", a.Version, "arch", a.Arch, "metadata", metaOut, "facts", factsOut); err != nil {
+	if err := cli.Require("name", a.Name, "version", a.Version, "arch", a.Arch, "metadata", out.metadata, "facts", factsOut); err != nil {
 		return err
 	}
-	var outs atomicfile.Set
-	defer outs.Abort()
-	var blob io.Writer // nil: the last part is the blob; nothing is copied
-	if blobOut != "" {
-		f, err := outs.Create(blobOut)
+	out.createdBy = fmt.Sprintf("apk %s-%s", a.Name, a.Version)
+	extra := map[string][]byte{} // the facts, once Extract has read them
+	// A nil blob (no --blob): the last part is the blob; nothing is copied.
+	return out.publish(func(blob io.Writer) (*layer.Metadata, error) {
+		facts, data, err := a.Extract(blob)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		blob = f
-	}
-	facts, data, err := a.Extract(blob)
-	if err != nil {
-		return err
-	}
-	meta := &layer.Metadata{
-		MediaType: layer.MediaTypeGzip,
-		Digest:    "sha256:" + hex.EncodeToString(data.SHA256),
-		Size:      data.Size,
-		DiffID:    "sha256:" + hex.EncodeToString(data.DiffID),
-		CreatedBy: fmt.Sprintf("apk %s-%s", a.Name, a.Version),
-		Annotations: map[string]string{
-			"dev.rules-wharf.apk.package": a.Name + "=" + a.Version,
-		},
-	}
-	if err := outs.WriteFile(factsOut, facts.Marshal()); err != nil {
-		return err
-	}
-	// The metadata is published last (atomicfile.Set): no metadata without its blob.
-	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
-		return err
-	}
-	return outs.Commit()
+		extra[factsOut] = facts.Marshal()
+		return &layer.Metadata{
+			MediaType: layer.MediaTypeGzip,
+			Digest:    "sha256:" + hex.EncodeToString(data.SHA256),
+			Size:      data.Size,
+			DiffID:    "sha256:" + hex.EncodeToString(data.DiffID),
+			Annotations: map[string]string{
+				"dev.rules-wharf.apk.package": a.Name + "=" + a.Version,
+			},
+		}, nil
+	}, extra)
 }

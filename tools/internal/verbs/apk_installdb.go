@@ -13,18 +13,17 @@ import (
 
 func installdbVerb(args []string, log io.Writer) error {
 	var factsFiles, keys, repos cli.Strings
-	var arch, blobOut, metaOut string
+	var arch string
 	fs := newFlags("apk-installdb")
 	fs.Var(&factsFiles, "package", "package facts JSON from apk-extract, in install order (repeatable)")
 	fs.Var(&keys, "key", "keyring file to install under /etc/apk/keys (repeatable)")
 	fs.Var(&repos, "repository", "line of /etc/apk/repositories (repeatable)")
 	fs.StringVar(&arch, "arch", "", "APK architecture (/etc/apk/arch)")
-	fs.StringVar(&blobOut, "blob", "", "output: the layer blob")
-	fs.StringVar(&metaOut, "metadata", "", "output: layer metadata JSON")
+	out := newLayerOutputs(fs, "output: the layer blob")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cli.Require("arch", arch, "blob", blobOut, "metadata", metaOut); err != nil {
+	if err := cli.Require("arch", arch, "blob", out.blob, "metadata", out.metadata); err != nil {
 		return err
 	}
 	pkgs, err := apk.ReadInstalled(factsFiles, arch)
@@ -43,10 +42,10 @@ func installdbVerb(args []string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	createdBy := fmt.Sprintf("apk database (%d packages)", len(pkgs))
-	if err := writeLayer(blobOut, metaOut, layer.Gzip, -1, createdBy, func(w io.Writer) error {
+	out.createdBy = fmt.Sprintf("apk database (%d packages)", len(pkgs))
+	if err := out.writeTar(func(w io.Writer) error {
 		return layer.WriteTar(w, entries, layer.Epoch)
-	}); err != nil {
+	}, nil); err != nil {
 		return err
 	}
 	// Bazel shows a successful action's output as a build message.

@@ -19,20 +19,19 @@ import (
 // mode or owner `paths` changes) is read, streaming, from the packages' data layers.
 func apkoLayerVerb(args []string) error {
 	var factsFiles, dataFiles cli.Strings
-	var configPath, database, arch, blobOut, metaOut, userOut string
+	var configPath, database, arch, userOut string
 	fs := newFlags("apko-layer")
 	fs.StringVar(&configPath, "config", "", "apko.yaml")
 	fs.Var(&factsFiles, "facts", "package facts JSON from apk-extract, in install order (repeatable)")
 	fs.Var(&dataFiles, "data", "the package's data layer blob, in the order of --facts (repeatable)")
 	fs.StringVar(&database, "database", "", "the apk database layer blob (apk-installdb) of the same packages")
 	fs.StringVar(&arch, "arch", "", "APK architecture of the packages")
-	fs.StringVar(&blobOut, "blob", "", "output: the layer blob")
-	fs.StringVar(&metaOut, "metadata", "", "output: layer metadata JSON")
+	out := newLayerOutputs(fs, "output: the layer blob")
 	fs.StringVar(&userOut, "user", "", "output: the image's user (accounts.run-as, a name resolved to its uid); empty when not set")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cli.Require("config", configPath, "database", database, "arch", arch, "blob", blobOut, "metadata", metaOut, "user", userOut); err != nil {
+	if err := cli.Require("config", configPath, "database", database, "arch", arch, "blob", out.blob, "metadata", out.metadata, "user", userOut); err != nil {
 		return err
 	}
 	if len(factsFiles) != len(dataFiles) {
@@ -67,8 +66,8 @@ func apkoLayerVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	createdBy := fmt.Sprintf("apko accounts and paths (%s)", filepath.Base(configPath))
-	return writeLayerAnd(blobOut, metaOut, layer.Gzip, -1, createdBy, func(w io.Writer) error {
+	out.createdBy = fmt.Sprintf("apko accounts and paths (%s)", filepath.Base(configPath))
+	return out.writeTar(func(w io.Writer) error {
 		return rootfs.WriteTar(w, entries, layer.Epoch, content)
 	}, map[string][]byte{userOut: []byte(user)})
 }

@@ -10,9 +10,8 @@ import (
 
 func layerVerb(args []string) error {
 	var files, execFiles, dataFiles, symlinks, dirs, modes, owners, ownerNames, mtimes, tars cli.Strings
-	var compression, blobOut, metaOut, createdBy, mtimeFlag string
+	var mtimeFlag string
 	defaults := map[string]*string{"default-owner": new(string), "default-owner-name": new(string), "default-file-mode": new(string), "default-dir-mode": new(string)}
-	var level int
 	fs := newFlags("layer")
 	fs.Var(&files, "file", "DEST=SRC: put file (or directory) SRC at DEST, executable (0755) if SRC has an executable bit (repeatable)")
 	fs.Var(&execFiles, "exec-file", "DEST=SRC: as --file, executable whatever SRC's bits (repeatable)")
@@ -30,19 +29,16 @@ func layerVerb(args []string) error {
 	fs.Var(&tars, "tar", "an existing .tar, .tar.gz or .tar.zst whose entries join the layer, after the other entries and checked by the same rules (repeatable); "+
 		"global PAX headers (type 'g', e.g. the pax_global_header of `git archive`) are dropped")
 	fs.StringVar(&mtimeFlag, "mtime", "", "mtime of every entry: RFC 3339 or Unix seconds (default 1970-01-01)")
-	fs.StringVar(&compression, "compression", "gzip", "gzip, zstd or none")
-	fs.IntVar(&level, "level", -1, "compression level (-1: default)")
-	fs.StringVar(&blobOut, "blob", "", "output: the layer blob")
-	fs.StringVar(&metaOut, "metadata", "", "output: layer metadata JSON")
-	fs.StringVar(&createdBy, "created-by", "", "history entry text")
+	out := newLayerOutputs(fs, "output: the layer blob")
+	out.compressionFlags(fs, "gzip, zstd or none")
+	out.createdByFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cli.Require("blob", blobOut, "metadata", metaOut); err != nil {
+	if err := cli.Require("blob", out.blob, "metadata", out.metadata); err != nil {
 		return err
 	}
-	c, err := layer.ParseCompression(compression)
-	if err != nil {
+	if err := out.parseCompression(); err != nil {
 		return err
 	}
 	attrs, err := layerAttrs(map[string][]string{"mode": modes, "owner": owners, "owner-name": ownerNames, "path-mtime": mtimes}, defaults)
@@ -62,9 +58,9 @@ func layerVerb(args []string) error {
 	if err := attrs.Apply(entries); err != nil {
 		return err
 	}
-	return writeLayer(blobOut, metaOut, c, level, createdBy, func(w io.Writer) error {
+	return out.writeTar(func(w io.Writer) error {
 		return layer.WriteTarWithArchives(w, entries, tars, mtime)
-	})
+	}, nil)
 }
 
 // layerAttrs parses the per-path attribute flags (flag -> values) and the default ones

@@ -3,12 +3,12 @@ package verbs
 import (
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/klauspost/compress/flate"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
-	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/gzsplice"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
@@ -24,17 +24,15 @@ import (
 // target's entry (see orphanedLinks); global PAX headers are left out (gzsplice.Join).
 func mergeVerb(args []string) error {
 	var inputs, factsFiles cli.Strings
-	var blobOut, metaOut, createdBy string
 	fs := newFlags("merge-layers")
 	fs.Var(&inputs, "layer", "BLOB=METADATA of a gzip layer (a package's data member), bottom first (repeatable)")
 	fs.Var(&factsFiles, "facts", "the package facts of each --layer, in the same order (repeatable)")
-	fs.StringVar(&blobOut, "blob", "", "output: the merged layer")
-	fs.StringVar(&metaOut, "metadata", "", "output: its metadata JSON")
-	fs.StringVar(&createdBy, "created-by", "", "history entry text")
+	out := newLayerOutputs(fs, "output: the merged layer")
+	out.createdByFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cli.Require("blob", blobOut, "metadata", metaOut); err != nil {
+	if err := cli.Require("blob", out.blob, "metadata", out.metadata); err != nil {
 		return err
 	}
 	if len(factsFiles) != len(inputs) {
@@ -52,23 +50,15 @@ func mergeVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	var outs atomicfile.Set
-	defer outs.Abort()
-	f, err := outs.Create(blobOut)
-	if err != nil {
-		return err
-	}
-	blob := layer.NewBlobWriter(f)
-	res, err := gzsplice.Join(blob, apk.MergeInputs(blobs, files), flate.DefaultCompression)
-	if err != nil {
-		return err
-	}
-	meta := &layer.Metadata{MediaType: layer.MediaTypeGzip, Digest: blob.Digest(), Size: blob.Size(),
-		DiffID: "sha256:" + hex.EncodeToString(res.DiffID), CreatedBy: createdBy}
-	if err := outs.WriteFile(metaOut, meta.Marshal()); err != nil {
-		return err
-	}
-	return outs.Commit()
+	return out.publish(func(f io.Writer) (*layer.Metadata, error) {
+		blob := layer.NewBlobWriter(f)
+		res, err := gzsplice.Join(blob, apk.MergeInputs(blobs, files), flate.DefaultCompression)
+		if err != nil {
+			return nil, err
+		}
+		return &layer.Metadata{MediaType: layer.MediaTypeGzip, Digest: blob.Digest(), Size: blob.Size(),
+			DiffID: "sha256:" + hex.EncodeToString(res.DiffID)}, nil
+	}, nil)
 }
 
 // gzipBlobs reads BLOB=METADATA values and returns the blobs, refusing layers not gzip.
