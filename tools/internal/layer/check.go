@@ -48,9 +48,10 @@ var kindNames = [...]string{
 
 func (k kind) String() string { return kindNames[k] }
 
-// tarKinds are the tar entry types a layer input may hold.
+// tarKinds are the tar entry types a layer input may hold (tar.Reader gives an old
+// archive's TypeRegA entries as TypeReg or TypeDir).
 var tarKinds = map[byte]kind{
-	tar.TypeReg: kindFile, tar.TypeRegA: kindFile, tar.TypeDir: kindDir, tar.TypeSymlink: kindSymlink,
+	tar.TypeReg: kindFile, tar.TypeDir: kindDir, tar.TypeSymlink: kindSymlink,
 	tar.TypeLink: kindHardlink, tar.TypeChar: kindChar, tar.TypeBlock: kindBlock, tar.TypeFifo: kindFifo,
 }
 

@@ -106,6 +106,8 @@ func ustarBlock(blk *[blockSize]byte, h *tar.Header) bool {
 	if !plain(h.Name, 100) || !plain(h.Linkname, 100) || !plain(h.Uname, 32) || !plain(h.Gname, 32) ||
 		!octal(h.Mode, 8) || !octal(int64(h.Uid), 8) || !octal(int64(h.Gid), 8) || !octal(h.Size, 12) ||
 		!octal(mtime, 12) || h.Devmajor != 0 || h.Devminor != 0 ||
+		// Xattrs is deprecated, but a caller's header may still set it and tar.Writer writes it.
+		//lint:ignore SA1019 a header with Xattrs is not plain ustar
 		len(h.PAXRecords) != 0 || len(h.Xattrs) != 0 || !h.AccessTime.IsZero() || !h.ChangeTime.IsZero() ||
 		h.Format != tar.FormatPAX && h.Format != tar.FormatUSTAR {
 		return false
