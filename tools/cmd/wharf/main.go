@@ -8,6 +8,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,12 +41,16 @@ func main() {
 }
 
 // run runs a command line, expanding its param files (the verb itself may sit in one).
+// A verb's -h has printed its flags: that is success.
 func run(args []string, log io.Writer) error {
 	args, err := cli.ExpandParamFiles(args)
 	if err != nil {
 		return err
 	}
-	return dispatch(args, log)
+	if err := dispatch(args, log); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
 }
 
 // dispatch runs a verb with its arguments as given: a worker request's arguments are the

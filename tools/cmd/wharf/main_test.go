@@ -111,3 +111,33 @@ func TestAtValuesAreNotParamFiles(t *testing.T) {
 		t.Fatalf("the worker wrote %d bytes, the process %d: they differ", len(b), len(a))
 	}
 }
+
+// The commands a person runs print every flag with -h and --help and succeed; a flag
+// they do not know still fails.
+func TestHelpListsEveryFlag(t *testing.T) {
+	for verb, flags := range map[string][]string{
+		"push": {"plan", "execroot", "repository", "registry", "tag", "remote-cache", "remote-instance-name", "remote-header",
+			"tls-certificate", "tls-client-certificate", "tls-client-key", "disk-cache", "bazel-config", "bazelrc", "no-bazelrc",
+			"credential-helper", "progress", "jobs", "stall-timeout"},
+		"lock": {"config", "lock", "dir", "config-name", "arch", "check", "refresh-command", "credential_helper"},
+	} {
+		for _, help := range []string{"-h", "--help"} {
+			var log bytes.Buffer
+			if err := run([]string{verb, help}, &log); err != nil {
+				t.Fatalf("%s %s: %v", verb, help, err)
+			}
+			if want := "usage: wharf " + verb + " [flags]\n"; !strings.HasPrefix(log.String(), want) {
+				t.Errorf("%s %s printed %.200q, want it to start with %q", verb, help, log.String(), want)
+			}
+			for _, f := range flags {
+				if !strings.Contains(log.String(), "\n  -"+f+" ") && !strings.Contains(log.String(), "\n  -"+f+"\n") {
+					t.Errorf("%s %s does not list -%s:\n%s", verb, help, f, log.String())
+				}
+			}
+		}
+		err := run([]string{verb, "--no-such-flag"}, io.Discard)
+		if want := verb + ": flag provided but not defined: -no-such-flag"; err == nil || err.Error() != want {
+			t.Errorf("%s --no-such-flag: %v, want %q", verb, err, want)
+		}
+	}
+}

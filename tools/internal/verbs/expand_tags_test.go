@@ -1,6 +1,7 @@
 package verbs
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,7 +130,7 @@ func TestPushRefusesBadTags(t *testing.T) {
 		{[]string{"--plan", l.withLines(t, "--tags-file="+tags), "--tag", "ok", "--tag", "not:ok"}, `tag "not:ok" is not a valid tag`},
 		{[]string{"--plan", l.withLines(t, "--tags-file="+filepath.Join(t.TempDir(), "none.txt"))}, "tags file: open "},
 	} {
-		err := pushVerb(append([]string{"--no-bazelrc", "--repository", "127.0.0.1:1/app"}, c.args...))
+		err := pushVerb(append([]string{"--no-bazelrc", "--repository", "127.0.0.1:1/app"}, c.args...), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("push %v: got %v, want %q", c.args, err, c.want)
 		}

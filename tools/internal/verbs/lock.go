@@ -29,7 +29,7 @@ func lockVerb(args []string, log io.Writer) error {
 	fs.BoolVar(&check, "check", false, "do not fetch or write: fail if the lock is stale for the configuration")
 	fs.StringVar(&refresh, "refresh-command", "", "command that regenerates the lock, named in --check's error")
 	fs.Var(&helpers, "credential_helper", "[SCOPE=]PATH of a Bazel credential helper for the repositories (repeatable; after those of $"+credentials.EnvHelpers+")")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, log); err != nil {
 		return err
 	}
 	if err := cli.Require("config", o.ConfigPath, "lock", o.LockPath); err != nil {

@@ -1,54 +1,16 @@
 package verbs
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/registrytest"
 )
-
-// runPushStreams runs pushVerb with a deadline, so a hang fails the test instead of
-// stalling it, and returns what it printed on stdout and stderr.
-func runPushStreams(t *testing.T, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	capture := func(f **os.File) (restore func() string) {
-		r, w, perr := os.Pipe()
-		if perr != nil {
-			t.Fatal(perr)
-		}
-		old := *f
-		*f = w
-		var buf bytes.Buffer
-		done := make(chan struct{})
-		go func() { io.Copy(&buf, r); close(done) }()
-		return func() string {
-			*f = old
-			w.Close()
-			<-done
-			return strings.TrimSpace(buf.String())
-		}
-	}
-	restoreOut, restoreErr := capture(&os.Stdout), capture(&os.Stderr)
-	args = append([]string{"--no-bazelrc"}, args...)
-	done := make(chan error, 1)
-	go func() { done <- pushVerb(args) }()
-	select {
-	case err = <-done:
-	case <-time.After(30 * time.Second):
-		restoreOut()
-		restoreErr()
-		t.Fatalf("push %v still running after 30s", args)
-	}
-	return restoreOut(), restoreErr(), err
-}
 
 // assertSaid fails unless text holds each of want.
 func assertSaid(t *testing.T, what, text string, want ...string) {
@@ -90,7 +52,7 @@ func TestPushAllReportsEveryImage(t *testing.T) {
 	for _, n := range []string{"a", "b", "c"} {
 		args = append(args, "--plan", l.withLines(t, "--label=//test:"+n, "--repository="+reg.Host+"/"+n, "--tags-file="+tags))
 	}
-	stdout, stderr, err := runPushStreams(t, args...)
+	stdout, stderr, err := runPushStreams(t, noRC, args...)
 	t.Logf("stdout:\n%s\nstderr:\n%s\nerror: %v", stdout, stderr, err)
 	if err == nil {
 		t.Fatal("push with a refused tag succeeded")
@@ -138,7 +100,7 @@ func TestPushChecksTheRegistryHoldsEachBlob(t *testing.T) {
 				}
 				return registrytest.None
 			})
-			stdout, stderr, err := runPushStreams(t, "--plan", l.plan, "--repository", reg.Host+"/app")
+			stdout, stderr, err := runPushStreams(t, noRC, "--plan", l.plan, "--repository", reg.Host+"/app")
 			t.Logf("stdout: %q\nstderr: %q\nerror: %v", stdout, stderr, err)
 			if err == nil {
 				t.Fatal("push to a registry that lost a blob succeeded")
@@ -177,7 +139,7 @@ func TestPushTokenExpiresMidUpload(t *testing.T) {
 				}
 				return registrytest.None
 			})
-			stdout, stderr, err := runPushStreams(t, "--plan", l.plan, "--repository", reg.Host+"/app")
+			stdout, stderr, err := runPushStreams(t, noRC, "--plan", l.plan, "--repository", reg.Host+"/app")
 			t.Logf("stdout: %q\nstderr: %q\nerror: %v\ninjected: %v", stdout, stderr, err, reg.Injected())
 			all := stdout + stderr
 			if err != nil {

@@ -1,46 +1,17 @@
 package verbs
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/registrytest"
 )
 
 const pushSecret = "s3cr3t-TOKEN-push-77"
-
-// runPushOutput runs pushVerb as given (the .bazelrc files read as the environment says)
-// and returns its error and everything it printed on stdout and stderr.
-func runPushOutput(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, stderr := os.Stdout, os.Stderr
-	os.Stdout, os.Stderr = w, w
-	defer func() { os.Stdout, os.Stderr = stdout, stderr }()
-	printed := make(chan []byte, 1)
-	go func() {
-		b, _ := io.ReadAll(r)
-		printed <- b
-	}()
-	done := make(chan error, 1)
-	go func() { done <- pushVerb(args) }()
-	select {
-	case err = <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("push still running after 30s")
-	}
-	w.Close()
-	return string(<-printed), err
-}
 
 // Every failing push that a secret reaches (in flags, .bazelrc files and the environment)
 // fails with a message that masks it, and prints it nowhere.
@@ -97,7 +68,8 @@ func TestPushErrorsHoldNoSecret(t *testing.T) {
 			for k, v := range c.env {
 				t.Setenv(k, strings.ReplaceAll(v, "RC", other))
 			}
-			out, err := runPushOutput(t, append(base, c.flags...)...)
+			stdout, stderr, err := runPushStreams(t, readRC, append(base, c.flags...)...)
+			out := stdout + "\n" + stderr
 			if err == nil {
 				t.Fatalf("push succeeded; printed %.300q", out)
 			}

@@ -1,8 +1,10 @@
 package verbs
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -144,10 +146,56 @@ func noCredentials(t *testing.T) string {
 	return dir
 }
 
-// runPush runs pushVerb as runPushStreams does and returns what it printed on stdout.
+// rcFiles says whether runPushStreams lets push read the .bazelrc files.
+type rcFiles bool
+
+const (
+	noRC   rcFiles = false // --no-bazelrc
+	readRC rcFiles = true  // the .bazelrc files the environment names
+)
+
+// runPushStreams runs pushVerb with a deadline, so a hang fails the test instead of
+// stalling it, and returns what it printed on stdout and stderr.
+func runPushStreams(t *testing.T, rc rcFiles, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	capture := func(f **os.File) (restore func() string) {
+		r, w, perr := os.Pipe()
+		if perr != nil {
+			t.Fatal(perr)
+		}
+		old := *f
+		*f = w
+		var buf bytes.Buffer
+		done := make(chan struct{})
+		go func() { io.Copy(&buf, r); close(done) }()
+		return func() string {
+			*f = old
+			w.Close()
+			<-done
+			return strings.TrimSpace(buf.String())
+		}
+	}
+	restoreOut, restoreErr := capture(&os.Stdout), capture(&os.Stderr)
+	if rc == noRC {
+		args = append([]string{"--no-bazelrc"}, args...)
+	}
+	done := make(chan error, 1)
+	go func() { done <- pushVerb(args, io.Discard) }()
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		restoreOut()
+		restoreErr()
+		t.Fatalf("push %d arguments still running after 30s", len(args))
+	}
+	return restoreOut(), restoreErr(), err
+}
+
+// runPush runs pushVerb as runPushStreams does, without the .bazelrc files, and returns
+// what it printed on stdout.
 func runPush(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	out, _, err := runPushStreams(t, args...)
+	out, _, err := runPushStreams(t, noRC, args...)
 	return out, err
 }
 
@@ -307,11 +355,11 @@ func TestPushStall(t *testing.T) {
 func TestPushStallTimeoutFlags(t *testing.T) {
 	l := newPushLayout(t)
 	t.Setenv(push.StallTimeoutEnv, "soon")
-	err := pushVerb([]string{"--plan", l.plan, "--repository", "127.0.0.1:1/app"})
+	err := pushVerb([]string{"--plan", l.plan, "--repository", "127.0.0.1:1/app"}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), push.StallTimeoutEnv+`="soon"`) {
 		t.Fatalf("bad %s: %v", push.StallTimeoutEnv, err)
 	}
-	err = pushVerb([]string{"--plan", l.plan, "--repository", "127.0.0.1:1/app", "--stall-timeout=-1s"})
+	err = pushVerb([]string{"--plan", l.plan, "--repository", "127.0.0.1:1/app", "--stall-timeout=-1s"}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "negative") {
 		t.Fatalf("negative --stall-timeout: %v", err)
 	}

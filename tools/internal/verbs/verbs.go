@@ -3,7 +3,9 @@
 package verbs
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 )
 
@@ -35,7 +37,7 @@ func All() map[string]Verb {
 		"merge-layers":      {"join gzip tar layers into one, in order", quiet(mergeVerb)},
 		"docker-tar":        {"write a docker/podman-loadable tarball of an image", quiet(dockerTarVerb)},
 		"expand-tags":       {"write oci_push's tags: literal tags and tags files, with {KEY} expanded from workspace status files when stamping", quiet(expandTagsVerb)},
-		"push":              {"push an image from an OCI layout to a registry", quiet(pushVerb)},
+		"push":              {"push an image from an OCI layout to a registry", pushVerb},
 		"sbom":              {"write an SPDX 2.3 SBOM from package facts", quiet(sbomVerb)},
 		"sbom-index":        {"write an SPDX 2.3 SBOM for an image index from its images' descriptors and SBOMs", quiet(sbomIndexVerb)},
 		"lock":              {"resolve an apko.yaml against its repositories and write an apko lock (--check: fail if the lock is stale)", lockVerb},
@@ -50,4 +52,17 @@ func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return fs
+}
+
+// parseFlags parses a verb's flags. -h or --help writes the verb's usage and flags to log
+// and returns flag.ErrHelp, which the command line takes as success.
+func parseFlags(fs *flag.FlagSet, args []string, log io.Writer) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(log, "usage: wharf %s [flags]\n%s\n\nflags:\n", fs.Name(), All()[fs.Name()].Summary)
+		fs.SetOutput(log)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return err
 }

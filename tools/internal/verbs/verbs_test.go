@@ -2,6 +2,7 @@ package verbs
 
 import (
 	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -127,7 +128,7 @@ func TestExtractVerifyImageLayout(t *testing.T) {
 	plan := writePlan(t, "", "--label=//test:push", "--descriptor="+img("desc.json"), "--json="+img("manifest.json"), "--json="+img("config.json"),
 		"--layer="+img("blob")+"="+img("meta.json"), "--layer="+img("app.tgz")+"="+img("app.json"),
 		"--repository="+host+"/test/img", "--tags-file="+tags)
-	if err := pushVerb([]string{"--no-bazelrc", "--plan", plan}); err != nil {
+	if err := pushVerb([]string{"--no-bazelrc", "--plan", plan}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	ref, _ := name.ParseReference(host + "/test/img:v1")
@@ -142,7 +143,7 @@ func TestExtractVerifyImageLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Close()
-	err = pushVerb([]string{"--no-bazelrc", "--plan", plan, "--repository", host + "/test/img"})
+	err = pushVerb([]string{"--no-bazelrc", "--plan", plan, "--repository", host + "/test/img"}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "pushing //test:push ("+host+"/test/img@") {
 		t.Fatalf("push to a closed registry: %v", err)
 	}
@@ -259,7 +260,7 @@ func TestIndexLayoutPush(t *testing.T) {
 	plan := writePlan(t, "", "--label=//test:multi", "--descriptor="+p("index.desc"), "--json="+p("index.json"),
 		"--json="+p("amd64.manifest"), "--json="+p("amd64.config"), "--json="+p("arm64.manifest"), "--json="+p("arm64.config"),
 		"--layer="+p("l.tgz")+"="+p("l.json"))
-	if err := pushVerb([]string{"--no-bazelrc", "--plan", plan, "--repository", host + "/multi", "--tag", "v1"}); err != nil {
+	if err := pushVerb([]string{"--no-bazelrc", "--plan", plan, "--repository", host + "/multi", "--tag", "v1"}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	ref, _ := name.ParseReference(host + "/multi:v1")
