@@ -12,7 +12,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/installer"
 )
 
 // maxAccountsFile bounds a package's /etc/passwd or /etc/group read into memory.
@@ -25,14 +26,14 @@ const dbLabel = "the apk database layer"
 // in install order, then the apk database layer (apk-installdb). A Node's Origin.Pkg
 // indexes them.
 type Sources struct {
-	Pkgs []*apk.Installed
+	Pkgs []*installer.Installed
 	// Blobs are the gzip tar layers: one per package, then the database layer's.
 	Blobs  []string
 	labels []string
 }
 
 // NewSources returns the sources of packages with their data layers and the database layer.
-func NewSources(pkgs []*apk.Installed, data []string, database string) *Sources {
+func NewSources(pkgs []*installer.Installed, data []string, database string) *Sources {
 	s := &Sources{Pkgs: pkgs, Blobs: append(append([]string{}, data...), database)}
 	for _, p := range pkgs {
 		s.labels = append(s.labels, "package "+p.Info.Name+"-"+p.Info.Version)
@@ -128,8 +129,8 @@ func (s *Sources) Contents(entries []Entry, tmp string) (func(Entry) (io.ReadClo
 // Model builds the filesystem the package layers and the apk database layer make:
 // the base layout and every package's owned entries from the facts, then the database
 // layer's files, devices and symlinks from the layer.
-func Model(pkgs []*apk.Installed, database string) (*FS, error) {
-	res, err := apk.Install(pkgs, apk.BaseDirs)
+func Model(pkgs []*installer.Installed, database string) (*FS, error) {
+	res, err := installer.Install(pkgs, installer.BaseDirs)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func Model(pkgs []*apk.Installed, database string) (*FS, error) {
 	}
 	for i, owned := range res.Owned {
 		label := "package " + pkgs[i].Info.Name + "-" + pkgs[i].Info.Version
-		var links []apk.Entry
+		var links []apkfile.Entry
 		for _, e := range owned {
 			n := &Node{Mode: e.Mode, UID: e.UID, GID: e.GID, Origin: Origin{Pkg: -1, Label: label}}
 			switch e.Type {

@@ -3,7 +3,7 @@ package sbom
 import (
 	"strings"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 )
 
 // Distro names the distribution in APK package URLs: pkg:apk/<ID>/...?distro=<Release>.
@@ -41,7 +41,7 @@ type OSReleaseFile struct {
 }
 
 // DistroOf is the distribution of an image whose packages, in install order, have the given
-// os-release entries (apk.OSReleasePaths -> entry), read as syft reads it: the ID of /etc/os-release, or
+// os-release entries (apkfile.OSReleasePaths -> entry), read as syft reads it: the ID of /etc/os-release, or
 // of /usr/lib/os-release when that is absent or a symlink (Alpine links one to the other).
 // The last package to write a path wins, as it does in the image. ok is false when no
 // package installs either file, or it has no ID.
@@ -52,7 +52,7 @@ func DistroOf(pkgs []map[string]OSReleaseFile) (Distro, bool) {
 			final[path] = f
 		}
 	}
-	for _, path := range apk.OSReleasePaths {
+	for _, path := range apkfile.OSReleasePaths {
 		f, ok := final[path]
 		if !ok || f.Type != "file" {
 			continue

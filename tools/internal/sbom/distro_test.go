@@ -3,7 +3,7 @@ package sbom
 import (
 	"testing"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 )
 
 func TestDistroOf(t *testing.T) {
@@ -44,7 +44,7 @@ HOME_URL="https://wolfi.dev"
 
 // syft's package URL for an apk: pkg:apk/<id>/<name>@<version>?arch=..&distro=<id>-<version_id>.
 func TestPURLWithDistro(t *testing.T) {
-	got := PURL(Distro{"wolfi", "wolfi-20230201"}, &apk.PkgInfo{Name: "glibc", Version: "2.40-r1", Arch: "x86_64"})
+	got := PURL(Distro{"wolfi", "wolfi-20230201"}, &apkfile.PkgInfo{Name: "glibc", Version: "2.40-r1", Arch: "x86_64"})
 	if want := "pkg:apk/wolfi/glibc@2.40-r1?arch=x86_64&distro=wolfi-20230201"; got != want {
 		t.Fatalf("got %s, want %s", got, want)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/spdx/tools-golang/spdx"
 	"github.com/spdx/tools-golang/spdxlib"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 )
 
 // DefaultDistro names the distribution when no package installs an os-release with an ID.
@@ -17,18 +17,18 @@ const DefaultDistro = "alpine"
 
 // FromFacts is a package as its facts (apk-extract) describe it, with url its lock's URL,
 // and its entries at the os-release paths with their content (for DistroOf).
-func FromFacts(f *apk.Facts, url string) (Package, map[string]OSReleaseFile, error) {
+func FromFacts(f *apkfile.Facts, url string) (Package, map[string]OSReleaseFile, error) {
 	releases := map[string]OSReleaseFile{}
 	for _, e := range f.Files {
-		if slices.Contains(apk.OSReleasePaths, e.Path) {
+		if slices.Contains(apkfile.OSReleasePaths, e.Path) {
 			releases[e.Path] = OSReleaseFile{Type: e.Type, Content: f.OSRelease[e.Path]}
 		}
 	}
-	c, err := apk.ParseSRI(f.Control)
+	c, err := apkfile.ParseSRI(f.Control)
 	if err != nil {
 		return Package{}, nil, fmt.Errorf("package %s: %w", f.PkgInfo.Name, err)
 	}
-	d, err := apk.ParseSRI(f.Data)
+	d, err := apkfile.ParseSRI(f.Data)
 	if err != nil {
 		return Package{}, nil, fmt.Errorf("package %s: %w", f.PkgInfo.Name, err)
 	}

@@ -10,7 +10,7 @@ import (
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdxlib"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 )
 
 func desc(t *testing.T, hexByte string, mt types.MediaType, p *v1.Platform) v1.Descriptor {
@@ -24,8 +24,8 @@ func desc(t *testing.T, hexByte string, mt types.MediaType, p *v1.Platform) v1.D
 
 func archPackages(arch string) []Package {
 	return []Package{
-		{Info: &apk.PkgInfo{Name: "musl", Version: "1.2.5-r0", Arch: arch, Provides: []string{"so:libc.musl-" + arch + ".so.1=1"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
-		{Info: &apk.PkgInfo{Name: "busybox", Version: "1.36.1-r5", Arch: arch, Depends: []string{"so:libc.musl-" + arch + ".so.1"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
+		{Info: &apkfile.PkgInfo{Name: "musl", Version: "1.2.5-r0", Arch: arch, Provides: []string{"so:libc.musl-" + arch + ".so.1=1"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
+		{Info: &apkfile.PkgInfo{Name: "busybox", Version: "1.36.1-r5", Arch: arch, Depends: []string{"so:libc.musl-" + arch + ".so.1"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
 	}
 }
 

@@ -14,12 +14,12 @@ import (
 	"github.com/spdx/tools-golang/spdx"
 	"github.com/spdx/tools-golang/spdx/v2/common"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 )
 
 // Package is one installed APK.
 type Package struct {
-	Info        *apk.PkgInfo
+	Info        *apkfile.PkgInfo
 	ControlSHA1 []byte
 	DataSHA256  []byte
 	URL         string
@@ -29,7 +29,7 @@ type Package struct {
 const Created = "1970-01-01T00:00:00Z"
 
 // PURL is the package URL syft and apko use for APKs.
-func PURL(distro Distro, p *apk.PkgInfo) string {
+func PURL(distro Distro, p *apkfile.PkgInfo) string {
 	q := url.Values{}
 	if p.Arch != "" {
 		q.Set("arch", p.Arch)
@@ -103,8 +103,8 @@ func Document(name string, distro Distro, pkgs []Package) *spdx.Document {
 		id := spdxID("SPDXRef-Package-", p.Info.Name+"-"+p.Info.Version)
 		ids[p.Info.Name] = id
 		for _, prov := range p.Info.Provides {
-			if _, taken := ids[apk.DependencyName(prov)]; !taken {
-				ids[apk.DependencyName(prov)] = id
+			if _, taken := ids[apkfile.DependencyName(prov)]; !taken {
+				ids[apkfile.DependencyName(prov)] = id
 			}
 		}
 	}
@@ -150,7 +150,7 @@ func Document(name string, distro Distro, pkgs []Package) *spdx.Document {
 			if strings.HasPrefix(d, "!") {
 				continue // a conflict, not a dependency
 			}
-			if dep, ok := ids[apk.DependencyName(d)]; ok && dep != id {
+			if dep, ok := ids[apkfile.DependencyName(d)]; ok && dep != id {
 				deps[dep] = true
 			}
 		}

@@ -8,14 +8,14 @@ import (
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdxlib"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 )
 
 func TestDocumentValidatesAndRoundTrips(t *testing.T) {
 	pkgs := []Package{
-		{Info: &apk.PkgInfo{Name: "musl", Version: "1.2.5-r0", Arch: "x86_64", License: "MIT", Origin: "musl", Provides: []string{"so:libc.musl-x86_64.so.1=1"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32), URL: "https://example.org/musl.apk"},
-		{Info: &apk.PkgInfo{Name: "busybox", Version: "1.36.1-r5", Arch: "x86_64", License: "GPL-2.0-only", Origin: "busybox", Depends: []string{"so:libc.musl-x86_64.so.1", "!busybox-old"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
-		{Info: &apk.PkgInfo{Name: "ssl_client", Version: "1.36.1-r5", Arch: "x86_64", Origin: "busybox", Depends: []string{"busybox=1.36.1-r5"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
+		{Info: &apkfile.PkgInfo{Name: "musl", Version: "1.2.5-r0", Arch: "x86_64", License: "MIT", Origin: "musl", Provides: []string{"so:libc.musl-x86_64.so.1=1"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32), URL: "https://example.org/musl.apk"},
+		{Info: &apkfile.PkgInfo{Name: "busybox", Version: "1.36.1-r5", Arch: "x86_64", License: "GPL-2.0-only", Origin: "busybox", Depends: []string{"so:libc.musl-x86_64.so.1", "!busybox-old"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
+		{Info: &apkfile.PkgInfo{Name: "ssl_client", Version: "1.36.1-r5", Arch: "x86_64", Origin: "busybox", Depends: []string{"busybox=1.36.1-r5"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
 	}
 	doc := Document("//app:image", Distro{ID: "alpine"}, pkgs)
 	if err := spdxlib.ValidateDocument(doc); err != nil {

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 )
 
 // lockedFlags declares the flags that say what the lock gives about one package.
-func lockedFlags(fs *flag.FlagSet, a *apk.Locked, partHelp string) {
+func lockedFlags(fs *flag.FlagSet, a *apkfile.Locked, partHelp string) {
 	fs.StringVar(&a.Name, "name", "", "package name (from the lock)")
 	fs.StringVar(&a.Version, "version", "", "package version (from the lock)")
 	fs.StringVar(&a.Arch, "arch", "", "package architecture (from the lock)")
@@ -22,7 +22,7 @@ func lockedFlags(fs *flag.FlagSet, a *apk.Locked, partHelp string) {
 }
 
 func apkExtract(args []string) error {
-	var a apk.Locked
+	var a apkfile.Locked
 	var factsOut string
 	fs := newFlags("apk-extract")
 	lockedFlags(fs, &a, "file holding the next bytes of the package (repeatable)")

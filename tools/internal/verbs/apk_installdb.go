@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/installer"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 )
@@ -26,7 +26,7 @@ func installdbVerb(args []string, log io.Writer) error {
 	if err := cli.Require("arch", arch, "blob", out.blob, "metadata", out.metadata); err != nil {
 		return err
 	}
-	pkgs, err := apk.ReadInstalled(factsFiles, arch)
+	pkgs, err := installer.ReadInstalled(factsFiles, arch)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func installdbVerb(args []string, log io.Writer) error {
 		}
 		keyFiles[filepath.Base(k)] = b
 	}
-	entries, err := apk.DatabaseLayer(pkgs, arch, repos, keyFiles)
+	entries, err := installer.DatabaseLayer(pkgs, arch, repos, keyFiles)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func installdbVerb(args []string, log io.Writer) error {
 		return err
 	}
 	// Bazel shows a successful action's output as a build message.
-	for _, s := range apk.UnrunScripts(pkgs) {
+	for _, s := range installer.UnrunScripts(pkgs) {
 		fmt.Fprintf(log, "install scripts not run (rules_wharf runs nothing at build time): %s\n", s)
 	}
 	return nil

@@ -5,17 +5,17 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 )
 
 // verified remembers, for the life of the process (a persistent worker's), the packages
 // that verified: after a lock edit only the changed packages are checked again.
-var verified = apk.NewVerifyCache(100_000)
+var verified = apkfile.NewVerifyCache(100_000)
 
 func apkVerify(args []string) error {
-	var a apk.Locked
+	var a apkfile.Locked
 	var keys cli.Strings
 	var out, list, lock string
 	var requireSigs bool
@@ -29,7 +29,7 @@ func apkVerify(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var pkgs []apk.Locked
+	var pkgs []apkfile.Locked
 	if list != "" {
 		b, err := os.ReadFile(list)
 		if err != nil {
@@ -42,16 +42,16 @@ func apkVerify(args []string) error {
 		if err := cli.Require("name", a.Name, "version", a.Version, "arch", a.Arch); err != nil {
 			return err
 		}
-		pkgs = []apk.Locked{a}
+		pkgs = []apkfile.Locked{a}
 	}
 	if err := cli.Require("out", out); err != nil {
 		return err
 	}
-	ring, err := apk.LoadKeyring(keys)
+	ring, err := apkfile.LoadKeyring(keys)
 	if err != nil {
 		return err
 	}
-	recs, err := apk.VerifyAll(ring, pkgs, requireSigs, lock, verified)
+	recs, err := apkfile.VerifyAll(ring, pkgs, requireSigs, lock, verified)
 	if err != nil {
 		return err
 	}

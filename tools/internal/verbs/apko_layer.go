@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/installer"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apkoconfig"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
@@ -44,7 +44,7 @@ func apkoLayerVerb(args []string) error {
 	if err := cfg.CheckArch(arch); err != nil {
 		return fmt.Errorf("%s: %w", configPath, err)
 	}
-	pkgs, err := apk.ReadInstalled(factsFiles, arch)
+	pkgs, err := installer.ReadInstalled(factsFiles, arch)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/installer"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/gzsplice"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
@@ -38,9 +39,9 @@ func mergeVerb(args []string) error {
 	if len(factsFiles) != len(inputs) {
 		return fmt.Errorf("%d --facts for %d --layer", len(factsFiles), len(inputs))
 	}
-	files := make([][]apk.Entry, len(factsFiles))
+	files := make([][]apkfile.Entry, len(factsFiles))
 	for i, f := range factsFiles {
-		facts, err := apk.ReadFacts(f)
+		facts, err := apkfile.ReadFacts(f)
 		if err != nil {
 			return err
 		}
@@ -52,7 +53,7 @@ func mergeVerb(args []string) error {
 	}
 	return out.publish(func(f io.Writer) (*layer.Metadata, error) {
 		blob := layer.NewBlobWriter(f)
-		res, err := gzsplice.Join(blob, apk.MergeInputs(blobs, files), flate.DefaultCompression)
+		res, err := gzsplice.Join(blob, installer.MergeInputs(blobs, files), flate.DefaultCompression)
 		if err != nil {
 			return nil, err
 		}

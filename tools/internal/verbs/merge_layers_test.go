@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 )
@@ -214,7 +214,7 @@ func TestMergeLayersNonUTF8Names(t *testing.T) {
 	if !strings.Contains(db, "F:usr/share\nR:caf\xe9\nZ:Q1") || !strings.Contains(db, "R:menu\xff\n") || strings.Contains(db, "\ufffd") {
 		t.Errorf("installed db does not name the files' bytes:\n%q", db)
 	}
-	f, err := apk.ReadFacts(facts[1])
+	f, err := apkfile.ReadFacts(facts[1])
 	if err != nil {
 		t.Fatal(err)
 	}

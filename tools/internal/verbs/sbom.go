@@ -3,7 +3,7 @@ package verbs
 import (
 	"fmt"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/sbom"
@@ -30,7 +30,7 @@ func sbomVerb(args []string) error {
 	var pkgs []sbom.Package
 	var releases []map[string]sbom.OSReleaseFile
 	for i, f := range factsFiles {
-		facts, err := apk.ReadFacts(f)
+		facts, err := apkfile.ReadFacts(f)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 	"github.com/rules-wharf/rules_wharf/tools/internal/sbom"
 )
@@ -40,13 +40,13 @@ func TestVerifyUnsignedTrustedThroughLock(t *testing.T) {
 	if err := apkVerify(verifyArgs("wolfi-base", p, b, out)); err != nil {
 		t.Fatal(err)
 	}
-	var recs []apk.VerifyRecord
+	var recs []apkfile.VerifyRecord
 	raw, _ := os.ReadFile(out)
 	if err := json.Unmarshal(raw, &recs); err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 1 || recs[0].Trust != apk.TrustLock || recs[0].SignedBy != "" || recs[0].DataHash == "" {
-		t.Fatalf("record %s: want trust %q, no signer, the datahash", raw, apk.TrustLock)
+	if len(recs) != 1 || recs[0].Trust != apkfile.TrustLock || recs[0].SignedBy != "" || recs[0].DataHash == "" {
+		t.Fatalf("record %s: want trust %q, no signer, the datahash", raw, apkfile.TrustLock)
 	}
 
 	// A signed package records its signer.
@@ -56,7 +56,7 @@ func TestVerifyUnsignedTrustedThroughLock(t *testing.T) {
 	}
 	raw, _ = os.ReadFile(out)
 	json.Unmarshal(raw, &recs)
-	if recs[0].Trust != apk.TrustSignature || recs[0].SignedBy != "k.rsa.pub" {
+	if recs[0].Trust != apkfile.TrustSignature || recs[0].SignedBy != "k.rsa.pub" {
 		t.Fatalf("signed package record %s", raw)
 	}
 }
@@ -105,7 +105,7 @@ func TestVerifyRequireSignaturesNamesEach(t *testing.T) {
 	f := newFixture(t)
 	p1, b1 := unsignedFixture(t, "a")
 	p2, b2 := unsignedFixture(t, "b")
-	list := []apk.Locked{
+	list := []apkfile.Locked{
 		{Name: "a", Version: "1.0-r0", Arch: "x86_64", Parts: []string{p1}, ControlChecksum: apktest.SRI("sha1", b1.ControlSHA1), DataChecksum: apktest.SRI("sha256", b1.DataSHA256)},
 		{Name: "pkg", Version: "1.0-r0", Arch: "x86_64", Parts: []string{f.apk}},
 		{Name: "b", Version: "1.0-r0", Arch: "x86_64", Parts: []string{p2}, ControlChecksum: apktest.SRI("sha1", b2.ControlSHA1), DataChecksum: apktest.SRI("sha256", b2.DataSHA256)},
@@ -139,7 +139,7 @@ func TestExtractKeepsOSRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := apk.ReadFacts(filepath.Join(out, "facts.json"))
+	f, err := apkfile.ReadFacts(filepath.Join(out, "facts.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

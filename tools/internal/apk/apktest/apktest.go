@@ -54,6 +54,21 @@ type Package struct {
 	GlobalPAX map[string]string
 }
 
+// Sample is a small package (a file tree, a dependency, a provides and a script) that tests
+// change through mod (may be nil).
+func Sample(mod func(*Package)) Package {
+	p := Package{
+		Name: "hello", Version: "1.2.3-r4", Arch: "x86_64", License: "MIT", Origin: "hello-src",
+		Depends: []string{"so:libc.musl-x86_64.so.1"}, Provides: []string{"cmd:hello=1.2.3-r4"},
+		Files:   []File{{Path: "usr", Dir: true}, {Path: "usr/bin", Dir: true}, {Path: "usr/bin/hello", Content: "#!/bin/sh\necho hi\n", Mode: 0o755}},
+		Scripts: map[string]string{".post-install": "#!/bin/sh\nexit 0\n"},
+	}
+	if mod != nil {
+		mod(&p)
+	}
+	return p
+}
+
 // Key is a signing key and the name packages carry for it (the public key file name).
 type Key struct {
 	Name    string

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/index"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/resolve"
 )
 
@@ -29,7 +29,7 @@ func TestApkoResolutionAgreesOnAlpine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := apk.ParseIndex(f)
+	idx, err := index.ParseIndex(f)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/index"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/lockfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/resolve"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apkoconfig"
@@ -332,7 +333,7 @@ func generate(o Options) ([]byte, error) {
 		return nil, err
 	}
 
-	ring := apk.Keyring{}
+	ring := apkfile.Keyring{}
 	for _, k := range in.cfg.Contents.Keyring {
 		b, err := f.readAll(k, 1<<20)
 		if err != nil {
@@ -369,7 +370,7 @@ func generate(o Options) ([]byte, error) {
 			if err != nil {
 				return nil, fmt.Errorf("repository %s (%s): %w", loc, arch, err)
 			}
-			idx, err := apk.ParseIndex(bytes.NewReader(b))
+			idx, err := index.ParseIndex(bytes.NewReader(b))
 			if err != nil {
 				return nil, fmt.Errorf("repository %s (%s): %w", loc, arch, err)
 			}
@@ -423,7 +424,7 @@ func generate(o Options) ([]byte, error) {
 
 // lockPackage fetches a package and records its members' ranges and checksums, after
 // checking it is the package the index describes.
-func lockPackage(f *fetcher, loc string, p *resolve.Package, ring apk.Keyring) (lockfile.Package, error) {
+func lockPackage(f *fetcher, loc string, p *resolve.Package, ring apkfile.Keyring) (lockfile.Package, error) {
 	r, err := f.open(loc)
 	if err != nil {
 		return lockfile.Package{}, err
@@ -432,7 +433,7 @@ func lockPackage(f *fetcher, loc string, p *resolve.Package, ring apk.Keyring) (
 	// The signature member's bytes are kept as they stream by (it is small); the data
 	// member is hashed as it streams, never held.
 	var head bytes.Buffer
-	h, rest, err := apk.ReadHead(io.TeeReader(r, &limitedBuffer{b: &head, max: 64 << 20}))
+	h, rest, err := apkfile.ReadHead(io.TeeReader(r, &limitedBuffer{b: &head, max: 64 << 20}))
 	if err != nil {
 		return lockfile.Package{}, err
 	}
@@ -453,7 +454,7 @@ func lockPackage(f *fetcher, loc string, p *resolve.Package, ring apk.Keyring) (
 		return lockfile.Package{}, err
 	}
 	if h.PkgInfo.DataHash != "" {
-		want, err := apk.HexDataHash(h.PkgInfo.DataHash)
+		want, err := apkfile.HexDataHash(h.PkgInfo.DataHash)
 		if err != nil {
 			return lockfile.Package{}, err
 		}

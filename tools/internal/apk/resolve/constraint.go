@@ -10,7 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/index"
 )
 
 // Op is a version operator.
@@ -49,7 +49,7 @@ func ParseConstraint(s string) (Constraint, error) {
 	if err != nil {
 		return c, err
 	}
-	if c.Op != Any && !apk.ValidVersion(c.Version) {
+	if c.Op != Any && !index.ValidVersion(c.Version) {
 		return c, fmt.Errorf("constraint %q: %q is not an apk version", s, c.Version)
 	}
 	return c, nil
@@ -116,13 +116,13 @@ func (c Constraint) VersionOK(v string) bool {
 	if c.Op == Any {
 		return true
 	}
-	if v == "" || !apk.ValidVersion(v) {
+	if v == "" || !index.ValidVersion(v) {
 		return false
 	}
 	if c.Op == Fuzzy {
-		return apk.VersionFuzzyMatch(v, c.Version)
+		return index.VersionFuzzyMatch(v, c.Version)
 	}
-	switch r := apk.CompareVersions(v, c.Version); c.Op {
+	switch r := index.CompareVersions(v, c.Version); c.Op {
 	case Equal:
 		return r == 0
 	case Greater:

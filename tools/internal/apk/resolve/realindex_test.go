@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/index"
 )
 
 func TestResolveRealIndex(t *testing.T) {
@@ -23,7 +23,7 @@ func TestResolveRealIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := apk.ParseIndex(f)
+	idx, err := index.ParseIndex(f)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/index"
 )
 
 // Repository is one repository's index for the architecture being resolved.
@@ -17,12 +17,12 @@ type Repository struct {
 	// Pin is the repository's tag ("@tag URI" in the configuration): its packages are
 	// only eligible for constraints naming the tag (name@tag), and their dependencies.
 	Pin     string
-	Entries []apk.IndexEntry
+	Entries []index.IndexEntry
 }
 
 // Package is a resolved package.
 type Package struct {
-	*apk.IndexEntry
+	*index.IndexEntry
 	Repo *Repository
 }
 
@@ -190,10 +190,10 @@ func (r *resolver) best(cands []*cand, name, pin string) *cand {
 		if vb == "" {
 			vb = b.Version
 		}
-		if c := apk.CompareVersions(vb, va); c != 0 {
+		if c := index.CompareVersions(vb, va); c != 0 {
 			return c
 		}
-		if c := apk.CompareVersions(b.Version, a.Version); c != 0 {
+		if c := index.CompareVersions(b.Version, a.Version); c != 0 {
 			return c
 		}
 		if c := strings.Compare(a.Name, b.Name); c != 0 {

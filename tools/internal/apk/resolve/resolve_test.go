@@ -4,13 +4,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/index"
 )
 
 // e builds an index entry: "name version [k=prio] [o=origin] D:dep,dep p:prov,prov i:cond".
-func e(spec string) apk.IndexEntry {
+func e(spec string) index.IndexEntry {
 	f := strings.Fields(spec)
-	x := apk.IndexEntry{Name: f[0], Version: f[1], Arch: "x86_64"}
+	x := index.IndexEntry{Name: f[0], Version: f[1], Arch: "x86_64"}
 	for _, kv := range f[2:] {
 		k, v, _ := strings.Cut(kv, ":")
 		list := strings.Split(v, ",")
@@ -145,7 +145,7 @@ func TestEqualCandidatesEarlierRepositoryWins(t *testing.T) {
 
 func TestPinnedRepository(t *testing.T) {
 	main := repo("main", "x 1-r0", "y 1-r0 D:x")
-	local := &Repository{Name: "local", Pin: "local", Entries: []apk.IndexEntry{e("x 5-r0"), e("w 1-r0"), e("z 1-r0 D:x,w")}}
+	local := &Repository{Name: "local", Pin: "local", Entries: []index.IndexEntry{e("x 5-r0"), e("w 1-r0"), e("z 1-r0 D:x,w")}}
 	if got := mustResolve(t, []*Repository{main, local}, "x"); got != "x-1-r0" {
 		t.Fatalf("unpinned: got %s", got)
 	}
@@ -280,7 +280,7 @@ func TestFuzzyMatch(t *testing.T) {
 		a, r string
 		ok   bool
 	}{{"1.2", "1.2", true}, {"1.2.3", "1.2", true}, {"1.20", "1.2", false}, {"1.2_rc1", "1.2_rc", true}, {"1.2-r4", "1.2", true}, {"1.2-r4", "1.2-r3", false}, {"1", "1.2", false}} {
-		if got := apk.VersionFuzzyMatch(c.a, c.r); got != c.ok {
+		if got := index.VersionFuzzyMatch(c.a, c.r); got != c.ok {
 			t.Errorf("VersionFuzzyMatch(%s, %s) = %v", c.a, c.r, got)
 		}
 	}

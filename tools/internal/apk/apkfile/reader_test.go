@@ -1,4 +1,4 @@
-package apk_test
+package apkfile_test
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 )
 
@@ -26,24 +26,15 @@ func init() {
 
 func build(t *testing.T, mod func(*apktest.Package)) *apktest.Built {
 	t.Helper()
-	p := apktest.Package{
-		Name: "hello", Version: "1.2.3-r4", Arch: "x86_64", License: "MIT", Origin: "hello-src",
-		Depends: []string{"so:libc.musl-x86_64.so.1"}, Provides: []string{"cmd:hello=1.2.3-r4"},
-		Files:   []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/bin", Dir: true}, {Path: "usr/bin/hello", Content: "#!/bin/sh\necho hi\n", Mode: 0o755}},
-		Scripts: map[string]string{".post-install": "#!/bin/sh\nexit 0\n"},
-	}
-	if mod != nil {
-		mod(&p)
-	}
-	b, err := apktest.Build(p, testKey)
+	b, err := apktest.Build(apktest.Sample(mod), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-func ring(keys ...*apktest.Key) apk.Keyring {
-	r := apk.Keyring{}
+func ring(keys ...*apktest.Key) apkfile.Keyring {
+	r := apkfile.Keyring{}
 	for _, k := range keys {
 		if err := r.AddPEM(k.Name, k.PublicPEM()); err != nil {
 			panic(err)
@@ -55,7 +46,7 @@ func ring(keys ...*apktest.Key) apk.Keyring {
 func TestReadHeadAndData(t *testing.T) {
 	for _, sha256sig := range []bool{false, true} {
 		b := build(t, func(p *apktest.Package) { p.SHA256Signature = sha256sig })
-		h, rest, err := apk.ReadHead(bytes.NewReader(b.APK))
+		h, rest, err := apkfile.ReadHead(bytes.NewReader(b.APK))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +79,7 @@ func TestReadHeadAndData(t *testing.T) {
 		if !bytes.Equal(res.SHA256, b.DataSHA256) || res.Size != b.DataSize || !bytes.Equal(data.Bytes(), b.APK[b.SigSize+b.ControlSize:]) {
 			t.Fatal("data member differs")
 		}
-		if d, _ := apk.HexDataHash(pi.DataHash); !bytes.Equal(d, res.SHA256) {
+		if d, _ := apkfile.HexDataHash(pi.DataHash); !bytes.Equal(d, res.SHA256) {
 			t.Fatal("datahash")
 		}
 		var diff [32]byte
@@ -100,7 +91,7 @@ func TestReadHeadAndData(t *testing.T) {
 
 func TestUnsigned(t *testing.T) {
 	b := build(t, func(p *apktest.Package) { p.Unsigned = true })
-	h, _, err := apk.ReadHead(bytes.NewReader(b.APK))
+	h, _, err := apkfile.ReadHead(bytes.NewReader(b.APK))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +105,7 @@ func TestUnsigned(t *testing.T) {
 
 func TestWrongAndUnknownKey(t *testing.T) {
 	b := build(t, nil)
-	h, _, err := apk.ReadHead(bytes.NewReader(b.APK))
+	h, _, err := apkfile.ReadHead(bytes.NewReader(b.APK))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +125,7 @@ func TestTamperedControlFailsSignature(t *testing.T) {
 	// Re-build the control member with a different description but keep the signature.
 	b2 := build(t, func(p *apktest.Package) { p.Description = "evil" })
 	tampered := append(append(append([]byte(nil), b.APK[:b.SigSize]...), b2.APK[b2.SigSize:b2.SigSize+b2.ControlSize]...), b2.APK[b2.SigSize+b2.ControlSize:]...)
-	h, _, err := apk.ReadHead(bytes.NewReader(tampered))
+	h, _, err := apkfile.ReadHead(bytes.NewReader(tampered))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,13 +137,13 @@ func TestTamperedControlFailsSignature(t *testing.T) {
 func TestTruncated(t *testing.T) {
 	b := build(t, nil)
 	for _, n := range []int64{0, 10, b.SigSize - 5, b.SigSize + 10, b.SigSize + b.ControlSize - 3} {
-		_, _, err := apk.ReadHead(bytes.NewReader(b.APK[:n]))
+		_, _, err := apkfile.ReadHead(bytes.NewReader(b.APK[:n]))
 		if err == nil {
 			t.Errorf("truncated at %d: no error", n)
 		}
 	}
 	// Truncated inside the data member: the head reads, the data does not.
-	h, rest, err := apk.ReadHead(bytes.NewReader(b.APK[:len(b.APK)-9]))
+	h, rest, err := apkfile.ReadHead(bytes.NewReader(b.APK[:len(b.APK)-9]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +157,7 @@ func TestZipBombBounded(t *testing.T) {
 	b := build(t, func(p *apktest.Package) {
 		p.Files = []apktest.File{{Path: "big", Content: strings.Repeat("\x00", 4<<20)}}
 	})
-	_, rest, err := apk.ReadHead(bytes.NewReader(b.APK))
+	_, rest, err := apkfile.ReadHead(bytes.NewReader(b.APK))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,107 +169,26 @@ func TestZipBombBounded(t *testing.T) {
 func TestSRI(t *testing.T) {
 	s := sha256.Sum256([]byte("x"))
 	sri := apktest.SRI("sha256", s[:])
-	p, err := apk.ParseSRI(sri)
+	p, err := apkfile.ParseSRI(sri)
 	if err != nil || p.String() != sri || !p.Check([]byte("x")) || p.Check([]byte("y")) {
 		t.Fatalf("%v %v", p, err)
 	}
 	for _, bad := range []string{"md5-AAAA", "sha256-!!!", "sha1-AAAA", "nodash"} {
-		if _, err := apk.ParseSRI(bad); err == nil {
+		if _, err := apkfile.ParseSRI(bad); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
 	}
 }
 
 func TestParsePkgInfo(t *testing.T) {
-	p, err := apk.ParsePkgInfo([]byte("# c\npkgname = a\npkgver = 1-r0\ndepend = b c\ndepend = d\nfoo = bar\n"))
+	p, err := apkfile.ParsePkgInfo([]byte("# c\npkgname = a\npkgver = 1-r0\ndepend = b c\ndepend = d\nfoo = bar\n"))
 	if err != nil || p.Name != "a" || strings.Join(p.Depends, " ") != "b c d" || p.Other["foo"][0] != "bar" {
 		t.Fatalf("%+v %v", p, err)
 	}
 	for _, bad := range []string{"pkgname = a\n", "pkgname a\npkgver = 1\n", " = x\npkgname = a\npkgver = 1\n"} {
-		if _, err := apk.ParsePkgInfo([]byte(bad)); err == nil {
+		if _, err := apkfile.ParsePkgInfo([]byte(bad)); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
-	}
-}
-
-func installed(t *testing.T, mod func(*apktest.Package)) *apk.Installed {
-	t.Helper()
-	b := build(t, mod)
-	h, rest, err := apk.ReadHead(bytes.NewReader(b.APK))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rest.CopyData(nil, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &apk.Installed{Info: h.PkgInfo, ControlSHA1: h.ControlSHA1(), APKSize: int64(len(b.APK)), Entries: d.Entries}
-}
-
-func TestInstallOwnership(t *testing.T) {
-	base := installed(t, func(p *apktest.Package) {
-		p.Name, p.Origin = "base", "base"
-		p.Files = []apktest.File{{Path: "etc", Dir: true, Mode: 0o775}, {Path: "etc/motd", Content: "a"}, {Path: "etc/keep", Content: "k"}}
-	})
-	over := installed(t, func(p *apktest.Package) {
-		p.Name, p.Origin, p.Replaces = "over", "over", []string{"base"}
-		p.Files = []apktest.File{{Path: "etc", Dir: true}, {Path: "etc/motd", Content: "b"}}
-	})
-	res, err := apk.Install([]*apk.Installed{base, over}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	paths := func(es []apk.Entry) (out []string) {
-		for _, e := range es {
-			out = append(out, e.Path)
-		}
-		return
-	}
-	if got := strings.Join(paths(res.Owned[0]), ","); got != "etc,etc/keep" {
-		t.Errorf("base owns %s", got)
-	}
-	if got := strings.Join(paths(res.Owned[1]), ","); got != "etc,etc/motd" {
-		t.Errorf("over owns %s", got)
-	}
-	if res.Dirs["etc"].Mode != 0o775 || strings.Join(res.Redeclared, ",") != "etc" {
-		t.Errorf("etc: first creator's mode 0775 expected, got %o; redeclared %v", res.Dirs["etc"].Mode, res.Redeclared)
-	}
-	db := string(apk.InstalledDB([]*apk.Installed{base, over}, res))
-	for _, want := range []string{"P:base\n", "F:etc\nM:0:0:0775\nR:keep\nZ:Q1", "P:over\n", "r:base\n", "F:etc\nR:motd\nZ:Q1"} {
-		if !strings.Contains(db, want) {
-			t.Errorf("installed db lacks %q:\n%s", want, db)
-		}
-	}
-
-	// Without replaces (and another origin) the same overwrite is a conflict naming both.
-	thief := installed(t, func(p *apktest.Package) {
-		p.Name, p.Origin = "thief", "thief"
-		p.Files = []apktest.File{{Path: "etc", Dir: true}, {Path: "etc/motd", Content: "c"}}
-	})
-	_, err = apk.Install([]*apk.Installed{base, thief}, nil)
-	if err == nil || !strings.Contains(err.Error(), "thief-1.2.3-r4: /etc/motd conflicts with package base-1.2.3-r4") {
-		t.Fatalf("conflict: %v", err)
-	}
-	// Same origin: allowed, as apk allows subpackages of one origin to share files.
-	sibling := installed(t, func(p *apktest.Package) {
-		p.Name, p.Origin = "base-doc", "base"
-		p.Files = []apktest.File{{Path: "etc", Dir: true}, {Path: "etc/motd", Content: "d"}}
-	})
-	if _, err := apk.Install([]*apk.Installed{base, sibling}, nil); err != nil {
-		t.Fatalf("same origin: %v", err)
-	}
-	// A later package writing through an earlier package's symlink.
-	link := installed(t, func(p *apktest.Package) {
-		p.Name, p.Origin = "link", "link"
-		p.Files = []apktest.File{{Path: "lib", Linkname: "/etc"}}
-	})
-	through := installed(t, func(p *apktest.Package) {
-		p.Name, p.Origin = "through", "through"
-		p.Files = []apktest.File{{Path: "lib", Dir: true}, {Path: "lib/x", Content: "x"}}
-	})
-	_, err = apk.Install([]*apk.Installed{link, through}, nil)
-	if err == nil || !strings.Contains(err.Error(), "a symlink of package link-1.2.3-r4") {
-		t.Fatalf("through symlink: %v", err)
 	}
 }
 
@@ -294,7 +204,7 @@ func TestDataTarEscapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, rest, err := apk.ReadHead(bytes.NewReader(b.APK))
+		_, rest, err := apkfile.ReadHead(bytes.NewReader(b.APK))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,13 +217,13 @@ func TestDataTarEscapes(t *testing.T) {
 }
 
 // dataEntries reads a built package's data tar through CopyData.
-func dataEntries(t *testing.T, p apktest.Package) ([]apk.Entry, error) {
+func dataEntries(t *testing.T, p apktest.Package) ([]apkfile.Entry, error) {
 	t.Helper()
 	b, err := apktest.Build(p, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, err := apk.ReadHead(bytes.NewReader(b.APK))
+	_, rest, err := apkfile.ReadHead(bytes.NewReader(b.APK))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +296,7 @@ func TestDataTarPathConflicts(t *testing.T) {
 
 // oddNames are entries whose names JSON cannot hold as they are: not UTF-8, or characters
 // encoding/json escapes.
-var oddNames = []apk.Entry{
+var oddNames = []apkfile.Entry{
 	{Path: "usr/share/caf\xe9", Type: "file", Mode: 0o644, Size: 5, Checksum: "Q1abc="},
 	{Path: "usr/share/l\xff", Type: "symlink", Mode: 0o777, Linkname: "caf\xe9"},
 	{Path: "usr/share/h", Type: "hardlink", Mode: 0o644, Linkname: "usr/share/caf\xe9"},
@@ -402,7 +312,7 @@ func TestEntryJSONKeepsNameBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var back apk.Entry
+		var back apkfile.Entry
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Fatal(err)
 		}
@@ -416,7 +326,7 @@ func TestEntryJSONKeepsNameBytes(t *testing.T) {
 		t.Logf("%s", b)
 	}
 	// The base64 form wins over the readable one.
-	var e apk.Entry
+	var e apkfile.Entry
 	if err := json.Unmarshal([]byte(`{"path":"caf\ufffd","path_base64":"Y2Fm6Q==","type":"file","mode":420,"uid":0,"gid":0}`), &e); err != nil || e.Path != "caf\xe9" {
 		t.Fatalf("%q %v", e.Path, err)
 	}

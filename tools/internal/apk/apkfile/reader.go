@@ -1,7 +1,10 @@
-// Package apk reads APK v2 packages: a signature member (optional), a control member and a
-// data member, each a gzip stream, concatenated. The signature covers the raw bytes of the
-// control member; the control member's .PKGINFO carries the sha256 of the raw data member.
-package apk
+// Package apkfile reads and verifies APK v2 packages: a signature member (optional), a
+// control member and a data member, each a gzip stream, concatenated. The signature covers
+// the raw bytes of the control member; the control member's .PKGINFO carries the sha256 of
+// the raw data member. It also holds what the build learns from a package (Facts) and
+// checks a package against its lock (Locked, VerifyAll). An APKINDEX is read with the same
+// member reader (MemberReader, ReadSignature).
+package apkfile
 
 import (
 	"archive/tar"
@@ -65,9 +68,10 @@ type Signature struct {
 	Value []byte
 }
 
-// byteCounter is a bufio.Reader that counts consumed bytes and optionally records them.
-// It implements io.ByteReader, so gzip/flate read exactly to the end of each member.
-type byteCounter struct {
+// MemberReader reads the gzip members of an APK or APKINDEX one after another: a
+// bufio.Reader that counts consumed bytes and optionally records them. It implements
+// io.ByteReader, so gzip/flate read exactly to the end of each member.
+type MemberReader struct {
 	r   *bufio.Reader
 	n   int64
 	rec *bytes.Buffer
@@ -76,7 +80,7 @@ type byteCounter struct {
 
 var errMemberTooLarge = errors.New("member exceeds size limit")
 
-func (c *byteCounter) Read(p []byte) (int, error) {
+func (c *MemberReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if c.rec != nil {
@@ -88,7 +92,7 @@ func (c *byteCounter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (c *byteCounter) ReadByte() (byte, error) {
+func (c *MemberReader) ReadByte() (byte, error) {
 	b, err := c.r.ReadByte()
 	if err == nil {
 		c.n++
@@ -102,9 +106,14 @@ func (c *byteCounter) ReadByte() (byte, error) {
 	return b, err
 }
 
-// member reads one gzip member at the current position as a tar stream without
+// NewMemberReader reads members from r's start.
+func NewMemberReader(r io.Reader) *MemberReader {
+	return &MemberReader{r: bufio.NewReaderSize(r, 64*1024)}
+}
+
+// Member reads one gzip member at the current position as a tar stream without
 // end-of-archive blocks, calling fn for each regular entry. It returns the member's raw bytes.
-func (c *byteCounter) member(limit int64, fn func(h *tar.Header, r io.Reader) error) ([]byte, error) {
+func (c *MemberReader) Member(limit int64, fn func(h *tar.Header, r io.Reader) error) ([]byte, error) {
 	c.rec, c.max = &bytes.Buffer{}, limit
 	defer func() { c.rec = nil }()
 	zr, err := gzip.NewReader(c)
@@ -138,23 +147,17 @@ func (c *byteCounter) member(limit int64, fn func(h *tar.Header, r io.Reader) er
 // ReadHead reads the signature (if any) and control members from r. On success r is
 // positioned at the first byte of the data member (use Rest to continue reading it).
 func ReadHead(r io.Reader) (*Head, *Rest, error) {
-	c := &byteCounter{r: bufio.NewReaderSize(r, 64*1024)}
+	c := NewMemberReader(r)
 	h := &Head{ControlFiles: map[string][]byte{}, ControlModes: map[string]int64{}}
 
 	var first []string
 	var sigs []Signature
-	raw, err := c.member(maxControlMember, func(th *tar.Header, tr io.Reader) error {
+	raw, err := c.Member(maxControlMember, func(th *tar.Header, tr io.Reader) error {
 		first = append(first, th.Name)
 		if strings.HasPrefix(th.Name, ".SIGN.") {
-			sig, err := parseSignatureName(th.Name)
-			if err != nil {
-				return err
-			}
-			if sig.Value, err = readLimited(tr, maxSignatureMember, th.Name); err != nil {
-				return err
-			}
+			sig, err := ReadSignature(th, tr)
 			sigs = append(sigs, sig)
-			return nil
+			return err
 		}
 		return h.addControlFile(th, tr)
 	})
@@ -169,7 +172,7 @@ func ReadHead(r io.Reader) (*Head, *Rest, error) {
 			return nil, nil, errors.New("signature member too large")
 		}
 		h.Signatures, h.SignatureSize = sigs, int64(len(raw))
-		ctl, err := c.member(maxControlMember, h.addControlFile)
+		ctl, err := c.Member(maxControlMember, h.addControlFile)
 		if err != nil {
 			return nil, nil, fmt.Errorf("control member: %w", err)
 		}
@@ -199,7 +202,7 @@ func (h *Head) addControlFile(th *tar.Header, tr io.Reader) error {
 	if _, dup := h.ControlFiles[th.Name]; dup {
 		return fmt.Errorf("duplicate control member entry %q", th.Name)
 	}
-	b, err := readLimited(tr, maxControlFile, th.Name)
+	b, err := ReadLimited(tr, maxControlFile, th.Name)
 	if err != nil {
 		return err
 	}
@@ -209,7 +212,8 @@ func (h *Head) addControlFile(th *tar.Header, tr io.Reader) error {
 	return nil
 }
 
-func readLimited(r io.Reader, limit int64, name string) ([]byte, error) {
+// ReadLimited reads r whole, failing (naming name) past limit bytes.
+func ReadLimited(r io.Reader, limit int64, name string) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
@@ -218,6 +222,17 @@ func readLimited(r io.Reader, limit int64, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
 	}
 	return b, nil
+}
+
+// ReadSignature reads a signature member's .SIGN.RSA.<key> or .SIGN.RSA256.<key> entry
+// (a package's or an APKINDEX's).
+func ReadSignature(h *tar.Header, r io.Reader) (Signature, error) {
+	sig, err := parseSignatureName(h.Name)
+	if err != nil {
+		return sig, err
+	}
+	sig.Value, err = ReadLimited(r, maxSignatureMember, h.Name)
+	return sig, err
 }
 
 func parseSignatureName(name string) (Signature, error) {
@@ -231,7 +246,7 @@ func parseSignatureName(name string) (Signature, error) {
 }
 
 // Rest is the remainder of an APK after its head: the data member.
-type Rest struct{ c *byteCounter }
+type Rest struct{ c *MemberReader }
 
 // DataResult describes the data member as streamed by CopyData.
 type DataResult struct {

@@ -1,22 +1,47 @@
-package apk_test
+package index_test
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/index"
 )
 
+// ring is a keyring of k alone.
+func ring(t *testing.T, k *apktest.Key) apkfile.Keyring {
+	t.Helper()
+	r := apkfile.Keyring{}
+	if err := r.AddPEM(k.Name, k.PublicPEM()); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func TestIndexRoundTripAndVerify(t *testing.T) {
-	a := build(t, nil)
-	b := build(t, func(p *apktest.Package) { p.Name, p.Version, p.Depends = "other", "2.0-r0", []string{"hello>=1.2"} })
+	testKey, err := apktest.NewKey("test.rsa.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, err := apktest.NewKey("test.rsa.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := apktest.Build(apktest.Sample(nil), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := apktest.Build(apktest.Sample(func(p *apktest.Package) { p.Name, p.Version, p.Depends = "other", "2.0-r0", []string{"hello>=1.2"} }), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	raw, err := apktest.Index([]*apktest.Built{a, b}, testKey, "test repo")
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := apk.ParseIndex(bytes.NewReader(raw))
+	idx, err := index.ParseIndex(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,22 +53,22 @@ func TestIndexRoundTripAndVerify(t *testing.T) {
 		e.Checksum != apktest.Q1(b.ControlSHA1) {
 		t.Fatalf("entry %+v", e)
 	}
-	if signer, err := idx.Verify(ring(testKey)); err != nil || signer != "test.rsa.pub" {
+	if signer, err := idx.Verify(ring(t, testKey)); err != nil || signer != "test.rsa.pub" {
 		t.Fatalf("verify: %q %v", signer, err)
 	}
-	if _, err := idx.Verify(ring(otherKey)); err == nil {
+	if _, err := idx.Verify(ring(t, otherKey)); err == nil {
 		t.Fatal("verified with the wrong key")
 	}
 	// Tampering with the index member breaks the signature.
 	bad := append([]byte(nil), raw...)
 	bad[len(bad)-12] ^= 1
-	if idx, err := apk.ParseIndex(bytes.NewReader(bad)); err == nil {
-		if _, err := idx.Verify(ring(testKey)); err == nil {
+	if idx, err := index.ParseIndex(bytes.NewReader(bad)); err == nil {
+		if _, err := idx.Verify(ring(t, testKey)); err == nil {
 			t.Fatal("tampered index verified")
 		}
 	}
 	for _, text := range []string{"P:a\nV:1\nS:x\n", "P:a\n\n", "garbage\n"} {
-		if _, err := apk.ParseIndexText([]byte(text)); err == nil {
+		if _, err := index.ParseIndexText([]byte(text)); err == nil {
 			t.Errorf("%q parsed", text)
 		}
 	}
@@ -62,16 +87,16 @@ func TestCompareVersions(t *testing.T) {
 			} else if i > j {
 				want = 1
 			}
-			if got := apk.CompareVersions(ordered[i], ordered[j]); got != want {
+			if got := index.CompareVersions(ordered[i], ordered[j]); got != want {
 				t.Errorf("CompareVersions(%s, %s) = %d, want %d", ordered[i], ordered[j], got, want)
 			}
 		}
 	}
-	if apk.CompareVersions("1.2.3~abc123-r0", "1.2.3-r0") != 0 {
+	if index.CompareVersions("1.2.3~abc123-r0", "1.2.3-r0") != 0 {
 		t.Error("a commit hash should not order versions")
 	}
 	for _, bad := range []string{"", "a1", "1.", "1.0_foo", "1.0-r", "1.0 "} {
-		if apk.ValidVersion(bad) {
+		if index.ValidVersion(bad) {
 			t.Errorf("%q is valid", bad)
 		}
 	}

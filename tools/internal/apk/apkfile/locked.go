@@ -1,4 +1,4 @@
-package apk
+package apkfile
 
 import (
 	"bytes"

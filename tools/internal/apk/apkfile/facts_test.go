@@ -1,4 +1,4 @@
-package apk_test
+package apkfile_test
 
 import (
 	"encoding/json"
@@ -8,21 +8,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 )
 
 // A facts file holds its entries as Entry's MarshalJSON writes them, and ReadFacts reads
 // them back as UnmarshalJSON would, without calling either per entry.
 func TestFactsFileSameAsEntryJSON(t *testing.T) {
-	f := &apk.Facts{
-		PkgInfo: &apk.PkgInfo{Name: "caf", Version: "1-r0", Arch: "x86_64", Depends: []string{"so:libc.so.6"}},
+	f := &apkfile.Facts{
+		PkgInfo: &apkfile.PkgInfo{Name: "caf", Version: "1-r0", Arch: "x86_64", Depends: []string{"so:libc.so.6"}},
 		Control: "sha1-AAAAAAAAAAAAAAAAAAAAAAAAAAA=", Data: "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 		APKSize: 1234, ControlSize: 56,
-		Scripts:   []apk.Script{{Name: ".post-install", Mode: 0o755, Content: []byte("#!/bin/sh\n")}},
+		Scripts:   []apkfile.Script{{Name: ".post-install", Mode: 0o755, Content: []byte("#!/bin/sh\n")}},
 		OSRelease: map[string]string{"etc/os-release": "ID=x\n"},
-		Files:     append([]apk.Entry{{Path: "usr", Type: "dir", Mode: 0o755}}, oddNames...),
+		Files:     append([]apkfile.Entry{{Path: "usr", Type: "dir", Mode: 0o755}}, oddNames...),
 	}
-	for _, files := range [][]apk.Entry{f.Files, {}, nil} {
+	for _, files := range [][]apkfile.Entry{f.Files, {}, nil} {
 		f.Files = files
 		want, err := json.Marshal(f)
 		if err != nil {
@@ -36,11 +36,11 @@ func TestFactsFileSameAsEntryJSON(t *testing.T) {
 		if err := os.WriteFile(p, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		back, err := apk.ReadFacts(p)
+		back, err := apkfile.ReadFacts(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var viaMethods apk.Facts
+		var viaMethods apkfile.Facts
 		if err := json.Unmarshal(got, &viaMethods); err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func TestReadFactsBadEntry(t *testing.T) {
 	if err := os.WriteFile(p, []byte(`{"pkginfo":{"name":"x","version":"1-r0"},"files":[{"path":"x","path_base64":"!!","type":"file"}]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := apk.ReadFacts(p)
+	_, err := apkfile.ReadFacts(p)
 	if err == nil || !strings.Contains(err.Error(), "package facts "+p+": ") || !strings.Contains(err.Error(), "base64") {
 		t.Fatalf("got %v, want an error naming %s and the base64", err, p)
 	}
@@ -67,9 +67,9 @@ func TestReadFactsBadEntry(t *testing.T) {
 // files are, and through Entry's JSON methods per entry (encoding/json's path for a
 // []Entry) for comparison.
 func BenchmarkFactsFile(b *testing.B) {
-	f := &apk.Facts{PkgInfo: &apk.PkgInfo{Name: "big", Version: "1-r0"}}
+	f := &apkfile.Facts{PkgInfo: &apkfile.PkgInfo{Name: "big", Version: "1-r0"}}
 	for i := range 5000 {
-		f.Files = append(f.Files, apk.Entry{Path: "usr/lib/python3.13/site-packages/pkg/module_" + strings.Repeat("x", i%20) + ".py",
+		f.Files = append(f.Files, apkfile.Entry{Path: "usr/lib/python3.13/site-packages/pkg/module_" + strings.Repeat("x", i%20) + ".py",
 			Type: "file", Mode: 0o644, Size: int64(i), Checksum: "Q1qKq3kSYdTjdQV4elGinjFSJ5JEc="})
 	}
 	data := f.Marshal()
@@ -89,14 +89,14 @@ func BenchmarkFactsFile(b *testing.B) {
 	})
 	b.Run("read", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := apk.ReadFacts(p); err != nil {
+			if _, err := apkfile.ReadFacts(p); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("read-entry-methods", func(b *testing.B) {
 		for b.Loop() {
-			var g apk.Facts
+			var g apkfile.Facts
 			if err := json.Unmarshal(data, &g); err != nil {
 				b.Fatal(err)
 			}

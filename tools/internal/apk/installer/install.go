@@ -1,4 +1,6 @@
-package apk
+// Package installer installs APK packages as apk does, from their facts: file ownership in
+// install order, the installed database and its layer, and the merge of packages' data layers.
+package installer
 
 import (
 	"archive/tar"
@@ -9,24 +11,19 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 )
 
 // Installed is one package as the installer sees it: its .PKGINFO, checksums and files.
 type Installed struct {
-	Info        *PkgInfo
+	Info        *apkfile.PkgInfo
 	ControlSHA1 []byte
 	// APKSize is the size of the whole .apk (S: in the database).
 	APKSize int64
-	Entries []Entry
+	Entries []apkfile.Entry
 	// Scripts maps control member script names (".post-install") to their content and mode.
-	Scripts []Script
-}
-
-// Script is an install script from a control member.
-type Script struct {
-	Name    string `json:"name"`
-	Mode    int64  `json:"mode"`
-	Content []byte `json:"content"`
+	Scripts []apkfile.Script
 }
 
 // DirMeta is the ownership and mode a directory ends up with.
@@ -38,7 +35,7 @@ type DirMeta struct {
 // Result is what installing packages in order produces, beside their own layers.
 type Result struct {
 	// Owned lists, per package, the entries it owns after later packages replaced files.
-	Owned [][]Entry
+	Owned [][]apkfile.Entry
 	// Dirs holds every directory's final metadata: the first creator's, as apk keeps an
 	// existing directory when a later package lists it again.
 	Dirs map[string]DirMeta
@@ -50,20 +47,9 @@ type Result struct {
 
 func (p *Installed) label() string { return p.Info.Name + "-" + p.Info.Version }
 
-// DependencyName is the package name in a dependency or provides entry ("so:libc.so=1",
-// "busybox>=1.36" -> "so:libc.so", "busybox").
-func DependencyName(dep string) string {
-	for i, c := range dep {
-		if strings.ContainsRune("=<>~", c) {
-			return dep[:i]
-		}
-	}
-	return dep
-}
-
 func replaces(p, other *Installed) bool {
 	for _, r := range p.Info.Replaces {
-		if DependencyName(r) == other.Info.Name {
+		if apkfile.DependencyName(r) == other.Info.Name {
 			return true
 		}
 	}
@@ -79,7 +65,7 @@ func Install(pkgs []*Installed, baseDirs map[string]DirMeta) (*Result, error) {
 		pkg   int
 		entry int
 	}
-	res := &Result{Owned: make([][]Entry, len(pkgs)), Dirs: map[string]DirMeta{}}
+	res := &Result{Owned: make([][]apkfile.Entry, len(pkgs)), Dirs: map[string]DirMeta{}}
 	for d, m := range baseDirs {
 		res.Dirs[d] = m
 	}
@@ -185,14 +171,14 @@ func orZero(s string) string {
 // writeFiles lists entries by directory: a directory's files right after its F: line,
 // before its subdirectories; entries whose parent directory the package does not list are
 // left out, as apk does.
-func writeFiles(b *strings.Builder, entries []Entry) {
+func writeFiles(b *strings.Builder, entries []apkfile.Entry) {
 	dirs := map[string]bool{"": true}
 	for _, e := range entries {
 		if e.Type == "dir" {
 			dirs[e.Path] = true
 		}
 	}
-	var kept []Entry
+	var kept []apkfile.Entry
 	for _, e := range entries {
 		ok := true
 		for d := path.Dir(e.Path); d != "."; d = path.Dir(d) {

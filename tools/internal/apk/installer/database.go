@@ -1,4 +1,4 @@
-package apk
+package installer
 
 import (
 	"fmt"

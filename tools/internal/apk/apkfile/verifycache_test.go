@@ -1,4 +1,4 @@
-package apk_test
+package apkfile_test
 
 import (
 	"bytes"
@@ -7,19 +7,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 )
 
 // head writes a package's head (signature and control members) as a ranged download
 // gives it, and returns the lock's view of the package with that part.
-func head(t *testing.T, b *apktest.Built) apk.Locked {
+func head(t *testing.T, b *apktest.Built) apkfile.Locked {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), b.Name+".head")
 	if err := os.WriteFile(p, b.APK[:b.SigSize+b.ControlSize], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return apk.Locked{Name: b.Name, Version: b.Version, Arch: b.Arch, Parts: []string{p},
+	return apkfile.Locked{Name: b.Name, Version: b.Version, Arch: b.Arch, Parts: []string{p},
 		ControlChecksum: apktest.SRI("sha1", b.ControlSHA1), DataChecksum: apktest.SRI("sha256", b.DataSHA256)}
 }
 
@@ -29,23 +29,23 @@ func head(t *testing.T, b *apktest.Built) apk.Locked {
 func TestVerifyCache(t *testing.T) {
 	signed := head(t, build(t, nil))
 	unsigned := head(t, build(t, func(p *apktest.Package) { p.Name, p.Unsigned = "plain", true }))
-	cache := apk.NewVerifyCache(10)
-	pkgs := []apk.Locked{signed, unsigned}
-	first, err := apk.VerifyAll(ring(testKey), pkgs, false, "//:lock", cache)
+	cache := apkfile.NewVerifyCache(10)
+	pkgs := []apkfile.Locked{signed, unsigned}
+	first, err := apkfile.VerifyAll(ring(testKey), pkgs, false, "//:lock", cache)
 	if err != nil || cache.Hits() != 0 {
 		t.Fatalf("first check: %v, %d hits", err, cache.Hits())
 	}
-	again, err := apk.VerifyAll(ring(testKey), pkgs, false, "//:lock", cache)
+	again, err := apkfile.VerifyAll(ring(testKey), pkgs, false, "//:lock", cache)
 	if err != nil || cache.Hits() != 2 || len(again) != 2 || again[0] != first[0] || again[1] != first[1] {
 		t.Fatalf("second check: %v, %d hits, records %+v, first %+v", err, cache.Hits(), again, first)
 	}
 
 	// Another keyring: checked again, and the signature no longer verifies.
-	if _, err := apk.VerifyAll(ring(otherKey), []apk.Locked{signed}, false, "//:lock", cache); err == nil || cache.Hits() != 2 {
+	if _, err := apkfile.VerifyAll(ring(otherKey), []apkfile.Locked{signed}, false, "//:lock", cache); err == nil || cache.Hits() != 2 {
 		t.Fatalf("other keyring: %v, %d hits", err, cache.Hits())
 	}
 	// require_signatures on a remembered unsigned package.
-	_, err = apk.VerifyAll(ring(testKey), pkgs, true, "//:lock", cache)
+	_, err = apkfile.VerifyAll(ring(testKey), pkgs, true, "//:lock", cache)
 	if want := "require_signatures is set (lock //:lock), but 1 of 2 packages are not signed: plain-1.2.3-r4 (x86_64)"; err == nil || err.Error() != want {
 		t.Fatalf("require_signatures: %v, want %q", err, want)
 	}
@@ -55,18 +55,18 @@ func TestVerifyCache(t *testing.T) {
 	tampered[len(tampered)-1] ^= 1
 	os.WriteFile(signed.Parts[0], tampered, 0o644)
 	hits := cache.Hits()
-	if _, err := apk.VerifyAll(ring(testKey), []apk.Locked{signed}, false, "", cache); err == nil || cache.Hits() != hits {
+	if _, err := apkfile.VerifyAll(ring(testKey), []apkfile.Locked{signed}, false, "", cache); err == nil || cache.Hits() != hits {
 		t.Fatalf("tampered head: %v, hits %d -> %d", err, hits, cache.Hits())
 	}
 	// A failure is not remembered: the same tampered bytes fail again.
-	if _, err := apk.VerifyAll(ring(testKey), []apk.Locked{signed}, false, "", cache); err == nil {
+	if _, err := apkfile.VerifyAll(ring(testKey), []apkfile.Locked{signed}, false, "", cache); err == nil {
 		t.Fatal("tampered head passed the second time")
 	}
 	os.WriteFile(signed.Parts[0], b, 0o644)
 	// The lock's checksum is part of what is checked.
 	other := signed
 	other.ControlChecksum = apktest.SRI("sha1", bytes.Repeat([]byte{1}, 20))
-	if _, err := apk.VerifyAll(ring(testKey), []apk.Locked{other}, false, "", cache); err == nil || !strings.Contains(err.Error(), "control member checksum mismatch") {
+	if _, err := apkfile.VerifyAll(ring(testKey), []apkfile.Locked{other}, false, "", cache); err == nil || !strings.Contains(err.Error(), "control member checksum mismatch") {
 		t.Fatalf("other lock checksum: %v", err)
 	}
 }
@@ -89,10 +89,10 @@ func TestVerifyCacheSkipsLargeParts(t *testing.T) {
 	if len(b.APK) <= 256<<10 {
 		t.Fatalf("the package is %d bytes, not large", len(b.APK))
 	}
-	cache := apk.NewVerifyCache(10)
-	pkgs := []apk.Locked{{Name: b.Name, Version: b.Version, Arch: b.Arch, Parts: []string{whole}}}
+	cache := apkfile.NewVerifyCache(10)
+	pkgs := []apkfile.Locked{{Name: b.Name, Version: b.Version, Arch: b.Arch, Parts: []string{whole}}}
 	for range 2 {
-		if _, err := apk.VerifyAll(ring(testKey), pkgs, false, "", cache); err != nil {
+		if _, err := apkfile.VerifyAll(ring(testKey), pkgs, false, "", cache); err != nil {
 			t.Fatal(err)
 		}
 	}

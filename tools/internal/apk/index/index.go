@@ -1,4 +1,5 @@
-package apk
+// Package index reads APKINDEX archives and compares APK versions (apk-tools' order).
+package index
 
 import (
 	"archive/tar"
@@ -10,6 +11,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 )
 
 // Bounds for repository indexes (Alpine's main index is a few MiB uncompressed).
@@ -42,7 +45,7 @@ type IndexEntry struct {
 
 // Index is a parsed, possibly signed, APKINDEX.tar.gz.
 type Index struct {
-	Signatures  []Signature
+	Signatures  []apkfile.Signature
 	Signed      []byte // the raw index member, which the signatures cover
 	Description string
 	Entries     []IndexEntry
@@ -51,22 +54,16 @@ type Index struct {
 // ParseIndex reads an APKINDEX.tar.gz: an optional signature member, then the index
 // member (a tar with DESCRIPTION and APKINDEX).
 func ParseIndex(r io.Reader) (*Index, error) {
-	c := &byteCounter{r: bufio.NewReaderSize(r, 64*1024)}
+	c := apkfile.NewMemberReader(r)
 	idx := &Index{}
 	var files = map[string][]byte{}
-	first, err := c.member(maxIndexMember, func(h *tar.Header, tr io.Reader) error {
+	first, err := c.Member(maxIndexMember, func(h *tar.Header, tr io.Reader) error {
 		if strings.HasPrefix(h.Name, ".SIGN.") {
-			sig, err := parseSignatureName(h.Name)
-			if err != nil {
-				return err
-			}
-			if sig.Value, err = readLimited(tr, maxSignatureMember, h.Name); err != nil {
-				return err
-			}
+			sig, err := apkfile.ReadSignature(h, tr)
 			idx.Signatures = append(idx.Signatures, sig)
-			return nil
+			return err
 		}
-		b, err := readLimited(tr, maxIndexText, h.Name)
+		b, err := apkfile.ReadLimited(tr, maxIndexText, h.Name)
 		files[h.Name] = b
 		return err
 	})
@@ -98,7 +95,7 @@ func ParseIndex(r io.Reader) (*Index, error) {
 			if err != nil {
 				return nil, fmt.Errorf("APKINDEX: index member: %w", err)
 			}
-			b, err := readLimited(tr, maxIndexText, h.Name)
+			b, err := apkfile.ReadLimited(tr, maxIndexText, h.Name)
 			if err != nil {
 				return nil, err
 			}
@@ -212,7 +209,7 @@ func ParseIndexText(b []byte) ([]IndexEntry, error) {
 
 // Verify checks the index's signatures against the keyring (one valid signature suffices,
 // as in apk; signatures by unknown keys are skipped).
-func (idx *Index) Verify(ring Keyring) (string, error) {
+func (idx *Index) Verify(ring apkfile.Keyring) (string, error) {
 	signer, err := ring.VerifySignature(idx.Signatures, idx.Signed)
 	if err != nil {
 		return "", fmt.Errorf("APKINDEX: %w", err)

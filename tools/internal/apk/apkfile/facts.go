@@ -1,4 +1,4 @@
-package apk
+package apkfile
 
 import (
 	"encoding/json"
@@ -19,6 +19,13 @@ type Facts struct {
 	OSRelease map[string]string `json:"os_release,omitempty"`
 	// Files comes last, as factsJSON writes it.
 	Files []Entry `json:"files"`
+}
+
+// Script is an install script from a control member.
+type Script struct {
+	Name    string `json:"name"`
+	Mode    int64  `json:"mode"`
+	Content []byte `json:"content"`
 }
 
 // factsFields is Facts without its methods, for factsJSON.
@@ -54,35 +61,6 @@ func ReadFacts(path string) (*Facts, error) {
 		return nil, fmt.Errorf("package facts %s: no package", path)
 	}
 	return f, nil
-}
-
-// ReadInstalled reads the facts files of packages installed together for arch, in order.
-func ReadInstalled(factsFiles []string, arch string) ([]*Installed, error) {
-	var pkgs []*Installed
-	for _, f := range factsFiles {
-		facts, err := ReadFacts(f)
-		if err != nil {
-			return nil, err
-		}
-		p, err := facts.Installed()
-		if err != nil {
-			return nil, err
-		}
-		if p.Info.Arch != "" && p.Info.Arch != "noarch" && p.Info.Arch != arch {
-			return nil, fmt.Errorf("package %s-%s is for %s, not %s", p.Info.Name, p.Info.Version, p.Info.Arch, arch)
-		}
-		pkgs = append(pkgs, p)
-	}
-	return pkgs, nil
-}
-
-// Installed converts facts to the installer's view.
-func (f *Facts) Installed() (*Installed, error) {
-	c, err := ParseSRI(f.Control)
-	if err != nil {
-		return nil, fmt.Errorf("package %s: %w", f.PkgInfo.Name, err)
-	}
-	return &Installed{Info: f.PkgInfo, ControlSHA1: c.Sum, APKSize: f.APKSize, Entries: f.Files, Scripts: f.Scripts}, nil
 }
 
 // FactsOf is what a package's head and data member tell about it.

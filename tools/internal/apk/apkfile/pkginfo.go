@@ -1,4 +1,4 @@
-package apk
+package apkfile
 
 import (
 	"bufio"
@@ -79,4 +79,15 @@ func ParsePkgInfo(b []byte) (*PkgInfo, error) {
 		return nil, fmt.Errorf("missing pkgname or pkgver")
 	}
 	return p, nil
+}
+
+// DependencyName is the package name in a dependency or provides entry ("so:libc.so=1",
+// "busybox>=1.36" -> "so:libc.so", "busybox").
+func DependencyName(dep string) string {
+	for i, c := range dep {
+		if strings.ContainsRune("=<>~", c) {
+			return dep[:i]
+		}
+	}
+	return dep
 }

@@ -1,11 +1,11 @@
 //go:build e2e
 
-package apk_test
+package index_test
 
 // Real repository indexes shipped in chainguard.dev/apko v0.30.34's module (read through the
 // Go module cache): an Alpine 3.16 index, an RSA-SHA256-signed one, one with three signatures.
 //
-//	go test -tags e2e -run RealIndexes ./tools/internal/apk/
+//	go test -tags e2e -run RealIndexes ./tools/internal/apk/index/
 
 import (
 	"os"
@@ -13,15 +13,16 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/index"
 )
 
 func TestRealIndexes(t *testing.T) {
 	modDir := apkooracle.ModuleDir(t)
 	td := filepath.Join(modDir, "pkg", "apk", "apk", "testdata")
-	keys := func(paths ...string) apk.Keyring {
-		r := apk.Keyring{}
+	keys := func(paths ...string) apkfile.Keyring {
+		r := apkfile.Keyring{}
 		for _, p := range paths {
 			b, err := os.ReadFile(p)
 			if err != nil {
@@ -36,7 +37,7 @@ func TestRealIndexes(t *testing.T) {
 	allKeys, _ := filepath.Glob(filepath.Join(td, "signing", "keys", "*.pub"))
 	for _, c := range []struct {
 		index   string
-		ring    apk.Keyring
+		ring    apkfile.Keyring
 		min     int
 		sigs    int
 		wantSig string
@@ -49,7 +50,7 @@ func TestRealIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		idx, err := apk.ParseIndex(f)
+		idx, err := index.ParseIndex(f)
 		f.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", c.index, err)
@@ -67,14 +68,14 @@ func TestRealIndexes(t *testing.T) {
 		// Every real version parses, and sorting them is consistent.
 		var versions []string
 		for _, e := range idx.Entries {
-			if !apk.ValidVersion(e.Version) {
+			if !index.ValidVersion(e.Version) {
 				t.Errorf("%s: %s has version %q, which does not parse", c.index, e.Name, e.Version)
 			}
 			versions = append(versions, e.Version)
 		}
-		sort.Slice(versions, func(i, j int) bool { return apk.CompareVersions(versions[i], versions[j]) < 0 })
+		sort.Slice(versions, func(i, j int) bool { return index.CompareVersions(versions[i], versions[j]) < 0 })
 		for i := 1; i < len(versions); i++ {
-			if apk.CompareVersions(versions[i-1], versions[i]) > 0 {
+			if index.CompareVersions(versions[i-1], versions[i]) > 0 {
 				t.Fatalf("%s: sort not consistent at %q, %q", c.index, versions[i-1], versions[i])
 			}
 		}

@@ -1,8 +1,9 @@
-package apk
+package installer
 
 import (
 	"archive/tar"
 
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/gzsplice"
 )
 
@@ -11,7 +12,7 @@ import (
 // last package has it (as a later layer would win), a directory as the first package has
 // it (apk keeps an existing directory). A hardlink whose target a later package replaces
 // takes over its target's entry (see orphanedLinks).
-func MergeInputs(blobs []string, files [][]Entry) []gzsplice.Input {
+func MergeInputs(blobs []string, files [][]apkfile.Entry) []gzsplice.Input {
 	keep := map[string]int{} // path -> index of the input whose entry survives
 	for i, fs := range files {
 		for _, e := range fs {
@@ -56,7 +57,7 @@ type orphans struct {
 // gzsplice re-encodes the blocks that hold those headers, and the data blocks are copied.
 // The renamed entry may come before the entry of h's directory; tar readers and OCI
 // runtimes create a missing parent and apply the directory's entry when it comes.
-func orphanedLinks(files []Entry, i int, keep map[string]int) *orphans {
+func orphanedLinks(files []apkfile.Entry, i int, keep map[string]int) *orphans {
 	o := &orphans{renamed: map[string]string{}, heirs: map[string]bool{}, relinks: map[string]string{}}
 	for _, e := range files {
 		if e.Type != "hardlink" || keep[e.Path] != i || keep[e.Linkname] == i {
