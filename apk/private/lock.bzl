@@ -15,9 +15,31 @@ _KNOWN_REPO = ["name", "url", "architecture"]
 _KNOWN_PACKAGE = ["name", "url", "version", "architecture", "signature", "control", "data", "checksum"]
 _KNOWN_RANGE = ["range", "checksum"]
 
+# One locked package: the fields of decode_lock's packages, `apk_import`'s attributes and
+# the JSON `apk_import_group` holds per package are these (tools/internal/apk/lockfile's
+# Record has the same; apk/private/tests/lock_corpus checks both parsers give them).
+PACKAGE_FIELDS = {
+    "package_name": "Package name.",
+    "version": "Package version.",
+    "arch": "APK architecture.",
+    "url": "The lock's URL for the package.",
+    "signature_range": "Signature member byte range (`bytes=a-b`), empty when unsigned.",
+    "signature_checksum": "Signature member checksum (`sha1-...`).",
+    "control_range": "Control member byte range.",
+    "control_checksum": "Control member checksum (`sha1-...`).",
+    "data_range": "Data member byte range.",
+    "data_checksum": "Data member checksum (`sha256-...`).",
+}
+
+# The fields every entry has (the others may be empty).
+PACKAGE_REQUIRED = ["package_name", "version", "arch", "url"]
+
 # Printable ASCII from 0x20, for percent-decoding (Starlark has no chr()).
 _ASCII = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 _HEX = "0123456789abcdef"
+
+# json.decode's answer for what is not JSON (None is the JSON null).
+_INVALID = struct(invalid_json = True)
 
 # Where a URL's authority ends in a message (as tools/internal/redact's authorityEnd).
 _AUTHORITY_END = "/?#\"'` \t\r\n"
@@ -242,7 +264,7 @@ def decode_lock(text, what):
     Returns:
       (lock, error): error is None or the message a user reads, naming the lock, the entry and
       the field. lock is struct(keyring = [struct(key_name, url, content)], packages =
-      [struct(...)] in lock order, repositories = {arch: [line]}, archs = [arch]).
+      [struct of PACKAGE_FIELDS] in lock order, repositories = {arch: [line]}, archs = [arch]).
     """
     lock, err = _decode(text)
     if err:
@@ -267,8 +289,8 @@ def parse_lock(text, what):
 def _decode(text):
     if not text.strip():
         return None, "the file is empty"
-    lock = json.decode(text, default = None)
-    if lock == None:
+    lock = json.decode(text, default = _INVALID)
+    if lock == _INVALID:
         return None, "not valid JSON"
     if type(lock) != "dict":
         return None, "the top level must be an object, got {}".format(_kind(lock))
@@ -421,9 +443,9 @@ def _packages(contents):
             pkg, err = _package(p, _where(p, i))
             if err:
                 return None, err
-        key = (pkg.name, pkg.arch)
+        key = (pkg.package_name, pkg.arch)
         if key in seen:
-            return None, "{}: {} for {} is listed twice (first as packages[{}])".format(_where(p, i), pkg.name, pkg.arch, seen[key])
+            return None, "{}: {} for {} is listed twice (first as packages[{}])".format(_where(p, i), pkg.package_name, pkg.arch, seen[key])
         seen[key] = i
         packages.append(pkg)
     return packages, None
@@ -435,7 +457,7 @@ def _where(p, i):
 
 def _package_struct(name, version, arch, url, signature, control, data):
     return struct(
-        name = name,
+        package_name = name,
         version = version,
         arch = arch,
         url = url,
@@ -446,6 +468,17 @@ def _package_struct(name, version, arch, url, signature, control, data):
         data_range = data[0],
         data_checksum = data[1],
     )
+
+def package_record(p):
+    """A locked package as a dict of PACKAGE_FIELDS: `apk_import`'s attributes, as JSON in `apk_import_group`.
+
+    Args:
+      p: a package of decode_lock's lock.
+
+    Returns:
+      {field: value} for every field of PACKAGE_FIELDS.
+    """
+    return {f: getattr(p, f) for f in PACKAGE_FIELDS}
 
 def _package(p, where):
     """One package entry, every check with its message: returns (struct, error)."""

@@ -1,6 +1,6 @@
 """One lock's repositories, for the bzlmod extension and the WORKSPACE rule alike."""
 
-load("//apk/private:lock.bzl", "parse_lock", "redact", "resolve_relative")
+load("//apk/private:lock.bzl", "package_record", "parse_lock", "redact", "resolve_relative")
 
 _REPO_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
@@ -113,28 +113,17 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
     by_arch = {}
     prefixes = {}
     for p in lock.packages:
-        kw = {
-            "package_name": p.name,
-            "version": p.version,
-            "arch": p.arch,
-            "url": p.url,
-            "signature_range": p.signature_range,
-            "signature_checksum": p.signature_checksum,
-            "control_range": p.control_range,
-            "control_checksum": p.control_checksum,
-            "data_range": p.data_range,
-            "data_checksum": p.data_checksum,
-        }
+        kw = package_record(p)
         if p.url.startswith("http://") and not (p.control_range and p.data_range and p.control_checksum and p.data_checksum):
             # Without member ranges the whole file is downloaded, and no lock pins it.
-            fail("lock {}: package {}-{} ({}): Bazel downloads plain http:// only with a checksum, and this entry has no control and data ranges with checksums to download the package by (apko before 0.13 wrote none); serve it over https://, give a path, or lock it again: {}".format(lock_label, p.name, p.version, p.arch, redact(p.url)))
+            fail("lock {}: package {}-{} ({}): Bazel downloads plain http:// only with a checksum, and this entry has no control and data ranges with checksums to download the package by (apko before 0.13 wrote none); serve it over https://, give a path, or lock it again: {}".format(lock_label, p.package_name, p.version, p.arch, redact(p.url)))
         if not (p.url.startswith("http://") or p.url.startswith("https://") or p.url.startswith("file://")):
-            kw["source"] = _local_label(ctx, lock_label, root, p.url, "package {}-{} ({})".format(p.name, p.version, p.arch), is_package)
+            kw["source"] = _local_label(ctx, lock_label, root, p.url, "package {}-{} ({})".format(p.package_name, p.version, p.arch), is_package)
         if p.arch not in prefixes:
             prefixes[p.arch] = _arch_prefix(p.arch)
 
         # _safe maps each character alone: name and version made safe together, one call.
-        repo = "{}{}_{}".format(prefixes[p.arch], _safe("{}_{}".format(p.name, p.version)), _checksum_tag(p.data_checksum or p.control_checksum))
+        repo = "{}{}_{}".format(prefixes[p.arch], _safe("{}_{}".format(p.package_name, p.version)), _checksum_tag(p.data_checksum or p.control_checksum))
         packages.setdefault(repo, kw)
         by_arch.setdefault(p.arch, []).append("@{}//:pkg".format(repo))
     return struct(

@@ -138,7 +138,7 @@ func TestCheckStale(t *testing.T) {
 		{"package named ../../evil", func(c, l []byte) ([]byte, []byte) {
 			return c, bytes.Replace(l, []byte(`"name": "wharf-motd"`), []byte(`"name": "../../evil"`), 1)
 		}, []string{`apko.lock.json: package ../../evil (packages[2]): name "../../evil" is not usable: it contains a path separator`}, false},
-		{"malformed lock", func(c, l []byte) ([]byte, []byte) { return c, l[:len(l)/2] }, []string{"apko.lock.json: lock is not valid JSON: line "}, false},
+		{"malformed lock", func(c, l []byte) ([]byte, []byte) { return c, l[:len(l)/2] }, []string{"apko.lock.json: not valid JSON: line "}, false},
 		{"no lock", func(c, l []byte) ([]byte, []byte) { return c, nil }, []string{"the lock does not exist"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
