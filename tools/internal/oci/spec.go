@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// SpecFile is the JSON an image rule writes at analysis time (the image verb's --spec),
+// SpecFile is the JSON an image rule encodes at analysis time (the image verb's --spec-json),
 // and the form of image config defaults (its --defaults, which apko-image-config writes).
 type SpecFile struct {
 	OS           string            `json:"os,omitempty"`

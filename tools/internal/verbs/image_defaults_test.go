@@ -105,8 +105,8 @@ func TestImageDefaultsMatchApkoConfigFlags(t *testing.T) {
 
 // apkoImageArgs does for an image verb test what apk_image_contents and the image rule do
 // for an apko.yaml: apko-image-config writes the defaults (created from the spec's), and
-// the spec's annotations become its labels too. It returns the image verb's --spec and
-// --defaults arguments.
+// the spec's annotations become its labels too. It returns the image verb's --spec-json
+// and --defaults arguments.
 func apkoImageArgs(dir, spec, config, user, arch, budget string) ([]string, error) {
 	b, err := os.ReadFile(spec)
 	if err != nil {
@@ -127,11 +127,8 @@ func apkoImageArgs(dir, spec, config, user, arch, budget string) ([]string, erro
 		}
 		sf["labels"] = merged
 	}
-	b, _ = json.Marshal(sf)
-	ruleSpec, defaults := filepath.Join(dir, "rule-spec.json"), filepath.Join(dir, "defaults.json")
-	if err := os.WriteFile(ruleSpec, b, 0o644); err != nil {
-		return nil, err
-	}
+	ruleSpec, _ := json.Marshal(sf)
+	defaults := filepath.Join(dir, "defaults.json")
 	args := []string{"--config", config, "--arch", arch, "--apk-layer-budget", budget, "--out", defaults}
 	if user != "" {
 		args = append(args, "--user", user)
@@ -142,7 +139,7 @@ func apkoImageArgs(dir, spec, config, user, arch, budget string) ([]string, erro
 	if err := apkoImageConfigVerb(args); err != nil {
 		return nil, err
 	}
-	return []string{"--spec", ruleSpec, "--defaults", defaults}, nil
+	return []string{"--spec-json", string(ruleSpec), "--defaults", defaults}, nil
 }
 
 // TestApkoImageConfig: the defaults hold what the configuration contributes, and nothing
@@ -221,23 +218,23 @@ func TestApkoImageConfig(t *testing.T) {
 func TestImageDefaultsOrderAndEnvCheck(t *testing.T) {
 	dir := t.TempDir()
 	p := func(n string) string { return filepath.Join(dir, n) }
-	os.WriteFile(p("spec.json"), []byte(`{"os":"linux","architecture":"amd64","env":{"A":"spec"}}`), 0o644)
+	const spec = `{"os":"linux","architecture":"amd64","env":{"A":"spec"}}`
 	os.WriteFile(p("d1.json"), []byte(`{"user":"one","env":{"A":"d1","B":"d1"},"volumes":["/b"]}`), 0o644)
 	os.WriteFile(p("d2.json"), []byte(`{"user":"two","workdir":"/w","env":{"B":"d2","C":"d2"},"volumes":["/a","/b"]}`), 0o644)
-	cfg, _ := imageOutputs(t, dir, "--spec", p("spec.json"), "--defaults", p("d1.json"), "--defaults", p("d2.json"))
+	cfg, _ := imageOutputs(t, dir, "--spec-json", spec, "--defaults", p("d1.json"), "--defaults", p("d2.json"))
 	const want = `"Env":["A=spec","B=d1","C=d2"],"User":"one","Volumes":{"/a":{},"/b":{}},"WorkingDir":"/w"`
 	if !strings.Contains(string(cfg), want) {
 		t.Errorf("config %s, want %s", cfg, want)
 	}
 	os.WriteFile(p("bad.json"), []byte(`{"env":{"X=Y":"1"}}`), 0o644)
 	out := t.TempDir()
-	err := imageVerb([]string{"--spec", p("spec.json"), "--defaults", p("bad.json"), "--config", filepath.Join(out, "c"),
+	err := imageVerb([]string{"--spec-json", spec, "--defaults", p("bad.json"), "--config", filepath.Join(out, "c"),
 		"--manifest", filepath.Join(out, "m"), "--digest", filepath.Join(out, "d"), "--descriptor", filepath.Join(out, "desc")})
 	if err == nil || !strings.Contains(err.Error(), `variable name "X=Y" contains '='`) {
 		t.Errorf("bad env in defaults: %v", err)
 	}
 	os.WriteFile(p("os.json"), []byte(`{"os":"linux"}`), 0o644)
-	err = imageVerb([]string{"--spec", p("spec.json"), "--defaults", p("os.json"), "--config", filepath.Join(out, "c"),
+	err = imageVerb([]string{"--spec-json", spec, "--defaults", p("os.json"), "--config", filepath.Join(out, "c"),
 		"--manifest", filepath.Join(out, "m"), "--digest", filepath.Join(out, "d"), "--descriptor", filepath.Join(out, "desc")})
 	if err == nil || !strings.Contains(err.Error(), "sets os, which is no default") {
 		t.Errorf("os in defaults: %v", err)

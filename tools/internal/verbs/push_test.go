@@ -48,8 +48,7 @@ func newPushLayout(t *testing.T) *pushLayout {
 	blobs := []string{"--blob", p("index.json")}
 	l := &pushLayout{dir: p("layout")}
 	for _, arch := range []string{"amd64", "arm64"} {
-		os.WriteFile(p(arch+".spec.json"), []byte(`{"os":"linux","architecture":"`+arch+`"}`), 0o644)
-		if err := imageVerb([]string{"--spec", p(arch + ".spec.json"), "--layer", p("l.json"), "--config", p(arch + ".config"),
+		if err := imageVerb([]string{"--spec-json", `{"os":"linux","architecture":"` + arch + `"}`, "--layer", p("l.json"), "--config", p(arch + ".config"),
 			"--manifest", p(arch + ".manifest"), "--digest", p(arch + ".digest"), "--descriptor", p(arch + ".desc")}); err != nil {
 			t.Fatal(err)
 		}

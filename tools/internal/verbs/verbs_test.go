@@ -81,10 +81,9 @@ func TestExtractVerifyImageLayout(t *testing.T) {
 	if err := layerVerb([]string{"--file", "/app/run=" + app, "--symlink", "/bin/run=/app/run", "--blob", filepath.Join(out, "app.tgz"), "--metadata", filepath.Join(out, "app.json")}); err != nil {
 		t.Fatal(err)
 	}
-	spec := filepath.Join(f.dir, "spec.json")
-	os.WriteFile(spec, []byte(`{"os":"linux","architecture":"amd64","entrypoint":["/app/run"],"env":{"B":"2","A":"1"},"exposed_ports":["8080"]}`), 0o644)
+	const spec = `{"os":"linux","architecture":"amd64","entrypoint":["/app/run"],"env":{"B":"2","A":"1"},"exposed_ports":["8080"]}`
 	img := func(p string) string { return filepath.Join(out, p) }
-	if err := imageVerb([]string{"--spec", spec, "--layer", img("meta.json"), "--layer", img("app.json"),
+	if err := imageVerb([]string{"--spec-json", spec, "--layer", img("meta.json"), "--layer", img("app.json"),
 		"--config", img("config.json"), "--manifest", img("manifest.json"), "--digest", img("digest"), "--descriptor", img("desc.json")}); err != nil {
 		t.Fatal(err)
 	}
@@ -226,9 +225,8 @@ func TestIndexLayoutPush(t *testing.T) {
 	}
 	var descs []string
 	for _, arch := range []string{"amd64", "arm64"} {
-		spec := p(arch + ".spec.json")
-		os.WriteFile(spec, []byte(`{"os":"linux","architecture":"`+arch+`"}`), 0o644)
-		if err := imageVerb([]string{"--spec", spec, "--layer", p("l.json"), "--config", p(arch + ".config"), "--manifest", p(arch + ".manifest"),
+		spec := `{"os":"linux","architecture":"` + arch + `"}`
+		if err := imageVerb([]string{"--spec-json", spec, "--layer", p("l.json"), "--config", p(arch + ".config"), "--manifest", p(arch + ".manifest"),
 			"--digest", p(arch + ".digest"), "--descriptor", p(arch + ".desc")}); err != nil {
 			t.Fatal(err)
 		}
