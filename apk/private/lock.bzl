@@ -34,6 +34,10 @@ PACKAGE_FIELDS = {
 # The fields every entry has (the others may be empty).
 PACKAGE_REQUIRED = ["package_name", "version", "arch", "url"]
 
+# The fields apk_package (and ApkPackageInfo) take under the same names: the generated BUILD
+# file passes these; the ranges become its parts and data_size.
+APK_PACKAGE_RECORD_FIELDS = ["package_name", "version", "arch", "url", "control_checksum", "data_checksum"]
+
 # Printable ASCII from 0x20, for percent-decoding (Starlark has no chr()).
 _ASCII = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 _HEX = "0123456789abcdef"

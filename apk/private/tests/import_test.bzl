@@ -74,13 +74,18 @@ concurrent_fetch_test = unittest.make(_concurrent_impl)
 def _whole_file_impl(ctx):
     env = unittest.begin(ctx)
     rctx, calls = _fake_rctx()
-    p = _package("c", "https://cdn/c.apk", ranged = False)
+    p = _package("c", "https://alice:s3cr3t@cdn/c.apk", ranged = False)
     builds = fetch_packages(rctx, [p])
     asserts.equals(env, ["download", "wait"], [c.call for c in calls])
     asserts.equals(env, "package.apk", calls[0].output)
     asserts.equals(env, "", calls[0].kwargs.get("integrity"))
     asserts.false(env, calls[0].allow_fail)
     asserts.true(env, "parts = [\"package.apk\"]" in builds[0])
+
+    # apk_package gets the record's fields of its own (APK_PACKAGE_RECORD_FIELDS), the URL
+    # without the credentials a lock may hold (the SBOM records it).
+    for line in ['package_name = "c"', 'version = "1.0-r0"', 'arch = "x86_64"', 'url = "https://cdn/c.apk"', 'control_checksum = "sha1-C"', 'data_checksum = ""', "head_parts = []", "data_size = 0"]:
+        asserts.true(env, "\n    {},\n".format(line) in builds[0], line)
     return unittest.end(env)
 
 whole_file_fetch_test = unittest.make(_whole_file_impl)
