@@ -46,17 +46,57 @@ type Built struct {
 
 // Build renders config and manifest deterministically.
 func Build(s *ImageSpec) (*Built, error) {
+	if err := s.checkBase(); err != nil {
+		return nil, err
+	}
+	cfg := s.config()
+	man := v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		Annotations:   s.Annotations,
+	}
+	if err := s.addLayers(&cfg, &man); err != nil {
+		return nil, err
+	}
+	cfgBytes, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	man.Config = v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(cfgBytes)), Digest: Digest(cfgBytes)}
+	manBytes, err := json.Marshal(man)
+	if err != nil {
+		return nil, err
+	}
+	desc := v1.Descriptor{
+		MediaType: types.OCIManifestSchema1,
+		Size:      int64(len(manBytes)),
+		Digest:    Digest(manBytes),
+		Platform:  &v1.Platform{OS: s.OS, Architecture: s.Architecture, Variant: s.Variant},
+	}
+	return &Built{Config: cfgBytes, Manifest: manBytes, Descriptor: desc}, nil
+}
+
+// checkBase refuses a spec without a platform, or whose base is of another platform or
+// whose base config and manifest disagree on the number of layers.
+func (s *ImageSpec) checkBase() error {
 	if s.OS == "" || s.Architecture == "" {
-		return nil, fmt.Errorf("os and architecture are required")
+		return fmt.Errorf("os and architecture are required")
 	}
-	if s.Base != nil {
-		if s.Base.OS != s.OS || s.Base.Architecture != s.Architecture {
-			return nil, fmt.Errorf("base image is %s/%s, this image is %s/%s", s.Base.OS, s.Base.Architecture, s.OS, s.Architecture)
-		}
-		if len(s.Base.RootFS.DiffIDs) != len(s.BaseLayers) {
-			return nil, fmt.Errorf("base config lists %d layers, base manifest %d", len(s.Base.RootFS.DiffIDs), len(s.BaseLayers))
-		}
+	if s.Base == nil {
+		return nil
 	}
+	if s.Base.OS != s.OS || s.Base.Architecture != s.Architecture {
+		return fmt.Errorf("base image is %s/%s, this image is %s/%s", s.Base.OS, s.Base.Architecture, s.OS, s.Architecture)
+	}
+	if len(s.Base.RootFS.DiffIDs) != len(s.BaseLayers) {
+		return fmt.Errorf("base config lists %d layers, base manifest %d", len(s.Base.RootFS.DiffIDs), len(s.BaseLayers))
+	}
+	return nil
+}
+
+// config is the image config without its layers: the spec's values over the base's, and
+// the base's history.
+func (s *ImageSpec) config() v1.ConfigFile {
 	cfg := v1.ConfigFile{
 		Architecture: s.Architecture,
 		OS:           s.OS,
@@ -73,6 +113,7 @@ func Build(s *ImageSpec) (*Built, error) {
 	}
 	if s.Base != nil {
 		inherit(&cfg, s)
+		cfg.History = append(cfg.History, s.Base.History...)
 	}
 	if s.EntrypointSet {
 		cfg.Config.Entrypoint = s.Entrypoint
@@ -95,25 +136,17 @@ func Build(s *ImageSpec) (*Built, error) {
 		}
 		cfg.Config.Volumes[v] = struct{}{}
 	}
-	man := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		Annotations:   s.Annotations,
-	}
-	if s.Base != nil {
-		cfg.History = append(cfg.History, s.Base.History...)
-	}
+	return cfg
+}
+
+// addLayers lists the base's layers, then the image's, in the config (diff IDs; history
+// for the image's own) and the manifest (descriptors), checking the base's against its
+// config.
+func (s *ImageSpec) addLayers(cfg *v1.ConfigFile, man *v1.Manifest) error {
 	for i, l := range append(append([]*layer.Metadata(nil), s.BaseLayers...), s.Layers...) {
-		if err := l.Validate(); err != nil {
-			return nil, fmt.Errorf("layer %d: %w", i, err)
-		}
-		d, err := v1.NewHash(l.Digest)
+		desc, diff, err := layerDescriptor(l)
 		if err != nil {
-			return nil, fmt.Errorf("layer %d: %w", i, err)
-		}
-		diff, err := v1.NewHash(l.DiffID)
-		if err != nil {
-			return nil, fmt.Errorf("layer %d: %w", i, err)
+			return fmt.Errorf("layer %d: %w", i, err)
 		}
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, diff)
 		if i >= len(s.BaseLayers) {
@@ -123,31 +156,28 @@ func Build(s *ImageSpec) (*Built, error) {
 				Comment:   "rules_wharf",
 			})
 		} else if s.Base.RootFS.DiffIDs[i] != diff {
-			return nil, fmt.Errorf("base layer %d: manifest says diff_id %s, config %s", i, diff, s.Base.RootFS.DiffIDs[i])
+			return fmt.Errorf("base layer %d: manifest says diff_id %s, config %s", i, diff, s.Base.RootFS.DiffIDs[i])
 		}
-		man.Layers = append(man.Layers, v1.Descriptor{
-			MediaType:   types.MediaType(l.MediaType),
-			Size:        l.Size,
-			Digest:      d,
-			Annotations: l.Annotations,
-		})
+		man.Layers = append(man.Layers, desc)
 	}
-	cfgBytes, err := json.Marshal(cfg)
+	return nil
+}
+
+// layerDescriptor is a layer's manifest descriptor and its diff ID, from its metadata.
+func layerDescriptor(l *layer.Metadata) (v1.Descriptor, v1.Hash, error) {
+	if err := l.Validate(); err != nil {
+		return v1.Descriptor{}, v1.Hash{}, err
+	}
+	d, err := v1.NewHash(l.Digest)
 	if err != nil {
-		return nil, err
+		return v1.Descriptor{}, v1.Hash{}, err
 	}
-	man.Config = v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(cfgBytes)), Digest: Digest(cfgBytes)}
-	manBytes, err := json.Marshal(man)
+	diff, err := v1.NewHash(l.DiffID)
 	if err != nil {
-		return nil, err
+		return v1.Descriptor{}, v1.Hash{}, err
 	}
-	desc := v1.Descriptor{
-		MediaType: types.OCIManifestSchema1,
-		Size:      int64(len(manBytes)),
-		Digest:    Digest(manBytes),
-		Platform:  &v1.Platform{OS: s.OS, Architecture: s.Architecture, Variant: s.Variant},
-	}
-	return &Built{Config: cfgBytes, Manifest: manBytes, Descriptor: desc}, nil
+	desc := v1.Descriptor{MediaType: types.MediaType(l.MediaType), Size: l.Size, Digest: d, Annotations: l.Annotations}
+	return desc, diff, nil
 }
 
 // Digest is the sha256 digest of b, as descriptors name blobs.

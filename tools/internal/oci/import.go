@@ -35,79 +35,107 @@ func ImportLayout(dir, osName, arch, variant string) ([]byte, []*layer.Metadata,
 	if err != nil {
 		return nil, nil, fmt.Errorf("layout %s: %w", dir, err)
 	}
-	var manifest *v1.Manifest
-	var config []byte
-	var visit func(idx []byte, depth int) error
-	visit = func(idx []byte, depth int) error {
-		im, err := v1.ParseIndexManifest(bytes.NewReader(idx))
-		if err != nil {
-			return err
-		}
-		for _, d := range im.Manifests {
-			if d.MediaType.IsIndex() && depth < 4 {
-				child, err := ReadBlob(dir, d.Digest)
-				if err != nil {
-					return err
-				}
-				if err := visit(child, depth+1); err != nil {
-					return err
-				}
-				continue
-			}
-			if !d.MediaType.IsImage() {
-				continue
-			}
-			if d.Platform != nil && (d.Platform.OS != osName || d.Platform.Architecture != arch ||
-				(variant != "" && d.Platform.Variant != "" && d.Platform.Variant != variant)) {
-				continue
-			}
-			mb, err := ReadBlob(dir, d.Digest)
-			if err != nil {
-				return err
-			}
-			m, err := v1.ParseManifest(bytes.NewReader(mb))
-			if err != nil {
-				return err
-			}
-			cb, err := ReadBlob(dir, m.Config.Digest)
-			if err != nil {
-				return err
-			}
-			cfg, err := v1.ParseConfigFile(bytes.NewReader(cb))
-			if err != nil {
-				return err
-			}
-			if cfg.OS != osName || cfg.Architecture != arch {
-				continue
-			}
-			if manifest != nil {
-				return fmt.Errorf("more than one image for %s/%s", osName, arch)
-			}
-			manifest, config = m, cb
-		}
-		return nil
-	}
-	if err := visit(b, 0); err != nil {
+	f := &platformFinder{dir: dir, os: osName, arch: arch, variant: variant}
+	if err := f.visit(b, 0); err != nil {
 		return nil, nil, fmt.Errorf("layout %s: %w", dir, err)
 	}
-	if manifest == nil {
+	if f.manifest == nil {
 		return nil, nil, fmt.Errorf("layout %s has no image for %s/%s", dir, osName, arch)
 	}
+	metas, err := layoutLayers(dir, f.manifest, f.config)
+	if err != nil {
+		return nil, nil, fmt.Errorf("layout %s: %w", dir, err)
+	}
+	return f.config, metas, nil
+}
+
+// platformFinder looks through a layout's indexes for the one image of a platform.
+type platformFinder struct {
+	dir, os, arch, variant string
+	manifest               *v1.Manifest // the image found, or nil
+	config                 []byte
+}
+
+// visit looks at an index's images and, up to 4 deep, at its child indexes.
+func (f *platformFinder) visit(idx []byte, depth int) error {
+	im, err := v1.ParseIndexManifest(bytes.NewReader(idx))
+	if err != nil {
+		return err
+	}
+	for _, d := range im.Manifests {
+		if d.MediaType.IsIndex() && depth < 4 {
+			child, err := ReadBlob(f.dir, d.Digest)
+			if err != nil {
+				return err
+			}
+			if err := f.visit(child, depth+1); err != nil {
+				return err
+			}
+			continue
+		}
+		if !d.MediaType.IsImage() || !f.mayMatch(d.Platform) {
+			continue
+		}
+		if err := f.image(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mayMatch is false for a descriptor whose platform is another (a variant counts only
+// when both name one).
+func (f *platformFinder) mayMatch(p *v1.Platform) bool {
+	return p == nil || (p.OS == f.os && p.Architecture == f.arch &&
+		(f.variant == "" || p.Variant == "" || p.Variant == f.variant))
+}
+
+// image reads an image's manifest and config and takes it if its config is of the
+// platform; a second such image is an error.
+func (f *platformFinder) image(d v1.Descriptor) error {
+	mb, err := ReadBlob(f.dir, d.Digest)
+	if err != nil {
+		return err
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(mb))
+	if err != nil {
+		return err
+	}
+	cb, err := ReadBlob(f.dir, m.Config.Digest)
+	if err != nil {
+		return err
+	}
+	cfg, err := v1.ParseConfigFile(bytes.NewReader(cb))
+	if err != nil {
+		return err
+	}
+	if cfg.OS != f.os || cfg.Architecture != f.arch {
+		return nil
+	}
+	if f.manifest != nil {
+		return fmt.Errorf("more than one image for %s/%s", f.os, f.arch)
+	}
+	f.manifest, f.config = m, cb
+	return nil
+}
+
+// layoutLayers is the metadata of a manifest's layers, each of which the layout must hold.
+func layoutLayers(dir string, manifest *v1.Manifest, config []byte) ([]*layer.Metadata, error) {
 	cfg, _ := v1.ParseConfigFile(bytes.NewReader(config))
 	if len(cfg.RootFS.DiffIDs) != len(manifest.Layers) {
-		return nil, nil, fmt.Errorf("layout %s: config lists %d layers, manifest %d", dir, len(cfg.RootFS.DiffIDs), len(manifest.Layers))
+		return nil, fmt.Errorf("config lists %d layers, manifest %d", len(cfg.RootFS.DiffIDs), len(manifest.Layers))
 	}
 	var metas []*layer.Metadata
 	for i, l := range manifest.Layers {
 		m := &layer.Metadata{MediaType: string(l.MediaType), Digest: l.Digest.String(), Size: l.Size,
 			DiffID: cfg.RootFS.DiffIDs[i].String(), Annotations: l.Annotations}
 		if err := m.Validate(); err != nil {
-			return nil, nil, fmt.Errorf("layout %s: layer %d: %w", dir, i, err)
+			return nil, fmt.Errorf("layer %d: %w", i, err)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "blobs", "sha256", l.Digest.Hex)); err != nil {
-			return nil, nil, fmt.Errorf("layout %s: layer %d: %w", dir, i, err)
+			return nil, fmt.Errorf("layer %d: %w", i, err)
 		}
 		metas = append(metas, m)
 	}
-	return config, metas, nil
+	return metas, nil
 }

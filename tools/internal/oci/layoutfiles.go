@@ -57,69 +57,86 @@ func checkLayoutFiles(root string, rels map[string]string) error {
 	if err != nil {
 		return err
 	}
-	blob := func(d v1.Descriptor) (string, error) {
-		if d.Digest.Algorithm != "sha256" {
-			return "", fmt.Errorf("blob %s: only sha256 is supported", d.Digest)
-		}
-		p := rels["blobs/sha256/"+d.Digest.Hex]
-		if p == "" {
-			return "", fmt.Errorf("blob %s (%s) is missing", d.Digest, d.MediaType)
-		}
-		return p, nil
+	return layoutFiles{root, rels}.visit(idx, 0)
+}
+
+// layoutFiles are the files of a layout under root, by their path relative to it.
+type layoutFiles struct {
+	root string
+	rels map[string]string
+}
+
+// blob is the file of a descriptor's blob.
+func (l layoutFiles) blob(d v1.Descriptor) (string, error) {
+	if d.Digest.Algorithm != "sha256" {
+		return "", fmt.Errorf("blob %s: only sha256 is supported", d.Digest)
 	}
-	var visit func(b []byte, depth int) error
-	visit = func(b []byte, depth int) error {
-		im, err := v1.ParseIndexManifest(bytes.NewReader(b))
+	p := l.rels["blobs/sha256/"+d.Digest.Hex]
+	if p == "" {
+		return "", fmt.Errorf("blob %s (%s) is missing", d.Digest, d.MediaType)
+	}
+	return p, nil
+}
+
+// visit checks an index's entries and, up to 4 deep, its child indexes.
+func (l layoutFiles) visit(b []byte, depth int) error {
+	im, err := v1.ParseIndexManifest(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	for _, d := range im.Manifests {
+		if _, err := l.blob(d); err != nil {
+			return err
+		}
+		mb, err := ReadBlob(l.root, d.Digest)
 		if err != nil {
 			return err
 		}
-		for _, d := range im.Manifests {
-			if _, err := blob(d); err != nil {
+		switch {
+		case d.MediaType.IsIndex():
+			if depth >= 4 {
+				return fmt.Errorf("index %s: indexes nested too deep", d.Digest)
+			}
+			if err := l.visit(mb, depth+1); err != nil {
 				return err
 			}
-			mb, err := ReadBlob(root, d.Digest)
-			if err != nil {
+		case d.MediaType.IsImage():
+			if err := l.image(d.Digest, mb); err != nil {
 				return err
 			}
-			switch {
-			case d.MediaType.IsIndex():
-				if depth >= 4 {
-					return fmt.Errorf("index %s: indexes nested too deep", d.Digest)
-				}
-				if err := visit(mb, depth+1); err != nil {
-					return err
-				}
-			case d.MediaType.IsImage():
-				m, err := v1.ParseManifest(bytes.NewReader(mb))
-				if err != nil {
-					return fmt.Errorf("manifest %s: %w", d.Digest, err)
-				}
-				if _, err := blob(m.Config); err != nil {
-					return fmt.Errorf("manifest %s: config: %w", d.Digest, err)
-				}
-				if _, err := ReadBlob(root, m.Config.Digest); err != nil {
-					return fmt.Errorf("manifest %s: config: %w", d.Digest, err)
-				}
-				for i, l := range m.Layers {
-					p, err := blob(l)
-					if err != nil {
-						return fmt.Errorf("manifest %s: layer %d: %w", d.Digest, i, err)
-					}
-					st, err := os.Stat(p)
-					if err != nil {
-						return err
-					}
-					if st.Size() != l.Size {
-						return fmt.Errorf("manifest %s: layer %d (%s) has %d bytes, the manifest says %d", d.Digest, i, l.Digest, st.Size(), l.Size)
-					}
-				}
-			default:
-				return fmt.Errorf("descriptor %s has media type %q, neither an image nor an index", d.Digest, d.MediaType)
-			}
+		default:
+			return fmt.Errorf("descriptor %s has media type %q, neither an image nor an index", d.Digest, d.MediaType)
 		}
-		return nil
 	}
-	return visit(idx, 0)
+	return nil
+}
+
+// image checks a manifest's config (present, its digest) and layers (present, their size).
+func (l layoutFiles) image(digest v1.Hash, mb []byte) error {
+	m, err := v1.ParseManifest(bytes.NewReader(mb))
+	if err != nil {
+		return fmt.Errorf("manifest %s: %w", digest, err)
+	}
+	if _, err := l.blob(m.Config); err != nil {
+		return fmt.Errorf("manifest %s: config: %w", digest, err)
+	}
+	if _, err := ReadBlob(l.root, m.Config.Digest); err != nil {
+		return fmt.Errorf("manifest %s: config: %w", digest, err)
+	}
+	for i, layer := range m.Layers {
+		p, err := l.blob(layer)
+		if err != nil {
+			return fmt.Errorf("manifest %s: layer %d: %w", digest, i, err)
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if st.Size() != layer.Size {
+			return fmt.Errorf("manifest %s: layer %d (%s) has %d bytes, the manifest says %d", digest, i, layer.Digest, st.Size(), layer.Size)
+		}
+	}
+	return nil
 }
 
 // linkOrCopy hard-links the file src resolves to at dst, or copies it.
