@@ -488,65 +488,94 @@ func (m rawManifest) Descriptor() (*v1.Descriptor, error) { return nil, errors.N
 // walk returns the target's manifests, children before parents (the top one last), and
 // every blob they refer to.
 func (t *Target) walk() ([]rawManifest, []*blobTask, error) {
-	var ms []rawManifest
-	var blobs []*blobTask
-	seen := map[v1.Hash]bool{}
-	var visit func(d v1.Descriptor) error
-	visit = func(d v1.Descriptor) error {
-		if seen[d.Digest] {
-			return nil
-		}
-		seen[d.Digest] = true
-		raw, ok := t.manifests[d.Digest]
-		if !ok {
-			return fmt.Errorf("manifest %s is not in the plan", d.Digest)
-		}
-		switch {
-		case d.MediaType.IsIndex():
-			var idx v1.IndexManifest
-			if err := json.Unmarshal(raw, &idx); err != nil {
-				return fmt.Errorf("index %s: %w", d.Digest, err)
-			}
-			for _, c := range idx.Manifests {
-				if c.MediaType.IsIndex() || c.MediaType.IsImage() {
-					if err := visit(c); err != nil {
-						return err
-					}
-					continue
-				}
-				b, err := t.layerTask(c, d.Digest)
-				if err != nil {
-					return err
-				}
-				blobs = append(blobs, b)
-			}
-		case d.MediaType.IsImage():
-			var m v1.Manifest
-			if err := json.Unmarshal(raw, &m); err != nil {
-				return fmt.Errorf("manifest %s: %w", d.Digest, err)
-			}
-			cfg, ok := t.manifests[m.Config.Digest]
-			if !ok {
-				return fmt.Errorf("config %s of manifest %s is not in the plan", m.Config.Digest, d.Digest)
-			}
-			blobs = append(blobs, &blobTask{desc: m.Config, kind: "config", config: cfg})
-			for _, l := range m.Layers {
-				b, err := t.layerTask(l, d.Digest)
-				if err != nil {
-					return err
-				}
-				blobs = append(blobs, b)
-			}
-		default:
-			return fmt.Errorf("manifest %s has media type %q, neither an image nor an index", d.Digest, d.MediaType)
-		}
-		ms = append(ms, rawManifest{digest: d.Digest, mediaType: d.MediaType, raw: raw})
-		return nil
-	}
-	if err := visit(t.Top); err != nil {
+	w := &walker{t: t, seen: map[v1.Hash]bool{}}
+	if err := w.visit(t.Top); err != nil {
 		return nil, nil, err
 	}
-	return ms, blobs, nil
+	return w.manifests, w.blobs, nil
+}
+
+// walker collects a target's manifests and blobs, each once.
+type walker struct {
+	t         *Target
+	manifests []rawManifest
+	blobs     []*blobTask
+	seen      map[v1.Hash]bool
+}
+
+// visit adds an index or image manifest after what it refers to.
+func (w *walker) visit(d v1.Descriptor) error {
+	if w.seen[d.Digest] {
+		return nil
+	}
+	w.seen[d.Digest] = true
+	raw, ok := w.t.manifests[d.Digest]
+	if !ok {
+		return fmt.Errorf("manifest %s is not in the plan", d.Digest)
+	}
+	var err error
+	switch {
+	case d.MediaType.IsIndex():
+		err = w.index(d.Digest, raw)
+	case d.MediaType.IsImage():
+		err = w.image(d.Digest, raw)
+	default:
+		err = fmt.Errorf("manifest %s has media type %q, neither an image nor an index", d.Digest, d.MediaType)
+	}
+	if err != nil {
+		return err
+	}
+	w.manifests = append(w.manifests, rawManifest{digest: d.Digest, mediaType: d.MediaType, raw: raw})
+	return nil
+}
+
+// index visits an index's child manifests and adds its other entries as blobs.
+func (w *walker) index(digest v1.Hash, raw []byte) error {
+	var idx v1.IndexManifest
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		return fmt.Errorf("index %s: %w", digest, err)
+	}
+	for _, c := range idx.Manifests {
+		if c.MediaType.IsIndex() || c.MediaType.IsImage() {
+			if err := w.visit(c); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := w.layer(c, digest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// image adds an image's config and layers.
+func (w *walker) image(digest v1.Hash, raw []byte) error {
+	var m v1.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fmt.Errorf("manifest %s: %w", digest, err)
+	}
+	cfg, ok := w.t.manifests[m.Config.Digest]
+	if !ok {
+		return fmt.Errorf("config %s of manifest %s is not in the plan", m.Config.Digest, digest)
+	}
+	w.blobs = append(w.blobs, &blobTask{desc: m.Config, kind: "config", config: cfg})
+	for _, l := range m.Layers {
+		if err := w.layer(l, digest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// layer adds a layer blob that the manifest in refers to.
+func (w *walker) layer(d v1.Descriptor, in v1.Hash) error {
+	b, err := w.t.layerTask(d, in)
+	if err != nil {
+		return err
+	}
+	w.blobs = append(w.blobs, b)
+	return nil
 }
 
 func (t *Target) layerTask(d v1.Descriptor, in v1.Hash) (*blobTask, error) {

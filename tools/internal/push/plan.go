@@ -63,27 +63,7 @@ func ReadPlan(path, runfiles, execroot string) (*Target, error) {
 	}
 	defer f.Close()
 	t := &Target{manifests: map[v1.Hash][]byte{}, layers: map[v1.Hash]*Blob{}}
-	rf := func(p string) string {
-		if filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(runfiles, p)
-	}
-	exec := func(p string) []string {
-		if filepath.IsAbs(p) {
-			return []string{p}
-		}
-		if execroot == "" {
-			return nil
-		}
-		out := []string{filepath.Join(execroot, p)}
-		if strings.HasPrefix(p, "external/") {
-			// An external repository's files are in the output base, two levels above
-			// the execution root; the execution root links to them only for actions.
-			out = append(out, filepath.Join(execroot, "..", "..", p))
-		}
-		return out
-	}
+	at := planPaths{runfiles, execroot}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	line := 0
@@ -96,7 +76,7 @@ func ReadPlan(path, runfiles, execroot string) (*Target, error) {
 		if !ok {
 			return nil, fmt.Errorf("plan %s:%d: %q is not --FLAG=VALUE", path, line, sc.Text())
 		}
-		if err := t.add(flag, value, rf, exec); err != nil {
+		if err := t.add(flag, value, at); err != nil {
 			return nil, fmt.Errorf("plan %s:%d: %s: %w", path, line, flag, err)
 		}
 	}
@@ -109,85 +89,137 @@ func ReadPlan(path, runfiles, execroot string) (*Target, error) {
 	return t, nil
 }
 
-func (t *Target) add(flag, value string, rf func(string) string, exec func(string) []string) error {
+// planPaths resolve a plan's paths: RUNFILE ones in the runfiles tree, EXECPATH ones in
+// the execution root.
+type planPaths struct{ runfiles, execroot string }
+
+func (at planPaths) runfile(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(at.runfiles, p)
+}
+
+// exec is where an EXECPATH's file may be; none when the execution root is unknown.
+func (at planPaths) exec(p string) []string {
+	if filepath.IsAbs(p) {
+		return []string{p}
+	}
+	if at.execroot == "" {
+		return nil
+	}
+	out := []string{filepath.Join(at.execroot, p)}
+	if strings.HasPrefix(p, "external/") {
+		// An external repository's files are in the output base, two levels above
+		// the execution root; the execution root links to them only for actions.
+		out = append(out, filepath.Join(at.execroot, "..", "..", p))
+	}
+	return out
+}
+
+// add applies one line of a plan.
+func (t *Target) add(flag, value string, at planPaths) error {
+	var err error
 	switch flag {
 	case "--label":
 		t.Label = value
 	case "--repository":
 		t.Repository = value
 	case "--tags-file":
-		tags, err := ReadTagsFile(rf(value))
-		if err != nil {
-			return err
-		}
-		t.Tags = tags
+		t.Tags, err = ReadTagsFile(at.runfile(value))
 	case "--descriptor":
-		d, err := oci.ReadDescriptor(rf(value))
-		if err != nil {
-			return err
-		}
-		t.Top = d
+		t.Top, err = oci.ReadDescriptor(at.runfile(value))
 	case "--json":
-		b, err := os.ReadFile(rf(value))
-		if err != nil {
-			return err
-		}
-		d, _, err := v1.SHA256(bytes.NewReader(b))
-		if err != nil {
-			return err
-		}
-		t.manifests[d] = b
+		err = t.addJSON(at.runfile(value))
 	case "--layer":
-		blob, meta, ok := strings.Cut(value, "=")
-		if !ok {
-			return fmt.Errorf("%q: want EXECPATH=METADATA", value)
-		}
-		m, err := layer.ReadMetadata(rf(meta))
-		if err != nil {
-			return err
-		}
-		return t.addLayer(m, exec(blob), nil)
+		err = t.addLocalLayer(value, at)
 	case "--extern":
-		b, err := os.ReadFile(rf(value))
-		if err != nil {
-			return err
-		}
-		var metas []*layer.Metadata
-		if err := json.Unmarshal(b, &metas); err != nil {
-			return fmt.Errorf("%s: %w", value, err)
-		}
-		t.extern = nil
-		for _, m := range metas {
-			if err := t.addLayer(m, nil, nil); err != nil {
-				return fmt.Errorf("%s: %w", value, err)
-			}
-			t.extern = append(t.extern, t.layers[mustHash(m.Digest)])
-		}
+		err = t.addExtern(value, at.runfile(value))
 	case "--extern-dir":
-		// A directory holding the last --extern's blobs under blobs/sha256/.
-		if t.extern == nil {
-			return errors.New("no --extern before it")
-		}
-		for _, dir := range exec(value) {
-			for _, b := range t.extern {
-				b.Local = append(b.Local, filepath.Join(dir, "blobs", "sha256", b.Desc.Digest.Hex))
-			}
-		}
+		err = t.addExternDir(at.exec(value))
 	case "--extern-origin":
-		if t.extern == nil {
-			return errors.New("no --extern before it")
-		}
-		r, err := name.NewRepository(value)
-		if err != nil {
-			return err
-		}
-		for _, b := range t.extern {
-			if b.Origin == nil {
-				b.Origin = &r
-			}
-		}
+		err = t.addExternOrigin(value)
 	default:
 		return fmt.Errorf("unknown flag")
+	}
+	return err
+}
+
+// addJSON adds an index, manifest or config, by its digest.
+func (t *Target) addJSON(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	d, _, err := v1.SHA256(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	t.manifests[d] = b
+	return nil
+}
+
+// addLocalLayer adds a layer of EXECPATH=METADATA: its metadata, and where the build
+// may have left its blob.
+func (t *Target) addLocalLayer(value string, at planPaths) error {
+	blob, meta, ok := strings.Cut(value, "=")
+	if !ok {
+		return fmt.Errorf("%q: want EXECPATH=METADATA", value)
+	}
+	m, err := layer.ReadMetadata(at.runfile(meta))
+	if err != nil {
+		return err
+	}
+	return t.addLayer(m, at.exec(blob), nil)
+}
+
+// addExtern adds the layers of an imported layout's metadata list (value, at path),
+// which the next --extern-dir and --extern-origin refine.
+func (t *Target) addExtern(value, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var metas []*layer.Metadata
+	if err := json.Unmarshal(b, &metas); err != nil {
+		return fmt.Errorf("%s: %w", value, err)
+	}
+	t.extern = nil
+	for _, m := range metas {
+		if err := t.addLayer(m, nil, nil); err != nil {
+			return fmt.Errorf("%s: %w", value, err)
+		}
+		t.extern = append(t.extern, t.layers[mustHash(m.Digest)])
+	}
+	return nil
+}
+
+// addExternDir adds directories holding the last --extern's blobs under blobs/sha256/.
+func (t *Target) addExternDir(dirs []string) error {
+	if t.extern == nil {
+		return errors.New("no --extern before it")
+	}
+	for _, dir := range dirs {
+		for _, b := range t.extern {
+			b.Local = append(b.Local, filepath.Join(dir, "blobs", "sha256", b.Desc.Digest.Hex))
+		}
+	}
+	return nil
+}
+
+// addExternOrigin names the repository the last --extern's blobs were pulled from.
+func (t *Target) addExternOrigin(value string) error {
+	if t.extern == nil {
+		return errors.New("no --extern before it")
+	}
+	r, err := name.NewRepository(value)
+	if err != nil {
+		return err
+	}
+	for _, b := range t.extern {
+		if b.Origin == nil {
+			b.Origin = &r
+		}
 	}
 	return nil
 }
