@@ -39,103 +39,115 @@ func IndexDocument(name, purlName string, index v1.Descriptor, images []IndexIma
 	h := sha256.New()
 	fmt.Fprintln(h, name, index.Digest)
 	doc := newDocument(name, h)
-	container := func(id common.ElementID, d v1.Descriptor, q url.Values, description string) *spdx.Package {
-		if d.MediaType != "" {
-			q.Set("mediaType", string(d.MediaType))
-		}
-		return &spdx.Package{
-			PackageName:             d.Digest.String(),
-			PackageSPDXIdentifier:   id,
-			PackageVersion:          d.Digest.String(),
-			PackageDownloadLocation: "NOASSERTION",
-			PrimaryPackagePurpose:   "CONTAINER",
-			PackageLicenseConcluded: "NOASSERTION",
-			PackageLicenseDeclared:  "NOASSERTION",
-			PackageCopyrightText:    "NOASSERTION",
-			PackageDescription:      description,
-			PackageChecksums:        []common.Checksum{{Algorithm: common.SHA256, Value: d.Digest.Hex}},
-			PackageExternalReferences: []*spdx.PackageExternalReference{
-				{Category: "PACKAGE-MANAGER", RefType: "purl", Locator: ociPURL(purlName, d.Digest, q)},
-			},
-		}
-	}
 	if index.Digest.Algorithm != "sha256" {
 		return nil, fmt.Errorf("index digest %q is not sha256", index.Digest)
 	}
 	const indexID = "SPDXRef-Index"
-	doc.Packages = append(doc.Packages, container(indexID, index, url.Values{}, "OCI image index "+name))
-	doc.Relationships = append(doc.Relationships, &spdx.Relationship{
-		RefA: common.MakeDocElementID("", "DOCUMENT"), RefB: common.MakeDocElementID("", indexID), Relationship: "DESCRIBES",
-	})
+	doc.Packages = append(doc.Packages, containerPackage(purlName, indexID, index, url.Values{}, "OCI image index "+name))
+	relate(doc, "DOCUMENT", indexID, "DESCRIBES")
 	seen := map[common.ElementID]bool{}
 	for _, im := range images {
-		d := im.Descriptor
-		if d.Platform == nil {
-			return nil, fmt.Errorf("image %s has no platform", d.Digest)
+		imageID, plat, err := addIndexImage(doc, purlName, im.Descriptor, seen)
+		if err != nil {
+			return nil, err
 		}
-		if d.Digest.Algorithm != "sha256" {
-			return nil, fmt.Errorf("image digest %q is not sha256", d.Digest)
-		}
-		plat := d.Platform.OS + "-" + d.Platform.Architecture
-		if d.Platform.Variant != "" {
-			plat += "-" + d.Platform.Variant
-		}
-		imageID := spdxID("SPDXRef-Image-", plat)
-		if seen[imageID] {
-			return nil, fmt.Errorf("two images for platform %s", d.Platform)
-		}
-		seen[imageID] = true
-		q := url.Values{}
-		q.Set("os", d.Platform.OS)
-		q.Set("arch", d.Platform.Architecture)
-		if d.Platform.Variant != "" {
-			q.Set("variant", d.Platform.Variant)
-		}
-		doc.Packages = append(doc.Packages, container(imageID, d, q, "OCI image for "+d.Platform.String()))
-		doc.Relationships = append(doc.Relationships, &spdx.Relationship{
-			RefA: common.MakeDocElementID("", indexID), RefB: common.MakeDocElementID("", string(imageID)), Relationship: "VARIANT_OF",
-		})
+		relate(doc, indexID, imageID, "VARIANT_OF")
 		if im.Doc == nil {
 			continue
 		}
-		// The image document's own root (what it DESCRIBES) becomes the image package; every
-		// other package is renamed into this platform's ID space.
-		roots := map[common.ElementID]bool{}
-		for _, r := range im.Doc.Relationships {
-			if r.Relationship == "DESCRIBES" && r.RefA.ElementRefID == "DOCUMENT" {
-				roots[r.RefB.ElementRefID] = true
-			}
-		}
-		if len(roots) != 1 {
-			return nil, fmt.Errorf("the %s image's document describes %d packages, want 1", d.Platform, len(roots))
-		}
-		rename := func(id common.ElementID) common.ElementID {
-			if roots[id] {
-				return imageID
-			}
-			return spdxID("SPDXRef-"+plat+"-", strings.TrimPrefix(string(id), "SPDXRef-"))
-		}
-		for _, p := range im.Doc.Packages {
-			if roots[p.PackageSPDXIdentifier] {
-				continue
-			}
-			cp := *p
-			cp.PackageSPDXIdentifier = rename(p.PackageSPDXIdentifier)
-			doc.Packages = append(doc.Packages, &cp)
-		}
-		for _, r := range im.Doc.Relationships {
-			if r.RefA.ElementRefID == "DOCUMENT" {
-				continue
-			}
-			if r.RefA.DocumentRefID != "" || r.RefB.DocumentRefID != "" || r.RefB.SpecialID != "" {
-				return nil, fmt.Errorf("the %s image's document has a relationship to another document or a special element", d.Platform)
-			}
-			doc.Relationships = append(doc.Relationships, &spdx.Relationship{
-				RefA:         common.MakeDocElementID("", string(rename(r.RefA.ElementRefID))),
-				RefB:         common.MakeDocElementID("", string(rename(r.RefB.ElementRefID))),
-				Relationship: r.Relationship,
-			})
+		if err := mergeImageDocument(doc, im.Doc, imageID, plat); err != nil {
+			return nil, fmt.Errorf("the %s image's document %w", im.Descriptor.Platform, err)
 		}
 	}
 	return doc, nil
+}
+
+// containerPackage is the package of an index or image: named by its digest d, with a
+// pkg:oci purl of purlName qualified by q and d's media type.
+func containerPackage(purlName string, id common.ElementID, d v1.Descriptor, q url.Values, description string) *spdx.Package {
+	if d.MediaType != "" {
+		q.Set("mediaType", string(d.MediaType))
+	}
+	return &spdx.Package{
+		PackageName:             d.Digest.String(),
+		PackageSPDXIdentifier:   id,
+		PackageVersion:          d.Digest.String(),
+		PackageDownloadLocation: "NOASSERTION",
+		PrimaryPackagePurpose:   "CONTAINER",
+		PackageLicenseConcluded: "NOASSERTION",
+		PackageLicenseDeclared:  "NOASSERTION",
+		PackageCopyrightText:    "NOASSERTION",
+		PackageDescription:      description,
+		PackageChecksums:        []common.Checksum{{Algorithm: common.SHA256, Value: d.Digest.Hex}},
+		PackageExternalReferences: []*spdx.PackageExternalReference{
+			{Category: "PACKAGE-MANAGER", RefType: "purl", Locator: ociPURL(purlName, d.Digest, q)},
+		},
+	}
+}
+
+// addIndexImage adds the package of one platform's image (one per platform: seen holds
+// those added) and returns its ID and the platform as IDs spell it (os-arch[-variant]).
+func addIndexImage(doc *spdx.Document, purlName string, d v1.Descriptor, seen map[common.ElementID]bool) (common.ElementID, string, error) {
+	if d.Platform == nil {
+		return "", "", fmt.Errorf("image %s has no platform", d.Digest)
+	}
+	if d.Digest.Algorithm != "sha256" {
+		return "", "", fmt.Errorf("image digest %q is not sha256", d.Digest)
+	}
+	plat := d.Platform.OS + "-" + d.Platform.Architecture
+	if d.Platform.Variant != "" {
+		plat += "-" + d.Platform.Variant
+	}
+	imageID := spdxID("SPDXRef-Image-", plat)
+	if seen[imageID] {
+		return "", "", fmt.Errorf("two images for platform %s", d.Platform)
+	}
+	seen[imageID] = true
+	q := url.Values{}
+	q.Set("os", d.Platform.OS)
+	q.Set("arch", d.Platform.Architecture)
+	if d.Platform.Variant != "" {
+		q.Set("variant", d.Platform.Variant)
+	}
+	doc.Packages = append(doc.Packages, containerPackage(purlName, imageID, d, q, "OCI image for "+d.Platform.String()))
+	return imageID, plat, nil
+}
+
+// mergeImageDocument adds an image's own document to doc: its root (what it DESCRIBES)
+// becomes the image package imageID; every other package is renamed into the platform's
+// ID space (plat).
+func mergeImageDocument(doc, image *spdx.Document, imageID common.ElementID, plat string) error {
+	roots := map[common.ElementID]bool{}
+	for _, r := range image.Relationships {
+		if r.Relationship == "DESCRIBES" && r.RefA.ElementRefID == "DOCUMENT" {
+			roots[r.RefB.ElementRefID] = true
+		}
+	}
+	if len(roots) != 1 {
+		return fmt.Errorf("describes %d packages, want 1", len(roots))
+	}
+	rename := func(id common.ElementID) common.ElementID {
+		if roots[id] {
+			return imageID
+		}
+		return spdxID("SPDXRef-"+plat+"-", strings.TrimPrefix(string(id), "SPDXRef-"))
+	}
+	for _, p := range image.Packages {
+		if roots[p.PackageSPDXIdentifier] {
+			continue
+		}
+		cp := *p
+		cp.PackageSPDXIdentifier = rename(p.PackageSPDXIdentifier)
+		doc.Packages = append(doc.Packages, &cp)
+	}
+	for _, r := range image.Relationships {
+		if r.RefA.ElementRefID == "DOCUMENT" {
+			continue
+		}
+		if r.RefA.DocumentRefID != "" || r.RefB.DocumentRefID != "" || r.RefB.SpecialID != "" {
+			return fmt.Errorf("has a relationship to another document or a special element")
+		}
+		relate(doc, rename(r.RefA.ElementRefID), rename(r.RefB.ElementRefID), r.Relationship)
+	}
+	return nil
 }

@@ -84,7 +84,7 @@ func Document(name string, distro Distro, pkgs []Package) *spdx.Document {
 		fmt.Fprintln(h, p.Info.Name, p.Info.Version, p.Info.Arch, hex.EncodeToString(p.DataSHA256))
 	}
 	doc := newDocument(name, h)
-	root := &spdx.Package{
+	doc.Packages = append(doc.Packages, &spdx.Package{
 		PackageName:             name,
 		PackageSPDXIdentifier:   "SPDXRef-Image",
 		PackageDownloadLocation: "NOASSERTION",
@@ -92,13 +92,31 @@ func Document(name string, distro Distro, pkgs []Package) *spdx.Document {
 		PackageLicenseConcluded: "NOASSERTION",
 		PackageLicenseDeclared:  "NOASSERTION",
 		PackageCopyrightText:    "NOASSERTION",
-	}
-	doc.Packages = append(doc.Packages, root)
-	doc.Relationships = append(doc.Relationships, &spdx.Relationship{
-		RefA: common.MakeDocElementID("", "DOCUMENT"), RefB: common.MakeDocElementID("", "SPDXRef-Image"), Relationship: "DESCRIBES",
 	})
+	relate(doc, "DOCUMENT", "SPDXRef-Image", "DESCRIBES")
+	ids := packageIDs(pkgs)
+	for _, p := range pkgs {
+		id := ids[p.Info.Name]
+		doc.Packages = append(doc.Packages, apkPackage(distro, p, id))
+		relate(doc, "SPDXRef-Image", id, "CONTAINS")
+		for _, dep := range dependencies(p, id, ids) {
+			relate(doc, id, dep, "DEPENDS_ON")
+		}
+	}
+	return doc
+}
 
-	ids := map[string]common.ElementID{} // name and provided names -> package id
+// relate adds the relationship "a how b" between elements of doc.
+func relate(doc *spdx.Document, a, b common.ElementID, how string) {
+	doc.Relationships = append(doc.Relationships, &spdx.Relationship{
+		RefA: common.MakeDocElementID("", string(a)), RefB: common.MakeDocElementID("", string(b)), Relationship: how,
+	})
+}
+
+// packageIDs are the packages' SPDX IDs by name and by the names they provide (the first
+// package to provide a name keeps it).
+func packageIDs(pkgs []Package) map[string]common.ElementID {
+	ids := map[string]common.ElementID{}
 	for _, p := range pkgs {
 		id := spdxID("SPDXRef-Package-", p.Info.Name+"-"+p.Info.Version)
 		ids[p.Info.Name] = id
@@ -108,62 +126,61 @@ func Document(name string, distro Distro, pkgs []Package) *spdx.Document {
 			}
 		}
 	}
-	for _, p := range pkgs {
-		id := ids[p.Info.Name]
-		lic := p.Info.License
-		if lic == "" {
-			lic = "NOASSERTION"
+	return ids
+}
+
+// apkPackage is the SPDX package of an APK.
+func apkPackage(distro Distro, p Package, id common.ElementID) *spdx.Package {
+	lic := p.Info.License
+	if lic == "" {
+		lic = "NOASSERTION"
+	}
+	download := p.URL
+	if !strings.Contains(download, "://") {
+		download = "NOASSERTION"
+	}
+	source := ""
+	if p.Info.Origin != "" {
+		source = "origin: " + p.Info.Origin
+	}
+	return &spdx.Package{
+		PackageName:             p.Info.Name,
+		PackageSPDXIdentifier:   id,
+		PackageVersion:          p.Info.Version,
+		PackageDownloadLocation: download,
+		PackageSupplier:         &common.Supplier{Supplier: "NOASSERTION"},
+		PackageHomePage:         p.Info.URL,
+		PackageLicenseConcluded: "NOASSERTION",
+		PackageLicenseDeclared:  lic,
+		PackageCopyrightText:    "NOASSERTION",
+		PackageDescription:      p.Info.Description,
+		PackageSourceInfo:       source,
+		PackageChecksums: []common.Checksum{
+			{Algorithm: common.SHA1, Value: hex.EncodeToString(p.ControlSHA1)},
+			{Algorithm: common.SHA256, Value: hex.EncodeToString(p.DataSHA256)},
+		},
+		PackageExternalReferences: []*spdx.PackageExternalReference{
+			{Category: "PACKAGE-MANAGER", RefType: "purl", Locator: PURL(distro, p.Info)},
+		},
+	}
+}
+
+// dependencies are the IDs of the image's packages that p (whose ID is id) depends on,
+// sorted; conflicts (!name) and dependencies no package provides are left out.
+func dependencies(p Package, id common.ElementID, ids map[string]common.ElementID) []common.ElementID {
+	deps := map[common.ElementID]bool{}
+	for _, d := range p.Info.Depends {
+		if strings.HasPrefix(d, "!") {
+			continue // a conflict, not a dependency
 		}
-		download := p.URL
-		if !strings.Contains(download, "://") {
-			download = "NOASSERTION"
-		}
-		sp := &spdx.Package{
-			PackageName:             p.Info.Name,
-			PackageSPDXIdentifier:   id,
-			PackageVersion:          p.Info.Version,
-			PackageDownloadLocation: download,
-			PackageSupplier:         &common.Supplier{Supplier: "NOASSERTION"},
-			PackageHomePage:         p.Info.URL,
-			PackageLicenseConcluded: "NOASSERTION",
-			PackageLicenseDeclared:  lic,
-			PackageCopyrightText:    "NOASSERTION",
-			PackageDescription:      p.Info.Description,
-			PackageSourceInfo:       "origin: " + p.Info.Origin,
-			PackageChecksums: []common.Checksum{
-				{Algorithm: common.SHA1, Value: hex.EncodeToString(p.ControlSHA1)},
-				{Algorithm: common.SHA256, Value: hex.EncodeToString(p.DataSHA256)},
-			},
-			PackageExternalReferences: []*spdx.PackageExternalReference{
-				{Category: "PACKAGE-MANAGER", RefType: "purl", Locator: PURL(distro, p.Info)},
-			},
-		}
-		if p.Info.Origin == "" {
-			sp.PackageSourceInfo = ""
-		}
-		doc.Packages = append(doc.Packages, sp)
-		doc.Relationships = append(doc.Relationships, &spdx.Relationship{
-			RefA: common.MakeDocElementID("", "SPDXRef-Image"), RefB: common.MakeDocElementID("", string(id)), Relationship: "CONTAINS",
-		})
-		deps := map[common.ElementID]bool{}
-		for _, d := range p.Info.Depends {
-			if strings.HasPrefix(d, "!") {
-				continue // a conflict, not a dependency
-			}
-			if dep, ok := ids[apkfile.DependencyName(d)]; ok && dep != id {
-				deps[dep] = true
-			}
-		}
-		var sorted []string
-		for d := range deps {
-			sorted = append(sorted, string(d))
-		}
-		sort.Strings(sorted)
-		for _, d := range sorted {
-			doc.Relationships = append(doc.Relationships, &spdx.Relationship{
-				RefA: common.MakeDocElementID("", string(id)), RefB: common.MakeDocElementID("", d), Relationship: "DEPENDS_ON",
-			})
+		if dep, ok := ids[apkfile.DependencyName(d)]; ok && dep != id {
+			deps[dep] = true
 		}
 	}
-	return doc
+	sorted := make([]common.ElementID, 0, len(deps))
+	for d := range deps {
+		sorted = append(sorted, d)
+	}
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	return sorted
 }
