@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	spdxjson "github.com/spdx/tools-golang/json"
+	"github.com/spdx/tools-golang/spdx"
 	"github.com/spdx/tools-golang/spdxlib"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
@@ -18,20 +19,7 @@ func TestDocumentValidatesAndRoundTrips(t *testing.T) {
 		{Info: &apkfile.PkgInfo{Name: "ssl_client", Version: "1.36.1-r5", Arch: "x86_64", Origin: "busybox", Depends: []string{"busybox=1.36.1-r5"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
 	}
 	doc := Document("//app:image", Distro{ID: "alpine"}, pkgs)
-	if err := spdxlib.ValidateDocument(doc); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := spdxjson.Write(doc, &buf); err != nil {
-		t.Fatal(err)
-	}
-	back, err := spdxjson.Read(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := spdxlib.ValidateDocument(back); err != nil {
-		t.Fatal(err)
-	}
+	buf, back := roundTrip(t, doc)
 	if len(back.Packages) != 4 {
 		t.Fatalf("%d packages", len(back.Packages))
 	}
@@ -51,4 +39,25 @@ func TestDocumentValidatesAndRoundTrips(t *testing.T) {
 	if again.String() != js {
 		t.Fatal("not deterministic")
 	}
+}
+
+// roundTrip checks doc is valid SPDX, written as JSON and read back; it returns the JSON
+// and what was read.
+func roundTrip(t *testing.T, doc *spdx.Document) (*bytes.Buffer, *spdx.Document) {
+	t.Helper()
+	if err := spdxlib.ValidateDocument(doc); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := spdxjson.Write(doc, &buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := spdxjson.Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spdxlib.ValidateDocument(back); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, back
 }
