@@ -1,7 +1,8 @@
 """Public API of rules_wharf's image rules. Implementations live in //oci/private.
 
 `oci_image` and `apko_image` are macros: they give the generic image rule (`oci_image_rule`,
-which knows no APK) the packages of a lock as an `apk_image_contents` target in `contents`.
+which knows no APK) the packages of a lock as a target in `contents`, whose actions the lock's
+hub repository supplies (`OciImageContentsSourceInfo`): oci/ loads nothing from apk/.
 """
 
 load("//oci:providers.bzl", _OciImageContentsInfo = "OciImageContentsInfo", _OciImageInfo = "OciImageInfo", _OciIndexInfo = "OciIndexInfo", _OciLayerInfo = "OciLayerInfo")

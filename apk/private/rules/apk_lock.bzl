@@ -1,6 +1,6 @@
 """apk_lock: `bazel run` writes an apko lock for an apko.yaml; a generated test fails when it is stale."""
 
-load("@bazel_skylib//lib:shell.bzl", "shell")
+load("//apk/private/actions:lock.bzl", "emit_lock_launcher", "emit_missing_lock_launcher")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _source_path(ctx, f, what):
@@ -13,40 +13,15 @@ def _lock_path(ctx):
         fail("{}: lock must be a path inside the package, got {}".format(ctx.label, repr(ctx.attr.lock)))
     return (ctx.label.package + "/" + ctx.attr.lock) if ctx.label.package else ctx.attr.lock
 
-def _arch_flags(ctx):
-    flags = []
-    for a in ctx.attr.archs:
-        flags += ["--arch", a]
-    return flags
-
-def _launcher(ctx, wharf, args, workspace):
-    """A bash launcher (apk_lock.sh.tpl) that finds the tool in its runfiles and runs `wharf lock` with args.
-
-    workspace: run in the source tree (`bazel run` only), where the lock is written.
-    """
-    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.expand_template(
-        template = ctx.file._launcher_template,
-        output = launcher,
-        substitutions = {
-            "{{ARGS}}": " ".join([shell.quote(a) for a in args]),
-            "{{IN_WORKSPACE}}": "1" if workspace else "0",
-            "{{LABEL_QUOTED}}": shell.quote(str(ctx.label)),
-            "{{LABEL}}": str(ctx.label),
-            "{{WHARF}}": shell.quote(wharf.short_path),
-        },
-        is_executable = True,
-    )
-    return launcher
-
 def _apk_lock_run_impl(ctx):
-    tc = ctx.toolchains[WHARF_TOOLCHAIN_TYPE]
-    wharf = tc.wharf_executable
-    config = _source_path(ctx, ctx.file.config, "config")
-    args = ["--config", config, "--lock", _lock_path(ctx)] + _arch_flags(ctx)
-    launcher = _launcher(ctx, wharf, args, workspace = True)
-    runfiles = ctx.runfiles(files = [wharf]).merge(tc.wharf_runfiles)
-    return [DefaultInfo(executable = launcher, runfiles = runfiles)]
+    launcher = emit_lock_launcher(
+        ctx,
+        template = ctx.file._launcher_template,
+        config = _source_path(ctx, ctx.file.config, "config"),
+        lock = _lock_path(ctx),
+        archs = ctx.attr.archs,
+    )
+    return [DefaultInfo(executable = launcher.executable, runfiles = launcher.runfiles)]
 
 _COMMON_ATTRS = {
     "archs": attr.string_list(doc = "Architectures to lock instead of the configuration's `archs` (apk or OCI spelling: `x86_64`/`amd64`, `aarch64`/`arm64`, ...)."),
@@ -65,26 +40,24 @@ apk_lock_run = rule(
 )
 
 def _apk_lock_test_impl(ctx):
-    tc = ctx.toolchains[WHARF_TOOLCHAIN_TYPE]
-    wharf = tc.wharf_executable
-    config = ctx.file.config
     lock_path = _lock_path(ctx)
     locks = [f for f in ctx.files.lock_file if f.short_path == lock_path]
     refresh = "bazel run {}".format(ctx.attr.lock_target)
     if not locks:
         # The lock does not exist yet: the test fails, saying how to make it.
-        launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
-        ctx.actions.expand_template(
-            template = ctx.file._missing_template,
-            output = launcher,
-            substitutions = {"{{MESSAGE}}": shell.quote("{} does not exist: create it with `{}`".format(lock_path, refresh))},
-            is_executable = True,
-        )
-        return [DefaultInfo(executable = launcher)]
-    args = ["--check", "--config", config.short_path, "--lock", lock_path, "--refresh-command", refresh] + _arch_flags(ctx)
-    launcher = _launcher(ctx, wharf, args, workspace = False)
-    runfiles = ctx.runfiles(files = [wharf, config, locks[0]]).merge(tc.wharf_runfiles)
-    return [DefaultInfo(executable = launcher, runfiles = runfiles)]
+        message = "{} does not exist: create it with `{}`".format(lock_path, refresh)
+        return [DefaultInfo(executable = emit_missing_lock_launcher(ctx, template = ctx.file._missing_template, message = message))]
+    launcher = emit_lock_launcher(
+        ctx,
+        template = ctx.file._launcher_template,
+        config = ctx.file.config.short_path,
+        lock = lock_path,
+        archs = ctx.attr.archs,
+        check = True,
+        refresh_command = refresh,
+        data = [ctx.file.config, locks[0]],
+    )
+    return [DefaultInfo(executable = launcher.executable, runfiles = launcher.runfiles)]
 
 apk_lock_test = rule(
     implementation = _apk_lock_test_impl,

@@ -1,60 +1,37 @@
 """apk_package: one locked APK (used in the repositories that translate_lock generates)."""
 
+load("//apk/private/actions:package.bzl", "emit_apk_extract")
 load("//apk/private/providers:apk_package_info.bzl", "ApkPackageInfo")
-load("//oci:providers.bzl", "OciLayerInfo")
-load("//toolchain:actions.bzl", "wharf_action")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _apk_package_impl(ctx):
-    prefix = "{}-{}.{}".format(ctx.attr.package_name, ctx.attr.version, ctx.attr.arch)
-
-    # With ranged downloads (http(s) locks) the last part is the data member alone, and it
-    # is the layer blob as is: the action checks it and writes only metadata and facts.
-    # Otherwise (a whole .apk) the action copies the data member out in the same pass.
-    in_place = len(ctx.files.head_parts) > 0
-    blob = ctx.files.parts[-1] if in_place else ctx.actions.declare_file(prefix + ".data.tar.gz")
-    metadata = ctx.actions.declare_file(prefix + ".layer.json")
-    facts = ctx.actions.declare_file(prefix + ".facts.json")
-    args = ctx.actions.args()
-    args.add("--name", ctx.attr.package_name)
-    args.add("--version", ctx.attr.version)
-    args.add("--arch", ctx.attr.arch)
-    args.add_all(ctx.files.parts, before_each = "--part")
-    if ctx.attr.control_checksum:
-        args.add("--control-checksum", ctx.attr.control_checksum)
-    if ctx.attr.data_checksum:
-        args.add("--data-checksum", ctx.attr.data_checksum)
-    if not in_place:
-        args.add("--blob", blob)
-    args.add("--metadata", metadata)
-    args.add("--facts", facts)
-    wharf_action(
+    a = ctx.attr
+    out = emit_apk_extract(
         ctx,
-        "apk-extract",
-        args,
-        inputs = ctx.files.parts,
-        outputs = [metadata, facts] if in_place else [blob, metadata, facts],
-        mnemonic = "ApkExtract",
-        progress_message = "Verifying and extracting APK %{label}",
-        worker = True,
+        name = a.package_name,
+        version = a.version,
+        arch = a.arch,
+        parts = ctx.files.parts,
+        # Ranged downloads: the last part is the data member alone.
+        in_place = len(ctx.files.head_parts) > 0,
+        control_checksum = a.control_checksum,
+        data_checksum = a.data_checksum,
     )
-    layer = OciLayerInfo(blob = blob, metadata = metadata)
-    head = ctx.files.head_parts or ctx.files.parts
     return [
-        DefaultInfo(files = depset([blob, metadata, facts])),
-        layer,
+        DefaultInfo(files = depset([out.layer.blob, out.layer.metadata, out.facts])),
+        out.layer,
         ApkPackageInfo(
-            package_name = ctx.attr.package_name,
-            version = ctx.attr.version,
-            arch = ctx.attr.arch,
-            url = ctx.attr.url,
+            package_name = a.package_name,
+            version = a.version,
+            arch = a.arch,
+            url = a.url,
             parts = ctx.files.parts,
-            head_parts = head,
-            control_checksum = ctx.attr.control_checksum,
-            data_checksum = ctx.attr.data_checksum,
-            data_size = ctx.attr.data_size,
-            layer = layer,
-            facts = facts,
+            head_parts = ctx.files.head_parts or ctx.files.parts,
+            control_checksum = a.control_checksum,
+            data_checksum = a.data_checksum,
+            data_size = a.data_size,
+            layer = out.layer,
+            facts = out.facts,
         ),
     ]
 

@@ -1,23 +1,27 @@
-"""emit_layout: the OCI layout directory of an image or an index."""
+"""OCI layout emitters: writing one (emit_layout), reading one (emit_layout_import), placing
+pulled files as one (emit_layout_files)."""
 
 load("//toolchain:actions.bzl", "wharf_action")
 load("//toolchain:layer_args.bzl", "extern_arg", "layer_arg")
 
-def emit_layout(ctx, *, out, descriptor, blobs, layers, extern_layers, ref_name):
-    """Assembles an OCI layout directory: index.json with one entry, and every blob.
+def emit_layout(ctx, *, descriptor, blobs, layers, extern_layers, ref_name):
+    """Assembles the OCI layout directory `<name>/`: index.json with one entry, and every blob.
 
     The blobs are copied (hard-linked where possible), so this stays a process, not a worker
     action, and runs only when the layout is asked for (output group `layout`, push).
 
     Args:
       ctx: the rule context (needs the wharf toolchain).
-      out: the declared output directory.
       descriptor: File, the descriptor of the layout's one entry (image manifest or index).
       blobs: list of File: JSON blobs (index, manifests, configs).
       layers: list of OciLayerInfo: every layer blob with its metadata.
       extern_layers: list of struct(layers, dir): layers kept in imported layouts.
       ref_name: the entry's `org.opencontainers.image.ref.name`.
+
+    Returns:
+      File: the directory.
     """
+    out = ctx.actions.declare_directory(ctx.label.name)
     args = ctx.actions.args()
     args.add("--descriptor", descriptor)
     args.add_all(blobs, before_each = "--blob")
@@ -35,3 +39,69 @@ def emit_layout(ctx, *, out, descriptor, blobs, layers, extern_layers, ref_name)
         mnemonic = "OciLayout",
         progress_message = "Assembling OCI layout %{label}",
     )
+    return out
+
+def emit_layout_import(ctx, *, layout, os, arch, variant):
+    """Reads the image for a platform from an OCI layout directory (a base image).
+
+    Args:
+      ctx: the rule context (needs the wharf toolchain).
+      layout: File, the layout directory.
+      os: the image OS.
+      arch: the OCI architecture.
+      variant: the architecture variant, or empty.
+
+    Returns:
+      struct(config, layers): Files, the image's config and the JSON list of its layers'
+      metadata (`<name>.base.config.json`, `<name>.base.layers.json`).
+    """
+    out = struct(
+        config = ctx.actions.declare_file(ctx.label.name + ".base.config.json"),
+        layers = ctx.actions.declare_file(ctx.label.name + ".base.layers.json"),
+    )
+    args = ctx.actions.args()
+    args.add("--layout", layout.path)
+    args.add("--os", os)
+    args.add("--arch", arch)
+    if variant:
+        args.add("--variant", variant)
+    args.add("--config", out.config)
+    args.add("--layers", out.layers)
+    wharf_action(
+        ctx,
+        "layout-import",
+        args,
+        inputs = [layout],
+        outputs = [out.config, out.layers],
+        mnemonic = "OciLayoutImport",
+        progress_message = "Reading base image layout for %{label}",
+    )
+    return out
+
+def emit_layout_files(ctx, *, srcs, root, image):
+    """Places downloaded layout files as the directory `<name>/`, checked for completeness.
+
+    Args:
+      ctx: the rule context (needs the wharf toolchain).
+      srcs: list of File under `root`.
+      root: the directory holding the layout's index.json.
+      image: the pulled reference, for the progress message.
+
+    Returns:
+      File: the directory.
+    """
+    out = ctx.actions.declare_directory(ctx.label.name)
+    args = ctx.actions.args()
+    args.add("--root", root)
+    args.add_all(srcs, before_each = "--file")
+    args.add("--out", out.path)
+    wharf_action(
+        ctx,
+        "layout-files",
+        args,
+        inputs = srcs,
+        outputs = [out],
+        mnemonic = "OciPulledLayout",
+        progress_message = "Placing pulled image {} for %{{label}}".format(image),
+    )
+    return out

@@ -1,20 +1,18 @@
 """oci_image_rule: a single-platform image from a base, contents and layers (no APK knowledge)."""
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
-load("//oci/private/actions:layout.bzl", "emit_layout")
-load("//oci/private/actions:sbom.bzl", "emit_sbom")
-load("//oci/private/actions:tarball.bzl", "default_repo_tag", "docker_tarball")
+load("//oci/private/actions:image.bzl", "emit_image")
+load("//oci/private/actions:layer.bzl", "emit_tar_layer")
+load("//oci/private/actions:layout.bzl", "emit_layout", "emit_layout_import")
+load("//oci/private/actions:tarball.bzl", "default_repo_tag", "emit_docker_tarball")
 load("//oci/private/providers:oci_image_contents_info.bzl", "OciImageContentsInfo")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
 load("//oci/private/providers:oci_layout_origin_info.bzl", "OciLayoutOriginInfo")
 load("//platforms:platforms.bzl", "TARGET_PLATFORM_ATTRS", "target_platform")
-load("//toolchain:actions.bzl", "wharf_action")
-load("//toolchain:layer_args.bzl", "extern_arg")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
-load(":labels.bzl", "label_text")
 
-def _base(ctx, arch, variant):
+def _base(ctx, platform):
     """Returns (config File or None, [OciLayerInfo], [extern layers]) of the base image."""
     if not ctx.attr.base:
         return None, [], []
@@ -24,66 +22,24 @@ def _base(ctx, arch, variant):
     dirs = [f for f in ctx.attr.base[DefaultInfo].files.to_list() if f.is_directory]
     if len(dirs) != 1:
         fail("{}: base {} is neither an image of this rule set nor one OCI layout directory".format(ctx.label, ctx.attr.base.label))
-    config = ctx.actions.declare_file(ctx.label.name + ".base.config.json")
-    layers = ctx.actions.declare_file(ctx.label.name + ".base.layers.json")
-    args = ctx.actions.args()
-    args.add("--layout", dirs[0].path)
-    args.add("--os", ctx.attr.os)
-    args.add("--arch", arch)
-    if variant:
-        args.add("--variant", variant)
-    args.add("--config", config)
-    args.add("--layers", layers)
-    wharf_action(
-        ctx,
-        "layout-import",
-        args,
-        inputs = dirs,
-        outputs = [config, layers],
-        mnemonic = "OciLayoutImport",
-        progress_message = "Reading base image layout for %{label}",
-    )
+    imported = emit_layout_import(ctx, layout = dirs[0], os = ctx.attr.os, arch = platform.arch, variant = platform.variant)
     origin = ctx.attr.base[OciLayoutOriginInfo] if OciLayoutOriginInfo in ctx.attr.base else None
-    return config, [], [struct(
-        layers = layers,
+    return imported.config, [], [struct(
+        layers = imported.layers,
         dir = dirs[0],
         # Where push may find these blobs besides `dir`: the registry and the downloaded files.
         origin = origin.repository if origin else "",
         root = origin.root if origin else "",
     )]
 
-_TAR_EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
-
 def _tar_layers(ctx):
-    """One layer per file of `tars`, the archive as given when it is a valid layer."""
+    """One layer per file of `tars`."""
     compression = ctx.attr._compression[BuildSettingInfo].value
     level = ctx.attr._compression_level[BuildSettingInfo].value
-    layers = []
-    for i, tar in enumerate(ctx.files.tars):
-        # The blob's extension follows the archive when it is compressed (kept as is).
-        ext = ".tar.gz" if tar.basename.endswith((".tar.gz", ".tgz")) else ".tar.zst" if tar.basename.endswith(".tar.zst") else _TAR_EXT[compression]
-        prefix = "{}_tars/{}_{}".format(ctx.label.name, i, tar.basename.split(".")[0])
-        blob = ctx.actions.declare_file(prefix + ext)
-        metadata = ctx.actions.declare_file(prefix + ".layer.json")
-        args = ctx.actions.args()
-        args.add("--tar", tar)
-        args.add("--compression=" + compression)
-        args.add("--level={}".format(level))
-        args.add("--created-by=rules_wharf oci_image {} tars {}".format(label_text(ctx.label), tar.short_path))
-        args.add("--blob", blob)
-        args.add("--metadata", metadata)
-        wharf_action(
-            ctx,
-            "tar-layer",
-            args,
-            inputs = [tar],
-            outputs = [blob, metadata],
-            mnemonic = "OciTarLayer",
-            progress_message = "Checking layer %s of %%{label}" % tar.short_path,
-            worker = True,
-        )
-        layers.append(OciLayerInfo(blob = blob, metadata = metadata))
-    return layers
+    return [
+        emit_tar_layer(ctx, tar = tar, index = i, compression = compression, level = level)
+        for i, tar in enumerate(ctx.files.tars)
+    ]
 
 def _labels(ctx, contents):
     if any([c.annotations_as_labels for c in contents]):
@@ -91,33 +47,16 @@ def _labels(ctx, contents):
     return ctx.attr.labels
 
 def _sbom(ctx, contents):
-    """The image's SBOM, when its contents list packages."""
+    """The image's SBOM, when its contents list packages: the first such contents writes it."""
     parts = [c.sbom for c in contents if c.sbom]
-    if not parts:
-        return None
-    sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
-    distros = [p.distro for p in parts if p.distro]
-    emit_sbom(
-        ctx,
-        out = sbom,
-        packages = [pkg for p in parts for pkg in p.packages],
-        distro = distros[0] if distros else "",
-    )
-    return sbom
+    return parts[0].emit(ctx, parts) if parts else None
 
-def _oci_image_impl(ctx):
-    platform = target_platform(ctx)
-    arch, variant = platform.arch, platform.variant
-    base_config, base_layers, extern = _base(ctx, arch, variant)
-    contents = [c[OciImageContentsInfo] for c in ctx.attr.contents]
-    layers = [layer for c in contents for layer in c.layers] + [t[OciLayerInfo] for t in ctx.attr.layers] + _tar_layers(ctx)
-    defaults = [f for c in contents for f in c.defaults]
-    sbom = _sbom(ctx, contents)
-
+def _spec(ctx, platform, contents):
+    """The image's own settings (`image --spec-json`)."""
     spec = {
         "os": ctx.attr.os,
-        "architecture": arch,
-        "variant": variant,
+        "architecture": platform.arch,
+        "variant": platform.variant,
         "env": ctx.attr.env,
         "user": ctx.attr.user,
         "workdir": ctx.attr.workdir,
@@ -132,86 +71,62 @@ def _oci_image_impl(ctx):
         spec["entrypoint"] = ctx.attr.entrypoint
     if ctx.attr.cmd:
         spec["cmd"] = ctx.attr.cmd
-    prefix = ctx.label.name
-    config = ctx.actions.declare_file(prefix + ".config.json")
-    manifest = ctx.actions.declare_file(prefix + ".manifest.json")
-    digest = ctx.actions.declare_file(prefix + ".digest")
-    descriptor = ctx.actions.declare_file(prefix + ".descriptor.json")
+    return spec
 
-    # Metadata only: no layer blob is an input of the image action.
-    args = ctx.actions.args()
-
-    # On the command line, not in a file: a file is one more action and one more output to
-    # cache for every image.
-    args.add("--spec-json", json.encode(spec))
-    if base_config:
-        args.add("--base-config", base_config)
-        args.add_all(extern, map_each = extern_arg, before_each = "--base-extern")
-        args.add_all([layer.metadata for layer in base_layers], before_each = "--base-layer")
-    args.add_all([layer.metadata for layer in layers], before_each = "--layer")
-    args.add_all(defaults, before_each = "--defaults")
-    args.add("--config", config)
-    args.add("--manifest", manifest)
-    args.add("--digest", digest)
-    args.add("--descriptor", descriptor)
-    wharf_action(
+def _oci_image_impl(ctx):
+    platform = target_platform(ctx)
+    base_config, base_layers, extern = _base(ctx, platform)
+    contents = [c[OciImageContentsInfo] for c in ctx.attr.contents]
+    layers = [layer for c in contents for layer in c.layers] + [t[OciLayerInfo] for t in ctx.attr.layers] + _tar_layers(ctx)
+    sbom = _sbom(ctx, contents)
+    out = emit_image(
         ctx,
-        "image",
-        args,
+        spec = _spec(ctx, platform, contents),
+        base_config = base_config,
+        base_layers = base_layers,
+        extern = extern,
+        layers = layers,
+        defaults = [f for c in contents for f in c.defaults],
         # Contents' inputs (e.g. signature records): no image exists before they are built.
-        inputs = depset(
-            # The layer lists of an imported layout, not the layout itself.
-            [layer.metadata for layer in base_layers + layers] +
-            ([base_config] if base_config else []) + [e.layers for e in extern] + defaults,
-            transitive = [c.inputs for c in contents],
-        ),
-        outputs = [config, manifest, digest, descriptor],
-        mnemonic = "OciImage",
-        progress_message = "Writing image manifest %{label}",
-        worker = True,
+        inputs = depset(transitive = [c.inputs for c in contents]),
     )
 
     # Everything below sees the whole stack, base first.
     layers = base_layers + layers
-    layout = ctx.actions.declare_directory(prefix)
-    emit_layout(
+    layout = emit_layout(
         ctx,
-        out = layout,
-        descriptor = descriptor,
-        blobs = [manifest, config],
+        descriptor = out.descriptor,
+        blobs = [out.manifest, out.config],
         layers = layers,
         extern_layers = extern,
         ref_name = ctx.attr.ref_name,
     )
-
     info = OciImageInfo(
-        manifest = manifest,
-        config = config,
-        descriptor = descriptor,
-        digest = digest,
+        manifest = out.manifest,
+        config = out.config,
+        descriptor = out.descriptor,
+        digest = out.digest,
         layout = layout,
         layers = layers,
         extern_layers = extern,
         os = ctx.attr.os,
-        architecture = arch,
-        variant = variant,
+        architecture = platform.arch,
+        variant = platform.variant,
         sbom = sbom,
     )
-    tarball = ctx.actions.declare_file(prefix + ".tar")
-    docker_tarball(ctx, info, default_repo_tag(ctx.label), tarball)
-
+    tarball = emit_docker_tarball(ctx, info, default_repo_tag(ctx.label))
     return [
         # Not the layout: it repeats every blob (a tree artifact Bazel copies and digests),
         # and most builds need only the manifest. Push, load and `--output_groups=+layout`
         # build it when asked.
-        DefaultInfo(files = depset([manifest, config, digest])),
+        DefaultInfo(files = depset([out.manifest, out.config, out.digest])),
         info,
         OutputGroupInfo(
             sbom = depset([sbom] if sbom else []),
             tarball = depset([tarball]),
             layout = depset([layout]),
-            digest = depset([digest]),
-            metadata = depset([manifest, config, descriptor, digest]),
+            digest = depset([out.digest]),
+            metadata = depset([out.manifest, out.config, out.descriptor, out.digest]),
         ),
     ]
 
@@ -221,7 +136,7 @@ _attrs = {
         allow_files = True,
     ),
     "contents": attr.label_list(
-        doc = "What other rules contribute to the image (`OciImageContentsInfo`, e.g. `apk_image_contents`, which `apks` makes): layers above the base and below `layers`, in the order given; image config defaults under this rule's attributes; inputs the image waits for; the packages its SBOM lists.",
+        doc = "What other rules contribute to the image (`OciImageContentsInfo`, e.g. `apk_image_contents`, or what `apks` makes): layers above the base and below `layers`, in the order given; image config defaults under this rule's attributes; inputs the image waits for; the packages its SBOM lists.",
         providers = [OciImageContentsInfo],
     ),
     "layers": attr.label_list(doc = "Layers on top of the base and `contents`, bottom first (`oci_layer` or anything providing OciLayerInfo).", providers = [OciLayerInfo]),
@@ -261,8 +176,8 @@ oci_image_rule = rule(
 os/architecture come from the target platform. The manifest action reads only layer metadata;
 the blobs are needed only by the actions that copy them (layout, tarball).
 
-`oci_image` (this rule, plus `apks`, `apk_layer_budget` and `apko_config`, which become an
-`apk_image_contents` target in `contents`) is what BUILD files normally use.
+`oci_image` (this rule, plus `apks`, `apk_layer_budget` and `apko_config`, which become a
+contents target made by the lock's packages) is what BUILD files normally use.
 
 Default outputs: `<name>.manifest.json`, `<name>.config.json` and `<name>.digest`. The OCI
 layout directory `<name>/` (index.json with one entry annotated

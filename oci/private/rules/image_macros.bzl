@@ -1,12 +1,13 @@
 """oci_image and apko_image: images whose contents include a lock's APK packages.
 
-The image rule itself (`oci_image_rule`, image.bzl) knows only a base, contents and layers,
-and loads nothing from apk/. These macros give it `apks`, `apk_layer_budget` and
-`apko_config` by adding an `apk_image_contents` target (`<name>_apk_contents`, from apk's
-public API) to its `contents`.
+The image rule itself (`oci_image_rule`, image.bzl) knows only a base, contents and layers.
+These macros give it `apks`, `apk_layer_budget` and `apko_config` by adding an
+`oci_image_contents` target (`<name>_apk_contents`) to its `contents`: the lock's hub target
+(`apks`) provides `OciImageContentsSourceInfo`, whose emitter (apk/) makes the package layers,
+so nothing here loads apk/.
 """
 
-load("//apk:defs.bzl", "apk_image_contents")
+load(":contents.bzl", "oci_image_contents")
 load(":image.bzl", "oci_image_rule")
 
 # Attributes the contents target shares with the image, so that it is built, skipped or
@@ -68,11 +69,11 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
     if apko_config and not apks:
         fail("//{}:{}: apko_config needs apks (the packages the configuration's accounts and paths apply to)".format(native.package_name(), name))
     if apks:
-        apk_image_contents(
+        oci_image_contents(
             name = name + "_apk_contents",
-            apks = apks,
-            apk_layer_budget = apk_layer_budget,
-            apko_config = apko_config,
+            source = apks,
+            layer_budget = apk_layer_budget,
+            config = apko_config,
             created = kwargs.get("created", ""),
             visibility = ["//visibility:private"],
             **{k: kwargs[k] for k in _SHARED if k in kwargs}

@@ -1,10 +1,10 @@
 """oci_image_index: one image definition built for several platforms."""
 
+load("//oci/private/actions:index.bzl", "emit_index")
 load("//oci/private/actions:layout.bzl", "emit_layout")
 load("//oci/private/actions:sbom.bzl", "emit_index_sbom")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
-load("//toolchain:actions.bzl", "wharf_action")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _platforms_transition_impl(settings, attr):
@@ -23,50 +23,25 @@ _platforms_transition = transition(
 
 def _oci_image_index_impl(ctx):
     images = [t[OciImageInfo] for t in ctx.attr.images]
-    index = ctx.actions.declare_file(ctx.label.name + ".index.json")
-    descriptor = ctx.actions.declare_file(ctx.label.name + ".descriptor.json")
-    digest = ctx.actions.declare_file(ctx.label.name + ".digest")
-
-    # Reads only the images' descriptors (digest, size, platform).
-    args = ctx.actions.args()
-    args.add_all([i.descriptor for i in images], before_each = "--manifest")
-    args.add_all(["{}={}".format(k, v) for k, v in sorted(ctx.attr.annotations.items())], before_each = "--annotation")
-    args.add("--index", index)
-    args.add("--descriptor", descriptor)
-    args.add("--digest", digest)
-    wharf_action(
+    out = emit_index(ctx, descriptors = [i.descriptor for i in images], annotations = ctx.attr.annotations)
+    layout = emit_layout(
         ctx,
-        "index",
-        args,
-        inputs = [i.descriptor for i in images],
-        outputs = [index, descriptor, digest],
-        mnemonic = "OciIndex",
-        progress_message = "Writing image index %{label}",
-        worker = True,
-    )
-
-    layout = ctx.actions.declare_directory(ctx.label.name)
-    emit_layout(
-        ctx,
-        out = layout,
-        descriptor = descriptor,
-        blobs = [index] + [f for i in images for f in [i.manifest, i.config]],
+        descriptor = out.descriptor,
+        blobs = [out.index] + [f for i in images for f in [i.manifest, i.config]],
         layers = [layer for i in images for layer in i.layers],
         extern_layers = [e for i in images for e in i.extern_layers],
         ref_name = ctx.attr.ref_name,
     )
-    sboms = [i.sbom for i in images if i.sbom]
-    sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
-    emit_index_sbom(ctx, out = sbom, descriptor = descriptor, images = images)
+    sbom = emit_index_sbom(ctx, descriptor = out.descriptor, images = images)
     return [
         # Not the layout (every blob again, as a tree artifact): output group `layout`.
-        DefaultInfo(files = depset([index, digest])),
-        OciIndexInfo(index = index, descriptor = descriptor, digest = digest, layout = layout, images = images, sbom = sbom),
+        DefaultInfo(files = depset([out.index, out.digest])),
+        OciIndexInfo(index = out.index, descriptor = out.descriptor, digest = out.digest, layout = layout, images = images, sbom = sbom),
         OutputGroupInfo(
             layout = depset([layout]),
-            digest = depset([digest]),
+            digest = depset([out.digest]),
             # The index's document (every platform's packages) first, then each image's own.
-            sbom = depset([sbom] + sboms),
+            sbom = depset([sbom] + [i.sbom for i in images if i.sbom]),
         ),
     ]
 

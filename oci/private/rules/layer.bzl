@@ -1,119 +1,34 @@
 """oci_layer: a deterministic layer from files, symlinks and directories."""
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
-load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
-load("//toolchain:actions.bzl", "wharf_action")
+load("//oci/private/actions:layer.bzl", "emit_layer")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
-load(":labels.bzl", "label_text")
-
-_EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
-
-# A file's permission bits are not what makes it executable in a layer: Bazel makes every
-# output it builds executable (0555) and remote execution marks every input executable, so
-# the bits of a source file would differ between local and remote builds. Files Bazel built
-# are executable (0755: binaries, and what genrules wrote), source files are not (0644);
-# `modes`/`default_file_mode` say otherwise. Each pair of functions below splits a depset
-# into the two flags (returning None skips a file).
-
-def _generated(f):
-    return not f.is_source
-
-def _path_if_generated(f):
-    return f.path if _generated(f) else None
-
-def _path_if_source(f):
-    return f.path if f.is_source else None
-
-def _basename_and_path_if_generated(f):
-    return "{}={}".format(f.basename, f.path) if _generated(f) else None
-
-def _basename_and_path_if_source(f):
-    return "{}={}".format(f.basename, f.path) if f.is_source else None
-
-def _runfiles_path(f):
-    # The runfiles tree layout: <repo>/<path>, with the main repository as _main.
-    p = f.short_path
-    return "{}={}".format(p[3:] if p.startswith("../") else "_main/" + p, f.path)
-
-def _runfiles_entry_if_generated(f):
-    return _runfiles_path(f) if _generated(f) else None
-
-def _runfiles_entry_if_source(f):
-    return _runfiles_path(f) if f.is_source else None
 
 def _oci_layer_impl(ctx):
-    compression = ctx.attr.compression or ctx.attr._compression[BuildSettingInfo].value
-    level = ctx.attr.compression_level if ctx.attr.compression_level != -2 else ctx.attr._compression_level[BuildSettingInfo].value
-    ext = _EXT[compression]
-    blob = ctx.actions.declare_file(ctx.label.name + ext)
-    metadata = ctx.actions.declare_file(ctx.label.name + ".layer.json")
-    args = ctx.actions.args()
-    inputs = []
-    for target, dest in ctx.attr.files.items():
-        # Depsets expand at execution time, never in analysis.
-        files = target[DefaultInfo].files
-        inputs.append(files)
-        d = dest.replace("%", "%%")
-        if dest.endswith("/"):
-            args.add_all(files, map_each = _basename_and_path_if_generated, format_each = "--exec-file=" + d + "%s", expand_directories = False)
-            args.add_all(files, map_each = _basename_and_path_if_source, format_each = "--data-file=" + d + "%s", expand_directories = False)
-        else:
-            # A target with several files and a file destination fails in the tool, naming it.
-            # A directory (tree artifact, or source directory) is walked by the tool.
-            args.add_all(files, map_each = _path_if_generated, format_each = "--exec-file=" + d + "=%s", expand_directories = False)
-            args.add_all(files, map_each = _path_if_source, format_each = "--data-file=" + d + "=%s", expand_directories = False)
-
-        # An executable's runfiles go beside it, as `bazel run` lays them out, so its
-        # runfiles library finds them at <dest>.runfiles.
-        executable = target[DefaultInfo].files_to_run.executable
-        runfiles = target[DefaultInfo].default_runfiles
-        if ctx.attr.include_runfiles and executable and runfiles and not dest.endswith("/"):
-            rfiles = runfiles.files
-            args.add_all(rfiles, map_each = _runfiles_entry_if_generated, format_each = "--exec-file=" + d + ".runfiles/%s")
-            args.add_all(rfiles, map_each = _runfiles_entry_if_source, format_each = "--data-file=" + d + ".runfiles/%s")
-            inputs.append(rfiles)
-    for dest, target in sorted(ctx.attr.symlinks.items()):
-        args.add("--symlink={}={}".format(dest, target))
-    for d in ctx.attr.empty_dirs:
-        args.add("--dir=" + d)
-    for dest, mode in sorted(ctx.attr.modes.items()):
-        args.add("--mode={}={}".format(dest, mode))
-    for dest, owner in sorted(ctx.attr.owners.items()):
-        args.add("--owner={}={}".format(dest, owner))
-    for dest, names in sorted(ctx.attr.owner_names.items()):
-        args.add("--owner-name={}={}".format(dest, names))
-    for dest, t in sorted(ctx.attr.mtimes.items()):
-        args.add("--path-mtime={}={}".format(dest, t))
-    for flag, v in [
-        ("default-owner", ctx.attr.default_owner),
-        ("default-owner-name", ctx.attr.default_owner_name),
-        ("default-file-mode", ctx.attr.default_file_mode),
-        ("default-dir-mode", ctx.attr.default_dir_mode),
-    ]:
-        if v:
-            args.add("--{}={}".format(flag, v))
-    args.add_all(ctx.files.tars, format_each = "--tar=%s")
-    if ctx.attr.mtime:
-        args.add("--mtime=" + ctx.attr.mtime)
-    args.add("--compression=" + compression)
-    args.add("--level={}".format(level))
-    args.add("--created-by=" + (ctx.attr.created_by or "rules_wharf oci_layer " + label_text(ctx.label)))
-    args.add("--blob", blob)
-    args.add("--metadata", metadata)
-    wharf_action(
+    a = ctx.attr
+    layer = emit_layer(
         ctx,
-        "layer",
-        args,
-        inputs = depset(ctx.files.tars, transitive = inputs),
-        outputs = [blob, metadata],
-        mnemonic = "OciLayer",
-        progress_message = "Writing layer %{label}",
-        worker = True,
+        files = a.files,
+        include_runfiles = a.include_runfiles,
+        symlinks = a.symlinks,
+        empty_dirs = a.empty_dirs,
+        per_path = [("mode", a.modes), ("owner", a.owners), ("owner-name", a.owner_names), ("path-mtime", a.mtimes)],
+        defaults = [
+            ("default-owner", a.default_owner),
+            ("default-owner-name", a.default_owner_name),
+            ("default-file-mode", a.default_file_mode),
+            ("default-dir-mode", a.default_dir_mode),
+        ],
+        tars = ctx.files.tars,
+        mtime = a.mtime,
+        compression = a.compression or a._compression[BuildSettingInfo].value,
+        level = a.compression_level if a.compression_level != -2 else a._compression_level[BuildSettingInfo].value,
+        created_by = a.created_by,
     )
     return [
-        DefaultInfo(files = depset([blob, metadata])),
-        OciLayerInfo(blob = blob, metadata = metadata),
-        OutputGroupInfo(blob = depset([blob]), metadata = depset([metadata])),
+        DefaultInfo(files = depset([layer.blob, layer.metadata])),
+        layer,
+        OutputGroupInfo(blob = depset([layer.blob]), metadata = depset([layer.metadata])),
     ]
 
 oci_layer = rule(

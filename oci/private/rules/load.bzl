@@ -1,26 +1,13 @@
 """oci_load: `bazel run` loads an image into docker or podman."""
 
-load("@bazel_skylib//lib:shell.bzl", "shell")
-load("//oci/private/actions:tarball.bzl", "default_repo_tag", "docker_tarball")
+load("//oci/private/actions:tarball.bzl", "default_repo_tag", "emit_docker_tarball", "emit_load_launcher")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _oci_load_impl(ctx):
     repo_tag = ctx.attr.repo_tag or default_repo_tag(ctx.attr.image.label)
-    tarball = ctx.actions.declare_file(ctx.label.name + ".tar")
-    docker_tarball(ctx, ctx.attr.image[OciImageInfo], repo_tag, tarball)
-    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.expand_template(
-        template = ctx.file._launcher_template,
-        output = launcher,
-        substitutions = {
-            "{{CLI}}": shell.quote(ctx.attr.cli),
-            "{{LABEL}}": str(ctx.label),
-            "{{REPO_TAG}}": shell.quote(repo_tag),
-            "{{TARBALL}}": shell.quote(tarball.short_path),
-        },
-        is_executable = True,
-    )
+    tarball = emit_docker_tarball(ctx, ctx.attr.image[OciImageInfo], repo_tag)
+    launcher = emit_load_launcher(ctx, template = ctx.file._launcher_template, tarball = tarball, repo_tag = repo_tag, cli = ctx.attr.cli)
     return [
         DefaultInfo(executable = launcher, runfiles = ctx.runfiles(files = [tarball]), files = depset([tarball])),
         OutputGroupInfo(tarball = depset([tarball])),

@@ -1,27 +1,14 @@
 """oci_pulled_layout: the files oci_pull downloaded, as one OCI layout directory."""
 
+load("//oci/private/actions:layout.bzl", "emit_layout_files")
 load("//oci/private/providers:oci_layout_origin_info.bzl", "OciLayoutOriginInfo")
-load("//toolchain:actions.bzl", "wharf_action")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _oci_pulled_layout_impl(ctx):
     index = [f for f in ctx.files.srcs if f.basename == "index.json" and f.dirname.endswith("/layout")]
     if len(index) != 1:
         fail("{}: srcs must hold one layout/index.json".format(ctx.label))
-    out = ctx.actions.declare_directory(ctx.label.name)
-    args = ctx.actions.args()
-    args.add("--root", index[0].dirname)
-    args.add_all(ctx.files.srcs, before_each = "--file")
-    args.add("--out", out.path)
-    wharf_action(
-        ctx,
-        "layout-files",
-        args,
-        inputs = ctx.files.srcs,
-        outputs = [out],
-        mnemonic = "OciPulledLayout",
-        progress_message = "Placing pulled image {} for %{{label}}".format(ctx.attr.image),
-    )
+    out = emit_layout_files(ctx, srcs = ctx.files.srcs, root = index[0].dirname, image = ctx.attr.image)
     return [
         DefaultInfo(files = depset([out])),
         OciLayoutOriginInfo(repository = ctx.attr.repository, root = index[0].dirname),

@@ -1,84 +1,11 @@
 """oci_push and oci_push_all: runnable targets that push images to registries."""
 
-load("@bazel_skylib//lib:shell.bzl", "shell")
+load("//oci/private/actions:push.bzl", "emit_push_launcher", "emit_push_plan", "emit_push_tags")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//oci/private/providers:oci_push_info.bzl", "OciPushInfo")
-load("//toolchain:actions.bzl", "wharf_action")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
-load(":labels.bzl", "label_text")
 load(":stamp.bzl", "STAMP_ATTRS", "should_stamp")
-
-def _tags_file(ctx):
-    """The rule's tags, one per line, expanded from the workspace status when stamping."""
-    if not ctx.attr.remote_tags and not ctx.files.remote_tags_file:
-        return None
-    out = ctx.actions.declare_file(ctx.label.name + ".tags.txt")
-    args = ctx.actions.args()
-    args.add_all(ctx.attr.remote_tags, before_each = "--tag")
-    args.add_all(ctx.files.remote_tags_file, before_each = "--tags-file")
-    inputs = list(ctx.files.remote_tags_file)
-    if should_stamp(ctx):
-        # Stable last: a key in both files takes the stable value.
-        status = [ctx.version_file, ctx.info_file]
-        args.add_all(status, before_each = "--status")
-        inputs += status
-    args.add("--out", out)
-    wharf_action(
-        ctx,
-        "expand-tags",
-        args,
-        inputs = inputs,
-        outputs = [out],
-        mnemonic = "OciPushTags",
-        progress_message = "Writing the tags of %{label}",
-    )
-    return out
-
-# The plan's small files sit in the runfiles under their exec paths: an index's images
-# are built in transitioned configurations, so their files share short paths.
-_RUNFILES_DIR = "_wharf_push/"
-
-def _rf(f):
-    return _RUNFILES_DIR + f.path
-
-def _layer_line(layer):
-    # The blob by exec path (found in the output tree only if the build left it there),
-    # the metadata by runfiles path.
-    return "{}={}".format(layer.blob.path, _rf(layer.metadata))
-
-def _extern_lines(extern):
-    lines = ["--extern=" + _rf(extern.layers), "--extern-dir=" + extern.dir.path]
-    if getattr(extern, "root", ""):
-        lines.append("--extern-dir=" + extern.root)
-    if getattr(extern, "origin", ""):
-        lines.append("--extern-origin=" + extern.origin)
-    return lines
-
-def _plan(ctx, top, tags):
-    """Writes the plan of `top` (OciImageInfo or OciIndexInfo) and returns (plan, {runfiles path: small file})."""
-    images = top.images if hasattr(top, "images") else [top]
-    json = ([top.index] if hasattr(top, "images") else []) + [f for i in images for f in [i.manifest, i.config]]
-    layers = [layer for i in images for layer in i.layers]
-    extern = [e for i in images for e in i.extern_layers]
-    args = ctx.actions.args()
-    args.set_param_file_format("multiline")
-    args.add(label_text(ctx.label), format = "--label=%s")
-    args.add(_rf(top.descriptor), format = "--descriptor=%s")
-    if ctx.attr.repository:
-        args.add(ctx.attr.repository, format = "--repository=%s")
-    if tags:
-        args.add(_rf(tags), format = "--tags-file=%s")
-    args.add_all(json, map_each = _rf, format_each = "--json=%s")
-    args.add_all(layers, map_each = _layer_line, format_each = "--layer=%s")
-    args.add_all(extern, map_each = _extern_lines)
-    plan = ctx.actions.declare_file(ctx.label.name + ".plan")
-    ctx.actions.write(plan, args)
-    small = [top.descriptor] + json + [layer.metadata for layer in layers] + [e.layers for e in extern] + ([tags] if tags else [])
-
-    # Built whenever the push target is, never downloaded (see _blobs_group).
-    blobs = depset([layer.blob for layer in layers] + [e.dir for e in extern if not e.dir.is_source])
-    return plan, {_rf(f): f for f in small}, blobs
 
 def _blobs_group(blobs):
     # A hidden output group is built with the target but is not one of its "important"
@@ -87,37 +14,22 @@ def _blobs_group(blobs):
     # the build puts them) and push streams each from there.
     return OutputGroupInfo(_hidden_top_level_INTERNAL_ = blobs)
 
-def _launcher(ctx, plans):
-    wharf = ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_executable
-    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
-
-    # Relative to the main repository's runfiles directory; `./` so that a tool at its top
-    # (a prebuilt `wharf` file in the root package) is not looked up on PATH.
-    wharf_path = wharf.short_path if wharf.short_path.startswith("../") else "./" + wharf.short_path
-    ctx.actions.expand_template(
-        template = ctx.file._launcher_template,
-        output = launcher,
-        substitutions = {
-            "{{LABEL}}": str(ctx.label),
-            "{{PLANS}}": " ".join(["--plan " + shell.quote(p.short_path) for p in plans]),
-            "{{SELF}}": launcher.path,
-            "{{WHARF}}": shell.quote(wharf_path),
-        },
-        is_executable = True,
-    )
-    runfiles = ctx.runfiles(files = [wharf]).merge(ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_runfiles)
-    return launcher, runfiles
-
 def _oci_push_impl(ctx):
     image = ctx.attr.image
-    top = image[OciImageInfo] if OciImageInfo in image else image[OciIndexInfo]
-    plan, small, blobs = _plan(ctx, top, _tags_file(ctx))
-    launcher, runfiles = _launcher(ctx, [plan])
-    own = ctx.runfiles(files = [plan], symlinks = small)
+    tags = emit_push_tags(ctx, tags = ctx.attr.remote_tags, tags_files = ctx.files.remote_tags_file, stamp = should_stamp(ctx))
+    plan = emit_push_plan(
+        ctx,
+        top = image[OciImageInfo] if OciImageInfo in image else image[OciIndexInfo],
+        tags = tags,
+        repository = ctx.attr.repository,
+    )
+    launcher = emit_push_launcher(ctx, template = ctx.file._launcher_template, plans = [plan.plan])
+    own = ctx.runfiles(files = [plan.plan], symlinks = plan.small)
     return [
-        DefaultInfo(executable = launcher, runfiles = runfiles.merge(own)),
-        OciPushInfo(plan = plan, runfiles = own, blobs = blobs),
-        _blobs_group(blobs),
+        DefaultInfo(executable = launcher.executable, runfiles = launcher.runfiles.merge(own)),
+        # Built whenever the push target is, never downloaded (see _blobs_group).
+        OciPushInfo(plan = plan.plan, runfiles = own, blobs = plan.blobs),
+        _blobs_group(plan.blobs),
     ]
 
 _RUN_DOC = """
@@ -166,11 +78,12 @@ works. Every tag must match `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.""" + _RUN_DOC,
 
 def _oci_push_all_impl(ctx):
     infos = [p[OciPushInfo] for p in ctx.attr.pushes]
-    launcher, runfiles = _launcher(ctx, [i.plan for i in infos])
+    launcher = emit_push_launcher(ctx, template = ctx.file._launcher_template, plans = [i.plan for i in infos])
+    runfiles = launcher.runfiles
     for i in infos:
         runfiles = runfiles.merge(i.runfiles)
     return [
-        DefaultInfo(executable = launcher, runfiles = runfiles),
+        DefaultInfo(executable = launcher.executable, runfiles = runfiles),
         _blobs_group(depset(transitive = [i.blobs for i in infos])),
     ]
 
