@@ -1,5 +1,6 @@
 """apk_package: one locked APK (used in the repositories that translate_lock generates)."""
 
+load("//apk/private:lock.bzl", "APK_PACKAGE_RECORD_FIELDS", "PACKAGE_FIELDS", "PACKAGE_REQUIRED")
 load("//apk/private/actions:package.bzl", "emit_apk_extract")
 load("//apk/private/providers:apk_package_info.bzl", "ApkPackageInfo")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
@@ -21,17 +22,12 @@ def _apk_package_impl(ctx):
         DefaultInfo(files = depset([out.layer.blob, out.layer.metadata, out.facts])),
         out.layer,
         ApkPackageInfo(
-            package_name = a.package_name,
-            version = a.version,
-            arch = a.arch,
-            url = a.url,
             parts = ctx.files.parts,
             head_parts = ctx.files.head_parts or ctx.files.parts,
-            control_checksum = a.control_checksum,
-            data_checksum = a.data_checksum,
             data_size = a.data_size,
             layer = out.layer,
             facts = out.facts,
+            **{f: getattr(a, f) for f in APK_PACKAGE_RECORD_FIELDS}
         ),
     ]
 
@@ -42,11 +38,12 @@ is the package's signed datahash. The action checks the control member against t
 sha1, the data member against .PKGINFO's datahash and the lock's sha256. When the data member
 is a part of its own (ranged downloads of http(s) locks), that file is the layer blob and the
 action writes only metadata and facts; from a whole .apk it copies the data member out.""",
+    # The lock's record under its own names (lock.bzl's PACKAGE_FIELDS), then what the
+    # repository rule made of its ranges.
     attrs = {
-        "package_name": attr.string(doc = "Package name, as in the lock.", mandatory = True),
-        "version": attr.string(doc = "Package version, as in the lock.", mandatory = True),
-        "arch": attr.string(doc = "APK architecture, as in the lock.", mandatory = True),
-        "url": attr.string(doc = "Where the lock says the package comes from (recorded, not fetched)."),
+        f: attr.string(doc = PACKAGE_FIELDS[f], mandatory = f in PACKAGE_REQUIRED)
+        for f in APK_PACKAGE_RECORD_FIELDS
+    } | {
         "parts": attr.label_list(
             doc = "Files whose concatenation is the package: the whole .apk, or its signature, control and data members.",
             allow_files = True,
@@ -56,8 +53,6 @@ action writes only metadata and facts; from a whole .apk it copies the data memb
             doc = "The parts holding the signature and control members, when the data member is a separate part; signature checks read only these.",
             allow_files = True,
         ),
-        "control_checksum": attr.string(doc = "The lock's control member checksum (`sha1-...`)."),
-        "data_checksum": attr.string(doc = "The lock's data member checksum (`sha256-...`)."),
         "data_size": attr.int(doc = "Size of the data member per the lock's range (0: unknown); used to balance layer groups."),
     },
     toolchains = [WHARF_TOOLCHAIN_TYPE],
