@@ -294,26 +294,8 @@ func unsupported(key, why string) error {
 }
 
 func convert(raw *rawConfig) (*Config, error) {
-	if raw.Include != "" {
-		return nil, unsupported("include", "merge the included file into this one (apko deprecated include)")
-	}
-	if !raw.Contents.BaseImage.IsZero() {
-		return nil, unsupported("contents.baseimage", "use the base attribute of oci_image")
-	}
-	if !raw.Contents.RuntimeKeyring.IsZero() {
-		return nil, unsupported("contents.runtime_keyring", "it does not install keys into /etc/apk/keys yet; add the key files with an oci_layer (or oci_image tars) under /etc/apk/keys")
-	}
-	if raw.Format != "" && raw.Format != "tar" {
-		return nil, unsupported("format", fmt.Sprintf("layer format %q: rules_wharf writes tar layers only; drop the key or set it to tar", raw.Format))
-	}
-	if !raw.Certificates.IsZero() {
-		return nil, unsupported("certificates", "add the certificate files with an oci_layer")
-	}
-	if raw.Entrypoint.Type != "" {
-		return nil, unsupported("entrypoint.type", fmt.Sprintf("type %q (service bundles) is not implemented", raw.Entrypoint.Type))
-	}
-	if len(raw.Entrypoint.Services) != 0 {
-		return nil, unsupported("entrypoint.services", "service bundles are not implemented")
+	if err := refuseUnsupported(raw); err != nil {
+		return nil, err
 	}
 	c := &Config{
 		Contents: Contents{
@@ -332,59 +314,108 @@ func convert(raw *rawConfig) (*Config, error) {
 		Annotations: raw.Annotations,
 		Volumes:     raw.Volumes,
 	}
+	var err error
+	if c.Archs, err = convertArchs(raw.Archs); err != nil {
+		return nil, err
+	}
+	if raw.Layering != nil {
+		c.Layering = &Layering{Strategy: raw.Layering.Strategy, Budget: raw.Layering.Budget}
+	}
+	if c.Accounts, err = convertAccounts(raw.Accounts); err != nil {
+		return nil, err
+	}
+	for i, p := range raw.Paths {
+		m, err := convertPath(i, p)
+		if err != nil {
+			return nil, err
+		}
+		c.Paths = append(c.Paths, m)
+	}
+	return c, nil
+}
+
+// refuseUnsupported fails on the keys apko reads that rules_wharf does not implement,
+// saying what to do instead.
+func refuseUnsupported(raw *rawConfig) error {
+	switch {
+	case raw.Include != "":
+		return unsupported("include", "merge the included file into this one (apko deprecated include)")
+	case !raw.Contents.BaseImage.IsZero():
+		return unsupported("contents.baseimage", "use the base attribute of oci_image")
+	case !raw.Contents.RuntimeKeyring.IsZero():
+		return unsupported("contents.runtime_keyring", "it does not install keys into /etc/apk/keys yet; add the key files with an oci_layer (or oci_image tars) under /etc/apk/keys")
+	case raw.Format != "" && raw.Format != "tar":
+		return unsupported("format", fmt.Sprintf("layer format %q: rules_wharf writes tar layers only; drop the key or set it to tar", raw.Format))
+	case !raw.Certificates.IsZero():
+		return unsupported("certificates", "add the certificate files with an oci_layer")
+	case raw.Entrypoint.Type != "":
+		return unsupported("entrypoint.type", fmt.Sprintf("type %q (service bundles) is not implemented", raw.Entrypoint.Type))
+	case len(raw.Entrypoint.Services) != 0:
+		return unsupported("entrypoint.services", "service bundles are not implemented")
+	}
+	return nil
+}
+
+// convertArchs parses the architectures, each once, in order.
+func convertArchs(archs []string) ([]Arch, error) {
+	var out []Arch
 	seen := map[Arch]bool{}
-	for _, s := range raw.Archs {
+	for _, s := range archs {
 		a, err := ParseArch(s)
 		if err != nil {
 			return nil, fmt.Errorf("archs: %w", err)
 		}
 		if !seen[a] {
 			seen[a] = true
-			c.Archs = append(c.Archs, a)
+			out = append(out, a)
 		}
 	}
-	if raw.Layering != nil {
-		c.Layering = &Layering{Strategy: raw.Layering.Strategy, Budget: raw.Layering.Budget}
-	}
-	c.Accounts.RunAs = raw.Accounts.RunAs
-	for i, u := range raw.Accounts.Users {
-		// apko's ImageConfiguration.Validate.
+	return out, nil
+}
+
+// convertAccounts checks users and groups as apko's ImageConfiguration.Validate does.
+func convertAccounts(raw rawAccounts) (Accounts, error) {
+	a := Accounts{RunAs: raw.RunAs}
+	for i, u := range raw.Users {
 		if u.UserName == "" {
-			return nil, fmt.Errorf("accounts.users[%d]: no username", i)
+			return a, fmt.Errorf("accounts.users[%d]: no username", i)
 		}
 		if u.UID == 0 {
-			return nil, fmt.Errorf("accounts.users[%d] (%s): uid 0 (to run as root, use `run-as: 0`)", i, u.UserName)
+			return a, fmt.Errorf("accounts.users[%d] (%s): uid 0 (to run as root, use `run-as: 0`)", i, u.UserName)
 		}
-		c.Accounts.Users = append(c.Accounts.Users, User(u))
+		a.Users = append(a.Users, User(u))
 	}
-	for i, g := range raw.Accounts.Groups {
+	for i, g := range raw.Groups {
 		if g.GroupName == "" {
-			return nil, fmt.Errorf("accounts.groups[%d]: no groupname", i)
+			return a, fmt.Errorf("accounts.groups[%d]: no groupname", i)
 		}
-		c.Accounts.Groups = append(c.Accounts.Groups, Group(g))
+		a.Groups = append(a.Groups, Group(g))
 	}
-	for i, p := range raw.Paths {
-		switch p.Type {
-		case PathDirectory, PathEmptyFile, PathHardlink, PathSymlink, PathPermissions:
-		default:
-			return nil, fmt.Errorf("paths[%d] (%s): unsupported type %q (directory, empty-file, hardlink, symlink, permissions)", i, p.Path, p.Type)
-		}
-		if p.Path == "" {
-			return nil, fmt.Errorf("paths[%d]: no path", i)
-		}
-		m := PathMutation{Path: p.Path, Type: p.Type, UID: p.UID, GID: p.GID, Source: p.Source, Recursive: p.Recursive}
-		if p.Permissions != nil {
-			m.Permissions, m.PermissionsSet = *p.Permissions, true
-		}
-		if m.Permissions > 0o7777 {
-			return nil, fmt.Errorf("paths[%d] (%s): permissions %#o has bits beyond 07777", i, p.Path, m.Permissions)
-		}
-		if (p.Type == PathHardlink || p.Type == PathSymlink) && p.Source == "" {
-			return nil, fmt.Errorf("paths[%d] (%s): type %s needs a source", i, p.Path, p.Type)
-		}
-		c.Paths = append(c.Paths, m)
+	return a, nil
+}
+
+// convertPath checks paths[i]: a known type, a path, permissions within 07777 and a
+// source for links.
+func convertPath(i int, p rawPath) (PathMutation, error) {
+	m := PathMutation{Path: p.Path, Type: p.Type, UID: p.UID, GID: p.GID, Source: p.Source, Recursive: p.Recursive}
+	switch p.Type {
+	case PathDirectory, PathEmptyFile, PathHardlink, PathSymlink, PathPermissions:
+	default:
+		return m, fmt.Errorf("paths[%d] (%s): unsupported type %q (directory, empty-file, hardlink, symlink, permissions)", i, p.Path, p.Type)
 	}
-	return c, nil
+	if p.Path == "" {
+		return m, fmt.Errorf("paths[%d]: no path", i)
+	}
+	if p.Permissions != nil {
+		m.Permissions, m.PermissionsSet = *p.Permissions, true
+	}
+	if m.Permissions > 0o7777 {
+		return m, fmt.Errorf("paths[%d] (%s): permissions %#o has bits beyond 07777", i, p.Path, m.Permissions)
+	}
+	if (p.Type == PathHardlink || p.Type == PathSymlink) && p.Source == "" {
+		return m, fmt.Errorf("paths[%d] (%s): type %s needs a source", i, p.Path, p.Type)
+	}
+	return m, nil
 }
 
 // trimRepos drops trailing slashes as apko does.

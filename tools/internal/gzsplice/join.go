@@ -174,138 +174,17 @@ func (j *joiner) scan(f *os.File, in Input, last bool) (*plan, error) {
 	}
 	p := &plan{start: start}
 	dec := NewDecoder(br)
-	dec.OnBlock = func(b Block) {
-		nb := &block{Block: b}
-		if !p.decodeTwice {
-			if p.windowsKept >= maxWindows {
-				p.decodeTwice = true
-				for _, b := range p.blocks {
-					b.window = nil
-				}
-				p.freeWindows = nil
-			} else {
-				var w []byte
-				if n := len(p.freeWindows); n > 0 {
-					w, p.freeWindows = p.freeWindows[n-1][:0], p.freeWindows[:n-1]
-				}
-				nb.window = append(w, dec.Window()...)
-				p.windowsKept++
-			}
-		}
-		p.blocks = append(p.blocks, nb)
-	}
-	dec.OnBlockEnd = func(end, endBit, minRef int64) {
-		b := p.blocks[len(p.blocks)-1]
-		b.end, b.endBit, b.minRef, b.done = end, endBit, minRef, true
-		p.decide(last)
-	}
+	p.watch(dec, last)
 	c := &counter{r: dec, crc: crc32.NewIEEE()}
-	tr := tar.NewReader(c)
-	// pending holds bytes read but not yet classified as kept or dropped: the padding of
-	// the previous entry and the header blocks of the next.
-	var pending []byte
-	var prevEnd int64 // end of the previous entry, padding included
-	prevKept := true
-	take := func(b []byte, keep bool) {
-		if keep {
-			j.diff.Write(b)
-			j.crc.Write(b)
-			j.size += int64(len(b))
-		}
-	}
-	buf := make([]byte, 32<<10)
-	for {
-		c.sink = &pending
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading tar: %w", err)
-		}
-		if h.Typeflag == tar.TypeGNUSparse || hasSparse(h) {
-			return nil, fmt.Errorf("%s: sparse tar entries are not supported", h.Name)
-		}
-		name := pathpkg.Clean(strings.TrimPrefix(h.Name, "./"))
-		// archive/tar has read a global header's records already (its data): h.Size is 0.
-		keep := h.Typeflag != tar.TypeXGlobalHeader && (in.Drop == nil || !in.Drop(name))
-		var repl []byte
-		if keep && in.Rewrite != nil {
-			hc := *h // Rewrite may change its copy
-			if nh := in.Rewrite(name, &hc); nh != nil {
-				if repl, err = headerBytes(h, nh); err != nil {
-					return nil, fmt.Errorf("%s: rewriting the header: %w", h.Name, err)
-				}
-			}
-		}
-		// The entry starts where the previous one's padding ends.
-		entryStart := prevEnd
-		headerLen := c.n - entryStart
-		take(pending[:int64(len(pending))-headerLen], prevKept)
-		if repl != nil {
-			take(repl, true)
-			p.addDrop(span{entryStart, c.n, repl})
-		} else {
-			take(pending[int64(len(pending))-headerLen:], keep)
-		}
-		pending = pending[:0]
-		dataEnd := c.n + dataLen(h)
-		entryEnd := (dataEnd + 511) &^ 511
-		if !keep {
-			p.addDrop(span{entryStart, entryEnd, nil})
-		}
-		p.classifiedTo = entryEnd
-		p.decide(last)
-		c.sink = nil
-		for {
-			n, err := tr.Read(buf)
-			take(buf[:n], keep)
-			if err == io.EOF || n == 0 && err == nil {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", h.Name, err)
-			}
-		}
-		if c.n != dataEnd {
-			return nil, fmt.Errorf("%s: data ends at %d, expected %d", h.Name, c.n, dataEnd)
-		}
-		prevEnd, prevKept = entryEnd, keep
-	}
-	// The end-of-archive and anything after it: zeros, kept only by the last member.
-	c.sink = &pending
-	if _, err := io.Copy(io.Discard, c); err != nil {
-		return nil, fmt.Errorf("after the tar end-of-archive: %w", err)
-	}
-	total := c.n
-	// pending: the last entry's padding, then the end-of-archive and what follows it.
-	if int64(len(pending)) < total-prevEnd {
-		return nil, errors.New("internal error: unaccounted bytes")
-	}
-	tail := pending[len(pending)-int(total-prevEnd):]
-	take(pending[:len(pending)-len(tail)], prevKept)
-	for i, b := range tail {
-		if b != 0 {
-			return nil, fmt.Errorf("non-zero bytes after the tar end-of-archive (offset %d)", prevEnd+int64(i))
-		}
-	}
-	take(tail, last)
-	if !last && len(tail) > 0 {
-		p.addDrop(span{prevEnd, total, nil})
-	}
-	p.classifiedTo = total
-	p.decide(last)
-	// The gzip trailer, and nothing after it.
-	rest, err := io.ReadAll(br)
-	if err != nil {
+	s := &memberScan{j: j, p: p, in: in, last: last, c: c, tr: tar.NewReader(c), prevKept: true, buf: make([]byte, 32<<10)}
+	if err := s.entries(); err != nil {
 		return nil, err
 	}
-	rest = append(dec.Rest(), rest...)
-	if len(rest) != 8 {
-		return nil, fmt.Errorf("not a single gzip member: %d bytes after the deflate data, want an 8-byte trailer", len(rest))
+	if err := s.endOfArchive(); err != nil {
+		return nil, err
 	}
-	if crc, size := binary.LittleEndian.Uint32(rest), binary.LittleEndian.Uint32(rest[4:]); crc != c.crc.Sum32() || size != uint32(total) {
-		return nil, errors.New("gzip trailer does not match the data (corrupt member)")
+	if err := checkTrailer(br, dec, c); err != nil {
+		return nil, err
 	}
 	if p.undecided != len(p.blocks) {
 		return nil, errors.New("internal error: a block was left undecided")
@@ -314,6 +193,199 @@ func (j *joiner) scan(f *os.File, in Input, last bool) (*plan, error) {
 		p.finalCopied = !p.blocks[len(p.blocks)-1].reencode
 	}
 	return p, nil
+}
+
+// watch records dec's blocks in the plan, each with a copy of the window before it until
+// maxWindows are kept (then the re-encoded runs decode the member a second time instead).
+func (p *plan) watch(dec *Decoder, last bool) {
+	dec.OnBlock = func(b Block) {
+		nb := &block{Block: b}
+		if !p.decodeTwice {
+			p.keepWindow(nb, dec.Window())
+		}
+		p.blocks = append(p.blocks, nb)
+	}
+	dec.OnBlockEnd = func(end, endBit, minRef int64) {
+		b := p.blocks[len(p.blocks)-1]
+		b.end, b.endBit, b.minRef, b.done = end, endBit, minRef, true
+		p.decide(last)
+	}
+}
+
+// keepWindow gives b a copy of window, reusing a freed one, or past maxWindows drops every
+// window kept and has the member decoded twice.
+func (p *plan) keepWindow(b *block, window []byte) {
+	if p.windowsKept >= maxWindows {
+		p.decodeTwice = true
+		for _, b := range p.blocks {
+			b.window = nil
+		}
+		p.freeWindows = nil
+		return
+	}
+	var w []byte
+	if n := len(p.freeWindows); n > 0 {
+		w, p.freeWindows = p.freeWindows[n-1][:0], p.freeWindows[:n-1]
+	}
+	b.window = append(w, window...)
+	p.windowsKept++
+}
+
+// memberScan walks one member's tar stream, classifying its bytes as kept or dropped.
+type memberScan struct {
+	j    *joiner
+	p    *plan
+	in   Input
+	last bool
+	c    *counter
+	tr   *tar.Reader
+	// pending holds bytes read but not yet classified as kept or dropped: the padding of
+	// the previous entry and the header blocks of the next.
+	pending  []byte
+	prevEnd  int64 // end of the previous entry, padding included
+	prevKept bool
+	buf      []byte
+}
+
+// take feeds kept bytes to the joined stream's digests and size.
+func (s *memberScan) take(b []byte, keep bool) {
+	if keep {
+		s.j.diff.Write(b)
+		s.j.crc.Write(b)
+		s.j.size += int64(len(b))
+	}
+}
+
+// entries reads every entry up to the end-of-archive.
+func (s *memberScan) entries() error {
+	for {
+		s.c.sink = &s.pending
+		h, err := s.tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading tar: %w", err)
+		}
+		if err := s.entry(h); err != nil {
+			return err
+		}
+	}
+}
+
+// entry classifies h's header (as read, or as Rewrite replaces it), its data and padding.
+func (s *memberScan) entry(h *tar.Header) error {
+	if h.Typeflag == tar.TypeGNUSparse || hasSparse(h) {
+		return fmt.Errorf("%s: sparse tar entries are not supported", h.Name)
+	}
+	keep, repl, err := s.classify(h)
+	if err != nil {
+		return err
+	}
+	// The entry starts where the previous one's padding ends.
+	entryStart := s.prevEnd
+	headerLen := s.c.n - entryStart
+	s.take(s.pending[:int64(len(s.pending))-headerLen], s.prevKept)
+	if repl != nil {
+		s.take(repl, true)
+		s.p.addDrop(span{entryStart, s.c.n, repl})
+	} else {
+		s.take(s.pending[int64(len(s.pending))-headerLen:], keep)
+	}
+	s.pending = s.pending[:0]
+	dataEnd := s.c.n + dataLen(h)
+	entryEnd := (dataEnd + 511) &^ 511
+	if !keep {
+		s.p.addDrop(span{entryStart, entryEnd, nil})
+	}
+	s.p.classifiedTo = entryEnd
+	s.p.decide(s.last)
+	s.c.sink = nil
+	if err := s.data(h, keep); err != nil {
+		return err
+	}
+	if s.c.n != dataEnd {
+		return fmt.Errorf("%s: data ends at %d, expected %d", h.Name, s.c.n, dataEnd)
+	}
+	s.prevEnd, s.prevKept = entryEnd, keep
+	return nil
+}
+
+// classify says whether h is kept and, when Rewrite changes it, the header bytes that
+// replace it.
+func (s *memberScan) classify(h *tar.Header) (keep bool, repl []byte, err error) {
+	name := pathpkg.Clean(strings.TrimPrefix(h.Name, "./"))
+	// archive/tar has read a global header's records already (its data): h.Size is 0.
+	keep = h.Typeflag != tar.TypeXGlobalHeader && (s.in.Drop == nil || !s.in.Drop(name))
+	if !keep || s.in.Rewrite == nil {
+		return keep, nil, nil
+	}
+	hc := *h // Rewrite may change its copy
+	if nh := s.in.Rewrite(name, &hc); nh != nil {
+		if repl, err = headerBytes(h, nh); err != nil {
+			return false, nil, fmt.Errorf("%s: rewriting the header: %w", h.Name, err)
+		}
+	}
+	return true, repl, nil
+}
+
+// data reads h's data, feeding it to the digests if kept.
+func (s *memberScan) data(h *tar.Header, keep bool) error {
+	for {
+		n, err := s.tr.Read(s.buf)
+		s.take(s.buf[:n], keep)
+		if err == io.EOF || n == 0 && err == nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", h.Name, err)
+		}
+	}
+}
+
+// endOfArchive reads the end-of-archive and anything after it: zeros, kept only by the
+// last member.
+func (s *memberScan) endOfArchive() error {
+	s.c.sink = &s.pending
+	if _, err := io.Copy(io.Discard, s.c); err != nil {
+		return fmt.Errorf("after the tar end-of-archive: %w", err)
+	}
+	total := s.c.n
+	// pending: the last entry's padding, then the end-of-archive and what follows it.
+	if int64(len(s.pending)) < total-s.prevEnd {
+		return errors.New("internal error: unaccounted bytes")
+	}
+	tail := s.pending[len(s.pending)-int(total-s.prevEnd):]
+	s.take(s.pending[:len(s.pending)-len(tail)], s.prevKept)
+	for i, b := range tail {
+		if b != 0 {
+			return fmt.Errorf("non-zero bytes after the tar end-of-archive (offset %d)", s.prevEnd+int64(i))
+		}
+	}
+	s.take(tail, s.last)
+	if !s.last && len(tail) > 0 {
+		s.p.addDrop(span{s.prevEnd, total, nil})
+	}
+	s.p.classifiedTo = total
+	s.p.decide(s.last)
+	return nil
+}
+
+// checkTrailer reads the gzip trailer, and nothing after it, and checks it against the
+// member's uncompressed bytes.
+func checkTrailer(br *bufio.Reader, dec *Decoder, c *counter) error {
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		return err
+	}
+	rest = append(dec.Rest(), rest...)
+	if len(rest) != 8 {
+		return fmt.Errorf("not a single gzip member: %d bytes after the deflate data, want an 8-byte trailer", len(rest))
+	}
+	if crc, size := binary.LittleEndian.Uint32(rest), binary.LittleEndian.Uint32(rest[4:]); crc != c.crc.Sum32() || size != uint32(c.n) {
+		return errors.New("gzip trailer does not match the data (corrupt member)")
+	}
+	return nil
 }
 
 // addDrop adds a span after the others. One that follows the previous span directly

@@ -126,57 +126,74 @@ func userEntry(u apkoconfig.User) UserEntry {
 // read returns the content of a package's file.
 func (f *FS) ApplyAccounts(acc apkoconfig.Accounts, read func(*Node) ([]byte, error)) (string, error) {
 	if len(acc.Groups) > 0 {
-		real, n, err := f.openOrCreate("etc/group")
-		if err != nil {
-			return "", fmt.Errorf("/etc/group: %w", err)
-		}
-		data, err := readFile(n, real, read)
-		if err != nil {
+		if err := f.addGroups(acc.Groups, read); err != nil {
 			return "", err
 		}
-		groups, err := ParseGroup(data)
-		if err != nil {
-			return "", fmt.Errorf("/%s (%s): %w", real, n.Origin.Label, err)
-		}
-		names, gids := map[string]string{}, map[uint32]string{}
-		for _, g := range groups {
-			names[g.GroupName], gids[g.GID] = g.GroupName, g.GroupName
-		}
-		for _, g := range acc.Groups {
-			if _, dup := names[g.GroupName]; dup {
-				return "", fmt.Errorf("accounts.groups: group %s is already in /etc/group", g.GroupName)
-			}
-			if other, dup := gids[g.GID]; dup {
-				return "", fmt.Errorf("accounts.groups: group %s: gid %d is already group %s's", g.GroupName, g.GID, other)
-			}
-			names[g.GroupName], gids[g.GID] = g.GroupName, g.GroupName
-			groups = append(groups, GroupEntry{GroupName: g.GroupName, Password: "x", GID: g.GID, Members: g.Members})
-		}
-		n.Data, n.dirty = FormatGroup(groups), true
 	}
-
-	real, n, err := f.openOrCreate("etc/passwd")
-	if err != nil {
-		return "", fmt.Errorf("/etc/passwd: %w", err)
-	}
-	data, err := readFile(n, real, read)
+	users, err := f.addUsers(acc.Users, read)
 	if err != nil {
 		return "", err
 	}
+	return runAsUser(acc.RunAs, users)
+}
+
+// addGroups appends groups to /etc/group, refusing a name or gid it has.
+func (f *FS) addGroups(add []apkoconfig.Group, read func(*Node) ([]byte, error)) error {
+	real, n, err := f.openOrCreate("etc/group")
+	if err != nil {
+		return fmt.Errorf("/etc/group: %w", err)
+	}
+	data, err := readFile(n, real, read)
+	if err != nil {
+		return err
+	}
+	groups, err := ParseGroup(data)
+	if err != nil {
+		return fmt.Errorf("/%s (%s): %w", real, n.Origin.Label, err)
+	}
+	names, gids := map[string]string{}, map[uint32]string{}
+	for _, g := range groups {
+		names[g.GroupName], gids[g.GID] = g.GroupName, g.GroupName
+	}
+	for _, g := range add {
+		if _, dup := names[g.GroupName]; dup {
+			return fmt.Errorf("accounts.groups: group %s is already in /etc/group", g.GroupName)
+		}
+		if other, dup := gids[g.GID]; dup {
+			return fmt.Errorf("accounts.groups: group %s: gid %d is already group %s's", g.GroupName, g.GID, other)
+		}
+		names[g.GroupName], gids[g.GID] = g.GroupName, g.GroupName
+		groups = append(groups, GroupEntry{GroupName: g.GroupName, Password: "x", GID: g.GID, Members: g.Members})
+	}
+	n.Data, n.dirty = FormatGroup(groups), true
+	return nil
+}
+
+// addUsers appends users to /etc/passwd, refusing a name or uid it has, and creates every
+// user's missing home directory. It returns all of /etc/passwd's users.
+func (f *FS) addUsers(add []apkoconfig.User, read func(*Node) ([]byte, error)) ([]UserEntry, error) {
+	real, n, err := f.openOrCreate("etc/passwd")
+	if err != nil {
+		return nil, fmt.Errorf("/etc/passwd: %w", err)
+	}
+	data, err := readFile(n, real, read)
+	if err != nil {
+		return nil, err
+	}
 	users, err := ParsePasswd(data)
 	if err != nil {
-		return "", fmt.Errorf("/%s (%s): %w", real, n.Origin.Label, err)
+		return nil, fmt.Errorf("/%s (%s): %w", real, n.Origin.Label, err)
 	}
 	names, uids := map[string]bool{}, map[uint32]string{}
 	for _, u := range users {
 		names[u.UserName], uids[u.UID] = true, u.UserName
 	}
-	for _, u := range acc.Users {
+	for _, u := range add {
 		if names[u.UserName] {
-			return "", fmt.Errorf("accounts.users: user %s is already in /etc/passwd", u.UserName)
+			return nil, fmt.Errorf("accounts.users: user %s is already in /etc/passwd", u.UserName)
 		}
 		if other, dup := uids[u.UID]; dup {
-			return "", fmt.Errorf("accounts.users: user %s: uid %d is already user %s's", u.UserName, u.UID, other)
+			return nil, fmt.Errorf("accounts.users: user %s: uid %d is already user %s's", u.UserName, u.UID, other)
 		}
 		names[u.UserName], uids[u.UID] = true, u.UserName
 		users = append(users, userEntry(u))
@@ -186,12 +203,16 @@ func (f *FS) ApplyAccounts(acc apkoconfig.Accounts, read func(*Node) ([]byte, er
 			continue
 		}
 		if err := f.homeDir(u); err != nil {
-			return "", fmt.Errorf("user %s: home directory %s: %w", u.UserName, u.HomeDir, err)
+			return nil, fmt.Errorf("user %s: home directory %s: %w", u.UserName, u.HomeDir, err)
 		}
 	}
 	n.Data, n.dirty = FormatPasswd(users), true
+	return users, nil
+}
 
-	runAs := acc.RunAs
+// runAsUser is the image's user for run-as: a user's name resolved to its uid, or a
+// numeric uid or uid:gid as given ("" without run-as).
+func runAsUser(runAs string, users []UserEntry) (string, error) {
 	if runAs == "" {
 		return "", nil
 	}

@@ -41,74 +41,22 @@ func (f *FS) applyPath(m apkoconfig.PathMutation) error {
 		defer func() { f.created = nil }()
 	}
 	perm := int64(m.Permissions)
+	var err error
 	switch m.Type {
 	case apkoconfig.PathDirectory:
-		if _, err := f.mkdirAll(m.Path, perm); err != nil {
-			return err
-		}
+		_, err = f.mkdirAll(m.Path, perm)
 	case apkoconfig.PathEmptyFile:
-		if err := f.parents(m.Path); err != nil {
-			return err
-		}
-		real, n, err := f.openOrCreate(m.Path)
-		if err != nil {
-			return err
-		}
-		if n.Kind != File {
-			return perr(real, "is a %s", n.Kind)
-		}
-		if n.Data == nil && n.Size > 0 {
-			// apko v0.30.34 truncates only in memory: the file of a package keeps its
-			// content in the image. Neither result is worth a silent difference.
-			return perr(real, "is a non-empty file of %s: apko v0.30.34 would keep its content despite empty-file, rules_wharf refuses to differ silently (drop the mutation, or use permissions)", n.Origin.Label)
-		}
-		n.Data, n.dirty = []byte{}, true
+		err = f.emptyFile(m.Path)
 	case apkoconfig.PathHardlink:
-		if _, err := split(m.Source); err != nil {
-			return fmt.Errorf("source: %w", err)
-		}
-		if err := f.parents(m.Path); err != nil {
-			return err
-		}
-		srcReal, src, err := f.stat(m.Source)
-		if err != nil {
-			return fmt.Errorf("source: %w", err)
-		}
-		if src.Kind == Dir {
-			return fmt.Errorf("source /%s is a directory", srcReal)
-		}
-		real, existing, err := f.resolve(m.Path, false)
-		if err != nil {
-			return err
-		}
-		if existing != nil {
-			// apko removes the entry at path when path resolves (a symlink goes, not its
-			// target); a dangling symlink stays and makes the link fail.
-			if _, _, err := f.stat(m.Path); err != nil {
-				return perr(real, "already exists")
-			}
-			if existing.Kind == Dir {
-				return perr(real, "is a directory; replacing it by a hard link is not supported")
-			}
-		}
-		f.nodes[real] = src
+		err = f.hardlink(m.Path, m.Source)
 	case apkoconfig.PathSymlink:
-		if err := f.parents(m.Path); err != nil {
-			return err
-		}
-		real, existing, err := f.resolve(m.Path, false)
-		if err != nil {
-			return err
-		}
-		if existing != nil {
-			return perr(real, "already exists (a %s)", existing.Kind)
-		}
-		link := &Node{Kind: Symlink, Mode: 0o777, Link: m.Source, Origin: Origin{Pkg: -1}, dirty: true}
-		f.nodes[real] = link
-		f.markCreated(link)
+		err = f.symlink(m.Path, m.Source)
 	case apkoconfig.PathPermissions:
 	default:
-		return fmt.Errorf("unsupported type %q", m.Type)
+		err = fmt.Errorf("unsupported type %q", m.Type)
+	}
+	if err != nil {
+		return err
 	}
 	if err := f.chmodPath(m.Path, perm, ownerOf(m), m.Recursive); err != nil {
 		if isNotExist(err) && m.Type == apkoconfig.PathSymlink {
@@ -116,6 +64,78 @@ func (f *FS) applyPath(m apkoconfig.PathMutation) error {
 		}
 		return err
 	}
+	return nil
+}
+
+// emptyFile creates the file at p, or truncates one made earlier here.
+func (f *FS) emptyFile(p string) error {
+	if err := f.parents(p); err != nil {
+		return err
+	}
+	real, n, err := f.openOrCreate(p)
+	if err != nil {
+		return err
+	}
+	if n.Kind != File {
+		return perr(real, "is a %s", n.Kind)
+	}
+	if n.Data == nil && n.Size > 0 {
+		// apko v0.30.34 truncates only in memory: the file of a package keeps its
+		// content in the image. Neither result is worth a silent difference.
+		return perr(real, "is a non-empty file of %s: apko v0.30.34 would keep its content despite empty-file, rules_wharf refuses to differ silently (drop the mutation, or use permissions)", n.Origin.Label)
+	}
+	n.Data, n.dirty = []byte{}, true
+	return nil
+}
+
+// hardlink replaces what is at p by a hard link to source, which is no directory.
+func (f *FS) hardlink(p, source string) error {
+	if _, err := split(source); err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	if err := f.parents(p); err != nil {
+		return err
+	}
+	srcReal, src, err := f.stat(source)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	if src.Kind == Dir {
+		return fmt.Errorf("source /%s is a directory", srcReal)
+	}
+	real, existing, err := f.resolve(p, false)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		// apko removes the entry at path when path resolves (a symlink goes, not its
+		// target); a dangling symlink stays and makes the link fail.
+		if _, _, err := f.stat(p); err != nil {
+			return perr(real, "already exists")
+		}
+		if existing.Kind == Dir {
+			return perr(real, "is a directory; replacing it by a hard link is not supported")
+		}
+	}
+	f.nodes[real] = src
+	return nil
+}
+
+// symlink makes p, which must not exist, a symlink to source.
+func (f *FS) symlink(p, source string) error {
+	if err := f.parents(p); err != nil {
+		return err
+	}
+	real, existing, err := f.resolve(p, false)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		return perr(real, "already exists (a %s)", existing.Kind)
+	}
+	link := &Node{Kind: Symlink, Mode: 0o777, Link: source, Origin: Origin{Pkg: -1}, dirty: true}
+	f.nodes[real] = link
+	f.markCreated(link)
 	return nil
 }
 

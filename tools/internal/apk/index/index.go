@@ -147,55 +147,8 @@ func ParseIndexText(b []byte) ([]IndexEntry, error) {
 			return nil, fmt.Errorf("APKINDEX: line %d: want K:value, got %q", line, t)
 		}
 		started = true
-		k, v := t[0], t[2:]
-		num := func() (int64, error) {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("APKINDEX: line %d: %c: %w", line, k, err)
-			}
-			return n, nil
-		}
-		var err error
-		switch k {
-		case 'C':
-			e.Checksum = v
-		case 'P':
-			e.Name = v
-		case 'V':
-			e.Version = v
-		case 'A':
-			e.Arch = v
-		case 'S':
-			e.Size, err = num()
-		case 'I':
-			e.InstalledSize, err = num()
-		case 'T':
-			e.Description = v
-		case 'U':
-			e.URL = v
-		case 'L':
-			e.License = v
-		case 'o':
-			e.Origin = v
-		case 'm':
-			e.Maintainer = v
-		case 't':
-			e.BuildTime, err = num()
-		case 'c':
-			e.Commit = v
-		case 'k':
-			e.ProviderPriority, err = num()
-		case 'D':
-			e.Depends = strings.Fields(v)
-		case 'p':
-			e.Provides = strings.Fields(v)
-		case 'i':
-			e.InstallIf = strings.Fields(v)
-		case 'r':
-			e.Replaces = strings.Fields(v)
-		}
-		if err != nil {
-			return nil, err
+		if err := e.set(t[0], t[2:]); err != nil {
+			return nil, fmt.Errorf("APKINDEX: line %d: %c: %w", line, t[0], err)
 		}
 	}
 	if err := s.Err(); err != nil {
@@ -205,6 +158,50 @@ func ParseIndexText(b []byte) ([]IndexEntry, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// set sets the field of key k; other keys are ignored.
+func (e *IndexEntry) set(k byte, v string) error {
+	var err error
+	switch k {
+	case 'C':
+		e.Checksum = v
+	case 'P':
+		e.Name = v
+	case 'V':
+		e.Version = v
+	case 'A':
+		e.Arch = v
+	case 'S':
+		e.Size, err = strconv.ParseInt(v, 10, 64)
+	case 'I':
+		e.InstalledSize, err = strconv.ParseInt(v, 10, 64)
+	case 'T':
+		e.Description = v
+	case 'U':
+		e.URL = v
+	case 'L':
+		e.License = v
+	case 'o':
+		e.Origin = v
+	case 'm':
+		e.Maintainer = v
+	case 't':
+		e.BuildTime, err = strconv.ParseInt(v, 10, 64)
+	case 'c':
+		e.Commit = v
+	case 'k':
+		e.ProviderPriority, err = strconv.ParseInt(v, 10, 64)
+	case 'D':
+		e.Depends = strings.Fields(v)
+	case 'p':
+		e.Provides = strings.Fields(v)
+	case 'i':
+		e.InstallIf = strings.Fields(v)
+	case 'r':
+		e.Replaces = strings.Fields(v)
+	}
+	return err
 }
 
 // Verify checks the index's signatures against the keyring (one valid signature suffices,

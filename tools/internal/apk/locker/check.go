@@ -36,23 +36,43 @@ func check(o Options) error {
 	if err != nil {
 		return err
 	}
-	b, err := os.ReadFile(o.LockPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &StaleError{Lock: o.LockPath, Config: o.ConfigPath, Reasons: []string{"the lock does not exist"}}
-	}
+	l, err := readLock(o)
 	if err != nil {
 		return err
-	}
-	l, err := lockfile.Parse(b)
-	if err != nil {
-		return fmt.Errorf("%s: %w", o.LockPath, err)
 	}
 	want, err := in.skeleton()
 	if err != nil {
 		return err
 	}
-	var why []string
-	sameConfig := false
+	why, sameConfig := in.configDiffers(l, want)
+	why = append(why, unpinned(l)...)
+	why = append(why, in.unsatisfied(byArch(l), sameConfig)...)
+	if len(why) > 0 {
+		return &StaleError{Lock: o.LockPath, Config: o.ConfigPath, Reasons: why}
+	}
+	return nil
+}
+
+// readLock reads and parses the lock; a missing one is stale.
+func readLock(o Options) (*lockfile.Lock, error) {
+	b, err := os.ReadFile(o.LockPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &StaleError{Lock: o.LockPath, Config: o.ConfigPath, Reasons: []string{"the lock does not exist"}}
+	}
+	if err != nil {
+		return nil, err
+	}
+	l, err := lockfile.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.LockPath, err)
+	}
+	return l, nil
+}
+
+// configDiffers lists where the lock's configuration checksum, keyring, architectures,
+// URLs and repositories differ from want, the lock the configuration would start; sameConfig
+// says the checksums match.
+func (in *input) configDiffers(l, want *lockfile.Lock) (why []string, sameConfig bool) {
 	switch {
 	case l.Config == nil || l.Config.Checksum == "":
 		// Locks from apko before it recorded the configuration: the checks below decide.
@@ -80,7 +100,12 @@ func check(o Options) error {
 			why = append(why, fmt.Sprintf("%s: lock has %s, configuration has %s", s.name, list(g), list(w)))
 		}
 	}
-	byArch := map[string]map[string]*lockfile.Package{}
+	return why, sameConfig
+}
+
+// unpinned lists the locked packages without a data range and checksum.
+func unpinned(l *lockfile.Lock) []string {
+	var why []string
 	for i := range l.Contents.Packages {
 		p := &l.Contents.Packages[i]
 		if p.Data.Checksum == "" || p.Data.Range == "" {
@@ -88,11 +113,27 @@ func check(o Options) error {
 			// was edited by hand or truncated, and regenerating it restores the pin.
 			why = append(why, fmt.Sprintf("package %s (packages[%d]): no data range and checksum, which every lock apko or wharf writes has", p.Label(), i))
 		}
-		if byArch[p.Architecture] == nil {
-			byArch[p.Architecture] = map[string]*lockfile.Package{}
-		}
-		byArch[p.Architecture][p.Name] = p
 	}
+	return why
+}
+
+// byArch is the locked packages by architecture and name.
+func byArch(l *lockfile.Lock) map[string]map[string]*lockfile.Package {
+	m := map[string]map[string]*lockfile.Package{}
+	for i := range l.Contents.Packages {
+		p := &l.Contents.Packages[i]
+		if m[p.Architecture] == nil {
+			m[p.Architecture] = map[string]*lockfile.Package{}
+		}
+		m[p.Architecture][p.Name] = p
+	}
+	return m
+}
+
+// unsatisfied lists the configuration's package constraints the locked packages of an
+// architecture do not meet.
+func (in *input) unsatisfied(locked map[string]map[string]*lockfile.Package, sameConfig bool) []string {
+	var why []string
 	for _, arch := range in.archs {
 		for _, w := range in.cfg.Contents.Packages {
 			c, err := resolve.ParseConstraint(w)
@@ -100,7 +141,7 @@ func check(o Options) error {
 				why = append(why, err.Error())
 				continue
 			}
-			p := byArch[arch][c.Name]
+			p := locked[arch][c.Name]
 			switch {
 			case c.Conflict && p != nil:
 				why = append(why, fmt.Sprintf("%s: %q, but the lock has %s", arch, w, p.Label()))
@@ -114,10 +155,7 @@ func check(o Options) error {
 			}
 		}
 	}
-	if len(why) > 0 {
-		return &StaleError{Lock: o.LockPath, Config: o.ConfigPath, Reasons: why}
-	}
-	return nil
+	return why
 }
 
 func keyURLs(ks []lockfile.Keyring) []string {

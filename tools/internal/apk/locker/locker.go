@@ -319,6 +319,44 @@ func generate(o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	f, err := newFetcher(in.dir, o)
+	if err != nil {
+		return nil, err
+	}
+	l, err := in.skeleton()
+	if err != nil {
+		return nil, err
+	}
+	ring, err := f.keyring(in.cfg.Contents.Keyring)
+	if err != nil {
+		return nil, err
+	}
+	repoLines, err := in.repoLines()
+	if err != nil {
+		return nil, err
+	}
+	for _, arch := range in.archs {
+		repos, locs, err := f.repositories(repoLines, arch, ring)
+		if err != nil {
+			return nil, err
+		}
+		res, err := resolve.Resolve(repos, in.cfg.Contents.Packages)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", arch, err)
+		}
+		pkgs, err := in.lockAll(f, res.Packages, locs, arch, ring, o.Parallel)
+		if err != nil {
+			return nil, err
+		}
+		l.Contents.Packages = append(l.Contents.Packages, pkgs...)
+	}
+	in.noteCredentials(o.Notes, o.ConfigPath)
+	return lockfile.Marshal(l)
+}
+
+// newFetcher reads from dir, over o.Client or else a client with ~/.netrc and the
+// credential helpers.
+func newFetcher(dir string, o Options) (*fetcher, error) {
 	client := o.Client
 	if client == nil {
 		netrc, err := credentials.LoadNetrc()
@@ -327,14 +365,13 @@ func generate(o Options) ([]byte, error) {
 		}
 		client = &http.Client{Timeout: 10 * time.Minute, Transport: credentials.Transport(nil, o.CredentialHelpers, netrc)}
 	}
-	f := &fetcher{dir: in.dir, client: client}
-	l, err := in.skeleton()
-	if err != nil {
-		return nil, err
-	}
+	return &fetcher{dir: dir, client: client}, nil
+}
 
+// keyring reads the keys that verify the repositories' APKINDEX signatures.
+func (f *fetcher) keyring(keys []string) (apkfile.Keyring, error) {
 	ring := apkfile.Keyring{}
-	for _, k := range in.cfg.Contents.Keyring {
+	for _, k := range keys {
 		b, err := f.readAll(k, 1<<20)
 		if err != nil {
 			return nil, fmt.Errorf("keyring %s: %w", k, err)
@@ -346,8 +383,12 @@ func generate(o Options) ([]byte, error) {
 	if len(ring) == 0 {
 		return nil, errors.New("contents.keyring is empty: no key to verify the repositories' APKINDEX signatures with")
 	}
+	return ring, nil
+}
 
-	// apko resolves against the build repositories and repositories, as a sorted set.
+// repoLines are the repositories to resolve against: apko resolves against the build
+// repositories and repositories, as a sorted set.
+func (in *input) repoLines() ([]string, error) {
 	var repoLines []string
 	repoLines = append(repoLines, in.cfg.Contents.BuildRepositories...)
 	repoLines = append(repoLines, in.cfg.Contents.Repositories...)
@@ -356,70 +397,79 @@ func generate(o Options) ([]byte, error) {
 	if len(repoLines) == 0 {
 		return nil, errors.New("contents.repositories is empty: nowhere to find packages")
 	}
+	return repoLines, nil
+}
 
-	for _, arch := range in.archs {
-		var repos []*resolve.Repository
-		locs := map[*resolve.Repository]string{}
-		for _, line := range repoLines {
-			tag, loc, err := splitTag(line)
-			if err != nil {
-				return nil, err
-			}
-			idxLoc := loc + "/" + arch + "/APKINDEX.tar.gz"
-			b, err := f.readAll(idxLoc, 512<<20)
-			if err != nil {
-				return nil, fmt.Errorf("repository %s (%s): %w", loc, arch, err)
-			}
-			idx, err := index.ParseIndex(bytes.NewReader(b))
-			if err != nil {
-				return nil, fmt.Errorf("repository %s (%s): %w", loc, arch, err)
-			}
-			if _, err := idx.Verify(ring); err != nil {
-				return nil, fmt.Errorf("repository %s (%s): %w", loc, arch, err)
-			}
-			r := &resolve.Repository{Name: loc, Pin: tag, Entries: idx.Entries}
-			repos = append(repos, r)
-			locs[r] = loc
-		}
-		res, err := resolve.Resolve(repos, in.cfg.Contents.Packages)
+// repositories reads and verifies each repository's APKINDEX for arch; locs gives each
+// repository's location without its tag.
+func (f *fetcher) repositories(repoLines []string, arch string, ring apkfile.Keyring) ([]*resolve.Repository, map[*resolve.Repository]string, error) {
+	var repos []*resolve.Repository
+	locs := map[*resolve.Repository]string{}
+	for _, line := range repoLines {
+		tag, loc, err := splitTag(line)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", arch, err)
+			return nil, nil, err
 		}
-		pkgs := make([]lockfile.Package, len(res.Packages))
-		errs := make([]error, len(res.Packages))
-		par := o.Parallel
-		if par <= 0 {
-			par = 8
+		idx, err := f.index(loc, arch, ring)
+		if err != nil {
+			return nil, nil, fmt.Errorf("repository %s (%s): %w", loc, arch, err)
 		}
-		sem := make(chan struct{}, par)
-		var wg sync.WaitGroup
-		for i, p := range res.Packages {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				loc := locs[p.Repo] + "/" + arch + "/" + p.Name + "-" + p.Version + ".apk"
-				lp, err := lockPackage(f, loc, p, ring)
-				if err != nil {
-					errs[i] = fmt.Errorf("package %s (%s) from %s: %w", p.Label(), arch, loc, err)
-					return
-				}
-				lp.Architecture = arch
-				if lp.URL, err = in.inLock(loc); err != nil {
-					errs[i] = err
-				}
-				pkgs[i] = lp
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return nil, err
-		}
-		l.Contents.Packages = append(l.Contents.Packages, pkgs...)
+		r := &resolve.Repository{Name: loc, Pin: tag, Entries: idx.Entries}
+		repos = append(repos, r)
+		locs[r] = loc
 	}
-	in.noteCredentials(o.Notes, o.ConfigPath)
-	return lockfile.Marshal(l)
+	return repos, locs, nil
+}
+
+// index reads the repository's APKINDEX for arch and checks its signature.
+func (f *fetcher) index(loc, arch string, ring apkfile.Keyring) (*index.Index, error) {
+	b, err := f.readAll(loc+"/"+arch+"/APKINDEX.tar.gz", 512<<20)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := index.ParseIndex(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := idx.Verify(ring); err != nil {
+		return nil, err
+	}
+	return idx, nil
+}
+
+// lockAll fetches and locks the resolved packages for arch, parallel at a time (8 if not
+// positive), in their order.
+func (in *input) lockAll(f *fetcher, resolved []*resolve.Package, locs map[*resolve.Repository]string, arch string, ring apkfile.Keyring, parallel int) ([]lockfile.Package, error) {
+	pkgs := make([]lockfile.Package, len(resolved))
+	errs := make([]error, len(resolved))
+	if parallel <= 0 {
+		parallel = 8
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, p := range resolved {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			pkgs[i], errs[i] = in.lockOne(f, locs[p.Repo], p, arch, ring)
+		}()
+	}
+	wg.Wait()
+	return pkgs, errors.Join(errs...)
+}
+
+// lockOne locks one package of the repository at repoLoc.
+func (in *input) lockOne(f *fetcher, repoLoc string, p *resolve.Package, arch string, ring apkfile.Keyring) (lockfile.Package, error) {
+	loc := repoLoc + "/" + arch + "/" + p.Name + "-" + p.Version + ".apk"
+	lp, err := lockPackage(f, loc, p, ring)
+	if err != nil {
+		return lp, fmt.Errorf("package %s (%s) from %s: %w", p.Label(), arch, loc, err)
+	}
+	lp.Architecture = arch
+	lp.URL, err = in.inLock(loc)
+	return lp, err
 }
 
 // lockPackage fetches a package and records its members' ranges and checksums, after

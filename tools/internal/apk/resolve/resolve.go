@@ -61,9 +61,38 @@ type conflict struct {
 // consulted in the given order (apko sorts them by URI). Within equally good candidates the
 // earlier repository wins.
 func Resolve(repos []*Repository, world []string) (*Result, error) {
+	r, err := newResolver(repos)
+	if err != nil {
+		return nil, err
+	}
+	wanted, err := r.world(world)
+	if err != nil {
+		return nil, err
+	}
+	picked, err := r.pickWorld(wanted)
+	if err != nil {
+		return nil, err
+	}
+	// Install each world package after its dependencies, in world order.
+	for _, c := range wanted {
+		if err := r.visit(picked[c.Text], c.Pin, []string{`world "` + c.Text + `"`}, map[string]bool{}, true); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.installIf(nil); err != nil {
+		return nil, err
+	}
+	if err := r.checkConflicts(); err != nil {
+		return nil, err
+	}
+	return &Result{Packages: r.out}, nil
+}
+
+// newResolver indexes the repositories' packages: every package under its own name first
+// (in repository order), then as a provider.
+func newResolver(repos []*Repository) (*resolver, error) {
 	r := &resolver{byName: map[string][]*cand{}, dq: map[*cand]string{}, chosen: map[string]*cand{},
 		origins: map[string]bool{}, emitted: map[*cand]bool{}}
-	// Every package under its own name first (in repository order), then as a provider.
 	for _, repo := range repos {
 		for i := range repo.Entries {
 			c := &cand{Package: &Package{IndexEntry: &repo.Entries[i], Repo: repo}, index: len(r.all)}
@@ -84,8 +113,12 @@ func Resolve(repos []*Repository, world []string) (*Result, error) {
 			}
 		}
 	}
+	return r, nil
+}
 
-	// apko installs the world as a sorted set.
+// world parses the world, as apko installs it: a sorted set. Conflicts ("!name") rule out
+// their providers; the rest, returned, constrain what is chosen.
+func (r *resolver) world(world []string) ([]Constraint, error) {
 	ws := slices.Clone(world)
 	sort.Strings(ws)
 	ws = slices.Compact(ws)
@@ -103,8 +136,12 @@ func Resolve(repos []*Repository, world []string) (*Result, error) {
 		wanted = append(wanted, c)
 	}
 	r.constrain(wanted, "world")
+	return wanted, nil
+}
 
-	// Pick the world packages, the most constrained first, each ruling out its conflicts.
+// pickWorld chooses the world packages, the most constrained first, each ruling out its
+// conflicts; it returns them by constraint text.
+func (r *resolver) pickWorld(wanted []Constraint) (map[string]*cand, error) {
 	picked := map[string]*cand{}
 	pending := slices.Clone(wanted)
 	for len(pending) > 0 {
@@ -128,20 +165,7 @@ func Resolve(repos []*Repository, world []string) (*Result, error) {
 		r.choose(p)
 		picked[c.Text] = p
 	}
-
-	// Install each world package after its dependencies, in world order.
-	for _, c := range wanted {
-		if err := r.visit(picked[c.Text], c.Pin, []string{`world "` + c.Text + `"`}, map[string]bool{}, true); err != nil {
-			return nil, err
-		}
-	}
-	if err := r.installIf(nil); err != nil {
-		return nil, err
-	}
-	if err := r.checkConflicts(); err != nil {
-		return nil, err
-	}
-	return &Result{Packages: r.out}, nil
+	return picked, nil
 }
 
 // candidates are the packages that may satisfy c: not ruled out, eligible for the pin,
