@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -132,18 +130,6 @@ func pushImage(t *testing.T, ref string, img v1.Image, auth authn.Authenticator)
 		t.Fatal(err)
 	}
 	return d.String()
-}
-
-// bazelOutput runs bazel and returns its stderr and whether it succeeded.
-func bazelOutput(t *testing.T, dir string, env []string, bazel string, args ...string) (string, bool) {
-	t.Helper()
-	cmd := exec.Command(bazel, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	return stderr.String(), err == nil
 }
 
 func helperLog(t *testing.T, dir string) string {

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
 
 // bcrPresubmit is the part of a .bcr presubmit.yml that names what the BCR's CI builds:
@@ -25,17 +23,6 @@ type bcrPresubmit struct {
 type bcrTask struct {
 	Build []string `yaml:"build_targets"`
 	Test  []string `yaml:"test_targets"`
-}
-
-func readYAML(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
 }
 
 // The Bazel Central Registry's presubmit builds and tests what .bcr/ names for each module

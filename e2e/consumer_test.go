@@ -5,30 +5,11 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
-
-// rangeServer serves dir over http, as a CDN would (range requests), and counts ranged and
-// whole-file requests.
-func rangeServer(dir string) (srv *httptest.Server, ranged, whole *atomic.Int64) {
-	ranged, whole = new(atomic.Int64), new(atomic.Int64)
-	files := http.FileServer(http.Dir(dir))
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Range") != "" {
-			ranged.Add(1)
-		} else {
-			whole.Add(1)
-		}
-		files.ServeHTTP(w, r)
-	}))
-	return srv, ranged, whole
-}
 
 // consumerModule starts the MODULE.bazel of a module named name that uses rules_wharf from
 // root as the README says (local_path_override instead of the registry), offline; the
@@ -53,20 +34,6 @@ go_sdk.host()
 go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
 go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
 `, name, root, filepath.Join(root, "tools"))
-}
-
-// writer returns a function that writes a file of a consumer module below dir.
-func writer(t *testing.T, dir string) func(name, content string) {
-	return func(name, content string) {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // TestConsumerModule uses rules_wharf the way the README tells users to: from another

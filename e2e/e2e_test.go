@@ -10,12 +10,9 @@
 package e2e
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +20,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -44,128 +40,6 @@ var wantOutput = []string{
 	"uid=65532 gid=65532",
 	`args=["from-cmd"]`,
 	"apk packages: wharf-greeting wharf-baselayout wharf-motd",
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-func cacheDir() string {
-	if c := os.Getenv("WHARF_CACHE"); c != "" {
-		return c
-	}
-	return filepath.Join(os.Getenv("HOME"), ".cache", "rules_wharf")
-}
-
-// tool finds a required program: on PATH or in the cache's bin/.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	p := filepath.Join(cacheDir(), "bin", name)
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	t.Fatalf("required tool %s not found (run e2e/install_tools.sh)", name)
-	return ""
-}
-
-func run(t *testing.T, dir string, env []string, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr (tail):\n%s", name, strings.Join(args, " "), err, stdout.String(), tail(stderr.String(), 4000))
-	}
-	t.Logf("%s %s (%.1fs)", filepath.Base(name), strings.Join(args, " "), time.Since(start).Seconds())
-	return stdout.String()
-}
-
-// runFails runs a command that must fail, with each of wants in its output (stdout and
-// stderr), and returns that output.
-func runFails(t *testing.T, dir string, env, wants []string, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
-	b, err := cmd.CombinedOutput()
-	out := string(b)
-	what := filepath.Base(name) + " " + strings.Join(args, " ")
-	if err == nil {
-		t.Fatalf("%s succeeded; want an error saying %q:\n%s", what, wants, tail(out, 3000))
-	}
-	for _, w := range wants {
-		if !strings.Contains(out, w) {
-			t.Errorf("%s: output lacks %q:\n%s", what, w, tail(out, 3000))
-		}
-	}
-	return out
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	return startRegistryConfig(t, "")
-}
-
-// startRegistryConfig starts a registry whose configuration has extra (YAML lines) too.
-func startRegistryConfig(t *testing.T, extra string) string {
-	t.Helper()
-	bin := tool(t, "docker-registry")
-	dir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	cfg := fmt.Sprintf("version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: %s}\n", filepath.Join(dir, "data"), addr) + extra
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return startServer(t, exec.Command(bin, "serve", cfgPath), addr)
-}
-
-// startServer starts cmd, a server that listens on addr, stops it when the test ends, and
-// waits until it accepts connections; it returns addr.
-func startServer(t *testing.T, cmd *exec.Cmd, addr string) string {
-	t.Helper()
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s did not start on %s:\n%s", filepath.Base(cmd.Path), addr, logs.String())
-	return ""
 }
 
 func readDigest(t *testing.T, root string) string {
@@ -308,31 +182,6 @@ func TestCleanRebuildSameDigest(t *testing.T) {
 	run(t, root, nil, bazel, "build", imageTarget)
 }
 
-// runImage unpacks an image from an OCI layout reference (DIR:REF) with umoci and runs it
-// with runc, returning what it printed and the unpacked rootfs.
-func runImage(t *testing.T, ref string) (string, string) {
-	t.Helper()
-	umoci, runc := tool(t, "umoci"), tool(t, "runc")
-	bundle := filepath.Join(t.TempDir(), "bundle")
-	run(t, "/", nil, umoci, "unpack", "--image", ref, bundle)
-	cfgPath := filepath.Join(bundle, "config.json")
-	var spec map[string]any
-	b, err := os.ReadFile(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &spec); err != nil {
-		t.Fatal(err)
-	}
-	spec["process"].(map[string]any)["terminal"] = false
-	b, _ = json.Marshal(spec)
-	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := run(t, bundle, nil, runc, "run", "--bundle", bundle, fmt.Sprintf("wharf-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()))
-	return out, filepath.Join(bundle, "rootfs")
-}
-
 // TestDerivedImageRuns runs an image built on top of another.
 func TestDerivedImageRuns(t *testing.T) {
 	root := repoRoot(t)
@@ -397,45 +246,4 @@ func TestLayoutBaseRuns(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(rootfs, "etc", "wharf", "extra.txt")); err != nil {
 		t.Error(err)
 	}
-}
-
-// checkSkopeo reads a built layout with skopeo: `inspect` (for an index, `inspect --raw`,
-// whose bytes must hash to the digest) and `copy` to a dir: transport, whose manifest.json
-// must keep the built digest.
-func checkSkopeo(t *testing.T, dir, ref, digest string, index bool) {
-	t.Helper()
-	skopeo := tool(t, "skopeo")
-	src := "oci:" + dir + ":" + ref
-	if index {
-		raw := run(t, "/", nil, skopeo, "inspect", "--raw", src)
-		if got := sha256Hex(raw); got != digest {
-			t.Errorf("skopeo inspect --raw %s: bytes hash to %s, built %s", src, got, digest)
-		}
-	} else {
-		var info struct{ Digest, Architecture, Os string }
-		if err := json.Unmarshal([]byte(run(t, "/", nil, skopeo, "inspect", src)), &info); err != nil {
-			t.Fatal(err)
-		}
-		if info.Digest != digest || info.Os != "linux" {
-			t.Errorf("skopeo inspect %s: %+v, built %s", src, info, digest)
-		}
-	}
-	out := filepath.Join(t.TempDir(), "skopeo-dir")
-	args := []string{"--insecure-policy", "copy"}
-	if index {
-		args = append(args, "--all")
-	}
-	run(t, "/", nil, skopeo, append(args, src, "dir:"+out)...)
-	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := sha256Hex(string(b)); got != digest {
-		t.Errorf("skopeo copy %s dir:: manifest.json hashes to %s, built %s", src, got, digest)
-	}
-}
-
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return "sha256:" + hex.EncodeToString(sum[:])
 }

@@ -3,9 +3,6 @@
 package e2e
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -136,27 +133,6 @@ func exampleModule(t *testing.T, root, rel string) string {
 	write(".bazelrc", "common --lockfile_mode=off\n")
 	prebuiltToolchain(t, root, ws)
 	return ws
-}
-
-func sha256File(t *testing.T, p string) string {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(s[:])
-}
-
-func readJSON(t *testing.T, p string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", p, err)
-	}
 }
 
 // The rules_oci example of docs/migrating.md builds, and the tars pkg_tar made are the

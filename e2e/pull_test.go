@@ -263,13 +263,3 @@ func manifestLayers(m *v1.Manifest) []string {
 	}
 	return out
 }
-
-// remoteManifest reads an image's manifest from the registry with crane.
-func remoteManifest(t *testing.T, crane, ref string) *v1.Manifest {
-	t.Helper()
-	m, err := v1.ParseManifest(strings.NewReader(run(t, "/", nil, crane, "manifest", ref)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand"
@@ -18,19 +17,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
-
-// startBazelRemote starts bazel-remote (built by e2e/rbe/provision.sh, which
-// e2e/install_tools.sh runs) on free ports with empty storage; it returns the gRPC address.
-func startBazelRemote(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(cacheDir(), "rbe", "bin", "bazel-remote")
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("bazel-remote: %v (e2e/install_tools.sh builds it)", err)
-	}
-	grpcAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	return startServer(t, exec.Command(bin, "--dir", t.TempDir(), "--max_size", "5", "--grpc_address", grpcAddr, "--http_address", httpAddr), grpcAddr)
-}
 
 // pushSummary is the summary line `wharf push` writes for one image (or the totals).
 var pushSummary = regexp.MustCompile(`sent (\d+) blobs \(([^):]*)(?:: ([^)]*))?\), present (\d+) \([^)]*\), mounted (\d+) \(`)
@@ -207,20 +193,6 @@ oci_push(name = "push_four", image = ":four", repository = "registry.invalid/wha
 	} else {
 		t.Logf("mounted %d base layers from %s/wharf/one", c.mounted, reg)
 	}
-}
-
-// runSplit runs a command like run, returning stdout and stderr apart.
-func runSplit(t *testing.T, dir string, env []string, name string, args ...string) (string, string) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, tail(stderr.String(), 4000))
-	}
-	return stdout.String(), stderr.String()
 }
 
 // summaryOf returns push's summary lines from a `bazel run`'s stderr.

@@ -440,12 +440,3 @@ go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
 	}
 	t.Logf("prebuilt and from-source tools give %s", prebuiltDigest)
 }
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}

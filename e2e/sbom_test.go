@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -12,25 +11,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx"
 	"github.com/spdx/tools-golang/spdxlib"
 )
-
-// readSPDX reads an SPDX JSON document.
-func readSPDX(t *testing.T, path string) *spdx.Document {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := spdxjson.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
-}
 
 // TestSBOMMatchesSyft checks the image's SPDX document with spdx/tools-golang and compares
 // its package set with what syft v1.38.0 catalogs from the built image (it reads the apk
