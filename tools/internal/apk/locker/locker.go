@@ -292,20 +292,14 @@ func (f *fetcher) open(loc string) (io.ReadCloser, error) {
 	return os.Open(filepath.Join(f.dir, filepath.FromSlash(loc)))
 }
 
+// readAll reads loc whole, failing past limit bytes.
 func (f *fetcher) readAll(loc string, limit int64) ([]byte, error) {
 	r, err := f.open(loc)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", loc, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", loc, limit)
-	}
-	return b, nil
+	return apkfile.ReadLimited(r, limit, loc)
 }
 
 // Generate makes the lock and returns its bytes. Its errors show URLs' userinfo masked.
