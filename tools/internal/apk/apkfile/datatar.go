@@ -142,6 +142,18 @@ func (s *scanner) add(h *tar.Header) error {
 	if p == "" {
 		return nil
 	}
+	if err := s.checkParents(h, p); err != nil {
+		return err
+	}
+	e, err := s.entry(h, p)
+	if err != nil {
+		return err
+	}
+	return s.record(e)
+}
+
+// checkParents refuses an entry below one of the package's own symlinks or non-directories.
+func (s *scanner) checkParents(h *tar.Header, p string) error {
 	for d := path.Dir(p); d != "."; d = path.Dir(d) {
 		if s.symlinks[d] {
 			return fmt.Errorf("entry %q is written through the package's own symlink %q", h.Name, d)
@@ -150,9 +162,15 @@ func (s *scanner) add(h *tar.Header) error {
 			return fmt.Errorf("entry %q is below %q, which is %s", p, d, typeWords[s.entries[i].Type])
 		}
 	}
+	return nil
+}
+
+// entry is h as an Entry at p: a symlink with a target, a hardlink to an earlier regular
+// file, the checksum record as Q1 base64.
+func (s *scanner) entry(h *tar.Header, p string) (Entry, error) {
 	typ, ok := typeNames[h.Typeflag]
 	if !ok {
-		return fmt.Errorf("entry %q has unsupported tar type %q", h.Name, h.Typeflag)
+		return Entry{}, fmt.Errorf("entry %q has unsupported tar type %q", h.Name, h.Typeflag)
 	}
 	e := Entry{Path: p, Type: typ, Mode: h.Mode & 0o7777, UID: h.Uid, GID: h.Gid}
 	switch typ {
@@ -160,18 +178,18 @@ func (s *scanner) add(h *tar.Header) error {
 		e.Size = h.Size
 	case "symlink":
 		if h.Linkname == "" {
-			return fmt.Errorf("symlink %q has no target", h.Name)
+			return e, fmt.Errorf("symlink %q has no target", h.Name)
 		}
 		e.Linkname = h.Linkname
 		s.symlinks[p] = true
 	case "hardlink":
 		target, err := cleanMemberPath(h.Linkname)
 		if err != nil || target == "" {
-			return fmt.Errorf("hardlink %q points outside the root (%q)", h.Name, h.Linkname)
+			return e, fmt.Errorf("hardlink %q points outside the root (%q)", h.Name, h.Linkname)
 		}
 		i, ok := s.seen[target]
 		if !ok || s.entries[i].Type != "file" {
-			return fmt.Errorf("hardlink %q points to %q, which is not an earlier regular file of the package", h.Name, h.Linkname)
+			return e, fmt.Errorf("hardlink %q points to %q, which is not an earlier regular file of the package", h.Name, h.Linkname)
 		}
 		e.Linkname = target
 	}
@@ -181,9 +199,16 @@ func (s *scanner) add(h *tar.Header) error {
 		} else if b, err := hex.DecodeString(sum); err == nil && len(b) == 20 {
 			e.Checksum = "Q1" + base64.StdEncoding.EncodeToString(b)
 		} else {
-			return fmt.Errorf("entry %q has a malformed %s record %q", h.Name, paxChecksum, sum)
+			return e, fmt.Errorf("entry %q has a malformed %s record %q", h.Name, paxChecksum, sum)
 		}
 	}
+	return e, nil
+}
+
+// record adds e, refusing a path seen before (a directory listed again replaces the
+// earlier one) and a non-directory above an earlier entry.
+func (s *scanner) record(e Entry) error {
+	p := e.Path
 	if i, dup := s.seen[p]; dup {
 		if e.Type == "dir" && s.entries[i].Type == "dir" {
 			s.entries[i] = e

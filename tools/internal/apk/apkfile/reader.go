@@ -290,7 +290,7 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 	limited := &limitedReader{r: zr, left: maxTar}
 	tr := tar.NewReader(io.TeeReader(limited, diff))
 	sc := newScanner()
-	var osRelease map[string]string
+	osRelease := map[string]string{}
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -305,18 +305,8 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 		if err := sc.add(h); err != nil {
 			return nil, fmt.Errorf("data member: %w", err)
 		}
-		// The name test first: it spares every other entry a second path cleaning.
-		if strings.HasSuffix(h.Name, "os-release") && (h.Typeflag == tar.TypeReg || h.Typeflag == tar.TypeRegA) && h.Size <= maxOSRelease {
-			if p, _ := cleanMemberPath(h.Name); slices.Contains(OSReleasePaths, p) {
-				b, err := io.ReadAll(tr)
-				if err != nil {
-					return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
-				}
-				if osRelease == nil {
-					osRelease = map[string]string{}
-				}
-				osRelease[p] = string(b)
-			}
+		if err := keepOSRelease(h, tr, osRelease); err != nil {
+			return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
 		}
 		if _, err := io.Copy(io.Discard, tr); err != nil {
 			if limited.exceeded {
@@ -338,7 +328,29 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return nil, fmt.Errorf("data member: %w", err)
 	}
+	if len(osRelease) == 0 {
+		osRelease = nil
+	}
 	return &DataResult{Size: size, SHA256: raw.Sum(nil), DiffID: diff.Sum(nil), TarSize: n, Entries: sc.entries, OSRelease: osRelease}, nil
+}
+
+// keepOSRelease reads h into osRelease when it is one of OSReleasePaths, a regular file
+// of at most maxOSRelease bytes.
+func keepOSRelease(h *tar.Header, r io.Reader, osRelease map[string]string) error {
+	// The name test first: it spares every other entry a second path cleaning.
+	if !strings.HasSuffix(h.Name, "os-release") || (h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA) || h.Size > maxOSRelease {
+		return nil
+	}
+	p, _ := cleanMemberPath(h.Name)
+	if !slices.Contains(OSReleasePaths, p) {
+		return nil
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	osRelease[p] = string(b)
+	return nil
 }
 
 // limitedReader fails once more than left bytes were read (a zip bomb stops early).
