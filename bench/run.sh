@@ -212,9 +212,7 @@ for i, p in enumerate(pk):
 json.dump(reqs, open(out + "/verify.json", "w"))
 cmds.append(["apk-verify", "--packages", out + "/verify.json", "--key", key, "--out", out + "/verified.json"])
 cmds.append(["apk-installdb", "--arch", "x86_64", "--key", key, "--repository", "repo"] + facts + ["--blob", out + "/db.tgz", "--metadata", out + "/db.json"])
-spec = out + "/spec.json"
-open(spec, "w").write('{"os":"linux","architecture":"amd64"}')
-args = ["image", "--spec", spec]
+args = ["image", "--spec-json", '{"os":"linux","architecture":"amd64"}']
 for m in metas: args += ["--layer", m + ".json"]
 args += ["--layer", out + "/db.json", "--config", out + "/config.json", "--manifest", out + "/manifest.json", "--digest", out + "/digest", "--descriptor", out + "/desc.json"]
 cmds.append(args)
