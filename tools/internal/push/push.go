@@ -26,9 +26,6 @@ const (
 	DefaultStallTimeout = 60 * time.Second
 	// StallTimeoutEnv names the variable giving the stall timeout (a Go duration).
 	StallTimeoutEnv = "WHARF_PUSH_STALL_TIMEOUT"
-	// jobs is go-containerregistry's default parallelism, kept for the blobs wharf
-	// now uploads itself.
-	jobs = 4
 )
 
 // Backoff, when set, replaces go-containerregistry's retry backoff (waits of 1s and 3s);

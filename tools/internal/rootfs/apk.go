@@ -193,7 +193,7 @@ func addDatabaseLayer(fsys *FS, blob string, idx int) error {
 		switch h.Typeflag {
 		case tar.TypeDir:
 			return true, nil
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // tar.Reader gives TypeRegA entries as TypeReg
 			n.Kind, n.Origin.Pkg, n.Origin.Member, n.Size = File, idx, name, h.Size
 		case tar.TypeSymlink:
 			n.Kind, n.Link = Symlink, h.Linkname
@@ -219,7 +219,7 @@ func scanMembers(blob string, want map[string]bool, fn func(name string, h *tar.
 		return nil
 	}
 	err := walkLayer(blob, func(name string, h *tar.Header, r io.Reader) (bool, error) {
-		if !want[name] || (h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA) {
+		if !want[name] || h.Typeflag != tar.TypeReg {
 			return true, nil
 		}
 		if err := fn(name, h, r); err != nil {

@@ -73,9 +73,6 @@ func apply(t *testing.T, fs map[string]node, blob []byte) {
 		}
 		data, _ := io.ReadAll(tr)
 		typ := h.Typeflag
-		if typ == tar.TypeRegA {
-			typ = tar.TypeReg
-		}
 		n := node{typ: typ, mode: h.Mode & 0o7777, uid: h.Uid, gid: h.Gid, link: h.Linkname, data: string(data), dev: [2]int64{h.Devmajor, h.Devminor}}
 		if typ == tar.TypeLink {
 			n = fs[path.Clean(h.Linkname)]

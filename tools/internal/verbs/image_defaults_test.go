@@ -47,19 +47,6 @@ const equivalenceRule = `{"os":"linux","architecture":"arm64","variant":"v8",
 "stop_signal":"SIGINT",
 "created":"2024-05-06T07:08:09Z"}`
 
-// equivalenceRuleForDefaults is equivalenceRule as the rule writes it for --defaults: its
-// labels are its labels over its annotations (apko makes labels the annotations).
-const equivalenceRuleForDefaults = `{"os":"linux","architecture":"arm64","variant":"v8",
-"cmd":["--port","9090"],
-"env":{"SHARED":"from-rule","RULE":"1"},
-"workdir":"",
-"labels":{"org.opencontainers.image.vendor":"rule-label","only.label":"l","org.opencontainers.image.title":"from-rule","only.annotation":"a"},
-"annotations":{"org.opencontainers.image.title":"from-rule","only.annotation":"a"},
-"exposed_ports":["8080"],
-"volumes":["/rule","/data"],
-"stop_signal":"SIGINT",
-"created":"2024-05-06T07:08:09Z"}`
-
 func imageOutputs(t *testing.T, dir string, args ...string) (config, manifest []byte) {
 	t.Helper()
 	out := func(n string) string { return filepath.Join(dir, n) }

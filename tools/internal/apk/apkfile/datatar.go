@@ -81,7 +81,7 @@ func (j *entryJSON) entry() Entry {
 }
 
 var typeNames = map[byte]string{
-	tar.TypeReg: "file", tar.TypeRegA: "file", tar.TypeDir: "dir", tar.TypeSymlink: "symlink",
+	tar.TypeReg: "file", tar.TypeDir: "dir", tar.TypeSymlink: "symlink",
 	tar.TypeLink: "hardlink", tar.TypeChar: "char", tar.TypeBlock: "block", tar.TypeFifo: "fifo",
 }
 

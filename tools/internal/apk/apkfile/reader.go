@@ -193,7 +193,7 @@ func ReadHead(r io.Reader) (*Head, *Rest, error) {
 }
 
 func (h *Head) addControlFile(th *tar.Header, tr io.Reader) error {
-	if th.Typeflag != tar.TypeReg && th.Typeflag != tar.TypeRegA {
+	if th.Typeflag != tar.TypeReg { // tar.Reader gives TypeRegA entries as TypeReg
 		return fmt.Errorf("control member entry %q is not a regular file", th.Name)
 	}
 	if strings.Contains(th.Name, "/") || !strings.HasPrefix(th.Name, ".") {
@@ -338,7 +338,7 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 // of at most maxOSRelease bytes.
 func keepOSRelease(h *tar.Header, r io.Reader, osRelease map[string]string) error {
 	// The name test first: it spares every other entry a second path cleaning.
-	if !strings.HasSuffix(h.Name, "os-release") || (h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA) || h.Size > maxOSRelease {
+	if !strings.HasSuffix(h.Name, "os-release") || h.Typeflag != tar.TypeReg || h.Size > maxOSRelease {
 		return nil
 	}
 	p, _ := cleanMemberPath(h.Name)

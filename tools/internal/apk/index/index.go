@@ -126,7 +126,7 @@ func ParseIndexText(b []byte) ([]IndexEntry, error) {
 			return nil
 		}
 		if e.Name == "" || e.Version == "" {
-			return fmt.Errorf("APKINDEX: entry ending at line %d has no P: or V:", line)
+			return fmt.Errorf("APKINDEX: entry ending at line %d has no P: (name) or V: (version) line", line)
 		}
 		out = append(out, e)
 		e, started = IndexEntry{}, false
