@@ -44,6 +44,7 @@ func All() map[string]Verb {
 		"apko-layer":        {"write the layer of an apko.yaml's accounts (/etc/passwd, /etc/group, home directories) and paths on top of packages", quiet(apkoLayerVerb)},
 		"apko-image-config": {"write the image config defaults an apko.yaml gives (entrypoint, cmd, env, user, ...) for image --defaults", quiet(apkoImageConfigVerb)},
 		"apk-installdb":     {"write the apk database layer (installed db, /etc/apk, base layout) for packages in install order", installdbVerb},
+		"vuln-check":        {"fail when a locked package is below a version that fixes a vulnerability in the secdb/OSV databases, unless allowed with a reason", vulnCheckVerb},
 		"version":           {"print the release this binary was built for (\"dev\" when built from source)", versionVerb},
 	}
 }
