@@ -20,6 +20,7 @@ func installdbVerb(args []string, log io.Writer) error {
 	fs.Var(&repos, "repository", "line of /etc/apk/repositories (repeatable)")
 	fs.StringVar(&arch, "arch", "", "APK architecture (/etc/apk/arch)")
 	out := newLayerOutputs(fs, "output: the layer blob")
+	out.listingFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

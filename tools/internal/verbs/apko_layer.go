@@ -27,6 +27,7 @@ func apkoLayerVerb(args []string) error {
 	fs.StringVar(&database, "database", "", "the apk database layer blob (apk-installdb) of the same packages")
 	fs.StringVar(&arch, "arch", "", "APK architecture of the packages")
 	out := newLayerOutputs(fs, "output: the layer blob")
+	out.listingFlag(fs)
 	fs.StringVar(&userOut, "user", "", "output: the image's user (accounts.run-as, a name resolved to its uid); empty when not set")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -30,6 +30,7 @@ func layerVerb(args []string) error {
 		"global PAX headers (type 'g', e.g. the pax_global_header of `git archive`) are dropped")
 	fs.StringVar(&mtimeFlag, "mtime", "", "mtime of every entry: RFC 3339 or Unix seconds (default 1970-01-01)")
 	out := newLayerOutputs(fs, "output: the layer blob")
+	out.listingFlag(fs)
 	out.compressionFlags(fs, "gzip, zstd or none")
 	out.createdByFlag(fs)
 	if err := fs.Parse(args); err != nil {

@@ -3,8 +3,10 @@ package verbs
 import (
 	"flag"
 	"io"
+	"maps"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
+	"github.com/rules-wharf/rules_wharf/tools/internal/attribution"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 )
 
@@ -20,6 +22,9 @@ type layerOutputs struct {
 	compression string
 	c           layer.Compression
 	level       int
+	// listing is --listing: the layer's entries (attribution.MarshalListing), which the
+	// image's files document reads instead of the blob.
+	listing string
 }
 
 // newLayerOutputs declares --blob (blobHelp says what it holds) and --metadata.
@@ -33,6 +38,11 @@ func newLayerOutputs(fs *flag.FlagSet, blobHelp string) *layerOutputs {
 // createdByFlag declares --created-by.
 func (o *layerOutputs) createdByFlag(fs *flag.FlagSet) {
 	fs.StringVar(&o.createdBy, "created-by", "", "history entry text")
+}
+
+// listingFlag declares --listing, for the verbs whose layer no package facts describe.
+func (o *layerOutputs) listingFlag(fs *flag.FlagSet) {
+	fs.StringVar(&o.listing, "listing", "", "output: the layer's entries as JSON (optional)")
 }
 
 // compressionFlags declares --compression (help says what it applies to) and --level.
@@ -82,17 +92,37 @@ func (o *layerOutputs) publish(write func(blob io.Writer) (*layer.Metadata, erro
 }
 
 // writeTar publishes a layer whose uncompressed tar stream fill writes, compressed as
-// the flags say, with the extra files.
+// the flags say, with the extra files (and with --listing, its entries, listed as the
+// stream passes).
 func (o *layerOutputs) writeTar(fill func(io.Writer) error, extra map[string][]byte) error {
+	if o.listing != "" {
+		extra = maps.Clone(extra)
+		if extra == nil {
+			extra = map[string][]byte{}
+		}
+	}
 	return o.publish(func(blob io.Writer) (*layer.Metadata, error) {
 		w, err := layer.NewWriter(blob, o.c, o.level)
 		if err != nil {
 			return nil, err
 		}
 		defer w.Abort()
-		if err := fill(w); err != nil {
+		if o.listing == "" {
+			if err := fill(w); err != nil {
+				return nil, err
+			}
+			return w.Close()
+		}
+		lister := attribution.NewLister()
+		if err := fill(io.MultiWriter(w, lister)); err != nil {
+			lister.Abort()
 			return nil, err
 		}
+		entries, err := lister.Close()
+		if err != nil {
+			return nil, err
+		}
+		extra[o.listing] = attribution.MarshalListing(entries)
 		return w.Close()
 	}, extra)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/rules-wharf/rules_wharf/tools/internal/attribution"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/layer"
 )
@@ -16,6 +17,7 @@ func tarLayerVerb(args []string, log io.Writer) error {
 	fs := newFlags("tar-layer")
 	fs.StringVar(&tarIn, "tar", "", "the archive: .tar, .tar.gz or .tar.zst")
 	out := newLayerOutputs(fs, "output: the layer blob")
+	out.listingFlag(fs)
 	out.compressionFlags(fs, "gzip, zstd or none: how a plain tar is compressed (a compressed archive is kept as it is)")
 	out.createdByFlag(fs)
 	if err := fs.Parse(args); err != nil {
@@ -27,9 +29,18 @@ func tarLayerVerb(args []string, log io.Writer) error {
 	if err := out.parseCompression(); err != nil {
 		return err
 	}
+	extra := map[string][]byte{}
 	err := out.publish(func(blob io.Writer) (*layer.Metadata, error) {
-		return layer.Passthrough(blob, tarIn, out.c, out.level)
-	}, nil)
+		m, err := layer.Passthrough(blob, tarIn, out.c, out.level)
+		if err != nil || out.listing == "" {
+			return m, err
+		}
+		// The archive is kept as is: its entries are listed in a read of their own, once
+		// the checks passed.
+		entries, err := attribution.ListArchive(tarIn)
+		extra[out.listing] = attribution.MarshalListing(entries)
+		return m, err
+	}, extra)
 	if !errors.Is(err, layer.ErrGlobalHeader) {
 		return err
 	}

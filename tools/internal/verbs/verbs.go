@@ -45,6 +45,8 @@ func All() map[string]Verb {
 		"apko-image-config": {"write the image config defaults an apko.yaml gives (entrypoint, cmd, env, user, ...) for image --defaults", quiet(apkoImageConfigVerb)},
 		"apk-installdb":     {"write the apk database layer (installed db, /etc/apk, base layout) for packages in install order", installdbVerb},
 		"vuln-check":        {"fail when a locked package is below a version that fixes a vulnerability in the secdb/OSV databases, unless allowed with a reason", vulnCheckVerb},
+		"files":             {"write an image's files document: every path of its final filesystem with the layer, package or label that put it there and the entries it replaced", quiet(filesVerb)},
+		"explain":           {"print which layer, package or label put each given path in an image, and what it replaced, from its files document", explainVerb},
 		"version":           {"print the release this binary was built for (\"dev\" when built from source)", versionVerb},
 	}
 }
