@@ -47,6 +47,7 @@ func All() map[string]Verb {
 		"vuln-check":        {"fail when a locked package is below a version that fixes a vulnerability in the secdb/OSV databases, unless allowed with a reason", vulnCheckVerb},
 		"files":             {"write an image's files document: every path of its final filesystem with the layer, package or label that put it there and the entries it replaced", quiet(filesVerb)},
 		"explain":           {"print which layer, package or label put each given path in an image, and what it replaced, from its files document", explainVerb},
+		"structure-test":    {"check an image's files and config against container-structure-test YAML (schema 2.0.0) and policy rules; the report names each failing check", structureTestVerb},
 		"version":           {"print the release this binary was built for (\"dev\" when built from source)", versionVerb},
 	}
 }
