@@ -31,7 +31,7 @@ REG_IN=/usr/local/share/wharf-registry
 MODS=$ROOT$MODS_IN
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Bump when this script changes in a way that needs steps 3-5 redone.
-RECIPE=3
+RECIPE=4
 
 log() { printf '[wharf-provision %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() {
@@ -58,8 +58,9 @@ in_chroot() {
 if [ ! -e "$ROOT/.wharf-debootstrap-ok" ]; then
   if ! command -v debootstrap >/dev/null; then
     log "installing debootstrap"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    # tools/test runs e2e/install_tools.sh beside this: wait for apt's lock rather than fail.
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq debootstrap >/dev/null
   fi
   if grep -q " $ROOT/" /proc/mounts; then die "something is mounted under $ROOT; run 'tools/bazel --wharf-teardown' first"; fi
   if [ -e "$ROOT" ]; then
@@ -200,6 +201,21 @@ exit 0
 EOF
 chmod +x "$C/lcov_merger.sh"
 
+# Debian's rules_java 7.6.5 names the local JDK after its repository's name past the last
+# "~", which Bazel 8's "+" (--incompatible_use_plus_in_repo_names, the default from 8 on)
+# defeats: no runtime then matches --java_runtime_version=local_jdk. Patched in place (Debian's
+# /etc/bazel/bazelrc overrides the module to that tree) to split on both, as rules_java 8
+# does, and to register the local JDK's compile toolchains itself, first: a
+# --extra_toolchains label would name the repository by its canonical name, which differs
+# between the two.
+J=$ROOT/usr/share/bazel/rules/java
+sed -i 's/repository_ctx\.name\.split("~")\[-1\]$/&.split("+")[-1]/' "$J/toolchains/local_java_repository.bzl"
+grep -q '^register_toolchains("@local_jdk//:all")$' "$J/MODULE.bazel" ||
+  sed -i 's|^register_toolchains("//toolchains:all")$|register_toolchains("@local_jdk//:all")\n&|' "$J/MODULE.bazel"
+grep -q 'split("~")\[-1\]\.split("+")\[-1\]$' "$J/toolchains/local_java_repository.bzl" &&
+  grep -q '^register_toolchains("@local_jdk//:all")$' "$J/MODULE.bazel" ||
+  die "$J is not the rules_java the patches here are for: review them"
+
 # ------------------------------------------------------------------ 5. registry + bazelrc
 cp "$HERE/gen_registry.py" "$MODS/gen_registry.py"
 dv() { chroot "$ROOT" dpkg-query -W -f '${Version}' "$1" | sed 's/-[^-]*$//; s/+.*//'; }
@@ -237,13 +253,16 @@ cat >"$ROOT/etc/bazel.bazelrc" <<EOF
 common --registry=file://$REG_IN
 # WORKSPACE mode would download rules_cc etc. (Bazel's WORKSPACE suffix): off here.
 common --noenable_workspace
-# Java (stardoc): Debian's JDK and packaged java_tools instead of downloaded ones.
+# Java (stardoc): Debian's JDK and packaged java_tools instead of downloaded ones. Each
+# repository by its canonical name in Bazel 7 (~) and 8 (+): Bazel ignores the other.
 common --override_repository=rules_java~~toolchains~remote_java_tools=/usr/lib/$MA/bazel/java_tools
 common --override_repository=rules_java~~toolchains~remote_java_tools_linux=/usr/lib/$MA/bazel/java_tools
+common --override_repository=rules_java++toolchains+remote_java_tools=/usr/lib/$MA/bazel/java_tools
+common --override_repository=rules_java++toolchains+remote_java_tools_linux=/usr/lib/$MA/bazel/java_tools
 build --java_runtime_version=local_jdk
 build --tool_java_runtime_version=local_jdk
-build --extra_toolchains=@@rules_java~~toolchains~local_jdk//:all
 common --override_repository=bazel_tools~remote_coverage_tools_extension~remote_coverage_tools=$MODS_IN/coverage_tools
+common --override_repository=bazel_tools+remote_coverage_tools_extension+remote_coverage_tools=$MODS_IN/coverage_tools
 EOF
 cat >"$ROOT/root/.bazelrc" <<'EOF'
 # Debian sets `build --sandbox_debug`, which keeps every sandbox on disk.
