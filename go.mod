@@ -5,10 +5,12 @@ go 1.25.0
 require github.com/klauspost/compress v1.19.2
 
 require (
+	github.com/CycloneDX/cyclonedx-go v0.9.3
 	github.com/google/go-containerregistry v0.22.1
 	github.com/google/shlex v0.0.0-20191202100458-e7afc7fbc510
 	github.com/klauspost/pgzip v1.2.6
 	github.com/spdx/tools-golang v0.5.7
+	golang.org/x/mod v0.39.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 

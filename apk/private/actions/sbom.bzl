@@ -1,10 +1,9 @@
-"""emit_sbom: an image's SPDX 2.3 document, listing the APK packages of its contents."""
+"""emit_sbom: an image's SBOM, listing the APK packages of its contents and its layers' parts."""
 
-load("//oci:actions.bzl", "label_text")
-load("//toolchain:actions.bzl", "wharf_action")
+load("//oci:actions.bzl", "emit_image_sbom", "label_text")
 
-def emit_sbom(ctx, parts):
-    """Writes `<name>.spdx.json` for the image rule of `ctx` (OciImageContentsInfo's `sbom.emit`).
+def emit_sbom(ctx, parts, layers):
+    """Writes `<name>.spdx.json` and `<name>.cdx.json` for the image rule of `ctx` (OciImageContentsInfo's `sbom.emit`).
 
     Args:
       ctx: the image rule's context (needs the wharf toolchain).
@@ -12,11 +11,12 @@ def emit_sbom(ctx, parts):
         with one, in order: `packages` list of ApkPackageInfo (facts and url), in install
         order; `distro` the distribution named in package URLs (empty: from the packages'
         os-release). The first distro given wins.
+      layers: list of OciLayerInfo, the image's layers: those with an SBOM part (files a
+        rule put in, Go binaries) are listed too.
 
     Returns:
-      File: the document.
+      struct(spdx = File, cyclonedx = File).
     """
-    out = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
     packages = [pkg for p in parts for pkg in p.packages]
     distros = [p.distro for p in parts if p.distro]
     args = ctx.actions.args()
@@ -25,15 +25,4 @@ def emit_sbom(ctx, parts):
         args.add("--distro", distros[0])
     args.add_all([p.facts for p in packages], before_each = "--package")
     args.add_all([p.url for p in packages], before_each = "--url")
-    args.add("--out", out)
-    wharf_action(
-        ctx,
-        "sbom",
-        args,
-        inputs = [p.facts for p in packages],
-        outputs = [out],
-        mnemonic = "Sbom",
-        progress_message = "Writing SBOM for %{label}",
-        worker = True,
-    )
-    return out
+    return emit_image_sbom(ctx, layers = layers, args = args, inputs = [p.facts for p in packages])

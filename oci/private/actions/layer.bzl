@@ -8,11 +8,12 @@ verb and returns the `OciLayerInfo`; `emit_layer` (oci_layer) and `emit_tar_laye
 load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
 load("//toolchain:actions.bzl", "wharf_action")
 load(":labels.bzl", "label_text")
+load(":sbom.bzl", "emit_layer_sbom")
 
 # A layer blob's extension by compression (the `compression` build setting's values).
 LAYER_EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
 
-def layer_action(ctx, verb, args, *, prefix, inputs, mnemonic, progress_message, ext = ".tar.gz", blob = None, extra_outputs = []):
+def layer_action(ctx, verb, args, *, prefix, inputs, mnemonic, progress_message, ext = ".tar.gz", blob = None, extra_outputs = [], sbom = None):
     """Runs `wharf VERB ARGS... --blob <prefix><ext> --metadata <prefix>.layer.json [FLAG FILE...]`.
 
     Layer writers are many small actions, so each may run in a persistent worker.
@@ -29,6 +30,7 @@ def layer_action(ctx, verb, args, *, prefix, inputs, mnemonic, progress_message,
       blob: an input File that already is the blob (the verb checks it and writes only the
         metadata): nothing is declared for it and no `--blob` is passed.
       extra_outputs: list of (flag, File): further outputs the verb writes, in order.
+      sbom: File or None: the layer's SBOM part (`OciLayerInfo.sbom`).
 
     Returns:
       OciLayerInfo.
@@ -54,7 +56,7 @@ def layer_action(ctx, verb, args, *, prefix, inputs, mnemonic, progress_message,
         progress_message = progress_message,
         worker = True,
     )
-    return OciLayerInfo(blob = blob, metadata = metadata)
+    return OciLayerInfo(blob = blob, metadata = metadata, sbom = sbom)
 
 def emit_tar_layer(ctx, *, tar, index, compression, level):
     """One layer of oci_image's `tars`: the archive as given when it is a valid layer.
@@ -154,7 +156,7 @@ def _add_files(args, files, include_runfiles):
             inputs.append(rfiles)
     return inputs
 
-def emit_layer(ctx, *, files, include_runfiles, symlinks, empty_dirs, per_path, defaults, tars, mtime, compression, level, created_by):
+def emit_layer(ctx, *, files, include_runfiles, symlinks, empty_dirs, per_path, defaults, tars, mtime, compression, level, created_by, go_mod = None, go_sum = None):
     """A layer from files, symlinks, directories and archives (oci_layer), named after the target.
 
     Args:
@@ -171,6 +173,9 @@ def emit_layer(ctx, *, files, include_runfiles, symlinks, empty_dirs, per_path, 
       compression: `gzip`, `zstd` or `none`.
       level: the compression level.
       created_by: the history entry's text; empty: `rules_wharf oci_layer <label>`.
+      go_mod: File or None: the go.mod that names the modules of the Go binaries in `files`
+        (their packages come from `go_packages_aspect` on `files`), for the SBOM part.
+      go_sum: File or None: its go.sum.
 
     Returns:
       OciLayerInfo.
@@ -202,4 +207,6 @@ def emit_layer(ctx, *, files, include_runfiles, symlinks, empty_dirs, per_path, 
         inputs = depset(tars, transitive = inputs),
         mnemonic = "OciLayer",
         progress_message = "Writing layer %{label}",
+        # What the layer adds to its images' SBOMs: built only when an SBOM is asked for.
+        sbom = emit_layer_sbom(ctx, files = files, include_runfiles = include_runfiles, go_mod = go_mod, go_sum = go_sum),
     )

@@ -8,6 +8,7 @@ createdBy). Image and index actions read only the metadata, never the blob.
 FIELDS = {
     "blob": "File: the compressed (or plain) layer tar.",
     "metadata": "File: JSON metadata written in the same action as the blob.",
+    "sbom": "File or None: the layer's part of its images' SBOMs (`wharf sbom-layer`: the files a rule put in, by label, and its Go binaries' modules); None for layers whose packages the SBOM lists otherwise (APK) or not at all (archives).",
 }
 
 OciLayerInfo = provider(doc = DOC, fields = FIELDS)

@@ -4,6 +4,7 @@ load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//oci/private/actions:image.bzl", "emit_image")
 load("//oci/private/actions:layer.bzl", "emit_tar_layer")
 load("//oci/private/actions:layout.bzl", "emit_layout", "emit_layout_import")
+load("//oci/private/actions:sbom.bzl", "emit_image_sbom")
 load("//oci/private/actions:tarball.bzl", "default_repo_tag", "emit_docker_tarball")
 load("//oci/private/providers:oci_image_contents_info.bzl", "OciImageContentsInfo")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
@@ -46,10 +47,15 @@ def _labels(ctx, contents):
         return ctx.attr.annotations | ctx.attr.labels
     return ctx.attr.labels
 
-def _sbom(ctx, contents):
-    """The image's SBOM, when its contents list packages: the first such contents writes it."""
+def _sbom(ctx, contents, layers):
+    """The image's SBOM (struct(spdx, cyclonedx)), when its contents list packages (the first
+    such contents writes it) or a layer has an SBOM part; else None."""
     parts = [c.sbom for c in contents if c.sbom]
-    return parts[0].emit(ctx, parts) if parts else None
+    if parts:
+        return parts[0].emit(ctx, parts, layers)
+    if [layer for layer in layers if getattr(layer, "sbom", None)]:
+        return emit_image_sbom(ctx, layers = layers)
+    return None
 
 def _spec(ctx, platform, contents):
     """The image's own settings (`image --spec-json`)."""
@@ -78,7 +84,7 @@ def _oci_image_impl(ctx):
     base_config, base_layers, extern = _base(ctx, platform)
     contents = [c[OciImageContentsInfo] for c in ctx.attr.contents]
     layers = [layer for c in contents for layer in c.layers] + [t[OciLayerInfo] for t in ctx.attr.layers] + _tar_layers(ctx)
-    sbom = _sbom(ctx, contents)
+    sbom = _sbom(ctx, contents, layers)
     out = emit_image(
         ctx,
         spec = _spec(ctx, platform, contents),
@@ -112,7 +118,7 @@ def _oci_image_impl(ctx):
         os = ctx.attr.os,
         architecture = platform.arch,
         variant = platform.variant,
-        sbom = sbom,
+        sbom = sbom.spdx if sbom else None,
     )
     tarball = emit_docker_tarball(ctx, info, default_repo_tag(ctx.label))
     return [
@@ -122,7 +128,8 @@ def _oci_image_impl(ctx):
         DefaultInfo(files = depset([out.manifest, out.config, out.digest])),
         info,
         OutputGroupInfo(
-            sbom = depset([sbom] if sbom else []),
+            sbom = depset([sbom.spdx] if sbom else []),
+            sbom_cyclonedx = depset([sbom.cyclonedx] if sbom else []),
             tarball = depset([tarball]),
             layout = depset([layout]),
             digest = depset([out.digest]),
@@ -183,7 +190,9 @@ Default outputs: `<name>.manifest.json`, `<name>.config.json` and `<name>.digest
 layout directory `<name>/` (index.json with one entry annotated
 `org.opencontainers.image.ref.name`) is the output group `layout` (`bazel build :image
 --output_groups=+layout`, or a `filegroup(srcs = [":image"], output_group = "layout")`);
-`oci_push` builds it itself. Output groups `sbom` (SPDX 2.3, when contents list packages),
+`oci_push` builds it itself. Output groups `sbom` (`<name>.spdx.json`, SPDX 2.3) and
+`sbom_cyclonedx` (`<name>.cdx.json`, CycloneDX 1.6), when contents list packages or a layer
+lists files (see docs/sbom.md),
 `tarball` (docker/podman load), `digest` and `metadata` are built only when asked for, too.""",
     attrs = _attrs,
     toolchains = [WHARF_TOOLCHAIN_TYPE],

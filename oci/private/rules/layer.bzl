@@ -2,6 +2,7 @@
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//oci/private/actions:layer.bzl", "emit_layer")
+load("//oci/private/aspects:go_packages.bzl", "go_packages_aspect")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 def _oci_layer_impl(ctx):
@@ -24,6 +25,8 @@ def _oci_layer_impl(ctx):
         compression = a.compression or a._compression[BuildSettingInfo].value,
         level = a.compression_level if a.compression_level != -2 else a._compression_level[BuildSettingInfo].value,
         created_by = a.created_by,
+        go_mod = ctx.file.go_mod,
+        go_sum = ctx.file.go_sum,
     )
     return [
         DefaultInfo(files = depset([layer.blob, layer.metadata])),
@@ -41,8 +44,9 @@ checked-in script `modes = {"/path": "0755"}`. Mode, owner, owner names and mtim
 per path and as defaults; entries of `tars` keep their own modes and owner numbers.""",
     attrs = {
         "files": attr.label_keyed_string_dict(
-            doc = "Target to destination path in the layer. A destination ending in `/` is a directory receiving all of the target's files. A directory (source directory or tree artifact) is copied with everything under it.",
+            doc = "Target to destination path in the layer. A destination ending in `/` is a directory receiving all of the target's files. A directory (source directory or tree artifact) is copied with everything under it. The image's SBOM lists each file with the label that made it, and a `go_binary` with the modules its packages belong to (see `go_mod`).",
             allow_files = True,
+            aspects = [go_packages_aspect],
         ),
         "symlinks": attr.string_dict(doc = "Symlink path to its target."),
         "empty_dirs": attr.string_list(doc = "Directories to create."),
@@ -62,6 +66,8 @@ per path and as defaults; entries of `tars` keep their own modes and owner numbe
         "_compression": attr.label(default = "//oci/settings:compression"),
         "_compression_level": attr.label(default = "//oci/settings:compression_level"),
         "created_by": attr.string(doc = "Text of the image history entry for this layer."),
+        "go_mod": attr.label(doc = "The go.mod the `go_binary` targets of `files` were resolved with (gazelle's `go_deps.from_file`): the image's SBOM names each package's module and version from it, by longest module path. Needed when a binary links packages of other repositories; without it a binary is listed with its Go version and main package only.", allow_single_file = True),
+        "go_sum": attr.label(doc = "The go.sum beside `go_mod`: the SBOM gives each module's checksum (`h1:`) from it.", allow_single_file = True),
     },
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )

@@ -9,10 +9,10 @@ load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
 load("//oci:defs.bzl", "OciImageContentsInfo", "OciImageInfo", "oci_image")
 load("//oci:providers.bzl", "OciImageContentsSourceInfo")
 
-def _emit_fake_sbom(ctx, parts):
+def _emit_fake_sbom(ctx, parts, layers):
     out = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
-    ctx.actions.write(out, ",".join([p.tag for p in parts]))
-    return out
+    ctx.actions.write(out, ",".join([p.tag for p in parts] + ["layers={}".format(len(layers))]))
+    return struct(spdx = out, cyclonedx = out)
 
 def _fake_contents(tag, defaults = []):
     return OciImageContentsInfo(
@@ -76,7 +76,7 @@ def _first_contents_writes_sbom_impl(ctx):
     asserts.equals(env, "fake_image.spdx.json", sbom.basename)
 
     # The source's contents come first (`apks`), then `contents`, in order.
-    asserts.equals(env, "fake_source,fake_other", _written(env, sbom))
+    asserts.equals(env, "fake_source,fake_other,layers=0", _written(env, sbom))
     return analysistest.end(env)
 
 first_contents_writes_sbom_test = analysistest.make(

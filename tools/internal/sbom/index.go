@@ -140,6 +140,11 @@ func mergeImageDocument(doc, image *spdx.Document, imageID common.ElementID, pla
 		cp.PackageSPDXIdentifier = rename(p.PackageSPDXIdentifier)
 		doc.Packages = append(doc.Packages, &cp)
 	}
+	for _, f := range image.Files {
+		cp := *f
+		cp.FileSPDXIdentifier = rename(f.FileSPDXIdentifier)
+		doc.Files = append(doc.Files, &cp)
+	}
 	for _, r := range image.Relationships {
 		if r.RefA.ElementRefID == "DOCUMENT" {
 			continue

@@ -75,14 +75,16 @@ func newDocument(name string, h hash.Hash) *spdx.Document {
 	}
 }
 
-// Document describes an image (name, e.g. its Bazel label) holding pkgs.
-func Document(name string, distro Distro, pkgs []Package) *spdx.Document {
+// Document describes an image (name, e.g. its Bazel label) holding pkgs and the layers a
+// Bazel rule wrote (their files, Go binaries and modules).
+func Document(name string, distro Distro, pkgs []Package, layers ...*LayerPart) *spdx.Document {
 	// The namespace must be unique per document and stable per content.
 	h := sha256.New()
 	fmt.Fprintln(h, name, distro.ID, distro.Release)
 	for _, p := range pkgs {
 		fmt.Fprintln(h, p.Info.Name, p.Info.Version, p.Info.Arch, hex.EncodeToString(p.DataSHA256))
 	}
+	hashLayers(h, layers)
 	doc := newDocument(name, h)
 	doc.Packages = append(doc.Packages, &spdx.Package{
 		PackageName:             name,
@@ -103,6 +105,7 @@ func Document(name string, distro Distro, pkgs []Package) *spdx.Document {
 			relate(doc, id, dep, "DEPENDS_ON")
 		}
 	}
+	addLayers(doc, layers)
 	return doc
 }
 

@@ -39,6 +39,7 @@ func All() map[string]Verb {
 		"expand-tags":       {"write oci_push's tags: literal tags and tags files, with {KEY} expanded from workspace status files when stamping", quiet(expandTagsVerb)},
 		"push":              {"push an image from an OCI layout to a registry", pushVerb},
 		"sbom":              {"write an SPDX 2.3 SBOM from package facts", quiet(sbomVerb)},
+		"sbom-layer":        {"write a layer's part of its images' SBOMs: the files a Bazel rule put in, with labels and hashes, and its Go binaries' modules", quiet(sbomLayerVerb)},
 		"sbom-index":        {"write an SPDX 2.3 SBOM for an image index from its images' descriptors and SBOMs", quiet(sbomIndexVerb)},
 		"lock":              {"resolve an apko.yaml against its repositories and write an apko lock (--check: fail if the lock is stale)", lockVerb},
 		"apko-layer":        {"write the layer of an apko.yaml's accounts (/etc/passwd, /etc/group, home directories) and paths on top of packages", quiet(apkoLayerVerb)},
