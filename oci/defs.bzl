@@ -6,6 +6,7 @@ hub repository supplies (`OciImageContentsSourceInfo`): oci/ loads nothing from 
 """
 
 load("//oci:providers.bzl", _OciImageContentsInfo = "OciImageContentsInfo", _OciImageInfo = "OciImageInfo", _OciIndexInfo = "OciIndexInfo", _OciLayerInfo = "OciLayerInfo")
+load("//oci/private/rules:explain.bzl", _oci_image_explain = "oci_image_explain")
 load("//oci/private/rules:image.bzl", _oci_image_rule = "oci_image_rule")
 load("//oci/private/rules:image_macros.bzl", _apko_image = "apko_image", _oci_image = "oci_image")
 load("//oci/private/rules:index.bzl", _oci_image_index = "oci_image_index")
@@ -15,6 +16,7 @@ load("//oci/private/rules:push.bzl", _oci_push = "oci_push", _oci_push_all = "oc
 
 apko_image = _apko_image
 oci_image = _oci_image
+oci_image_explain = _oci_image_explain
 oci_image_index = _oci_image_index
 oci_image_rule = _oci_image_rule
 oci_layer = _oci_layer

@@ -31,6 +31,7 @@ def emit_merge_layers(ctx, *, packages, index):
         prefix = "{}.apk_group{}".format(ctx.label.name, index),
         inputs = [p.layer.blob for p in packages] + [p.layer.metadata for p in packages] + [p.facts for p in packages],
         mnemonic = "ApkLayerGroup",
+        facts = [p.facts for p in packages],
         progress_message = "Merging {} packages into one layer for %{{label}}".format(len(packages)),
     )
 

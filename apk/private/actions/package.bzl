@@ -41,6 +41,7 @@ def emit_apk_extract(ctx, *, name, version, arch, parts, in_place, control_check
         ext = ".data.tar.gz",
         blob = parts[-1] if in_place else None,
         extra_outputs = [("--facts", facts)],
+        facts = [facts],
         inputs = parts,
         mnemonic = "ApkExtract",
         progress_message = "Verifying and extracting APK %{label}",

@@ -8,6 +8,7 @@ so nothing here loads apk/.
 """
 
 load(":contents.bzl", "oci_image_contents")
+load(":explain.bzl", "oci_image_explain")
 load(":image.bzl", "oci_image_rule")
 
 # Attributes the contents target shares with the image, so that it is built, skipped or
@@ -27,6 +28,8 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
     `entrypoint`, `cmd`, `env`, `user`, `workdir`, `labels`, `annotations`,
     `exposed_ports`, `volumes`, `stop_signal`, `created`, `os`, `ref_name`) or a common
     attribute (`tags`, `visibility`, ...); outputs and output groups are `oci_image_rule`'s.
+    `<name>.explain` is an `oci_image_explain` of the image: `bazel run :<name>.explain --
+    /etc/os-release` says which layer, package or target put the path there.
 
     Args:
       name: the target name.
@@ -80,6 +83,14 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
         )
         contents = [":" + name + "_apk_contents"] + contents
     oci_image_rule(name = name, contents = contents, **kwargs)
+
+    # `bazel run :<name>.explain -- PATH...`: who put each path in the image.
+    oci_image_explain(
+        name = name + ".explain",
+        image = ":" + name,
+        visibility = kwargs.get("visibility"),
+        **{k: kwargs[k] for k in _SHARED if k in kwargs}
+    )
 
 def apko_image(name, config, apks, **kwargs):
     """An image as `apko build` makes it from `config`, from the packages of its lock.

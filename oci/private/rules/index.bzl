@@ -42,6 +42,8 @@ def _oci_image_index_impl(ctx):
             digest = depset([out.digest]),
             # The index's document (every platform's packages) first, then each image's own.
             sbom = depset([sbom] + [i.sbom for i in images if i.sbom]),
+            # Each platform's image's files document (`oci_image`'s output group `files`).
+            files = depset(transitive = [t[OutputGroupInfo].files for t in ctx.attr.images if OutputGroupInfo in t and hasattr(t[OutputGroupInfo], "files")]),
         ),
     ]
 
