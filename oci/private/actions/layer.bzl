@@ -13,8 +13,11 @@ load(":sbom.bzl", "emit_layer_sbom")
 # A layer blob's extension by compression (the `compression` build setting's values).
 LAYER_EXT = {"gzip": ".tar.gz", "none": ".tar", "zstd": ".tar.zst"}
 
-def layer_action(ctx, verb, args, *, prefix, inputs, mnemonic, progress_message, ext = ".tar.gz", blob = None, extra_outputs = [], sbom = None):
+def layer_action(ctx, verb, args, *, prefix, inputs, mnemonic, progress_message, ext = ".tar.gz", blob = None, extra_outputs = [], sbom = None, facts = []):
     """Runs `wharf VERB ARGS... --blob <prefix><ext> --metadata <prefix>.layer.json [FLAG FILE...]`.
+
+    Without `facts`, the verb also lists the layer's entries (`--listing <prefix>.files.json`),
+    which the image's files document reads instead of the blob.
 
     Layer writers are many small actions, so each may run in a persistent worker.
 
@@ -31,6 +34,8 @@ def layer_action(ctx, verb, args, *, prefix, inputs, mnemonic, progress_message,
         metadata): nothing is declared for it and no `--blob` is passed.
       extra_outputs: list of (flag, File): further outputs the verb writes, in order.
       sbom: File or None: the layer's SBOM part (`OciLayerInfo.sbom`).
+      facts: list of File: the package facts of the packages the layer holds, which list
+        its entries (no listing is written then).
 
     Returns:
       OciLayerInfo.
@@ -46,6 +51,11 @@ def layer_action(ctx, verb, args, *, prefix, inputs, mnemonic, progress_message,
     for flag, f in extra_outputs:
         args.add(flag, f)
         outputs.append(f)
+    listing = None
+    if not facts:
+        listing = ctx.actions.declare_file(prefix + ".files.json")
+        args.add("--listing", listing)
+        outputs.append(listing)
     wharf_action(
         ctx,
         verb,
@@ -56,7 +66,7 @@ def layer_action(ctx, verb, args, *, prefix, inputs, mnemonic, progress_message,
         progress_message = progress_message,
         worker = True,
     )
-    return OciLayerInfo(blob = blob, metadata = metadata, sbom = sbom)
+    return OciLayerInfo(blob = blob, metadata = metadata, sbom = sbom, facts = facts, listing = listing, label = label_text(ctx.label))
 
 def emit_tar_layer(ctx, *, tar, index, compression, level):
     """One layer of oci_image's `tars`: the archive as given when it is a valid layer.

@@ -1,6 +1,7 @@
 """oci_image_rule: a single-platform image from a base, contents and layers (no APK knowledge)."""
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
+load("//oci/private/actions:files.bzl", "emit_files")
 load("//oci/private/actions:image.bzl", "emit_image")
 load("//oci/private/actions:layer.bzl", "emit_tar_layer")
 load("//oci/private/actions:layout.bzl", "emit_layout", "emit_layout_import")
@@ -121,6 +122,7 @@ def _oci_image_impl(ctx):
         sbom = sbom.spdx if sbom else None,
     )
     tarball = emit_docker_tarball(ctx, info, default_repo_tag(ctx.label))
+    files = emit_files(ctx, layers = layers, extern_layers = extern, base = str(ctx.attr.base.label) if ctx.attr.base else "")
     return [
         # Not the layout: it repeats every blob (a tree artifact Bazel copies and digests),
         # and most builds need only the manifest. Push, load and `--output_groups=+layout`
@@ -131,6 +133,7 @@ def _oci_image_impl(ctx):
             sbom = depset([sbom.spdx] if sbom else []),
             sbom_cyclonedx = depset([sbom.cyclonedx] if sbom else []),
             tarball = depset([tarball]),
+            files = depset([files]),
             layout = depset([layout]),
             digest = depset([out.digest]),
             metadata = depset([out.manifest, out.config, out.descriptor, out.digest]),
@@ -193,7 +196,10 @@ layout directory `<name>/` (index.json with one entry annotated
 `oci_push` builds it itself. Output groups `sbom` (`<name>.spdx.json`, SPDX 2.3) and
 `sbom_cyclonedx` (`<name>.cdx.json`, CycloneDX 1.6), when contents list packages or a layer
 lists files (see docs/sbom.md),
-`tarball` (docker/podman load), `digest` and `metadata` are built only when asked for, too.""",
+`tarball` (docker/podman load), `digest` and `metadata` are built only when asked for, too,
+and so is `files`: `<name>.files.json`, every path of the image's filesystem with the layer,
+APK package or label that put it there and the earlier entries it replaced, from the layers'
+metadata (see docs/explain.md; `bazel run :<name>.explain -- PATH` asks about one path).""",
     attrs = _attrs,
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )
