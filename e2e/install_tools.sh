@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test uses, idempotently: a registry (Debian's
 # docker-registry, htpasswd from apache2-utils), umoci, runc, podman and skopeo from apt, crane,
-# syft and apko (pinned) built with the host Go (tools/dev/gotool.sh), and bazel-remote
+# syft, apko and container-structure-test (pinned) built with the host Go (tools/dev/gotool.sh), and bazel-remote
 # (e2e/rbe/provision.sh). The four builds run at once, beside apt: on a fresh machine their
 # module downloads overlap, and so do one's download and another's compile and link.
 # Prints nothing when everything is present. Tools land in $WHARF_CACHE/bin.
@@ -13,6 +13,8 @@ SYFT_VERSION=v1.38.0
 # The apko the equivalence tests compare with (tools/internal/apk/apktest/apkooracle), also
 # what TestMigratingFromRulesApko runs as Renovate's apko manager does.
 APKO_VERSION=v0.30.34
+# container-structure-test, whose tar driver TestStructureTestAgreesWithCST compares with.
+CST_VERSION=v1.22.1
 
 pids=() names=()
 start() {
@@ -24,6 +26,7 @@ start() {
 start crane "$GOTOOL" crane github.com/google/go-containerregistry "$CRANE_VERSION" github.com/google/go-containerregistry/cmd/crane
 start syft "$GOTOOL" syft github.com/anchore/syft "$SYFT_VERSION" github.com/anchore/syft/cmd/syft
 start apko "$GOTOOL" apko chainguard.dev/apko "$APKO_VERSION" chainguard.dev/apko
+start container-structure-test "$GOTOOL" container-structure-test github.com/GoogleContainerTools/container-structure-test "$CST_VERSION" github.com/GoogleContainerTools/container-structure-test/cmd/container-structure-test
 # bazel-remote, the remote cache the push tests take layers from.
 start bazel-remote "$here/rbe/provision.sh" bazel-remote
 

@@ -13,6 +13,7 @@ load("//oci/private/rules:index.bzl", _oci_image_index = "oci_image_index")
 load("//oci/private/rules:layer.bzl", _oci_layer = "oci_layer")
 load("//oci/private/rules:load.bzl", _oci_load = "oci_load")
 load("//oci/private/rules:push.bzl", _oci_push = "oci_push", _oci_push_all = "oci_push_all")
+load("//oci/private/rules:structure_test.bzl", _oci_structure_test = "oci_structure_test")
 
 apko_image = _apko_image
 oci_image = _oci_image
@@ -23,6 +24,7 @@ oci_layer = _oci_layer
 oci_load = _oci_load
 oci_push = _oci_push
 oci_push_all = _oci_push_all
+oci_structure_test = _oci_structure_test
 OciImageContentsInfo = _OciImageContentsInfo
 OciImageInfo = _OciImageInfo
 OciIndexInfo = _OciIndexInfo

@@ -71,7 +71,7 @@ func testLayers(t *testing.T) []Layer {
 		writeLayer(t, d, "base", "gz",
 			dir("bin", 0o755), file("bin/sh", "#!shell", 0o755), dir("etc", 0o755),
 			file("etc/os-release", "ID=alpine\nVERSION_ID=3.20\n", 0o644), dir("opt/old", 0o755), file("opt/old/a", "a", 0o644),
-			file("usr/lib/gone", "x", 0o644), file("var/secret", "s", 0o600), dir("tmp", 0o1777),
+			file("usr/lib/gone", "x", 0o644), file("var/secret", "s", 0o600), dir("tmp", 0o1777), ent{name: "dev/null", typ: tar.TypeChar, mode: 0o666},
 			dir("usr/share/doc/pkg", 0o755), file("usr/share/doc/pkg/copyright", "License: GPL-2\n", 0o644)),
 		writeLayer(t, d, "middle", "zst",
 			file("usr/lib/.wh.gone", "", 0o644), file("opt/old/.wh..wh..opq", "", 0o644), file("opt/old/b", "b", 0o644),

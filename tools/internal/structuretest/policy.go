@@ -89,8 +89,7 @@ func (p Policy) checkFiles(img *Image) []*Result {
 		if p.NoSetuid && e.Mode&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
 			setuid.errorf("%s is %s (setuid/setgid): rule no_setuid", e.Path, e.Mode)
 		}
-		// Sticky directories (/tmp) are world-writable by design.
-		if p.NoWorldWritable && e.Mode&fs.ModeSymlink == 0 && e.Mode&0o002 != 0 && !(e.Mode.IsDir() && e.Mode&fs.ModeSticky != 0) {
+		if p.NoWorldWritable && worldWritable(e.Mode) {
 			writable.errorf("%s is %s (world-writable): rule no_world_writable", e.Path, e.Mode)
 		}
 	})
@@ -101,6 +100,15 @@ func (p Policy) checkFiles(img *Image) []*Result {
 		out = append(out, writable)
 	}
 	return out
+}
+
+// worldWritable leaves out what is world-writable by design: symlinks (always 0777), device
+// nodes (/dev/null) and sticky directories (/tmp).
+func worldWritable(m fs.FileMode) bool {
+	if m&(fs.ModeSymlink|fs.ModeDevice|fs.ModeCharDevice) != 0 || m.IsDir() && m&fs.ModeSticky != 0 {
+		return false
+	}
+	return m&0o002 != 0
 }
 
 func (p Policy) checkPaths(img *Image) *Result {

@@ -29,6 +29,9 @@ func policyReport(t *testing.T, p Policy) string {
 
 // Each rule fails on the test image, naming the path, package or field and the rule.
 func TestEachPolicyRuleNamesWhatBrokeIt(t *testing.T) {
+	if r := policyReport(t, Policy{NoWorldWritable: true}); strings.Count(r, "rule no_world_writable") != 1 {
+		t.Errorf("only /etc/motd is world-writable (not /tmp, /dev/null or a symlink):\n%s", r)
+	}
 	for _, c := range []struct {
 		p    Policy
 		want []string
