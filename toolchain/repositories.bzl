@@ -14,6 +14,15 @@ def rules_wharf_prebuilt_toolchains(base_url = ""):
     gets the executor's binary. A checkout of rules_wharf (not a release archive) has no
     binaries: this fails, naming the alternatives.
 
+    ```starlark
+    # WORKSPACE, after the http_archive of a rules_wharf release
+    load("@rules_wharf//:repositories.bzl", "rules_wharf_dependencies", "rules_wharf_prebuilt_toolchains")
+
+    rules_wharf_dependencies()
+
+    rules_wharf_prebuilt_toolchains()  # or base_url = "https://mirror.example.com/rules_wharf"
+    ```
+
     Args:
       base_url: where the release's binaries are served instead of the default (GitHub
         releases): `<base_url>/v<version>/wharf-<goos>-<goarch>`.
@@ -35,8 +44,21 @@ def _tools_repository_impl(rctx):
     for child in tools.readdir():
         rctx.symlink(child, child.basename)
 
+_TOOLS_REPOSITORY_DOC = """The wharf tool's Go sources (`tools/` of this rules_wharf) as the repository `rules_wharf_tools`, for WORKSPACE builds from source.
+
+```starlark
+# WORKSPACE: what rules_wharf_register_toolchains() (@rules_wharf//:repositories.bzl) does;
+# building it needs @rules_go, @gazelle and a go_repository per module of go.mod
+load("@rules_wharf//toolchain:repositories.bzl", "rules_wharf_tools_repository")
+
+rules_wharf_tools_repository(name = "rules_wharf_tools")
+
+register_toolchains("@rules_wharf_tools//:source_toolchain")
+```
+"""
+
 rules_wharf_tools_repository = repository_rule(
     implementation = _tools_repository_impl,
-    doc = "The wharf tool's Go sources (`tools/` of this rules_wharf) as the repository `rules_wharf_tools`, for WORKSPACE builds from source.",
+    doc = _TOOLS_REPOSITORY_DOC,
     local = True,
 )

@@ -533,13 +533,29 @@ _COMMON_ATTRS = {
     "token_service": attr.string(doc = "The `service` of that challenge."),
 }
 
-oci_pull_image = repository_rule(
-    implementation = oci_pull_image_impl,
-    doc = """Pulls one image by digest into a repository whose target `target_name` is its OCI
+_PULL_IMAGE_DOC = """Pulls one image by digest into a repository whose target `target_name` is its OCI
 layout (usable as an `oci_image` `base`). Every blob (manifest, config, layers) is
 downloaded by digest with its sha256, so Bazel's repository cache serves repeats and no
 content that does not match is used. Usually made by the `oci.pull` module extension or the
-`oci_pull` macro rather than directly.""",
+`oci_pull` macro rather than directly.
+
+```starlark
+# WORKSPACE: what oci_pull(name = "alpine", platforms = ["linux/amd64"], ...) declares
+load("@rules_wharf//oci:pull.bzl", "oci_pull_image")
+
+oci_pull_image(
+    name = "alpine_linux_amd64",
+    target_name = "alpine_linux_amd64",  # @alpine_linux_amd64, for oci_image(base = ...)
+    image = "index.docker.io/library/alpine",
+    digest = "sha256:...",  # the index's: `crane digest index.docker.io/library/alpine:3.20`
+    platform = "linux/amd64",
+)
+```
+"""
+
+oci_pull_image = repository_rule(
+    implementation = oci_pull_image_impl,
+    doc = _PULL_IMAGE_DOC,
     attrs = _COMMON_ATTRS | {
         "platform": attr.string(doc = "`os/arch[/variant]` to pick when `digest` is an index; when it is an image, the image's platform must match."),
         "target_name": attr.string(doc = "Name of the layout target (and of the repository in errors).", mandatory = True),
@@ -585,9 +601,29 @@ alias(
         err = repr("{} was pulled for {} only; the target platform is none of them".format(rctx.attr.image, ", ".join(rctx.attr.platforms))),
     ))
 
+_PULL_HUB_DOC = """The `@name` repository of a multi-platform `oci_pull`: an alias selecting the per-platform repository `@name_<os>_<arch>[_<variant>]` by the target platform. Downloads nothing but, with a tag, the tag's manifest to check it still names the digest.
+
+```starlark
+# WORKSPACE: what oci_pull(name = "alpine", platforms = [...], ...) declares beside an
+# oci_pull_image per platform (@alpine_linux_amd64, @alpine_linux_arm64_v8)
+load("@rules_wharf//oci:pull.bzl", "oci_pull_hub")
+
+oci_pull_hub(
+    name = "alpine",
+    target_name = "alpine",
+    image = "index.docker.io/library/alpine",
+    digest = "sha256:...",  # the index's
+    platforms = [
+        "linux/amd64",
+        "linux/arm64/v8",
+    ],
+)
+```
+"""
+
 oci_pull_hub = repository_rule(
     implementation = _oci_pull_hub_impl,
-    doc = "The `@name` repository of a multi-platform `oci_pull`: an alias selecting the per-platform repository `@name_<os>_<arch>[_<variant>]` by the target platform. Downloads nothing but, with a tag, the tag's manifest to check it still names the digest.",
+    doc = _PULL_HUB_DOC,
     attrs = {
         "digest": attr.string(doc = "The index's digest, which the tag is checked against."),
         "image": attr.string(doc = "The image, for messages and the tag check."),
@@ -607,6 +643,23 @@ def oci_pull(name, image, digest = "", platforms = [], token_realm = "", token_s
     With `platforms`, `digest` is an index: each platform is its own repository
     `@name_<os>_<arch>[_<variant>]`, and `@name` selects among them by the target platform,
     so it works under `oci_image_index`'s platform transition.
+
+    ```starlark
+    # WORKSPACE
+    load("@rules_wharf//oci:pull.bzl", "oci_pull")
+
+    oci_pull(
+        name = "distroless",
+        image = "gcr.io/distroless/static",
+        digest = "sha256:...",  # the index's: `crane digest gcr.io/distroless/static:latest`
+        platforms = [
+            "linux/amd64",
+            "linux/arm64/v8",
+        ],
+    )
+    ```
+
+    Then `oci_image(base = "@distroless", ...)`, as with the `oci` module extension.
 
     Args:
       name: repository (and target) name.

@@ -2,12 +2,30 @@
 
 load(":pull.bzl", "oci_pull")
 
-_pull = tag_class(
-    doc = """Pulls an image by digest. `@name` (i.e. `@name//:name`) is its OCI layout, for
+_PULL_DOC = """Pulls an image by digest. `@name` (i.e. `@name//:name`) is its OCI layout, for
 `oci_image(base = ...)`. With `platforms`, `digest` is the index's and each platform is pulled
 into its own repository (`name_<os>_<arch>[_<variant>]`); `@name` selects by the target
 platform, so it also works under `oci_image_index`'s platform transition. List only `name`
-in `use_repo`.""",
+in `use_repo`.
+
+```starlark
+oci = use_extension("@rules_wharf//oci:extensions.bzl", "oci")
+oci.pull(
+    name = "alpine",
+    image = "index.docker.io/library/alpine",
+    tag = "3.20",  # what the digest was taken from: checked at fetch time, updated by Renovate
+    digest = "sha256:...",  # the index's: `crane digest index.docker.io/library/alpine:3.20`
+    platforms = [
+        "linux/amd64",
+        "linux/arm64/v8",
+    ],
+)
+use_repo(oci, "alpine")
+```
+"""
+
+_pull = tag_class(
+    doc = _PULL_DOC,
     attrs = {
         "name": attr.string(doc = "Repository name.", mandatory = True),
         "image": attr.string(
@@ -42,8 +60,23 @@ def _oci_impl(mctx):
         return mctx.extension_metadata(reproducible = True)
     return None
 
+_DOC = """Images pulled by digest from registries (`oci.pull`). In MODULE.bazel:
+
+```starlark
+oci = use_extension("@rules_wharf//oci:extensions.bzl", "oci")
+oci.pull(
+    name = "distroless",
+    image = "gcr.io/distroless/static",
+    digest = "sha256:...",  # of the manifest: `crane digest --platform linux/amd64 gcr.io/distroless/static:latest`
+)
+use_repo(oci, "distroless")
+```
+
+then `oci_image(base = "@distroless", ...)` builds on it.
+"""
+
 oci = module_extension(
     implementation = _oci_impl,
-    doc = "Images pulled by digest from registries (`oci.pull`).",
+    doc = _DOC,
     tag_classes = {"pull": _pull},
 )

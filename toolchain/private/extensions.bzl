@@ -108,6 +108,17 @@ def declare_prebuilt_repositories(base_url = "", from_source = False):
             toolchains[name] = [str(c) for c in constraints]
     _hub(name = "wharf_toolchains", toolchains = toolchains)
 
+_TOOLCHAIN_DOC = """How the root module gets the wharf tool. Only the root module's tag is read; set it at most once.
+
+```starlark
+# MODULE.bazel: wharf built from source with rules_go, on every exec platform
+bazel_dep(name = "rules_wharf_tools", version = "0.0.0")  # the same version as rules_wharf
+
+wharf = use_extension("@rules_wharf//toolchain:extensions.bzl", "wharf")
+wharf.toolchain(from_source = True)
+```
+"""
+
 wharf = module_extension(
     implementation = _wharf_impl,
     doc = """The wharf tool for your build's exec platforms.
@@ -127,7 +138,7 @@ wharf.toolchain(from_source = True)  # with rules_wharf_tools: build wharf with 
 """,
     tag_classes = {
         "toolchain": tag_class(
-            doc = "How the root module gets the wharf tool. Only the root module's tag is read; set it at most once.",
+            doc = _TOOLCHAIN_DOC,
             attrs = {
                 "base_url": attr.string(
                     doc = "Where the release's binaries are served instead of GitHub: the URL is " +

@@ -43,8 +43,21 @@ def _apk_impl(mctx):
         apk_hub(name = name, hub_name = name, **h)
     return mctx.extension_metadata(reproducible = True)
 
+_TRANSLATE_LOCK_DOC = """Translate an apko lock file (`apko.lock.json`) into repositories: one per package and architecture (`apk_<arch>_<name>`, shared by every lock; each locked content of it in a package of its own, so that a version change keeps the set of repositories), one per key, and a hub named `name` with a target per architecture and an alias selecting by target CPU.
+
+```starlark
+apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
+apk.translate_lock(
+    name = "alpine",
+    lock = "//images/alpine:apko.lock.json",
+    require_signatures = True,  # Alpine signs every package: refuse an unsigned one
+)
+use_repo(apk, "alpine")  # @alpine, and @alpine//:x86_64, @alpine//:aarch64, ...
+```
+"""
+
 _translate_lock = tag_class(
-    doc = "Translate an apko lock file (`apko.lock.json`) into repositories: one per package and architecture (`apk_<arch>_<name>`, shared by every lock; each locked content of it in a package of its own, so that a version change keeps the set of repositories), one per key, and a hub named `name` with a target per architecture and an alias selecting by target CPU.",
+    doc = _TRANSLATE_LOCK_DOC,
     attrs = {
         "name": attr.string(doc = "Name of the hub repository (bring it in with `use_repo`).", mandatory = True),
         "lock": attr.label(doc = "The apko lock file.", mandatory = True, allow_single_file = [".json"]),
@@ -53,8 +66,19 @@ _translate_lock = tag_class(
     },
 )
 
+_DOC = """Brings APK packages pinned by apko lock files into the build. In MODULE.bazel:
+
+```starlark
+apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
+apk.translate_lock(name = "base", lock = "//app:apko.lock.json")
+use_repo(apk, "base")
+```
+
+then `oci_image(apks = "@base", ...)` takes the packages for the target CPU.
+"""
+
 apk = module_extension(
     implementation = _apk_impl,
-    doc = "Brings APK packages pinned by apko lock files into the build.",
+    doc = _DOC,
     tag_classes = {"translate_lock": _translate_lock},
 )

@@ -34,17 +34,25 @@ def apk_repositories():
 {calls}
 """.format(lock = rctx.attr.lock, apk_import = _APK_IMPORT_BZL, calls = "\n".join(calls) if calls else "    pass"))
 
-translate_lock_rule = repository_rule(
-    implementation = _translate_lock_impl,
-    doc = """WORKSPACE counterpart of `apk.translate_lock`: the hub repository `@<name>` (a target per
+_DOC = """WORKSPACE counterpart of `apk.translate_lock`: the hub repository `@<name>` (a target per
 architecture, and `@<name>` itself selecting by target CPU) and `@<name>//:repositories.bzl`,
 whose `apk_repositories()` declares the package and key repositories:
 
-    load("@rules_wharf//apk:repositories.bzl", "translate_lock")
-    translate_lock(name = "base", lock = "//app:apko.lock.json")
-    load("@base//:repositories.bzl", base_repositories = "apk_repositories")
-    base_repositories()
-""",
+```starlark
+# WORKSPACE
+load("@rules_wharf//apk:repositories.bzl", "translate_lock")
+
+translate_lock(name = "base", lock = "//app:apko.lock.json")
+
+load("@base//:repositories.bzl", base_repositories = "apk_repositories")
+
+base_repositories()
+```
+"""
+
+translate_lock_rule = repository_rule(
+    implementation = _translate_lock_impl,
+    doc = _DOC,
     attrs = {
         "lock": attr.label(doc = "The apko lock file.", mandatory = True, allow_single_file = [".json"]),
         "distro": attr.string(doc = "As `apk.translate_lock`'s `distro`: the distribution in the SBOM's package URLs; empty: from the installed /etc/os-release."),

@@ -15,15 +15,37 @@ def _apk_image_contents_impl(ctx):
         created = ctx.attr.created,
     )]
 
-apk_image_contents = rule(
-    implementation = _apk_image_contents_impl,
-    doc = """The contents an image takes from a lock (`OciImageContentsInfo`, for `oci_image`'s
+_DOC = """The contents an image takes from a lock (`OciImageContentsInfo`, for `oci_image`'s
 `contents`): each package's data member as a layer in lock order (or contiguous runs within
 `apk_layer_budget`), the apk database layer, and with `apko_config` a layer of its accounts
 and paths plus its image config as defaults under the image's attributes; the packages for
 the image's SBOM; the packages' signature verification records. `oci_image(apks = ...)` and
 `apko_image` make the same contents through the lock's hub target (`OciImageContentsSourceInfo`,
-which runs this rule's emitter); the packages must be for the target platform's architecture.""",
+which runs this rule's emitter); the packages must be for the target platform's architecture.
+
+```starlark
+load("@rules_wharf//apk:defs.bzl", "apk_image_contents")
+load("@rules_wharf//oci:defs.bzl", "oci_image")
+
+# The same image as oci_image(apks = "@base", apk_layer_budget = 8, apko_config = "apko.yaml").
+apk_image_contents(
+    name = "packages",
+    apks = "@base",
+    apk_layer_budget = 8,
+    apko_config = "apko.yaml",
+)
+
+oci_image(
+    name = "image",
+    contents = [":packages"],
+    layers = [":app_layer"],
+)
+```
+"""
+
+apk_image_contents = rule(
+    implementation = _apk_image_contents_impl,
+    doc = _DOC,
     attrs = {
         "apks": attr.label(
             doc = "Packages from a lock: the hub repository of `apk.translate_lock` (e.g. `@base`, which selects the target CPU's packages) or one of its per-architecture targets.",

@@ -85,6 +85,21 @@ def apk_lock(name, config, lock = "apko.lock.json", archs = [], **kwargs):
     package constraint holds for the locked packages. When it fails, it says what changed
     and to run `bazel run :<name>`.
 
+    ```starlark
+    load("@rules_wharf//apk:defs.bzl", "apk_lock")
+
+    # bazel run //app:lock    writes app/apko.lock.json from app/apko.yaml
+    # bazel test //app:lock_test    fails, offline, when the lock is stale
+    apk_lock(
+        name = "lock",
+        config = "apko.yaml",
+        lock = "apko.lock.json",
+    )
+    ```
+
+    Then `apk.translate_lock(name = "base", lock = "//app:apko.lock.json")` in MODULE.bazel
+    makes its packages `@base`, for `oci_image(apks = "@base")`.
+
     Args:
       name: Name of the runnable target; the test is `<name>_test`.
       config: The apko configuration (`apko.yaml`), a source file of this repository.

@@ -31,13 +31,32 @@ def _apk_package_impl(ctx):
         ),
     ]
 
-apk_package = rule(
-    implementation = _apk_package_impl,
-    doc = """One APK from a lock. Its data member becomes a layer, byte for byte: the layer digest
+_DOC = """One APK from a lock. Its data member becomes a layer, byte for byte: the layer digest
 is the package's signed datahash. The action checks the control member against the lock's
 sha1, the data member against .PKGINFO's datahash and the lock's sha256. When the data member
 is a part of its own (ranged downloads of http(s) locks), that file is the layer blob and the
-action writes only metadata and facts; from a whole .apk it copies the data member out.""",
+action writes only metadata and facts; from a whole .apk it copies the data member out.
+
+```starlark
+load("@rules_wharf//apk:defs.bzl", "apk_package")
+
+# What apk.translate_lock writes for one entry of a lock, the whole .apk as its one part.
+apk_package(
+    name = "wharf-greeting",
+    package_name = "wharf-greeting",
+    version = "0.3.0-r2",
+    arch = "x86_64",
+    url = "https://packages.example.com/x86_64/wharf-greeting-0.3.0-r2.apk",
+    control_checksum = "sha1-/k66PZjl7KfxmnQ2t4I7KtXfgec=",
+    data_checksum = "sha256-g3pZt0NSb2WnOdfed8jAtIMH9vB/js1gboxnH4uL/vM=",
+    parts = ["wharf-greeting-0.3.0-r2.apk"],
+)
+```
+"""
+
+apk_package = rule(
+    implementation = _apk_package_impl,
+    doc = _DOC,
     # The lock's record under its own names (lock.bzl's PACKAGE_FIELDS), then what the
     # repository rule made of its ranges.
     attrs = {

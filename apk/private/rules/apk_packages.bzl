@@ -34,12 +34,37 @@ def _apk_packages_impl(ctx):
         OutputGroupInfo(_validation = verifications),
     ]
 
-apk_packages = rule(
-    implementation = _apk_packages_impl,
-    doc = """The packages of one lock for one architecture, in lock order. A signed package must
+_DOC = """The packages of one lock for one architecture, in lock order. A signed package must
 verify against the lock's keyring; an unsigned one (Wolfi's) is trusted through the lock: its
 control member's sha1 is the lock's, and its .PKGINFO datahash is the lock's data checksum,
-which the package's own action compares with the data member.""",
+which the package's own action compares with the data member.
+
+```starlark
+load("@rules_wharf//apk:defs.bzl", "apk_packages")
+load("@rules_wharf//oci:defs.bzl", "oci_image")
+
+# What apk.translate_lock writes per architecture in the hub `@base` (as `@base//:x86_64`).
+apk_packages(
+    name = "x86_64",
+    arch = "x86_64",
+    packages = [
+        ":wharf-baselayout",  # apk_package targets, in lock order
+        ":wharf-greeting",
+    ],
+    keyring = ["wharf-example.rsa.pub"],
+    repositories = ["https://packages.example.com"],
+)
+
+oci_image(
+    name = "image",
+    apks = ":x86_64",  # or "@base", which picks the target CPU's
+)
+```
+"""
+
+apk_packages = rule(
+    implementation = _apk_packages_impl,
+    doc = _DOC,
     attrs = {
         "arch": attr.string(doc = "APK architecture of every package.", mandatory = True),
         "packages": attr.label_list(doc = "`apk_package` targets in lock order.", providers = [ApkPackageInfo]),

@@ -179,9 +179,7 @@ fails one is an error naming it and the entry. An archive with a global PAX head
     "ref_name": attr.string(doc = "The `org.opencontainers.image.ref.name` annotation of the image in the layout's index.json (what skopeo/umoci/podman call the tag, as in `oci:DIR:latest`).", default = "latest"),
 } | TARGET_PLATFORM_ATTRS
 
-oci_image_rule = rule(
-    implementation = _oci_image_impl,
-    doc = """A single-platform image: the base's layers, then the layers of `contents`, then
+_DOC = """A single-platform image: the base's layers, then the layers of `contents`, then
 `layers`, then one layer per archive of `tars`, with a config from the attributes (over the contents' defaults, over the base's).
 os/architecture come from the target platform. The manifest action reads only layer metadata;
 the blobs are needed only by the actions that copy them (layout, tarball).
@@ -199,7 +197,26 @@ lists files (see docs/sbom.md),
 `tarball` (docker/podman load), `digest` and `metadata` are built only when asked for, too,
 and so is `files`: `<name>.files.json`, every path of the image's filesystem with the layer,
 APK package or label that put it there and the earlier entries it replaced, from the layers'
-metadata (see docs/explain.md; `bazel run :<name>.explain -- PATH` asks about one path).""",
+metadata (see docs/explain.md; `bazel run :<name>.explain -- PATH` asks about one path).
+
+```starlark
+load("@rules_wharf//oci:defs.bzl", "oci_image_rule")
+
+# No packages: on an image pulled by digest (oci.pull(name = "distroless", ...)).
+oci_image_rule(
+    name = "image",
+    base = "@distroless",
+    layers = [":app_layer"],
+    tars = [":assets"],  # e.g. rules_pkg's pkg_tar
+    entrypoint = ["/usr/bin/server"],
+    exposed_ports = ["8080/tcp"],
+)
+```
+"""
+
+oci_image_rule = rule(
+    implementation = _oci_image_impl,
+    doc = _DOC,
     attrs = _attrs,
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )

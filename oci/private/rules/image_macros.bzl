@@ -31,6 +31,24 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
     `<name>.explain` is an `oci_image_explain` of the image: `bazel run :<name>.explain --
     /etc/os-release` says which layer, package or target put the path there.
 
+    ```starlark
+    load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_layer")
+
+    oci_layer(
+        name = "app_layer",
+        files = {"//app/cmd/server": "/usr/bin/server"},  # a go_binary, say
+    )
+
+    oci_image(
+        name = "image",
+        apks = "@base",  # apk.translate_lock(name = "base", ...) in MODULE.bazel
+        layers = [":app_layer"],
+        entrypoint = ["/usr/bin/server"],
+        env = {"LOG_LEVEL": "info"},
+        user = "65532:65532",
+    )
+    ```
+
     Args:
       name: the target name.
       apks: Packages from a lock: the hub repository of `apk.translate_lock` (e.g. `@base`,
@@ -105,6 +123,25 @@ def apko_image(name, config, apks, **kwargs):
     `archs` must list). For several, wrap it in `oci_image_index(images = [":name"],
     platforms = [...])`: the split transition builds it once per platform, each with that
     architecture's packages from the same lock.
+
+    ```starlark
+    load("@rules_wharf//apk:defs.bzl", "apk_lock")
+    load("@rules_wharf//oci:defs.bzl", "apko_image")
+
+    # `bazel run //app:lock` writes apko.lock.json, which MODULE.bazel translates:
+    # apk.translate_lock(name = "base", lock = "//app:apko.lock.json")
+    apk_lock(
+        name = "lock",
+        config = "apko.yaml",
+    )
+
+    apko_image(
+        name = "image",
+        config = "apko.yaml",
+        apks = "@base",
+        layers = [":app_layer"],
+    )
+    ```
 
     Args:
       name: the target name.

@@ -47,9 +47,7 @@ def _oci_image_index_impl(ctx):
         ),
     ]
 
-oci_image_index = rule(
-    implementation = _oci_image_index_impl,
-    doc = """A multi-platform image: each of `images` built for each of `platforms` (a split
+_DOC = """A multi-platform image: each of `images` built for each of `platforms` (a split
 transition), tied together by an OCI image index. One lock supplies every architecture's
 packages (`apks = "@base"` selects by target CPU). Its OCI layout's index.json has one entry,
 the index, annotated `org.opencontainers.image.ref.name`.
@@ -58,7 +56,38 @@ platform's image as packages named by digest with `pkg:oci` URLs, the index `VAR
 image, each image `CONTAINS` its APK packages), plus each image's own document.
 
 Default outputs: `<name>.index.json` and `<name>.digest`; the OCI layout directory `<name>/`
-is the output group `layout` (`--output_groups=+layout`), which `oci_push` builds itself.""",
+is the output group `layout` (`--output_groups=+layout`), which `oci_push` builds itself.
+
+```starlark
+load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_image_index", "oci_push")
+
+oci_image(
+    name = "image",
+    apks = "@base",  # each platform gets its architecture's packages
+    layers = [":app_layer"],
+)
+
+oci_image_index(
+    name = "multiarch",
+    images = [":image"],
+    platforms = [
+        "@rules_wharf//platforms:linux_amd64",
+        "@rules_wharf//platforms:linux_arm64",
+    ],
+)
+
+oci_push(
+    name = "push",
+    image = ":multiarch",
+    repository = "registry.example.com/app",
+    remote_tags = ["latest"],
+)
+```
+"""
+
+oci_image_index = rule(
+    implementation = _oci_image_index_impl,
+    doc = _DOC,
     attrs = {
         "images": attr.label_list(
             doc = "Images (`oci_image`) to build for every platform.",

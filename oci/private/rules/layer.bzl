@@ -34,14 +34,39 @@ def _oci_layer_impl(ctx):
         OutputGroupInfo(blob = depset([layer.blob]), metadata = depset([layer.metadata])),
     ]
 
-oci_layer = rule(
-    implementation = _oci_layer_impl,
-    doc = """A layer from files, symlinks and empty directories, written in one streaming pass with
+_DOC = """A layer from files, symlinks and empty directories, written in one streaming pass with
 its metadata. Entries are sorted, owned by 0:0 with no owner names, dated 1970-01-01; parent
 directories are added (0755). A file's bits on disk do not count: files Bazel built
 (binaries, generated files, tree artifacts' contents) are 0755 and source files 0644, so give a
 checked-in script `modes = {"/path": "0755"}`. Mode, owner, owner names and mtime can be set
-per path and as defaults; entries of `tars` keep their own modes and owner numbers.""",
+per path and as defaults; entries of `tars` keep their own modes and owner numbers.
+
+```starlark
+load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_layer")
+
+oci_layer(
+    name = "app_layer",
+    files = {
+        "//app/cmd/server": "/usr/bin/server",  # a go_binary, say
+        "config.yaml": "/etc/app/",  # a destination ending in / is a directory
+    },
+    symlinks = {"/usr/local/bin/server": "/usr/bin/server"},
+    empty_dirs = ["/var/lib/app"],
+    owners = {"/var/lib/app": "65532:65532"},
+)
+
+oci_image(
+    name = "image",
+    apks = "@base",
+    layers = [":app_layer"],
+    entrypoint = ["/usr/bin/server"],
+)
+```
+"""
+
+oci_layer = rule(
+    implementation = _oci_layer_impl,
+    doc = _DOC,
     attrs = {
         "files": attr.label_keyed_string_dict(
             doc = "Target to destination path in the layer. A destination ending in `/` is a directory receiving all of the target's files. A directory (source directory or tree artifact) is copied with everything under it. The image's SBOM lists each file with the label that made it, and a `go_binary` with the modules its packages belong to (see `go_mod`).",

@@ -13,11 +13,25 @@ def _oci_load_impl(ctx):
         OutputGroupInfo(tarball = depset([tarball])),
     ]
 
+_DOC = """`bazel run :load` loads the image into docker (when a daemon answers) or podman, and
+prints its tag. Arguments after `--` go to the CLI before `load`, e.g. podman's `--root DIR`.
+`bazel build :load` gives the tarball (`docker load -i`).
+
+```starlark
+load("@rules_wharf//oci:defs.bzl", "oci_load")
+
+# bazel run //app:load, then: docker run --rm app:dev
+oci_load(
+    name = "load",
+    image = ":image",
+    repo_tag = "app:dev",
+)
+```
+"""
+
 oci_load = rule(
     implementation = _oci_load_impl,
-    doc = """`bazel run :load` loads the image into docker (when a daemon answers) or podman, and
-prints its tag. Arguments after `--` go to the CLI before `load`, e.g. podman's `--root DIR`.
-`bazel build :load` gives the tarball (`docker load -i`).""",
+    doc = _DOC,
     attrs = {
         "image": attr.label(doc = "The image (`oci_image`).", mandatory = True, providers = [OciImageInfo]),
         "repo_tag": attr.string(doc = "repository:tag of the loaded image. Default: `bazel/<package>:<image name>`."),

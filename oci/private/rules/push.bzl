@@ -49,9 +49,7 @@ every place searched. Flags after `--` override: `--remote-cache URL`, `--disk-c
 `--remote-header NAME=VALUE`, `--no-bazelrc`, `--progress always|never` (default: a progress
 line only on a terminal), `--jobs N`, `--stall-timeout D`. See docs/push.md."""
 
-oci_push = rule(
-    implementation = _oci_push_impl,
-    doc = """`bazel run` pushes the image by digest, then applies the tags, reads both back from
+_OCI_PUSH_DOC = """`bazel run` pushes the image by digest, then applies the tags, reads both back from
 the registry, and prints `REPOSITORY@sha256:...` (stdout) and a summary of the blobs sent,
 already present and mounted (stderr). Arguments after `--` override the rule's: `--repository
 HOST/NAME` and `--tag T` (repeatable; replaces the rule's tags). Credentials come from the
@@ -64,7 +62,27 @@ output, as rules_oci's `remote_tags` file), in order, each once. When stamping (
 `--workspace_status_command`): `remote_tags = ["{STABLE_GIT_COMMIT}"]`. A key the status
 lacks fails the build naming the key and the tag. Without stamping such a tag stays as
 written and `bazel run` refuses it (build with `--stamp`), so `bazel build //...` still
-works. Every tag must match `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.""" + _RUN_DOC,
+works. Every tag must match `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+
+```starlark
+load("@rules_wharf//oci:defs.bzl", "oci_push")
+
+# bazel run --stamp --embed_label=1.2.3 //app:push
+# pushes :image, tags it latest and v1.2.3, prints ghcr.io/org/app@sha256:...
+oci_push(
+    name = "push",
+    image = ":image",
+    repository = "ghcr.io/org/app",
+    remote_tags = [
+        "latest",
+        "v{BUILD_EMBED_LABEL}",
+    ],
+)
+```""" + _RUN_DOC
+
+oci_push = rule(
+    implementation = _oci_push_impl,
+    doc = _OCI_PUSH_DOC,
     attrs = {
         "image": attr.label(doc = "The image (`oci_image`) or index (`oci_image_index`) to push.", mandatory = True, providers = [[OciImageInfo], [OciIndexInfo]]),
         "repository": attr.string(doc = "Registry and repository, e.g. `ghcr.io/org/app`. May be given at run time instead."),
@@ -87,16 +105,45 @@ def _oci_push_all_impl(ctx):
         _blobs_group(depset(transitive = [i.blobs for i in infos])),
     ]
 
-oci_push_all = rule(
-    implementation = _oci_push_all_impl,
-    doc = """`bazel run` pushes every image of `pushes` (`oci_push` targets, each with its
+_OCI_PUSH_ALL_DOC = """`bazel run` pushes every image of `pushes` (`oci_push` targets, each with its
 `repository` and tags) in one process: each blob is checked once per repository and sent once
 per registry (mounted into the other repositories of that registry), manifests are put once
 every blob they refer to is in place, and the summary gives per image its digest, tags and the
 bytes sent, already present and mounted, then the totals. Prints one `REPOSITORY@sha256:...`
 line per image, in the order of `pushes`. `-- --registry HOST[:PORT]` pushes every image to
 another registry (same repository paths); `--repository` and `--tag` name one image and are
-refused here.""" + _RUN_DOC,
+refused here.
+
+```starlark
+load("@rules_wharf//oci:defs.bzl", "oci_push", "oci_push_all")
+
+oci_push(
+    name = "push_api",
+    image = "//api:image",
+    repository = "ghcr.io/org/api",
+    remote_tags = ["latest"],
+)
+
+oci_push(
+    name = "push_worker",
+    image = "//worker:image",
+    repository = "ghcr.io/org/worker",
+    remote_tags = ["latest"],
+)
+
+# bazel run //:release   (or -- --registry 127.0.0.1:5000 to push both elsewhere)
+oci_push_all(
+    name = "release",
+    pushes = [
+        ":push_api",
+        ":push_worker",
+    ],
+)
+```""" + _RUN_DOC
+
+oci_push_all = rule(
+    implementation = _oci_push_all_impl,
+    doc = _OCI_PUSH_ALL_DOC,
     attrs = {
         "pushes": attr.label_list(doc = "The `oci_push` targets to push together.", mandatory = True, providers = [OciPushInfo]),
         "_launcher_template": attr.label(doc = "The run script's template.", default = Label("//oci/private/rules:push.sh.tpl"), allow_single_file = True),
