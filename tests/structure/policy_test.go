@@ -21,7 +21,7 @@ var wantFailure = map[string][]string{
 	"allowed_packages_fails":  {"package wharf-motd@", "is not in allowed_packages: rule allowed_packages"},
 	"denied_license_fails":    {"has license MIT (MIT): rule denied_licenses"},
 	"allowed_licenses_fails":  {"has license MIT (MIT), not in allowed_licenses: rule allowed_licenses"},
-	"corpus_fails":            {"=== FAIL: File Existence Test: bash", "File /bin/bash should exist but does not"},
+	"corpus_files":            {"=== FAIL: File Existence Test: bash missing", "File /bin/bash should exist but does not", "Expected: -rw-r--r--, Actual: -rw-r-----"},
 }
 
 // Args: the launchers of the tests in wantFailure (root-relative paths). They run here
