@@ -26,7 +26,7 @@ func ReadGoMod(modPath, sumPath string) (*GoModFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := modfile.ParseLax(modPath, b, nil)
+	f, err := modfile.Parse(modPath, b, nil)
 	if err != nil {
 		return nil, err
 	}

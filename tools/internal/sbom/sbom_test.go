@@ -13,11 +13,7 @@ import (
 )
 
 func TestDocumentValidatesAndRoundTrips(t *testing.T) {
-	pkgs := []Package{
-		{Info: &apkfile.PkgInfo{Name: "musl", Version: "1.2.5-r0", Arch: "x86_64", License: "MIT", Origin: "musl", Provides: []string{"so:libc.musl-x86_64.so.1=1"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32), URL: "https://example.org/musl.apk"},
-		{Info: &apkfile.PkgInfo{Name: "busybox", Version: "1.36.1-r5", Arch: "x86_64", License: "GPL-2.0-only", Origin: "busybox", Depends: []string{"so:libc.musl-x86_64.so.1", "!busybox-old"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
-		{Info: &apkfile.PkgInfo{Name: "ssl_client", Version: "1.36.1-r5", Arch: "x86_64", Origin: "busybox", Depends: []string{"busybox=1.36.1-r5"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
-	}
+	pkgs := testPackages()
 	doc := Document("//app:image", Distro{ID: "alpine"}, pkgs)
 	buf, back := roundTrip(t, doc)
 	if len(back.Packages) != 4 {
@@ -60,4 +56,14 @@ func roundTrip(t *testing.T, doc *spdx.Document) (*bytes.Buffer, *spdx.Document)
 		t.Fatal(err)
 	}
 	return &buf, back
+}
+
+// testPackages are three APKs: one provides a library, one depends on it and conflicts
+// with another package, one depends on the second.
+func testPackages() []Package {
+	return []Package{
+		{Info: &apkfile.PkgInfo{Name: "musl", Version: "1.2.5-r0", Arch: "x86_64", License: "MIT", Origin: "musl", Provides: []string{"so:libc.musl-x86_64.so.1=1"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32), URL: "https://example.org/musl.apk"},
+		{Info: &apkfile.PkgInfo{Name: "busybox", Version: "1.36.1-r5", Arch: "x86_64", License: "GPL-2.0-only", Origin: "busybox", Depends: []string{"so:libc.musl-x86_64.so.1", "!busybox-old"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
+		{Info: &apkfile.PkgInfo{Name: "ssl_client", Version: "1.36.1-r5", Arch: "x86_64", Origin: "busybox", Depends: []string{"busybox=1.36.1-r5"}}, ControlSHA1: make([]byte, 20), DataSHA256: make([]byte, 32)},
+	}
 }
