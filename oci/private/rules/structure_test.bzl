@@ -40,9 +40,14 @@ def _pick(ctx):
     names = ["/".join([i.os, i.architecture] + ([i.variant] if i.variant else [])) for i in images]
     if not ctx.attr.platform:
         fail("{}: {} is an index: set platform to one of {}".format(ctx.label, ctx.attr.image.label, names))
-    if ctx.attr.platform not in names:
+    if ctx.attr.platform in names:
+        return images[names.index(ctx.attr.platform)]
+
+    # Without a variant, `linux/arm64` names the one arm64 image, whatever its variant.
+    matches = [i for i, n in enumerate(names) if n.startswith(ctx.attr.platform + "/")]
+    if len(matches) != 1:
         fail("{}: platform {} is not in {} ({})".format(ctx.label, ctx.attr.platform, ctx.attr.image.label, names))
-    return images[names.index(ctx.attr.platform)]
+    return images[matches[0]]
 
 def _policy(ctx, image):
     a = ctx.attr
@@ -89,7 +94,7 @@ oci_structure_test = rule(
     doc = _DOC,
     attrs = {
         "image": attr.label(doc = "The image (`oci_image`) or index (`oci_image_index`, with `platform`).", mandatory = True, providers = [[OciImageInfo], [OciIndexInfo]]),
-        "platform": attr.string(doc = "For an index: the image to check, as `os/arch[/variant]` (e.g. `linux/arm64`)."),
+        "platform": attr.string(doc = "For an index: the image to check, as `os/arch[/variant]` (e.g. `linux/arm64`, which names the index's one arm64 image whatever its variant)."),
         "configs": attr.label_list(doc = "container-structure-test files (schemaVersion 2.0.0), checked in order.", allow_files = [".yaml", ".yml", ".json"]),
         "non_root": attr.bool(doc = "Fail when the config's user is root: empty, `0`, `root`, or a name with uid 0 in the image's /etc/passwd."),
         "no_setuid": attr.bool(doc = "Fail on any file with the setuid or setgid bit."),
