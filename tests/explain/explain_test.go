@@ -19,7 +19,12 @@ func runfile(env string) string {
 
 func explain(t *testing.T, paths ...string) (string, error) {
 	t.Helper()
-	out, err := exec.Command(runfile("EXPLAIN"), paths...).CombinedOutput()
+	return run(t, "EXPLAIN", paths...)
+}
+
+func run(t *testing.T, launcher string, paths ...string) (string, error) {
+	t.Helper()
+	out, err := exec.Command(runfile(launcher), paths...).CombinedOutput()
 	return string(out), err
 }
 
@@ -82,5 +87,23 @@ func TestDocumentListsEveryLayer(t *testing.T) {
 		if d.Files[i-1].Path >= d.Files[i].Path {
 			t.Errorf("paths out of order or twice: %s, %s", d.Files[i-1].Path, d.Files[i].Path)
 		}
+	}
+}
+
+// TestLayoutBaseLayersAreNamed: on a layout directory as base, the image's own layer is
+// explained (numbered above the base's) and a path elsewhere is said to be possibly in the
+// base's unlisted layers.
+func TestLayoutBaseLayersAreNamed(t *testing.T) {
+	out, err := run(t, "EXPLAIN_ON_LAYOUT", "/etc/os-release")
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if !regexp.MustCompile(`^/etc/os-release \(file 0644\)\n  from layer [1-9]\d* \(sha256:[0-9a-f]{64}\): //tests/explain:etc\n$`).MatchString(out) {
+		t.Errorf("explain printed:\n%s", out)
+	}
+	out, err = run(t, "EXPLAIN_ON_LAYOUT", "/usr/bin/hello")
+	want := "/usr/bin/hello is in none of the image's listed layers; the layers 0, 1, 2, 3, 4 of base image //examples/hello_image:image_layout are not listed (their entries are known only by unpacking them, which explain does not do), so it may be in one of them"
+	if err == nil || !strings.Contains(out, want) {
+		t.Errorf("explain printed (%v):\n%s\nwant it to contain %q", err, out, want)
 	}
 }

@@ -4,6 +4,7 @@ emit_explain_launcher: the run script of `<image>.explain` (`wharf explain`)."""
 load("@bazel_skylib//lib:shell.bzl", "shell")
 load("//toolchain:actions.bzl", "wharf_action")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load(":labels.bzl", "label_text")
 
 def emit_files(ctx, *, layers, extern_layers, base):
     """Writes `<name>.files.json`: each path of the image with its layer, package or label.
@@ -16,13 +17,13 @@ def emit_files(ctx, *, layers, extern_layers, base):
       layers: list of OciLayerInfo, bottom first, above `extern_layers`.
       extern_layers: list of struct(layers, origin): a pulled base's layers (`layers` the
         JSON list of their metadata).
-      base: the base's label text, naming a pulled base whose origin is unknown.
+      base: the base's Label or None, naming a pulled base whose origin is unknown.
 
     Returns:
       File.
     """
     out = ctx.actions.declare_file(ctx.label.name + ".files.json")
-    spec = [{"base": e.origin or base, "extern": e.layers.path} for e in extern_layers]
+    spec = [{"base": e.origin or label_text(base), "extern": e.layers.path} for e in extern_layers]
     inputs = [e.layers for e in extern_layers]
     for layer in layers:
         facts = getattr(layer, "facts", None) or []

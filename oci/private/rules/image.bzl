@@ -122,7 +122,7 @@ def _oci_image_impl(ctx):
         sbom = sbom.spdx if sbom else None,
     )
     tarball = emit_docker_tarball(ctx, info, default_repo_tag(ctx.label))
-    files = emit_files(ctx, layers = layers, extern_layers = extern, base = str(ctx.attr.base.label) if ctx.attr.base else "")
+    files = emit_files(ctx, layers = layers, extern_layers = extern, base = ctx.attr.base.label if ctx.attr.base else None)
     return [
         # Not the layout: it repeats every blob (a tree artifact Bazel copies and digests),
         # and most builds need only the manifest. Push, load and `--output_groups=+layout`

@@ -99,20 +99,24 @@ func (d *Document) describe(o Owner) string {
 	return s
 }
 
-// missing is the message for a path the image does not hold.
+// missing is the message for a path the image does not hold, or, when a pulled base's
+// layers are not listed, holds in none of the listed layers.
 func (d *Document) missing(p string) string {
-	msg := fmt.Sprintf("%s is not in the image", "/"+clean(p))
-	if close := d.closeMatches("/"+clean(p), 5); len(close) > 0 {
-		msg += "; did you mean " + strings.Join(close, ", ") + "?"
-	}
+	p = "/" + clean(p)
 	var unknown []string
+	base := ""
 	for _, l := range d.Layers {
 		if l.Entries == "unknown" {
 			unknown = append(unknown, fmt.Sprint(l.Index))
+			base = l.Base
 		}
 	}
+	msg := p + " is not in the image"
 	if len(unknown) > 0 {
-		msg += fmt.Sprintf(" (the base image's layers %s are not listed: their entries are known only by unpacking them, which this does not do)", strings.Join(unknown, ", "))
+		msg = fmt.Sprintf("%s is in none of the image's listed layers; the layers %s of base image %s are not listed (their entries are known only by unpacking them, which explain does not do), so it may be in one of them", p, strings.Join(unknown, ", "), base)
+	}
+	if close := d.closeMatches(p, 5); len(close) > 0 {
+		msg += "; did you mean " + strings.Join(close, ", ") + "?"
 	}
 	return msg
 }
