@@ -23,6 +23,7 @@ const maxContent = 64 << 20
 // Entry is a path of the merged filesystem, as the layer that put it last describes it.
 type Entry struct {
 	Path     string // absolute, cleaned
+	Name     string // the entry's name in its layer, cleaned (Path unless under a symlink)
 	Mode     fs.FileMode
 	Uid, Gid int
 	Linkname string // symlink target, or a hard link's target path (absolute)
@@ -56,12 +57,17 @@ func Read(layers []Layer, want func(p string) bool) (*FS, error) {
 }
 
 func (v *FS) readLayer(i int, l Layer) error {
-	f, err := os.Open(l.Path)
+	return v.scan(l, func(name string, h *tar.Header, r io.Reader) error { return v.add(i, name, h, r) })
+}
+
+// scan streams a layer's entries to f with each entry's cleaned absolute name.
+func (v *FS) scan(l Layer, f func(name string, h *tar.Header, r io.Reader) error) error {
+	file, err := os.Open(l.Path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	r, err := layer.Decompress(f)
+	defer file.Close()
+	r, err := layer.Decompress(file)
 	if err != nil {
 		return err
 	}
@@ -75,15 +81,14 @@ func (v *FS) readLayer(i int, l Layer) error {
 		if err != nil {
 			return err
 		}
-		if err := v.add(i, h, tr); err != nil {
+		if err := f(path.Clean("/"+h.Name), h, tr); err != nil {
 			return fmt.Errorf("%s: %w", h.Name, err)
 		}
 	}
 }
 
-func (v *FS) add(i int, h *tar.Header, r io.Reader) error {
-	p := path.Clean("/" + h.Name)
-	dir, base := path.Split(p)
+func (v *FS) add(i int, name string, h *tar.Header, r io.Reader) error {
+	dir, base := path.Split(name)
 	dir = path.Clean(dir)
 	switch {
 	case base == ".wh..wh..opq":
@@ -92,10 +97,16 @@ func (v *FS) add(i int, h *tar.Header, r io.Reader) error {
 	case strings.HasPrefix(base, ".wh."):
 		v.removeBelow(path.Join(dir, strings.TrimPrefix(base, ".wh.")), i, true)
 		return nil
-	case p == "/":
+	case name == "/":
 		return nil
 	}
-	e := &Entry{Path: p, Mode: h.FileInfo().Mode(), Uid: h.Uid, Gid: h.Gid, Layer: i}
+	// A directory reached through a symlink of a lower layer: the entry lands where the
+	// link points, as unpacking it would put it.
+	if d, real, err := v.resolve(dir, true); err == nil && d != nil && d.Mode.IsDir() {
+		dir = real
+	}
+	p := path.Join(dir, base)
+	e := &Entry{Path: p, Name: name, Mode: h.FileInfo().Mode(), Uid: h.Uid, Gid: h.Gid, Layer: i}
 	switch h.Typeflag {
 	case tar.TypeSymlink:
 		e.Linkname, e.Mode = h.Linkname, fs.ModeSymlink|0o777
@@ -108,16 +119,25 @@ func (v *FS) add(i int, h *tar.Header, r io.Reader) error {
 	v.parents(dir, i)
 	v.entries[p] = e
 	if e.Mode.IsRegular() && !e.Hardlink && v.want(p) {
-		b, err := io.ReadAll(io.LimitReader(r, maxContent+1))
+		b, err := readLimited(r)
 		if err != nil {
 			return err
-		}
-		if len(b) > maxContent {
-			return fmt.Errorf("a checked file is larger than %d bytes", maxContent)
 		}
 		v.contents[key(i, p)] = b
 	}
 	return nil
+}
+
+// readLimited reads a checked file's bytes, refusing one over maxContent.
+func readLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxContent+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxContent {
+		return nil, fmt.Errorf("a checked file is larger than %d bytes", maxContent)
+	}
+	return b, nil
 }
 
 func key(layer int, p string) string { return fmt.Sprintf("%d:%s", layer, p) }
@@ -203,59 +223,66 @@ func (v *FS) owner(e *Entry) *Entry {
 	return e
 }
 
-// source is where the bytes of the file at p are: the layer and the path of the regular
-// file entry (a hard link's target), symlinks followed.
-func (v *FS) source(p string) (int, string, error) {
+// source is the regular file entry holding the bytes of the file at p (a hard link's
+// target), symlinks followed.
+func (v *FS) source(p string) (*Entry, error) {
 	e, _, err := v.resolve(p, true)
 	if err != nil {
-		return 0, "", err
+		return nil, err
 	}
 	if e.Hardlink {
 		t := v.entries[e.Linkname]
 		if t == nil {
-			return 0, "", fmt.Errorf("%s: hard link to %s, which is not in the image", e.Path, e.Linkname)
+			return nil, fmt.Errorf("%s: hard link to %s, which is not in the image", e.Path, e.Linkname)
 		}
 		e = t
 	}
 	if !e.Mode.IsRegular() {
-		return 0, "", fmt.Errorf("%s: not a regular file (%s)", e.Path, e.Mode)
+		return nil, fmt.Errorf("%s: not a regular file (%s)", e.Path, e.Mode)
 	}
-	return e.Layer, e.Path, nil
+	return e, nil
 }
 
 // ReadFile returns the bytes of the file at p, symlinks followed.
 func (v *FS) ReadFile(p string) ([]byte, error) {
-	i, src, err := v.source(p)
+	e, err := v.source(p)
 	if err != nil {
 		return nil, err
 	}
-	if b, ok := v.contents[key(i, src)]; ok {
+	if b, ok := v.contents[key(e.Layer, e.Path)]; ok {
 		return b, nil
 	}
-	return nil, fmt.Errorf("%s: its bytes were not read from layer %d", src, i)
+	return nil, fmt.Errorf("%s: its bytes were not read from layer %d", e.Path, e.Layer)
 }
 
 // Fill reads again, from only the layers that hold them, the bytes of paths whose file is
 // reached through a link (found only once every layer's headers were read).
 func (v *FS) Fill(layers []Layer, paths []string) error {
-	missing := map[int]map[string]bool{}
+	missing := map[int]map[string]*Entry{} // layer -> name in it -> entry
 	for _, p := range paths {
-		i, src, err := v.source(p)
-		if _, ok := v.contents[key(i, src)]; err != nil || ok {
+		e, err := v.source(p)
+		if err != nil {
 			continue
 		}
-		if missing[i] == nil {
-			missing[i] = map[string]bool{}
+		if _, ok := v.contents[key(e.Layer, e.Path)]; ok {
+			continue
 		}
-		missing[i][src] = true
+		if missing[e.Layer] == nil {
+			missing[e.Layer] = map[string]*Entry{}
+		}
+		missing[e.Layer][e.Name] = e
 	}
 	for i, want := range missing {
-		again := &FS{entries: map[string]*Entry{}, contents: map[string][]byte{}, want: func(p string) bool { return want[p] }}
-		if err := again.readLayer(i, layers[i]); err != nil {
+		err := v.scan(layers[i], func(name string, h *tar.Header, r io.Reader) error {
+			if e := want[name]; e != nil && h.Typeflag == tar.TypeReg {
+				b, err := readLimited(r)
+				v.contents[key(i, e.Path)] = b
+				return err
+			}
+			return nil
+		})
+		if err != nil {
 			return fmt.Errorf("layer %d (%s): %w", i, layers[i].Name, err)
-		}
-		for k, b := range again.contents {
-			v.contents[k] = b
 		}
 	}
 	return nil

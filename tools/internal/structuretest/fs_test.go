@@ -20,10 +20,16 @@ type ent struct {
 	uid              int
 }
 
-func file(name, body string, mode int64) ent { return ent{name: name, body: body, typ: tar.TypeReg, mode: mode} }
-func dir(name string, mode int64) ent       { return ent{name: name, typ: tar.TypeDir, mode: mode} }
-func symlink(name, target string) ent       { return ent{name: name, link: target, typ: tar.TypeSymlink, mode: 0o777} }
-func hardlink(name, target string) ent      { return ent{name: name, link: target, typ: tar.TypeLink, mode: 0o644} }
+func file(name, body string, mode int64) ent {
+	return ent{name: name, body: body, typ: tar.TypeReg, mode: mode}
+}
+func dir(name string, mode int64) ent { return ent{name: name, typ: tar.TypeDir, mode: mode} }
+func symlink(name, target string) ent {
+	return ent{name: name, link: target, typ: tar.TypeSymlink, mode: 0o777}
+}
+func hardlink(name, target string) ent {
+	return ent{name: name, link: target, typ: tar.TypeLink, mode: 0o644}
+}
 
 // writeLayer writes entries as a layer blob: "gz", "zst" or plain tar.
 func writeLayer(t *testing.T, dirPath, name, compression string, entries ...ent) Layer {
@@ -166,5 +172,40 @@ func TestBrokenLayerNamesIt(t *testing.T) {
 	_, err := Read([]Layer{{Path: p, Name: "sha256:abc"}}, func(string) bool { return false })
 	if err == nil || !strings.Contains(err.Error(), "layer 0 (sha256:abc)") {
 		t.Errorf("Read = %v, want an error naming the layer", err)
+	}
+}
+
+// An entry under a directory symlink of a lower layer lands where the link points, in the
+// view and when unpacked; the unpacked tree is the view.
+func TestUnderASymlinkAndUnpack(t *testing.T) {
+	layers := append(testLayers(t), writeLayer(t, t.TempDir(), "above", "gz", file("lib/libextra.so", "extra", 0o644)))
+	v, err := Read(layers, func(string) bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := v.Lstat("/usr/lib/libextra.so"); err != nil || e.Name != "/lib/libextra.so" {
+		t.Fatalf("Lstat(/usr/lib/libextra.so) = %+v, %v", e, err)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("unpacking sets owners: needs root")
+	}
+	root := filepath.Join(t.TempDir(), "rootfs")
+	if err := v.Unpack(layers, root); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{"usr/lib/libextra.so": "extra", "etc/release": "ID=alpine\nVERSION_ID=3.20\n", "usr/bin/su2": "su", "opt/old/b": "b"} {
+		if b, err := os.ReadFile(filepath.Join(root, p)); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", p, b, err, want)
+		}
+	}
+	for p, want := range map[string]string{"tmp": "dtrwxrwxrwx", "usr/bin/su": "urwxr-xr-x", "lib": "Lrwxrwxrwx", "var/secret": "-rw-------"} {
+		if fi, err := os.Lstat(filepath.Join(root, p)); err != nil || fi.Mode().String() != want {
+			t.Errorf("%s: %v, %v; want %s", p, fi.Mode(), err, want)
+		}
+	}
+	for _, gone := range []string{"opt/old/a", "usr/lib/gone", "dev/null"} {
+		if _, err := os.Lstat(filepath.Join(root, gone)); !os.IsNotExist(err) {
+			t.Errorf("%s: %v, want it absent", gone, err)
+		}
 	}
 }

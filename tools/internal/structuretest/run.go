@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"path"
 	"strings"
 
@@ -43,7 +42,7 @@ func Run(o Options) ([]*Result, error) {
 	}
 	var out []*Result
 	for _, c := range configs {
-		out = append(out, c.run(img)...)
+		out = append(out, c.run(img, o.Layers)...)
 	}
 	pol, err := o.Policy.run(img, cf.RootFS.DiffIDs)
 	if err != nil {
@@ -90,10 +89,17 @@ func readImage(o Options, configs []*Config, cfg ImageConfig) (*Image, error) {
 	return img, fs.Fill(o.Layers, list)
 }
 
-func (c *Config) run(img *Image) []*Result {
+func (c *Config) run(img *Image, layers []Layer) []*Result {
 	var out []*Result
-	for _, t := range c.CommandTests {
-		out = append(out, &Result{Name: "Command Test: " + t.Name, Status: Skip, Errors: []string{commandSkipReason()}})
+	if len(c.CommandTests) > 0 {
+		r, skip := newRunner(layers, img, c.GlobalEnvVars)
+		for _, t := range c.CommandTests {
+			if r == nil {
+				out = append(out, &Result{Name: "Command Test: " + t.Name, Status: Skip, Errors: []string{skip}})
+				continue
+			}
+			out = append(out, r.run(t))
+		}
 	}
 	for _, t := range c.FileContentTests {
 		out = append(out, t.run(img))
@@ -108,15 +114,6 @@ func (c *Config) run(img *Image) []*Result {
 		out = append(out, c.MetadataTest.run(img.Config))
 	}
 	return out
-}
-
-// commandSkipReason says why commandTests do not run here: they need a container, and the
-// test reads only the image's files and config (it runs without a daemon, remotely too).
-func commandSkipReason() string {
-	if _, err := exec.LookPath("runc"); err != nil {
-		return "SKIPPED: commandTests need a container runtime and no runc is on PATH (e.g. under remote execution); run them with container-structure-test --driver docker"
-	}
-	return "SKIPPED: runc is on PATH, but wharf structure-test does not start containers yet; run commandTests with container-structure-test --driver docker"
 }
 
 func (p Policy) run(img *Image, diffIDs []v1.Hash) ([]*Result, error) {
