@@ -214,6 +214,10 @@ func TestSBOMGoModules(t *testing.T) {
 	if len(index.Files) != 2*len(doc.Files) {
 		t.Errorf("the index document has %d files, want each platform's %d", len(index.Files), len(doc.Files))
 	}
+	// Each platform's modules, in the index's CycloneDX document.
+	twice := append(append([]string{}, noSums(ours)...), noSums(ours)...)
+	sort.Strings(twice)
+	checkCycloneDXModules(t, filepath.Join(dir, "multiarch.cdx.json"), twice)
 	t.Logf("SBOM, go version -m and syft agree on %s and %v", goVersion, ours)
 }
 

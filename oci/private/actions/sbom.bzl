@@ -10,7 +10,7 @@ def _image_arg(image):
     return image.descriptor.path + ("=" + image.sbom.path if image.sbom else "")
 
 def emit_index_sbom(ctx, *, descriptor, images):
-    """Writes `<name>.spdx.json`: the index, each platform's image and their packages.
+    """Writes `<name>.spdx.json` and `<name>.cdx.json`: the index, each platform's image and their contents.
 
     Args:
       ctx: the rule context (needs the wharf toolchain).
@@ -18,26 +18,28 @@ def emit_index_sbom(ctx, *, descriptor, images):
       images: list of OciImageInfo, each with its own SBOM or none.
 
     Returns:
-      File: the document.
+      struct(spdx = File, cyclonedx = File).
     """
     out = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
+    cyclonedx = ctx.actions.declare_file(ctx.label.name + ".cdx.json")
     args = ctx.actions.args()
     args.add("--name", label_text(ctx.label))
     args.add("--purl-name", ctx.label.name)
     args.add("--index-descriptor", descriptor)
     args.add_all(images, map_each = _image_arg, before_each = "--image")
     args.add("--out", out)
+    args.add("--cyclonedx", cyclonedx)
     wharf_action(
         ctx,
         "sbom-index",
         args,
         inputs = [descriptor] + [i.descriptor for i in images] + [i.sbom for i in images if i.sbom],
-        outputs = [out],
+        outputs = [out, cyclonedx],
         mnemonic = "SbomIndex",
         progress_message = "Writing index SBOM for %{label}",
         worker = True,
     )
-    return out
+    return struct(spdx = out, cyclonedx = cyclonedx)
 
 # A layer's files for `wharf sbom-layer --file`: DEST<TAB>PATH<TAB>LABEL<TAB>source|generated,
 # DEST given by format_each (the destination, a directory's, or a runfiles tree's).

@@ -49,8 +49,11 @@ def _labels(ctx, contents):
     return ctx.attr.labels
 
 def _sbom(ctx, contents, layers):
-    """The image's SBOM (struct(spdx, cyclonedx)), when its contents list packages (the first
-    such contents writes it) or a layer has an SBOM part; else None."""
+    """The image's SBOM: struct(spdx, cyclonedx), or None.
+
+    Written when the contents list packages (the first such contents writes it) or a layer
+    has an SBOM part.
+    """
     parts = [c.sbom for c in contents if c.sbom]
     if parts:
         return parts[0].emit(ctx, parts, layers)

@@ -36,12 +36,14 @@ def _oci_image_index_impl(ctx):
     return [
         # Not the layout (every blob again, as a tree artifact): output group `layout`.
         DefaultInfo(files = depset([out.index, out.digest])),
-        OciIndexInfo(index = out.index, descriptor = out.descriptor, digest = out.digest, layout = layout, images = images, sbom = sbom),
+        OciIndexInfo(index = out.index, descriptor = out.descriptor, digest = out.digest, layout = layout, images = images, sbom = sbom.spdx),
         OutputGroupInfo(
             layout = depset([layout]),
             digest = depset([out.digest]),
             # The index's document (every platform's packages) first, then each image's own.
-            sbom = depset([sbom] + [i.sbom for i in images if i.sbom]),
+            sbom = depset([sbom.spdx] + [i.sbom for i in images if i.sbom]),
+            # The index's document as CycloneDX (each image's own: the image's output group).
+            sbom_cyclonedx = depset([sbom.cyclonedx]),
             # Each platform's image's files document (`oci_image`'s output group `files`).
             files = depset(transitive = [t[OutputGroupInfo].files for t in ctx.attr.images if OutputGroupInfo in t and hasattr(t[OutputGroupInfo], "files")]),
         ),
@@ -53,7 +55,9 @@ packages (`apks = "@base"` selects by target CPU). Its OCI layout's index.json h
 the index, annotated `org.opencontainers.image.ref.name`.
 Output group `sbom`: `<name>.spdx.json`, an SPDX 2.3 document for the index (the index and each
 platform's image as packages named by digest with `pkg:oci` URLs, the index `VARIANT_OF` each
-image, each image `CONTAINS` its APK packages), plus each image's own document.
+image, each image `CONTAINS` its APK packages and the layers a rule wrote, with their files,
+Go binaries and modules), plus each image's own document; `sbom_cyclonedx`: the index's
+document as CycloneDX 1.6, `<name>.cdx.json` (see docs/sbom.md).
 
 Default outputs: `<name>.index.json` and `<name>.digest`; the OCI layout directory `<name>/`
 is the output group `layout` (`--output_groups=+layout`), which `oci_push` builds itself.

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/spdx/tools-golang/spdx"
 )
 
@@ -233,5 +235,30 @@ func TestReadLayerPartErrors(t *testing.T) {
 		if _, err := ReadLayerPart(filepath.Join(dir, name), "sha256:00"); err == nil || err.Error() != want {
 			t.Errorf("%s: want %q, got %v", name, want, err)
 		}
+	}
+}
+
+// TestIndexDocumentWithLayers: an index's document holds each platform's layers, files and
+// modules (renamed into the platform's IDs), and converts to a valid CycloneDX document.
+func TestIndexDocumentWithLayers(t *testing.T) {
+	image := layerDocument(t)
+	amd := desc(t, "a", types.OCIManifestSchema1, &v1.Platform{OS: "linux", Architecture: "amd64"})
+	arm := desc(t, "b", types.OCIManifestSchema1, &v1.Platform{OS: "linux", Architecture: "arm64"})
+	index := desc(t, "c", types.OCIImageIndex, nil)
+	doc, err := IndexDocument("//app:multi", "multi", index, []IndexImage{{Descriptor: amd, Doc: image}, {Descriptor: arm, Doc: image}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, back := roundTrip(t, doc)
+	checkReferences(t, back)
+	if len(back.Files) != 2*len(image.Files) {
+		t.Fatalf("%d files, want %d per platform", len(back.Files), len(image.Files))
+	}
+	b, err := CycloneDXJSON(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bom := decodeCycloneDX(t, b); bom.Metadata.Component.Name != index.Digest.String() {
+		t.Errorf("describes %s", bom.Metadata.Component.Name)
 	}
 }

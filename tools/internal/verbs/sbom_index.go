@@ -7,7 +7,6 @@ import (
 
 	spdxjson "github.com/spdx/tools-golang/json"
 
-	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/oci"
 	"github.com/rules-wharf/rules_wharf/tools/internal/sbom"
@@ -17,13 +16,14 @@ import (
 // image (by digest, with its platform) and, from each image's own document, its packages.
 func sbomIndexVerb(args []string) error {
 	var images cli.Strings
-	var name, purlName, indexDesc, out string
+	var name, purlName, indexDesc, out, cyclonedx string
 	fs := newFlags("sbom-index")
 	fs.StringVar(&name, "name", "", "document name (the index's label)")
 	fs.StringVar(&purlName, "purl-name", "", "name in pkg:oci package URLs")
 	fs.StringVar(&indexDesc, "index-descriptor", "", "the index's descriptor JSON")
 	fs.Var(&images, "image", "DESCRIPTOR[=SPDX]: an image's manifest descriptor JSON and its SBOM, if it has one (repeatable)")
 	fs.StringVar(&out, "out", "", "output: SPDX 2.3 JSON")
+	fs.StringVar(&cyclonedx, "cyclonedx", "", "output: the same as CycloneDX 1.6 JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,11 +47,7 @@ func sbomIndexVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	b, err := sbom.JSON(doc)
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(out, b)
+	return writeSBOM(doc, out, cyclonedx)
 }
 
 // readIndexImage reads an image's descriptor and, when docPath is set, its SBOM.
