@@ -98,7 +98,7 @@ oci_structure_test = rule(
         "configs": attr.label_list(doc = "container-structure-test files (schemaVersion 2.0.0), checked in order.", allow_files = [".yaml", ".yml", ".json"]),
         "non_root": attr.bool(doc = "Fail when the config's user is root: empty, `0`, `root`, or a name with uid 0 in the image's /etc/passwd."),
         "no_setuid": attr.bool(doc = "Fail on any file with the setuid or setgid bit."),
-        "no_world_writable": attr.bool(doc = "Fail on any world-writable file or directory (directories with the sticky bit, such as /tmp, excepted)."),
+        "no_world_writable": attr.bool(doc = "Fail on any world-writable file or directory (symlinks, device nodes such as /dev/null and directories with the sticky bit such as /tmp excepted)."),
         "no_shell": attr.bool(doc = "Fail when a shell or package manager is in the image: any of the paths " + ", ".join(NO_SHELL_PATHS) + " or a package named " + ", ".join(NO_SHELL_PACKAGES) + " in the SBOM (when the image has one). Add to the lists with `forbidden_paths` and `forbidden_packages`."),
         "forbidden_paths": attr.string_list(doc = "Fail when any of these paths exists (not followed if a symlink)."),
         "forbidden_packages": attr.string_list(doc = "Fail when the SBOM lists a package of any of these names."),
