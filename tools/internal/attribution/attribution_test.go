@@ -220,26 +220,45 @@ func TestBadInputsNameTheFile(t *testing.T) {
 func TestListerListsWhatPasses(t *testing.T) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	must(t, tw.WriteHeader(&tar.Header{Name: "etc/", Typeflag: tar.TypeDir, Mode: 0o755}))
-	must(t, tw.WriteHeader(&tar.Header{Name: "etc/os-release", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3}))
-	tw.Write([]byte("ID="))
-	must(t, tw.WriteHeader(&tar.Header{Name: "etc/link", Typeflag: tar.TypeSymlink, Linkname: "os-release"}))
-	must(t, tw.Close())
-	l := NewLister()
-	// Small writes, as a tar writer makes them.
-	for b := buf.Bytes(); len(b) > 0; b = b[min(100, len(b)):] {
-		l.Write(b[:min(100, len(b))])
+	long := strings.Repeat("long/", 30) + "name"
+	for _, h := range []*tar.Header{
+		{Name: "pax_global_header", Typeflag: tar.TypeXGlobalHeader, PAXRecords: map[string]string{"comment": "x"}},
+		{Name: "etc/", Typeflag: tar.TypeDir, Mode: 0o755},
+		{Name: "etc/os-release", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3},
+		{Name: "etc/link", Typeflag: tar.TypeSymlink, Linkname: "os-release"},
+		{Name: long, Typeflag: tar.TypeReg, Mode: 0o600, Size: 1000, Format: tar.FormatPAX},
+		{Name: long + "2", Typeflag: tar.TypeLink, Linkname: long, Format: tar.FormatGNU},
+		{Name: "big", Typeflag: tar.TypeReg, Size: 513, Uid: 1 << 22, Format: tar.FormatPAX},
+	} {
+		must(t, tw.WriteHeader(h))
+		tw.Write(bytes.Repeat([]byte{'x'}, int(h.Size)))
 	}
-	entries, err := l.Close()
+	must(t, tw.Close())
+	want, err := ListTar(bytes.NewReader(buf.Bytes()))
 	must(t, err)
-	got, _ := json.Marshal(entries)
-	want := `[{"path":"etc","type":"dir","mode":493,"uid":0,"gid":0},{"path":"etc/os-release","type":"file","mode":420,"uid":0,"gid":0,"size":3},{"path":"etc/link","type":"symlink","mode":0,"uid":0,"gid":0,"linkname":"os-release"}]`
-	if string(got) != want {
-		t.Errorf("listing %s\nwant %s", got, want)
+	if len(want) != 6 || want[3].Path != long || want[4].Linkname != long {
+		t.Fatalf("ListTar: %+v", want)
+	}
+	for _, chunk := range []int{1, 7, 100, 512, 4096, len(buf.Bytes())} {
+		l := NewLister()
+		for b := buf.Bytes(); len(b) > 0; b = b[min(chunk, len(b)):] {
+			l.Write(b[:min(chunk, len(b))])
+		}
+		got, err := l.Close()
+		must(t, err)
+		if g, w := fmt.Sprint(got), fmt.Sprint(want); g != w {
+			t.Errorf("chunks of %d: listing\n%s\nwant\n%s", chunk, g, w)
+		}
+	}
+	// A stream cut short, and one that is no tar.
+	l := NewLister()
+	l.Write(buf.Bytes()[:1500])
+	if _, err := l.Close(); err == nil || err.Error() != "listing the layer: unexpected EOF" {
+		t.Errorf("cut stream: %v", err)
 	}
 	l = NewLister()
-	l.Write([]byte("not a tar at all, and not 512 bytes"))
-	if _, err := l.Close(); err == nil || !strings.HasPrefix(err.Error(), "listing the layer: ") {
+	l.Write(bytes.Repeat([]byte("not a tar "), 60))
+	if _, err := l.Close(); err == nil || !strings.HasPrefix(err.Error(), "listing the layer: tar header of \"not a tar not a tar") {
 		t.Errorf("bad stream: %v", err)
 	}
 }

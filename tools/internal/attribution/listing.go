@@ -5,10 +5,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -116,43 +117,114 @@ func ListArchive(name string) ([]apkfile.Entry, error) {
 	return entries, nil
 }
 
-// Lister lists the entries of a tar stream written to it, as the bytes pass (a tar reader
-// on the other end of a pipe), so that a layer writer lists its layer in the same pass.
+// Lister lists the entries of a tar stream written to it, as the bytes pass, so that a
+// layer writer lists its layer in the same pass. It reads headers (with their PAX and GNU
+// long-name records) and skips file data by counting: no copy, no goroutine.
 type Lister struct {
-	pw      *io.PipeWriter
-	done    chan struct{}
+	block   []byte // the header block being filled
+	pending []byte // extension headers and their data, before the header they apply to
+	collect int64  // extension data still to append to pending
+	skip    int64  // file data and padding still to pass over
+	ended   bool   // end-of-archive seen: the rest is padding
 	entries []apkfile.Entry
 	err     error
 }
 
-// NewLister starts a Lister.
-func NewLister() *Lister {
-	pr, pw := io.Pipe()
-	l := &Lister{pw: pw, done: make(chan struct{})}
-	go func() {
-		defer close(l.done)
-		l.entries, l.err = ListTar(pr)
-		// Drain what follows the end-of-archive marker so that writers never block.
-		io.Copy(io.Discard, pr)
-		pr.CloseWithError(l.err)
-	}()
-	return l
+// NewLister returns an empty Lister.
+func NewLister() *Lister { return &Lister{block: make([]byte, 0, blockSize)} }
+
+const blockSize = 512
+
+// Write takes the next bytes of the stream; it never fails (Close reports a bad stream).
+func (l *Lister) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 && !l.ended && l.err == nil {
+		switch {
+		case l.skip > 0:
+			k := min(l.skip, int64(len(p)))
+			l.skip, p = l.skip-k, p[k:]
+		case l.collect > 0:
+			k := min(l.collect, int64(len(p)))
+			l.pending = append(l.pending, p[:k]...)
+			l.collect, p = l.collect-k, p[k:]
+		default:
+			k := min(blockSize-len(l.block), len(p))
+			l.block, p = append(l.block, p[:k]...), p[k:]
+			if len(l.block) == blockSize {
+				l.err = l.header()
+				l.block = l.block[:0]
+			}
+		}
+	}
+	return n, nil
 }
 
-func (l *Lister) Write(p []byte) (int, error) { return l.pw.Write(p) }
+// header handles a complete header block.
+func (l *Lister) header() error {
+	if bytes.Count(l.block, []byte{0}) == blockSize {
+		l.ended = true
+		return nil
+	}
+	size, err := blockFileSize(l.block)
+	if err != nil {
+		return err
+	}
+	padded := (size + blockSize - 1) / blockSize * blockSize
+	switch l.block[156] {
+	case tar.TypeXHeader, tar.TypeGNULongName, tar.TypeGNULongLink:
+		l.pending = append(l.pending, l.block...)
+		l.collect = padded
+		return nil
+	case tar.TypeXGlobalHeader:
+		l.skip = padded // applies to no entry (see apkfile's scanner)
+		return nil
+	}
+	// archive/tar reads the header with its extensions; the data is not in buf and is not
+	// read before the next header.
+	buf := append(l.pending, l.block...)
+	l.pending = nil
+	h, err := tar.NewReader(bytes.NewReader(buf)).Next()
+	if err != nil {
+		return err
+	}
+	if e, ok := entryOf(h); ok {
+		l.entries = append(l.entries, e)
+	}
+	l.skip = (h.Size + blockSize - 1) / blockSize * blockSize
+	return nil
+}
 
-// Close ends the stream and returns the entries.
+// blockFileSize is a header block's size field: octal, or base-256 when its high bit is set.
+func blockFileSize(b []byte) (int64, error) {
+	field := b[124:136]
+	if field[0]&0x80 != 0 {
+		var n int64
+		for i, c := range field {
+			if i == 0 {
+				c &= 0x7f
+			}
+			n = n<<8 | int64(c)
+		}
+		return n, nil
+	}
+	s := strings.Trim(string(field), " \x00")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 8, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("tar header of %q: bad size field %q", strings.TrimRight(string(b[:100]), "\x00"), s)
+	}
+	return n, nil
+}
+
+// Close returns the entries of a stream that ended where a tar may end.
 func (l *Lister) Close() ([]apkfile.Entry, error) {
-	l.pw.Close()
-	<-l.done
-	if l.err != nil {
+	switch {
+	case l.err != nil:
 		return nil, fmt.Errorf("listing the layer: %w", l.err)
+	case !l.ended && (len(l.block) > 0 || l.skip > 0 || l.collect > 0 || len(l.pending) > 0):
+		return nil, fmt.Errorf("listing the layer: %w", io.ErrUnexpectedEOF)
 	}
 	return l.entries, nil
-}
-
-// Abort ends the stream of a layer that failed.
-func (l *Lister) Abort() {
-	l.pw.CloseWithError(errors.New("aborted"))
-	<-l.done
 }

@@ -115,7 +115,6 @@ func (o *layerOutputs) writeTar(fill func(io.Writer) error, extra map[string][]b
 		}
 		lister := attribution.NewLister()
 		if err := fill(io.MultiWriter(w, lister)); err != nil {
-			lister.Abort()
 			return nil, err
 		}
 		entries, err := lister.Close()
