@@ -262,3 +262,48 @@ func TestListerListsWhatPasses(t *testing.T) {
 		t.Errorf("bad stream: %v", err)
 	}
 }
+
+func TestUnreadableInputsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "base.layers.json")
+	must(t, os.WriteFile(bad, []byte(`{"not": "a list"}`), 0o644))
+	s := &Spec{Layers: []SpecLayer{{Extern: bad, Base: "cgr.dev/x"}}}
+	if _, err := s.Load(); err == nil || !strings.HasPrefix(err.Error(), "base image layers "+bad+": ") {
+		t.Errorf("bad base layers: %v", err)
+	}
+	doc := filepath.Join(dir, "image.files.json")
+	must(t, os.WriteFile(doc, []byte(`{"files": 1}`), 0o644))
+	if _, err := ReadDocument(doc); err == nil || !strings.HasPrefix(err.Error(), "files document "+doc+": ") {
+		t.Errorf("bad document: %v", err)
+	}
+	gz := filepath.Join(dir, "broken.tar.gz")
+	must(t, os.WriteFile(gz, []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3}, 0o644))
+	if _, err := ListArchive(gz); err == nil || !strings.HasPrefix(err.Error(), "tar "+gz+": ") {
+		t.Errorf("broken archive: %v", err)
+	}
+}
+
+func TestListArchiveReadsEachCompression(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	must(t, tw.WriteHeader(&tar.Header{Name: "a/b", Typeflag: tar.TypeReg, Size: 1}))
+	tw.Write([]byte("x"))
+	must(t, tw.Close())
+	for _, c := range []layer.Compression{layer.None, layer.Gzip, layer.Zstd} {
+		name := filepath.Join(dir, string(c))
+		f, err := os.Create(name)
+		must(t, err)
+		w, err := layer.NewWriter(f, c, -1)
+		must(t, err)
+		w.Write(buf.Bytes())
+		_, err = w.Close()
+		must(t, err)
+		must(t, f.Close())
+		got, err := ListArchive(name)
+		must(t, err)
+		if len(got) != 1 || got[0].Path != "a/b" || got[0].Size != 1 {
+			t.Errorf("%s: %+v", c, got)
+		}
+	}
+}
