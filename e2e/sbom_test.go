@@ -5,7 +5,6 @@ package e2e
 import (
 	"encoding/json"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -188,7 +187,7 @@ func TestSBOMGoModules(t *testing.T) {
 	})
 
 	bin := filepath.Join(t.TempDir(), "words")
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goTool := tool(t, "go")
 	run(t, root, []string{"CGO_ENABLED=0", "GOFLAGS=-mod=readonly"}, goTool, "build", "-buildvcs=false", "-o", bin, "./examples/sbom")
 	info := run(t, root, nil, goTool, "version", "-m", bin)
 	deps, built := goVersionDeps(t, info)

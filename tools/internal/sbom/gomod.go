@@ -4,8 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -82,18 +83,18 @@ func (m *GoModFile) Main() string { return m.main }
 // not listed. A package in no required module is an error naming it.
 func (m *GoModFile) Modules(packages map[string]string) ([]GoModule, error) {
 	found := map[string]GoModule{}
-	for _, ip := range sortedKeys(packages) {
+	for _, ip := range slices.Sorted(maps.Keys(packages)) {
 		if within(ip, m.main) {
 			continue
 		}
 		mod, ok := m.moduleOf(ip)
 		if !ok {
-			return nil, fmt.Errorf("Go package %s (%s) is in no module that %s requires", ip, packages[ip], m.path)
+			return nil, fmt.Errorf("package %s (%s) is in no module that %s requires", ip, packages[ip], m.path)
 		}
 		found[mod.Path] = mod
 	}
 	out := make([]GoModule, 0, len(found))
-	for _, p := range sortedKeys(found) {
+	for _, p := range slices.Sorted(maps.Keys(found)) {
 		out = append(out, found[p])
 	}
 	return out, nil
@@ -120,13 +121,4 @@ func (m *GoModFile) moduleOf(ip string) (GoModule, bool) {
 // within says whether the package ip is in the module mod (the module path or below it).
 func within(ip, mod string) bool {
 	return ip == mod || strings.HasPrefix(ip, mod+"/")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -50,7 +50,7 @@ func BuildLayerPart(in LayerInput) (*LayerPart, error) {
 	for _, b := range in.GoBinaries {
 		bin, err := goBinary(in, b)
 		if err != nil {
-			return nil, fmt.Errorf("Go binary %s (%s) in layer %s: %w", b.Dest, b.Label, in.Label, err)
+			return nil, fmt.Errorf("go_binary %s (%s) in layer %s: %w", b.Dest, b.Label, in.Label, err)
 		}
 		p.GoBinaries = append(p.GoBinaries, bin)
 	}

@@ -75,8 +75,8 @@ func TestBuildLayerPartErrors(t *testing.T) {
 		in   LayerInput
 		want string
 	}{
-		"no go.mod": {noMod, "Go binary /usr/bin/app (//app:bin) in layer //app:layer: links example.com/a/x (@a//x), whose module only a go.mod names: set the layer's go_mod (and go_sum)"},
-		"not Go":    {notGo, "Go binary /usr/bin/app (//app:bin) in layer //app:layer: reading its Go build info: "},
+		"no go.mod": {noMod, "go_binary /usr/bin/app (//app:bin) in layer //app:layer: links example.com/a/x (@a//x), whose module only a go.mod names: set the layer's go_mod (and go_sum)"},
+		"not Go":    {notGo, "go_binary /usr/bin/app (//app:bin) in layer //app:layer: reading its Go build info: "},
 		"missing":   {missing, "hello.txt.gone (//app:hello.txt): "},
 	} {
 		_, err := BuildLayerPart(c.in)
