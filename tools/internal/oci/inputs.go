@@ -61,6 +61,19 @@ func ReadLayerArgs(values []string) ([]LayerFile, error) {
 	return out, nil
 }
 
+// ReadLayers reads an image's layers bottom first: the --extern ones, then the --layer ones.
+func ReadLayers(extern, layers []string) ([]LayerFile, error) {
+	ext, err := ReadExtern(extern)
+	if err != nil {
+		return nil, err
+	}
+	own, err := ReadLayerArgs(layers)
+	if err != nil {
+		return nil, err
+	}
+	return append(ext, own...), nil
+}
+
 // ReadExtern reads "--extern LAYERS_JSON=DIR" values: layers whose blobs are in a layout
 // directory.
 func ReadExtern(values []string) ([]LayerFile, error) {

@@ -36,11 +36,7 @@ func dockerTarVerb(args []string) error {
 	if err != nil {
 		return err
 	}
-	all, err := oci.ReadExtern(extern)
-	if err != nil {
-		return err
-	}
-	own, err := oci.ReadLayerArgs(layers)
+	all, err := oci.ReadLayers(extern, layers)
 	if err != nil {
 		return err
 	}
@@ -49,7 +45,7 @@ func dockerTarVerb(args []string) error {
 		return err
 	}
 	defer f.Abort()
-	if err := oci.WriteDockerTar(f, config, ref, append(all, own...)); err != nil {
+	if err := oci.WriteDockerTar(f, config, ref, all); err != nil {
 		return err
 	}
 	return f.Commit()

@@ -45,15 +45,11 @@ func layoutVerb(args []string) error {
 	if !found {
 		return fmt.Errorf("no --blob has the descriptor's digest %s", desc.Digest)
 	}
-	ext, err := oci.ReadExtern(extern)
+	all, err := oci.ReadLayers(extern, layers)
 	if err != nil {
 		return err
 	}
-	own, err := oci.ReadLayerArgs(layers)
-	if err != nil {
-		return err
-	}
-	for _, e := range append(ext, own...) {
+	for _, e := range all {
 		d, err := v1.NewHash(e.Meta.Digest)
 		if err != nil {
 			return err

@@ -32,15 +32,11 @@ func structureTestVerb(args []string, log io.Writer) error {
 	if err := cli.Require("image-config", o.ImageConfig); err != nil {
 		return err
 	}
-	all, err := oci.ReadExtern(extern)
+	all, err := oci.ReadLayers(extern, layers)
 	if err != nil {
 		return err
 	}
-	own, err := oci.ReadLayerArgs(layers)
-	if err != nil {
-		return err
-	}
-	for _, l := range append(all, own...) {
+	for _, l := range all {
 		o.Layers = append(o.Layers, structuretest.Layer{Path: l.Path, Name: l.Meta.Digest})
 	}
 	if err := readBase(&o.Policy, baseDigest, baseConfig); err != nil {
