@@ -36,7 +36,8 @@ func (p Policy) needsSBOM() bool {
 	return len(p.ForbiddenPackages)+len(p.AllowedPackages)+len(p.DeniedPackages)+len(p.AllowedLicenses)+len(p.DeniedLicenses) > 0
 }
 
-// ReadSBOM lists an SPDX JSON document's packages, leaving out the image itself.
+// ReadSBOM lists an SPDX JSON document's packages (APKs, Go modules, binaries), leaving out
+// the image itself (CONTAINER) and its layers (ARCHIVE), which hold packages but are none.
 func ReadSBOM(file string) ([]Package, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -49,7 +50,7 @@ func ReadSBOM(file string) ([]Package, error) {
 	}
 	var out []Package
 	for _, p := range doc.Packages {
-		if p.PrimaryPackagePurpose == "CONTAINER" {
+		if p.PrimaryPackagePurpose == "CONTAINER" || p.PrimaryPackagePurpose == "ARCHIVE" {
 			continue
 		}
 		out = append(out, Package{Name: p.PackageName, Version: p.PackageVersion, License: p.PackageLicenseDeclared})

@@ -10,6 +10,7 @@ const testSBOM = `{"spdxVersion":"SPDX-2.3","dataLicense":"CC0-1.0","SPDXID":"SP
 "documentNamespace":"https://example.com/img","creationInfo":{"created":"1970-01-01T00:00:00Z","creators":["Tool: wharf"]},
 "packages":[
 {"name":"img","SPDXID":"SPDXRef-Image","downloadLocation":"NOASSERTION","primaryPackagePurpose":"CONTAINER","licenseDeclared":"NOASSERTION"},
+{"name":"//app:layer","SPDXID":"SPDXRef-Layer-0","downloadLocation":"NOASSERTION","primaryPackagePurpose":"ARCHIVE","licenseDeclared":"NOASSERTION"},
 {"name":"busybox","SPDXID":"SPDXRef-Package-busybox","versionInfo":"1.36.1-r2","downloadLocation":"NOASSERTION","licenseDeclared":"GPL-2.0-only"},
 {"name":"musl","SPDXID":"SPDXRef-Package-musl","versionInfo":"1.2.5-r0","downloadLocation":"NOASSERTION","licenseDeclared":"MIT"},
 {"name":"libfoo","SPDXID":"SPDXRef-Package-libfoo","versionInfo":"2","downloadLocation":"NOASSERTION","licenseDeclared":"(Apache-2.0 WITH LLVM-exception OR AGPL-3.0-only)"}]}`
@@ -49,6 +50,9 @@ func TestEachPolicyRuleNamesWhatBrokeIt(t *testing.T) {
 			"the image's bottom layers are not those of base image sha256:bbb: rule allowed_base_digests"}},
 	} {
 		report := policyReport(t, c.p)
+		if strings.Contains(report, "img@") || strings.Contains(report, "//app:layer") {
+			t.Errorf("%+v: the image and its layers are not packages:\n%s", c.p, report)
+		}
 		for _, want := range c.want {
 			if !strings.Contains(report, want) {
 				t.Errorf("%+v: report lacks %q:\n%s", c.p, want, report)

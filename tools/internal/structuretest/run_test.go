@@ -79,8 +79,8 @@ commandTests:
 	}
 }
 
-func TestFailingChecksSayExpectedAndFound(t *testing.T) {
-	report, err := runYAML(t, `
+// failingYAML breaks every kind of check on the test image.
+const failingYAML = `
 fileExistenceTests:
 - {name: missing, path: /bin/bash}
 - {name: perms, path: /bin/sh, permissions: -rw-r--r--, uid: 1000, gid: 7}
@@ -104,7 +104,10 @@ metadataTest:
   unmountedVolumes: [/data]
 licenseTests:
 - files: [/etc/agpl]
-`, Policy{})
+`
+
+func TestFailingChecksSayExpectedAndFound(t *testing.T) {
+	report, err := runYAML(t, failingYAML, Policy{})
 	if !errors.Is(err, ErrFailed) {
 		t.Fatalf("Report = %v, want ErrFailed\n%s", err, report)
 	}
