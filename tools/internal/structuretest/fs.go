@@ -155,6 +155,13 @@ func (v *FS) parents(dir string, i int) {
 // removeBelow deletes what layers under layer i put at and under p (self: p too), as a
 // whiteout does; an opaque whiteout keeps p itself.
 func (v *FS) removeBelow(p string, i int, self bool) {
+	if e := v.entries[p]; self && (e == nil || !e.Mode.IsDir()) {
+		// Not a directory: nothing under it, no scan of every path.
+		if e != nil && e.Layer < i {
+			delete(v.entries, p)
+		}
+		return
+	}
 	prefix := strings.TrimSuffix(p, "/") + "/"
 	for name, e := range v.entries {
 		if e.Layer < i && (strings.HasPrefix(name, prefix) || (self && name == p)) {

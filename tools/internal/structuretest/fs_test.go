@@ -77,10 +77,10 @@ func testLayers(t *testing.T) []Layer {
 		writeLayer(t, d, "base", "gz",
 			dir("bin", 0o755), file("bin/sh", "#!shell", 0o755), dir("etc", 0o755),
 			file("etc/os-release", "ID=alpine\nVERSION_ID=3.20\n", 0o644), dir("opt/old", 0o755), file("opt/old/a", "a", 0o644),
-			file("usr/lib/gone", "x", 0o644), file("var/secret", "s", 0o600), dir("tmp", 0o1777), ent{name: "dev/null", typ: tar.TypeChar, mode: 0o666},
+			file("usr/lib/gone", "x", 0o644), file("var/secret", "s", 0o600), file("var/cache/x/y", "y", 0o644), dir("tmp", 0o1777), ent{name: "dev/null", typ: tar.TypeChar, mode: 0o666},
 			dir("usr/share/doc/pkg", 0o755), file("usr/share/doc/pkg/copyright", "License: GPL-2\n", 0o644)),
 		writeLayer(t, d, "middle", "zst",
-			file("usr/lib/.wh.gone", "", 0o644), file("opt/old/.wh..wh..opq", "", 0o644), file("opt/old/b", "b", 0o644),
+			file("usr/lib/.wh.gone", "", 0o644), file("var/.wh.cache", "", 0o644), file("opt/old/.wh..wh..opq", "", 0o644), file("opt/old/b", "b", 0o644),
 			file("usr/bin/su", "su", 0o4755), file("etc/motd", "hello\n", 0o666)),
 		writeLayer(t, d, "top", "",
 			symlink("etc/release", "os-release"), symlink("usr/bin/sh", "/bin/sh"), hardlink("usr/bin/su2", "usr/bin/su"),
@@ -128,7 +128,7 @@ func TestMergedView(t *testing.T) {
 			t.Errorf("Lstat(%s) = %s, want %s", p, e.Mode, want)
 		}
 	}
-	for _, gone := range []string{"/usr/lib/gone", "/opt/old/a"} {
+	for _, gone := range []string{"/usr/lib/gone", "/opt/old/a", "/var/cache", "/var/cache/x/y"} {
 		if _, err := v.Lstat(gone); err == nil || !strings.Contains(err.Error(), "no such file or directory") {
 			t.Errorf("Lstat(%s) = %v, want it removed by a whiteout", gone, err)
 		}
