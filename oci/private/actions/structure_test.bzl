@@ -62,7 +62,9 @@ def emit_structure_test(ctx, *, image, configs, policy, base, template):
         args.add(base.digest.short_path, format = "--base-digest=%s")
         args.add(base.config.short_path, format = "--base-config=%s")
         files += [base.digest, base.config]
-    if image.sbom:
+
+    # The SBOM only when a package or license rule reads it: an input more reruns the test.
+    if image.sbom and (policy.forbidden_packages or policy.allowed_packages or policy.denied_packages or policy.allowed_licenses or policy.denied_licenses):
         args.add(image.sbom.short_path, format = "--sbom=%s")
         files.append(image.sbom)
     arg_file = ctx.actions.declare_file(ctx.label.name + ".args")
