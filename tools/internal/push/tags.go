@@ -1,20 +1,17 @@
 package push
 
 import (
-	"bufio"
 	"fmt"
-	"maps"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/stamp"
 )
 
 // tagPattern is the OCI distribution spec's tag grammar.
 var tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
-
-// placeholder is a workspace status key in a tag: {BUILD_EMBED_LABEL}, {STABLE_GIT_COMMIT}.
-var placeholder = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // CheckTag refuses a tag outside the OCI tag grammar; a tag that still holds a {KEY}
 // placeholder gets a hint about stamping.
@@ -22,7 +19,7 @@ func CheckTag(tag string) error {
 	if tagPattern.MatchString(tag) {
 		return nil
 	}
-	if placeholder.MatchString(tag) {
+	if stamp.Has(tag) {
 		return fmt.Errorf("tag %q holds a workspace status placeholder, which is expanded only when stamping: build with --stamp (or stamp = 1 on the oci_push)", tag)
 	}
 	return fmt.Errorf("tag %q is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", tag)
@@ -43,32 +40,8 @@ func ReadTagsFile(path string) ([]string, error) {
 	return tags, nil
 }
 
-// ReadStatus reads Bazel workspace status files (stable-status.txt, volatile-status.txt):
-// lines of `KEY VALUE`, the value possibly empty or holding spaces. A key in a later file
-// replaces the same key in an earlier one.
-func ReadStatus(paths ...string) (map[string]string, error) {
-	status := map[string]string{}
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("workspace status: %w", err)
-		}
-		s := bufio.NewScanner(f)
-		s.Buffer(nil, 1<<20)
-		for s.Scan() {
-			if l := s.Text(); l != "" {
-				k, v, _ := strings.Cut(l, " ")
-				status[k] = v
-			}
-		}
-		err = s.Err()
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("workspace status %s: %w", p, err)
-		}
-	}
-	return status, nil
-}
+// ReadStatus reads Bazel workspace status files (stamp.ReadStatus).
+func ReadStatus(paths ...string) (map[string]string, error) { return stamp.ReadStatus(paths...) }
 
 // ExpandTags returns tags in order without repeats, each checked against the tag grammar.
 // With status (stamping), every {KEY} is replaced by the key's workspace status value and
@@ -80,22 +53,14 @@ func ExpandTags(tags []string, status map[string]string) ([]string, error) {
 	for _, t := range tags {
 		tag := t
 		if status != nil {
-			var missing string
-			tag = placeholder.ReplaceAllStringFunc(t, func(m string) string {
-				k := m[1 : len(m)-1]
-				v, ok := status[k]
-				if !ok && missing == "" {
-					missing = k
-				}
-				return v
-			})
-			if missing != "" {
-				return nil, fmt.Errorf("tag %q: the workspace status has no key %s (keys: %s)", t, missing, strings.Join(slices.Sorted(maps.Keys(status)), ", "))
+			var err error
+			if tag, err = stamp.Expand(t, status); err != nil {
+				return nil, fmt.Errorf("tag %q: %w", t, err)
 			}
 			if err := CheckTag(tag); err != nil {
 				return nil, fmt.Errorf("tag %q expands to %q, not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", t, tag)
 			}
-		} else if err := CheckTag(placeholder.ReplaceAllString(tag, "x")); err != nil {
+		} else if err := CheckTag(stamp.Blank(tag, "x")); err != nil {
 			// Placeholders aside, the tag is already bad.
 			return nil, fmt.Errorf("tag %q is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", tag)
 		}

@@ -15,7 +15,9 @@ import (
 func imageVerb(args []string) error {
 	var layers, baseLayers, baseExtern, defaults cli.Strings
 	var specJSON, baseConfig, configOut, manifestOut, digestOut, descriptorOut string
+	var st stamping
 	fs := newFlags("image")
+	st.flags(fs, true)
 	fs.Var(&layers, "layer", "layer metadata JSON, bottom first (repeatable)")
 	fs.StringVar(&baseConfig, "base-config", "", "the base image's config JSON")
 	fs.Var(&baseLayers, "base-layer", "the base image's layer metadata JSON, bottom first (repeatable)")
@@ -32,7 +34,7 @@ func imageVerb(args []string) error {
 	if err := cli.Require("config", configOut, "manifest", manifestOut, "digest", digestOut, "descriptor", descriptorOut, "spec-json", specJSON); err != nil {
 		return err
 	}
-	spec, err := imageSpec(specJSON, defaults)
+	spec, err := imageSpec(specJSON, &st, defaults)
 	if err != nil {
 		return err
 	}
@@ -51,11 +53,15 @@ func imageVerb(args []string) error {
 	return writeImage(built, configOut, manifestOut, digestOut, descriptorOut)
 }
 
-// imageSpec is --spec-json with the defaults files applied under it, checked.
-func imageSpec(specJSON string, defaults []string) (*oci.ImageSpec, error) {
+// imageSpec is --spec-json with the labels and annotations files, stamped, then the
+// defaults files applied under it, checked.
+func imageSpec(specJSON string, st *stamping, defaults []string) (*oci.ImageSpec, error) {
 	sf, err := oci.ParseSpecFile([]byte(specJSON))
 	if err != nil {
 		return nil, fmt.Errorf("--spec-json: %w", err)
+	}
+	if err := st.apply(sf); err != nil {
+		return nil, err
 	}
 	if err := applyDefaults(sf, defaults); err != nil {
 		return nil, err

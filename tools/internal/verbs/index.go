@@ -11,7 +11,9 @@ import (
 func indexVerb(args []string) error {
 	var manifests, annotations cli.Strings
 	var indexOut, descriptorOut, digestOut string
+	var st stamping
 	fs := newFlags("index")
+	st.flags(fs, false)
 	fs.Var(&manifests, "manifest", "descriptor JSON of an image manifest, with its platform (repeatable)")
 	fs.Var(&annotations, "annotation", "KEY=VALUE index annotation (repeatable)")
 	fs.StringVar(&indexOut, "index", "", "output: the image index JSON")
@@ -21,6 +23,10 @@ func indexVerb(args []string) error {
 		return err
 	}
 	if err := cli.Require("index", indexOut, "descriptor", descriptorOut, "digest", digestOut); err != nil {
+		return err
+	}
+	annotations, err := st.indexAnnotations(annotations)
+	if err != nil {
 		return err
 	}
 	b, desc, err := oci.BuildIndex(manifests, annotations)
