@@ -77,7 +77,7 @@ func TestIndexRoundTripAndVerify(t *testing.T) {
 func TestCompareVersions(t *testing.T) {
 	ordered := []string{
 		"0.9", "1.0_alpha", "1.0_alpha2", "1.0_beta", "1.0_pre1", "1.0_rc1", "1.0_rc2", "1.0",
-		"1.0-r1", "1.0-r2", "1.0-r10", "1.0_p1", "1.0a", "1.0a2-r4", "1.0b", "1.0.1", "1.01.1", "1.1", "1.9", "1.10", "2",
+		"1.0-r1", "1.0-r2", "1.0-r10", "1.0_p1", "1.0a", "1.0a-r4", "1.0b", "1.0.1", "1.01.1", "1.1", "1.9", "1.10", "2",
 	}
 	for i := range ordered {
 		for j := range ordered {
@@ -92,10 +92,11 @@ func TestCompareVersions(t *testing.T) {
 			}
 		}
 	}
-	if index.CompareVersions("1.2.3~abc123-r0", "1.2.3-r0") != 0 {
-		t.Error("a commit hash should not order versions")
+	// apk-tools 3 orders a commit hash as a string, above the revision of the same version.
+	if index.CompareVersions("1.2.3~abc123-r0", "1.2.3-r1") != 1 || index.CompareVersions("1.2.3~abc", "1.2.3~abd") != -1 {
+		t.Error("a commit hash should order versions as apk-tools 3 does")
 	}
-	for _, bad := range []string{"", "a1", "1.", "1.0_foo", "1.0-r", "1.0 "} {
+	for _, bad := range []string{"", "a1", "1.", "1.0_foo", "1.0-r", "1.0 ", "1.0a2", "1.0~"} {
 		if index.ValidVersion(bad) {
 			t.Errorf("%q is valid", bad)
 		}
