@@ -3,7 +3,7 @@
 load("//toolchain:actions.bzl", "wharf_action")
 load("//toolchain:layer_args.bzl", "extern_arg")
 
-def emit_image(ctx, *, spec, base_config, base_layers, extern, layers, defaults, inputs):
+def emit_image(ctx, *, spec, base_config, base_layers, extern, layers, defaults, inputs, labels_files = [], annotations_files = [], status = []):
     """Writes `<name>.config.json`, `.manifest.json`, `.digest` and `.descriptor.json`.
 
     No layer blob is an input: the action reads the layers' metadata (and an imported base's
@@ -18,6 +18,9 @@ def emit_image(ctx, *, spec, base_config, base_layers, extern, layers, defaults,
       layers: list of OciLayerInfo above the base, bottom first.
       defaults: list of File: image config defaults under `spec` (`image --defaults`).
       inputs: depset of File the action waits for without reading (e.g. signature records).
+      labels_files: list of File of KEY=VALUE labels under `spec`'s.
+      annotations_files: list of File of KEY=VALUE annotations under `spec`'s.
+      status: list of File, the workspace status to expand `{KEY}` from (stamp_status).
 
     Returns:
       struct(config, manifest, digest, descriptor) of File.
@@ -40,6 +43,9 @@ def emit_image(ctx, *, spec, base_config, base_layers, extern, layers, defaults,
         args.add_all([layer.metadata for layer in base_layers], before_each = "--base-layer")
     args.add_all([layer.metadata for layer in layers], before_each = "--layer")
     args.add_all(defaults, before_each = "--defaults")
+    args.add_all(labels_files, before_each = "--labels-file")
+    args.add_all(annotations_files, before_each = "--annotations-file")
+    args.add_all(status, before_each = "--status")
     args.add("--config", out.config)
     args.add("--manifest", out.manifest)
     args.add("--digest", out.digest)
@@ -51,7 +57,8 @@ def emit_image(ctx, *, spec, base_config, base_layers, extern, layers, defaults,
         inputs = depset(
             # The layer lists of an imported layout, not the layout itself.
             [layer.metadata for layer in base_layers + layers] +
-            ([base_config] if base_config else []) + [e.layers for e in extern] + defaults,
+            ([base_config] if base_config else []) + [e.layers for e in extern] + defaults +
+            labels_files + annotations_files + status,
             transitive = [inputs],
         ),
         outputs = [out.config, out.manifest, out.digest, out.descriptor],

@@ -2,7 +2,7 @@
 
 load("//toolchain:actions.bzl", "wharf_action")
 
-def emit_index(ctx, *, descriptors, annotations):
+def emit_index(ctx, *, descriptors, annotations, annotations_files = [], status = []):
     """Writes `<name>.index.json`, `.descriptor.json` and `.digest`.
 
     Reads only the images' descriptors (digest, size, platform).
@@ -11,6 +11,8 @@ def emit_index(ctx, *, descriptors, annotations):
       ctx: the rule context (needs the wharf toolchain).
       descriptors: list of File, one per image, in order.
       annotations: dict, the index's annotations (written sorted by key).
+      annotations_files: list of File of KEY=VALUE annotations under `annotations`.
+      status: list of File, the workspace status to expand `{KEY}` from (stamp_status).
 
     Returns:
       struct(index, descriptor, digest) of File.
@@ -23,6 +25,8 @@ def emit_index(ctx, *, descriptors, annotations):
     args = ctx.actions.args()
     args.add_all(descriptors, before_each = "--manifest")
     args.add_all(["{}={}".format(k, v) for k, v in sorted(annotations.items())], before_each = "--annotation")
+    args.add_all(annotations_files, before_each = "--annotations-file")
+    args.add_all(status, before_each = "--status")
     args.add("--index", out.index)
     args.add("--descriptor", out.descriptor)
     args.add("--digest", out.digest)
@@ -30,7 +34,7 @@ def emit_index(ctx, *, descriptors, annotations):
         ctx,
         "index",
         args,
-        inputs = descriptors,
+        inputs = descriptors + annotations_files + status,
         outputs = [out.index, out.descriptor, out.digest],
         mnemonic = "OciIndex",
         progress_message = "Writing image index %{label}",

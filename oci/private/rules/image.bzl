@@ -13,6 +13,7 @@ load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
 load("//oci/private/providers:oci_layout_origin_info.bzl", "OciLayoutOriginInfo")
 load("//platforms:platforms.bzl", "TARGET_PLATFORM_ATTRS", "target_platform")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load(":stamp.bzl", "STAMP_ATTRS", "stamp_status")
 
 def _base(ctx, platform):
     """Returns (config File or None, [OciLayerInfo], [extern layers]) of the base image."""
@@ -89,9 +90,11 @@ def _oci_image_impl(ctx):
     contents = [c[OciImageContentsInfo] for c in ctx.attr.contents]
     layers = [layer for c in contents for layer in c.layers] + [t[OciLayerInfo] for t in ctx.attr.layers] + _tar_layers(ctx)
     sbom = _sbom(ctx, contents, layers)
+    spec = _spec(ctx, platform, contents)
+    stampable = [ctx.attr.created] + spec["labels"].values() + spec["annotations"].values()
     out = emit_image(
         ctx,
-        spec = _spec(ctx, platform, contents),
+        spec = spec,
         base_config = base_config,
         base_layers = base_layers,
         extern = extern,
@@ -99,6 +102,9 @@ def _oci_image_impl(ctx):
         defaults = [f for c in contents for f in c.defaults],
         # Contents' inputs (e.g. signature records): no image exists before they are built.
         inputs = depset(transitive = [c.inputs for c in contents]),
+        labels_files = ctx.files.labels_file,
+        annotations_files = ctx.files.annotations_file,
+        status = stamp_status(ctx, stampable, ctx.files.labels_file + ctx.files.annotations_file),
     )
 
     # Everything below sees the whole stack, base first.
@@ -172,15 +178,17 @@ fails one is an error naming it and the entry. An archive with a global PAX head
     "env": attr.string_dict(doc = "Config `Env`, as a dict (written sorted by name)."),
     "user": attr.string(doc = "Config `User` (`uid`, `uid:gid` or a name known to the image)."),
     "workdir": attr.string(doc = "Config `WorkingDir`."),
-    "labels": attr.string_dict(doc = "Config `Labels`."),
-    "annotations": attr.string_dict(doc = "Manifest annotations."),
+    "labels": attr.string_dict(doc = "Config `Labels`. When stamping, `{KEY}` in a value is the key's workspace status value (see above)."),
+    "labels_file": attr.label(doc = "A file of `KEY=VALUE` labels, one a line (`#` comments and blank lines skipped), under `labels`; stamped the same way.", allow_single_file = True),
+    "annotations": attr.string_dict(doc = "Manifest annotations, stamped as `labels`."),
+    "annotations_file": attr.label(doc = "A file of `KEY=VALUE` annotations under `annotations`, as `labels_file`.", allow_single_file = True),
     "exposed_ports": attr.string_list(doc = "Config `ExposedPorts` (`8080`, `8080/tcp`, `53/udp`)."),
     "volumes": attr.string_list(doc = "Config `Volumes`."),
     "stop_signal": attr.string(doc = "Config `StopSignal`."),
-    "created": attr.string(doc = "Config `created` (RFC 3339). Default: 1970-01-01T00:00:00Z, so the digest does not depend on when it was built."),
+    "created": attr.string(doc = "Config `created` (RFC 3339). Default: 1970-01-01T00:00:00Z, so the digest does not depend on when it was built. `{BUILD_TIMESTAMP}` (or any key whose value is whole seconds since the epoch) is that time in RFC 3339 when stamping, and the default when not."),
     "os": attr.string(doc = "Image OS.", default = "linux"),
     "ref_name": attr.string(doc = "The `org.opencontainers.image.ref.name` annotation of the image in the layout's index.json (what skopeo/umoci/podman call the tag, as in `oci:DIR:latest`).", default = "latest"),
-} | TARGET_PLATFORM_ATTRS
+} | TARGET_PLATFORM_ATTRS | STAMP_ATTRS
 
 _DOC = """A single-platform image: the base's layers, then the layers of `contents`, then
 `layers`, then one layer per archive of `tars`, with a config from the attributes (over the contents' defaults, over the base's).
@@ -213,6 +221,27 @@ oci_image_rule(
     tars = [":assets"],  # e.g. rules_pkg's pkg_tar
     entrypoint = ["/usr/bin/server"],
     exposed_ports = ["8080/tcp"],
+)
+```
+
+Stamping: with `--stamp` (or `stamp = 1`), `{KEY}` in `labels`, `annotations`, the lines of
+`labels_file`/`annotations_file` and `created` is replaced by the key's value in Bazel's
+workspace status (`{BUILD_TIMESTAMP}`, `{BUILD_EMBED_LABEL}` from `--embed_label`,
+`{STABLE_GIT_COMMIT}` and other keys from `--workspace_status_command`), as `oci_push` does
+for tags; a key the status lacks fails the build naming the label or annotation and the key.
+Only the image's manifest action reads the status, and only when a value holds `{`. Without
+stamping, labels and annotations keep `{KEY}` as written and `created` is the epoch, so the
+digest is the same on every machine and commit (rules_oci leaves stamp placeholders
+unexpanded in unstamped builds, too).
+
+```starlark
+# bazel build --stamp --workspace_status_command=tools/status.sh //app:image
+oci_image_rule(
+    name = "stamped",
+    base = "@distroless",
+    labels = {"org.opencontainers.image.revision": "{STABLE_GIT_COMMIT}"},
+    labels_file = ":labels.txt",  # org.opencontainers.image.version={BUILD_EMBED_LABEL}
+    created = "{BUILD_TIMESTAMP}",
 )
 ```
 """

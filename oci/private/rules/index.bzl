@@ -6,6 +6,7 @@ load("//oci/private/actions:sbom.bzl", "emit_index_sbom")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load(":stamp.bzl", "STAMP_ATTRS", "stamp_status")
 
 def _platforms_transition_impl(settings, attr):
     if not attr.platforms:
@@ -23,7 +24,13 @@ _platforms_transition = transition(
 
 def _oci_image_index_impl(ctx):
     images = [t[OciImageInfo] for t in ctx.attr.images]
-    out = emit_index(ctx, descriptors = [i.descriptor for i in images], annotations = ctx.attr.annotations)
+    out = emit_index(
+        ctx,
+        descriptors = [i.descriptor for i in images],
+        annotations = ctx.attr.annotations,
+        annotations_files = ctx.files.annotations_file,
+        status = stamp_status(ctx, ctx.attr.annotations.values(), ctx.files.annotations_file),
+    )
     layout = emit_layout(
         ctx,
         descriptor = out.descriptor,
@@ -102,9 +109,10 @@ oci_image_index = rule(
         "platforms": attr.label_list(
             doc = "Target platforms, e.g. `@rules_wharf//platforms:linux_amd64` and `:linux_arm64`. Empty: the current target platform only.",
         ),
-        "annotations": attr.string_dict(doc = "Index annotations."),
+        "annotations": attr.string_dict(doc = "Index annotations. When stamping (`--stamp` or `stamp = 1`), `{KEY}` in a value is the key's workspace status value, as for `oci_image_rule`'s; without, it stays as written."),
+        "annotations_file": attr.label(doc = "A file of `KEY=VALUE` annotations, one a line, under `annotations`; stamped the same way.", allow_single_file = True),
         "ref_name": attr.string(doc = "The `org.opencontainers.image.ref.name` of the index in the layout's index.json.", default = "latest"),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
-    },
+    } | STAMP_ATTRS,
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )

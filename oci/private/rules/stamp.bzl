@@ -39,3 +39,25 @@ def should_stamp(ctx):
     if ctx.attr.stamp == -1:
         return ctx.attr._stamp_setting[StampSettingInfo].value
     return ctx.attr.stamp == 1
+
+def stamp_status(ctx, values, files):
+    """The workspace status files an action expanding `{KEY}` in `values` or `files` reads.
+
+    Only when stamping and something may hold a placeholder: an action that reads the
+    volatile status reruns on every stamped build, so no other action gets it.
+
+    Args:
+      ctx: the context of a rule with STAMP_ATTRS.
+      values: list of string, the values that may hold `{KEY}`.
+      files: list of File whose lines may hold `{KEY}`.
+
+    Returns:
+      list of File: stable then volatile status, or empty.
+    """
+    if not should_stamp(ctx):
+        return []
+    if not files and not [v for v in values if "{" in v]:
+        return []
+
+    # Volatile (version_file) first: a key in both files takes the stable value.
+    return [ctx.version_file, ctx.info_file]
