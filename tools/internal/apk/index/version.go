@@ -2,7 +2,6 @@ package index
 
 import "strings"
 
-
 // The rules below follow apk-tools 3 (src/version.c) token for token:
 //
 //	digit{.digit}...{letter}{_suffix{digits}}...{~hash}{-rN}
@@ -50,10 +49,11 @@ type tokenizer struct {
 	number uint64 // wraps on overflow like apk's uint64_t
 	value  string
 	rest   string
+	n, at  int // the version's length and where the current token starts, for errors
 }
 
 func newTokenizer(v string) *tokenizer {
-	t := &tokenizer{kind: tokInitialDigit, rest: v}
+	t := &tokenizer{kind: tokInitialDigit, rest: v, n: len(v)}
 	t.digits()
 	return t
 }
@@ -87,6 +87,7 @@ func (t *tokenizer) digits() {
 
 // next is apk's token_next: it reads one token and checks that it may follow the last one.
 func (t *tokenizer) next() {
+	t.at = t.n - len(t.rest)
 	if t.rest == "" {
 		t.kind = tokEnd
 		return

@@ -23,11 +23,7 @@ func CheckVersion(v string) error {
 	if t.kind == tokEnd {
 		return nil
 	}
-	at := len(v) - len(t.rest) - len(t.value)
-	if at < 0 || at > len(v) {
-		at = len(v)
-	}
-	return fmt.Errorf("%q is not an apk version (want digit{.digit}...{letter}{_suffix{N}}...{~hash}{-rN}): invalid at %q", v, v[at:])
+	return fmt.Errorf("%q is not an apk version (want digit{.digit}...{letter}{_suffix{N}}...{~hash}{-rN}): invalid at %q", v, v[t.at:])
 }
 
 // tokenCompare is apk's token_cmp for two tokens of the same kind.

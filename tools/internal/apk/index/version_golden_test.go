@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -96,5 +97,19 @@ func TestApkBinary(t *testing.T) {
 				t.Errorf("apk version -c %q: %v; golden says %s", r.a, err, r.ok)
 			}
 		}
+	}
+}
+
+// TestCheckVersionMessages: what a user reads about a version apk-tools would refuse.
+func TestCheckVersionMessages(t *testing.T) {
+	for v, at := range map[string]string{"": `""`, "a1": `"a1"`, "1.": `"."`, "1.0_foo": `"_foo"`,
+		"1.0-r": `"-r"`, "1.0 ": `" "`, "1.0a2": `"2"`, "1.0~": `"~"`, "1.0~abc_p1": `"_p1"`} {
+		err := CheckVersion(v)
+		if err == nil || !strings.Contains(err.Error(), strconv.Quote(v)+" is not an apk version") || !strings.HasSuffix(err.Error(), "invalid at "+at) {
+			t.Errorf("CheckVersion(%q) = %v, want invalid at %s", v, err, at)
+		}
+	}
+	if err := CheckVersion("1.0~abc-r1"); err != nil {
+		t.Error(err)
 	}
 }

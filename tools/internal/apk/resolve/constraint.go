@@ -25,9 +25,14 @@ const (
 	GreaterEqual Op = ">="
 	LessEqual    Op = "<="
 	Fuzzy        Op = "~" // also written =~
+	// GreaterFuzzy (>~) is >= whose equal part matches as ~ does; LessFuzzy (<~) likewise.
+	GreaterFuzzy Op = ">~"
+	LessFuzzy    Op = "<~"
 )
 
-// Constraint is one world entry or dependency: [!]name[op version][@pin].
+// Constraint is one world entry or dependency: [!]name[@pin][op version] as apk writes it, or
+// [!]name[op version][@pin] as apko does. The operator is any run of < > = ~ that apk-tools
+// accepts (its bits add up: => is >=, =~ is ~).
 type Constraint struct {
 	Text     string // as written
 	Conflict bool   // "!name": nothing providing name may be installed
@@ -37,7 +42,7 @@ type Constraint struct {
 	Pin      string // repository tag (@tag)
 }
 
-var constraintRE = regexp.MustCompile(`^([^@=><~!\s]+)(([=><~]+)([^@\s]+))?(@([A-Za-z0-9_.-]+))?$`)
+var constraintRE = regexp.MustCompile(`^([^@=><~!\s]+)(@([A-Za-z0-9_.-]+))?(([=><~]+)([^@\s]+))?(@([A-Za-z0-9_.-]+))?$`)
 
 var releaseSuffix = regexp.MustCompile(`-r[0-9]+$`)
 
@@ -50,7 +55,7 @@ func ParseConstraint(s string) (Constraint, error) {
 		return c, err
 	}
 	if c.Op != Any && !index.ValidVersion(c.Version) {
-		return c, fmt.Errorf("constraint %q: %q is not an apk version", s, c.Version)
+		return c, fmt.Errorf("constraint %q: %w", s, index.CheckVersion(c.Version))
 	}
 	return c, nil
 }
@@ -98,43 +103,31 @@ func parseUncached(s string) (Constraint, error) {
 	if m == nil {
 		return c, fmt.Errorf("constraint %q: want name[op version][@tag]", s)
 	}
-	c.Name, c.Version, c.Pin = m[1], m[4], m[6]
-	switch op := m[3]; op {
+	if m[2] != "" && m[7] != "" {
+		return c, fmt.Errorf("constraint %q: two repository tags; write name@tag[op version]", s)
+	}
+	c.Name, c.Version, c.Pin = m[1], m[6], m[3]+m[8]
+	switch op := m[5]; op {
 	case "":
-	case "=", ">", "<", ">=", "<=", "~":
-		c.Op = Op(op)
 	case "=~":
 		c.Op = Fuzzy
 	default:
-		return c, fmt.Errorf("constraint %q: unknown operator %q", s, op)
+		if err := index.CheckOperator(op); err != nil {
+			return c, fmt.Errorf("constraint %q: %w", s, err)
+		}
+		c.Op = Op(op)
 	}
 	return c, nil
 }
 
-// VersionOK reports whether version v satisfies the constraint's operator.
+// VersionOK reports whether version v satisfies the constraint's operator, as
+// apk_version_match decides it (an invalid v compares by its valid leading part). An
+// unversioned provide (v == "") satisfies no versioned constraint.
 func (c Constraint) VersionOK(v string) bool {
 	if c.Op == Any {
 		return true
 	}
-	if v == "" || !index.ValidVersion(v) {
-		return false
-	}
-	if c.Op == Fuzzy {
-		return index.VersionFuzzyMatch(v, c.Version)
-	}
-	switch r := index.CompareVersions(v, c.Version); c.Op {
-	case Equal:
-		return r == 0
-	case Greater:
-		return r > 0
-	case Less:
-		return r < 0
-	case GreaterEqual:
-		return r >= 0
-	case LessEqual:
-		return r <= 0
-	}
-	return false
+	return v != "" && index.MatchVersion(v, string(c.Op), c.Version)
 }
 
 // providedVersion is the version under which a package with this name, version and

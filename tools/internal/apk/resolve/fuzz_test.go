@@ -24,7 +24,7 @@ func FuzzParseConstraint(f *testing.F) {
 		if c.Op == Any {
 			return
 		}
-		for _, op := range []Op{Equal, GreaterEqual, LessEqual, Fuzzy} {
+		for _, op := range []Op{Equal, GreaterEqual, LessEqual, Fuzzy, GreaterFuzzy, LessFuzzy} {
 			d := c
 			d.Op = op
 			if !d.VersionOK(c.Version) {

@@ -221,8 +221,11 @@ func TestUnsatisfiable(t *testing.T) {
 	// Two requirements that cannot hold at once.
 	r2 := repo("main", "l 1-r0", "l 2-r0", "a 1-r0 D:l=1-r0", "b 1-r0 D:l=2-r0")
 	wantErr(t, []*Repository{r2}, []string{`"l=2-r0"`, "does not satisfy"}, "a", "b")
-	wantErr(t, []*Repository{base}, []string{`constraint "busybox=>1"`}, "busybox=>1")
-	wantErr(t, []*Repository{base}, []string{`"x1" is not an apk version`}, "busybox=x1")
+	wantErr(t, []*Repository{base}, []string{`constraint "busybox<>1": operator "<>" compares a package checksum, not a version; write name=version`}, "busybox<>1")
+	wantErr(t, []*Repository{base}, []string{`constraint "busybox><Q1abc": operator "><" compares a package checksum`}, "busybox><Q1abc")
+	wantErr(t, []*Repository{base}, []string{`constraint "busybox=x1": "x1" is not an apk version`, `invalid at "x1"`}, "busybox=x1")
+	wantErr(t, []*Repository{base}, []string{`constraint "busybox=1.0a2": "1.0a2" is not an apk version`, `invalid at "2"`}, "busybox=1.0a2")
+	wantErr(t, []*Repository{base}, []string{`constraint "busybox@edge=1@main": two repository tags; write name@tag[op version]`}, "busybox@edge=1@main")
 }
 
 func TestCyclesAndSharedDependencies(t *testing.T) {
