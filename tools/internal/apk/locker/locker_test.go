@@ -107,6 +107,12 @@ func TestCheckStale(t *testing.T) {
 		{"version constraint", func(c, l []byte) ([]byte, []byte) {
 			return bytes.Replace(c, []byte("    - wharf-motd\n"), []byte("    - wharf-motd>2.1.0-r1\n"), 1), l
 		}, []string{`the lock has wharf-motd-2.1.0-r1 (x86_64), which does not satisfy "wharf-motd>2.1.0-r1"`}, false},
+		{"fuzzy constraint", func(c, l []byte) ([]byte, []byte) {
+			return bytes.Replace(c, []byte("    - wharf-motd\n"), []byte("    - wharf-motd<~2.0\n"), 1), l
+		}, []string{`the lock has wharf-motd-2.1.0-r1 (x86_64), which does not satisfy "wharf-motd<~2.0"`}, false},
+		{"invalid version", func(c, l []byte) ([]byte, []byte) {
+			return bytes.Replace(c, []byte("    - wharf-motd\n"), []byte("    - wharf-motd>=2.1a1\n"), 1), l
+		}, []string{`constraint "wharf-motd>=2.1a1": "2.1a1" is not an apk version`, `invalid at "1"`}, false},
 		{"keyring", func(c, l []byte) ([]byte, []byte) {
 			return bytes.Replace(c, []byte("wharf-example.rsa.pub"), []byte("other.rsa.pub"), 1), l
 		}, []string{"keyring: lock has [../apk_repo/wharf-example.rsa.pub], configuration has [../apk_repo/other.rsa.pub]"}, false},
