@@ -61,14 +61,15 @@ def _extern_lines(extern):
         lines.append("--extern-origin=" + extern.origin)
     return lines
 
-def emit_push_plan(ctx, *, top, tags, repository):
-    """Writes `<name>.plan`, what `wharf push --plan` pushes for one image or index.
+def emit_push_plan(ctx, *, top, tags, repository, suffix = ""):
+    """Writes `<name><suffix>.plan`, what `wharf push --plan` pushes for one image or index.
 
     Args:
       ctx: the rule context.
       top: OciImageInfo or OciIndexInfo.
       tags: File or None, from emit_push_tags.
       repository: the repository to push to, or empty (given at run time).
+      suffix: string, telling apart the plans of one target (one per repository).
 
     Returns:
       struct(plan, small, blobs): `plan` the File; `small` {runfiles path: File}, the
@@ -90,7 +91,7 @@ def emit_push_plan(ctx, *, top, tags, repository):
     args.add_all(json, map_each = _rf, format_each = "--json=%s")
     args.add_all(layers, map_each = _layer_line, format_each = "--layer=%s")
     args.add_all(extern, map_each = _extern_lines)
-    plan = ctx.actions.declare_file(ctx.label.name + ".plan")
+    plan = ctx.actions.declare_file(ctx.label.name + suffix + ".plan")
     ctx.actions.write(plan, args)
     small = [top.descriptor] + json + [layer.metadata for layer in layers] + [e.layers for e in extern] + ([tags] if tags else [])
     return struct(

@@ -2,11 +2,13 @@
 
 DOC = """\
 A push target's plan: the image's manifests, configs and layer metadata by path, with the
-paths layer blobs have in the output tree. `oci_push_all` runs several plans in one push.
+paths layer blobs have in the output tree, one plan per repository. `oci_push_all` runs several
+plans in one push.
 """
 
 FIELDS = {
-    "plan": "File: the plan (one `--FLAG=VALUE` per line, read by `wharf push --plan`).",
+    "plan": "File: the plan (one `--FLAG=VALUE` per line, read by `wharf push --plan`) of the first repository.",
+    "plans": "list of File: one plan per repository (`repository`, then each of `repositories`), `plan` first.",
     "runfiles": "runfiles: the plan's small files (manifests, configs, layer metadata, tags); never layer blobs.",
     "blobs": "depset of File: the layer blobs (and built layout directories of bases) the push reads; built with the push target, in a hidden output group, never its runfiles.",
 }

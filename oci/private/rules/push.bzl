@@ -17,19 +17,24 @@ def _blobs_group(blobs):
 def _oci_push_impl(ctx):
     image = ctx.attr.image
     tags = emit_push_tags(ctx, tags = ctx.attr.remote_tags, tags_files = ctx.files.remote_tags_file, stamp = should_stamp(ctx))
-    plan = emit_push_plan(
-        ctx,
-        top = image[OciImageInfo] if OciImageInfo in image else image[OciIndexInfo],
-        tags = tags,
-        repository = ctx.attr.repository,
-    )
-    launcher = emit_push_launcher(ctx, template = ctx.file._launcher_template, plans = [plan.plan])
-    own = ctx.runfiles(files = [plan.plan], symlinks = plan.small)
+    if ctx.attr.repositories and not ctx.attr.repository:
+        fail("{}: repositories needs repository (the first repository to push to)".format(ctx.label))
+    repositories = [ctx.attr.repository] + ctx.attr.repositories
+    top = image[OciImageInfo] if OciImageInfo in image else image[OciIndexInfo]
+
+    # One plan per repository; one push of them all sends each blob once per registry.
+    plans = [
+        emit_push_plan(ctx, top = top, tags = tags, repository = r, suffix = ".{}".format(i) if i else "")
+        for i, r in enumerate(repositories)
+    ]
+    files = [p.plan for p in plans]
+    launcher = emit_push_launcher(ctx, template = ctx.file._launcher_template, plans = files)
+    own = ctx.runfiles(files = files, symlinks = plans[0].small)
     return [
         DefaultInfo(executable = launcher.executable, runfiles = launcher.runfiles.merge(own)),
         # Built whenever the push target is, never downloaded (see _blobs_group).
-        OciPushInfo(plan = plan.plan, runfiles = own, blobs = plan.blobs),
-        _blobs_group(plan.blobs),
+        OciPushInfo(plan = files[0], plans = files, runfiles = own, blobs = plans[0].blobs),
+        _blobs_group(plans[0].blobs),
     ]
 
 _RUN_DOC = """
@@ -78,6 +83,19 @@ oci_push(
         "v{BUILD_EMBED_LABEL}",
     ],
 )
+
+# One image, three repositories, one push: blobs go once to each registry (mounted into
+# ghcr.io/org/app-mirror), the manifest and tags to each repository; one line printed each.
+oci_push(
+    name = "push_everywhere",
+    image = ":image",
+    repository = "ghcr.io/org/app",
+    repositories = [
+        "ghcr.io/org/app-mirror",
+        "registry.example.com/app",
+    ],
+    remote_tags = ["latest"],
+)
 ```""" + _RUN_DOC
 
 oci_push = rule(
@@ -86,6 +104,7 @@ oci_push = rule(
     attrs = {
         "image": attr.label(doc = "The image (`oci_image`) or index (`oci_image_index`) to push.", mandatory = True, providers = [[OciImageInfo], [OciIndexInfo]]),
         "repository": attr.string(doc = "Registry and repository, e.g. `ghcr.io/org/app`. May be given at run time instead."),
+        "repositories": attr.string_list(doc = "Further repositories to push the same image to, with the same tags, after `repository` (which they need). One push: each blob is sent once per registry and mounted into its other repositories. `-- --repository`/`--tag` are then refused (`--registry` moves them all)."),
         "remote_tags": attr.string_list(doc = "Tags to apply after pushing by digest; `{KEY}` placeholders are expanded from the workspace status when stamping."),
         "remote_tags_file": attr.label(doc = "A file of tags, one per line (blank lines ignored), e.g. another rule's output; applied after `remote_tags`, placeholders expanded the same way.", allow_single_file = True),
         "_launcher_template": attr.label(doc = "The run script's template.", default = Label("//oci/private/rules:push.sh.tpl"), allow_single_file = True),
@@ -96,7 +115,7 @@ oci_push = rule(
 
 def _oci_push_all_impl(ctx):
     infos = [p[OciPushInfo] for p in ctx.attr.pushes]
-    launcher = emit_push_launcher(ctx, template = ctx.file._launcher_template, plans = [i.plan for i in infos])
+    launcher = emit_push_launcher(ctx, template = ctx.file._launcher_template, plans = [p for i in infos for p in i.plans])
     runfiles = launcher.runfiles
     for i in infos:
         runfiles = runfiles.merge(i.runfiles)
