@@ -1,7 +1,9 @@
-"""Analysis tests: which actions read the workspace status (only a stamped value's, only when stamping)."""
+"""Analysis tests: which actions read the workspace status (only a stamped value's, only when
+stamping); oci_push's plan per repository."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
-load("//oci:defs.bzl", "oci_image_index", "oci_image_rule")
+load("//oci:defs.bzl", "oci_image_index", "oci_image_rule", "oci_push")
+load("//oci:providers.bzl", "OciPushInfo")
 
 _STATUS = ["stable-status.txt", "volatile-status.txt"]
 
@@ -21,8 +23,30 @@ _reads_status_test = analysistest.make(_reads_status_impl, attrs = {
     "reads": attr.bool(),
 })
 
+def _push_plans_impl(ctx):
+    env = analysistest.begin(ctx)
+    plans = [f.basename for f in analysistest.target_under_test(env)[OciPushInfo].plans]
+    asserts.equals(env, ["{}.plan".format(ctx.attr.push), "{}.1.plan".format(ctx.attr.push)], plans)
+    return analysistest.end(env)
+
+_push_plans_test = analysistest.make(_push_plans_impl, attrs = {"push": attr.string()})
+
+def _push_refusal_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, "repositories needs repository (the first repository to push to)")
+    return analysistest.end(env)
+
+_push_refusal_test = analysistest.make(_push_refusal_impl, expect_failure = True)
+
+def _push_tests(name, image):
+    oci_push(name = name + "_push", image = image, repository = "r.example/a", repositories = ["r.example/b"], tags = ["manual"])
+    _push_plans_test(name = name + "_push_plans", target_under_test = name + "_push", push = name + "_push")
+    oci_push(name = name + "_push_bad", image = image, repositories = ["r.example/b"], tags = ["manual"])
+    _push_refusal_test(name = name + "_push_refusal", target_under_test = name + "_push_bad")
+    return [":" + name + "_push_plans", ":" + name + "_push_refusal"]
+
 def stamp_test_suite(name):
-    """Status inputs of oci_image_rule and oci_image_index, stamped or not.
+    """Status inputs of oci_image_rule and oci_image_index, stamped or not; oci_push's plans per repository.
 
     Args:
       name: the suite's name.
@@ -58,4 +82,5 @@ def stamp_test_suite(name):
         )
         _reads_status_test(name = "{}_{}".format(name, case), target_under_test = "{}_{}_index".format(name, case), mnemonic = "OciIndex", reads = stamp == 1)
         tests.append(":{}_{}".format(name, case))
+    tests += _push_tests(name, name + "_stamped_plain_image")
     native.test_suite(name = name, tests = tests)
