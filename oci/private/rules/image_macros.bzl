@@ -25,8 +25,9 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
     image config comes from the attributes, over `apko_config`'s, over the base's.
 
     Every other argument is an attribute of `oci_image_rule` (`base`, `layers`, `tars`,
-    `entrypoint`, `cmd`, `env`, `user`, `workdir`, `labels`, `annotations`,
-    `exposed_ports`, `volumes`, `stop_signal`, `created`, `os`, `ref_name`) or a common
+    `entrypoint`, `cmd`, `env`, `user`, `workdir`, `labels`, `labels_file`, `annotations`,
+    `annotations_file`, `exposed_ports`, `volumes`, `stop_signal`, `created`, `stamp`, `os`,
+    `ref_name`; labels, annotations and created are stamped under `--stamp`) or a common
     attribute (`tags`, `visibility`, ...); outputs and output groups are `oci_image_rule`'s.
     `<name>.explain` is an `oci_image_explain` of the image: `bazel run :<name>.explain --
     /etc/os-release` says which layer, package or target put the path there.
