@@ -40,9 +40,6 @@ func ReadTagsFile(path string) ([]string, error) {
 	return tags, nil
 }
 
-// ReadStatus reads Bazel workspace status files (stamp.ReadStatus).
-func ReadStatus(paths ...string) (map[string]string, error) { return stamp.ReadStatus(paths...) }
-
 // ExpandTags returns tags in order without repeats, each checked against the tag grammar.
 // With status (stamping), every {KEY} is replaced by the key's workspace status value and
 // an unknown key is an error naming key and tag; without it (nil), tags are taken as they

@@ -6,6 +6,7 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/push"
+	"github.com/rules-wharf/rules_wharf/tools/internal/stamp"
 )
 
 // expandTagsVerb writes oci_push's tags, one per line: the --tag values, then the lines of
@@ -35,7 +36,7 @@ func expandTagsVerb(args []string) error {
 	var values map[string]string
 	if len(status) > 0 {
 		var err error
-		if values, err = push.ReadStatus(status...); err != nil {
+		if values, err = stamp.ReadStatus(status...); err != nil {
 			return err
 		}
 	}
