@@ -34,7 +34,7 @@ def rules_wharf_register_toolchains():
     Declares `@rules_wharf_tools` (the Go sources, the `tools/` directory of this
     rules_wharf) unless the WORKSPACE declared it already. Building it needs rules_go
     declared as `@rules_go`, gazelle as `@gazelle`, and a `go_repository` per module of
-    rules_wharf's go.mod.
+    rules_wharf's tools/go.mod.
     """
     maybe(_rules_wharf_tools_repository, name = "rules_wharf_tools")
     native.register_toolchains("@rules_wharf_tools//:source_toolchain")

@@ -11,8 +11,8 @@ import (
 )
 
 // Every generated page of docs/ shows an example for each rule, macro, extension and tag
-// class. Run by `go test ./...` only: a Bazel sandbox holds no checkout (tools/BUILD.bazel
-// leaves this package out of gazelle, as tools/dev/mapcheck).
+// class. Run by `go test ./tools/dev/...` only: a Bazel sandbox holds no checkout (tools/dev
+// has no BUILD files).
 func TestGeneratedDocsHaveExamples(t *testing.T) {
 	pages, err := filepath.Glob(filepath.Join(srctree.Path(t, "docs"), "*.md"))
 	if err != nil {

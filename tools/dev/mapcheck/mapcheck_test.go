@@ -11,8 +11,8 @@ import (
 )
 
 // The checkout's Map names every folder under Roots and nothing that is gone. Run by
-// `go test ./...` only: a Bazel sandbox holds no checkout to list (tools/BUILD.bazel
-// leaves this package out of gazelle).
+// `go test ./tools/dev/...` only: a Bazel sandbox holds no checkout to list (tools/dev
+// has no BUILD files).
 func TestMapMatchesTree(t *testing.T) {
 	design := srctree.Path(t, "docs/design.md")
 	md, err := os.ReadFile(design)

@@ -20,7 +20,7 @@ SUITE=${WHARF_SID_SUITE:-sid}
 RULES_GO_VERSION=v0.60.0
 GAZELLE_VERSION=v0.43.0
 # buildtools has no usable semver tag on the proxy; this is the pseudo-version gazelle
-# v0.43.0 vendors. Keep in sync with go.mod.
+# v0.43.0 vendors. Keep in sync with tools/go.mod.
 BUILDTOOLS_VERSION=v0.0.0-20240918101019-be1c24cc9a44
 PKGS=(bazel-bootstrap bazel-skylib bazel-platforms bazel-features
   bazel-rules-cc bazel-rules-java bazel-rules-proto bazel-rules-python

@@ -19,7 +19,7 @@ const (
 	// Every platform `go build` gives a working wharf for; the toolchain extension maps
 	// each to exec constraints through //platforms:platforms.bzl.
 	defaultPlatforms = "linux/amd64,linux/arm64,darwin/amd64,darwin/arm64,windows/amd64"
-	// GitHub's release assets of the module's repository (go.mod's module path).
+	// GitHub's release assets of the modules' repository.
 	defaultBaseURL = "https://github.com/rules-wharf/rules_wharf/releases/download"
 	// Stamped by -X; tools/internal/verbs/version.go declares it.
 	versionVar = "github.com/rules-wharf/rules_wharf/tools/internal/verbs.Version"
@@ -157,14 +157,19 @@ func release(c config) error {
 }
 
 // buildTool cross-compiles wharf for p. Everything that changes the bytes is pinned here,
-// not taken from the caller's environment: no cgo, baseline instruction sets, no experiments.
+// not taken from the caller's environment: no cgo, baseline instruction sets, no experiments,
+// and tools/go.mod alone (GOWORK=off: the module the release ships, not the workspace).
 func buildTool(root string, p platform, version, out string) error {
+	out, err := filepath.Abs(out) // the build runs in root/tools
+	if err != nil {
+		return fmt.Errorf("building wharf for %s/%s: %w", p.goos, p.goarch, err)
+	}
 	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false",
 		"-ldflags", "-s -w -X "+versionVar+"="+version,
-		"-o", out, "./tools/cmd/wharf")
-	cmd.Dir = root
+		"-o", out, "./cmd/wharf")
+	cmd.Dir = filepath.Join(root, "tools")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.goos, "GOARCH="+p.goarch,
-		"GOAMD64=v1", "GOARM64=v8.0", "GOEXPERIMENT=", "GOFLAGS=-mod=readonly")
+		"GOAMD64=v1", "GOARM64=v8.0", "GOEXPERIMENT=", "GOFLAGS=-mod=readonly", "GOWORK=off")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building wharf for %s/%s: %w\n%s", p.goos, p.goarch, err, msg)
 	}

@@ -10,9 +10,11 @@ import (
 )
 
 // Path returns where the rules_wharf file rel (slash-separated, from the repository root)
-// is. Under `go test` that is below the directory holding go.mod, found upward from the
-// working directory. Under `bazel test` it is the test's data in the runfiles tree, where
-// rules_wharf's repository is _main when it is the root module and rules_wharf~ otherwise.
+// is. Under `go test` that is below the repository root, found upward from the working
+// directory as the directory holding tools/MODULE.bazel (a go.mod marks no root: tools/ and
+// tools/dev are Go modules of their own). Under `bazel test` it is the test's data in the
+// runfiles tree, where rules_wharf's repository is _main when it is the root module and
+// rules_wharf~ otherwise.
 func Path(t testing.TB, rel string) string {
 	t.Helper()
 	if runfiles := os.Getenv("TEST_SRCDIR"); runfiles != "" {
@@ -29,11 +31,11 @@ func Path(t testing.TB, rel string) string {
 		t.Fatal(err)
 	}
 	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, "tools", "MODULE.bazel")); err == nil {
 			return filepath.Join(dir, filepath.FromSlash(rel))
 		}
 		if filepath.Dir(dir) == dir {
-			t.Fatalf("no go.mod in %s or above it: not in a rules_wharf checkout", wd)
+			t.Fatalf("no tools/MODULE.bazel in %s or above it: not in a rules_wharf checkout", wd)
 		}
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// The repository's go.mod is found from this package's directory (go test) and the
-// example lock from the runfiles tree too (bazel test, where it is the test's data).
+// The repository's root is found from this package's directory, two Go modules below it
+// (go test), and the example lock from the runfiles tree too (bazel test, where it is the test's data).
 func TestPathFindsRepositoryFiles(t *testing.T) {
 	p := Path(t, "examples/hello_image/apko.lock.json")
 	if _, err := os.Stat(p); err != nil {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh [WORKDIR] -- rules_wharf against its peers on the same generated inputs, in
+# tools/dev/bench/run.sh [WORKDIR] -- rules_wharf against its peers on the same generated inputs, in
 # one run; prints a markdown table (docs/performance.md holds the last one).
 #
 #   layers:  1 GiB file, 100,000 small files, a 30 MB go_binary: `wharf layer` vs GNU tar +
@@ -26,7 +26,7 @@
 #
 # Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../../.." && pwd)
 CACHE=${WHARF_CACHE:-$HOME/.cache/rules_wharf}
 W=${1:-$CACHE/bench}
 IN=$W/in

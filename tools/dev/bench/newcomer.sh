@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/newcomer.sh DIR -- what a newcomer waits for, with every cache empty: a clone of
+# tools/dev/bench/newcomer.sh DIR -- what a newcomer waits for, with every cache empty: a clone of
 # this checkout and, under DIR, a new tools/bazel cache (its Bazel and offline registry), Go
 # module cache, Go build cache, output bases and repository caches. Times, one run each:
 #   provision          tools/bazel --version: Bazel 7.7.1 and the offline registry (only on
@@ -12,8 +12,8 @@
 # The README's other command, tools/test, is CI's: its time is in CI's log (.ci/run).
 # Network: the Go module proxy (from-source builds) and Debian's mirror (provisioning).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-D=${1:?usage: bench/newcomer.sh DIR (emptied first)}
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+D=${1:?usage: tools/dev/bench/newcomer.sh DIR (emptied first)}
 mkdir -p "$D"
 D=$(cd "$D" && pwd)
 rm -rf "$D"
@@ -37,7 +37,7 @@ timed() { # name log command...: runs it, prints its row, keeps its output in th
   row "$name" "$(printf '%.1f s' "$(echo "$t1 - $t0" | bc)")"
 }
 
-echo "bench/newcomer.sh, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "tools/dev/bench/newcomer.sh, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo '| step | wall |'
 echo '|---|---:|'
