@@ -48,8 +48,10 @@ func TestConsumerModule(t *testing.T) {
 	srv, ranged, whole := rangeServer(repo)
 	defer srv.Close()
 
-	// A fixed directory, so the consumer's output base is reused between runs.
-	ws := filepath.Join(cacheDir(), "e2e-consumer")
+	// A fixed directory, so the consumer's output base is reused between runs; one per
+	// WHARF_E2E_BAZEL_CONFIG, so switching flags does not discard the other's.
+	config := os.Getenv("WHARF_E2E_BAZEL_CONFIG")
+	ws := filepath.Join(cacheDir(), strings.TrimSuffix("e2e-consumer-"+config, "-"))
 	os.RemoveAll(ws)
 	if err := os.MkdirAll(ws, 0o755); err != nil {
 		t.Fatal(err)
@@ -88,7 +90,7 @@ oci_image(name = "http_image", apks = "@http_base", entrypoint = ["/bin/true"])
 
 oci_image(name = "file_image", apks = "@file_base", entrypoint = ["/bin/true"])
 `)
-	write(".bazelrc", "common --lockfile_mode=off\n")
+	write(".bazelrc", "common --lockfile_mode=off\n"+consumerConfig(root, config))
 
 	env := []string{"WHARF_BIND=" + root}
 	defer run(t, ws, env, bazel, "shutdown")
@@ -111,4 +113,13 @@ oci_image(name = "file_image", apks = "@file_base", entrypoint = ["/bin/true"])
 		t.Fatalf("server saw %d ranged and %d whole-file requests; want >= 9 ranged (3 members x 3 packages) and none whole", ranged.Load(), whole.Load())
 	}
 	t.Logf("consumer module: http:// and file:// locks give %s (%d ranged requests)", httpDigest, ranged.Load())
+}
+
+// consumerConfig is the .bazelrc lines that run a consumer under one of the checkout's
+// .bazelrc configs (WHARF_E2E_BAZEL_CONFIG=bazel8: Bazel 8 and 9 semantics); none without.
+func consumerConfig(root, config string) string {
+	if config == "" {
+		return ""
+	}
+	return fmt.Sprintf("import %s\ncommon --config=%s\n", filepath.Join(root, ".bazelrc"), config)
 }
