@@ -280,6 +280,22 @@ if ! diff -u "$LOGS/digests.local" "$LOGS/digests.remote"; then
   check_fail "digests differ: local vs remote execution (see the outputs listed above)"
 fi
 
+# a3. oci_structure_test on Buildbarn: the test action runs remotely (its inputs are the image's
+# config, layer blobs and metadata); its command test runs under runc when the runner has it
+# (Buildbarn's bare runner here: the host's runc, as root), else it is SKIPPED with the reason.
+log "bazel test //tests/structure:image_test //tests/structure:index_test under Buildbarn"
+bzl test "${COMMON[@]}" --remote_executor="$RE_ENDPOINT" --test_output=all --nocache_test_results \
+  --execution_log_json_file="$LOGS/structure.exec.json" \
+  //tests/structure:image_test //tests/structure:index_test >"$LOGS/structure.log" 2>&1 || {
+  tail -30 "$LOGS/structure.log" >&2
+  fail "oci_structure_test under Buildbarn failed (log: $LOGS/structure.log)"
+}
+n=$(jq -r 'select(.mnemonic == "TestRunner") | .runner' "$LOGS/structure.exec.json" | grep -c '^remote$' || true)
+[ "$n" = 2 ] || check_fail "oci_structure_test: $n of 2 test actions ran on Buildbarn"
+grep -q '^=== PASS: Command Test: hello runs' "$LOGS/structure.log" ||
+  grep -A1 '^=== SKIPPED: Command Test: hello runs' "$LOGS/structure.log" | grep -q 'SKIPPED: ' ||
+  check_fail "oci_structure_test on Buildbarn: the command test neither passed nor was SKIPPED with a reason (log: $LOGS/structure.log)"
+
 # a2. push what Buildbarn built, without its layers on this machine: `bazel run` of an
 # oci_push under --remote_download_minimal takes every layer from the executor's CAS.
 command -v docker-registry >/dev/null || fail "needs docker-registry (e2e/install_tools.sh)"

@@ -93,6 +93,11 @@ func (c *Config) run(img *Image, layers []Layer) []*Result {
 	var out []*Result
 	if len(c.CommandTests) > 0 {
 		r, skip := newRunner(layers, img, c.GlobalEnvVars)
+		if r != nil {
+			if err := r.probe(); err != nil {
+				r, skip = nil, fmt.Sprintf("SKIPPED: runc is on PATH but cannot start a container here: %v", err)
+			}
+		}
 		for _, t := range c.CommandTests {
 			if r == nil {
 				out = append(out, &Result{Name: "Command Test: " + t.Name, Status: Skip, Errors: []string{skip}})

@@ -23,16 +23,52 @@ type runner struct {
 	n      int
 }
 
+var geteuid = os.Geteuid
+
 // newRunner finds runc, or says why commandTests are skipped.
 func newRunner(layers []Layer, img *Image, global []KeyValue) (*runner, string) {
 	runc, err := exec.LookPath("runc")
 	if err != nil {
-		return nil, "SKIPPED: commandTests run under runc, and no runc is on PATH (e.g. under remote execution or in Bazel's test environment); run them where runc is, or with container-structure-test --driver docker"
+		return nil, "SKIPPED: commandTests run under runc, and no runc is on PATH (Bazel's local test PATH is /bin:/usr/bin:/usr/local/bin; a remote runner may have none); run them where runc is, or with container-structure-test --driver docker"
 	}
-	if os.Geteuid() != 0 {
-		return nil, fmt.Sprintf("SKIPPED: commandTests run under runc as root, and this test runs as uid %d", os.Geteuid())
+	if uid := geteuid(); uid != 0 {
+		return nil, fmt.Sprintf("SKIPPED: commandTests run under runc as root, and this test runs as uid %d", uid)
 	}
 	return &runner{runc: runc, layers: layers, img: img, global: global}, ""
+}
+
+// probeProgram is the static program probe runs: wharf itself (tests give their own).
+var probeProgram = os.Executable
+
+// probe starts one container holding only this program (static) and runs its `version`
+// verb: runc on PATH may still be unable to start containers (no privileges, nested
+// sandboxes), and that is a reason to skip, not a failure of the image's commands.
+func (r *runner) probe() error {
+	self, err := probeProgram()
+	if err != nil {
+		return err
+	}
+	bundle, err := os.MkdirTemp("", "wharf-structure-probe-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(bundle)
+	rootfs := filepath.Join(bundle, "rootfs")
+	if err := os.MkdirAll(filepath.Join(rootfs, r.img.Config.Workdir), 0o755); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(self)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(rootfs, "probe"), b, 0o755); err != nil {
+		return err
+	}
+	_, stderr, code, err := r.exec(bundle, nil, []string{"/probe", "version"})
+	if err == nil && code != 0 {
+		err = fmt.Errorf("exit code %d: %s", code, shorten(strings.TrimSpace(stderr)))
+	}
+	return err
 }
 
 func (r *runner) run(t CommandTest) *Result {

@@ -38,6 +38,7 @@ func main() {
 			os.Exit(2)
 		}
 		fmt.Printf("%s\n", b)
+	case "version":
 	case "whoami":
 		wd, _ := os.Getwd()
 		fmt.Printf("uid=%d gid=%d cwd=%s STYLE=%s EXTRA=%s\n", os.Getuid(), os.Getgid(), wd, os.Getenv("STYLE"), os.Getenv("EXTRA"))
@@ -64,6 +65,8 @@ func runcImage(t *testing.T) []Layer {
 		t.Fatalf("building the helper: %v\n%s", err, out)
 	}
 	helper, _ := os.ReadFile(filepath.Join(d, "helper"))
+	probeProgram = func() (string, error) { return filepath.Join(d, "helper"), nil }
+	t.Cleanup(func() { probeProgram = os.Executable })
 	return []Layer{writeLayer(t, d, "l", "gz", dir("bin", 0o755), file("bin/helper", string(helper), 0o755),
 		dir("srv", 0o777), file("etc/passwd", "root:x:0:0::/root:/bin/helper\napp:x:1000:1001::/srv:/bin/helper\n", 0o644))}
 }
@@ -103,5 +106,36 @@ commandTests:
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// A runc that cannot start a container (here: the probe is not static, as the test binary
+// is not) makes every command test SKIPPED with the reason, not failed.
+func TestUnusableRuncSkips(t *testing.T) {
+	layers := runcImage(t)
+	probeProgram = func() (string, error) { return "/bin/sh", nil } // needs a libc the probe root lacks
+	d := t.TempDir()
+	results, err := Run(Options{
+		Configs:     []string{writeFile(t, d, "c.yaml", "schemaVersion: 2.0.0\ncommandTests: [{name: echo, command: /bin/helper, args: [echo]}]\n")},
+		ImageConfig: writeFile(t, d, "config.json", testConfig),
+		Layers:      layers,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := Report(&out, results); err != nil || !strings.Contains(out.String(), "=== SKIPPED: Command Test: echo\n    SKIPPED: runc is on PATH but cannot start a container here: exit code 1") {
+		t.Errorf("%v:\n%s", err, out.String())
+	}
+}
+
+func TestNotRootSkips(t *testing.T) {
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "runc"), []byte("#!/bin/false\n"), 0o755)
+	t.Setenv("PATH", bin)
+	geteuid = func() int { return 1000 }
+	t.Cleanup(func() { geteuid = os.Geteuid })
+	if r, skip := newRunner(nil, nil, nil); r != nil || skip != "SKIPPED: commandTests run under runc as root, and this test runs as uid 1000" {
+		t.Errorf("newRunner = %v, %q", r, skip)
 	}
 }
