@@ -28,7 +28,7 @@ var wantFailure = map[string][]string{
 // from this test's runfiles, which hold theirs.
 func TestEachBrokenImageFailsWithItsMessage(t *testing.T) {
 	if os.Getenv("TEST_SRCDIR") == "" || len(os.Args) < 2 {
-		t.Skip("needs the tests built by Bazel: bazel test //tests/structure:policy_test")
+		t.Skip("needs the tests built by Bazel: bazel test //tests/structure:structure_test")
 	}
 	root := filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"))
 	seen := map[string]bool{}
