@@ -93,34 +93,61 @@ func run() error {
 	if *out == "" {
 		return errors.New("-out is required")
 	}
-	keyPath := filepath.Join(*out, "bench.rsa")
-	var key *apktest.Key
-	if b, err := os.ReadFile(keyPath); err == nil {
-		if key, err = apktest.ParseKey(keyName, b); err != nil {
-			return err
-		}
-	} else {
-		if key, err = apktest.NewKey(keyName); err != nil {
-			return err
-		}
-		if err := write(keyPath, key.PrivatePEM()); err != nil {
-			return err
-		}
-	}
-	repo := filepath.Join(*out, "repo")
-	if err := write(filepath.Join(repo, keyName), key.PublicPEM()); err != nil {
+	key, err := loadKey(filepath.Join(*out, "bench.rsa"))
+	if err != nil {
 		return err
 	}
-	var base, variant []*apktest.Built
+	base, variant, err := writeRepo(filepath.Join(*out, "repo"), key)
+	if err != nil {
+		return err
+	}
+	if err := writeLocks(*out, base, variant); err != nil {
+		return err
+	}
+	if err := writeApkoYAML(*out, base); err != nil {
+		return err
+	}
+	// One random stream for the big file and the Go binary's payload, in that order.
+	r := rand.New(rand.NewChaCha8([32]byte{'b', 'i', 'g'}))
+	if *big {
+		if err := writeBig(filepath.Join(*out, "big"), r); err != nil {
+			return err
+		}
+	}
+	if err := writeSmall(filepath.Join(*out, "small")); err != nil {
+		return err
+	}
+	return writeGoBin(filepath.Join(*out, "gobin"), r)
+}
+
+// loadKey reads the signing key at path, or makes one and writes it there, so that runs
+// into the same directory sign alike.
+func loadKey(path string) (*apktest.Key, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		return apktest.ParseKey(keyName, b)
+	}
+	key, err := apktest.NewKey(keyName)
+	if err != nil {
+		return nil, err
+	}
+	return key, write(path, key.PrivatePEM())
+}
+
+// writeRepo builds the packages (base: every package at r0; variant: the same with the
+// changed one at r1) and writes them, the public key and the signed APKINDEX into repo.
+func writeRepo(repo string, key *apktest.Key) (base, variant []*apktest.Built, err error) {
+	if err := write(filepath.Join(repo, keyName), key.PublicPEM()); err != nil {
+		return nil, nil, err
+	}
 	for i := 0; i < packages; i++ {
 		b, err := apktest.Build(pkg(i, "1.0.0-r0"), key)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		base = append(base, b)
 		if i == changed {
 			if b, err = apktest.Build(pkg(i, "1.0.0-r1"), key); err != nil {
-				return err
+				return nil, nil, err
 			}
 		}
 		variant = append(variant, b)
@@ -128,16 +155,18 @@ func run() error {
 	all := append(append([]*apktest.Built{}, base...), variant[changed])
 	for _, b := range all {
 		if err := write(filepath.Join(repo, "x86_64", fmt.Sprintf("%s-%s.apk", b.Name, b.Version)), b.APK); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	idx, err := apktest.Index(all, key, "rules_wharf benchmark")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if err := write(filepath.Join(repo, "x86_64", "APKINDEX.tar.gz"), idx); err != nil {
-		return err
-	}
+	return base, variant, write(filepath.Join(repo, "x86_64", "APKINDEX.tar.gz"), idx)
+}
+
+// writeLocks writes the lock of the base packages and the one with a package changed.
+func writeLocks(out string, base, variant []*apktest.Built) error {
 	for name, pkgs := range map[string][]*apktest.Built{"apko.lock.json": base, "apko.changed.lock.json": variant} {
 		var entries []map[string]any
 		for _, b := range pkgs {
@@ -149,53 +178,61 @@ func run() error {
 			"packages":     entries,
 		}}
 		b, _ := json.MarshalIndent(lock, "", "  ")
-		if err := write(filepath.Join(*out, name), b); err != nil {
+		if err := write(filepath.Join(out, name), b); err != nil {
 			return err
 		}
 	}
-	abs, _ := filepath.Abs(*out)
+	return nil
+}
+
+// writeApkoYAML writes the apko configuration of the base packages, for apko's side.
+func writeApkoYAML(out string, base []*apktest.Built) error {
+	abs, _ := filepath.Abs(out)
 	var names []string
 	for _, b := range base {
 		names = append(names, "    - "+b.Name+"="+b.Version)
 	}
 	apko := fmt.Sprintf("contents:\n  repositories:\n    - %s/repo\n  keyring:\n    - %s/repo/%s\n  packages:\n%s\narchs:\n  - x86_64\n",
 		abs, abs, keyName, strings.Join(names, "\n"))
-	if err := write(filepath.Join(*out, "apko.yaml"), []byte(apko)); err != nil {
+	return write(filepath.Join(out, "apko.yaml"), []byte(apko))
+}
+
+// writeBig writes dir/file, 1 GiB of r's content.
+func writeBig(dir string, r *rand.Rand) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-
-	r := rand.New(rand.NewChaCha8([32]byte{'b', 'i', 'g'}))
-	if *big {
-		f, err := os.Create(filepath.Join(*out, "big", "file"))
-		if err != nil {
-			if err := os.MkdirAll(filepath.Join(*out, "big"), 0o755); err != nil {
-				return err
-			}
-			if f, err = os.Create(filepath.Join(*out, "big", "file")); err != nil {
-				return err
-			}
-		}
-		for i := 0; i < 1024; i++ {
-			if _, err := f.Write(content(r, 1<<20)); err != nil {
-				return err
-			}
-		}
-		if err := f.Close(); err != nil {
+	f, err := os.Create(filepath.Join(dir, "file"))
+	if err != nil {
+		return err
+	}
+	for i := 0; i < 1024; i++ {
+		if _, err := f.Write(content(r, 1<<20)); err != nil {
+			f.Close()
 			return err
 		}
 	}
+	return f.Close()
+}
+
+// writeSmall writes 100,000 small files in 100 directories.
+func writeSmall(dir string) error {
 	for i := 0; i < 100000; i++ {
-		p := filepath.Join(*out, "small", fmt.Sprintf("d%03d", i/1000), fmt.Sprintf("f%05d.txt", i))
+		p := filepath.Join(dir, fmt.Sprintf("d%03d", i/1000), fmt.Sprintf("f%05d.txt", i))
 		if err := write(p, []byte(fmt.Sprintf("small file %d\n", i))); err != nil {
 			return err
 		}
 	}
-	gobin := filepath.Join(*out, "gobin")
-	if err := write(filepath.Join(gobin, "payload.bin"), content(r, 30<<20)); err != nil {
+	return nil
+}
+
+// writeGoBin writes a Go program that embeds 30 MiB of r's content.
+func writeGoBin(dir string, r *rand.Rand) error {
+	if err := write(filepath.Join(dir, "payload.bin"), content(r, 30<<20)); err != nil {
 		return err
 	}
-	if err := write(filepath.Join(gobin, "go.mod"), []byte("module benchbin\n\ngo 1.22\n")); err != nil {
+	if err := write(filepath.Join(dir, "go.mod"), []byte("module benchbin\n\ngo 1.22\n")); err != nil {
 		return err
 	}
-	return write(filepath.Join(gobin, "main.go"), []byte("package main\n\nimport (\n\t_ \"embed\"\n\t\"fmt\"\n)\n\n//go:embed payload.bin\nvar payload []byte\n\nfunc main() { fmt.Println(len(payload)) }\n"))
+	return write(filepath.Join(dir, "main.go"), []byte("package main\n\nimport (\n\t_ \"embed\"\n\t\"fmt\"\n)\n\n//go:embed payload.bin\nvar payload []byte\n\nfunc main() { fmt.Println(len(payload)) }\n"))
 }
