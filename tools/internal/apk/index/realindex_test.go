@@ -65,13 +65,21 @@ func TestRealIndexes(t *testing.T) {
 				t.Logf("%s: %d entries, signed by %s", c.index, len(idx.Entries), signer)
 			}
 		}
-		// Every real version parses, and sorting them is consistent.
+		// Sorting every real version is consistent. Alpine 3.16 carries apk-tools 2 versions
+		// with digits after the letter (6.8.0p2-r4), which apk-tools 3 and apko call invalid
+		// (apko fails to resolve a dependency on one); they are counted, and order by their
+		// valid leading part as apk-tools 3 orders them.
 		var versions []string
+		invalid := 0
 		for _, e := range idx.Entries {
 			if !index.ValidVersion(e.Version) {
-				t.Errorf("%s: %s has version %q, which does not parse", c.index, e.Name, e.Version)
+				invalid++
+				t.Logf("%s: %s has version %q, which apk-tools 3 calls invalid", c.index, e.Name, e.Version)
 			}
 			versions = append(versions, e.Version)
+		}
+		if invalid*100 > len(idx.Entries) {
+			t.Errorf("%s: %d of %d versions are invalid", c.index, invalid, len(idx.Entries))
 		}
 		sort.Slice(versions, func(i, j int) bool { return index.CompareVersions(versions[i], versions[j]) < 0 })
 		for i := 1; i < len(versions); i++ {
