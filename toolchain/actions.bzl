@@ -6,6 +6,7 @@ actions that may run in a persistent worker. Rules say only the verb, its flags,
 and whether the action is one of the many small ones a worker serves.
 """
 
+load("@bazel_skylib//lib:shell.bzl", "shell")
 load(":toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 
 # Execution requirements of actions that Bazel may hand to a persistent, multiplexed wharf
@@ -56,3 +57,45 @@ def wharf_action(ctx, verb, args, *, inputs, outputs, mnemonic, progress_message
         progress_message = progress_message,
         toolchain = WHARF_TOOLCHAIN_TYPE,
     )
+
+def wharf_launcher(ctx, *, template, substitutions = {}, files = []):
+    """Writes `<name>.sh` from `template`: a script that runs the wharf tool from its runfiles.
+
+    Every launcher (push, lock, explain, structure and vulnerability tests) takes the tool the
+    same way: `{{WHARF}}` is its `runfiles_path`, `{{LABEL}}` the target's label and
+    `{{SELF}}` the launcher's path.
+
+    Args:
+      ctx: the rule context; the rule must declare `WHARF_TOOLCHAIN_TYPE` in `toolchains`.
+      template: File, the launcher's template.
+      substitutions: dict, the template's other placeholders.
+      files: list of File the launcher reads from its runfiles beside the tool.
+
+    Returns:
+      struct(executable, runfiles): the launcher, and the tool and `files` as runfiles.
+    """
+    tc = ctx.toolchains[WHARF_TOOLCHAIN_TYPE]
+    wharf = tc.wharf_executable
+    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
+    subs = {
+        "{{LABEL}}": str(ctx.label),
+        "{{SELF}}": launcher.path,
+        "{{WHARF}}": shell.quote(runfiles_path(wharf)),
+    }
+    subs.update(substitutions)
+    ctx.actions.expand_template(template = template, output = launcher, substitutions = subs, is_executable = True)
+    return struct(executable = launcher, runfiles = ctx.runfiles(files = [wharf] + files).merge(tc.wharf_runfiles))
+
+def runfiles_path(f):
+    """A runfile's path for a launcher, relative to the main repository's runfiles directory.
+
+    `./`-prefixed so that a file at the top (a prebuilt `wharf` in the root package) is not
+    looked up on PATH when run.
+
+    Args:
+      f: File.
+
+    Returns:
+      The path.
+    """
+    return f.short_path if f.short_path.startswith("../") else "./" + f.short_path

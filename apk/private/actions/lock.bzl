@@ -2,7 +2,7 @@
 (`--check`), or the test's stand-in when the lock does not exist yet."""
 
 load("@bazel_skylib//lib:shell.bzl", "shell")
-load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:actions.bzl", "wharf_launcher")
 
 def emit_lock_launcher(ctx, *, template, config, lock, archs, check = False, refresh_command = "", data = []):
     """Writes `<name>.sh`, a bash launcher that finds the tool in its runfiles and runs `wharf lock`.
@@ -21,26 +21,16 @@ def emit_lock_launcher(ctx, *, template, config, lock, archs, check = False, ref
     Returns:
       struct(executable, runfiles): the launcher and its runfiles (the tool and `data`).
     """
-    tc = ctx.toolchains[WHARF_TOOLCHAIN_TYPE]
     args = (["--check"] if check else []) + ["--config", config, "--lock", lock]
     if refresh_command:
         args += ["--refresh-command", refresh_command]
     for a in archs:
         args += ["--arch", a]
-    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.expand_template(
-        template = template,
-        output = launcher,
-        substitutions = {
-            "{{ARGS}}": " ".join([shell.quote(a) for a in args]),
-            "{{IN_WORKSPACE}}": "0" if check else "1",
-            "{{LABEL_QUOTED}}": shell.quote(str(ctx.label)),
-            "{{LABEL}}": str(ctx.label),
-            "{{WHARF}}": shell.quote(tc.wharf_executable.short_path),
-        },
-        is_executable = True,
-    )
-    return struct(executable = launcher, runfiles = ctx.runfiles(files = [tc.wharf_executable] + data).merge(tc.wharf_runfiles))
+    return wharf_launcher(ctx, template = template, files = data, substitutions = {
+        "{{ARGS}}": " ".join([shell.quote(a) for a in args]),
+        "{{IN_WORKSPACE}}": "0" if check else "1",
+        "{{LABEL_QUOTED}}": shell.quote(str(ctx.label)),
+    })
 
 def emit_missing_lock_launcher(ctx, *, template, message):
     """Writes `<name>.sh`, a test that fails with `message` (the lock does not exist yet).

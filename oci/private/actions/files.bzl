@@ -2,8 +2,7 @@
 emit_explain_launcher: the run script of `<image>.explain` (`wharf explain`)."""
 
 load("@bazel_skylib//lib:shell.bzl", "shell")
-load("//toolchain:actions.bzl", "wharf_action")
-load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:actions.bzl", "runfiles_path", "wharf_action", "wharf_launcher")
 load(":labels.bzl", "label_text")
 
 def emit_files(ctx, *, layers, extern_layers, base):
@@ -62,23 +61,7 @@ def emit_explain_launcher(ctx, *, template, files, image):
     Returns:
       struct(executable, runfiles): the launcher, and the tool and document as runfiles.
     """
-    wharf = ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_executable
-    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.expand_template(
-        template = template,
-        output = launcher,
-        substitutions = {
-            "{{FILES}}": shell.quote(_runfiles_path(files)),
-            "{{IMAGE}}": shell.quote(image),
-            "{{LABEL}}": str(ctx.label),
-            "{{WHARF}}": shell.quote(_runfiles_path(wharf)),
-        },
-        is_executable = True,
-    )
-    runfiles = ctx.runfiles(files = [wharf, files]).merge(ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_runfiles)
-    return struct(executable = launcher, runfiles = runfiles)
-
-def _runfiles_path(f):
-    # Relative to the main repository's runfiles directory; `./` so that a tool at its top
-    # (a prebuilt `wharf` file in the root package) is not looked up on PATH.
-    return f.short_path if f.short_path.startswith("../") else "./" + f.short_path
+    return wharf_launcher(ctx, template = template, files = [files], substitutions = {
+        "{{FILES}}": shell.quote(runfiles_path(files)),
+        "{{IMAGE}}": shell.quote(image),
+    })

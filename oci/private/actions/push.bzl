@@ -1,8 +1,7 @@
 """Push emitters: the tags (`expand-tags`), the plan `wharf push --plan` reads, the launcher."""
 
 load("@bazel_skylib//lib:shell.bzl", "shell")
-load("//toolchain:actions.bzl", "wharf_action")
-load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:actions.bzl", "wharf_action", "wharf_launcher")
 load(":labels.bzl", "label_text")
 
 def emit_push_tags(ctx, *, tags, tags_files, stamp):
@@ -111,22 +110,6 @@ def emit_push_launcher(ctx, *, template, plans):
     Returns:
       struct(executable, runfiles): the launcher and the tool's runfiles.
     """
-    wharf = ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_executable
-    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
-
-    # Relative to the main repository's runfiles directory; `./` so that a tool at its top
-    # (a prebuilt `wharf` file in the root package) is not looked up on PATH.
-    wharf_path = wharf.short_path if wharf.short_path.startswith("../") else "./" + wharf.short_path
-    ctx.actions.expand_template(
-        template = template,
-        output = launcher,
-        substitutions = {
-            "{{LABEL}}": str(ctx.label),
-            "{{PLANS}}": " ".join(["--plan " + shell.quote(p.short_path) for p in plans]),
-            "{{SELF}}": launcher.path,
-            "{{WHARF}}": shell.quote(wharf_path),
-        },
-        is_executable = True,
-    )
-    runfiles = ctx.runfiles(files = [wharf]).merge(ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_runfiles)
-    return struct(executable = launcher, runfiles = runfiles)
+    return wharf_launcher(ctx, template = template, substitutions = {
+        "{{PLANS}}": " ".join(["--plan " + shell.quote(p.short_path) for p in plans]),
+    })

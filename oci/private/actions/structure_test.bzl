@@ -1,7 +1,7 @@
 """oci_structure_test's emitter: the argument file `wharf structure-test` reads and the test's launcher."""
 
 load("@bazel_skylib//lib:shell.bzl", "shell")
-load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load("//toolchain:actions.bzl", "wharf_launcher")
 
 # What `no_shell = True` forbids: shells and package managers, by path and by package name.
 NO_SHELL_PATHS = [
@@ -70,21 +70,12 @@ def emit_structure_test(ctx, *, image, configs, policy, base, template):
     arg_file = ctx.actions.declare_file(ctx.label.name + ".args")
     ctx.actions.write(arg_file, args)
 
-    wharf = ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_executable
-    wharf_path = wharf.short_path if wharf.short_path.startswith("../") else "./" + wharf.short_path
-    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.expand_template(
+    return wharf_launcher(
+        ctx,
         template = template,
-        output = launcher,
-        substitutions = {
-            "{{ARGS}}": shell.quote(arg_file.short_path),
-            "{{LABEL}}": str(ctx.label),
-            "{{WHARF}}": shell.quote(wharf_path),
-        },
-        is_executable = True,
+        substitutions = {"{{ARGS}}": shell.quote(arg_file.short_path)},
+        files = files + [arg_file],
     )
-    runfiles = ctx.runfiles(files = files + [arg_file, wharf]).merge(ctx.toolchains[WHARF_TOOLCHAIN_TYPE].wharf_runfiles)
-    return struct(executable = launcher, runfiles = runfiles)
 
 def _short_path(f):
     return f.short_path
