@@ -49,15 +49,10 @@ func ReadListing(name string) ([]apkfile.Entry, error) {
 	return l.Entries, nil
 }
 
-var typeNames = map[byte]string{
-	tar.TypeReg: "file", tar.TypeDir: "dir", tar.TypeSymlink: "symlink",
-	tar.TypeLink: "hardlink", tar.TypeChar: "char", tar.TypeBlock: "block", tar.TypeFifo: "fifo",
-}
-
 // entryOf is a tar header as a listing entry; ok is false for headers that are no file
 // (a global PAX header).
 func entryOf(h *tar.Header) (apkfile.Entry, bool) {
-	t, ok := typeNames[h.Typeflag]
+	t, ok := apkfile.EntryType(h.Typeflag)
 	if !ok {
 		return apkfile.Entry{}, false
 	}

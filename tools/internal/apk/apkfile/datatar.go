@@ -85,6 +85,13 @@ var typeNames = map[byte]string{
 	tar.TypeLink: "hardlink", tar.TypeChar: "char", tar.TypeBlock: "block", tar.TypeFifo: "fifo",
 }
 
+// EntryType is an Entry's Type for a tar type flag; ok is false for a flag that names no
+// file (a PAX or GNU header, an unknown type).
+func EntryType(flag byte) (typ string, ok bool) {
+	typ, ok = typeNames[flag]
+	return typ, ok
+}
+
 // typeWords names entry types in messages.
 var typeWords = map[string]string{
 	"file": "a regular file", "dir": "a directory", "symlink": "a symlink", "hardlink": "a hardlink",
@@ -168,7 +175,7 @@ func (s *scanner) checkParents(h *tar.Header, p string) error {
 // entry is h as an Entry at p: a symlink with a target, a hardlink to an earlier regular
 // file, the checksum record as Q1 base64.
 func (s *scanner) entry(h *tar.Header, p string) (Entry, error) {
-	typ, ok := typeNames[h.Typeflag]
+	typ, ok := EntryType(h.Typeflag)
 	if !ok {
 		return Entry{}, fmt.Errorf("entry %q has unsupported tar type %q", h.Name, h.Typeflag)
 	}
