@@ -12,7 +12,9 @@ CRANE_VERSION=v0.22.1
 SYFT_VERSION=v1.38.0
 # The apko the equivalence tests compare with (tools/internal/apk/apktest/apkooracle), also
 # what TestMigratingFromRulesApko runs as Renovate's apko manager does.
-APKO_VERSION=v0.30.34
+APKO_VERSION=v1.2.39
+# apko v1.2.39 requires a go-erofs pseudo-version that does not build; v0.3.1 does.
+APKO_REPLACE=github.com/erofs/go-erofs=github.com/erofs/go-erofs@v0.3.1
 # container-structure-test, whose tar driver TestStructureTestAgreesWithCST compares with.
 CST_VERSION=v1.22.1
 
@@ -25,7 +27,7 @@ start() {
 }
 start crane "$GOTOOL" crane github.com/google/go-containerregistry "$CRANE_VERSION" github.com/google/go-containerregistry/cmd/crane
 start syft "$GOTOOL" syft github.com/anchore/syft "$SYFT_VERSION" github.com/anchore/syft/cmd/syft
-start apko "$GOTOOL" apko chainguard.dev/apko "$APKO_VERSION" chainguard.dev/apko
+start apko "$GOTOOL" apko chainguard.dev/apko "$APKO_VERSION" chainguard.dev/apko "$APKO_REPLACE"
 start container-structure-test "$GOTOOL" container-structure-test github.com/GoogleContainerTools/container-structure-test "$CST_VERSION" github.com/GoogleContainerTools/container-structure-test/cmd/container-structure-test
 # bazel-remote, the remote cache the push tests take layers from.
 start bazel-remote "$here/rbe/provision.sh" bazel-remote

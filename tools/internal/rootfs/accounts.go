@@ -114,14 +114,17 @@ func userEntry(u apkoconfig.User) UserEntry {
 	return e
 }
 
-// ApplyAccounts does what apko's mutateAccounts does: with groups configured, /etc/group
-// (the packages' one, or a new empty 0644 file) gets them appended; /etc/passwd (likewise)
-// always is rewritten with the configured users appended; every user's home directory that
-// does not exist is created (0700, owned by the user; missing parents 0755 root), except
-// /dev/null. It returns the image's user: run-as, a user name resolved to its uid.
+// ApplyAccounts does what apko v1.2.39's mutateAccounts does: with groups configured,
+// /etc/group (the packages' one, or a new empty 0644 file) gets them appended; /etc/passwd
+// (likewise) always is rewritten with the configured users appended; with users configured,
+// /etc/shadow (the packages' one, or a new empty 0640 file) gets a locked entry for each;
+// every user's home directory that does not exist is created (0700, owned by the user;
+// missing parents 0755 root), except /dev/null. It returns the image's user: run-as, a
+// user name resolved to its uid.
 //
 // Deliberate differences, all errors where apko writes something questionable: a
-// configured user or group whose name or id another entry already has, and a run-as name
+// configured user or group whose name or id another entry already has (in /etc/shadow: a
+// name), and a run-as name
 // that is no user of /etc/passwd (apko would pass the name through to the image config).
 // read returns the content of a package's file.
 func (f *FS) ApplyAccounts(acc apkoconfig.Accounts, read func(*Node) ([]byte, error)) (string, error) {
@@ -207,6 +210,11 @@ func (f *FS) addUsers(add []apkoconfig.User, read func(*Node) ([]byte, error)) (
 		}
 	}
 	n.Data, n.dirty = FormatPasswd(users), true
+	if len(add) > 0 {
+		if err := f.addShadow(add, read); err != nil {
+			return nil, err
+		}
+	}
 	return users, nil
 }
 

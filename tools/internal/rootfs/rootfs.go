@@ -300,9 +300,12 @@ func readFile(n *Node, real string, read func(*Node) ([]byte, error)) ([]byte, e
 	return read(n)
 }
 
-// openOrCreate returns the file at p, creating an empty 0644 root file when missing. The
-// parent must exist, as in tarfs OpenFile with O_CREATE.
-func (f *FS) openOrCreate(p string) (string, *Node, error) {
+// openOrCreate returns the file at p, creating an empty 0644 root file when missing.
+func (f *FS) openOrCreate(p string) (string, *Node, error) { return f.openOrCreatePerm(p, 0o644) }
+
+// openOrCreatePerm returns the file at p, creating an empty root file with mode perm when
+// missing. The parent must exist, as in tarfs OpenFile with O_CREATE.
+func (f *FS) openOrCreatePerm(p string, perm int64) (string, *Node, error) {
 	real, n, err := f.resolve(p, true)
 	if err != nil {
 		return "", nil, err
@@ -315,7 +318,7 @@ func (f *FS) openOrCreate(p string) (string, *Node, error) {
 		if pn := f.nodes[parent]; pn == nil || pn.Kind != Dir {
 			return "", nil, &notExist{parent}
 		}
-		n = &Node{Kind: File, Mode: 0o644, Data: []byte{}, Origin: Origin{Pkg: -1, Label: "the configuration"}, dirty: true}
+		n = &Node{Kind: File, Mode: perm, Data: []byte{}, Origin: Origin{Pkg: -1, Label: "the configuration"}, dirty: true}
 		f.nodes[real] = n
 		f.markCreated(n)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -114,6 +115,8 @@ func TestAccountsOnPackagePasswd(t *testing.T) {
 		`etc/passwd 0 0644 0:0 "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n` +
 			`app:x:1000:1001:Account created by apko:/home/app:/bin/sh\nsvc:x:1002:1002:Account created by apko:/srv/svc:/bin/false\n` +
 			`ghost:x:1003:1003:Account created by apko:/dev/null:/bin/sh\n"`,
+		// apko v1.2.39: a locked entry for each configured user, in a new 0640 file.
+		`etc/shadow 0 0640 0:0 "app:!:::::::\nsvc:!:::::::\nghost:!:::::::\n"`,
 		// /root does not exist either: apko creates every missing home, package users' too.
 		"home/app/ 5 0700 1000:1001",
 		"root/ 5 0700 0:0",
@@ -121,6 +124,20 @@ func TestAccountsOnPackagePasswd(t *testing.T) {
 	}, "\n")
 	if got != want {
 		t.Errorf("layer:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestShadowOnPackageShadow(t *testing.T) {
+	fs := newTestFS()
+	fs.file("etc/shadow", "root:*:19000:0:99999:7:::\n  daemon:!::0:::::  \n", 0o600)
+	if _, err := fs.ApplyAccounts(apkoconfig.Accounts{Users: []apkoconfig.User{{UserName: "app", UID: 1000, HomeDir: "/dev/null"}}}, fs.read); err != nil {
+		t.Fatal(err)
+	}
+	// As apko v1.2.39's pkg/passwd: the package's mode kept, every line re-written without
+	// its third field, the configured user appended locked.
+	want := `etc/shadow 0 0600 0:0 "root:*::0:99999:7:::\ndaemon:!::0:::::\napp:!:::::::\n"`
+	if got := fs.layer(t); !slices.Contains(got, want) {
+		t.Errorf("layer:\n%s\nwant a line:\n%s", strings.Join(got, "\n"), want)
 	}
 }
 
@@ -167,10 +184,14 @@ func TestAccountErrors(t *testing.T) {
 		{"malformed passwd", "root:x:0:0:root:/root\n", apkoconfig.Accounts{}, "/etc/passwd (package base-1): line 1: 6 fields, expecting 7"},
 		{"bad uid in passwd", "\nroot:x:zero:0:root:/root:/bin/sh\n", apkoconfig.Accounts{}, "line 1: 1 fields"},
 		{"home is a file", "", apkoconfig.Accounts{Users: []apkoconfig.User{{UserName: "a", UID: 5, HomeDir: "/etc/passwd"}}}, "user a: home directory /etc/passwd: /etc/passwd exists but is a file"},
+		{"malformed shadow", "shadow:root:*::0:::::\n\n", apkoconfig.Accounts{Users: []apkoconfig.User{{UserName: "a", UID: 5}}}, "/etc/shadow (package base-1): line 2: 1 fields, expecting 9"},
+		{"name in shadow", "shadow:a:!::0:::::\n", apkoconfig.Accounts{Users: []apkoconfig.User{{UserName: "a", UID: 5}}}, "accounts.users: user a is already in /etc/shadow"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := newTestFS()
-			if tc.passwd != "" {
+			if shadow, ok := strings.CutPrefix(tc.passwd, "shadow:"); ok {
+				fs.file("etc/shadow", shadow, 0o640)
+			} else if tc.passwd != "" {
 				fs.file("etc/passwd", tc.passwd, 0o644)
 			}
 			_, err := fs.ApplyAccounts(tc.acc, fs.read)
