@@ -49,6 +49,8 @@ func All() map[string]Verb {
 		"files":             {"write an image's files document: every path of its final filesystem with the layer, package or label that put it there and the entries it replaced", quiet(filesVerb)},
 		"explain":           {"print which layer, package or label put each given path in an image, and what it replaced, from its files document", explainVerb},
 		"structure-test":    {"check an image's files and config against container-structure-test YAML (schema 2.0.0) and policy rules; the report names each failing check", structureTestVerb},
+		"attest-sbom":       {"write in-toto statements whose predicates are an image's SBOMs (SPDX, CycloneDX), about its manifest or index digest", quiet(attestSBOMVerb)},
+		"provenance":        {"write SLSA provenance v1 as an in-toto statement: the target, its locks by sha256, bases and layers by digest, and when stamping the source revision and build label", quiet(provenanceVerb)},
 		"version":           {"print the release this binary was built for (\"dev\" when built from source)", versionVerb},
 	}
 }
