@@ -77,7 +77,11 @@ func (in *input) configDiffers(l, want *lockfile.Lock) (why []string, sameConfig
 	case l.Config == nil || l.Config.Checksum == "":
 		// Locks from apko before it recorded the configuration: the checks below decide.
 	case l.Config.Checksum != want.Config.Checksum:
-		why = append(why, fmt.Sprintf("%s changed since the lock was written (lock records %s, the file is %s)", in.name, l.Config.Checksum, want.Config.Checksum))
+		what := in.name
+		if len(in.appended) > 0 {
+			what += " or the appended packages (" + strings.Join(in.appended, ", ") + ")"
+		}
+		why = append(why, fmt.Sprintf("%s changed since the lock was written (lock records %s, the file is %s)", what, l.Config.Checksum, want.Config.Checksum))
 	default:
 		sameConfig = true
 	}

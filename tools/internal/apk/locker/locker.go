@@ -46,6 +46,10 @@ type Options struct {
 	Dir string
 	// Archs overrides the configuration's architectures (any spelling apko accepts).
 	Archs []string
+	// PackageAppend are packages (constraints) added to the configuration's, as apko
+	// build's --package-append adds them: a dev variant's lock. The lock's config checksum
+	// then covers them too, so a changed list makes the lock stale.
+	PackageAppend []string
 	// Client fetches http(s) URLs (nil = a client with a timeout that adds credentials from
 	// CredentialHelpers and the netrc file, see credentials.Transport).
 	Client *http.Client
@@ -66,6 +70,7 @@ type input struct {
 	dir      string
 	lockDir  string
 	archs    []string
+	appended []string // Options.PackageAppend
 }
 
 func load(o *Options) (*input, error) {
@@ -77,8 +82,9 @@ func load(o *Options) (*input, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.ConfigPath, err)
 	}
-	sum := sha256.Sum256(data)
-	in := &input{cfg: cfg, checksum: "sha256-" + base64.StdEncoding.EncodeToString(sum[:]), dir: o.Dir, name: o.ConfigName}
+	cfg.Contents.Packages = append(cfg.Contents.Packages, o.PackageAppend...)
+	sum := sha256.Sum256(appended(data, o.PackageAppend))
+	in := &input{cfg: cfg, checksum: "sha256-" + base64.StdEncoding.EncodeToString(sum[:]), dir: o.Dir, name: o.ConfigName, appended: o.PackageAppend}
 	if in.dir == "" {
 		in.dir = filepath.Dir(o.ConfigPath)
 	}
@@ -114,6 +120,19 @@ func load(o *Options) (*input, error) {
 		return nil, fmt.Errorf("%s: contents.packages is empty: nothing to lock", o.ConfigPath)
 	}
 	return in, nil
+}
+
+// appended is what a lock's config checksum covers: the configuration's bytes, then one
+// line per appended package (none: the bytes alone, as apko records them).
+func appended(data []byte, pkgs []string) []byte {
+	if len(pkgs) == 0 {
+		return data
+	}
+	b := slices.Clone(data)
+	for _, p := range pkgs {
+		b = append(b, "\n# --package-append "+p...)
+	}
+	return b
 }
 
 func rel(base, target string) (string, error) {
@@ -323,6 +342,9 @@ func generate(o Options) ([]byte, error) {
 	}
 	ring, err := f.keyring(in.cfg.Contents.Keyring)
 	if err != nil {
+		return nil, err
+	}
+	if err := in.embedKeys(f, l); err != nil {
 		return nil, err
 	}
 	repoLines, err := in.repoLines()
