@@ -340,11 +340,11 @@ func generate(o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ring, err := f.keyring(in.cfg.Contents.Keyring)
-	if err != nil {
+	if err := in.embedKeys(f, l); err != nil {
 		return nil, err
 	}
-	if err := in.embedKeys(f, l); err != nil {
+	ring, err := f.keyring(in.cfg.Contents.Keyring)
+	if err != nil {
 		return nil, err
 	}
 	repoLines, err := in.repoLines()
