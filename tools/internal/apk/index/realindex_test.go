@@ -2,7 +2,7 @@
 
 package index_test
 
-// Real repository indexes shipped in chainguard.dev/apko v0.30.34's module (read through the
+// Real repository indexes shipped in chainguard.dev/apko v1.2.39's module (read through the
 // Go module cache): an Alpine 3.16 index, an RSA-SHA256-signed one, one with three signatures.
 //
 //	go test -tags e2e -run RealIndexes ./tools/internal/apk/index/

@@ -17,7 +17,7 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/resolve"
 )
 
-// Resolution on a real index: Alpine 3.16 x86_64 main (from apko v0.30.34's module,
+// Resolution on a real index: Alpine 3.16 x86_64 main (from apko v1.2.39's module,
 // re-signed with a test key since its signing key is not shipped), `apko show-packages`
 // (apko's resolver, no package downloads) against ours, for several worlds.
 //

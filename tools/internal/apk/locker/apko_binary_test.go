@@ -2,7 +2,7 @@
 
 package locker
 
-// `apko lock` (the v0.30.34 binary) and `wharf lock` on the same generated repositories and
+// `apko lock` (the v1.2.39 binary) and `wharf lock` on the same generated repositories and
 // configurations must write the same bytes:
 //
 //	go test -tags e2e -run TestApkoLockAgrees ./tools/internal/apk/locker/

@@ -2,7 +2,7 @@
 
 package locker
 
-// Equivalence with apko v0.30.34's own lock tests (read through the Go module cache, copied
+// Equivalence with apko v1.2.39's own lock tests (read through the Go module cache, copied
 // to a temporary directory at run time, never committed):
 //
 //	go test -tags e2e -run Apko ./tools/internal/apk/locker/

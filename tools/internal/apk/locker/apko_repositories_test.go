@@ -23,7 +23,7 @@ import (
 )
 
 // TestApkoLockRepositoryLines: for a configuration whose repositories are http(s) URLs
-// (served here), the /etc/apk/repositories that apko v0.30.34 writes into its image is what
+// (served here), the /etc/apk/repositories that apko v1.2.39 writes into its image is what
 // rules_wharf derives from apko's lock of that configuration (lockfile.RepositoryLine, the
 // twin of apk/private/lock.bzl's repository_line): URLs with their scheme, runtime-only
 // repositories included, build-only ones not, sorted.

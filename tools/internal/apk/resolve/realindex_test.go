@@ -3,7 +3,7 @@
 package resolve
 
 // Resolution against a real repository index (Alpine 3.16 x86_64 main, 4000+ packages,
-// shipped in chainguard.dev/apko v0.30.34's module and read through the Go module cache):
+// shipped in chainguard.dev/apko v1.2.39's module and read through the Go module cache):
 //
 //	go test -tags e2e -run TestResolveRealIndex ./tools/internal/apk/resolve/
 
