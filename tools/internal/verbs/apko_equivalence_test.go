@@ -525,3 +525,81 @@ paths:
 	}
 	compare(t, "the image apko v1.2.39 builds from a configuration with every mutation type", apkoFS, apkoCfg, fs, cfg)
 }
+
+// apkPackages reads an SPDX document's APK packages as name@version?arch=ARCH from their
+// package URLs, sorted. The namespace is left out, a deliberate difference: apko copies the
+// package URL of each package's own SBOM (melange's: pkg:apk/unknown/... for these test
+// packages), rules_wharf writes the os-release ID the packages install (and its distro
+// qualifier), as syft and Alpine's tooling spell it.
+func apkPackages(t *testing.T, spdxPath string) []string {
+	t.Helper()
+	b, err := os.ReadFile(spdxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Packages []struct {
+			ExternalRefs []struct{ ReferenceLocator string }
+		}
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%s: %v", spdxPath, err)
+	}
+	var out []string
+	for _, p := range doc.Packages {
+		for _, r := range p.ExternalRefs {
+			rest, ok := strings.CutPrefix(r.ReferenceLocator, "pkg:apk/")
+			if !ok {
+				continue
+			}
+			_, nameVersion, _ := strings.Cut(rest, "/")
+			nameVersion, query, _ := strings.Cut(nameVersion, "?")
+			arch := ""
+			for _, q := range strings.Split(query, "&") {
+				if a, ok := strings.CutPrefix(q, "arch="); ok {
+					arch = a
+				}
+			}
+			out = append(out, nameVersion+"?arch="+arch)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestApkoEquivalenceSBOM: the APK packages of the SBOM rules_wharf writes for apko's test
+// lock (x86_64) are those of apko v1.2.39's golden SBOM, package URL for package URL.
+func TestApkoEquivalenceSBOM(t *testing.T) {
+	cli := filepath.Join(apkooracle.ModuleDir(t), "internal", "cli")
+	b, err := os.ReadFile(filepath.Join(cli, "testdata", "apko.lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lock lockFile
+	if err := json.Unmarshal(b, &lock); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	args := []string{"--name", "//golden:image", "--out", filepath.Join(work, "sbom.spdx.json")}
+	for i, p := range lock.Contents.Packages {
+		if p.Architecture != "x86_64" {
+			continue
+		}
+		o := func(s string) string { return filepath.Join(work, fmt.Sprintf("%d.%s", i, s)) }
+		if err := apkExtract([]string{"--name", p.Name, "--version", p.Version, "--arch", p.Architecture,
+			"--part", filepath.Join(cli, p.URL), "--control-checksum", p.Control.Checksum, "--data-checksum", p.Data.Checksum,
+			"--blob", o("blob"), "--metadata", o("meta"), "--facts", o("facts")}); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--package", o("facts"), "--url", p.URL)
+	}
+	if err := sbomVerb(args); err != nil {
+		t.Fatal(err)
+	}
+	ours := apkPackages(t, filepath.Join(work, "sbom.spdx.json"))
+	apko := apkPackages(t, filepath.Join(cli, "testdata", "golden", "sboms", "sbom-x86_64.spdx.json"))
+	if len(apko) == 0 || !reflect.DeepEqual(ours, apko) {
+		t.Fatalf("APK packages differ:\n  apko:        %q\n  rules_wharf: %q", apko, ours)
+	}
+	t.Logf("the same %d APK packages: %q", len(ours), ours)
+}
