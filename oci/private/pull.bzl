@@ -4,6 +4,7 @@ Credentials and tokens are pull_auth.bzl's business; this file fetches and lays 
 """
 
 load("//platforms:platforms.bzl", "PLATFORMS_BY_OCI_ARCH", "oci_platform_key")
+load(":cosign.bzl", "load_keys", "verify_image")
 load(":pull_auth.bzl", "authorization", "docker_config_problem")
 
 _MANIFEST_TYPES = [
@@ -464,6 +465,9 @@ def oci_pull_image_impl(rctx):
     if not rctx.attr.platform:
         # With platforms, the hub checks the tag once for all of them.
         check_tag(rctx, ref, auth, who)
+    verified_by, err = verify_signature(rctx, ref, auth, who) if rctx.attr.verify else ("", None)
+    if err:
+        fail(err)
 
     doc, mt, size = _fetch_json(rctx, ref, auth, ref.digest, who, "the manifest")
     digest = ref.digest
@@ -501,6 +505,7 @@ oci_pulled_layout(
     srcs = glob(["layout/**"]),
     image = {ref},
     repository = {repository},
+    verified_by = {verified_by},
     visibility = ["//visibility:public"],
 )
 
@@ -515,10 +520,52 @@ filegroup(
         platform = _platform_string(platform),
         name = repr(rctx.attr.target_name),
         ref = repr(ref.name),
-        # As registries name themselves to clients (go-containerregistry's name for Docker Hub).
-        repository = repr("{}/{}".format("index.docker.io" if ref.registry == "registry-1.docker.io" else ref.registry, ref.repository)),
+        repository = repr(_client_repository(ref)),
+        verified_by = repr(verified_by),
     ))
     rctx.file("digest.txt", digest)
+
+def _client_repository(ref):
+    # As registries name themselves to clients (go-containerregistry's name for Docker Hub).
+    return "{}/{}".format("index.docker.io" if ref.registry == "registry-1.docker.io" else ref.registry, ref.repository)
+
+def verify_signature(rctx, ref, auth, who):
+    """Checks ref's cosign signature against the verify keys.
+
+    Args:
+      rctx: the repository context (attr.verify: the keys or policy files).
+      ref: parse_image's result.
+      auth: authorization's result.
+      who: what to name in messages.
+
+    Returns:
+      (the name of the key that verified it, for the pulled layout's OciLayoutOriginInfo;
+      error): error is None or the message naming the image and the reason.
+    """
+    image = image_named(who, ref)
+    if ref.scheme != "https":
+        return None, "{}: verify needs the registry over https: Bazel downloads plain http only with a known checksum, and a signature's digest is not known before it is fetched".format(image)
+    keys, err = load_keys(rctx, rctx.attr.verify, who, _client_repository(ref))
+    if err:
+        return None, err
+
+    def get(kind, name, digest, accept):
+        url = _url(ref, kind, name)
+        out = "signatures/" + (digest.partition(":")[2] if digest else "unpinned")
+        kwargs = dict(url = url, output = out, auth = {url: auth} if auth else {}, allow_fail = True)
+        if digest:
+            kwargs["sha256"] = digest.partition(":")[2]
+        if accept:
+            kwargs["headers"] = {"Accept": accept, "Docker-Distribution-API-Version": "registry/2.0"}
+        ok = rctx.download(**kwargs).success
+        text = rctx.read(out) if ok else ""
+        if rctx.path(out).exists:
+            rctx.delete(out)
+        return ok, text
+
+    return verify_image(get, keys, ref.digest, _client_repository(ref), image)
+
+_VERIFY_DOC = """Public keys that must verify the image's cosign signature, checked at fetch time: PEM files of ECDSA P-256 keys (`cosign.pub` from `cosign generate-key-pair`; a file may hold several; any one key verifying is enough), or JSON policy files (`{"images": [{"prefix": "ghcr.io/org/", "keys": ["org.pub"]}]}`: the longest prefix of `REGISTRY/REPOSITORY` picks the keys, paths relative to the policy). The signature of `digest` (the index's, for an index) is looked for as an OCI 1.1 referrer and under cosign's tag `sha256-<hex>.sig`; its simple-signing payload must name `digest` and this repository. The fetch fails, naming the image and the reason, when there is no signature, no key verifies it, the payload names another digest or repository, or the signature is malformed. Needs the registry over https. See docs/signing.md#verified-bases."""
 
 _TAG_DOC = """The tag `digest` was taken from (e.g. `3.20`), for readers and for Renovate, which updates `tag` and `digest` together. The digest stays what is pulled. At fetch time the tag's manifest is read once more and a warning is printed when the tag names another digest now (the tag was moved) or cannot be read. A tag without a digest is refused: get the digest with `crane digest IMAGE:TAG`. A tag in `image` (`NAME:TAG@sha256:...`) counts as this attribute."""
 
@@ -531,6 +578,7 @@ _COMMON_ATTRS = {
     "tag": attr.string(doc = _TAG_DOC),
     "token_realm": attr.string(doc = "Bearer token endpoint (the `realm` of the registry's `WWW-Authenticate: Bearer` challenge), for registries not in the built-in list (Docker Hub, ghcr.io, quay.io, public.ecr.aws, cgr.dev, gcr.io). The token is asked for anonymously or with the basic credentials of the docker config."),
     "token_service": attr.string(doc = "The `service` of that challenge."),
+    "verify": attr.label_list(doc = _VERIFY_DOC, allow_files = True),
 }
 
 _PULL_IMAGE_DOC = """Pulls one image by digest into a repository whose target `target_name` is its OCI
@@ -636,7 +684,7 @@ oci_pull_hub = repository_rule(
     environ = ["DOCKER_CONFIG", "HOME"],
 )
 
-def oci_pull(name, image, digest = "", platforms = [], token_realm = "", token_service = "", tag = ""):
+def oci_pull(name, image, digest = "", platforms = [], token_realm = "", token_service = "", tag = "", verify = []):
     """Pulls an image by digest (WORKSPACE; with bzlmod use the `oci` module extension).
 
     `@name//:name` (or just `@name`) is the image's OCI layout, for `oci_image(base = ...)`.
@@ -669,12 +717,14 @@ def oci_pull(name, image, digest = "", platforms = [], token_realm = "", token_s
       token_realm: bearer token endpoint, see oci_pull_image.
       token_service: bearer token service, see oci_pull_image.
       tag: the tag the digest was taken from; checked at fetch time, see oci_pull_image.
+      verify: public key (or policy) files the image's cosign signature must verify with, see
+        oci_pull_image; each platform's repository checks the signature of `digest`.
     """
     common = dict(image = image, digest = digest, token_realm = token_realm, token_service = token_service, tag = tag)
     if not platforms:
-        oci_pull_image(name = name, target_name = name, **common)
+        oci_pull_image(name = name, target_name = name, verify = verify, **common)
         return
     for p in platforms:
         key = parse_platform(p, "oci_pull " + name).key
-        oci_pull_image(name = name + "_" + key, target_name = name + "_" + key, platform = p, **common)
+        oci_pull_image(name = name + "_" + key, target_name = name + "_" + key, platform = p, verify = verify, **common)
     oci_pull_hub(name = name, platforms = platforms, target_name = name, **common)

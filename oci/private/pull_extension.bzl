@@ -37,6 +37,7 @@ _pull = tag_class(
         "platforms": attr.string_list(doc = "`os/arch[/variant]` (e.g. `linux/amd64`, `linux/arm64/v8`) to pull from an index."),
         "token_realm": attr.string(doc = "Bearer token endpoint for registries not built in (Docker Hub, ghcr.io, quay.io, public.ecr.aws, cgr.dev, gcr.io)."),
         "token_service": attr.string(doc = "The bearer challenge's `service`."),
+        "verify": attr.label_list(doc = "Public key files (PEM, ECDSA P-256: `cosign.pub`) or JSON policy files; the fetch fails unless the image's cosign signature (of `digest`, found as a referrer or under the tag `sha256-<hex>.sig`) verifies with one of them. See docs/signing.md#verified-bases.", allow_files = True),
     },
 )
 
@@ -55,6 +56,7 @@ def _oci_impl(mctx):
                 token_realm = tag.token_realm,
                 token_service = tag.token_service,
                 tag = tag.tag,
+                verify = tag.verify,
             )
     if hasattr(mctx, "extension_metadata"):
         return mctx.extension_metadata(reproducible = True)

@@ -3,12 +3,14 @@
 DOC = """\
 Where the blobs of an OCI layout directory (e.g. one `oci.pull` made) came from and where the
 downloaded files are, so that a push of an image built on it can mount its base layers from the
-same registry, or read them from the downloaded files, instead of needing the layout directory.
+same registry, or read them from the downloaded files, instead of needing the layout directory;
+and which key vouched for it, for rules that require verified bases.
 """
 
 FIELDS = {
     "repository": "string: the registry repository the blobs were pulled from (e.g. `ghcr.io/org/base`).",
     "root": "string: exec path of the downloaded layout directory (holding `blobs/sha256/`).",
+    "verified_by": "string: the public key (its label, or path in a verify policy) that verified the image's cosign signature at fetch time (`oci.pull(verify = ...)`); empty when it was pulled without verify.",
 }
 
 OciLayoutOriginInfo = provider(doc = DOC, fields = FIELDS)

@@ -1,8 +1,10 @@
 """Unit tests of oci_pull's reference, platform and credential parsing."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
-load("//oci/private:pull.bzl", "check_tag", "decode_config", "decode_manifest", "download_error", "image_named", "oci_pull_image_impl", "parse_image", "parse_platform", "pick_platform", "summarize_platforms")
+load("//oci/private:cosign.bzl", "signature_tag")
+load("//oci/private:pull.bzl", "check_tag", "decode_config", "decode_manifest", "download_error", "image_named", "oci_pull_image_impl", "parse_image", "parse_platform", "pick_platform", "summarize_platforms", "verify_signature")
 load("//oci/private:pull_auth.bzl", "HELPER_TIMEOUT", "authorization", "b64decode_ascii", "docker_config_problem", "resolve_authorization")
+load(":ecdsa_vectors.bzl", "ECDSA_VECTORS")
 
 _D = "sha256:" + "ab" * 32
 
@@ -101,7 +103,7 @@ def _fake_rctx(files, token_realm = "", token_service = "", env = {"HOME": "/hom
         file = file,
         which = lambda name: ("/bin/" + name) if name == "sh" or ("/bin/" + name) in programs else None,
         delete = lambda p: files.pop(p.p if hasattr(p, "p") else p),
-        attr = struct(token_realm = token_realm, token_service = token_service, **attrs),
+        attr = struct(token_realm = token_realm, token_service = token_service, **({"verify": []} | attrs)),
     )
     return ctx, calls
 
@@ -398,6 +400,54 @@ def _pull_image_impl(ctx):
     return unittest.end(env)
 
 pull_image_test = unittest.make(_pull_image_impl)
+
+def _pull_verified_impl(ctx):
+    """verify: the signature is checked before the image is pulled; the layout names the key."""
+    env = unittest.begin(ctx)
+    cosign = ECDSA_VECTORS["cosign"]
+    image = cosign["image"]
+    payload = [p for p in cosign["payloads"] if p["name"] == "image"][0]
+    base = "https://registry.example.com/v2/wharf/base/"
+    files = {}
+
+    def serve(path, text, digest = None):
+        files["token:" + base + path] = text
+        if digest:
+            files["sha256:" + base + path] = digest.partition(":")[2]
+
+    serve("manifests/" + image, json.encode(_manifest(config = {"digest": "sha256:" + "c" * 64}, layers = [])), image)
+    serve("blobs/sha256:" + "c" * 64, json.encode({"os": "linux", "architecture": "amd64"}), "sha256:" + "c" * 64)
+    serve("manifests/" + signature_tag(image), json.encode({"schemaVersion": 2, "layers": [{
+        "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+        "digest": payload["digest"],
+        "annotations": {"dev.cosignproject.cosign/signature": payload["signature"]},
+    }]}))
+    serve("blobs/" + payload["digest"], payload["payload"], payload["digest"])
+    key = Label("//keys:cosign.pub")
+    files[key] = cosign["key_a"]
+    rctx, calls = _fake_rctx(files, attrs = dict(target_name = "base", image = "registry.example.com/wharf/base", digest = image, tag = "", platform = "", verify = [key]))
+    oci_pull_image_impl(rctx)
+    urls = [c.url for c in calls]
+    asserts.equals(env, [base + "referrers/" + image, base + "manifests/" + signature_tag(image), base + "blobs/" + payload["digest"], base + "manifests/" + image], urls[:4])
+    asserts.equals(env, payload["digest"].partition(":")[2], calls[2].kwargs["sha256"])
+    asserts.true(env, "    verified_by = {},\n".format(repr(str(key))) in files["BUILD.bazel"], files["BUILD.bazel"])
+    asserts.equals(env, [], [f for f in files if type(f) == "string" and f.startswith("signatures/")])
+
+    # Plain http cannot carry verify: the signature's digest is not known before it is fetched.
+    rctx, _ = _fake_rctx({}, attrs = dict(verify = [key]))
+    ref = parse_image("127.0.0.1:5000/a", _D, "oci_pull a")
+    want = "oci_pull a: image 127.0.0.1:5000/a@{}: verify needs the registry over https: Bazel downloads plain http only with a known checksum, and a signature's digest is not known before it is fetched".format(_D)
+    asserts.equals(env, (None, want), verify_signature(rctx, ref, None, "oci_pull a"))
+
+    # A key file that is no key is named before anything is fetched.
+    files[key] = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    rctx, calls = _fake_rctx(files, attrs = dict(verify = [key]))
+    _, err = verify_signature(rctx, parse_image("registry.example.com/wharf/base", image, "oci_pull base"), None, "oci_pull base")
+    asserts.equals(env, "oci_pull base: verify key {}: PEM block 1 is -----BEGIN CERTIFICATE-----, not -----BEGIN PUBLIC KEY-----: give the public key (`cosign public-key --key cosign.key`; of a certificate, `openssl x509 -pubkey -noout`)".format(key), err)
+    asserts.equals(env, [], calls)
+    return unittest.end(env)
+
+pull_verified_test = unittest.make(_pull_verified_impl)
 
 _HUB_TOKEN = "https://auth.docker.io/token?scope=repository:library/alpine:pull&service=registry.docker.io"
 
