@@ -4,7 +4,7 @@
 load("@bazel_skylib//lib:shell.bzl", "shell")
 load("//toolchain:actions.bzl", "wharf_launcher")
 
-def emit_lock_launcher(ctx, *, template, config, lock, archs, check = False, refresh_command = "", data = []):
+def emit_lock_launcher(ctx, *, template, config, lock, archs, dev_lock = "", dev_packages = [], check = False, refresh_command = "", data = []):
     """Writes `<name>.sh`, a bash launcher that finds the tool in its runfiles and runs `wharf lock`.
 
     Args:
@@ -13,6 +13,8 @@ def emit_lock_launcher(ctx, *, template, config, lock, archs, check = False, ref
       config: the apko.yaml's path: in the source tree to write the lock, in the runfiles to check it.
       lock: the lock's path, relative to the workspace.
       archs: architectures to lock instead of the configuration's.
+      dev_lock: the -dev variant's lock's path, relative to the workspace ("": none).
+      dev_packages: the packages the -dev variant's lock adds to the configuration's.
       check: whether to check the lock offline (a test, in the runfiles) instead of writing
         it (`bazel run`, in the source tree).
       refresh_command: the command a failed check names.
@@ -26,6 +28,10 @@ def emit_lock_launcher(ctx, *, template, config, lock, archs, check = False, ref
         args += ["--refresh-command", refresh_command]
     for a in archs:
         args += ["--arch", a]
+    if dev_lock:
+        args += ["--dev-lock", dev_lock]
+        for p in dev_packages:
+            args += ["--dev-package", p]
     return wharf_launcher(ctx, template = template, files = data, substitutions = {
         "{{ARGS}}": " ".join([shell.quote(a) for a in args]),
         "{{IN_WORKSPACE}}": "0" if check else "1",

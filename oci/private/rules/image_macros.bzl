@@ -10,6 +10,7 @@ so nothing here loads apk/.
 load(":contents.bzl", "oci_image_contents")
 load(":explain.bzl", "oci_image_explain")
 load(":image.bzl", "oci_image_rule")
+load(":load.bzl", "oci_load")
 
 # Attributes the contents target shares with the image, so that it is built, skipped or
 # restricted alike.
@@ -111,7 +112,7 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
         **{k: kwargs[k] for k in _SHARED if k in kwargs}
     )
 
-def apko_image(name, config, apks, **kwargs):
+def apko_image(name, config, apks, dev_apks = None, **kwargs):
     """An image as `apko build` makes it from `config`, from the packages of its lock.
 
     Shorthand for `oci_image(name = name, apko_config = config, apks = apks, ...)`, the
@@ -125,21 +126,32 @@ def apko_image(name, config, apks, **kwargs):
     platforms = [...])`: the split transition builds it once per platform, each with that
     architecture's packages from the same lock.
 
+    With `dev_apks`, the hub of the `-dev` variant's lock (`apk_lock(dev_lock = ...)`: the
+    configuration plus a shell, busybox and apk-tools), it also makes `<name>_dev`, the
+    same image from that lock (same configuration, layers and attributes), and
+    `<name>_dev.load`, an `oci_load` of it as `bazel/<package>:<name>_dev` (`bazel run
+    :<name>_dev.load`, then `docker run -it --entrypoint sh bazel/app:image_dev` debugs a
+    copy of production; for another tag, an `oci_load` of `:<name>_dev` of your own).
+
     ```starlark
     load("@rules_wharf//apk:defs.bzl", "apk_lock")
     load("@rules_wharf//oci:defs.bzl", "apko_image")
 
-    # `bazel run //app:lock` writes apko.lock.json, which MODULE.bazel translates:
+    # `bazel run //app:lock` writes apko.lock.json and apko.dev.lock.json, which
+    # MODULE.bazel translates:
     # apk.translate_lock(name = "base", lock = "//app:apko.lock.json")
+    # apk.translate_lock(name = "base_dev", lock = "//app:apko.dev.lock.json")
     apk_lock(
         name = "lock",
         config = "apko.yaml",
+        dev_lock = "apko.dev.lock.json",
     )
 
     apko_image(
         name = "image",
         config = "apko.yaml",
         apks = "@base",
+        dev_apks = "@base_dev",  # :image_dev and :image_dev.load
         layers = [":app_layer"],
     )
     ```
@@ -149,7 +161,18 @@ def apko_image(name, config, apks, **kwargs):
       config: the apko configuration (`apko.yaml`).
       apks: the lock's hub repository from `apk.translate_lock` (e.g. `"@base"`), the
         lock being the one `apk_lock` resolved from `config`.
+      dev_apks: the `-dev` variant's lock's hub (e.g. `"@base_dev"`, from the lock
+        `apk_lock(dev_lock = ...)` writes); makes `<name>_dev` and `<name>_dev.load`.
       **kwargs: any other `oci_image` attribute (`layers`, `env`, `user`, `base`,
         `apk_layer_budget`, `tags`, `visibility`, ...).
     """
     oci_image(name = name, apko_config = config, apks = apks, **kwargs)
+    if not dev_apks:
+        return
+    oci_image(name = name + "_dev", apko_config = config, apks = dev_apks, **kwargs)
+    oci_load(
+        name = name + "_dev.load",
+        image = ":" + name + "_dev",
+        visibility = kwargs.get("visibility"),
+        **{k: kwargs[k] for k in _SHARED if k in kwargs}
+    )
