@@ -3,9 +3,9 @@
 // The accepted keys and their YAML spelling are those of apko v1.2.39
 // (chainguard.dev/apko/pkg/build/types.ImageConfiguration). Keys apko does not
 // know are errors, as in apko; keys apko knows but rules_wharf does not
-// implement (include, contents.baseimage, contents.runtime_keyring, certificates,
-// entrypoint type and services, a format other than tar) are errors naming the
-// key, saying what to do instead, rather than being ignored.
+// implement (include, contents.baseimage, entrypoint type and services, a format other
+// than tar) are errors naming the key, saying what to do instead, rather than being
+// ignored.
 package apkoconfig
 
 import (
@@ -37,6 +37,8 @@ type Config struct {
 	Annotations map[string]string
 	Volumes     []string
 	Layering    *Layering
+	// Certificates is nil when the configuration has none.
+	Certificates *Certificates
 }
 
 // Contents lists the repositories, keys and package constraints.
@@ -48,7 +50,9 @@ type Contents struct {
 	// RuntimeRepositories are written to /etc/apk/repositories only.
 	RuntimeRepositories []string
 	Keyring             []string
-	Packages            []string
+	// RuntimeKeyring are the keys written to /etc/apk/keys, in file order.
+	RuntimeKeyring []RuntimeKey
+	Packages       []string
 }
 
 // Entrypoint is apko's entrypoint: a command line (split like a shell) or a
@@ -193,18 +197,18 @@ type rawConfig struct {
 	Include      string            `yaml:"include"`
 	Volumes      []string          `yaml:"volumes"`
 	Layering     *rawLayering      `yaml:"layering"`
-	Certificates yaml.Node         `yaml:"certificates"`
+	Certificates *rawCertificates  `yaml:"certificates"`
 	Format       string            `yaml:"format"`
 }
 
 type rawContents struct {
-	BuildRepositories   []string  `yaml:"build_repositories"`
-	RuntimeRepositories []string  `yaml:"runtime_repositories"`
-	Repositories        []string  `yaml:"repositories"`
-	Keyring             []string  `yaml:"keyring"`
-	Packages            []string  `yaml:"packages"`
-	BaseImage           yaml.Node `yaml:"baseimage"`
-	RuntimeKeyring      yaml.Node `yaml:"runtime_keyring"`
+	BuildRepositories   []string        `yaml:"build_repositories"`
+	RuntimeRepositories []string        `yaml:"runtime_repositories"`
+	Repositories        []string        `yaml:"repositories"`
+	Keyring             []string        `yaml:"keyring"`
+	Packages            []string        `yaml:"packages"`
+	BaseImage           yaml.Node       `yaml:"baseimage"`
+	RuntimeKeyring      []rawRuntimeKey `yaml:"runtime_keyring"`
 }
 
 type rawEntrypoint struct {
@@ -321,6 +325,12 @@ func convert(raw *rawConfig) (*Config, error) {
 	if raw.Layering != nil {
 		c.Layering = &Layering{Strategy: raw.Layering.Strategy, Budget: raw.Layering.Budget}
 	}
+	if c.Certificates, err = convertCertificates(raw.Certificates); err != nil {
+		return nil, err
+	}
+	if c.Contents.RuntimeKeyring, err = convertRuntimeKeyring(raw.Contents.RuntimeKeyring); err != nil {
+		return nil, err
+	}
 	if c.Accounts, err = convertAccounts(raw.Accounts); err != nil {
 		return nil, err
 	}
@@ -342,12 +352,8 @@ func refuseUnsupported(raw *rawConfig) error {
 		return unsupported("include", "merge the included file into this one (apko deprecated include)")
 	case !raw.Contents.BaseImage.IsZero():
 		return unsupported("contents.baseimage", "use the base attribute of oci_image")
-	case !raw.Contents.RuntimeKeyring.IsZero():
-		return unsupported("contents.runtime_keyring", "it does not install keys into /etc/apk/keys yet; add the key files with an oci_layer (or oci_image tars) under /etc/apk/keys")
 	case raw.Format != "" && raw.Format != "tar":
 		return unsupported("format", fmt.Sprintf("layer format %q: rules_wharf writes tar layers only; drop the key or set it to tar", raw.Format))
-	case !raw.Certificates.IsZero():
-		return unsupported("certificates", "add the certificate files with an oci_layer")
 	case raw.Entrypoint.Type != "":
 		return unsupported("entrypoint.type", fmt.Sprintf("type %q (service bundles) is not implemented", raw.Entrypoint.Type))
 	case len(raw.Entrypoint.Services) != 0:

@@ -158,7 +158,6 @@ func TestErrors(t *testing.T) {
 		{"accounts:\n  users:\n    - username: a\n      uid: 1\n      home: /x\n", "unknown key home (in user)"},
 		{"include: other.yaml\n", "key include is not supported"},
 		{"contents:\n  baseimage:\n    image: x\n", "key contents.baseimage is not supported"},
-		{"certificates:\n  additional: []\n", "key certificates is not supported"},
 		{"entrypoint:\n  services:\n    a: /bin/a\n", "key entrypoint.services is not supported"},
 		{"entrypoint:\n  type: service-bundle\n", "key entrypoint.type is not supported"},
 		{"archs: [sparc]\n", `unsupported architecture "sparc"`},
@@ -208,8 +207,6 @@ func TestPathOwnerIsOptional(t *testing.T) {
 // what to do instead, not as unknown keys; `format: tar` is what rules_wharf writes.
 func TestApkoKeysNotSupported(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
-		{"contents:\n  packages: [a]\n  runtime_keyring:\n    - name: k.rsa.pub\n      content: x\n",
-			"key contents.runtime_keyring is not supported by rules_wharf: it does not install keys into /etc/apk/keys yet; add the key files with an oci_layer (or oci_image tars) under /etc/apk/keys"},
 		{"contents:\n  packages: [a]\nformat: erofs\n",
 			`key format is not supported by rules_wharf: layer format "erofs": rules_wharf writes tar layers only; drop the key or set it to tar`},
 	} {

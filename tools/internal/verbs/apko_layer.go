@@ -13,10 +13,12 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/rootfs"
 )
 
-// apkoLayerVerb writes the layer apko's accounts and paths produce on top of the packages
-// and the apk database layer. The filesystem is modelled from the packages' facts; only the
-// content of package files the layer must restate (/etc/passwd, /etc/group, files whose
-// mode or owner `paths` changes) is read, streaming, from the packages' data layers.
+// apkoLayerVerb writes the layer apko's accounts, paths, certificates and runtime keys
+// produce on top of the packages and the apk database layer. The filesystem is modelled
+// from the packages' facts; only the content of package files the layer must restate
+// (/etc/passwd, /etc/group, files whose mode or owner `paths` changes, CA bundles and Java
+// truststores) is read from the packages' data layers, streaming but for those last two
+// (each read whole, at most 16 MiB).
 func apkoLayerVerb(args []string) error {
 	var factsFiles, dataFiles cli.Strings
 	var configPath, database, arch, userOut string
@@ -81,6 +83,16 @@ func apkoEntries(root *rootfs.FS, src *rootfs.Sources, cfg *apkoconfig.Config) (
 		return nil, "", err
 	}
 	if err := root.ApplyPaths(cfg.Paths); err != nil {
+		return nil, "", err
+	}
+	// apko's order: certificates, the CA stores' checksums (every image), runtime keys.
+	if err := root.ApplyCertificates(cfg.Certificates, src.Pkgs, src.Read, layer.Epoch); err != nil {
+		return nil, "", err
+	}
+	if err := root.WriteBundleChecksums(src.Read); err != nil {
+		return nil, "", err
+	}
+	if err := root.ApplyRuntimeKeyring(cfg.Contents.RuntimeKeyring); err != nil {
 		return nil, "", err
 	}
 	entries := root.Changed()
