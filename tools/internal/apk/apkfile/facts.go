@@ -17,6 +17,8 @@ type Facts struct {
 	Scripts     []Script `json:"scripts,omitempty"`
 	// OSRelease is the content of the package's os-release files (OSReleasePaths).
 	OSRelease map[string]string `json:"os_release,omitempty"`
+	// Ldso is nil in facts written before it existed (see Ldso).
+	Ldso *Ldso `json:"ldso,omitempty"`
 	// Files comes last, as factsJSON writes it.
 	Files []Entry `json:"files"`
 }
@@ -73,6 +75,7 @@ func FactsOf(h *Head, data *DataResult) *Facts {
 		ControlSize: int64(len(h.Control)),
 		Files:       data.Entries,
 		OSRelease:   data.OSRelease,
+		Ldso:        data.Ldso,
 	}
 	for _, n := range h.ControlNames {
 		if n != ".PKGINFO" {

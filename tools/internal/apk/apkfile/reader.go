@@ -260,6 +260,8 @@ type DataResult struct {
 	// OSRelease holds the content of the package's etc/os-release and usr/lib/os-release
 	// when they are regular files: the image's distribution ID for SBOM package URLs.
 	OSRelease map[string]string
+	// Ldso is what the image's /etc/ld.so.cache needs from the package.
+	Ldso *Ldso
 }
 
 // OSReleasePaths are the files an SBOM reads the distribution from, in syft's order.
@@ -291,6 +293,7 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 	tr := tar.NewReader(io.TeeReader(limited, diff))
 	sc := newScanner()
 	osRelease := map[string]string{}
+	ld := &Ldso{}
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -306,6 +309,12 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 			return nil, fmt.Errorf("data member: %w", err)
 		}
 		if err := keepOSRelease(h, tr, osRelease); err != nil {
+			return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
+		}
+		if err := keepLdso(h, len(sc.entries)-1, tr, ld); err != nil {
+			if limited.exceeded {
+				return nil, fmt.Errorf("data member expands beyond %d bytes", maxTar)
+			}
 			return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
 		}
 		if _, err := io.Copy(io.Discard, tr); err != nil {
@@ -331,7 +340,7 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 	if len(osRelease) == 0 {
 		osRelease = nil
 	}
-	return &DataResult{Size: size, SHA256: raw.Sum(nil), DiffID: diff.Sum(nil), TarSize: n, Entries: sc.entries, OSRelease: osRelease}, nil
+	return &DataResult{Size: size, SHA256: raw.Sum(nil), DiffID: diff.Sum(nil), TarSize: n, Entries: sc.entries, OSRelease: osRelease, Ldso: ld}, nil
 }
 
 // keepOSRelease reads h into osRelease when it is one of OSReleasePaths, a regular file

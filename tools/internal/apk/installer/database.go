@@ -32,8 +32,8 @@ var devices = []struct {
 
 // DatabaseLayer is the entries of the apk database layer of packages installed in order
 // onto BaseDirs: the installed db, scripts.tar and triggers, /etc/apk (arch, world,
-// repositories, keys: file name -> content), the base layout's devices, and every
-// directory with its final metadata.
+// repositories, keys: file name -> content), /etc/ld.so.cache when the packages ship
+// /etc/ld.so.conf, the base layout's devices, and every directory with its final metadata.
 func DatabaseLayer(pkgs []*Installed, arch string, repos []string, keys map[string][]byte) ([]layer.Entry, error) {
 	res, err := Install(pkgs, BaseDirs)
 	if err != nil {
@@ -63,6 +63,13 @@ func DatabaseLayer(pkgs []*Installed, arch string, repos []string, keys map[stri
 	entries := []layer.Entry{
 		{Path: "usr/lib/apk/db/lock", Data: []byte{}, Mode: 0o600},
 		{Path: "lib/apk", Linkname: "../usr/lib/apk"},
+	}
+	cache, err := LdsoCache(pkgs)
+	if err != nil {
+		return nil, err
+	}
+	if cache != nil {
+		entries = append(entries, layer.Entry{Path: "etc/ld.so.cache", Data: cache, Mode: 0o644})
 	}
 	for p, b := range files {
 		entries = append(entries, layer.Entry{Path: p, Data: b})

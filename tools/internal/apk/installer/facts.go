@@ -32,5 +32,5 @@ func FromFacts(f *apkfile.Facts) (*Installed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("package %s: %w", f.PkgInfo.Name, err)
 	}
-	return &Installed{Info: f.PkgInfo, ControlSHA1: c.Sum, APKSize: f.APKSize, Entries: f.Files, Scripts: f.Scripts}, nil
+	return &Installed{Info: f.PkgInfo, ControlSHA1: c.Sum, APKSize: f.APKSize, Entries: f.Files, Scripts: f.Scripts, Ldso: f.Ldso}, nil
 }

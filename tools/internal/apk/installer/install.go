@@ -24,6 +24,8 @@ type Installed struct {
 	Entries []apkfile.Entry
 	// Scripts maps control member script names (".post-install") to their content and mode.
 	Scripts []apkfile.Script
+	// Ldso is what /etc/ld.so.cache needs from the package (nil: facts older than it).
+	Ldso *apkfile.Ldso
 }
 
 // DirMeta is the ownership and mode a directory ends up with.
