@@ -13,6 +13,7 @@ require (
 	github.com/klauspost/pgzip v1.2.6
 	github.com/pavlo-v-chernykh/keystore-go/v4 v4.5.0
 	github.com/spdx/tools-golang v0.5.7
+	golang.org/x/crypto v0.54.0
 	golang.org/x/mod v0.39.0
 	gopkg.in/yaml.v3 v3.0.1
 )

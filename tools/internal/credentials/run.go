@@ -57,14 +57,20 @@ func limit() (time.Duration, error) {
 // may hold a secret); they quote stderr. A run longer than limit() is killed with its child
 // processes (see ownGroup), and the program is not run again in this process.
 func run(ctx context.Context, dir string, argv []string, stdin []byte) ([]byte, error) {
+	d, err := limit()
+	if err != nil {
+		return nil, err
+	}
+	return RunLimited(ctx, dir, argv, stdin, d, EnvHelperTimeout)
+}
+
+// RunLimited runs a program as credential helpers are run (see run), with the limit d,
+// which the message of a timeout says $env sets: push's signer programs use it too.
+func RunLimited(ctx context.Context, dir string, argv []string, stdin []byte, d time.Duration, env string) ([]byte, error) {
 	key := argv[0] + "\x00" + dir
 	timedOut.Lock()
 	err := timedOut.errs[key]
 	timedOut.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	d, err := limit()
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +89,7 @@ func run(ctx context.Context, dir string, argv []string, stdin []byte) ([]byte, 
 		// ErrWaitDelay: it exited with success, a child of its still holds the pipe.
 		return stdout.Bytes(), nil
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		err = fmt.Errorf("no answer within %s: stopped, and not asked again in this run ($%s sets the limit in seconds)", d, EnvHelperTimeout)
+		err = fmt.Errorf("no answer within %s: stopped, and not asked again in this run ($%s sets the limit in seconds)", d, env)
 		timedOut.Lock()
 		timedOut.errs[key] = err
 		timedOut.Unlock()

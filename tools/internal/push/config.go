@@ -30,6 +30,7 @@ type Config struct {
 	noRC                                           bool
 	jobs                                           int
 	stall                                          time.Duration
+	sig                                            signFlags
 	// fs holds the flags once parsed: which were given, what follows them.
 	fs *flag.FlagSet
 }
@@ -40,6 +41,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.planFlags(fs)
 	c.cacheFlags(fs)
 	c.bazelFlags(fs)
+	c.sig.register(fs)
 	fs.StringVar(&c.progress, "progress", "auto", "progress line: auto (on a terminal), always, never")
 	fs.IntVar(&c.jobs, "jobs", 8, "blobs moved at once")
 	fs.DurationVar(&c.stall, "stall-timeout", DefaultStallTimeout,
@@ -88,10 +90,16 @@ func (c *Config) Run(ctx context.Context, stdout, stderr io.Writer) error {
 	if opts.Progress, err = c.progressTo(stderr); err != nil {
 		return err
 	}
+	if opts.Signing == nil {
+		warnUnsigned(stderr, reqs)
+	}
 	results, err := Push(ctx, reqs, opts)
 	for _, r := range results {
 		if r.Status == Pushed {
 			fmt.Fprintln(stdout, r.Ref.String())
+		}
+		if r.Signed > 0 {
+			fmt.Fprintf(stderr, "push: signed %s: %d manifest(s), %d attestation(s)\n", r.Ref, r.Signed, r.Attested)
 		}
 	}
 	if err != nil && len(results) < 2 {
@@ -122,6 +130,9 @@ func (c *Config) Options() ([]Request, Options, error) {
 	}
 	opts, err := c.options()
 	if err != nil {
+		return nil, Options{}, err
+	}
+	if opts.Signing, err = c.sig.signing(reqs); err != nil {
 		return nil, Options{}, err
 	}
 	opts.Stall = idle
@@ -225,6 +236,9 @@ func (c *Config) requests() ([]Request, error) {
 			if err := CheckTag(tag); err != nil {
 				return nil, fmt.Errorf("%s: %w", t.Label, err)
 			}
+		}
+		if err := t.checkAttestations(); err != nil {
+			return nil, err
 		}
 		reqs = append(reqs, Request{Target: t, Repository: repo, Tags: tags})
 	}

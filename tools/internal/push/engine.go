@@ -32,6 +32,8 @@ type Options struct {
 	Jobs int
 	// Progress, when set, receives a progress line now and then (a terminal).
 	Progress io.Writer
+	// Signing, when set, signs every pushed manifest and attaches the attestations.
+	Signing *Signing
 }
 
 // Request is one target to push to one repository, with its tags.
@@ -75,6 +77,8 @@ type Result struct {
 	Mounted Count // mounted from another repository of the registry
 	// From counts the sent blobs by the source they came from.
 	From map[string]*Count
+	// Signed and Attested count the signatures and attestations attached.
+	Signed, Attested int
 }
 
 // outcome is how one blob got into one repository.
@@ -130,6 +134,10 @@ func Push(ctx context.Context, reqs []Request, opts Options) ([]Result, error) {
 			res.Status = Pushed
 			if err := e.putManifests(ctx, r, manifests[i]); err != nil {
 				res.Status, res.Err = Failed, err
+			} else if opts.Signing != nil {
+				if err := e.sign(ctx, r, manifests[i], res); err != nil {
+					res.Status, res.Err = Failed, fmt.Errorf("pushed, but signing failed: %w", err)
+				}
 			}
 		}
 		if res.Err != nil {

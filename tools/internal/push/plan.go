@@ -31,6 +31,9 @@ import (
 //	--extern-origin=REPOSITORY     and the registry repository they were pulled from
 //	--repository=REPOSITORY        the rule's repository, if any
 //	--tags-file=RUNFILE            the rule's tags, one per line
+//	--attestation=RUNFILE          an unsigned in-toto statement about digests of this push,
+//	                               signed and attached by push (repeatable)
+//	--sign=required                fail before uploading when no key or signer is given
 //
 // RUNFILE paths are relative to the runfiles tree's main repository directory (push's
 // working directory under `bazel run`); EXECPATH ones to the execution root, where they
@@ -42,9 +45,13 @@ type Target struct {
 	Repository string // the rule's; the command line may override it
 	Tags       []string
 	Top        v1.Descriptor
-	manifests  map[v1.Hash][]byte // index, manifests and configs by digest
-	layers     map[v1.Hash]*Blob
-	extern     []*Blob // the blobs of the last --extern, which --extern-dir and --extern-origin refine
+	// Attestations are the plan's statements, signed and attached when push signs.
+	Attestations []Attestation
+	// SignRequired: oci_push(sign = True); pushing unsigned is an error.
+	SignRequired bool
+	manifests    map[v1.Hash][]byte // index, manifests and configs by digest
+	layers       map[v1.Hash]*Blob
+	extern       []*Blob // the blobs of the last --extern, which --extern-dir and --extern-origin refine
 }
 
 // Blob is one layer blob and the places it may be found.
@@ -139,6 +146,13 @@ func (t *Target) add(flag, value string, at planPaths) error {
 		err = t.addExternDir(at.exec(value))
 	case "--extern-origin":
 		err = t.addExternOrigin(value)
+	case "--attestation":
+		err = t.addAttestation(value, at.runfile(value))
+	case "--sign":
+		if value != "required" {
+			return fmt.Errorf("%q: want required", value)
+		}
+		t.SignRequired = true
 	default:
 		return fmt.Errorf("unknown flag")
 	}

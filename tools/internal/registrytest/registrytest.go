@@ -92,12 +92,13 @@ type Registry struct {
 	injected []string
 }
 
-// New starts a registry that is closed when the test ends.
-func New(t testing.TB) *Registry {
+// New starts a registry that is closed when the test ends; opts configure
+// go-containerregistry's (registry.WithReferrersSupport(true) gives it the referrers API).
+func New(t testing.TB, opts ...registry.Option) *Registry {
 	t.Helper()
 	r := &Registry{
 		t:       t,
-		inner:   registry.New(registry.Logger(log.New(io.Discard, "", 0))),
+		inner:   registry.New(append([]registry.Option{registry.Logger(log.New(io.Discard, "", 0))}, opts...)...),
 		closing: make(chan struct{}),
 		seen:    map[Upload]int{},
 		valid:   map[string]bool{},

@@ -51,6 +51,7 @@ func All() map[string]Verb {
 		"structure-test":    {"check an image's files and config against container-structure-test YAML (schema 2.0.0) and policy rules; the report names each failing check", structureTestVerb},
 		"attest-sbom":       {"write in-toto statements whose predicates are an image's SBOMs (SPDX, CycloneDX), about its manifest or index digest", quiet(attestSBOMVerb)},
 		"provenance":        {"write SLSA provenance v1 as an in-toto statement: the target, its locks by sha256, bases and layers by digest, and when stamping the source revision and build label", quiet(provenanceVerb)},
+		"verify":            {"check pushed images' cosign signatures and required attestations against a public key (REPOSITORY@sha256:... or --plan of oci_push)", verifyVerb},
 		"tidy":              {"keep MODULE.bazel's apk.translate_lock entries and use_repo in step with the apko.lock.json files of the module (--check: fail instead of changing it)", tidyVerb},
 		"version":           {"print the release this binary was built for (\"dev\" when built from source)", versionVerb},
 	}

@@ -1,0 +1,100 @@
+package sign
+
+import (
+	"context"
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Publisher signs pushed digests and attests statements about them, attaching the results
+// where Scheme says.
+type Publisher struct {
+	Signer   Signer
+	Scheme   Scheme
+	Registry *Registry
+}
+
+// SignImage signs cosign's payload for subject, pushed to repo, and attaches it, replacing
+// an earlier signature of the same payload by the same key.
+func (p *Publisher) SignImage(ctx context.Context, repo name.Repository, subject v1.Descriptor) error {
+	ref := repo.Digest(subject.Digest.String())
+	payload := Payload(repo, subject.Digest)
+	sig, err := p.Signer.Sign(ctx, ref.String(), payload, SimpleSigningMediaType)
+	if err != nil {
+		return err
+	}
+	desc := descriptorOf(payload, SimpleSigningMediaType)
+	desc.Annotations = sig.annotations(base64.StdEncoding.EncodeToString(sig.Sig))
+	a := artifact{kind: "sig", subject: subject, layer: payload, desc: desc, replaces: func(l v1.Descriptor) bool {
+		return l.Digest == desc.Digest && annotationVerifies(l, payload, sig.PublicKey) == nil
+	}}
+	return p.publish(ctx, repo, a, ref)
+}
+
+// Attest wraps statement (an in-toto statement about subject) in a DSSE envelope, signs it
+// and attaches it, replacing an earlier attestation of its predicate type by the same key.
+func (p *Publisher) Attest(ctx context.Context, repo name.Repository, subject v1.Descriptor, statement []byte) error {
+	ref := repo.Digest(subject.Digest.String())
+	st, err := ParseStatement(statement)
+	if err != nil {
+		return err
+	}
+	sig, err := p.Signer.Sign(ctx, ref.String(), PAE(InTotoPayloadType, statement), InTotoPayloadType)
+	if err != nil {
+		return err
+	}
+	layer, err := json.Marshal(Envelope{PayloadType: InTotoPayloadType, Payload: statement, Signatures: []EnvelopeSign{{Sig: sig.Sig}}})
+	if err != nil {
+		return err
+	}
+	desc := descriptorOf(layer, DSSEMediaType)
+	desc.Annotations = sig.annotations("")
+	desc.Annotations[PredicateAnnotation] = st.PredicateType
+	a := artifact{kind: "att", subject: subject, layer: layer, desc: desc, replaces: func(l v1.Descriptor) bool {
+		if l.Annotations[PredicateAnnotation] != st.PredicateType {
+			return false
+		}
+		_, err := p.Registry.envelope(repo, l, sig.PublicKey)
+		return err == nil
+	}}
+	return p.publish(ctx, repo, a, ref)
+}
+
+func (p *Publisher) publish(ctx context.Context, repo name.Repository, a artifact, ref name.Digest) error {
+	what := map[string]string{"sig": "signature", "att": "attestation"}[a.kind]
+	scheme, err := p.Registry.SchemeOf(ctx, repo, a.subject.Digest, p.Scheme)
+	if err != nil {
+		return fmt.Errorf("%s of %s: %w", what, ref, err)
+	}
+	if err := p.Registry.attach(repo, a, scheme); err != nil {
+		return fmt.Errorf("%s of %s (%s): %w", what, ref, scheme, err)
+	}
+	return nil
+}
+
+// annotations are a signature layer's: the signature (empty for an attestation, whose
+// signature is in its envelope) and a signer's certificate and chain.
+func (s Signature) annotations(sig string) map[string]string {
+	a := map[string]string{SignatureAnnotation: sig}
+	if len(s.Certificate) > 0 {
+		a[CertificateAnnotation] = string(s.Certificate)
+	}
+	if len(s.Chain) > 0 {
+		a[ChainAnnotation] = string(s.Chain)
+	}
+	return a
+}
+
+// annotationVerifies checks a signature layer's annotation over payload with key.
+func annotationVerifies(l v1.Descriptor, payload []byte, key crypto.PublicKey) error {
+	sig, err := base64.StdEncoding.DecodeString(l.Annotations[SignatureAnnotation])
+	if err != nil {
+		return fmt.Errorf("its %s annotation is not base64", SignatureAnnotation)
+	}
+	return rawVerify(key, payload, sig)
+}
