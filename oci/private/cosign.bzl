@@ -6,7 +6,8 @@ of the image, or under the tag sha256-<hex>.sig. The payload is downloaded by it
 digest, so Bazel has checked its sha256, which is the hash the signature is over.
 """
 
-load(":ecdsa.bzl", "b64decode_bytes", "p256_verify", "parse_pem_keys", "parse_signature")
+load(":base64.bzl", "b64decode_bytes")
+load(":ecdsa.bzl", "p256_verify", "parse_pem_keys", "parse_signature")
 
 SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"

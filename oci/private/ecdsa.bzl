@@ -10,6 +10,8 @@ The message hash is the payload's sha256, which Bazel's downloader has checked a
 payload blob is downloaded by its digest.
 """
 
+load(":base64.bzl", "b64decode_bytes")
+
 # NIST P-256 (FIPS 186-4 D.1.2.3).
 _P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff
 _N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551
@@ -18,39 +20,6 @@ _G = (
     0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296,
     0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5,
 )
-
-_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_B64_VALUES = {c: i for i, c in enumerate(_B64.elems())}
-
-def b64decode_bytes(s, what):
-    """Decodes standard base64 (whitespace ignored, padding optional) into byte values.
-
-    Args:
-      s: the base64 text.
-      what: what to name in errors.
-
-    Returns:
-      (list of ints 0..255, error): error is None or the message.
-    """
-    for ws in [" ", "\n", "\r", "\t"]:
-        s = s.replace(ws, "")
-    s = s.rstrip("=")
-    if len(s) % 4 == 1:
-        return None, "{}: not base64 (length)".format(what)
-    out = []
-    bits = 0
-    nbits = 0
-    for c in s.elems():
-        v = _B64_VALUES.get(c)
-        if v == None:
-            return None, "{}: not base64 ({} is not a base64 character)".format(what, repr(c))
-        bits = (bits << 6) | v
-        nbits += 6
-        if nbits >= 8:
-            nbits -= 8
-            out.append((bits >> nbits) & 0xff)
-            bits = bits & ((1 << nbits) - 1)
-    return out, None
 
 def _pow(b, e, m):
     # Square-and-multiply; every exponent here is below 2**256.

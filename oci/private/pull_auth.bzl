@@ -4,6 +4,8 @@ Bazel's own `--credential_helper` needs nothing here: its downloader adds the he
 headers to every request of a matching host, over the `auth` given to rctx.download.
 """
 
+load(":base64.bzl", "b64decode_bytes")
+
 # Registries that want a bearer token even for anonymous pulls: token endpoint and service.
 # `token_realm`/`token_service` override or extend this.
 _TOKEN_SERVERS = {
@@ -16,7 +18,6 @@ _TOKEN_SERVERS = {
 }
 
 _PRINTABLE = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
-_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 def b64decode_ascii(s, what):
     """Decodes standard base64 whose content is printable ASCII (docker config `auth`).
@@ -28,24 +29,12 @@ def b64decode_ascii(s, what):
     Returns:
       The decoded string.
     """
-    s = s.strip().rstrip("=")
-    out = ""
-    bits = 0
-    nbits = 0
-    for c in s.elems():
-        v = _B64.find(c)
-        if v < 0:
-            fail("{}: not base64".format(what))
-        bits = (bits << 6) | v
-        nbits += 6
-        if nbits >= 8:
-            nbits -= 8
-            b = (bits >> nbits) & 0xff
-            bits = bits & ((1 << nbits) - 1)
-            if b < 32 or b > 126:
-                fail("{}: only printable ASCII credentials are supported in `auth`; give `username` and `password` instead".format(what))
-            out += _PRINTABLE[b - 32]
-    return out
+    values, err = b64decode_bytes(s, what)
+    if err:
+        fail("{}: not base64".format(what))
+    if any([v < 32 or v > 126 for v in values]):
+        fail("{}: only printable ASCII credentials are supported in `auth`; give `username` and `password` instead".format(what))
+    return "".join([_PRINTABLE[v - 32] for v in values])
 
 # The limit of one run of a docker-credential-* program, in seconds: the same as wharf's own
 # credential helpers (HelperTimeout in tools/internal/credentials/run.go).

@@ -2,8 +2,9 @@
 for a pulled image's cosign signature with its messages."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
+load("//oci/private:base64.bzl", "b64decode_bytes")
 load("//oci/private:cosign.bzl", "SIGNATURE_ARTIFACT_TYPE", "SIMPLE_SIGNING", "check_payload", "load_keys", "policy_keys", "referrer_signatures", "signature_tag", "verify_image")
-load("//oci/private:ecdsa.bzl", "b64decode_bytes", "p256_verify", "parse_pem_keys", "parse_signature")
+load("//oci/private:ecdsa.bzl", "p256_verify", "parse_pem_keys", "parse_signature")
 load("//oci/private/providers:oci_layout_origin_info.bzl", "OciLayoutOriginInfo")
 load("//oci/private/rules:pulled_layout.bzl", "oci_pulled_layout")
 load(":ecdsa_vectors.bzl", "ECDSA_VECTORS")
