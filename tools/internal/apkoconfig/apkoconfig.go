@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -253,24 +252,26 @@ type rawLayering struct {
 	Budget   int    `yaml:"budget"`
 }
 
-// Load reads and checks the apko configuration at path. Errors name the file
-// and the offending key.
+// Load reads and checks the apko configuration at path, merged with the files it includes
+// (include.go). Errors name the file and the offending key.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	c, err := Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	c, _, err := LoadFiles(path)
+	return c, err
 }
 
 var typeSuffix = regexp.MustCompile(` in type apkoconfig\.raw([A-Za-z]+)`)
 
-// Parse reads and checks an apko configuration.
+// Parse reads and checks an apko configuration that includes no other file.
 func Parse(data []byte) (*Config, error) {
+	raw, err := decode(data)
+	if err != nil {
+		return nil, err
+	}
+	return convert(raw)
+}
+
+// decode reads one YAML document of apko's keys, as apko reads them (unknown keys are errors).
+func decode(data []byte) (*rawConfig, error) {
 	var raw rawConfig
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -290,8 +291,13 @@ func Parse(data []byte) (*Config, error) {
 	if err := dec.Decode(&extra); err == nil {
 		return nil, errors.New("more than one YAML document")
 	}
-	return convert(&raw)
+	return &raw, nil
 }
+
+// baseImageWhy says what to do instead of contents.baseimage, apko's experimental base.
+const baseImageWhy = "its packages go on top of an image given as an OCI layout and that image's APKINDEX; " +
+	"with rules_wharf, give the image as oci_image's base (oci.pull or an image target) and drop contents.baseimage " +
+	"(the base's own apk database is then not merged with this image's)"
 
 func unsupported(key, why string) error {
 	return fmt.Errorf("key %s is not supported by rules_wharf: %s", key, why)
@@ -349,9 +355,10 @@ func convert(raw *rawConfig) (*Config, error) {
 func refuseUnsupported(raw *rawConfig) error {
 	switch {
 	case raw.Include != "":
-		return unsupported("include", "merge the included file into this one (apko deprecated include)")
+		// Load reads includes; Parse has no file to find one relative to.
+		return unsupported("include", "the included file is found relative to the configuration's file, and this configuration was given without one (apkoconfig.Load reads it)")
 	case !raw.Contents.BaseImage.IsZero():
-		return unsupported("contents.baseimage", "use the base attribute of oci_image")
+		return unsupported("contents.baseimage", baseImageWhy)
 	case raw.Format != "" && raw.Format != "tar":
 		return unsupported("format", fmt.Sprintf("layer format %q: rules_wharf writes tar layers only; drop the key or set it to tar", raw.Format))
 	case raw.Entrypoint.Type != "":

@@ -138,6 +138,7 @@ func TestApkoLayer(t *testing.T) {
 		`etc/apk/world 0 0600 0:0 "base=1-r0\ndata=2-r0\n"`,
 		`etc/group 0 0644 0:0 "root:x:0:\napp:x:1000:app\n"`,
 		`etc/passwd 0 0644 0:0 "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:Account created by apko:/home/app:/bin/sh\n"`,
+		`etc/shadow 0 0640 0:0 "app:!:::::::\n"`,
 		"home/ 5 0755 0:0",
 		"home/app/ 5 0700 1000:1000",
 		"srv/data/ 5 0750 1000:1000",

@@ -74,13 +74,10 @@ type input struct {
 }
 
 func load(o *Options) (*input, error) {
-	data, err := os.ReadFile(o.ConfigPath)
+	// data: the bytes apko's config checksum covers (the file's, then what it includes).
+	cfg, data, err := apkoconfig.LoadFiles(o.ConfigPath)
 	if err != nil {
 		return nil, err
-	}
-	cfg, err := apkoconfig.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", o.ConfigPath, err)
 	}
 	cfg.Contents.Packages = append(cfg.Contents.Packages, o.PackageAppend...)
 	sum := sha256.Sum256(appended(data, o.PackageAppend))
