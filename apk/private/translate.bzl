@@ -131,6 +131,7 @@ def translate_lock(ctx, lock_label, distro, require_signatures):
         keys = keys,
         hub = {
             "lock": str(lock_label),
+            "lock_file": lock_label,
             "packages": by_arch,
             "archs": lock.archs,
             "keyring": key_labels,

@@ -155,5 +155,6 @@ def emit_apk_contents(ctx, apks, *, platform, layer_budget, config, created):
         annotations_as_labels = bool(config),
         # Signature records: no image exists before its packages verified.
         inputs = pkgs.verifications,
+        locks = [pkgs.lock] if getattr(pkgs, "lock", None) else [],
         sbom = struct(packages = pkgs.packages, distro = pkgs.distro, emit = emit_sbom),
     )

@@ -4,8 +4,16 @@ load("//apk/private/actions:contents.bzl", "emit_apk_contents")
 load("//apk/private/actions:packages.bzl", "emit_apk_installdb", "emit_apk_verify")
 load("//apk/private/providers:apk_package_info.bzl", "ApkPackageInfo")
 load("//apk/private/providers:apk_packages_info.bzl", "ApkPackagesInfo")
+load("//oci:actions.bzl", "label_text")
 load("//oci:providers.bzl", "OciImageContentsSourceInfo")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+
+def _lock_name(ctx):
+    """The lock's label as the main repository writes it (bzlmod or not), for provenance."""
+    name = ctx.attr.lock
+    if name.startswith(("@", "//")):
+        return label_text(Label(name))
+    return name or label_text(ctx.file.lock_file.owner)
 
 def _apk_packages_impl(ctx):
     packages = [p[ApkPackageInfo] for p in ctx.attr.packages]
@@ -22,12 +30,13 @@ def _apk_packages_impl(ctx):
         require_signatures = ctx.attr.require_signatures,
     )])
     database = emit_apk_installdb(ctx, arch = ctx.attr.arch, packages = packages, keyring = ctx.files.keyring, repositories = ctx.attr.repositories)
+    lock = struct(name = _lock_name(ctx), file = ctx.file.lock_file) if ctx.file.lock_file else None
     return [
         DefaultInfo(files = depset(
             [p.layer.blob for p in packages] + [p.layer.metadata for p in packages] + [database.blob, database.metadata],
             transitive = [verifications],
         )),
-        ApkPackagesInfo(arch = ctx.attr.arch, distro = ctx.attr.distro, packages = packages, database = database, verifications = verifications),
+        ApkPackagesInfo(arch = ctx.attr.arch, distro = ctx.attr.distro, packages = packages, database = database, verifications = verifications, lock = lock),
         # `oci_image(apks = ...)`: the image rules make their contents through this, without
         # loading apk/.
         OciImageContentsSourceInfo(emit = emit_apk_contents),
@@ -71,7 +80,8 @@ apk_packages = rule(
         "keyring": attr.label_list(doc = "Public keys (PEM); a key's file name is the name signatures refer to.", allow_files = True),
         "repositories": attr.string_list(doc = "Lines of /etc/apk/repositories (the lock's repositories, without the architecture)."),
         "distro": attr.string(doc = "Distribution named in SBOM package URLs; empty: the `ID` of the /etc/os-release the packages install."),
-        "lock": attr.string(doc = "The lock the packages come from, named in error messages."),
+        "lock": attr.string(doc = "The lock the packages come from, named in error messages and image provenance."),
+        "lock_file": attr.label(doc = "The lock file itself, which the provenance of images made from these packages records by sha256 (`translate_lock` links it into the hub).", allow_single_file = [".json"]),
         "require_signatures": attr.bool(doc = "Fail on unsigned packages (naming each) instead of trusting them through the lock's checksums."),
     },
     toolchains = [WHARF_TOOLCHAIN_TYPE],

@@ -1,4 +1,5 @@
-"""Push emitters: the tags (`expand-tags`), the plan `wharf push --plan` reads, the launcher."""
+"""Push emitters: the tags (`expand-tags`), the plan `wharf push --plan` reads, the launchers
+of push and of its verification."""
 
 load("@bazel_skylib//lib:shell.bzl", "shell")
 load("//toolchain:actions.bzl", "wharf_action", "wharf_launcher")
@@ -60,7 +61,7 @@ def _extern_lines(extern):
         lines.append("--extern-origin=" + extern.origin)
     return lines
 
-def emit_push_plan(ctx, *, top, tags, repository, suffix = ""):
+def emit_push_plan(ctx, *, top, tags, repository, suffix = "", attestations = [], sign = False):
     """Writes `<name><suffix>.plan`, what `wharf push --plan` pushes for one image or index.
 
     Args:
@@ -69,10 +70,14 @@ def emit_push_plan(ctx, *, top, tags, repository, suffix = ""):
       tags: File or None, from emit_push_tags.
       repository: the repository to push to, or empty (given at run time).
       suffix: string, telling apart the plans of one target (one per repository).
+      attestations: list of File, unsigned in-toto statements to sign and attach
+        (`--attestation`); never a key: keys reach `wharf push` at run time only.
+      sign: whether the push must sign (`--sign=required`: it fails before uploading
+        anything when no key or signer is given at run time).
 
     Returns:
       struct(plan, small, blobs): `plan` the File; `small` {runfiles path: File}, the
-      manifests, configs, layer metadata and tags the plan names, for the runfiles; `blobs`
+      manifests, configs, layer metadata, tags and statements the plan names, for the runfiles; `blobs`
       the depset of layer blobs (and built layout directories of bases) push streams.
     """
     images = top.images if hasattr(top, "images") else [top]
@@ -90,9 +95,12 @@ def emit_push_plan(ctx, *, top, tags, repository, suffix = ""):
     args.add_all(json, map_each = _rf, format_each = "--json=%s")
     args.add_all(layers, map_each = _layer_line, format_each = "--layer=%s")
     args.add_all(extern, map_each = _extern_lines)
+    if sign:
+        args.add("--sign=required")
+    args.add_all(attestations, map_each = _rf, format_each = "--attestation=%s")
     plan = ctx.actions.declare_file(ctx.label.name + suffix + ".plan")
     ctx.actions.write(plan, args)
-    small = [top.descriptor] + json + [layer.metadata for layer in layers] + [e.layers for e in extern] + ([tags] if tags else [])
+    small = [top.descriptor] + json + [layer.metadata for layer in layers] + [e.layers for e in extern] + ([tags] if tags else []) + attestations
     return struct(
         plan = plan,
         small = {_rf(f): f for f in small},
@@ -100,11 +108,11 @@ def emit_push_plan(ctx, *, top, tags, repository, suffix = ""):
     )
 
 def emit_push_launcher(ctx, *, template, plans):
-    """Writes `<name>.sh`, which runs `wharf push` on `plans` (`bazel run`).
+    """Writes `<name>.sh`, which runs `wharf push` (push.sh.tpl) or `wharf verify` (verify.sh.tpl) on `plans` (`bazel run`).
 
     Args:
       ctx: the rule context (needs the wharf toolchain).
-      template: File, the launcher's template (push.sh.tpl).
+      template: File, the launcher's template (push.sh.tpl, verify.sh.tpl).
       plans: list of File, from emit_push_plan.
 
     Returns:

@@ -17,6 +17,7 @@ FIELDS = {
     "architecture": "string: the image architecture (OCI name, e.g. amd64).",
     "variant": "string: the architecture variant, or empty.",
     "sbom": "File or None: SPDX 2.3 JSON describing the packages the image's contents list (e.g. its APK packages); None when they list none.",
+    "attestations": "struct(spdx, cyclonedx, provenance, locks, bases): unsigned in-toto statements about the manifest digest (`oci_push` signs them at run time): `spdx` and `cyclonedx` the SBOMs' (File, None without an SBOM), `provenance` SLSA provenance v1 (File); `locks` (list of struct(name, file)) and `bases` (list of struct(name, descriptor)) what the provenance records, for an index's.",
 }
 
 OciImageInfo = provider(doc = DOC, fields = FIELDS)

@@ -1,8 +1,10 @@
 """oci_image_rule: a single-platform image from a base, contents and layers (no APK knowledge)."""
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
+load("//oci/private/actions:attest.bzl", "emit_provenance", "emit_sbom_statements")
 load("//oci/private/actions:files.bzl", "emit_files")
 load("//oci/private/actions:image.bzl", "emit_image")
+load("//oci/private/actions:labels.bzl", "label_text")
 load("//oci/private/actions:layer.bzl", "emit_tar_layer")
 load("//oci/private/actions:layout.bzl", "emit_layout", "emit_layout_import")
 load("//oci/private/actions:sbom.bzl", "emit_image_sbom")
@@ -13,7 +15,7 @@ load("//oci/private/providers:oci_layer_info.bzl", "OciLayerInfo")
 load("//oci/private/providers:oci_layout_origin_info.bzl", "OciLayoutOriginInfo")
 load("//platforms:platforms.bzl", "TARGET_PLATFORM_ATTRS", "target_platform")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
-load(":stamp.bzl", "STAMP_ATTRS", "stamp_status")
+load(":stamp.bzl", "STAMP_ATTRS", "should_stamp", "stamp_status")
 
 def _base(ctx, platform):
     """Returns (config File or None, [OciLayerInfo], [extern layers]) of the base image."""
@@ -62,6 +64,29 @@ def _sbom(ctx, contents, layers):
         return emit_image_sbom(ctx, layers = layers)
     return None
 
+def _attestations(ctx, out, sbom, layers, contents):
+    """The image's unsigned in-toto statements: its SBOMs' and its provenance.
+
+    Only built when asked for (output group `attestations`, a push that attaches them).
+    """
+    locks = [lock for c in contents for lock in getattr(c, "locks", [])]
+    bases = []
+    if ctx.attr.base and OciImageInfo in ctx.attr.base:
+        bases.append(struct(name = label_text(ctx.attr.base.label), descriptor = ctx.attr.base[OciImageInfo].descriptor))
+    statements = emit_sbom_statements(ctx, descriptor = out.descriptor, sbom = sbom) if sbom else struct(spdx = None, cyclonedx = None)
+    provenance = emit_provenance(
+        ctx,
+        descriptors = [out.descriptor],
+        manifests = [out.manifest],
+        layers = layers,
+        locks = locks,
+        bases = bases,
+        # Stamped: the source revision, build label and time; unstamped the same bytes on
+        # every machine and commit.
+        status = [ctx.version_file, ctx.info_file] if should_stamp(ctx) else [],
+    )
+    return struct(spdx = statements.spdx, cyclonedx = statements.cyclonedx, provenance = provenance, locks = locks, bases = bases)
+
 def _spec(ctx, platform, contents):
     """The image's own settings (`image --spec-json`)."""
     spec = {
@@ -109,6 +134,7 @@ def _oci_image_impl(ctx):
 
     # Everything below sees the whole stack, base first.
     layers = base_layers + layers
+    attestations = _attestations(ctx, out, sbom, layers, contents)
     layout = emit_layout(
         ctx,
         descriptor = out.descriptor,
@@ -129,6 +155,7 @@ def _oci_image_impl(ctx):
         architecture = platform.arch,
         variant = platform.variant,
         sbom = sbom.spdx if sbom else None,
+        attestations = attestations,
     )
     tarball = emit_docker_tarball(ctx, info, default_repo_tag(ctx.label))
     files = emit_files(ctx, layers = layers, extern_layers = extern, base = ctx.attr.base.label if ctx.attr.base else None)
@@ -146,6 +173,7 @@ def _oci_image_impl(ctx):
             layout = depset([layout]),
             digest = depset([out.digest]),
             metadata = depset([out.manifest, out.config, out.descriptor, out.digest]),
+            attestations = depset([f for f in [attestations.spdx, attestations.cyclonedx, attestations.provenance] if f]),
         ),
     ]
 

@@ -1,12 +1,13 @@
 """oci_image_index: one image definition built for several platforms."""
 
+load("//oci/private/actions:attest.bzl", "emit_provenance", "emit_sbom_statements")
 load("//oci/private/actions:index.bzl", "emit_index")
 load("//oci/private/actions:layout.bzl", "emit_layout")
 load("//oci/private/actions:sbom.bzl", "emit_index_sbom")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
-load(":stamp.bzl", "STAMP_ATTRS", "stamp_status")
+load(":stamp.bzl", "STAMP_ATTRS", "should_stamp", "stamp_status")
 
 def _platforms_transition_impl(settings, attr):
     if not attr.platforms:
@@ -21,6 +22,27 @@ _platforms_transition = transition(
     inputs = ["//command_line_option:platforms"],
     outputs = ["//command_line_option:platforms"],
 )
+
+def _unique(items, key):
+    """items, each key once (the first): every platform's image names the same lock."""
+    seen = {}
+    for i in items:
+        seen.setdefault(key(i), i)
+    return seen.values()
+
+def _attestations(ctx, descriptor, sbom, images):
+    """The index's unsigned statements: its SBOMs' and a provenance about it and its images."""
+    statements = emit_sbom_statements(ctx, descriptor = descriptor, sbom = sbom)
+    provenance = emit_provenance(
+        ctx,
+        descriptors = [descriptor] + [i.descriptor for i in images],
+        manifests = [i.manifest for i in images],
+        layers = [layer for i in images for layer in i.layers],
+        locks = _unique([lock for i in images for lock in i.attestations.locks], lambda lock: lock.file.path),
+        bases = _unique([b for i in images for b in i.attestations.bases], lambda b: b.descriptor.path),
+        status = [ctx.version_file, ctx.info_file] if should_stamp(ctx) else [],
+    )
+    return struct(spdx = statements.spdx, cyclonedx = statements.cyclonedx, provenance = provenance)
 
 def _oci_image_index_impl(ctx):
     images = [t[OciImageInfo] for t in ctx.attr.images]
@@ -40,10 +62,11 @@ def _oci_image_index_impl(ctx):
         ref_name = ctx.attr.ref_name,
     )
     sbom = emit_index_sbom(ctx, descriptor = out.descriptor, images = images)
+    attestations = _attestations(ctx, out.descriptor, sbom, images)
     return [
         # Not the layout (every blob again, as a tree artifact): output group `layout`.
         DefaultInfo(files = depset([out.index, out.digest])),
-        OciIndexInfo(index = out.index, descriptor = out.descriptor, digest = out.digest, layout = layout, images = images, sbom = sbom.spdx),
+        OciIndexInfo(index = out.index, descriptor = out.descriptor, digest = out.digest, layout = layout, images = images, sbom = sbom.spdx, attestations = attestations),
         OutputGroupInfo(
             layout = depset([layout]),
             digest = depset([out.digest]),
@@ -53,6 +76,13 @@ def _oci_image_index_impl(ctx):
             sbom_cyclonedx = depset([sbom.cyclonedx]),
             # Each platform's image's files document (`oci_image`'s output group `files`).
             files = depset(transitive = [t[OutputGroupInfo].files for t in ctx.attr.images if OutputGroupInfo in t and hasattr(t[OutputGroupInfo], "files")]),
+            # The index's statements, then each image's.
+            attestations = depset([attestations.spdx, attestations.cyclonedx, attestations.provenance] + [
+                f
+                for i in images
+                for f in [i.attestations.spdx, i.attestations.cyclonedx, i.attestations.provenance]
+                if f
+            ]),
         ),
     ]
 

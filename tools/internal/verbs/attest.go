@@ -180,7 +180,11 @@ func (f *provenanceFlags) layerInputs() ([]attest.ResourceDescriptor, error) {
 		if err != nil {
 			return nil, err
 		}
-		labels[m[0].Digest] = label
+		// The first wins: an index's images list their layers in platform order, and a
+		// layer the same on two platforms (a noarch package) keeps the first one's label.
+		if _, ok := labels[m[0].Digest]; !ok {
+			labels[m[0].Digest] = label
+		}
 	}
 	var out []attest.ResourceDescriptor
 	seen := map[string]bool{}
