@@ -1,7 +1,6 @@
 package apkfile_test
 
 import (
-	"bytes"
 	"debug/elf"
 	"os"
 	"path/filepath"
@@ -16,28 +15,19 @@ import (
 // factsOf extracts p as apk-extract does and reads its facts back from a facts file.
 func factsOf(t *testing.T, p apktest.Package) *apkfile.Facts {
 	t.Helper()
-	p.Unsigned = true
-	b, err := apktest.Build(p, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, rest, err := apkfile.ReadHead(bytes.NewReader(b.APK))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rest.CopyData(nil, 64<<20)
+	f, err := apktest.Facts(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "facts.json")
-	if err := os.WriteFile(path, apkfile.FactsOf(h, d).Marshal(), 0o644); err != nil {
+	if err := os.WriteFile(path, f.Marshal(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, err := apkfile.ReadFacts(path)
+	back, err := apkfile.ReadFacts(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f
+	return back
 }
 
 // apk-extract records the ELF facts of files named like libraries (a large one spooled to
@@ -98,17 +88,8 @@ func TestLdsoSpoolError(t *testing.T) {
 	p := apktest.Sample(func(p *apktest.Package) {
 		p.Files = []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/lib", Dir: true}, {Path: "usr/lib/libbig.so.1", Content: string(big)}}
 	})
-	p.Unsigned = true
-	b, err := apktest.Build(p, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, err := apkfile.ReadHead(bytes.NewReader(b.APK))
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
-	_, err = rest.CopyData(nil, 64<<20)
+	_, err := apktest.Facts(p)
 	if err == nil || !strings.HasPrefix(err.Error(), "data member: usr/lib/libbig.so.1: spooling a library: ") {
 		t.Fatalf("got %v, want the library named", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apkfile"
 )
 
 // ELF describes a tiny little-endian ELF file: a header and the sections ldconfig and apko
@@ -83,4 +85,22 @@ func (e ELF) Bytes() []byte {
 	section(9, elf.SHT_DYNAMIC, dynOff, dyn.Len(), 1, dynsize)
 	section(18, elf.SHT_STRTAB, shstrOff, len(shstr), 0, 0)
 	return b.Bytes()
+}
+
+// Facts builds p unsigned and returns the facts apk-extract records of it.
+func Facts(p Package) (*apkfile.Facts, error) {
+	p.Unsigned = true
+	b, err := Build(p, nil)
+	if err != nil {
+		return nil, err
+	}
+	h, rest, err := apkfile.ReadHead(bytes.NewReader(b.APK))
+	if err != nil {
+		return nil, err
+	}
+	d, err := rest.CopyData(nil, 64<<20)
+	if err != nil {
+		return nil, err
+	}
+	return apkfile.FactsOf(h, d), nil
 }

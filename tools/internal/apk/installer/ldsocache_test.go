@@ -14,20 +14,11 @@ import (
 // fromFacts is p as the database action sees it: through apk-extract's facts.
 func fromFacts(t *testing.T, p apktest.Package) *installer.Installed {
 	t.Helper()
-	p.Unsigned = true
-	b, err := apktest.Build(p, nil)
+	f, err := apktest.Facts(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, rest, err := apkfile.ReadHead(bytes.NewReader(b.APK))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rest.CopyData(nil, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := installer.FromFacts(apkfile.FactsOf(h, d))
+	in, err := installer.FromFacts(f)
 	if err != nil {
 		t.Fatal(err)
 	}
