@@ -80,9 +80,9 @@ func (f *FS) emptyFile(p string) error {
 		return perr(real, "is a %s", n.Kind)
 	}
 	if n.Data == nil && n.Size > 0 {
-		// apko v0.30.34 truncates only in memory: the file of a package keeps its
+		// apko (v0.30.34 and v1.2.39, checked) truncates only in memory: a package file keeps its
 		// content in the image. Neither result is worth a silent difference.
-		return perr(real, "is a non-empty file of %s: apko v0.30.34 would keep its content despite empty-file, rules_wharf refuses to differ silently (drop the mutation, or use permissions)", n.Origin.Label)
+		return perr(real, "is a non-empty file of %s: apko v1.2.39 would keep its content despite empty-file, rules_wharf refuses to differ silently (drop the mutation, or use permissions)", n.Origin.Label)
 	}
 	n.Data, n.dirty = []byte{}, true
 	return nil

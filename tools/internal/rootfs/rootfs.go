@@ -1,10 +1,11 @@
 // Package rootfs models an installed root filesystem from package facts (paths, types,
 // modes, owners, link targets; no content) and applies apko's image-configuration
-// mutations to it: accounts (/etc/passwd, /etc/group, home directories) and `paths`.
+// mutations to it: accounts (/etc/passwd, /etc/group, /etc/shadow, home directories) and
+// `paths`.
 // Changed entries are written as one tar layer that goes on top of the package layers.
 //
-// The semantics are those of apko v0.30.34 (pkg/build/accounts.go, pkg/build/paths.go,
-// pkg/passwd, and its in-memory tar filesystem pkg/tarfs, which follows symlinks in every
+// The semantics are those of apko v1.2.39 (pkg/build/accounts.go, pkg/build/paths.go,
+// pkg/passwd, and its in-memory tar filesystem pkg/apk/expandapk/tarfs, which follows symlinks in every
 // path component, including the last one, for stat, chmod and chown).
 package rootfs
 
