@@ -235,7 +235,7 @@ func (f *FS) ApplyRuntimeKeyring(keys []apkoconfig.RuntimeKey) error {
 		p := path.Join(apkKeysDir, k.Name)
 		_, n, err := f.resolve(p, false)
 		if err == nil && n != nil {
-			err = fmt.Errorf("it collides with /%s, which the packages or the keyring already put there (a %s)", p, n.Kind)
+			err = fmt.Errorf("/%s exists already (a %s, from the packages, the keyring or paths), and apko does not overwrite it", p, n.Kind)
 		}
 		if err == nil {
 			err = f.writeFile(p, k.PEM, 0o644)

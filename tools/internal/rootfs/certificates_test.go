@@ -177,10 +177,12 @@ func TestCertificateAndRuntimeKeyErrors(t *testing.T) {
 			func(fs *testFS) error {
 				return fs.ApplyRuntimeKeyring([]apkoconfig.RuntimeKey{{Name: "wolfi-signing.rsa.pub", PEM: []byte("X")}})
 			},
-			"contents.runtime_keyring wolfi-signing.rsa.pub: it collides with /etc/apk/keys/wolfi-signing.rsa.pub, which the packages or the keyring already put there (a file)"},
+			"contents.runtime_keyring wolfi-signing.rsa.pub: /etc/apk/keys/wolfi-signing.rsa.pub exists already (a file, from the packages, the keyring or paths), and apko does not overwrite it"},
 		{"key collides with a dangling symlink", func(fs *testFS) { fs.symlink("etc/apk/keys/k.rsa.pub", "/nowhere") },
-			func(fs *testFS) error { return fs.ApplyRuntimeKeyring([]apkoconfig.RuntimeKey{{Name: "k.rsa.pub", PEM: []byte("X")}}) },
-			"contents.runtime_keyring k.rsa.pub: it collides with /etc/apk/keys/k.rsa.pub, which the packages or the keyring already put there (a symlink)"},
+			func(fs *testFS) error {
+				return fs.ApplyRuntimeKeyring([]apkoconfig.RuntimeKey{{Name: "k.rsa.pub", PEM: []byte("X")}})
+			},
+			"contents.runtime_keyring k.rsa.pub: /etc/apk/keys/k.rsa.pub exists already (a symlink, from the packages, the keyring or paths), and apko does not overwrite it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := newTestFS()

@@ -4,6 +4,7 @@ package verbs
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,15 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
 )
+
+func readAll(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 // blockScalar indents a PEM as a YAML block scalar's body under a list item's key.
 func blockScalar(b []byte) string {
@@ -85,11 +95,12 @@ func certsRepo(t *testing.T, dir string) {
 	os.WriteFile(filepath.Join(dir, "repo", "x86_64", "APKINDEX.tar.gz"), idx, 0o644)
 }
 
-// TestApkoEquivalenceCertificates: apko v1.2.39 and our verbs build the same rootfs from a
+// TestApkoEquivalenceCertificates: apko v1.2.39 and our verbs lock and build the same from a
 // configuration with `certificates` (two additional certificates, one of them twice, and
 // providers) and `contents.runtime_keyring` over packages with a CA bundle reached by two
 // paths and a Java truststore: the per-certificate files, the bundle's bytes, the JKS
-// truststore's bytes, the .sha256 checksum files and the keys under /etc/apk/keys.
+// truststore's bytes, the .sha256 checksum files and the keys under /etc/apk/keys; and the
+// same lock.
 func TestApkoEquivalenceCertificates(t *testing.T) {
 	apko := apkooracle.Binary(t)
 	dir := t.TempDir()
@@ -134,6 +145,13 @@ certificates:
 		}
 	}
 	apkoRun("lock", "apko.yaml", "--output", "apko.lock.json")
+	// The lock apko writes for this configuration is ours too, byte for byte.
+	if err := lockVerb([]string{"--config", filepath.Join(dir, "apko.yaml"), "--lock", filepath.Join(dir, "ours.lock.json")}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := readAll(t, filepath.Join(dir, "apko.lock.json")), readAll(t, filepath.Join(dir, "ours.lock.json")); a != b {
+		t.Errorf("lock differs:\n--- apko\n%s\n--- rules_wharf\n%s", a, b)
+	}
 	apkoRun("build", "--offline", "--sbom=false", "--arch", "x86_64", "--cache-dir", filepath.Join(dir, "cache"),
 		"--lockfile", "apko.lock.json", "apko.yaml", "certs:apko", filepath.Join(dir, "image.tar"))
 	layoutDir := filepath.Join(dir, "layout")
