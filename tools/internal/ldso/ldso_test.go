@@ -171,3 +171,23 @@ func TestHardlinkToNoFile(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// Any ld.so.conf content and any symlink give a well-formed cache or an error, never a
+// panic or an endless include.
+func FuzzCache(f *testing.F) {
+	f.Add("/usr/lib\ninclude /etc/ld.so.conf.d/*.conf\n", "include etc/ld.so.conf\n/opt/lib # x\n", "../usr/lib")
+	f.Add("include [\ninclude /\ninclude .\n/usr/lib/\n", "", "/etc/ld.so.conf.d")
+	f.Fuzz(func(t *testing.T, top, included, link string) {
+		tr := glibc()
+		tr.AddFile("etc/ld.so.conf", "glibc-2.40-r1", conf(top))
+		tr.AddFile("etc/ld.so.conf.d/a.conf", "glibc-2.40-r1", conf(included))
+		if link != "" {
+			tr.Symlink("usr/lib/liblink.so.1", link, "x-1-r0")
+			tr.Symlink("etc/ld.so.conf.d/b.conf", link, "x-1-r0")
+		}
+		b, err := tr.Cache()
+		if err == nil && (len(b) < 64 || len(b)%16 != 0 || !bytes.HasPrefix(b, []byte("glibc-ld.so.cache1.1"))) {
+			t.Fatalf("malformed cache %q", b)
+		}
+	})
+}

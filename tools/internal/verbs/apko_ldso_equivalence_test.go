@@ -143,7 +143,7 @@ func TestApkoEquivalenceLdsoCache(t *testing.T) {
 // Where apko v1.2.39 fails to build the cache, the database action fails too, naming the
 // package: a 32-bit x86 library in a library directory, an /etc/ld.so.conf that is a
 // directory.
-func TestApkoLdsoCacheFailures(t *testing.T) {
+func TestApkoEquivalenceLdsoCacheFailures(t *testing.T) {
 	apko := apkooracle.Binary(t)
 	for _, c := range []struct {
 		name       string
