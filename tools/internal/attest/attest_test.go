@@ -111,7 +111,7 @@ func TestProvenanceStamping(t *testing.T) {
 	}
 	b.Status = map[string]string{"BUILD_SCM_REVISION": commit[:12] + "-dirty"}
 	p = provenanceOf(t, b)
-	if deps := p.BuildDefinition.ResolvedDependencies; len(deps) != 1 || deps[0].Digest != nil || deps[0].Annotations["revision"] != commit[:12]+"-dirty" {
+	if deps := p.BuildDefinition.ResolvedDependencies; len(deps) != 1 || deps[0].Digest != nil || string(deps[0].Content) != commit[:12]+"-dirty" || deps[0].Annotations["revision"] != commit[:12]+"-dirty" {
 		t.Errorf("dirty revision: dependencies %+v", deps)
 	}
 }

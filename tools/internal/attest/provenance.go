@@ -25,6 +25,7 @@ type ResourceDescriptor struct {
 	Name        string            `json:"name,omitempty"`
 	URI         string            `json:"uri,omitempty"`
 	Digest      map[string]string `json:"digest,omitempty"`
+	Content     []byte            `json:"content,omitempty"`
 	MediaType   string            `json:"mediaType,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
@@ -96,7 +97,8 @@ func (b *Build) Statement() (*Statement, error) {
 var revisionKeys = []string{"STABLE_GIT_COMMIT", "BUILD_SCM_REVISION", "STABLE_BUILD_SCM_REVISION"}
 
 // source is the revision the workspace status names, as a dependency: by gitCommit digest
-// when it is a commit hash (a "-dirty" suffix or other text is kept as an annotation only).
+// when it is a commit hash; other text (a "-dirty" suffix, `git describe`) is the
+// dependency's content, as the status gave it, since a descriptor needs a digest or content.
 func source(status map[string]string) []ResourceDescriptor {
 	for _, k := range revisionKeys {
 		rev := status[k]
@@ -106,6 +108,8 @@ func source(status map[string]string) []ResourceDescriptor {
 		d := ResourceDescriptor{Name: "source", Annotations: map[string]string{"revision": rev, "statusKey": k}}
 		if isHex(rev) && (len(rev) == 40 || len(rev) == 64) {
 			d.Digest = map[string]string{"gitCommit": rev}
+		} else {
+			d.Content, d.MediaType = []byte(rev), "text/plain"
 		}
 		return []ResourceDescriptor{d}
 	}
