@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test uses, idempotently: a registry (Debian's
 # docker-registry, htpasswd from apache2-utils), umoci, runc, podman and skopeo from apt, crane,
-# syft, apko and container-structure-test (pinned) built with the host Go (tools/dev/gotool.sh), and bazel-remote
+# syft, cosign, apko and container-structure-test (pinned) built with the host Go (tools/dev/gotool.sh), and bazel-remote
 # (e2e/rbe/provision.sh). The four builds run at once, beside apt: on a fresh machine their
 # module downloads overlap, and so do one's download and another's compile and link.
 # Prints nothing when everything is present. Tools land in $WHARF_CACHE/bin.
@@ -15,6 +15,9 @@ SYFT_VERSION=v1.38.0
 APKO_VERSION=v1.2.39
 # apko v1.2.39 requires a go-erofs pseudo-version that does not build; v0.3.1 does.
 APKO_REPLACE=github.com/erofs/go-erofs=github.com/erofs/go-erofs@v0.3.1
+# cosign, the oracle of signing (e2e/signing_test.go): v2 is the line whose verify reads
+# key-signed signatures and attestations without a transparency log (--insecure-ignore-tlog).
+COSIGN_VERSION=v2.6.5
 # container-structure-test, whose tar driver TestStructureTestAgreesWithCST compares with.
 CST_VERSION=v1.22.1
 
@@ -29,6 +32,7 @@ start crane "$GOTOOL" crane github.com/google/go-containerregistry "$CRANE_VERSI
 start syft "$GOTOOL" syft github.com/anchore/syft "$SYFT_VERSION" github.com/anchore/syft/cmd/syft
 start apko "$GOTOOL" apko chainguard.dev/apko "$APKO_VERSION" chainguard.dev/apko "$APKO_REPLACE"
 start container-structure-test "$GOTOOL" container-structure-test github.com/GoogleContainerTools/container-structure-test "$CST_VERSION" github.com/GoogleContainerTools/container-structure-test/cmd/container-structure-test
+start cosign "$GOTOOL" cosign github.com/sigstore/cosign/v2 "$COSIGN_VERSION" github.com/sigstore/cosign/v2/cmd/cosign
 # bazel-remote, the remote cache the push tests take layers from.
 start bazel-remote "$here/rbe/provision.sh" bazel-remote
 
