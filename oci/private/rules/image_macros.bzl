@@ -71,7 +71,10 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
         Its `accounts` and `paths` become one layer above the packages and the apk database
         and below `layers`, with `/etc/passwd` and `/etc/group` as apko writes them (the
         packages' files plus the configured users and groups; `/etc/passwd` always,
-        `/etc/group` when groups are configured) and the missing home directories.
+        `/etc/group` when groups are configured) and the missing home directories;
+        `certificates` (each PEM to `/usr/local/share/ca-certificates`, appended to the
+        packages' CA bundles and Java truststore) and `contents.runtime_keyring` (keys to
+        `/etc/apk/keys`) go to the same layer.
         `entrypoint` (`command` split like a shell, or `shell-fragment` run by
         `/bin/sh -c`), `cmd`, `environment` (plus apko's default `PATH` and
         `SSL_CERT_FILE`), `work-dir`, `accounts.run-as` (a user name becomes its uid),
@@ -84,8 +87,8 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
         `archs`, when given, must list the target platform's architecture; `layering` must
         be `{strategy: origin, budget: N}` with `apk_layer_budget = N` set too (Bazel cannot
         read the file when it plans the layers). `contents` is the lock's business
-        (`apk_lock`); `include`, `contents.baseimage`, `certificates` and service-bundle
-        entrypoints are errors. See docs/apk-install.md for what differs from apko.
+        (`apk_lock`); `include`, `contents.baseimage` and service-bundle entrypoints are
+        errors. See docs/apk-install.md for what differs from apko.
       contents: Further `OciImageContentsInfo` targets, above the packages.
       **kwargs: attributes of `oci_image_rule` and common attributes.
     """
