@@ -52,12 +52,15 @@ def emit_layout_import(ctx, *, layout, os, arch, variant):
       variant: the architecture variant, or empty.
 
     Returns:
-      struct(config, layers): Files, the image's config and the JSON list of its layers'
-      metadata (`<name>.base.config.json`, `<name>.base.layers.json`).
+      struct(config, layers, descriptor): Files, the image's config, the JSON list of its
+      layers' metadata and its manifest's descriptor (`<name>.base.config.json`,
+      `<name>.base.layers.json`, `<name>.base.descriptor.json`: the base by digest in the
+      image's provenance).
     """
     out = struct(
         config = ctx.actions.declare_file(ctx.label.name + ".base.config.json"),
         layers = ctx.actions.declare_file(ctx.label.name + ".base.layers.json"),
+        descriptor = ctx.actions.declare_file(ctx.label.name + ".base.descriptor.json"),
     )
     args = ctx.actions.args()
     args.add("--layout", layout.path)
@@ -67,12 +70,13 @@ def emit_layout_import(ctx, *, layout, os, arch, variant):
         args.add("--variant", variant)
     args.add("--config", out.config)
     args.add("--layers", out.layers)
+    args.add("--descriptor", out.descriptor)
     wharf_action(
         ctx,
         "layout-import",
         args,
         inputs = [layout],
-        outputs = [out.config, out.layers],
+        outputs = [out.config, out.layers, out.descriptor],
         mnemonic = "OciLayoutImport",
         progress_message = "Reading base image layout for %{label}",
     )

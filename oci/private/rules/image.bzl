@@ -18,12 +18,16 @@ load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
 load(":stamp.bzl", "STAMP_ATTRS", "should_stamp", "stamp_status")
 
 def _base(ctx, platform):
-    """Returns (config File or None, [OciLayerInfo], [extern layers]) of the base image."""
+    """Returns (config File or None, [OciLayerInfo], [extern layers], [struct(name, descriptor)]) of the base image.
+
+    The last is the base by digest, as the image's provenance names it.
+    """
     if not ctx.attr.base:
-        return None, [], []
+        return None, [], [], []
+    name = label_text(ctx.attr.base.label)
     if OciImageInfo in ctx.attr.base:
         b = ctx.attr.base[OciImageInfo]
-        return b.config, b.layers, b.extern_layers
+        return b.config, b.layers, b.extern_layers, [struct(name = name, descriptor = b.descriptor)]
     dirs = [f for f in ctx.attr.base[DefaultInfo].files.to_list() if f.is_directory]
     if len(dirs) != 1:
         fail("{}: base {} is neither an image of this rule set nor one OCI layout directory".format(ctx.label, ctx.attr.base.label))
@@ -35,7 +39,7 @@ def _base(ctx, platform):
         # Where push may find these blobs besides `dir`: the registry and the downloaded files.
         origin = origin.repository if origin else "",
         root = origin.root if origin else "",
-    )]
+    )], [struct(name = origin.repository if origin else name, descriptor = imported.descriptor)]
 
 def _tar_layers(ctx):
     """One layer per file of `tars`."""
@@ -64,15 +68,12 @@ def _sbom(ctx, contents, layers):
         return emit_image_sbom(ctx, layers = layers)
     return None
 
-def _attestations(ctx, out, sbom, layers, contents):
+def _attestations(ctx, out, sbom, layers, contents, bases):
     """The image's unsigned in-toto statements: its SBOMs' and its provenance.
 
     Only built when asked for (output group `attestations`, a push that attaches them).
     """
     locks = [lock for c in contents for lock in getattr(c, "locks", [])]
-    bases = []
-    if ctx.attr.base and OciImageInfo in ctx.attr.base:
-        bases.append(struct(name = label_text(ctx.attr.base.label), descriptor = ctx.attr.base[OciImageInfo].descriptor))
     statements = emit_sbom_statements(ctx, descriptor = out.descriptor, sbom = sbom) if sbom else struct(spdx = None, cyclonedx = None)
     provenance = emit_provenance(
         ctx,
@@ -111,7 +112,7 @@ def _spec(ctx, platform, contents):
 
 def _oci_image_impl(ctx):
     platform = target_platform(ctx)
-    base_config, base_layers, extern = _base(ctx, platform)
+    base_config, base_layers, extern, bases = _base(ctx, platform)
     contents = [c[OciImageContentsInfo] for c in ctx.attr.contents]
     layers = [layer for c in contents for layer in c.layers] + [t[OciLayerInfo] for t in ctx.attr.layers] + _tar_layers(ctx)
     sbom = _sbom(ctx, contents, layers)
@@ -134,7 +135,7 @@ def _oci_image_impl(ctx):
 
     # Everything below sees the whole stack, base first.
     layers = base_layers + layers
-    attestations = _attestations(ctx, out, sbom, layers, contents)
+    attestations = _attestations(ctx, out, sbom, layers, contents, bases)
     layout = emit_layout(
         ctx,
         descriptor = out.descriptor,

@@ -67,6 +67,23 @@ def _status_test_impl(ctx):
 
 _status_test = analysistest.make(_status_test_impl, attrs = {"reads": attr.bool(), "subjects": attr.string_list()})
 
+def _bases_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "Provenance"]
+    asserts.equals(env, 1, len(actions), "Provenance actions")
+    if actions:
+        argv = actions[0].argv
+        values = [argv[i + 1].partition("=") for i, a in enumerate(argv) if a == "--base"]
+        bases = [path.rpartition("/")[2] + "=" + name for path, _, name in values]
+        asserts.equals(env, ctx.attr.bases, bases, "--base DESCRIPTOR=NAME (file names)")
+        inputs = [f.basename for f in actions[0].inputs.to_list()]
+        for b in ctx.attr.bases:
+            asserts.true(env, b.partition("=")[0] in inputs, b + " is not an input")
+    return analysistest.end(env)
+
+# The base by digest: an oci_image's descriptor, or an imported layout's (layout-import).
+_bases_test = analysistest.make(_bases_test_impl, attrs = {"bases": attr.string_list()})
+
 _IMAGE = ["image.spdx.intoto.json", "image.cdx.intoto.json", "image.provenance.intoto.json"]
 
 def _pushes(name):
@@ -119,4 +136,14 @@ def attest_test_suite(name):
     for case, (target, reads, subjects) in statuses.items():
         _status_test(name = "{}_{}_provenance".format(name, case), target_under_test = target, reads = reads, subjects = subjects)
         tests.append(":{}_{}_provenance".format(name, case))
+    native.filegroup(name = name + "_layout", srcs = [name + "_image"], output_group = "layout", tags = ["manual"])
+    oci_image_rule(name = name + "_on_image", base = name + "_image", tags = ["manual"])
+    oci_image_rule(name = name + "_on_layout", base = name + "_layout", tags = ["manual"])
+    bases = {
+        "on_image": "{}_image.descriptor.json=//oci/private/tests:{}_image".format(name, name),
+        "on_layout": "{}_on_layout.base.descriptor.json=//oci/private/tests:{}_layout".format(name, name),
+    }
+    for case, want in bases.items():
+        _bases_test(name = "{}_{}_base".format(name, case), target_under_test = "{}_{}".format(name, case), bases = [want])
+        tests.append(":{}_{}_base".format(name, case))
     native.test_suite(name = name, tests = tests + [":" + name + "_verify"])

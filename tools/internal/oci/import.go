@@ -27,26 +27,33 @@ func ReadBlob(dir string, d v1.Hash) ([]byte, error) {
 	return b, nil
 }
 
+// Imported is an image of an OCI layout, described as a base.
+type Imported struct {
+	Config     []byte            // the image config
+	Layers     []*layer.Metadata // bottom first
+	Descriptor v1.Descriptor     // the manifest's, with its platform (image provenance names the base by it)
+}
+
 // ImportLayout describes the image for one platform in an OCI layout (rules_oci's output,
-// a pulled image, ...) as a base: its config and its layers' metadata, bottom first. It
-// reads only index.json, manifests and the config, never layer bytes.
-func ImportLayout(dir, osName, arch, variant string) ([]byte, []*layer.Metadata, error) {
+// a pulled image, ...) as a base: its config, its layers' metadata, bottom first, and its
+// manifest's descriptor. It reads only index.json, manifests and the config, never layer bytes.
+func ImportLayout(dir, osName, arch, variant string) (*Imported, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
 	if err != nil {
-		return nil, nil, fmt.Errorf("layout %s: %w", dir, err)
+		return nil, fmt.Errorf("layout %s: %w", dir, err)
 	}
 	f := &platformFinder{dir: dir, os: osName, arch: arch, variant: variant}
 	if err := f.visit(b, 0); err != nil {
-		return nil, nil, fmt.Errorf("layout %s: %w", dir, err)
+		return nil, fmt.Errorf("layout %s: %w", dir, err)
 	}
 	if f.manifest == nil {
-		return nil, nil, fmt.Errorf("layout %s has no image for %s/%s", dir, osName, arch)
+		return nil, fmt.Errorf("layout %s has no image for %s/%s", dir, osName, arch)
 	}
 	metas, err := layoutLayers(dir, f.manifest, f.config)
 	if err != nil {
-		return nil, nil, fmt.Errorf("layout %s: %w", dir, err)
+		return nil, fmt.Errorf("layout %s: %w", dir, err)
 	}
-	return f.config, metas, nil
+	return &Imported{Config: f.config, Layers: metas, Descriptor: f.descriptor}, nil
 }
 
 // platformFinder looks through a layout's indexes for the one image of a platform.
@@ -54,6 +61,7 @@ type platformFinder struct {
 	dir, os, arch, variant string
 	manifest               *v1.Manifest // the image found, or nil
 	config                 []byte
+	descriptor             v1.Descriptor // the image's, with the platform its config gives
 }
 
 // visit looks at an index's images and, up to 4 deep, at its child indexes.
@@ -115,7 +123,8 @@ func (f *platformFinder) image(d v1.Descriptor) error {
 	if f.manifest != nil {
 		return fmt.Errorf("more than one image for %s/%s", f.os, f.arch)
 	}
-	f.manifest, f.config = m, cb
+	d.Platform = &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant}
+	f.manifest, f.config, f.descriptor = m, cb, d
 	return nil
 }
 

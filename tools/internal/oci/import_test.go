@@ -71,9 +71,13 @@ func TestImportLayout(t *testing.T) {
 		Manifests: []v1.Descriptor{amd}}, nil)
 	l.index(arm, nested)
 	for _, tc := range []struct{ arch, variant, layer string }{{"amd64", "", "amd layer"}, {"arm64", "v8", "arm layer"}, {"arm64", "", "arm layer"}} {
-		config, metas, err := ImportLayout(l.dir, "linux", tc.arch, tc.variant)
+		im, err := ImportLayout(l.dir, "linux", tc.arch, tc.variant)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.arch, err)
+		}
+		config, metas := im.Config, im.Layers
+		if want := map[string]v1.Descriptor{"amd64": amd, "arm64": arm}[tc.arch]; im.Descriptor.Digest != want.Digest || im.Descriptor.Size != want.Size || im.Descriptor.Platform.Architecture != tc.arch {
+			t.Errorf("%s: descriptor %+v, want %s with the platform", tc.arch, im.Descriptor, want.Digest)
 		}
 		var cfg v1.ConfigFile
 		if err := json.Unmarshal(config, &cfg); err != nil || cfg.Architecture != tc.arch {
@@ -99,7 +103,7 @@ func TestImportLayout(t *testing.T) {
 		if tc.edit != nil {
 			tc.edit()
 		}
-		_, _, err := ImportLayout(l.dir, "linux", tc.arch, tc.variant)
+		_, err := ImportLayout(l.dir, "linux", tc.arch, tc.variant)
 		if err == nil || !strings.HasPrefix(err.Error(), "layout "+l.dir) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q naming the layout", tc.name, err, tc.want)
 		}
