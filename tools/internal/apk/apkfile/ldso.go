@@ -57,39 +57,54 @@ func (l LdsoLib) Names() []string {
 
 // maxELFInMemory is the largest library read into memory; a larger one is spooled to a
 // temporary file, so memory stays bounded whatever the package holds.
-const maxELFInMemory = 4 << 20
+const maxELFInMemory = 8 << 20
 
-// keepLdso records h (entry index i of the package) in l when the cache needs it, reading
-// its content from r.
-func keepLdso(h *tar.Header, i int, r io.Reader, l *Ldso) error {
+// ldsoReader records a package's ld.so facts as its data tar streams by, reusing one buffer
+// and one temporary file for its libraries.
+type ldsoReader struct {
+	facts Ldso
+	buf   []byte
+	tmp   *os.File
+}
+
+// close removes the temporary file, if one was made.
+func (l *ldsoReader) close() {
+	if l.tmp != nil {
+		l.tmp.Close()
+		os.Remove(l.tmp.Name())
+	}
+}
+
+// keep records h (entry index i of the package) when the cache needs it, reading its
+// content from r.
+func (l *ldsoReader) keep(h *tar.Header, i int, r io.Reader) error {
 	if h.Typeflag != tar.TypeReg {
 		return nil
 	}
 	switch {
 	case ldso.IsLibName(path.Base(h.Name)):
-		lib, err := readLib(r, h.Size)
+		lib, err := l.readLib(r, h.Size)
 		if err != nil {
 			return err
 		}
 		lib.File = i
-		l.Libs = append(l.Libs, lib)
+		l.facts.Libs = append(l.facts.Libs, lib)
 	case ldso.IsConfPath(h.Name) && h.Size <= ldso.MaxConf:
 		b, err := io.ReadAll(r)
 		if err != nil {
 			return err
 		}
-		l.Conf = append(l.Conf, LdsoConf{File: i, Content: b})
+		l.facts.Conf = append(l.facts.Conf, LdsoConf{File: i, Content: b})
 	}
 	return nil
 }
 
 // readLib reads a library's ELF facts as apko's getElfInfo: elf.NewFile, ET_DYN, DT_SONAME.
-func readLib(r io.Reader, size int64) (LdsoLib, error) {
-	ra, done, err := spool(r, size)
+func (l *ldsoReader) readLib(r io.Reader, size int64) (LdsoLib, error) {
+	ra, err := l.spool(r, size)
 	if err != nil {
 		return LdsoLib{}, err
 	}
-	defer done()
 	f, err := elf.NewFile(ra)
 	if err != nil {
 		return LdsoLib{NotShared: err.Error()}, nil
@@ -115,20 +130,28 @@ func readLib(r io.Reader, size int64) (LdsoLib, error) {
 }
 
 // spool makes r's size bytes readable at any offset: in memory up to maxELFInMemory, else
-// in a temporary file that done removes.
-func spool(r io.Reader, size int64) (io.ReaderAt, func(), error) {
+// in the temporary file.
+func (l *ldsoReader) spool(r io.Reader, size int64) (io.ReaderAt, error) {
 	if size <= maxELFInMemory {
-		b, err := io.ReadAll(r)
-		return bytes.NewReader(b), func() {}, err
+		if int64(cap(l.buf)) < size {
+			l.buf = make([]byte, size)
+		}
+		b := l.buf[:size]
+		_, err := io.ReadFull(r, b)
+		return bytes.NewReader(b), err
 	}
-	f, err := os.CreateTemp("", "wharf-elf-*")
-	if err != nil {
-		return nil, nil, fmt.Errorf("spooling a library: %w", err)
+	if l.tmp == nil {
+		f, err := os.CreateTemp("", "wharf-elf-*")
+		if err != nil {
+			return nil, fmt.Errorf("spooling a library: %w", err)
+		}
+		l.tmp = f
 	}
-	done := func() { f.Close(); os.Remove(f.Name()) }
-	if _, err := io.Copy(f, r); err != nil {
-		done()
-		return nil, nil, fmt.Errorf("spooling a library: %w", err)
+	if err := l.tmp.Truncate(0); err != nil {
+		return nil, fmt.Errorf("spooling a library: %w", err)
 	}
-	return f, done, nil
+	if _, err := io.Copy(io.NewOffsetWriter(l.tmp, 0), r); err != nil {
+		return nil, fmt.Errorf("spooling a library: %w", err)
+	}
+	return io.NewSectionReader(l.tmp, 0, size), nil
 }

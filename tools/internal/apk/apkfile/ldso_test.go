@@ -30,12 +30,12 @@ func factsOf(t *testing.T, p apktest.Package) *apkfile.Facts {
 	return back
 }
 
-// apk-extract records the ELF facts of files named like libraries (a large one spooled to
+// apk-extract records the ELF facts of files named like libraries (large ones spooled to
 // disk, a SONAME that is not UTF-8 in base64, a linker script and an executable as not
 // shared) and the content of ld.so.conf files, by their index in the files.
 func TestLdsoFacts(t *testing.T) {
 	big := apktest.ELF{Soname: "libbig.so.1"}.Bytes()
-	big = append(big, make([]byte, 5<<20)...)
+	big = append(big, make([]byte, 9<<20)...)
 	f := factsOf(t, apktest.Sample(func(p *apktest.Package) {
 		p.Files = []apktest.File{
 			{Path: "etc", Dir: true}, {Path: "etc/ld.so.conf.d", Dir: true}, {Path: "usr", Dir: true}, {Path: "usr/lib", Dir: true},
@@ -43,6 +43,8 @@ func TestLdsoFacts(t *testing.T) {
 			{Path: "etc/ld.so.conf.d/big.conf", Content: strings.Repeat("#", 1<<20+1)},
 			{Path: "etc/motd", Content: "not kept\n"},
 			{Path: "usr/lib/libbig.so.1", Content: string(big)},
+			// Spooled into the same temporary file, shorter: only its own bytes are read.
+			{Path: "usr/lib/libbig2.so.1", Content: string(apktest.ELF{Soname: "libbig2.so.1"}.Bytes()) + strings.Repeat("\x00", 8<<20+5)},
 			{Path: "usr/lib/libc.so", Content: "/* GNU ld script */\n"},
 			{Path: "usr/lib/libexe.so.1", Content: string(apktest.ELF{Type: elf.ET_EXEC}.Bytes())},
 			{Path: "usr/lib/libodd.so.1", Content: string(apktest.ELF{Machine: elf.EM_AARCH64, Soname: "libodd\xff.so.1"}.Bytes())},
@@ -56,6 +58,7 @@ func TestLdsoFacts(t *testing.T) {
 	}
 	want := []string{
 		"usr/lib/libbig.so.1 EM_X86_64 libbig.so.1 ",
+		"usr/lib/libbig2.so.1 EM_X86_64 libbig2.so.1 ",
 		"usr/lib/libc.so EM_NONE  bad magic number '[47 42 32 71]' in record at byte 0x0",
 		"usr/lib/libexe.so.1 EM_NONE  not a dynamic object",
 		"usr/lib/libodd.so.1 EM_AARCH64 libodd\xff.so.1 ",
@@ -84,7 +87,7 @@ func TestLdsoFactsOldAndEmpty(t *testing.T) {
 // A large library is spooled to a temporary file; when none can be made, the extraction
 // fails naming the library.
 func TestLdsoSpoolError(t *testing.T) {
-	big := append(apktest.ELF{Soname: "libbig.so.1"}.Bytes(), make([]byte, 5<<20)...)
+	big := append(apktest.ELF{Soname: "libbig.so.1"}.Bytes(), make([]byte, 9<<20)...)
 	p := apktest.Sample(func(p *apktest.Package) {
 		p.Files = []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/lib", Dir: true}, {Path: "usr/lib/libbig.so.1", Content: string(big)}}
 	})

@@ -293,7 +293,8 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 	tr := tar.NewReader(io.TeeReader(limited, diff))
 	sc := newScanner()
 	osRelease := map[string]string{}
-	ld := &Ldso{}
+	ld := &ldsoReader{}
+	defer ld.close()
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -311,7 +312,7 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 		if err := keepOSRelease(h, tr, osRelease); err != nil {
 			return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
 		}
-		if err := keepLdso(h, len(sc.entries)-1, tr, ld); err != nil {
+		if err := ld.keep(h, len(sc.entries)-1, tr); err != nil {
 			if limited.exceeded {
 				return nil, fmt.Errorf("data member expands beyond %d bytes", maxTar)
 			}
@@ -340,7 +341,7 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 	if len(osRelease) == 0 {
 		osRelease = nil
 	}
-	return &DataResult{Size: size, SHA256: raw.Sum(nil), DiffID: diff.Sum(nil), TarSize: n, Entries: sc.entries, OSRelease: osRelease, Ldso: ld}, nil
+	return &DataResult{Size: size, SHA256: raw.Sum(nil), DiffID: diff.Sum(nil), TarSize: n, Entries: sc.entries, OSRelease: osRelease, Ldso: &ld.facts}, nil
 }
 
 // keepOSRelease reads h into osRelease when it is one of OSReleasePaths, a regular file
