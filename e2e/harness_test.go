@@ -212,6 +212,12 @@ func rangeServer(dir string) (srv *httptest.Server, ranged, whole *atomic.Int64)
 // with runc, returning what it printed and the unpacked rootfs.
 func runImage(t *testing.T, ref string) (string, string) {
 	t.Helper()
+	return runImageArgs(t, ref, nil)
+}
+
+// runImageArgs is runImage with the process's arguments replaced by args (nil: the image's).
+func runImageArgs(t *testing.T, ref string, args []string) (string, string) {
+	t.Helper()
 	umoci, runc := tool(t, "umoci"), tool(t, "runc")
 	bundle := filepath.Join(t.TempDir(), "bundle")
 	run(t, "/", nil, umoci, "unpack", "--image", ref, bundle)
@@ -219,6 +225,9 @@ func runImage(t *testing.T, ref string) (string, string) {
 	var spec map[string]any
 	readJSON(t, cfgPath, &spec)
 	spec["process"].(map[string]any)["terminal"] = false
+	if args != nil {
+		spec["process"].(map[string]any)["args"] = args
+	}
 	b, _ := json.Marshal(spec)
 	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
 		t.Fatal(err)

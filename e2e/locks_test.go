@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -60,16 +59,7 @@ func main() {
 
 func buildProbe(t *testing.T) []byte {
 	t.Helper()
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "main.go"), []byte(probeSource), 0o644)
-	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module probe\n\ngo 1.22\n"), 0o644)
-	cmd := exec.Command("go", "build", "-trimpath", "-o", "probe", ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the probe: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "probe"))
+	b, err := os.ReadFile(goBuild(t, probeSource))
 	if err != nil {
 		t.Fatal(err)
 	}

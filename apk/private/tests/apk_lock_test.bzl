@@ -4,34 +4,14 @@ the attributes that cannot work fail with what to change."""
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
 load("//apk/private/rules:apk_lock.bzl", "DEV_PACKAGES", "apk_lock_run", "apk_lock_test")
 
-def _args(env):
+def _args_test_impl(ctx):
+    env = analysistest.begin(ctx)
     expands = [a for a in analysistest.target_actions(env) if a.mnemonic == "TemplateExpand"]
     asserts.equals(env, 1, len(expands))
-    return expands[0].substitutions["{{ARGS}}"]
-
-def _dev_run_test_impl(ctx):
-    env = analysistest.begin(ctx)
-    asserts.equals(
-        env,
-        "'--config' 'examples/hello_image/apko.yaml' '--lock' 'apk/private/tests/apko.lock.json' " +
-        "'--dev-lock' 'apk/private/tests/apko.dev.lock.json' '--dev-package' 'apk-tools' '--dev-package' 'busybox' '--dev-package' 'cmd:sh'",
-        _args(env),
-    )
+    asserts.equals(env, ctx.attr.want, expands[0].substitutions["{{ARGS}}"])
     return analysistest.end(env)
 
-dev_run_test = analysistest.make(_dev_run_test_impl)
-
-def _dev_check_test_impl(ctx):
-    env = analysistest.begin(ctx)
-    asserts.equals(
-        env,
-        "'--check' '--config' 'examples/hello_image/apko.yaml' '--lock' 'apk/private/tests/apko.lock.json' " +
-        "'--refresh-command' 'bazel run //apk/private/tests:lock' '--dev-lock' 'apk/private/tests/apko.dev.lock.json' '--dev-package' 'busybox'",
-        _args(env),
-    )
-    return analysistest.end(env)
-
-dev_check_test = analysistest.make(_dev_check_test_impl)
+args_test = analysistest.make(_args_test_impl, attrs = {"want": attr.string()})
 
 def _fails_impl(ctx):
     env = analysistest.begin(ctx)
@@ -54,7 +34,12 @@ def apk_lock_test_suite(name):
         dev_packages = DEV_PACKAGES,
         tags = ["manual"],
     )
-    dev_run_test(name = name + "_run", target_under_test = name + "_dev_run")
+    args_test(
+        name = name + "_run",
+        target_under_test = name + "_dev_run",
+        want = "'--config' 'examples/hello_image/apko.yaml' '--lock' 'apk/private/tests/apko.lock.json' " +
+               "'--dev-lock' 'apk/private/tests/apko.dev.lock.json' '--dev-package' 'apk-tools' '--dev-package' 'busybox' '--dev-package' 'cmd:sh'",
+    )
 
     # The check of a lock that exists and a dev lock that does not yet: the tool reports
     # it missing (TestLockDevVariant), with the command that makes it.
@@ -69,7 +54,12 @@ def apk_lock_test_suite(name):
         lock_target = "//apk/private/tests:lock",
         tags = ["manual"],
     )
-    dev_check_test(name = name + "_check", target_under_test = name + "_dev_check")
+    args_test(
+        name = name + "_check",
+        target_under_test = name + "_dev_check",
+        want = "'--check' '--config' 'examples/hello_image/apko.yaml' '--lock' 'apk/private/tests/apko.lock.json' " +
+               "'--refresh-command' 'bazel run //apk/private/tests:lock' '--dev-lock' 'apk/private/tests/apko.dev.lock.json' '--dev-package' 'busybox'",
+    )
     apk_lock_run(
         name = name + "_packages_alone",
         config = "//examples/hello_image:apko.yaml",

@@ -133,10 +133,10 @@ func (f *lockFlags) checkOne(o locker.Options) error {
 // repositories, and the locks say whether they have each package.
 func (f *lockFlags) search(o locker.Options, rest []string, log io.Writer) error {
 	if rest[0] != "search" {
-		return fmt.Errorf("lock: unexpected argument %q: the only subcommand is search (e.g. bazel run //app:lock -- search cmd:curl)", rest[0])
+		return fmt.Errorf("unexpected argument %q: the only subcommand is search (e.g. bazel run //app:lock -- search cmd:curl)", rest[0])
 	}
 	if f.check {
-		return errors.New("lock: search does not go with --check")
+		return errors.New("search does not go with --check")
 	}
 	locks := []string{o.LockPath}
 	if f.devLock != "" {

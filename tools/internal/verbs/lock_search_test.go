@@ -137,8 +137,8 @@ func TestLockSearchErrors(t *testing.T) {
 		{[]string{"search", "/etc/motd"}, "search /etc/motd: the repositories' APKINDEX lists no files, only package names and what they provide, and apk-tools and apko answer which package owns a path only for installed packages (apk info --who-owns)"},
 		{[]string{"search", "/usr/*/curl"}, "search /usr/*/curl: a glob in a path's directory cannot be searched; glob the file name only (e.g. /usr/bin/cu*)"},
 		{[]string{"search", "cmd:[a"}, "search cmd:[a: not a valid glob: syntax error in pattern"},
-		{[]string{"resolve", "curl"}, `lock: unexpected argument "resolve": the only subcommand is search (e.g. bazel run //app:lock -- search cmd:curl)`},
-		{[]string{"--check", "search", "curl"}, "lock: search does not go with --check"},
+		{[]string{"resolve", "curl"}, `unexpected argument "resolve": the only subcommand is search (e.g. bazel run //app:lock -- search cmd:curl)`},
+		{[]string{"--check", "search", "curl"}, "search does not go with --check"},
 	} {
 		out, err := searchOut(t, append(append([]string{}, flags...), c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

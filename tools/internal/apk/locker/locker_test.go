@@ -34,6 +34,26 @@ func TestExampleLockIsCurrent(t *testing.T) {
 	}
 }
 
+// The committed dev-variant example's locks are what `bazel run //examples/dev_image:lock`
+// writes: the configuration's, and the configuration's plus its dev package.
+func TestExampleDevLocksAreCurrent(t *testing.T) {
+	o := Options{ConfigPath: srctree.Path(t, "examples/dev_image/apko.yaml"), LockPath: srctree.Path(t, "examples/dev_image/apko.lock.json")}
+	dev := o
+	dev.LockPath, dev.PackageAppend = srctree.Path(t, "examples/dev_image/apko.dev.lock.json"), []string{"wharf-motd"}
+	for _, o := range []Options{o, dev} {
+		got, err := Generate(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, err := os.ReadFile(o.LockPath); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s is stale (%v); run `tools/bazel run //examples/dev_image:lock`. Generated:\n%s", o.LockPath, err, got)
+		}
+		if err := Check(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // A lock elsewhere than the configuration records local paths relative to itself.
 func TestLocalPathsAreRelativeToTheLock(t *testing.T) {
 	dir := t.TempDir()
