@@ -35,7 +35,7 @@ def emit_merge_layers(ctx, *, packages, index):
         progress_message = "Merging {} packages into one layer for %{{label}}".format(len(packages)),
     )
 
-def emit_apko_layer(ctx, *, config, packages, arch):
+def emit_apko_layer(ctx, *, config, packages, arch, config_files = []):
     """The layer of an apko.yaml's accounts and paths (`<name>.apko.tar.gz`).
 
     Args:
@@ -43,6 +43,7 @@ def emit_apko_layer(ctx, *, config, packages, arch):
       config: File, the apko.yaml.
       packages: ApkPackagesInfo.
       arch: the APK architecture.
+      config_files: Files the apko.yaml includes.
 
     Returns:
       struct(layer, user): OciLayerInfo, and the File with the resolved run-as user.
@@ -64,13 +65,13 @@ def emit_apko_layer(ctx, *, config, packages, arch):
         # Facts describe every package's files; the data layers are read only for the few
         # files the layer restates (/etc/passwd, /etc/group, files `paths` changes); the small
         # database layer is listed (its files, devices and symlinks are part of the rootfs).
-        inputs = [config, packages.database.blob] + [p.facts for p in pkgs] + [p.layer.blob for p in pkgs],
+        inputs = [config, packages.database.blob] + config_files + [p.facts for p in pkgs] + [p.layer.blob for p in pkgs],
         mnemonic = "ApkoLayer",
         progress_message = "Writing accounts and paths of %{label}",
     )
     return struct(layer = layer, user = user)
 
-def emit_apko_image_config(ctx, *, config, arch, layer_budget, user, created):
+def emit_apko_image_config(ctx, *, config, arch, layer_budget, user, created, config_files = []):
     """The image config defaults of an apko.yaml (`image --defaults`), for one architecture.
 
     Args:
@@ -80,6 +81,7 @@ def emit_apko_image_config(ctx, *, config, arch, layer_budget, user, created):
       layer_budget: the image's apk_layer_budget (checked against the file's `layering`).
       user: File, the run-as user from emit_apko_layer.
       created: the image's `created` time, or empty.
+      config_files: Files the apko.yaml includes.
 
     Returns:
       File (`<name>.apko.defaults.json`).
@@ -97,7 +99,7 @@ def emit_apko_image_config(ctx, *, config, arch, layer_budget, user, created):
         ctx,
         "apko-image-config",
         args,
-        inputs = [config, user],
+        inputs = [config, user] + config_files,
         outputs = [out],
         mnemonic = "ApkoImageConfig",
         progress_message = "Reading the image config of %{label}",
@@ -115,7 +117,7 @@ def _package_layers(ctx, packages, layer_budget):
         for i, g in enumerate(groups)
     ]
 
-def emit_apk_contents(ctx, apks, *, platform, layer_budget, config, created):
+def emit_apk_contents(ctx, apks, *, platform, layer_budget, config, created, config_files = []):
     """A lock's packages as an image's contents (`OciImageContentsSourceInfo.emit`).
 
     Each package's data member is a layer in lock order (or contiguous runs within
@@ -130,6 +132,7 @@ def emit_apk_contents(ctx, apks, *, platform, layer_budget, config, created):
       layer_budget: the image's apk_layer_budget (0: one layer per package).
       config: File or None, the apko.yaml.
       created: the image's `created` time, or empty.
+      config_files: Files the apko.yaml includes (`include:`), inputs of its actions.
 
     Returns:
       OciImageContentsInfo.
@@ -144,9 +147,9 @@ def emit_apk_contents(ctx, apks, *, platform, layer_budget, config, created):
     layers = _package_layers(ctx, pkgs.packages, layer_budget) + [pkgs.database]
     defaults = []
     if config:
-        apko = emit_apko_layer(ctx, config = config, packages = pkgs, arch = apk_arch)
+        apko = emit_apko_layer(ctx, config = config, packages = pkgs, arch = apk_arch, config_files = config_files)
         layers.append(apko.layer)
-        defaults.append(emit_apko_image_config(ctx, config = config, arch = apk_arch, layer_budget = layer_budget, user = apko.user, created = created))
+        defaults.append(emit_apko_image_config(ctx, config = config, arch = apk_arch, layer_budget = layer_budget, user = apko.user, created = created, config_files = config_files))
     return OciImageContentsInfo(
         layers = layers,
         defaults = defaults,

@@ -12,6 +12,7 @@ def _apk_image_contents_impl(ctx):
         platform = target_platform(ctx),
         layer_budget = ctx.attr.apk_layer_budget,
         config = ctx.file.apko_config,
+        config_files = ctx.files.apko_config_includes,
         created = ctx.attr.created,
     )]
 
@@ -59,6 +60,10 @@ apk_image_contents = rule(
         "apko_config": attr.label(
             doc = "An apko image configuration (`apko.yaml`) whose accounts, paths and image config apply. See `oci_image`.",
             allow_single_file = [".yaml", ".yml"],
+        ),
+        "apko_config_includes": attr.label_list(
+            doc = "The files `apko_config` includes (`include:`), which its actions read. See `oci_image`.",
+            allow_files = [".yaml", ".yml"],
         ),
         "created": attr.string(doc = "The image's `created` time (RFC 3339; empty: 1970-01-01T00:00:00Z), which apko annotates with `apko_config`."),
     } | TARGET_PLATFORM_ATTRS,

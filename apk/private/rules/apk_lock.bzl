@@ -40,6 +40,7 @@ def _apk_lock_run_impl(ctx):
 _COMMON_ATTRS = {
     "archs": attr.string_list(doc = "Architectures to lock instead of the configuration's `archs` (apk or OCI spelling: `x86_64`/`amd64`, `aarch64`/`arm64`, ...)."),
     "config": attr.label(doc = "The apko configuration (`apko.yaml`), a source file of the main repository. Relative repository and keyring paths in it are relative to its directory.", mandatory = True, allow_single_file = True),
+    "config_includes": attr.label_list(doc = "The files `config` includes (`include:`); the offline check reads them.", allow_files = [".yaml", ".yml"]),
     "dev_lock": attr.string(doc = "The -dev variant's lock, relative to the package: the configuration plus `dev_packages`. Empty: none."),
     "dev_packages": attr.string_list(doc = "Packages (constraints) the -dev variant's lock adds to the configuration's."),
     "lock": attr.string(doc = "The lock file, relative to the package (it may not exist yet).", mandatory = True),
@@ -76,7 +77,7 @@ def _apk_lock_test_impl(ctx):
         check = True,
         refresh_command = refresh,
         # A missing dev lock is the tool's to report: it is not there to read.
-        data = [ctx.file.config, locks[0]] + dev_locks,
+        data = [ctx.file.config, locks[0]] + dev_locks + ctx.files.config_includes,
     )
     return [DefaultInfo(executable = launcher.executable, runfiles = launcher.runfiles)]
 
@@ -96,7 +97,7 @@ apk_lock_test = rule(
 # scripts; busybox itself on Wolfi).
 DEV_PACKAGES = ["apk-tools", "busybox", "cmd:sh"]
 
-def apk_lock(name, config, lock = "apko.lock.json", archs = [], dev_lock = "", dev_packages = None, **kwargs):
+def apk_lock(name, config, lock = "apko.lock.json", archs = [], dev_lock = "", dev_packages = None, config_includes = [], **kwargs):
     """Creates and refreshes an apko lock from an apko configuration.
 
     `bazel run :<name>` resolves `config` (contents.repositories, build_repositories,
@@ -164,6 +165,9 @@ def apk_lock(name, config, lock = "apko.lock.json", archs = [], dev_lock = "", d
       dev_packages: Packages (constraints, as in `contents.packages`) the `-dev` variant's
         lock adds to the configuration's. Default with `dev_lock`: `DEV_PACKAGES`,
         `["apk-tools", "busybox", "cmd:sh"]`.
+      config_includes: The files `config` includes (`include:`, nested too; relative to
+        `config`'s directory, as for `apko lock` run there): the lock's config checksum
+        covers them, as apko's does, and `<name>_test` reads them.
       **kwargs: Common attributes (`tags`, `visibility`, ...) for both targets.
     """
     if dev_packages == None:
@@ -171,6 +175,7 @@ def apk_lock(name, config, lock = "apko.lock.json", archs = [], dev_lock = "", d
     apk_lock_run(
         name = name,
         config = config,
+        config_includes = config_includes,
         lock = lock,
         archs = archs,
         dev_lock = dev_lock,
@@ -180,6 +185,7 @@ def apk_lock(name, config, lock = "apko.lock.json", archs = [], dev_lock = "", d
     apk_lock_test(
         name = name + "_test",
         config = config,
+        config_includes = config_includes,
         lock = lock,
         lock_file = native.glob([lock] + ([dev_lock] if dev_lock else []), allow_empty = True),
         lock_target = "//{}:{}".format(native.package_name(), name),

@@ -16,7 +16,7 @@ load(":load.bzl", "oci_load")
 # restricted alike.
 _SHARED = ["compatible_with", "exec_compatible_with", "features", "restricted_to", "tags", "target_compatible_with", "testonly"]
 
-def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, contents = [], **kwargs):
+def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, apko_config_includes = [], contents = [], **kwargs):
     """A single-platform image from APK packages, a base and layers.
 
     Layers, bottom first: the base's (`base`), then with `apks` each package's data member
@@ -65,7 +65,7 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
         package's compressed blocks are copied as they are, and only blocks holding an entry
         left out (a directory an earlier package in the run has, a file a later one
         replaces) or the package's tar end-of-archive are encoded again.
-      apko_config: An apko image configuration (`apko.yaml`, apko v0.30.34's format) to take
+      apko_config: An apko image configuration (`apko.yaml`, apko v1.2.39's format) to take
         the image from, as `apko build` would; needs `apks` (normally the lock made from the
         same file).
         Its `accounts` and `paths` become one layer above the packages and the apk database
@@ -87,8 +87,12 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
         `archs`, when given, must list the target platform's architecture; `layering` must
         be `{strategy: origin, budget: N}` with `apk_layer_budget = N` set too (Bazel cannot
         read the file when it plans the layers). `contents` is the lock's business
-        (`apk_lock`); `include`, `contents.baseimage` and service-bundle entrypoints are
+        (`apk_lock`); `include` is merged as apko merges it (the included files must be in
+        `apko_config_includes`); `contents.baseimage` and service-bundle entrypoints are
         errors. See docs/apk-install.md for what differs from apko.
+      apko_config_includes: The files `apko_config` includes (`include:`, nested includes
+        too), which the actions read: an included path is relative to `apko_config`'s
+        directory, as for `apko build` run there.
       contents: Further `OciImageContentsInfo` targets, above the packages.
       **kwargs: attributes of `oci_image_rule` and common attributes.
     """
@@ -100,6 +104,7 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, conte
             source = apks,
             layer_budget = apk_layer_budget,
             config = apko_config,
+            config_files = apko_config_includes,
             created = kwargs.get("created", ""),
             visibility = ["//visibility:private"],
             **{k: kwargs[k] for k in _SHARED if k in kwargs}
@@ -167,7 +172,7 @@ def apko_image(name, config, apks, dev_apks = None, **kwargs):
       dev_apks: the `-dev` variant's lock's hub (e.g. `"@base_dev"`, from the lock
         `apk_lock(dev_lock = ...)` writes); makes `<name>_dev` and `<name>_dev.load`.
       **kwargs: any other `oci_image` attribute (`layers`, `env`, `user`, `base`,
-        `apk_layer_budget`, `tags`, `visibility`, ...).
+        `apk_layer_budget`, `apko_config_includes`, `tags`, `visibility`, ...).
     """
     oci_image(name = name, apko_config = config, apks = apks, **kwargs)
     if not dev_apks:

@@ -23,11 +23,12 @@ def _fake_contents(tag, defaults = []):
         sbom = struct(tag = tag, emit = _emit_fake_sbom),
     )
 
-def _emit_fake(ctx, source, *, platform, layer_budget, config, created):
+def _emit_fake(ctx, source, *, platform, layer_budget, config, config_files, created):
     given = ctx.actions.declare_file(ctx.label.name + ".given.json")
     ctx.actions.write(given, json.encode({
         "arch": platform.arch,
         "config": config.basename if config else None,
+        "config_files": [f.basename for f in config_files],
         "created": created,
         "layer_budget": layer_budget,
         "source": source.label.name,
@@ -59,6 +60,7 @@ def _source_gets_image_settings_impl(ctx):
     asserts.equals(env, {
         "arch": "amd64",
         "config": "apko.yaml",
+        "config_files": ["apko.lock.json"],
         "created": "2020-02-02T00:00:00Z",
         "layer_budget": 7,
         "source": "fake_source",
@@ -99,6 +101,8 @@ def contents_test_suite(name):
         apks = ":fake_source",
         apk_layer_budget = 7,
         apko_config = "//examples/hello_image:apko.yaml",
+        # Stands for a file the configuration includes: the test sees it reach the source.
+        apko_config_includes = ["//examples/hello_image:apko.lock.json"],
         contents = [":fake_other"],
         created = "2020-02-02T00:00:00Z",
         tags = ["manual"],

@@ -1,7 +1,9 @@
 package apkoconfig
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -52,6 +54,10 @@ func loadRaw(path, dir string, chain []string) (*rawConfig, []byte, error) {
 		return nil, nil, fmt.Errorf("%s: include %s: it is already being read (%v): an include cycle", path, raw.Include, chain)
 	}
 	included, incData, err := loadRaw(inc, dir, chain)
+	if errors.Is(err, fs.ErrNotExist) {
+		// In a Bazel action, only declared inputs are there.
+		return nil, nil, fmt.Errorf("%s: include %s: %w (with Bazel: list it in apko_config_includes of the image, config_includes of apk_lock)", path, raw.Include, err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: include %s: %w", path, raw.Include, err)
 	}

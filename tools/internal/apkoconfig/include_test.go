@@ -52,7 +52,7 @@ func TestIncludeErrors(t *testing.T) {
 		files map[string]string
 		want  string
 	}{
-		{"missing", map[string]string{"apko.yaml": "include: gone.yaml\n"}, "apko.yaml: include gone.yaml: open "},
+		{"missing", map[string]string{"apko.yaml": "include: gone.yaml\n"}, "apko.yaml: include gone.yaml: open DIR/gone.yaml: no such file or directory (with Bazel: list it in apko_config_includes of the image, config_includes of apk_lock)"},
 		{"cycle", map[string]string{"apko.yaml": "include: a.yaml\n", "a.yaml": "include: apko.yaml\n"}, "a.yaml: include apko.yaml: it is already being read"},
 		{"bad included key", map[string]string{"apko.yaml": "include: a.yaml\n", "a.yaml": "contents:\n  pkgs: [x]\n"}, "apko.yaml: include a.yaml: " + "DIR/a.yaml: yaml: unmarshal errors:\n  line 2: unknown key pkgs (in contents)"},
 		{"merged config checked", map[string]string{"apko.yaml": "include: a.yaml\n", "a.yaml": "archs: [sparc]\n"}, `apko.yaml: archs: unsupported architecture "sparc"`},
