@@ -15,10 +15,8 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 )
 
-// indent makes a PEM a YAML block scalar's body.
-func indent(b []byte) string {
-	return "        " + strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", "\n        ") + "\n"
-}
+// indent makes a PEM a YAML block scalar's body (keys_test.go uses it too).
+func indent(b []byte) string { return apktest.YAMLBlock(b) }
 
 func TestCertificatesAndRuntimeKeyring(t *testing.T) {
 	cert, der, err := apktest.NewCertificate("corp root")

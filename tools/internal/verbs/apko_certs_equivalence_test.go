@@ -27,11 +27,6 @@ func readAll(t *testing.T, p string) string {
 	return string(b)
 }
 
-// blockScalar indents a PEM as a YAML block scalar's body under a list item's key.
-func blockScalar(b []byte) string {
-	return "        " + strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", "\n        ") + "\n"
-}
-
 // certsRepo writes a signed repository whose packages bring a CA bundle (with a second
 // bundle path that is a symlink to it), a Java truststore, and a package that provides
 // custom-ca-certificates with two certificates and a file that is none.
@@ -122,19 +117,19 @@ func TestApkoEquivalenceCertificates(t *testing.T) {
   runtime_keyring:
     - name: corp-runtime.rsa.pub
       content: |
-` + blockScalar(append([]byte("a comment apko drops\n"), k1.PublicPEM()...)) + `    - name: a-runtime.rsa.pub
+` + apktest.YAMLBlock(append([]byte("a comment apko drops\n"), k1.PublicPEM()...)) + `    - name: a-runtime.rsa.pub
       content: |
-` + blockScalar(k2.PublicPEM()) + `archs: [x86_64]
+` + apktest.YAMLBlock(k2.PublicPEM()) + `archs: [x86_64]
 certificates:
   providers: [custom-ca-certificates]
   additional:
     - name: Extra_Root.v1
       content: |
-` + blockScalar(append([]byte("Subject: extra\n"), extra...)) + `    - name: other
+` + apktest.YAMLBlock(append([]byte("Subject: extra\n"), extra...)) + `    - name: other
       content: |
-` + blockScalar(other) + `    - name: other
+` + apktest.YAMLBlock(other) + `    - name: other
       content: |
-` + blockScalar(other)
+` + apktest.YAMLBlock(other)
 	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(config), 0o644)
 	apkoRun := func(args ...string) {
 		cmd := exec.Command(apko, args...)

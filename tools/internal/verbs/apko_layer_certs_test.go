@@ -9,10 +9,6 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 )
 
-func pemBlock(b []byte) string {
-	return "        " + strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", "\n        ") + "\n"
-}
-
 // The apko layer carries the additional certificate's file and the runtime key.
 func TestApkoLayerCertificatesAndRuntimeKeys(t *testing.T) {
 	dir, args := apkoFixture(t)
@@ -25,8 +21,8 @@ func TestApkoLayerCertificatesAndRuntimeKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	config := filepath.Join(dir, "apko.yaml")
-	os.WriteFile(config, []byte("contents:\n  packages: [base]\n  runtime_keyring:\n    - name: corp.rsa.pub\n      content: |\n"+pemBlock(key.PublicPEM())+
-		"certificates:\n  additional:\n    - name: corp\n      content: |\n"+pemBlock(cert)), 0o644)
+	os.WriteFile(config, []byte("contents:\n  packages: [base]\n  runtime_keyring:\n    - name: corp.rsa.pub\n      content: |\n"+apktest.YAMLBlock(key.PublicPEM())+
+		"certificates:\n  additional:\n    - name: corp\n      content: |\n"+apktest.YAMLBlock(cert)), 0o644)
 	w := func(s string) string { return filepath.Join(dir, s) }
 	if err := apkoLayerVerb(append(args, "--config", config, "--arch", "x86_64", "--blob", w("out.blob"), "--metadata", w("out.meta"), "--user", w("out.user"))); err != nil {
 		t.Fatal(err)
@@ -47,7 +43,7 @@ func TestApkoLayerCertificateErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runtimeKey := "    - name: corp.rsa.pub\n      content: |\n" + pemBlock(key.PublicPEM())
+	runtimeKey := "    - name: corp.rsa.pub\n      content: |\n" + apktest.YAMLBlock(key.PublicPEM())
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"pem", "certificates:\n  additional:\n    - name: corp\n      content: hello\n",
 			"certificates.additional[0] (corp): no certificates found in PEM data"},

@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"strings"
 	"time"
 )
 
@@ -31,4 +32,10 @@ func NewCertificate(cn string) (pemBytes, der []byte, err error) {
 		return nil, nil, err
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), der, nil
+}
+
+// YAMLBlock indents a PEM as the body of a YAML block scalar (`content: |`) of a list
+// item's key, eight spaces in.
+func YAMLBlock(pemBytes []byte) string {
+	return "        " + strings.ReplaceAll(strings.TrimSpace(string(pemBytes)), "\n", "\n        ") + "\n"
 }
