@@ -9,7 +9,7 @@ plans in one push.
 FIELDS = {
     "plan": "File: the plan (one `--FLAG=VALUE` per line, read by `wharf push --plan`) of the first repository.",
     "plans": "list of File: one plan per repository (`repository`, then each of `repositories`), `plan` first.",
-    "runfiles": "runfiles: the plan's small files (manifests, configs, layer metadata, tags); never layer blobs.",
+    "runfiles": "runfiles: the plan's small files (manifests, configs, layer metadata, tags, the unsigned statements it attaches); never layer blobs, never a key.",
     "blobs": "depset of File: the layer blobs (and built layout directories of bases) the push reads; built with the push target, in a hidden output group, never its runfiles.",
 }
 
