@@ -269,6 +269,28 @@ func compare(t *testing.T, what string, apko map[string]node, apkoCfg imageConfi
 	t.Logf("compared %d paths with %s", compared, what)
 }
 
+// mustApko runs the apko binary in dir, as of the epoch, failing the test when it fails.
+func mustApko(t *testing.T, apko, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(apko, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("apko %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+}
+
+// apkoImage has apko build dir/apko.yaml from dir/apko.lock.json, offline, for x86_64, and
+// returns the image's rootfs and config.
+func apkoImage(t *testing.T, apko, dir string) (map[string]node, imageConfig) {
+	t.Helper()
+	mustApko(t, apko, dir, "build", "--offline", "--sbom=false", "--arch", "x86_64", "--cache-dir", filepath.Join(dir, "cache"),
+		"--lockfile", "apko.lock.json", "apko.yaml", "equiv:apko", filepath.Join(dir, "image.tar"))
+	layoutDir := filepath.Join(dir, "layout")
+	apkooracle.Untar(t, filepath.Join(dir, "image.tar"), layoutDir)
+	return readLayout(t, layoutDir)
+}
+
 // packageOwners reads the owner an installed database records for each package file (its
 // "a:uid:gid:mode" lines), by path.
 func packageOwners(installed string) map[string][2]int {
@@ -503,20 +525,8 @@ paths:
     permissions: 0o2770
 `
 	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(config), 0o644)
-	apkoRun := func(args ...string) {
-		cmd := exec.Command(apko, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("apko %s: %v\n%s", strings.Join(args, " "), err, b)
-		}
-	}
-	apkoRun("lock", "apko.yaml", "--output", "apko.lock.json")
-	apkoRun("build", "--offline", "--sbom=false", "--arch", "x86_64", "--cache-dir", filepath.Join(dir, "cache"),
-		"--lockfile", "apko.lock.json", "apko.yaml", "equiv:apko", filepath.Join(dir, "image.tar"))
-	layoutDir := filepath.Join(dir, "layout")
-	apkooracle.Untar(t, filepath.Join(dir, "image.tar"), layoutDir)
-	apkoFS, apkoCfg := readLayout(t, layoutDir)
+	mustApko(t, apko, dir, "lock", "apko.yaml", "--output", "apko.lock.json")
+	apkoFS, apkoCfg := apkoImage(t, apko, dir)
 	fs, cfg := buildOurs(t, dir, filepath.Join(dir, "apko.lock.json"), filepath.Join(dir, "apko.yaml"), "./repo", nil)
 	for _, p := range []string{"nonexistent/nobody", "run/svc", "run/app/sock", "usr/bin/tool-hl", "usr/local/bin/t", "etc/app/app.conf", "etc/shadow", "usr/bin/su", "srv/sticky"} {
 		if _, ok := apkoFS[p]; !ok {

@@ -5,9 +5,7 @@ package verbs
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest/apkooracle"
@@ -59,15 +57,7 @@ paths:
 `
 	os.WriteFile(filepath.Join(dir, "base.yaml"), []byte(base), 0o644)
 	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(top), 0o644)
-	apkoRun := func(args ...string) {
-		cmd := exec.Command(apko, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("apko %s: %v\n%s", strings.Join(args, " "), err, b)
-		}
-	}
-	apkoRun("lock", "apko.yaml", "--output", "apko.lock.json")
+	mustApko(t, apko, dir, "lock", "apko.yaml", "--output", "apko.lock.json")
 	ours, err := locker.Generate(locker.Options{ConfigPath: filepath.Join(dir, "apko.yaml"), LockPath: filepath.Join(dir, "ours.lock.json")})
 	if err != nil {
 		t.Fatal(err)
@@ -75,11 +65,7 @@ paths:
 	if want, _ := os.ReadFile(filepath.Join(dir, "apko.lock.json")); !bytes.Equal(ours, want) {
 		t.Errorf("our lock differs from apko's:\n--- apko\n%s\n--- rules_wharf\n%s", want, ours)
 	}
-	apkoRun("build", "--offline", "--sbom=false", "--arch", "x86_64", "--cache-dir", filepath.Join(dir, "cache"),
-		"--lockfile", "apko.lock.json", "apko.yaml", "include:apko", filepath.Join(dir, "image.tar"))
-	layoutDir := filepath.Join(dir, "layout")
-	apkooracle.Untar(t, filepath.Join(dir, "image.tar"), layoutDir)
-	apkoFS, apkoCfg := readLayout(t, layoutDir)
+	apkoFS, apkoCfg := apkoImage(t, apko, dir)
 	fs, cfg := buildOurs(t, dir, filepath.Join(dir, "apko.lock.json"), filepath.Join(dir, "apko.yaml"), "./repo", nil)
 	for _, p := range []string{"base", "top", "etc/motd"} {
 		if _, ok := apkoFS[p]; !ok {
