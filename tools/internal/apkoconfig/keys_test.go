@@ -11,11 +11,6 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
 )
 
-const header = `# Every YAML key of apko v1.2.39's image configuration (chainguard.dev/apko/pkg/build/types
-# ImageConfiguration), one a line: written by TestApkoKeysListIsCurrent (-update-keys), each
-# given a case, built or refused, by TestEveryApkoKey.
-`
-
 // readKeys reads testdata/apko_keys.txt's keys.
 func readKeys(file string) ([]string, error) {
 	f, err := os.Open(file)
