@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -68,7 +69,10 @@ func (s *signFlags) signing(reqs []Request) (*Signing, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, signer := or(s.key, os.Getenv(SignKeyEnv)), or(s.signer, os.Getenv(SignerEnv))
+	key, signer := userPath(or(s.key, os.Getenv(SignKeyEnv))), or(s.signer, os.Getenv(SignerEnv))
+	if strings.Contains(signer, "/") {
+		signer = userPath(signer) // else a command found on PATH
+	}
 	switch {
 	case key != "" && signer != "":
 		return nil, fmt.Errorf("a signing key (--sign-key or $%s) and a signer (--signer or $%s) are both given: choose one", SignKeyEnv, SignerEnv)
@@ -91,6 +95,15 @@ func (s *signFlags) signing(reqs []Request) (*Signing, error) {
 		return nil, err
 	}
 	return &Signing{Signer: &sign.KeySigner{Key: k, File: key}, Scheme: scheme}, nil
+}
+
+// userPath resolves a path the user typed: under `bazel run` the working directory is
+// the runfiles tree, and $BUILD_WORKING_DIRECTORY is where the user was.
+func userPath(p string) string {
+	if wd := os.Getenv("BUILD_WORKING_DIRECTORY"); p != "" && wd != "" && !filepath.IsAbs(p) {
+		return filepath.Join(wd, p)
+	}
+	return p
 }
 
 func or(a, b string) string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -31,18 +32,21 @@ func (c *VerifyConfig) RegisterFlags(fs *flag.FlagSet) {
 	c.fs = fs
 	fs.Var(&c.plans, "plan", "a push plan (repeatable): its repository and every manifest it pushes")
 	fs.StringVar(&c.key, "key", "", "the public key (PEM, as cosign.pub) signatures must verify with")
-	fs.Var(&c.attestations, "attestation", "require a signed attestation of this type on the top digest: spdxjson, cyclonedx, slsaprovenance1 or a predicate type URI (repeatable)")
+	fs.Var(&c.attestations, "attestation", "require a signed attestation of this type on the top digest: spdxjson, cyclonedx, slsaprovenance1 or a predicate type URI (repeatable); "+
+		"a plan's own statements are required on the digests they name without it")
 	fs.StringVar(&c.repository, "repository", "", "the repository the plan was pushed to, when push was given --repository (one plan only)")
 	fs.StringVar(&c.registry, "registry", "", "the registry the plans were pushed to, when push was given --registry")
 	fs.StringVar(&c.scheme, "signatures", "auto", "where to look: referrers, tag (cosign's sha256-<hex>.sig/.att) or auto (both)")
 	fs.Var(&c.helpers, "credential-helper", "[SCOPE=]PATH of a Bazel credential helper (repeatable; also $"+credentials.EnvHelpers+")")
 }
 
-// subject is one digest to check and whether its attestations are required.
+// subject is one digest to check and the predicate types of the attestations it needs
+// beside those --attestation requires of a top digest.
 type subject struct {
-	repo name.Repository
-	desc v1.Descriptor
-	top  bool
+	repo  name.Repository
+	desc  v1.Descriptor
+	top   bool
+	types []string
 }
 
 // Run checks every digest's signature and the required attestations of each top digest,
@@ -58,28 +62,34 @@ func (c *VerifyConfig) Run(ctx context.Context, stdout io.Writer) error {
 	}
 	var errs []error
 	for _, s := range subjects {
-		ref := s.repo.Digest(s.desc.Digest.String())
-		err := v.CheckSignature(ctx, s.repo, s.desc.Digest)
-		checks := []string{"signature"}
-		if s.top {
-			for _, t := range types {
-				if aerr := v.CheckAttestation(ctx, s.repo, s.desc.Digest, t); aerr != nil {
-					err = errors.Join(err, aerr)
-				}
-				checks = append(checks, t)
-			}
-		}
-		if err != nil {
+		if err := s.check(ctx, v, types, stdout); err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		fmt.Fprintf(stdout, "verified %s: %s\n", ref, strings.Join(checks, ", "))
 	}
 	if len(errs) > 0 {
 		head := fmt.Errorf("verify: %d of %d images failed with key %s", len(errs), len(subjects), c.key)
 		return errors.Join(append([]error{head}, errs...)...)
 	}
 	return nil
+}
+
+// check verifies the subject's signature and the attestations it needs (with a top
+// digest, the types --attestation requires too), printing what verified to stdout.
+func (s subject) check(ctx context.Context, v *sign.Verifier, types []string, stdout io.Writer) error {
+	err := v.CheckSignature(ctx, s.repo, s.desc.Digest)
+	checks := []string{"signature"}
+	need := s.types
+	if s.top {
+		need = unique(append(append([]string(nil), types...), s.types...))
+	}
+	for _, t := range need {
+		err = errors.Join(err, v.CheckAttestation(ctx, s.repo, s.desc.Digest, t))
+		checks = append(checks, t)
+	}
+	if err == nil {
+		fmt.Fprintf(stdout, "verified %s: %s\n", s.repo.Digest(s.desc.Digest.String()), strings.Join(checks, ", "))
+	}
+	return err
 }
 
 // verifier reads the key and flags; it returns the predicate types required.
@@ -90,7 +100,7 @@ func (c *VerifyConfig) verifier() (*sign.Verifier, []string, error) {
 	if c.key == "" {
 		return nil, nil, errors.New("--key PUBLIC_KEY is required")
 	}
-	key, err := sign.LoadPublicKey(c.key)
+	key, err := sign.LoadPublicKey(userPath(c.key))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -150,9 +160,15 @@ func (c *VerifyConfig) subjects(reg *sign.Registry) ([]subject, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.Label, err)
 		}
+		stated := map[v1.Hash][]string{}
+		for _, a := range t.Attestations {
+			for _, d := range a.parsed.Digests() {
+				stated[d] = append(stated[d], a.parsed.PredicateType)
+			}
+		}
 		for i := len(ms) - 1; i >= 0; i-- {
 			m := ms[i]
-			out = append(out, subject{repo, v1.Descriptor{Digest: m.digest, MediaType: m.mediaType}, i == len(ms)-1})
+			out = append(out, subject{repo, v1.Descriptor{Digest: m.digest, MediaType: m.mediaType}, i == len(ms)-1, unique(stated[m.digest])})
 		}
 	}
 	for _, arg := range c.fs.Args() {
@@ -172,7 +188,7 @@ func imageSubjects(arg string, reg *sign.Registry) ([]subject, error) {
 		return nil, fmt.Errorf("%q: want REPOSITORY@sha256:... (%w)", arg, err)
 	}
 	h, _ := v1.NewHash(ref.DigestStr())
-	out := []subject{{ref.Context(), v1.Descriptor{Digest: h}, true}}
+	out := []subject{{ref.Context(), v1.Descriptor{Digest: h}, true, nil}}
 	d, err := remote.Get(ref, reg.Options...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", arg, err)
@@ -190,8 +206,19 @@ func imageSubjects(arg string, reg *sign.Registry) ([]subject, error) {
 	}
 	for _, m := range im.Manifests {
 		if m.MediaType.IsImage() || m.MediaType.IsIndex() {
-			out = append(out, subject{ref.Context(), m, false})
+			out = append(out, subject{ref.Context(), m, false, nil})
 		}
 	}
 	return out, nil
+}
+
+// unique is ss without repeats, in order.
+func unique(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

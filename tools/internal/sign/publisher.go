@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"encoding/base64"
@@ -37,7 +38,8 @@ func (p *Publisher) SignImage(ctx context.Context, repo name.Repository, subject
 }
 
 // Attest wraps statement (an in-toto statement about subject) in a DSSE envelope, signs it
-// and attaches it, replacing an earlier attestation of its predicate type by the same key.
+// and attaches it, replacing an earlier copy of the same statement by the same key (other
+// statements of its type stay: an index's provenance beside an image's own).
 func (p *Publisher) Attest(ctx context.Context, repo name.Repository, subject v1.Descriptor, statement []byte) error {
 	ref := repo.Digest(subject.Digest.String())
 	st, err := ParseStatement(statement)
@@ -59,8 +61,8 @@ func (p *Publisher) Attest(ctx context.Context, repo name.Repository, subject v1
 		if l.Annotations[PredicateAnnotation] != st.PredicateType {
 			return false
 		}
-		_, err := p.Registry.envelope(repo, l, sig.PublicKey)
-		return err == nil
+		env, err := p.Registry.envelope(repo, l, sig.PublicKey)
+		return err == nil && bytes.Equal(env.Payload, statement)
 	}}
 	return p.publish(ctx, repo, a, ref)
 }

@@ -208,3 +208,21 @@ func expect(t *testing.T, err error, wants ...string) {
 }
 
 func encode(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// Attesting the same statement again replaces it; another statement of the same type
+// (an index's provenance beside the image's own) stays beside it.
+func TestAttestReplacesOnlyTheSameStatement(t *testing.T) {
+	ctx := context.Background()
+	_, repo, top, reg := testImage(t, false, false)
+	pub := &Publisher{Signer: keySigner(ecKey(t), "k.key"), Scheme: Tag, Registry: reg}
+	other := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("cd", 32)}
+	for _, st := range [][]byte{statement(spdxType, top.Digest), statement(spdxType, top.Digest, other), statement(spdxType, top.Digest)} {
+		if err := pub.Attest(ctx, repo, top, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls, err := reg.tagLayers(repo.Tag("sha256-" + top.Digest.Hex + ".att"))
+	if err != nil || len(ls) != 2 {
+		t.Errorf("the .att tag holds %d attestations (%v), want 2", len(ls), err)
+	}
+}

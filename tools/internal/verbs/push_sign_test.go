@@ -200,3 +200,24 @@ func TestVerifyFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// Given a plan, verify requires the plan's own statements on the digests they name, and
+// relative key paths are taken from where `bazel run` was started.
+func TestVerifyRequiresThePlansAttestations(t *testing.T) {
+	noCredentials(t)
+	l := newPushLayout(t)
+	reg := registrytest.New(t)
+	dir := t.TempDir()
+	k := signtest.ECKey(t)
+	signtest.WritePEM(t, dir, "plain.pem", "PRIVATE KEY", signtest.PKCS8(t, k))
+	signtest.WritePublicKey(t, dir, "cosign.pub", k)
+	t.Setenv("BUILD_WORKING_DIRECTORY", dir)
+	out, err := runPush(t, "--plan", l.withLines(t, "--repository="+reg.Host+"/app"), "--sign-key", "plain.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runVerify(t, "--plan", signedPlan(t, l, reg.Host+"/app"), "--key", "cosign.pub")
+	assertSaid(t, "verify", fmt.Sprint(err), "verify: 1 of 3 images failed with key cosign.pub",
+		out+": no attestation of type https://spdx.dev/Document (looked in tag sha256-",
+		out+": no attestation of type https://slsa.dev/provenance/v1 (looked in tag sha256-")
+}
