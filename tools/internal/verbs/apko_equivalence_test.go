@@ -93,11 +93,27 @@ type imageConfig struct {
 type lockFile struct {
 	Contents struct {
 		Keyring  []struct{ URL string }
-		Packages []struct {
-			Name, URL, Version, Architecture string
-			Control, Data                    struct{ Checksum string }
-		}
+		Packages []lockedPackage
 	}
+}
+
+// lockedPackage is one package of an apko lock.
+type lockedPackage struct {
+	Name, URL, Version, Architecture string
+	Control, Data                    struct{ Checksum string }
+}
+
+// extractLocked runs apk-extract on the lock's i-th package p (its URL relative to dir),
+// writing work/<i>.blob, .meta and .facts, and returns the function naming those files.
+func extractLocked(t *testing.T, dir, work string, i int, p lockedPackage) func(string) string {
+	t.Helper()
+	o := func(s string) string { return filepath.Join(work, fmt.Sprintf("%d.%s", i, s)) }
+	if err := apkExtract([]string{"--name", p.Name, "--version", p.Version, "--arch", p.Architecture,
+		"--part", filepath.Join(dir, p.URL), "--control-checksum", p.Control.Checksum, "--data-checksum", p.Data.Checksum,
+		"--blob", o("blob"), "--metadata", o("meta"), "--facts", o("facts")}); err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 // buildOurs runs the verbs the rules run for one lock (x86_64) and apko.yaml, resolving the
@@ -121,13 +137,7 @@ func buildOurs(t *testing.T, dir, lockPath, config, repository string, annotatio
 		if p.Architecture != "x86_64" {
 			continue
 		}
-		o := func(s string) string { return w(fmt.Sprintf("%d.%s", i, s)) }
-		err := apkExtract([]string{"--name", p.Name, "--version", p.Version, "--arch", p.Architecture,
-			"--part", filepath.Join(dir, p.URL), "--control-checksum", p.Control.Checksum, "--data-checksum", p.Data.Checksum,
-			"--blob", o("blob"), "--metadata", o("meta"), "--facts", o("facts")})
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := extractLocked(t, dir, work, i, p)
 		blob, _ := os.ReadFile(o("blob"))
 		apply(t, fs, blob)
 		dbArgs = append(dbArgs, "--package", o("facts"))
@@ -595,12 +605,7 @@ func TestApkoEquivalenceSBOM(t *testing.T) {
 		if p.Architecture != "x86_64" {
 			continue
 		}
-		o := func(s string) string { return filepath.Join(work, fmt.Sprintf("%d.%s", i, s)) }
-		if err := apkExtract([]string{"--name", p.Name, "--version", p.Version, "--arch", p.Architecture,
-			"--part", filepath.Join(cli, p.URL), "--control-checksum", p.Control.Checksum, "--data-checksum", p.Data.Checksum,
-			"--blob", o("blob"), "--metadata", o("meta"), "--facts", o("facts")}); err != nil {
-			t.Fatal(err)
-		}
+		o := extractLocked(t, cli, work, i, p)
 		args = append(args, "--package", o("facts"), "--url", p.URL)
 	}
 	if err := sbomVerb(args); err != nil {
