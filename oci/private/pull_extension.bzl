@@ -21,6 +21,15 @@ oci.pull(
     ],
 )
 use_repo(oci, "alpine")
+
+# A base whose cosign signature must verify with one of your keys, or the fetch fails.
+oci.pull(
+    name = "base",
+    image = "ghcr.io/org/base",
+    digest = "sha256:...",
+    verify = ["//keys:cosign.pub"],  # PEM public keys, or a JSON policy of keys per image prefix
+)
+use_repo(oci, "base")
 ```
 """
 
