@@ -433,6 +433,16 @@ def _pull_verified_impl(ctx):
     asserts.true(env, "    verified_by = {},\n".format(repr(str(key))) in files["BUILD.bazel"], files["BUILD.bazel"])
     asserts.equals(env, [], [f for f in files if type(f) == "string" and f.startswith("signatures/")])
 
+    # From an index (the signed digest), a platform's repository checks the index's signature
+    # (cosign signs what it is given; the index pins the manifest), then pulls its manifest.
+    manifest = "sha256:" + "2" * 64
+    serve("manifests/" + manifest, files["token:" + base + "manifests/" + image], manifest)
+    serve("manifests/" + image, json.encode(_index([{"digest": manifest, "platform": {"os": "linux", "architecture": "amd64"}}])), image)
+    rctx, calls = _fake_rctx(files, attrs = dict(target_name = "base_linux_amd64", image = "registry.example.com/wharf/base", digest = image, tag = "", platform = "linux/amd64", verify = [key]))
+    oci_pull_image_impl(rctx)
+    asserts.equals(env, [base + "referrers/" + image, base + "manifests/" + signature_tag(image), base + "blobs/" + payload["digest"], base + "manifests/" + image, base + "manifests/" + manifest], [c.url for c in calls][:5])
+    asserts.equals(env, manifest, files["digest.txt"])
+
     # Plain http cannot carry verify: the signature's digest is not known before it is fetched.
     rctx, _ = _fake_rctx({}, attrs = dict(verify = [key]))
     ref = parse_image("127.0.0.1:5000/a", _D, "oci_pull a")
