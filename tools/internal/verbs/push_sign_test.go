@@ -221,3 +221,33 @@ func TestVerifyRequiresThePlansAttestations(t *testing.T) {
 		out+": no attestation of type https://spdx.dev/Document (looked in tag sha256-",
 		out+": no attestation of type https://slsa.dev/provenance/v1 (looked in tag sha256-")
 }
+
+// Several plans (oci_push_all, or oci_push with repositories): every image is signed in
+// every repository it is pushed to, each repository's scheme detected on its own.
+func TestPushAllSignsEveryRepository(t *testing.T) {
+	noCredentials(t)
+	l := newPushLayout(t)
+	tagReg, refReg := registrytest.New(t), registrytest.New(t, ggcrregistry.WithReferrersSupport(true))
+	dir := t.TempDir()
+	k := signtest.ECKey(t)
+	t.Setenv("WHARF_SIGN_KEY", signtest.WritePEM(t, dir, "k.pem", "PRIVATE KEY", signtest.PKCS8(t, k)))
+	pub := signtest.WritePublicKey(t, dir, "k.pub", k)
+	plans := []string{signedPlan(t, l, tagReg.Host+"/a"), signedPlan(t, l, refReg.Host+"/b"), signedPlan(t, l, refReg.Host+"/c")}
+	out, err := runPush(t, "--plan", plans[0], "--plan", plans[1], "--plan", plans[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, scheme := range []string{"tag", "referrers", "referrers"} {
+		got, err := runVerify(t, "--plan", plans[i], "--key", pub, "--signatures", scheme)
+		if err != nil || strings.Count(got, "verified ") != 3 {
+			t.Errorf("%s (%s): %v\n%s\npush printed %s", plans[i], scheme, err, got, out)
+		}
+	}
+	// Under the tag scheme nothing is a referrer, and under referrers the signature has no tag.
+	if _, err := runVerify(t, "--plan", plans[0], "--key", pub, "--signatures", "referrers"); err == nil {
+		t.Error("the tag registry's signatures were found as referrers")
+	}
+	if _, err := runVerify(t, "--plan", plans[1], "--key", pub, "--signatures", "tag"); err == nil || !strings.Contains(err.Error(), "no signature (looked in tag sha256-") {
+		t.Errorf("the referrers registry's signature under a tag: %v", err)
+	}
+}
