@@ -36,8 +36,19 @@ type Imported struct {
 
 // ImportLayout describes the image for one platform in an OCI layout (rules_oci's output,
 // a pulled image, ...) as a base: its config, its layers' metadata, bottom first, and its
-// manifest's descriptor. It reads only index.json, manifests and the config, never layer bytes.
+// manifest's descriptor. It reads only index.json, manifests and the config, never layer bytes,
+// but the layout must hold every layer blob.
 func ImportLayout(dir, osName, arch, variant string) (*Imported, error) {
+	return importLayout(dir, osName, arch, variant, false)
+}
+
+// ImportShallowLayout is ImportLayout for a layout whose layer blobs may be absent (a shallow
+// oci.pull): what needs their bytes later checks they are there (ReadLayers).
+func ImportShallowLayout(dir, osName, arch, variant string) (*Imported, error) {
+	return importLayout(dir, osName, arch, variant, true)
+}
+
+func importLayout(dir, osName, arch, variant string, shallow bool) (*Imported, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
 	if err != nil {
 		return nil, fmt.Errorf("layout %s: %w", dir, err)
@@ -49,7 +60,7 @@ func ImportLayout(dir, osName, arch, variant string) (*Imported, error) {
 	if f.manifest == nil {
 		return nil, fmt.Errorf("layout %s has no image for %s/%s", dir, osName, arch)
 	}
-	metas, err := layoutLayers(dir, f.manifest, f.config)
+	metas, err := layoutLayers(dir, f.manifest, f.config, shallow)
 	if err != nil {
 		return nil, fmt.Errorf("layout %s: %w", dir, err)
 	}
@@ -128,8 +139,9 @@ func (f *platformFinder) image(d v1.Descriptor) error {
 	return nil
 }
 
-// layoutLayers is the metadata of a manifest's layers, each of which the layout must hold.
-func layoutLayers(dir string, manifest *v1.Manifest, config []byte) ([]*layer.Metadata, error) {
+// layoutLayers is the metadata of a manifest's layers, each of which the layout must hold
+// unless shallow.
+func layoutLayers(dir string, manifest *v1.Manifest, config []byte, shallow bool) ([]*layer.Metadata, error) {
 	cfg, _ := v1.ParseConfigFile(bytes.NewReader(config))
 	if len(cfg.RootFS.DiffIDs) != len(manifest.Layers) {
 		return nil, fmt.Errorf("config lists %d layers, manifest %d", len(cfg.RootFS.DiffIDs), len(manifest.Layers))
@@ -141,7 +153,7 @@ func layoutLayers(dir string, manifest *v1.Manifest, config []byte) ([]*layer.Me
 		if err := m.Validate(); err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i, err)
 		}
-		if _, err := os.Stat(filepath.Join(dir, "blobs", "sha256", l.Digest.Hex)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, "blobs", "sha256", l.Digest.Hex)); err != nil && !shallow {
 			return nil, fmt.Errorf("layer %d: %w", i, err)
 		}
 		metas = append(metas, m)

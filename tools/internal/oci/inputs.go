@@ -3,7 +3,9 @@ package oci
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,11 +63,17 @@ func ReadLayerArgs(values []string) ([]LayerFile, error) {
 	return out, nil
 }
 
-// ReadLayers reads an image's layers bottom first: the --extern ones, then the --layer ones.
+// ReadLayers reads an image's layers bottom first: the --extern ones, then the --layer ones,
+// for a verb that reads their bytes: every extern blob must be there.
 func ReadLayers(extern, layers []string) ([]LayerFile, error) {
 	ext, err := ReadExtern(extern)
 	if err != nil {
 		return nil, err
+	}
+	for _, e := range ext {
+		if err := externPresent(e); err != nil {
+			return nil, err
+		}
 	}
 	own, err := ReadLayerArgs(layers)
 	if err != nil {
@@ -99,6 +107,22 @@ func ReadExtern(values []string) ([]LayerFile, error) {
 		}
 	}
 	return out, nil
+}
+
+// ShallowHint says why a pulled base's layer blob may be absent and how to get it.
+const ShallowHint = "oci.pull fetches a base's layer blobs only for outputs that need their bytes: " +
+	"oci_load and oci_structure_test ask for them; for an image's tarball or layout output group, " +
+	"build with --@rules_wharf//oci/settings:fetch_base_layers"
+
+// externPresent checks that a layer kept in an imported layout is there: a shallow pull's
+// layout holds none.
+func externPresent(e LayerFile) error {
+	_, err := os.Stat(e.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("base layer %s (%d bytes) is not in the layout %s: %s",
+			e.Meta.Digest, e.Meta.Size, strings.TrimSuffix(filepath.Dir(filepath.Dir(filepath.Dir(e.Path))), "/"), ShallowHint)
+	}
+	return err
 }
 
 // ReadMetadata reads layer metadata files, in order.

@@ -12,20 +12,32 @@ import (
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 )
 
-// WriteLayoutFiles turns the files of an OCI layout (as oci_pull downloads them into a
-// repository) under root into one layout directory out. Blobs are hard-linked when the file
-// system allows, else copied. It checks what it publishes: index.json and every manifest,
-// index and config it references must be present with their digest, every layer present
-// with its size.
-func WriteLayoutFiles(root string, files []string, out string) error {
+// LayoutFiles is what WriteLayoutFiles places: the files of an OCI layout as oci_pull
+// downloads them into repositories.
+type LayoutFiles struct {
+	// Roots are the directories the files are under; the first holds index.json (the
+	// metadata repository), others hold layer blobs (the layers repository).
+	Roots []string
+	Files []string
+	// Shallow allows layer blobs to be absent: oci.pull fetches them only for outputs that
+	// need their bytes. Indexes, manifests and configs must still be there.
+	Shallow bool
+}
+
+// WriteLayoutFiles turns the files of an OCI layout into one layout directory out. Blobs are
+// hard-linked when the file system allows, else copied. It checks what it publishes:
+// index.json and every manifest, index and config it references must be present with their
+// digest, every layer present (unless Shallow) with its size.
+func WriteLayoutFiles(in LayoutFiles, out string) error {
+	if len(in.Roots) == 0 {
+		return fmt.Errorf("no root")
+	}
+	root := in.Roots[0]
 	rels := map[string]string{}
-	for _, f := range files {
-		rel, ok := strings.CutPrefix(f, root+"/")
-		if !ok || rel == "" || strings.Contains("/"+rel+"/", "/../") {
-			return fmt.Errorf("file %s is not under %s", f, root)
-		}
-		if rel != "index.json" && rel != "oci-layout" && !strings.HasPrefix(rel, "blobs/sha256/") {
-			return fmt.Errorf("file %s: not part of an OCI layout", f)
+	for _, f := range in.Files {
+		rel, err := layoutRel(in.Roots, f)
+		if err != nil {
+			return err
 		}
 		rels[rel] = f
 	}
@@ -34,7 +46,7 @@ func WriteLayoutFiles(root string, files []string, out string) error {
 			return fmt.Errorf("layout %s has no %s", root, need)
 		}
 	}
-	if err := checkLayoutFiles(root, rels); err != nil {
+	if err := checkLayoutFiles(root, rels, in.Shallow); err != nil {
 		return fmt.Errorf("layout %s: %w", root, err)
 	}
 	d, err := atomicfile.CreateDir(out)
@@ -50,20 +62,39 @@ func WriteLayoutFiles(root string, files []string, out string) error {
 	return d.Commit()
 }
 
+// layoutRel is f's path relative to the root it is under, which must be a layout's file.
+func layoutRel(roots []string, f string) (string, error) {
+	for _, root := range roots {
+		rel, ok := strings.CutPrefix(f, root+"/")
+		if !ok {
+			continue
+		}
+		if rel == "" || strings.Contains("/"+rel+"/", "/../") {
+			break
+		}
+		if rel != "index.json" && rel != "oci-layout" && !strings.HasPrefix(rel, "blobs/sha256/") {
+			return "", fmt.Errorf("file %s: not part of an OCI layout", f)
+		}
+		return rel, nil
+	}
+	return "", fmt.Errorf("file %s is not under %s", f, strings.Join(roots, " or "))
+}
+
 // checkLayoutFiles walks index.json: nested indexes, manifests and configs must match their
-// digests, layers their sizes, and no blob may be missing.
-func checkLayoutFiles(root string, rels map[string]string) error {
+// digests, layers their sizes, and no blob may be missing (but layers, when shallow).
+func checkLayoutFiles(root string, rels map[string]string, shallow bool) error {
 	idx, err := os.ReadFile(rels["index.json"])
 	if err != nil {
 		return err
 	}
-	return layoutFiles{root, rels}.visit(idx, 0)
+	return layoutFiles{root, rels, shallow}.visit(idx, 0)
 }
 
 // layoutFiles are the files of a layout under root, by their path relative to it.
 type layoutFiles struct {
-	root string
-	rels map[string]string
+	root    string
+	rels    map[string]string
+	shallow bool
 }
 
 // blob is the file of a descriptor's blob.
@@ -124,6 +155,9 @@ func (l layoutFiles) image(digest v1.Hash, mb []byte) error {
 		return fmt.Errorf("manifest %s: config: %w", digest, err)
 	}
 	for i, layer := range m.Layers {
+		if l.shallow && l.rels["blobs/sha256/"+layer.Digest.Hex] == "" {
+			continue
+		}
 		p, err := l.blob(layer)
 		if err != nil {
 			return fmt.Errorf("manifest %s: layer %d: %w", digest, i, err)

@@ -1,13 +1,16 @@
 package verbs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 )
@@ -16,11 +19,17 @@ import (
 // its directory and every file in it.
 func pulledLayout(t *testing.T) (string, []string) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "layout")
 	img, err := random.Image(2048, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return layoutOf(t, img)
+}
+
+// layoutOf writes img as oci_pull lays it out; returns the directory and its files.
+func layoutOf(t *testing.T, img v1.Image) (string, []string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "layout")
 	p, err := layout.Write(dir, empty.Index)
 	if err != nil {
 		t.Fatal(err)
@@ -190,4 +199,122 @@ func TestLayoutVerbsLeaveOthersDirectoriesAlone(t *testing.T) {
 		t.Logf("message: %v", err)
 		kept(t, out)
 	})
+}
+
+// TestLayoutFilesShallow: oci.pull's shallow layout (index, manifest, config; layer blobs in
+// another repository or not fetched) is placed with --shallow; layers that are there still
+// have their sizes checked, and a missing config still fails.
+func TestLayoutFilesShallow(t *testing.T) {
+	dir, files := pulledLayout(t)
+	var meta, layers []string
+	for _, f := range files {
+		if st, _ := os.Stat(f); st.Size() >= 2048 && strings.Contains(f, "blobs") {
+			layers = append(layers, f)
+		} else {
+			meta = append(meta, f)
+		}
+	}
+	if len(layers) != 3 {
+		t.Fatalf("%d layers", len(layers))
+	}
+	place := func(roots, files []string, shallow bool) (string, error) {
+		out := filepath.Join(t.TempDir(), "out")
+		var args []string
+		for _, r := range roots {
+			args = append(args, "--root", r)
+		}
+		for _, f := range files {
+			args = append(args, "--file", f)
+		}
+		if shallow {
+			args = append(args, "--shallow")
+		}
+		return out, layoutFilesVerb(append(args, "--out", out))
+	}
+	out, err := place([]string{dir}, meta, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es, _ := os.ReadDir(filepath.Join(out, "blobs", "sha256")); len(es) != 2 {
+		t.Errorf("shallow layout holds %d blobs, want the manifest and config", len(es))
+	}
+	if _, err := place([]string{dir}, meta, false); err == nil || !strings.Contains(err.Error(), "is missing") {
+		t.Errorf("without --shallow: %v", err)
+	}
+	// The layers from a second root (the layers repository): a whole layout again.
+	other := filepath.Join(t.TempDir(), "layout")
+	var moved []string
+	for _, l := range layers[:2] {
+		p := filepath.Join(other, "blobs", "sha256", filepath.Base(l))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.Rename(l, p)
+		moved = append(moved, p)
+	}
+	out, err = place([]string{dir, other}, append(append(meta, moved...), layers[2]), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx, err := layout.ImageIndexFromPath(out); err != nil || validate.Index(idx) != nil {
+		t.Fatalf("layout from two roots: %v", err)
+	}
+	os.Truncate(moved[0], 10)
+	if _, err := place([]string{dir, other}, append(meta, moved[0]), true); err == nil || !strings.Contains(err.Error(), "has 10 bytes") {
+		t.Errorf("shallow with a truncated layer: %v", err)
+	}
+	var noConfig []string
+	for _, f := range meta {
+		if b, _ := os.ReadFile(f); !strings.Contains(string(b), `"rootfs"`) {
+			noConfig = append(noConfig, f)
+		}
+	}
+	if _, err := place([]string{dir}, noConfig, true); err == nil || !strings.Contains(err.Error(), "config") {
+		t.Errorf("shallow without the config: %v", err)
+	} else {
+		t.Logf("message: %v", err)
+	}
+}
+
+// TestShallowBaseBytes: a verb that needs a base layer's bytes (docker-tar) on a shallow
+// pulled layout says which layer is missing, where, and how to get it.
+func TestShallowBaseBytes(t *testing.T) {
+	img, err := random.Image(2048, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	img, _ = mutate.ConfigFile(img, cf)
+	dir, files := layoutOf(t, img)
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	img, _ = idx.Image(im.Manifests[0].Digest)
+	ls, _ := img.Layers()
+	d, _ := ls[1].Digest()
+	size, _ := ls[1].Size()
+	for _, f := range files {
+		if filepath.Base(f) == d.Hex {
+			os.Remove(f)
+		}
+	}
+	tmp := t.TempDir()
+	list, config := filepath.Join(tmp, "layers.json"), filepath.Join(tmp, "config.json")
+	if err := importLayoutVerb([]string{"--layout", dir, "--os", cf.OS, "--arch", cf.Architecture, "--config", config, "--layers", list, "--descriptor", filepath.Join(tmp, "d.json")}); err == nil {
+		t.Fatal("layout-import without --shallow accepted a layout without a layer blob")
+	}
+	if err := importLayoutVerb([]string{"--shallow", "--layout", dir, "--os", "linux", "--arch", "amd64", "--config", config, "--layers", list}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(tmp, "image.tar")
+	err = dockerTarVerb([]string{"--config", config, "--extern", list + "=" + dir, "--tag", "a:b", "--out", out})
+	want := fmt.Sprintf("base layer %s (%d bytes) is not in the layout %s: oci.pull fetches a base's layer blobs only for outputs that need their bytes", d, size, dir)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "--@rules_wharf//oci/settings:fetch_base_layers") {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	t.Logf("message: %v", err)
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("output left behind: %v", err)
+	}
 }

@@ -12,6 +12,7 @@ import (
 // (oci.ImportLayout).
 func importLayoutVerb(args []string) error {
 	var dir, osName, arch, variant, configOut, layersOut, descriptorOut string
+	var shallow bool
 	fs := newFlags("layout-import")
 	fs.StringVar(&dir, "layout", "", "OCI layout directory")
 	fs.StringVar(&osName, "os", "linux", "platform OS to pick")
@@ -20,13 +21,18 @@ func importLayoutVerb(args []string) error {
 	fs.StringVar(&configOut, "config", "", "output: the image config")
 	fs.StringVar(&layersOut, "layers", "", "output: JSON list of layer metadata, bottom first")
 	fs.StringVar(&descriptorOut, "descriptor", "", "output (optional): the image manifest's descriptor, with its platform")
+	fs.BoolVar(&shallow, "shallow", false, "the layout may lack layer blobs (a shallow oci.pull): only their metadata is read")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := cli.Require("layout", dir, "arch", arch, "config", configOut, "layers", layersOut); err != nil {
 		return err
 	}
-	im, err := oci.ImportLayout(dir, osName, arch, variant)
+	importer := oci.ImportLayout
+	if shallow {
+		importer = oci.ImportShallowLayout
+	}
+	im, err := importer(dir, osName, arch, variant)
 	if err != nil {
 		return err
 	}
