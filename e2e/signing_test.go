@@ -9,6 +9,7 @@ import (
 	"log"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,6 +61,9 @@ func TestSigningWithCosign(t *testing.T) {
 			}
 			p.cosignAccepts(t)
 			p.cosignRefuses(t, host)
+			if scheme == "tag" {
+				p.externalSigner(t, host)
+			}
 		})
 	}
 	base.searchForKey(t, marker)
@@ -69,7 +73,7 @@ func prepareSignedPush(t *testing.T) signedPush {
 	root := repoRoot(t)
 	p := signedPush{root: root, bazel: filepath.Join(root, "tools", "bazel"), cosign: tool(t, "cosign"), keys: t.TempDir()}
 	p.env = []string{"WHARF_BIND=" + p.keys, "WHARF_PASS_ENV=COSIGN_PASSWORD", "COSIGN_PASSWORD=" + signingPassword}
-	run(t, root, nil, p.bazel, "build", "//examples/signed:push_multiarch", "//examples/signed:push_multiarch.verify", "//examples/hello_image:push")
+	run(t, root, nil, p.bazel, "build", "//examples/signed:push_multiarch", "//examples/signed:push_multiarch.verify", "//examples/signed:push", "//examples/hello_image:push")
 	bin := filepath.Join(root, "bazel-bin", "examples", "signed")
 	p.wharf = filepath.Join(bin, "push_multiarch.sh.runfiles", "rules_wharf_tools~", "cmd", "wharf", "wharf_", "wharf")
 	p.digest = strings.TrimSpace(readFile(t, filepath.Join(bin, "multiarch.digest")))
@@ -200,6 +204,39 @@ func (p signedPush) cosignRefuses(t *testing.T, host string) {
 	got := strings.TrimSpace(run(t, p.root, nil, p.bazel, "run", "//examples/hello_image:push", "--", "--repository", unsigned))
 	runFails(t, p.root, nil, []string{"no signatures found"}, p.cosign, append(append([]string{"verify"}, p.cosignFlags("cosign.pub")...), got)...)
 	runFails(t, p.root, nil, []string{got + ": no signature (looked in "}, p.wharf, "verify", "--key", filepath.Join(p.keys, "cosign.pub"), got)
+}
+
+// signerScript is docs/signing.md's example signer: openssl signs with $KEY.
+const signerScript = `#!/bin/sh
+set -e
+sig=$(jq -r .payload | base64 -d | openssl dgst -sha256 -sign "$KEY" | base64 -w0)
+jq -n --arg sig "$sig" --arg pub "$(openssl pkey -in "$KEY" -pubout)" '{signature: $sig, publicKey: $pub}'
+`
+
+// externalSigner pushes examples/signed's image signed by docs/signing.md's example signer
+// (wharf run as its launcher runs it, outside tools/bazel's chroot, which lacks jq), and
+// cosign verifies the signature and an attestation with the signer's public key.
+func (p signedPush) externalSigner(t *testing.T, host string) {
+	for _, tool := range []string{"jq", "openssl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s: %v (the example signer needs it)", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	write := writer(t, dir)
+	write("signer.sh", signerScript)
+	os.Chmod(filepath.Join(dir, "signer.sh"), 0o755)
+	run(t, dir, nil, "sh", "-c", "openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt > key.pem && openssl pkey -in key.pem -pubout > key.pub")
+	out, err := filepath.EvalSymlinks(filepath.Join(p.root, "bazel-out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runfiles := filepath.Join(p.root, "bazel-bin", "examples", "signed", "push.sh.runfiles", "_main")
+	ref := strings.TrimSpace(run(t, runfiles, []string{"KEY=" + filepath.Join(dir, "key.pem")}, p.wharf, "push", "--no-bazelrc",
+		"--execroot", filepath.Dir(out), "--plan", "examples/signed/push.plan", "--repository", host+"/external", "--signer", filepath.Join(dir, "signer.sh")))
+	flags := []string{"--key", filepath.Join(dir, "key.pub"), "--insecure-ignore-tlog=true", "--allow-http-registry"}
+	run(t, p.root, nil, p.cosign, append(append([]string{"verify"}, flags...), ref)...)
+	run(t, p.root, nil, p.cosign, append(append([]string{"verify-attestation", "--type", "slsaprovenance1"}, flags...), ref)...)
 }
 
 // tamperAttestation changes the predicate of the first attestation under cosign's .att

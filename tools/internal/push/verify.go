@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -126,17 +125,9 @@ func (c *VerifyConfig) verifier() (*sign.Verifier, []string, error) {
 	return &sign.Verifier{Key: key, KeyName: c.key, Scheme: scheme, Registry: reg}, types, nil
 }
 
+// credentialHelpers are push's: $WHARF_CREDENTIAL_HELPERS's, then the flags'.
 func (c *VerifyConfig) credentialHelpers() ([]credentials.Helper, error) {
-	ws := os.Getenv("BUILD_WORKSPACE_DIRECTORY")
-	env, err := credentials.HelpersFromEnv(ws)
-	if err != nil {
-		return nil, err
-	}
-	given, err := credentials.ParseHelpers(c.helpers, ws)
-	if err != nil {
-		return nil, err
-	}
-	return append(env, given...), nil
+	return (&Config{helpers: c.helpers}).credentialHelpers(nil)
 }
 
 // subjects are the plans' manifests (the top one first) and the named images with, for
