@@ -215,7 +215,8 @@ jq -n --arg sig "$sig" --arg pub "$(openssl pkey -in "$KEY" -pubout)" '{signatur
 
 // externalSigner pushes examples/signed's image signed by docs/signing.md's example signer
 // (wharf run as its launcher runs it, outside tools/bazel's chroot, which lacks jq), and
-// cosign verifies the signature and an attestation with the signer's public key.
+// with plain PKCS#8 RSA and Ed25519 keys openssl made; cosign verifies each signature and
+// an attestation with the matching public key.
 func (p signedPush) externalSigner(t *testing.T, host string) {
 	for _, tool := range []string{"jq", "openssl"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -226,17 +227,25 @@ func (p signedPush) externalSigner(t *testing.T, host string) {
 	write := writer(t, dir)
 	write("signer.sh", signerScript)
 	os.Chmod(filepath.Join(dir, "signer.sh"), 0o755)
-	run(t, dir, nil, "sh", "-c", "openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt > key.pem && openssl pkey -in key.pem -pubout > key.pub")
+	run(t, dir, nil, "sh", "-c", "openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt > ec.pem && "+
+		"openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.pem 2>/dev/null && openssl genpkey -algorithm ed25519 -out ed25519.pem && "+
+		"for k in ec rsa ed25519; do openssl pkey -in $k.pem -pubout > $k.pub; done")
 	out, err := filepath.EvalSymlinks(filepath.Join(p.root, "bazel-out"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	runfiles := filepath.Join(p.root, "bazel-bin", "examples", "signed", "push.sh.runfiles", "_main")
-	ref := strings.TrimSpace(run(t, runfiles, []string{"KEY=" + filepath.Join(dir, "key.pem")}, p.wharf, "push", "--no-bazelrc",
-		"--execroot", filepath.Dir(out), "--plan", "examples/signed/push.plan", "--repository", host+"/external", "--signer", filepath.Join(dir, "signer.sh")))
-	flags := []string{"--key", filepath.Join(dir, "key.pub"), "--insecure-ignore-tlog=true", "--allow-http-registry"}
-	run(t, p.root, nil, p.cosign, append(append([]string{"verify"}, flags...), ref)...)
-	run(t, p.root, nil, p.cosign, append(append([]string{"verify-attestation", "--type", "slsaprovenance1"}, flags...), ref)...)
+	for key, how := range map[string][]string{
+		"ec":      {"--signer", filepath.Join(dir, "signer.sh")},
+		"rsa":     {"--sign-key", filepath.Join(dir, "rsa.pem")},
+		"ed25519": {"--sign-key", filepath.Join(dir, "ed25519.pem")},
+	} {
+		args := append([]string{"push", "--no-bazelrc", "--execroot", filepath.Dir(out), "--plan", "examples/signed/push.plan", "--repository", host + "/" + key}, how...)
+		ref := strings.TrimSpace(run(t, runfiles, []string{"KEY=" + filepath.Join(dir, "ec.pem")}, p.wharf, args...))
+		flags := []string{"--key", filepath.Join(dir, key+".pub"), "--insecure-ignore-tlog=true", "--allow-http-registry"}
+		run(t, p.root, nil, p.cosign, append(append([]string{"verify"}, flags...), ref)...)
+		run(t, p.root, nil, p.cosign, append(append([]string{"verify-attestation", "--type", "slsaprovenance1"}, flags...), ref)...)
+	}
 }
 
 // tamperAttestation changes the predicate of the first attestation under cosign's .att

@@ -251,3 +251,21 @@ func TestPushAllSignsEveryRepository(t *testing.T) {
 		t.Errorf("the referrers registry's signature under a tag: %v", err)
 	}
 }
+
+// A signer that fails after the image is pushed fails the push, naming the image, the
+// signer and what it said; the image stays pushed.
+func TestPushSignerFails(t *testing.T) {
+	noCredentials(t)
+	l := newPushLayout(t)
+	reg := registrytest.New(t)
+	signer := filepath.Join(t.TempDir(), "kms-sign")
+	os.WriteFile(signer, []byte("#!/bin/sh\necho 'kms: key projects/p/keys/k is disabled' >&2\nexit 3\n"), 0o755)
+	_, err := runPush(t, "--plan", signedPlan(t, l, reg.Host+"/app"), "--signer", signer)
+	ref := reg.Host + "/app@" + l.digest
+	// The index's manifests are signed first, as they are pushed.
+	first := reg.Host + "/app@" + l.manifests[0]
+	assertSaid(t, "push", fmt.Sprint(err), "pushing //test:push ("+ref+"): pushed, but signing failed: signer "+signer+", signing "+first+": exit status 3: kms: key projects/p/keys/k is disabled")
+	if !reg.HasManifest("app", l.digest) {
+		t.Error("the index is not in the registry")
+	}
+}
