@@ -7,7 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -184,6 +187,16 @@ func TestVerifyTampered(t *testing.T) {
 	})
 	expect(t, v.CheckSignature(ctx, repo, top.Digest), "its payload signs sha256:abab", "not this image's digest")
 
+	// A valid signature of this digest in another repository.
+	elsewhere, _ := name.NewRepository(repo.RegistryStr() + "/elsewhere")
+	payload = Payload(elsewhere, top.Digest)
+	sig, _ = pub.Signer.Sign(ctx, "x", payload, SimpleSigningMediaType)
+	retag(t, reg, repo, sigTag, func(d v1.Descriptor, _ []byte) (v1.Descriptor, []byte) {
+		d.Annotations = sig.annotations(encode(sig.Sig))
+		return d, payload
+	})
+	expect(t, v.CheckSignature(ctx, repo, top.Digest), `its payload names repository "`+elsewhere.Name()+`", not "`+repo.Name()+`"`)
+
 	expect(t, v.CheckAttestation(ctx, repo, top.Digest, "https://slsa.dev/provenance/v1"), "its statement's subjects [sha256:abab", "do not name this image's digest")
 	retag(t, reg, repo, attTag, func(d v1.Descriptor, b []byte) (v1.Descriptor, []byte) {
 		var env Envelope
@@ -193,6 +206,14 @@ func TestVerifyTampered(t *testing.T) {
 		return d, nb
 	})
 	expect(t, v.CheckAttestation(ctx, repo, top.Digest, spdxType), "no https://spdx.dev/Document attestation verifies with k.pub", "its envelope's 1 signature(s) do not verify with this key (signed by another key, or the envelope altered)")
+	retag(t, reg, repo, attTag, func(d v1.Descriptor, b []byte) (v1.Descriptor, []byte) {
+		var env Envelope
+		json.Unmarshal(b, &env)
+		env.PayloadType = "text/plain"
+		nb, _ := json.Marshal(env)
+		return d, nb
+	})
+	expect(t, v.CheckAttestation(ctx, repo, top.Digest, spdxType), `its envelope's payloadType is "text/plain", not "application/vnd.in-toto+json"`)
 }
 
 func expect(t *testing.T, err error, wants ...string) {
@@ -225,4 +246,36 @@ func TestAttestReplacesOnlyTheSameStatement(t *testing.T) {
 	if err != nil || len(ls) != 2 {
 		t.Errorf("the .att tag holds %d attestations (%v), want 2", len(ls), err)
 	}
+}
+
+// Auto asks the registry once per repository; an answer that is neither an index nor a
+// client error fails, naming the registry and the way around the question.
+func TestSchemeOfProbe(t *testing.T) {
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v2/":
+		case strings.HasPrefix(r.URL.Path, "/v2/broken/referrers/"):
+			http.Error(w, "oops", http.StatusBadGateway)
+		case strings.HasPrefix(r.URL.Path, "/v2/none/referrers/"):
+			asked.Add(1)
+			http.Error(w, "404 page not found", http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	reg := &Registry{}
+	d := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("ab", 32)}
+	none, _ := name.NewRepository(host + "/none")
+	for range 2 {
+		if s, err := reg.SchemeOf(context.Background(), none, d, Auto); err != nil || s != Tag {
+			t.Errorf("404: %v, %v; want tag", s, err)
+		}
+	}
+	if asked.Load() != 1 {
+		t.Errorf("asked %d times, want once", asked.Load())
+	}
+	broken, _ := name.NewRepository(host + "/broken")
+	_, err := reg.SchemeOf(context.Background(), broken, d, Auto)
+	expect(t, err, "asking "+host+" whether it answers the referrers API (--signatures=referrers or tag skips this): GET http://"+host+"/v2/broken/referrers/"+d.String()+": 502 Bad Gateway, neither an index nor a client error")
 }

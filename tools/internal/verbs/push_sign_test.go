@@ -269,3 +269,30 @@ func TestPushSignerFails(t *testing.T) {
 		t.Error("the index is not in the registry")
 	}
 }
+
+// A plan's statement that is no in-toto statement fails the push before it uploads,
+// naming the plan line and the file; a registry refusing the signature's manifest fails
+// the push after the image is in, naming the signature and the tag.
+func TestPushSigningRefused(t *testing.T) {
+	noCredentials(t)
+	l := newPushLayout(t)
+	reg := registrytest.New(t)
+	dir := t.TempDir()
+	t.Setenv("WHARF_SIGN_KEY", signtest.WritePEM(t, dir, "k.pem", "PRIVATE KEY", signtest.PKCS8(t, signtest.ECKey(t))))
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[]}`), 0o644)
+	_, err := runPush(t, "--plan", l.withLines(t, "--attestation="+bad), "--repository", reg.Host+"/app")
+	assertSaid(t, "push", fmt.Sprint(err), ": --attestation: "+bad+": no predicateType")
+	if reg.HasManifest("app", l.digest) {
+		t.Error("the index was pushed")
+	}
+	reg.Faults(func(u registrytest.Upload) registrytest.Fault {
+		if u.Kind == "manifest" && strings.HasSuffix(u.Ref, ".sig") {
+			return registrytest.Denied
+		}
+		return registrytest.None
+	})
+	_, err = runPush(t, "--plan", l.plan, "--repository", reg.Host+"/app", "--signatures", "tag")
+	first := reg.Host + "/app@" + l.manifests[0]
+	assertSaid(t, "push", fmt.Sprint(err), "pushed, but signing failed: signature of "+first+" (tag): putting the sig manifest "+reg.Host+"/app:sha256-"+strings.TrimPrefix(l.manifests[0], "sha256:")+".sig: ", "DENIED")
+}
