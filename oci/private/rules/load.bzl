@@ -1,21 +1,74 @@
-"""oci_load: `bazel run` loads an image into docker or podman."""
+"""oci_load: `bazel run` loads an image, or an index's image for one platform, into docker, podman or containerd."""
 
+load("//oci/private/actions:labels.bzl", "label_text")
 load("//oci/private/actions:tarball.bzl", "default_repo_tag", "emit_docker_tarball", "emit_load_launcher")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
+load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load(":stamp.bzl", "STAMP_ATTRS", "stamp_status")
+
+def _platform(image):
+    return "/".join([image.os, image.architecture] + ([image.variant] if image.variant else []))
+
+def _images(ctx):
+    """The images to load: an image, an index's for `platform`, or all of an index's."""
+    top = ctx.attr.image
+    images = top[OciIndexInfo].images if OciIndexInfo in top else [top[OciImageInfo]]
+    want = ctx.attr.platform
+    if not want:
+        return images
+    chosen = [i for i in images if _platform(i) == want or _platform(i).startswith(want + "/")]
+    if not chosen:
+        fail("oci_load {}: platform \"{}\": {} has no image for it; it has {}".format(
+            label_text(ctx.label),
+            want,
+            label_text(top.label),
+            ", ".join([_platform(i) for i in images]),
+        ))
+    return chosen[:1]
 
 def _oci_load_impl(ctx):
-    repo_tag = ctx.attr.repo_tag or default_repo_tag(ctx.attr.image.label)
-    tarball = emit_docker_tarball(ctx, ctx.attr.image[OciImageInfo], repo_tag)
-    launcher = emit_load_launcher(ctx, template = ctx.file._launcher_template, tarball = tarball, repo_tag = repo_tag, cli = ctx.attr.cli)
+    tags = ctx.attr.repo_tags + ([ctx.attr.repo_tag] if ctx.attr.repo_tag else [])
+    tags = tags or [default_repo_tag(ctx.attr.image.label)]
+    status = stamp_status(ctx, tags, [])
+    images = _images(ctx)
+    loads = []
+    for image in images:
+        base = ctx.label.name
+        if len(images) > 1:
+            base += "_" + _platform(image).replace("/", "_")
+        facts = ctx.actions.declare_file(base + ".load.txt")
+        tarball = emit_docker_tarball(ctx, image, tags, basename = base, facts = facts, status = status)
+        loads.append(struct(platform = _platform(image), tarball = tarball, facts = facts))
+    index = ctx.attr.image.label if len(images) > 1 else None
+    launcher = emit_load_launcher(ctx, template = ctx.file._launcher_template, images = loads, cli = ctx.attr.cli, index = index)
+    tarballs = [entry.tarball for entry in loads]
     return [
-        DefaultInfo(executable = launcher, runfiles = ctx.runfiles(files = [tarball]), files = depset([tarball])),
-        OutputGroupInfo(tarball = depset([tarball])),
+        DefaultInfo(executable = launcher, runfiles = ctx.runfiles(files = tarballs + [entry.facts for entry in loads]), files = depset(tarballs)),
+        OutputGroupInfo(tarball = depset(tarballs)),
     ]
 
-_DOC = """`bazel run :load` loads the image into docker (when a daemon answers) or podman, and
-prints its tag. Arguments after `--` go to the CLI before `load`, e.g. podman's `--root DIR`.
-`bazel build :load` gives the tarball (`docker load -i`).
+_DOC = """`bazel run :load` loads the image into a local container runtime and prints the
+runtime, the tags and the digests it loaded: docker (when its daemon answers), else podman,
+else nerdctl (containerd), or the one `cli` names.
+
+The tarball is a docker archive and an OCI layout in one (as `docker save` writes since
+Docker 25), with every tag in manifest.json and the first in index.json; the run script
+tags the others. Runtimes that read the layout keep the manifest as built, so the loaded
+image's manifest digest is the build's: podman (`podman image inspect`'s Digest),
+containerd (`ctr images ls`, `nerdctl`) and docker with the containerd image store (its
+image ID). Classic docker keeps no manifest; its image ID is the config digest, as built.
+The run script checks what the runtime reports against the build's digests.
+
+For an `oci_image_index`, `platform` picks one image at build time; without it the run
+script loads the host's platform's (`uname -m`) or the one `-- --platform OS/ARCH[/VARIANT]`
+names; each platform's tarball is built. Other arguments after `--` go to the CLI before
+its command, e.g. podman's `--root DIR`, nerdctl's `--namespace NS`.
+
+`repo_tags` take `{KEY}` placeholders from the workspace status when stamping, as
+`oci_push`'s `remote_tags` do; without stamping `bazel run` refuses such a tag.
+`bazel build :load` gives the tarball (`docker load -i`, `podman load -i`,
+`nerdctl load -i`, `ctr images import`).
 
 ```starlark
 load("@rules_wharf//oci:defs.bzl", "oci_load")
@@ -24,7 +77,15 @@ load("@rules_wharf//oci:defs.bzl", "oci_load")
 oci_load(
     name = "load",
     image = ":image",
-    repo_tag = "app:dev",
+    repo_tags = ["app:dev", "app:{BUILD_EMBED_LABEL}"],
+)
+
+# bazel run //app:load_index -- --platform linux/arm64
+oci_load(
+    name = "load_index",
+    image = ":multiarch",
+    repo_tags = ["app:multi"],
+    cli = "podman",
 )
 ```
 """
@@ -32,12 +93,14 @@ oci_load(
 oci_load = rule(
     implementation = _oci_load_impl,
     doc = _DOC,
-    attrs = {
-        "image": attr.label(doc = "The image (`oci_image`).", mandatory = True, providers = [OciImageInfo]),
-        "repo_tag": attr.string(doc = "repository:tag of the loaded image. Default: `bazel/<package>:<image name>`."),
-        "cli": attr.string(doc = "`docker` or `podman`; empty picks docker if its daemon answers, else podman.", values = ["", "docker", "podman"]),
+    attrs = dict({
+        "image": attr.label(doc = "The image (`oci_image`) or index (`oci_image_index`).", mandatory = True, providers = [[OciImageInfo], [OciIndexInfo]]),
+        "repo_tags": attr.string_list(doc = "repository:tag of the loaded image, in order; `{KEY}` placeholders are expanded from the workspace status when stamping. Default (with `repo_tag` empty): `bazel/<package>:<image name>`."),
+        "repo_tag": attr.string(doc = "One more repository:tag, after `repo_tags` (the attribute before there were several)."),
+        "platform": attr.string(doc = "For an index: the image to load, `OS/ARCH[/VARIANT]` (`linux/arm64`); empty picks at run time (the host's, or `-- --platform`)."),
+        "cli": attr.string(doc = "`docker`, `podman`, `nerdctl` or `ctr` (containerd's own CLI); empty picks docker if its daemon answers, else podman, else nerdctl.", values = ["", "docker", "podman", "nerdctl", "ctr"]),
         "_launcher_template": attr.label(default = Label("//oci/private/rules:load.sh.tpl"), allow_single_file = True),
-    },
+    }, **STAMP_ATTRS),
     executable = True,
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )

@@ -4,49 +4,91 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/google/go-containerregistry/pkg/name"
-
 	"github.com/rules-wharf/rules_wharf/tools/internal/atomicfile"
 	"github.com/rules-wharf/rules_wharf/tools/internal/cli"
 	"github.com/rules-wharf/rules_wharf/tools/internal/oci"
+	"github.com/rules-wharf/rules_wharf/tools/internal/stamp"
 )
 
-// dockerTarVerb writes a `docker load` / `podman load` tarball from an image's config and
-// layer blobs (oci.WriteDockerTar).
+// dockerTarVerb writes a tarball that docker, podman and containerd load (oci.WriteDockerTar)
+// and, with --facts, what oci_load's run script reads about it (oci.LoadFacts).
 func dockerTarVerb(args []string) error {
-	var layers, extern cli.Strings
-	var configPath, tag, out string
+	var layers, extern, tags, status cli.Strings
+	var configPath, manifestPath, descriptorPath, out, facts string
 	fs := newFlags("docker-tar")
 	fs.StringVar(&configPath, "config", "", "the image config JSON")
+	fs.StringVar(&manifestPath, "manifest", "", "the image manifest JSON; with --descriptor the tarball is an OCI layout too and keeps the manifest digest")
+	fs.StringVar(&descriptorPath, "descriptor", "", "the manifest's descriptor JSON (with --manifest)")
 	fs.Var(&layers, "layer", "BLOB=METADATA, bottom first, above any --extern layers (repeatable)")
 	fs.Var(&extern, "extern", "LAYERS_JSON=DIR: bottom layers whose blobs are in a layout directory (repeatable)")
-	fs.StringVar(&tag, "tag", "", "repository:tag the loaded image gets")
+	fs.Var(&tags, "tag", "repository:tag the loaded image gets (repeatable; the first names it in index.json)")
+	fs.Var(&status, "status", "a workspace status file expanding {KEY} in tags (repeatable); given only when stamping")
 	fs.StringVar(&out, "out", "", "output: the tarball")
+	fs.StringVar(&facts, "facts", "", "output: the platform, digests and tags, for oci_load's run script")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cli.Require("config", configPath, "tag", tag, "out", out); err != nil {
+	if err := cli.Require("config", configPath, "out", out); err != nil {
 		return err
 	}
-	ref, err := name.NewTag(tag)
-	if err != nil {
-		return fmt.Errorf("tag %q: %w", tag, err)
-	}
-	config, err := os.ReadFile(configPath)
+	d, unstamped, err := readDockerTar(configPath, manifestPath, descriptorPath, tags, status)
 	if err != nil {
 		return err
 	}
-	all, err := oci.ReadLayers(extern, layers)
-	if err != nil {
+	if d.Layers, err = oci.ReadLayers(extern, layers); err != nil {
 		return err
+	}
+	if facts != "" {
+		if err := atomicfile.WriteFile(facts, oci.LoadFacts(d, unstamped)); err != nil {
+			return err
+		}
 	}
 	f, err := atomicfile.Create(out)
 	if err != nil {
 		return err
 	}
 	defer f.Abort()
-	if err := oci.WriteDockerTar(f, config, ref, all); err != nil {
+	if err := oci.WriteDockerTar(f, d); err != nil {
 		return err
 	}
 	return f.Commit()
+}
+
+// readDockerTar reads the config, the manifest with its descriptor (checking they agree)
+// and expands the tags.
+func readDockerTar(configPath, manifestPath, descriptorPath string, tags, status []string) (oci.DockerTar, []string, error) {
+	var d oci.DockerTar
+	var unstamped []string
+	var err error
+	var values map[string]string
+	if len(status) > 0 {
+		if values, err = stamp.ReadStatus(status...); err != nil {
+			return d, nil, err
+		}
+	}
+	d.Tags, unstamped, err = oci.LoadTags(tags, values)
+	if err != nil {
+		return d, nil, err
+	}
+	if d.Config, err = os.ReadFile(configPath); err != nil {
+		return d, nil, err
+	}
+	if (manifestPath == "") != (descriptorPath == "") {
+		return d, nil, fmt.Errorf("--manifest and --descriptor go together")
+	}
+	if manifestPath == "" {
+		return d, unstamped, nil
+	}
+	desc, err := oci.ReadDescriptor(descriptorPath)
+	if err != nil {
+		return d, nil, err
+	}
+	if d.Manifest, err = os.ReadFile(manifestPath); err != nil {
+		return d, nil, err
+	}
+	if got := oci.Digest(d.Manifest); got != desc.Digest || int64(len(d.Manifest)) != desc.Size {
+		return d, nil, fmt.Errorf("manifest %s is %s (%d bytes), but its descriptor %s says %s (%d bytes)", manifestPath, got, len(d.Manifest), descriptorPath, desc.Digest, desc.Size)
+	}
+	d.Descriptor = &desc
+	return d, unstamped, nil
 }
