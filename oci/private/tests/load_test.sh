@@ -128,6 +128,8 @@ expect "runtime fails" "$err" "oci_load //$rel:load_test_image_load: \`docker lo
 Error: payload does not match any of the supported image formats"
 FAKE_INSPECT="id sha256:0123" run_load image "$tmp/docker_only"
 expect "other digest" "$err" "oci_load //$rel:load_test_image_load: docker reports id 0123 for docker.io/wharf-test/load:a, not the build's (config $(fact image_load config), manifest $(fact image_load manifest))"
+FAKE_INSPECT="" run_load image "$tmp/docker_only"
+expect "nothing reported" "$err" "oci_load //$rel:load_test_image_load: docker reports nothing for docker.io/wharf-test/load:a: no output"
 run_load unstamped "$tmp/docker_only"
 expect "unstamped" "$err" "oci_load //$rel:load_test_unstamped_load: the tags wharf-test/load:v{BUILD_EMBED_LABEL} have {KEY} placeholders, which only stamping expands: bazel run --stamp //$rel:load_test_unstamped_load"
 expect "unstamped: nothing run" "$calls" ""
