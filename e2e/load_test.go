@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // loadFacts reads what an oci_load tarball's facts file says: config, manifest, platform.
@@ -140,5 +143,23 @@ func TestLoadIntoContainerd(t *testing.T) {
 				t.Errorf("ctr images ls: %s on %q, want the build's manifest %s:\n%s", tag, on[tag], facts["manifest"], list)
 			}
 		}
+	}
+}
+
+// TestLoadStampedTags builds a load whose tag holds {BUILD_EMBED_LABEL} with --stamp: the
+// tarball is tagged with the expanded value (read as a docker archive by that tag).
+func TestLoadStampedTags(t *testing.T) {
+	root := repoRoot(t)
+	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "--stamp", "--embed_label=1.2.3", "//oci/private/tests:load_test_stamped_load")
+	bin := filepath.Join(root, "bazel-bin", "oci", "private", "tests")
+	if facts := readFile(t, filepath.Join(bin, "load_test_stamped_load.load.txt")); !strings.Contains(facts, "\ntag docker.io/wharf-test/load:v1.2.3\n") {
+		t.Errorf("facts:\n%s", facts)
+	}
+	tag, err := name.NewTag("wharf-test/load:v1.2.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tarball.ImageFromPath(filepath.Join(bin, "load_test_stamped_load.tar"), &tag); err != nil {
+		t.Errorf("the tarball has no image tagged %s: %v", tag, err)
 	}
 }
