@@ -236,3 +236,15 @@ b.translate_lock(name = "not_ours", lock = "//x:apko.lock.json")
 		t.Errorf("RepoFor(x/y.z) = %q", got)
 	}
 }
+
+// TestScanErrors: what Scan says when it cannot look through the tree.
+func TestScanErrors(t *testing.T) {
+	root := tree(t, map[string]string{".bazelignore/x": ""})
+	if _, err := Scan(root); err == nil || !strings.HasPrefix(err.Error(), "reading .bazelignore: read ") || !strings.HasSuffix(err.Error(), "is a directory") {
+		t.Errorf(".bazelignore a directory: %v", err)
+	}
+	missing := filepath.Join(t.TempDir(), "gone")
+	if _, err := Scan(missing); err == nil || err.Error() != "looking for apko.lock.json files: lstat "+missing+": no such file or directory" {
+		t.Errorf("a missing root: %v", err)
+	}
+}

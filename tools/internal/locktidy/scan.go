@@ -56,7 +56,11 @@ func Scan(root string) ([]Lock, error) {
 		if err != nil {
 			return fmt.Errorf("looking for %s files: %w", LockFile, err)
 		}
-		rel := filepath.ToSlash(must(filepath.Rel(root, p)))
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return fmt.Errorf("looking for %s files: %w", LockFile, err)
+		}
+		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
 			if rel != "." && skipDir(p, d.Name(), rel, ignored) {
 				return filepath.SkipDir
@@ -74,8 +78,6 @@ func Scan(root string) ([]Lock, error) {
 	sort.Slice(locks, func(i, j int) bool { return locks[i].Path < locks[j].Path })
 	return locks, nil
 }
-
-func must(s string, _ error) string { return s }
 
 func skipDir(p, name, rel string, ignored map[string]bool) bool {
 	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "bazel-") || ignored[rel] {
@@ -106,7 +108,10 @@ func readBazelignore(root string) (map[string]bool, error) {
 			ignored[path.Clean(strings.TrimSuffix(l, "/"))] = true
 		}
 	}
-	return ignored, s.Err()
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("reading .bazelignore: %w", err)
+	}
+	return ignored, nil
 }
 
 // label is the label of the file rel: its package is the nearest directory at or above it
