@@ -124,7 +124,8 @@ oci_image(name = "on_tagged", base = "@tagged")
 	if n := authed.Load() + refused.Load() - before; n != 0 {
 		t.Fatalf("refetching @hello_authed sent %d requests to the registry; want all from the repository cache", n)
 	}
-	run(t, ws, env, bazel, "build", "--output_groups=+layout", cache, "//:on_pulled", "//:on_authed", "//:multi")
+	// The layouts hold the base's layers: the build asks for them (shallow bases).
+	run(t, ws, env, bazel, "build", "--output_groups=+layout", "--@rules_wharf//oci/settings:fetch_base_layers", cache, "//:on_pulled", "//:on_authed", "//:multi")
 
 	// The pushed image's layers (as the registry has them) are the bottom of the new one,
 	// unchanged.

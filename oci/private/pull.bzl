@@ -437,14 +437,18 @@ def _fetch_config(rctx, ref, auth, who, digest):
         fail(err)
     return platform
 
+def _layer_digests(ref, who, layers):
+    """The layers' digests, each once; a foreign layer (which no registry serves) fails."""
+    digests = {}
+    for layer in layers:
+        if layer.get("urls"):
+            fail("{}: {}: layer {} is a foreign (non-distributable) layer, which oci_pull does not fetch".format(who, ref.name, layer["digest"]))
+        digests[layer["digest"]] = None
+    return digests.keys()
+
 def _fetch_layers(rctx, ref, auth, who, layers):
     pending = {}
-    for layer in layers:
-        d = layer["digest"]
-        if d in pending:
-            continue
-        if layer.get("urls"):
-            fail("{}: {}: layer {} is a foreign (non-distributable) layer, which oci_pull does not fetch".format(who, ref.name, d))
+    for d in _layer_digests(ref, who, layers):
         pending[d] = _download(rctx, ref, auth, "blobs", d, block = False)
     for d, (url, r) in pending.items():
         if hasattr(r, "wait"):
@@ -469,20 +473,17 @@ def oci_pull_image_impl(rctx):
     if err:
         fail(err)
 
-    doc, mt, size = _fetch_json(rctx, ref, auth, ref.digest, who, "the manifest")
-    digest = ref.digest
-    if mt in _INDEX_TYPES:
-        digest, err = pick_platform(doc, ref.digest, want, rctx.attr.platform, image_named(who, ref))
-        if err:
-            fail(err)
-        doc, mt, size = _fetch_json(rctx, ref, auth, digest, who, "the {} manifest".format(rctx.attr.platform))
-        if mt not in _MANIFEST_TYPES:
-            fail("{}: the {} entry of index {}, {}, is not an image manifest ({})".format(image_named(who, ref), rctx.attr.platform, ref.digest, digest, mt))
-
+    doc, mt, size, digest = _platform_manifest(rctx, ref, auth, who, want)
     platform = _fetch_config(rctx, ref, auth, who, doc["config"]["digest"])
     if want and (platform["os"] != want.os or platform["architecture"] != want.arch):
         fail("{}: {} ({}) is an image for {}, not {}".format(who, ref.name, digest, _platform_string(platform), rctx.attr.platform))
-    _fetch_layers(rctx, ref, auth, who, doc.get("layers") or [])
+    layers_repository = rctx.attr.layers_repository
+    if layers_repository:
+        # Shallow: the layer blobs are the layers repository's, fetched only when a build
+        # asks for their bytes.
+        _layer_digests(ref, who, doc.get("layers") or [])
+    else:
+        _fetch_layers(rctx, ref, auth, who, doc.get("layers") or [])
 
     rctx.file("layout/oci-layout", json.encode({"imageLayoutVersion": "1.0.0"}) + "\n")
     rctx.file("layout/index.json", json.encode_indent({
@@ -505,7 +506,7 @@ oci_pulled_layout(
     srcs = glob(["layout/**"]),
     image = {ref},
     repository = {repository},
-    verified_by = {verified_by},
+    verified_by = {verified_by},{layers}
     visibility = ["//visibility:public"],
 )
 
@@ -522,8 +523,67 @@ filegroup(
         ref = repr(ref.name),
         repository = repr(_client_repository(ref)),
         verified_by = repr(verified_by),
+        layers = _layers_attrs(layers_repository),
     ))
     rctx.file("digest.txt", digest)
+
+def _layers_attrs(layers_repository):
+    # The pulled layout's layers: none unless the build asks (a select), so a build that
+    # does not ask never loads the layers repository, and Bazel does not fetch it.
+    if not layers_repository:
+        return ""
+    return """
+    shallow = True,
+    layers = select({{
+        {on}: ["@{repo}//:blobs"],
+        "//conditions:default": [],
+    }}),""".format(on = repr(str(Label("//oci/settings:fetch_base_layers_on"))), repo = layers_repository)
+
+def _platform_manifest(rctx, ref, auth, who, want):
+    """Fetches ref's manifest, through its index when it is one (picking want's entry).
+
+    Returns:
+      (manifest, media type, size, digest).
+    """
+    doc, mt, size = _fetch_json(rctx, ref, auth, ref.digest, who, "the manifest")
+    if mt not in _INDEX_TYPES:
+        return doc, mt, size, ref.digest
+    digest, err = pick_platform(doc, ref.digest, want, rctx.attr.platform, image_named(who, ref))
+    if err:
+        fail(err)
+    doc, mt, size = _fetch_json(rctx, ref, auth, digest, who, "the {} manifest".format(rctx.attr.platform))
+    if mt not in _MANIFEST_TYPES:
+        fail("{}: the {} entry of index {}, {}, is not an image manifest ({})".format(image_named(who, ref), rctx.attr.platform, ref.digest, digest, mt))
+    return doc, mt, size, digest
+
+def oci_pull_layers_impl(rctx):
+    """oci_pull_layers' implementation (public for tests with a fake repository context).
+
+    Args:
+      rctx: the repository context.
+    """
+    who = "oci_pull {} (its layers, {})".format(rctx.attr.target_name, rctx.attr.name)
+    ref = parse_image(rctx.attr.image, rctx.attr.digest, who)
+    want = parse_platform(rctx.attr.platform, who) if rctx.attr.platform else None
+    auth = authorization(rctx, ref, who)
+
+    # The manifests again (from the repository cache: the image's repository fetched them
+    # by digest), for the layers' digests.
+    doc, _, _, digest = _platform_manifest(rctx, ref, auth, who, want)
+    for d in [ref.digest] if digest == ref.digest else [ref.digest, digest]:
+        rctx.delete(_blob_path(d))
+    layers = _layer_digests(ref, who, doc.get("layers") or [])
+    _fetch_layers(rctx, ref, auth, who, doc.get("layers") or [])
+    rctx.file("BUILD.bazel", """\
+# The layer blobs of {image}, for builds that need their bytes
+# (--@rules_wharf//oci/settings:fetch_base_layers). Generated by oci_pull.
+
+filegroup(
+    name = "blobs",
+    srcs = {srcs},
+    visibility = ["//visibility:public"],
+)
+""".format(image = ref.name, srcs = repr([_blob_path(d) for d in layers])))
 
 def _client_repository(ref):
     # As registries name themselves to clients (go-containerregistry's name for Docker Hub).
@@ -607,6 +667,50 @@ oci_pull_image = repository_rule(
     attrs = _COMMON_ATTRS | {
         "platform": attr.string(doc = "`os/arch[/variant]` to pick when `digest` is an index; when it is an image, the image's platform must match."),
         "target_name": attr.string(doc = "Name of the layout target (and of the repository in errors).", mandatory = True),
+        "layers_repository": attr.string(doc = "The `oci_pull_layers` repository holding the layer blobs (its name as this repository sees it). Set: this repository holds the index, manifest and config only, and the layout gets the layers only under `--@rules_wharf//oci/settings:fetch_base_layers` (what `oci.pull` and `oci_pull` do). Empty: the layers are fetched here with the rest."),
+    },
+    environ = ["DOCKER_CONFIG", "HOME"],
+)
+
+_PULL_LAYERS_DOC = """The layer blobs of one pulled image, for builds that need their bytes (a docker
+tarball, `oci_load`, `oci_structure_test`, the `layout` output group): the `@name` repository of
+an `oci_pull_image` with `layers_repository` selects `@name_layers//:blobs` only under
+`--@rules_wharf//oci/settings:fetch_base_layers`, so Bazel fetches this repository only then.
+Building an image on the base, or pushing it, never does. Made by `oci.pull` and `oci_pull`.
+
+```starlark
+# WORKSPACE: what oci_pull(name = "alpine", platforms = ["linux/amd64"], ...) declares
+load("@rules_wharf//oci:pull.bzl", "oci_pull_image", "oci_pull_layers")
+
+oci_pull_image(
+    name = "alpine_linux_amd64",
+    target_name = "alpine_linux_amd64",
+    image = "index.docker.io/library/alpine",
+    digest = "sha256:...",  # the index's
+    platform = "linux/amd64",
+    layers_repository = "alpine_linux_amd64_layers",
+)
+
+oci_pull_layers(
+    name = "alpine_linux_amd64_layers",
+    target_name = "alpine_linux_amd64",
+    image = "index.docker.io/library/alpine",
+    digest = "sha256:...",  # the same
+    platform = "linux/amd64",
+)
+```
+"""
+
+oci_pull_layers = repository_rule(
+    implementation = oci_pull_layers_impl,
+    doc = _PULL_LAYERS_DOC,
+    attrs = {
+        "image": attr.string(doc = "As the image's `oci_pull_image`.", mandatory = True),
+        "digest": attr.string(doc = "As the image's `oci_pull_image`."),
+        "platform": attr.string(doc = "As the image's `oci_pull_image`."),
+        "token_realm": attr.string(doc = "See oci_pull_image."),
+        "token_service": attr.string(doc = "See oci_pull_image."),
+        "target_name": attr.string(doc = "The image's repository, for messages.", mandatory = True),
     },
     environ = ["DOCKER_CONFIG", "HOME"],
 )
@@ -690,7 +794,11 @@ def oci_pull(name, image, digest = "", platforms = [], token_realm = "", token_s
     `@name//:name` (or just `@name`) is the image's OCI layout, for `oci_image(base = ...)`.
     With `platforms`, `digest` is an index: each platform is its own repository
     `@name_<os>_<arch>[_<variant>]`, and `@name` selects among them by the target platform,
-    so it works under `oci_image_index`'s platform transition.
+    so it works under `oci_image_index`'s platform transition. Each image's repository holds
+    its index, manifest and config; its layer blobs are the repository `<its name>_layers`,
+    which Bazel fetches only for builds that need their bytes (`oci_load`, `oci_structure_test`,
+    or `--@rules_wharf//oci/settings:fetch_base_layers`): building on the image or pushing it
+    never does (docs/pull.md#shallow-bases).
 
     ```starlark
     # WORKSPACE
@@ -720,11 +828,16 @@ def oci_pull(name, image, digest = "", platforms = [], token_realm = "", token_s
       verify: public key (or policy) files the image's cosign signature must verify with, see
         oci_pull_image; each platform's repository checks the signature of `digest`.
     """
-    common = dict(image = image, digest = digest, token_realm = token_realm, token_service = token_service, tag = tag)
+    common = dict(image = image, digest = digest, token_realm = token_realm, token_service = token_service)
     if not platforms:
-        oci_pull_image(name = name, target_name = name, verify = verify, **common)
+        _pull_shallow(name, "", verify, tag, common)
         return
     for p in platforms:
         key = parse_platform(p, "oci_pull " + name).key
-        oci_pull_image(name = name + "_" + key, target_name = name + "_" + key, platform = p, verify = verify, **common)
-    oci_pull_hub(name = name, platforms = platforms, target_name = name, **common)
+        _pull_shallow(name + "_" + key, p, verify, tag, common)
+    oci_pull_hub(name = name, platforms = platforms, target_name = name, tag = tag, **common)
+
+def _pull_shallow(name, platform, verify, tag, common):
+    """@name: the image's index, manifest and config; @name_layers: its layer blobs."""
+    oci_pull_image(name = name, target_name = name, platform = platform, verify = verify, tag = tag, layers_repository = name + "_layers", **common)
+    oci_pull_layers(name = name + "_layers", target_name = name, platform = platform, **common)

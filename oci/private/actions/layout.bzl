@@ -41,7 +41,7 @@ def emit_layout(ctx, *, descriptor, blobs, layers, extern_layers, ref_name):
     )
     return out
 
-def emit_layout_import(ctx, *, layout, os, arch, variant):
+def emit_layout_import(ctx, *, layout, os, arch, variant, shallow = False):
     """Reads the image for a platform from an OCI layout directory (a base image).
 
     Args:
@@ -50,6 +50,7 @@ def emit_layout_import(ctx, *, layout, os, arch, variant):
       os: the image OS.
       arch: the OCI architecture.
       variant: the architecture variant, or empty.
+      shallow: the layout may lack layer blobs (a shallow `oci.pull`).
 
     Returns:
       struct(config, layers, descriptor): Files, the image's config, the JSON list of its
@@ -68,6 +69,8 @@ def emit_layout_import(ctx, *, layout, os, arch, variant):
     args.add("--arch", arch)
     if variant:
         args.add("--variant", variant)
+    if shallow:
+        args.add("--shallow")
     args.add("--config", out.config)
     args.add("--layers", out.layers)
     args.add("--descriptor", out.descriptor)
@@ -82,13 +85,14 @@ def emit_layout_import(ctx, *, layout, os, arch, variant):
     )
     return out
 
-def emit_layout_files(ctx, *, srcs, root, image):
+def emit_layout_files(ctx, *, srcs, roots, shallow, image):
     """Places downloaded layout files as the directory `<name>/`, checked for completeness.
 
     Args:
       ctx: the rule context (needs the wharf toolchain).
-      srcs: list of File under `root`.
-      root: the directory holding the layout's index.json.
+      srcs: list of File under `roots`.
+      roots: the directory holding the layout's index.json, then any holding layer blobs.
+      shallow: whether layer blobs may be absent.
       image: the pulled reference, for the progress message.
 
     Returns:
@@ -96,7 +100,9 @@ def emit_layout_files(ctx, *, srcs, root, image):
     """
     out = ctx.actions.declare_directory(ctx.label.name)
     args = ctx.actions.args()
-    args.add("--root", root)
+    args.add_all(roots, before_each = "--root")
+    if shallow:
+        args.add("--shallow")
     args.add_all(srcs, before_each = "--file")
     args.add("--out", out.path)
     wharf_action(

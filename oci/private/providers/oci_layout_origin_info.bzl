@@ -10,6 +10,7 @@ and which key vouched for it, for rules that require verified bases.
 FIELDS = {
     "repository": "string: the registry repository the blobs were pulled from (e.g. `ghcr.io/org/base`).",
     "root": "string: exec path of the downloaded layout directory (holding `blobs/sha256/`).",
+    "shallow": "bool: the layout holds the image's index, manifest and config but no layer blob (`oci.pull` fetches them only under `--@rules_wharf//oci/settings:fetch_base_layers`): an image built on it reads only the layers' descriptors, and push mounts or copies them from `repository`.",
     "verified_by": "string: the public key (its label, or path in a verify policy) that verified the image's cosign signature at fetch time (`oci.pull(verify = ...)`); empty when it was pulled without verify.",
 }
 

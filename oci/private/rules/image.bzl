@@ -31,8 +31,9 @@ def _base(ctx, platform):
     dirs = [f for f in ctx.attr.base[DefaultInfo].files.to_list() if f.is_directory]
     if len(dirs) != 1:
         fail("{}: base {} is neither an image of this rule set nor one OCI layout directory".format(ctx.label, ctx.attr.base.label))
-    imported = emit_layout_import(ctx, layout = dirs[0], os = ctx.attr.os, arch = platform.arch, variant = platform.variant)
     origin = ctx.attr.base[OciLayoutOriginInfo] if OciLayoutOriginInfo in ctx.attr.base else None
+    shallow = bool(origin and origin.shallow)
+    imported = emit_layout_import(ctx, layout = dirs[0], os = ctx.attr.os, arch = platform.arch, variant = platform.variant, shallow = shallow)
     return imported.config, [], [struct(
         layers = imported.layers,
         dir = dirs[0],

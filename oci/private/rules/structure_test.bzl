@@ -4,6 +4,7 @@ load("//oci/private/actions:structure_test.bzl", "NO_SHELL_PACKAGES", "NO_SHELL_
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load(":fetch_base_layers.bzl", "FETCH_BASE_LAYERS_ATTRS", "fetch_base_layers_transition")
 
 _DOC = """\
 Checks an image's files and config: container-structure-test's YAML (schemaVersion 2.0.0:
@@ -30,23 +31,28 @@ oci_structure_test(
 ```
 """
 
+def _image_target(ctx):
+    # An attribute with a Starlark transition is a list, of one target here.
+    return ctx.attr.image[0] if type(ctx.attr.image) == "list" else ctx.attr.image
+
 def _pick(ctx):
     """The OciImageInfo to check: the image, or the index's image for `platform`."""
-    if OciImageInfo in ctx.attr.image:
+    target = _image_target(ctx)
+    if OciImageInfo in target:
         if ctx.attr.platform:
-            fail("{}: platform {} is for an index; {} is one image".format(ctx.label, ctx.attr.platform, ctx.attr.image.label))
-        return ctx.attr.image[OciImageInfo]
-    images = ctx.attr.image[OciIndexInfo].images
+            fail("{}: platform {} is for an index; {} is one image".format(ctx.label, ctx.attr.platform, target.label))
+        return target[OciImageInfo]
+    images = target[OciIndexInfo].images
     names = ["/".join([i.os, i.architecture] + ([i.variant] if i.variant else [])) for i in images]
     if not ctx.attr.platform:
-        fail("{}: {} is an index: set platform to one of {}".format(ctx.label, ctx.attr.image.label, names))
+        fail("{}: {} is an index: set platform to one of {}".format(ctx.label, target.label, names))
     if ctx.attr.platform in names:
         return images[names.index(ctx.attr.platform)]
 
     # Without a variant, `linux/arm64` names the one arm64 image, whatever its variant.
     matches = [i for i, n in enumerate(names) if n.startswith(ctx.attr.platform + "/")]
     if len(matches) != 1:
-        fail("{}: platform {} is not in {} ({})".format(ctx.label, ctx.attr.platform, ctx.attr.image.label, names))
+        fail("{}: platform {} is not in {} ({})".format(ctx.label, ctx.attr.platform, target.label, names))
     return images[matches[0]]
 
 def _policy(ctx, image):
@@ -55,7 +61,7 @@ def _policy(ctx, image):
         fail("{}: allowed_base_digests and base go together (base is the image whose digest is checked)".format(ctx.label))
     sbom_rules = a.forbidden_packages + a.allowed_packages + a.denied_packages + a.allowed_licenses + a.denied_licenses
     if sbom_rules and not image.sbom:
-        fail("{}: package and license rules read the image's SBOM, and {} has none (its contents list no packages)".format(ctx.label, a.image.label))
+        fail("{}: package and license rules read the image's SBOM, and {} has none (its contents list no packages)".format(ctx.label, _image_target(ctx).label))
     return struct(
         non_root = a.non_root,
         no_setuid = a.no_setuid,
@@ -93,7 +99,12 @@ oci_structure_test = rule(
     implementation = _oci_structure_test_impl,
     doc = _DOC,
     attrs = {
-        "image": attr.label(doc = "The image (`oci_image`) or index (`oci_image_index`, with `platform`).", mandatory = True, providers = [[OciImageInfo], [OciIndexInfo]]),
+        "image": attr.label(
+            doc = "The image (`oci_image`) or index (`oci_image_index`, with `platform`). The test reads every layer: for a base `oci.pull` pulled, set `fetch_base_layers`.",
+            mandatory = True,
+            providers = [[OciImageInfo], [OciIndexInfo]],
+            cfg = fetch_base_layers_transition,
+        ),
         "platform": attr.string(doc = "For an index: the image to check, as `os/arch[/variant]` (e.g. `linux/arm64`, which names the index's one arm64 image whatever its variant)."),
         "configs": attr.label_list(doc = "container-structure-test files (schemaVersion 2.0.0), checked in order.", allow_files = [".yaml", ".yml", ".json"]),
         "non_root": attr.bool(doc = "Fail when the config's user is root: empty, `0`, `root`, or a name with uid 0 in the image's /etc/passwd."),
@@ -109,7 +120,7 @@ oci_structure_test = rule(
         "allowed_licenses": attr.string_list(doc = "When set, every license id in every package's declared license (SPDX expression) must be here; NOASSERTION counts as an id."),
         "denied_licenses": attr.string_list(doc = "No package's declared license may name one of these ids."),
         "_launcher_template": attr.label(default = Label("//oci/private/rules:structure_test.sh.tpl"), allow_single_file = True),
-    },
+    } | FETCH_BASE_LAYERS_ATTRS,
     test = True,
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )

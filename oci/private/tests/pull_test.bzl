@@ -2,7 +2,7 @@
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 load("//oci/private:cosign.bzl", "signature_tag")
-load("//oci/private:pull.bzl", "check_tag", "decode_config", "decode_manifest", "download_error", "image_named", "oci_pull_image_impl", "parse_image", "parse_platform", "pick_platform", "summarize_platforms", "verify_signature")
+load("//oci/private:pull.bzl", "check_tag", "decode_config", "decode_manifest", "download_error", "image_named", "oci_pull_image_impl", "oci_pull_layers_impl", "parse_image", "parse_platform", "pick_platform", "summarize_platforms", "verify_signature")
 load("//oci/private:pull_auth.bzl", "HELPER_TIMEOUT", "authorization", "b64decode_ascii", "docker_config_problem", "resolve_authorization")
 load(":ecdsa_vectors.bzl", "ECDSA_VECTORS")
 
@@ -103,7 +103,7 @@ def _fake_rctx(files, token_realm = "", token_service = "", env = {"HOME": "/hom
         file = file,
         which = lambda name: ("/bin/" + name) if name == "sh" or ("/bin/" + name) in programs else None,
         delete = lambda p: files.pop(p.p if hasattr(p, "p") else p),
-        attr = struct(token_realm = token_realm, token_service = token_service, **({"verify": []} | attrs)),
+        attr = struct(token_realm = token_realm, token_service = token_service, **({"verify": [], "layers_repository": ""} | attrs)),
     )
     return ctx, calls
 
@@ -400,6 +400,65 @@ def _pull_image_impl(ctx):
     return unittest.end(env)
 
 pull_image_test = unittest.make(_pull_image_impl)
+
+def _served_index():
+    """An index, its amd64 manifest (3 layers, one twice), config and layers, as served."""
+    blobs = {}
+
+    def serve(kind, doc):
+        digest = "sha256:" + "0123456789"[len(blobs)] * 64
+        blobs[digest] = (kind, json.encode(doc))
+        return digest
+
+    layers = [serve("blobs", "l1"), serve("blobs", "l2")]
+    config = serve("blobs", {"os": "linux", "architecture": "amd64"})
+    manifest = serve("manifests", _manifest(config = {"digest": config}, layers = [{"digest": layers[0]}, {"digest": layers[1]}, {"digest": layers[0]}]))
+    index = serve("manifests", _index([{"digest": manifest, "platform": {"os": "linux", "architecture": "amd64"}}]))
+    base = "http://127.0.0.1:5000/v2/a/"
+    files = {}
+    for digest, (kind, text) in blobs.items():
+        files["token:" + base + kind + "/" + digest] = text
+        files["sha256:" + base + kind + "/" + digest] = digest[len("sha256:"):]
+    return struct(files = files, base = base, index = index, manifest = manifest, config = config, layers = layers)
+
+def _pull_shallow_impl(ctx):
+    """Shallow pulls: the image's repository has no layer, its layers repository has them.
+
+    The image repository fetches the index, manifest and config; the layers repository the
+    layer blobs, each once; the image's layout selects them only under fetch_base_layers.
+    """
+    env = unittest.begin(ctx)
+    s = _served_index()
+    attrs = dict(target_name = "base_linux_amd64", image = "127.0.0.1:5000/a", digest = s.index, tag = "", platform = "linux/amd64")
+    files = dict(s.files)
+    rctx, calls = _fake_rctx(files, attrs = attrs | {"layers_repository": "base_linux_amd64_layers"})
+    oci_pull_image_impl(rctx)
+    asserts.equals(env, [s.base + "manifests/" + s.index, s.base + "manifests/" + s.manifest, s.base + "blobs/" + s.config], [c.url for c in calls])
+    build = files["BUILD.bazel"]
+    on = repr(str(Label("//oci/settings:fetch_base_layers_on")))
+    for want in ["    shallow = True,\n", "        {}: [\"@base_linux_amd64_layers//:blobs\"],\n".format(on), "        \"//conditions:default\": [],\n"]:
+        asserts.true(env, want in build, "BUILD.bazel lacks {}:\n{}".format(repr(want), build))
+    asserts.equals(env, [], [f for f in files if type(f) == "string" and f.startswith("layout/blobs/") and f.endswith(s.layers[0][7:])])
+
+    # The layers repository: the manifests again (the repository cache answers), then each
+    # layer once; it keeps only the layers.
+    files = dict(s.files)
+    rctx, calls = _fake_rctx(files, attrs = attrs | {"name": "base_linux_amd64_layers"})
+    oci_pull_layers_impl(rctx)
+    asserts.equals(env, [s.base + "manifests/" + s.index, s.base + "manifests/" + s.manifest] + [s.base + "blobs/" + d for d in s.layers], [c.url for c in calls])
+    blobs = ["layout/blobs/sha256/" + d[len("sha256:"):] for d in s.layers]
+    asserts.equals(env, sorted(blobs), sorted([f for f in files if type(f) == "string" and f.startswith("layout/")]))
+    asserts.true(env, "    srcs = {},\n".format(repr(blobs)) in files["BUILD.bazel"], files["BUILD.bazel"])
+
+    # Pulled by the manifest's digest (no index): the same, one manifest fetched.
+    files = dict(s.files)
+    rctx, calls = _fake_rctx(files, attrs = attrs | {"name": "base_layers", "digest": s.manifest, "platform": ""})
+    oci_pull_layers_impl(rctx)
+    asserts.equals(env, [s.base + "manifests/" + s.manifest] + [s.base + "blobs/" + d for d in s.layers], [c.url for c in calls])
+    asserts.equals(env, sorted(blobs), sorted([f for f in files if type(f) == "string" and f.startswith("layout/")]))
+    return unittest.end(env)
+
+pull_shallow_test = unittest.make(_pull_shallow_impl)
 
 def _pull_verified_impl(ctx):
     """verify: the signature is checked before the image is pulled; the layout names the key."""

@@ -110,9 +110,9 @@ func ReadExtern(values []string) ([]LayerFile, error) {
 }
 
 // ShallowHint says why a pulled base's layer blob may be absent and how to get it.
-const ShallowHint = "oci.pull fetches a base's layer blobs only for outputs that need their bytes: " +
-	"oci_load and oci_structure_test ask for them; for an image's tarball or layout output group, " +
-	"build with --@rules_wharf//oci/settings:fetch_base_layers"
+const ShallowHint = "oci.pull fetches a base's layer blobs only for builds that ask for them: " +
+	"set fetch_base_layers = True on the oci_load or oci_structure_test, " +
+	"or build with --@rules_wharf//oci/settings:fetch_base_layers (an image's tarball or layout output group)"
 
 // externPresent checks that a layer kept in an imported layout is there: a shallow pull's
 // layout holds none.

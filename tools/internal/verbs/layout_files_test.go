@@ -309,7 +309,7 @@ func TestShallowBaseBytes(t *testing.T) {
 	}
 	out := filepath.Join(tmp, "image.tar")
 	err = dockerTarVerb([]string{"--config", config, "--extern", list + "=" + dir, "--tag", "a:b", "--out", out})
-	want := fmt.Sprintf("base layer %s (%d bytes) is not in the layout %s: oci.pull fetches a base's layer blobs only for outputs that need their bytes", d, size, dir)
+	want := fmt.Sprintf("base layer %s (%d bytes) is not in the layout %s: oci.pull fetches a base's layer blobs only for builds that ask for them: set fetch_base_layers = True on the oci_load or oci_structure_test", d, size, dir)
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "--@rules_wharf//oci/settings:fetch_base_layers") {
 		t.Fatalf("got %v, want %q", err, want)
 	}
