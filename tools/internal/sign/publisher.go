@@ -73,6 +73,19 @@ func (p *Publisher) publish(ctx context.Context, repo name.Repository, a artifac
 	if err != nil {
 		return fmt.Errorf("%s of %s: %w", what, ref, err)
 	}
+	if scheme == Referrers && a.kind == "sig" {
+		// A referrer signature is a manifest of its own: one this key made for this payload
+		// already (a push again) is kept instead of adding another.
+		found := false
+		err := p.Registry.referrerLayers(ctx, repo, a.subject.Digest, a.kind, func(ls []v1.Descriptor, _ string) {
+			for _, l := range ls {
+				found = found || a.replaces(l)
+			}
+		})
+		if err != nil || found {
+			return err
+		}
+	}
 	if err := p.Registry.attach(repo, a, scheme); err != nil {
 		return fmt.Errorf("%s of %s (%s): %w", what, ref, scheme, err)
 	}

@@ -107,11 +107,15 @@ func TestSignAndVerify(t *testing.T) {
 					t.Errorf("after a second key signed: %v", err)
 				}
 			}
+			n := 0
 			if want == Tag {
 				ls, _ := reg.tagLayers(repo.Tag("sha256-" + top.Digest.Hex + ".sig"))
-				if len(ls) != 2 {
-					t.Errorf("the .sig tag holds %d signatures, want 2 (one per key)", len(ls))
-				}
+				n = len(ls)
+			} else {
+				reg.referrerLayers(ctx, repo, top.Digest, "sig", func(ls []v1.Descriptor, _ string) { n += len(ls) })
+			}
+			if n != 2 {
+				t.Errorf("%d signatures of the index, want 2 (one per key)", n)
 			}
 		})
 	}
