@@ -2,7 +2,6 @@ package push
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -149,29 +148,28 @@ func warnUnsigned(w io.Writer, reqs []Request) {
 	}
 }
 
-// sign signs every manifest of a pushed request and attaches its attestations.
+// sign signs every manifest of a pushed request and attaches its attestations, those of
+// each manifest at once.
 func (e *engine) sign(ctx context.Context, r Request, ms []rawManifest, res *Result) error {
 	p := &sign.Publisher{Signer: e.opts.Signing.Signer, Scheme: e.opts.Signing.Scheme,
 		Registry: &sign.Registry{Keychain: e.opts.Keychain, Transport: e.rt, Options: e.ropts}}
-	descs := map[v1.Hash]v1.Descriptor{}
+	about := map[v1.Hash][]sign.Attestation{}
+	for _, a := range r.Target.Attestations {
+		for _, d := range a.parsed.Digests() {
+			about[d] = append(about[d], sign.Attestation{Name: a.File, Statement: a.Statement})
+		}
+	}
 	for _, m := range ms {
 		d := v1.Descriptor{MediaType: m.mediaType, Digest: m.digest, Size: int64(len(m.raw))}
-		descs[m.digest] = d
 		if err := p.SignImage(ctx, r.Repository, d); err != nil {
 			return err
 		}
 		res.Signed++
-	}
-	for _, a := range r.Target.Attestations {
-		for _, d := range a.parsed.Digests() {
-			desc, ok := descs[d]
-			if !ok {
-				return errors.New("attestation " + a.File + " names " + d.String() + ", which this push does not push")
+		if sts := about[m.digest]; len(sts) > 0 {
+			if err := p.Attest(ctx, r.Repository, d, sts...); err != nil {
+				return err
 			}
-			if err := p.Attest(ctx, r.Repository, desc, a.Statement); err != nil {
-				return fmt.Errorf("attestation %s: %w", a.File, err)
-			}
-			res.Attested++
+			res.Attested += len(sts)
 		}
 	}
 	return nil

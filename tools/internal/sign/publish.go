@@ -119,26 +119,28 @@ func (r *Registry) probe(ctx context.Context, repo name.Repository, subject v1.H
 	return "", fmt.Errorf("GET %s: %s, neither an index nor a client error", u, resp.Status)
 }
 
-// artifact is one signature or attestation to attach to subject in repo.
+// artifact is what to attach to subject in repo at once: a signature, or attestations.
 type artifact struct {
 	kind    string // "sig" or "att"
 	subject v1.Descriptor
-	layer   []byte
-	desc    v1.Descriptor // of layer, with its annotations
-	// replaces says whether an existing layer of the tag's manifest is an earlier copy
-	// of this one (the same signer's, for the same payload or predicate type).
+	blobs   [][]byte
+	descs   []v1.Descriptor // of blobs, with their annotations
+	// replaces says whether an existing layer of the tag's manifest is an earlier copy of
+	// one of descs (the same signer's, for the same payload or statement).
 	replaces func(v1.Descriptor) bool
 }
 
-// attach stores a in repo as scheme says: a referrer signature by digest alone; any other
-// appended to the tag's manifest (keeping the signatures of others), which under Referrers
-// also names the subject, so that cosign, which reads attestations only from the tag,
-// finds it too.
+// attach stores a in repo as scheme says: a referrer signature by digest alone; anything
+// else appended to the tag's manifest (keeping the signatures of others), which under
+// Referrers also names the subject, so that cosign, which reads attestations only from
+// the tag, finds them too.
 func (r *Registry) attach(repo name.Repository, a artifact, scheme Scheme) error {
-	if err := remote.WriteLayer(repo, static.NewLayer(a.layer, a.desc.MediaType), r.Options...); err != nil {
-		return fmt.Errorf("uploading the %s blob: %w", a.kind, err)
+	for i, b := range a.blobs {
+		if err := remote.WriteLayer(repo, static.NewLayer(b, a.descs[i].MediaType), r.Options...); err != nil {
+			return fmt.Errorf("uploading the %s blob: %w", a.kind, err)
+		}
 	}
-	layers := []v1.Descriptor{a.desc}
+	layers := a.descs
 	var tag name.Reference
 	if scheme == Tag || a.kind == "att" {
 		tag = repo.Tag(fmt.Sprintf("%s-%s.%s", a.subject.Digest.Algorithm, a.subject.Digest.Hex, a.kind))
@@ -152,7 +154,7 @@ func (r *Registry) attach(repo name.Repository, a artifact, scheme Scheme) error
 				layers = append(layers, l)
 			}
 		}
-		layers = append(layers, a.desc)
+		layers = append(layers, a.descs...)
 	}
 	m, err := r.writeManifest(repo, a, layers, scheme)
 	if err != nil {

@@ -31,40 +31,66 @@ func (p *Publisher) SignImage(ctx context.Context, repo name.Repository, subject
 	}
 	desc := descriptorOf(payload, SimpleSigningMediaType)
 	desc.Annotations = sig.annotations(base64.StdEncoding.EncodeToString(sig.Sig))
-	a := artifact{kind: "sig", subject: subject, layer: payload, desc: desc, replaces: func(l v1.Descriptor) bool {
+	a := artifact{kind: "sig", subject: subject, blobs: [][]byte{payload}, descs: []v1.Descriptor{desc}, replaces: func(l v1.Descriptor) bool {
 		return l.Digest == desc.Digest && annotationVerifies(l, payload, sig.PublicKey) == nil
 	}}
 	return p.publish(ctx, repo, a, ref)
 }
 
-// Attest wraps statement (an in-toto statement about subject) in a DSSE envelope, signs it
-// and attaches it, replacing an earlier copy of the same statement by the same key (other
-// statements of its type stay: an index's provenance beside an image's own).
-func (p *Publisher) Attest(ctx context.Context, repo name.Repository, subject v1.Descriptor, statement []byte) error {
+// Attestation is an in-toto statement to attest and the name it has in messages (its file).
+type Attestation struct {
+	Name      string
+	Statement []byte
+}
+
+// Attest wraps each statement (about subject) in a DSSE envelope, signs it and attaches
+// them all at once, replacing an earlier copy of the same statement by the same key (other
+// statements of a type stay: an index's provenance beside an image's own).
+func (p *Publisher) Attest(ctx context.Context, repo name.Repository, subject v1.Descriptor, statements ...Attestation) error {
 	ref := repo.Digest(subject.Digest.String())
+	a := artifact{kind: "att", subject: subject}
+	var key crypto.PublicKey
+	for _, st := range statements {
+		layer, desc, pub, err := p.envelope(ctx, ref, st.Statement)
+		if err != nil {
+			return fmt.Errorf("attestation %s: %w", st.Name, err)
+		}
+		a.blobs, a.descs, key = append(a.blobs, layer), append(a.descs, desc), pub
+	}
+	a.replaces = func(l v1.Descriptor) bool {
+		for i, d := range a.descs {
+			if l.Annotations[PredicateAnnotation] != d.Annotations[PredicateAnnotation] {
+				continue
+			}
+			env, err := p.Registry.envelope(repo, l, key)
+			if err == nil && bytes.Equal(env.Payload, statements[i].Statement) {
+				return true
+			}
+		}
+		return false
+	}
+	return p.publish(ctx, repo, a, ref)
+}
+
+// envelope signs statement in a DSSE envelope: the layer, its descriptor and the key that
+// checks it.
+func (p *Publisher) envelope(ctx context.Context, ref name.Digest, statement []byte) ([]byte, v1.Descriptor, crypto.PublicKey, error) {
 	st, err := ParseStatement(statement)
 	if err != nil {
-		return err
+		return nil, v1.Descriptor{}, nil, err
 	}
 	sig, err := p.Signer.Sign(ctx, ref.String(), PAE(InTotoPayloadType, statement), InTotoPayloadType)
 	if err != nil {
-		return err
+		return nil, v1.Descriptor{}, nil, err
 	}
 	layer, err := json.Marshal(Envelope{PayloadType: InTotoPayloadType, Payload: statement, Signatures: []EnvelopeSign{{Sig: sig.Sig}}})
 	if err != nil {
-		return err
+		return nil, v1.Descriptor{}, nil, err
 	}
 	desc := descriptorOf(layer, DSSEMediaType)
 	desc.Annotations = sig.annotations("")
 	desc.Annotations[PredicateAnnotation] = st.PredicateType
-	a := artifact{kind: "att", subject: subject, layer: layer, desc: desc, replaces: func(l v1.Descriptor) bool {
-		if l.Annotations[PredicateAnnotation] != st.PredicateType {
-			return false
-		}
-		env, err := p.Registry.envelope(repo, l, sig.PublicKey)
-		return err == nil && bytes.Equal(env.Payload, statement)
-	}}
-	return p.publish(ctx, repo, a, ref)
+	return layer, desc, sig.PublicKey, nil
 }
 
 func (p *Publisher) publish(ctx context.Context, repo name.Repository, a artifact, ref name.Digest) error {

@@ -21,12 +21,12 @@ import (
 
 const spdxType = "https://spdx.dev/Document"
 
-func statement(pt string, ds ...v1.Hash) []byte {
+func statement(pt string, ds ...v1.Hash) Attestation {
 	var subs []string
 	for _, d := range ds {
 		subs = append(subs, fmt.Sprintf(`{"name":"app","digest":{"sha256":%q}}`, d.Hex))
 	}
-	return []byte(fmt.Sprintf(`{"_type":"https://in-toto.io/Statement/v1","subject":[%s],"predicateType":%q,"predicate":{"n":1}}`, strings.Join(subs, ","), pt))
+	return Attestation{Name: "st.json", Statement: []byte(fmt.Sprintf(`{"_type":"https://in-toto.io/Statement/v1","subject":[%s],"predicateType":%q,"predicate":{"n":1}}`, strings.Join(subs, ","), pt))}
 }
 
 func keySigner(k *ecdsa.PrivateKey, file string) *KeySigner { return &KeySigner{Key: k, File: file} }
@@ -241,7 +241,7 @@ func TestAttestReplacesOnlyTheSameStatement(t *testing.T) {
 	_, repo, top, reg := testImage(t, false, false)
 	pub := &Publisher{Signer: keySigner(ecKey(t), "k.key"), Scheme: Tag, Registry: reg}
 	other := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("cd", 32)}
-	for _, st := range [][]byte{statement(spdxType, top.Digest), statement(spdxType, top.Digest, other), statement(spdxType, top.Digest)} {
+	for _, st := range []Attestation{statement(spdxType, top.Digest), statement(spdxType, top.Digest, other), statement(spdxType, top.Digest)} {
 		if err := pub.Attest(ctx, repo, top, st); err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/registrytest"
 	"github.com/rules-wharf/rules_wharf/tools/internal/sign/signtest"
@@ -83,6 +85,9 @@ func TestPushSignsAndVerifies(t *testing.T) {
 			assertSaid(t, "another key", fmt.Sprint(err), "verify: 3 of 3 images failed with key "+otherPub+"\n"+out+": no signature verifies with "+otherPub)
 			_, err = runVerify(t, "--plan", plan, "--key", pub, "--attestation", "cyclonedx")
 			assertSaid(t, "missing attestation", fmt.Sprint(err), out+": no attestation of type https://cyclonedx.org/bom (looked in ")
+			if referrers {
+				assertReferrers(t, out, map[string]int{"application/vnd.dev.cosign.artifact.sig.v1+json": 1, "application/vnd.dev.cosign.artifact.att.v1+json": 1})
+			}
 		})
 	}
 }
@@ -295,4 +300,26 @@ func TestPushSigningRefused(t *testing.T) {
 	_, err = runPush(t, "--plan", l.plan, "--repository", reg.Host+"/app", "--signatures", "tag")
 	first := reg.Host + "/app@" + l.manifests[0]
 	assertSaid(t, "push", fmt.Sprint(err), "pushed, but signing failed: signature of "+first+" (tag): putting the sig manifest "+reg.Host+"/app:sha256-"+strings.TrimPrefix(l.manifests[0], "sha256:")+".sig: ", "DENIED")
+}
+
+// assertReferrers fails unless ref has want referrers of each artifact type: one signature,
+// and the attestations of one push in one manifest.
+func assertReferrers(t *testing.T, ref string, want map[string]int) {
+	t.Helper()
+	d, err := name.NewDigest(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Referrers(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	got := map[string]int{}
+	for _, m := range im.Manifests {
+		got[m.ArtifactType]++
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("referrers of %s by artifact type: %v, want %v", ref, got, want)
+	}
 }
