@@ -41,13 +41,21 @@ var timedOut = struct {
 
 // limit is the helpers' time limit: $WHARF_CREDENTIAL_HELPER_TIMEOUT, else helperTimeout.
 func limit() (time.Duration, error) {
-	v := os.Getenv(EnvHelperTimeout)
-	if v == "" {
+	if os.Getenv(EnvHelperTimeout) == "" {
 		return helperTimeout, nil
+	}
+	return EnvSeconds(EnvHelperTimeout, HelperTimeout)
+}
+
+// EnvSeconds is the time limit $env gives in whole seconds, else def.
+func EnvSeconds(env string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(env)
+	if v == "" {
+		return def, nil
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("$%s is %q: want a whole number of seconds above 0 (default %d)", EnvHelperTimeout, v, int(HelperTimeout/time.Second))
+		return 0, fmt.Errorf("$%s is %q: want a whole number of seconds above 0 (default %d)", env, v, int(def/time.Second))
 	}
 	return time.Duration(n) * time.Second, nil
 }

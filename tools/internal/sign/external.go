@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/credentials"
@@ -103,13 +100,5 @@ func (r SignerResponse) check(payload []byte) (Signature, error) {
 }
 
 func signerTimeout() (time.Duration, error) {
-	v := os.Getenv(SignerTimeoutEnv)
-	if v == "" {
-		return DefaultSignerTimeout, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("$%s is %q: want a whole number of seconds above 0 (default %d)", SignerTimeoutEnv, v, int(DefaultSignerTimeout/time.Second))
-	}
-	return time.Duration(n) * time.Second, nil
+	return credentials.EnvSeconds(SignerTimeoutEnv, DefaultSignerTimeout)
 }
