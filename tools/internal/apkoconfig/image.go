@@ -32,19 +32,23 @@ func (c *Config) CheckArch(arch string) error {
 	return fmt.Errorf("archs lists %s, not %s (the target platform's)", strings.Join(names, ", "), arch)
 }
 
-// CheckLayering refuses a layering the build cannot follow: a strategy other than apko's
-// "origin", or a budget other than the rule's apk_layer_budget (Starlark groups packages
-// into layers at analysis time, before it can read the configuration).
-func (c *Config) CheckLayering(budget int) error {
+// CheckLayering refuses a layering the build does not follow: a strategy other than apko's
+// "origin", or one the rule does not say as well (apk_layering = "origin" and
+// apk_layer_budget = N: Starlark groups packages into layers at analysis time, before it
+// can read the configuration), or a rule's origin layering the configuration lacks.
+func (c *Config) CheckLayering(budget int, layering string) error {
 	l := c.Layering
 	if l == nil {
+		if layering != "" {
+			return fmt.Errorf("the rule's apk_layering is %q but the file has no layering: add layering: {strategy: %s, budget: %d}, or leave apk_layering out", layering, layering, budget)
+		}
 		return nil
 	}
 	if l.Strategy != "origin" {
 		return fmt.Errorf("layering.strategy %q: only \"origin\" is known to apko", l.Strategy)
 	}
-	if l.Budget != budget {
-		return fmt.Errorf("layering.budget is %d but the rule's apk_layer_budget is %d: set apk_layer_budget = %d (Bazel groups layers before it can read apko.yaml)", l.Budget, budget, l.Budget)
+	if layering != l.Strategy || l.Budget != budget {
+		return fmt.Errorf("layering is {strategy: origin, budget: %d} but the rule has apk_layering = %q, apk_layer_budget = %d: set apk_layering = \"origin\" and apk_layer_budget = %d (Bazel groups layers before it can read apko.yaml)", l.Budget, layering, budget, l.Budget)
 	}
 	return nil
 }
@@ -52,9 +56,10 @@ func (c *Config) CheckLayering(budget int) error {
 // ImageOptions is what the image config defaults depend on besides the configuration.
 type ImageOptions struct {
 	// Arch is the APK architecture built (checked against archs); Budget the rule's
-	// apk_layer_budget (checked against layering.budget).
-	Arch   string
-	Budget int
+	// apk_layer_budget and Layering its apk_layering (checked against layering).
+	Arch     string
+	Budget   int
+	Layering string
 	// UserFile holds accounts.run-as as resolved by apko-layer (a name becomes its uid);
 	// needed when run-as is set.
 	UserFile string
@@ -73,7 +78,7 @@ func LoadImageDefaults(path string, o ImageOptions) (*oci.SpecFile, error) {
 	if err := cfg.CheckArch(o.Arch); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := cfg.CheckLayering(o.Budget); err != nil {
+	if err := cfg.CheckLayering(o.Budget, o.Layering); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	d, err := cfg.ImageDefaults(o.Created)

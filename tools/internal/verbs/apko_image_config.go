@@ -17,6 +17,7 @@ func apkoImageConfigVerb(args []string) error {
 	fs.StringVar(&configPath, "config", "", "apko.yaml")
 	fs.StringVar(&o.Arch, "arch", "", "the APK architecture built (checked against archs)")
 	fs.IntVar(&o.Budget, "apk-layer-budget", 0, "the rule's apk_layer_budget (checked against layering.budget)")
+	fs.StringVar(&o.Layering, "apk-layering", "", "the rule's apk_layering (checked against layering.strategy)")
 	fs.StringVar(&o.UserFile, "user", "", "the run-as user as resolved by apko-layer (its --user output); needed when accounts.run-as is set")
 	fs.StringVar(&created, "created", "", "the image's created time, RFC 3339 (default 1970-01-01), annotated as apko does")
 	fs.StringVar(&out, "out", "", "output: image config defaults JSON (image --defaults)")

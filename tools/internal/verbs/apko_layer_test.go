@@ -207,8 +207,10 @@ func TestApkoLayer(t *testing.T) {
 	for _, tc := range []struct{ yaml, arch, budget, want string }{
 		{"entrypoint:\n  shell-fragment: echo $HOME\n", "x86_64", "0", ""},
 		{"archs: [arm64]\n", "x86_64", "0", "archs lists aarch64, not x86_64"},
-		{"layering:\n  strategy: origin\n  budget: 4\n", "x86_64", "0", "layering.budget is 4 but the rule's apk_layer_budget is 0"},
-		{"layering:\n  strategy: origin\n  budget: 4\n", "x86_64", "4", ""},
+		{"layering:\n  strategy: origin\n  budget: 4\n", "x86_64", "0", `layering is {strategy: origin, budget: 4} but the rule has apk_layering = "", apk_layer_budget = 0: set apk_layering = "origin" and apk_layer_budget = 4`},
+		{"layering:\n  strategy: origin\n  budget: 4\n", "x86_64", "4", `but the rule has apk_layering = "", apk_layer_budget = 4`},
+		{"layering:\n  strategy: origin\n  budget: 4\n", "x86_64", "origin:4", ""},
+		{"archs: [amd64]\n", "x86_64", "origin:4", `the rule's apk_layering is "origin" but the file has no layering`},
 		{"layering:\n  strategy: size\n", "x86_64", "0", `layering.strategy "size"`},
 		{"accounts:\n  run-as: app\n", "x86_64", "0", "no resolved user"},
 	} {

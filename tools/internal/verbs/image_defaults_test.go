@@ -77,7 +77,7 @@ func TestImageDefaultsMatchApkoConfigFlags(t *testing.T) {
 	os.WriteFile(p("apko.yaml"), []byte(equivalenceConfig), 0o644)
 	os.WriteFile(p("user"), []byte("1000\n"), 0o644)
 	os.WriteFile(p("rule.json"), []byte(equivalenceRule), 0o644)
-	args, err := apkoImageArgs(dir, p("rule.json"), p("apko.yaml"), p("user"), "aarch64", "3")
+	args, err := apkoImageArgs(dir, p("rule.json"), p("apko.yaml"), p("user"), "aarch64", "origin:3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,12 @@ func apkoImageArgs(dir, spec, config, user, arch, budget string) ([]string, erro
 	}
 	ruleSpec, _ := json.Marshal(sf)
 	defaults := filepath.Join(dir, "defaults.json")
-	args := []string{"--config", config, "--arch", arch, "--apk-layer-budget", budget, "--out", defaults}
+	args := []string{"--config", config, "--arch", arch, "--out", defaults}
+	if layering, n, ok := strings.Cut(budget, ":"); ok { // "origin:N": apk_layering too
+		args = append(args, "--apk-layering", layering)
+		budget = n
+	}
+	args = append(args, "--apk-layer-budget", budget)
 	if user != "" {
 		args = append(args, "--user", user)
 	}
@@ -136,7 +141,7 @@ func TestApkoImageConfig(t *testing.T) {
 	p := func(n string) string { return filepath.Join(dir, n) }
 	os.WriteFile(p("apko.yaml"), []byte(equivalenceConfig), 0o644)
 	os.WriteFile(p("user"), []byte("1000\n"), 0o644)
-	args := []string{"--config", p("apko.yaml"), "--arch", "x86_64", "--apk-layer-budget", "3", "--out", p("d.json")}
+	args := []string{"--config", p("apko.yaml"), "--arch", "x86_64", "--apk-layer-budget", "3", "--apk-layering", "origin", "--out", p("d.json")}
 	if err := apkoImageConfigVerb(append(args, "--user", p("user"))); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +191,7 @@ func TestApkoImageConfig(t *testing.T) {
 	}{
 		{"no user", args, "accounts.run-as is set but no resolved user was given"},
 		{"arch", append(append([]string{}, args...), "--arch", "s390x"), "archs lists x86_64, aarch64, not s390x"},
-		{"budget", append(append([]string{}, args...), "--apk-layer-budget", "2"), "set apk_layer_budget = 3"},
+		{"budget", append(append([]string{}, args...), "--apk-layer-budget", "2"), `set apk_layering = "origin" and apk_layer_budget = 3`},
 		{"created", append(append([]string{}, args...), "--user", p("user"), "--created", "yesterday"), "--created: "},
 	} {
 		os.Remove(p("d.json"))
