@@ -1,7 +1,7 @@
 """emit_apk_contents: a lock's packages (and an apko.yaml) as an image's contents, with the
 emitters of its layers (`merge-layers`, `apko-layer`) and image config (`apko-image-config`)."""
 
-load("//apk/private:grouping.bzl", "group_packages")
+load("//apk/private:grouping.bzl", "group_by_origin", "group_packages")
 load("//apk/private/providers:apk_packages_info.bzl", "ApkPackagesInfo")
 load("//oci:actions.bzl", "layer_action")
 load("//oci:providers.bzl", "OciImageContentsInfo")
@@ -71,7 +71,31 @@ def emit_apko_layer(ctx, *, config, packages, arch, config_files = []):
     )
     return struct(layer = layer, user = user)
 
-def emit_apko_image_config(ctx, *, config, arch, layer_budget, user, created, config_files = []):
+def emit_top_layer(ctx, *, layers):
+    """Origin layering's top layer: the apk database layer and the apko.yaml's, stacked in one.
+
+    Args:
+      ctx: the rule context (needs the wharf toolchain).
+      layers: list of OciLayerInfo, bottom first.
+
+    Returns:
+      OciLayerInfo (`<name>.apk_top.tar.gz`).
+    """
+    args = ctx.actions.args()
+    args.add("--stack")
+    args.add_all(layers, map_each = layer_arg, before_each = "--layer")
+    args.add("--created-by", "apk database and apko.yaml")
+    return layer_action(
+        ctx,
+        "merge-layers",
+        args,
+        prefix = ctx.label.name + ".apk_top",
+        inputs = [x.blob for x in layers] + [x.metadata for x in layers],
+        mnemonic = "ApkTopLayer",
+        progress_message = "Stacking the apk database and apko.yaml layers of %{label}",
+    )
+
+def emit_apko_image_config(ctx, *, config, arch, layer_budget, user, created, config_files = [], layering = ""):
     """The image config defaults of an apko.yaml (`image --defaults`), for one architecture.
 
     Args:
@@ -82,6 +106,7 @@ def emit_apko_image_config(ctx, *, config, arch, layer_budget, user, created, co
       user: File, the run-as user from emit_apko_layer.
       created: the image's `created` time, or empty.
       config_files: Files the apko.yaml includes.
+      layering: the image's apk_layering (checked against the file's `layering.strategy`).
 
     Returns:
       File (`<name>.apko.defaults.json`).
@@ -91,6 +116,8 @@ def emit_apko_image_config(ctx, *, config, arch, layer_budget, user, created, co
     args.add("--config", config)
     args.add("--arch", arch)
     args.add("--apk-layer-budget", str(layer_budget))
+    if layering:
+        args.add("--apk-layering", layering)
     args.add("--user", user)
     if created:
         args.add("--created", created)
@@ -107,17 +134,24 @@ def emit_apko_image_config(ctx, *, config, arch, layer_budget, user, created, co
     )
     return out
 
-def _package_layers(ctx, packages, layer_budget):
-    """One layer per package, or merged contiguous groups within the budget."""
-    if layer_budget == 1:
+def _package_layers(ctx, packages, layer_budget, layering):
+    """One layer per package, merged contiguous groups within the budget, or origin groups."""
+    if layering == "origin":
+        groups, err = group_by_origin(packages, layer_budget)
+        if err:
+            fail("{}: {}".format(ctx.label, err))
+    elif layering:
+        fail("{}: apk_layering is {}: only \"origin\" (apko's layering.strategy) or empty".format(ctx.label, repr(layering)))
+    elif layer_budget == 1:
         fail("{}: apk_layer_budget must be 0 (no limit) or at least 2 (packages + the apk database)".format(ctx.label))
-    groups = group_packages(packages, layer_budget - 1 if layer_budget else 0)
+    else:
+        groups = group_packages(packages, layer_budget - 1 if layer_budget else 0)
     return [
         g[0].layer if len(g) == 1 else emit_merge_layers(ctx, packages = g, index = i)
         for i, g in enumerate(groups)
     ]
 
-def emit_apk_contents(ctx, apks, *, platform, layer_budget, config, created, config_files = []):
+def emit_apk_contents(ctx, apks, *, platform, layer_budget, config, created, config_files = [], layering = ""):
     """A lock's packages as an image's contents (`OciImageContentsSourceInfo.emit`).
 
     Each package's data member is a layer in lock order (or contiguous runs within
@@ -133,6 +167,9 @@ def emit_apk_contents(ctx, apks, *, platform, layer_budget, config, created, con
       config: File or None, the apko.yaml.
       created: the image's `created` time, or empty.
       config_files: Files the apko.yaml includes (`include:`), inputs of its actions.
+      layering: "origin": the packages grouped as apko's `layering: {strategy: origin,
+        budget: layer_budget}` groups them, then one top layer (the apk database and the
+        apko.yaml's layer, stacked); empty: contiguous runs.
 
     Returns:
       OciImageContentsInfo.
@@ -144,12 +181,16 @@ def emit_apk_contents(ctx, apks, *, platform, layer_budget, config, created, con
     if config and not config.basename.endswith((".yaml", ".yml")):
         # oci_image_contents takes any file; apk_image_contents's attribute checks it too.
         fail("{}: apko_config {} is not a .yaml or .yml file".format(ctx.label, config.short_path))
-    layers = _package_layers(ctx, pkgs.packages, layer_budget) + [pkgs.database]
+    layers = _package_layers(ctx, pkgs.packages, layer_budget, layering)
+    top = [pkgs.database]
     defaults = []
     if config:
         apko = emit_apko_layer(ctx, config = config, packages = pkgs, arch = apk_arch, config_files = config_files)
-        layers.append(apko.layer)
-        defaults.append(emit_apko_image_config(ctx, config = config, arch = apk_arch, layer_budget = layer_budget, user = apko.user, created = created, config_files = config_files))
+        top.append(apko.layer)
+        defaults.append(emit_apko_image_config(ctx, config = config, arch = apk_arch, layer_budget = layer_budget, user = apko.user, created = created, config_files = config_files, layering = layering))
+
+    # apko's top layer holds what no package owns: here the database and apko.yaml layers.
+    layers += [emit_top_layer(ctx, layers = top)] if layering and len(top) > 1 else top
     return OciImageContentsInfo(
         layers = layers,
         defaults = defaults,

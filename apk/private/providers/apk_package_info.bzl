@@ -14,6 +14,9 @@ FIELDS = {f: PACKAGE_FIELDS[f] + " (string)" for f in APK_PACKAGE_RECORD_FIELDS}
     "parts": "list of File: the package bytes, in order.",
     "head_parts": "list of File: the parts holding the signature and control members.",
     "data_size": "int: the data member's size per the lock (0 when the lock has no range).",
+    "origin": "string: .PKGINFO's origin (empty: unknown).",
+    "installed_size": "int: .PKGINFO's size.",
+    "replaces": "list of string: .PKGINFO's replaces.",
     "layer": "OciLayerInfo: the data member as a layer.",
     "facts": "File: package facts JSON.",
 }

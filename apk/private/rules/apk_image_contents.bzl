@@ -11,6 +11,7 @@ def _apk_image_contents_impl(ctx):
         ctx.attr.apks,
         platform = target_platform(ctx),
         layer_budget = ctx.attr.apk_layer_budget,
+        layering = ctx.attr.apk_layering,
         config = ctx.file.apko_config,
         config_files = ctx.files.apko_config_includes,
         created = ctx.attr.created,
@@ -56,6 +57,10 @@ apk_image_contents = rule(
         "apk_layer_budget": attr.int(
             doc = "Most layers the packages may take, the apk database layer included; 0: one layer per package. See `oci_image`.",
             default = 0,
+        ),
+        "apk_layering": attr.string(
+            doc = "`\"origin\"`: the packages grouped as apko's `layering: {strategy: origin, budget: apk_layer_budget}` groups them. See `oci_image`.",
+            values = ["", "origin"],
         ),
         "apko_config": attr.label(
             doc = "An apko image configuration (`apko.yaml`) whose accounts, paths and image config apply. See `oci_image`.",

@@ -25,6 +25,9 @@ def _apk_package_impl(ctx):
             parts = ctx.files.parts,
             head_parts = ctx.files.head_parts or ctx.files.parts,
             data_size = a.data_size,
+            origin = a.origin,
+            installed_size = a.installed_size,
+            replaces = a.replaces,
             layer = out.layer,
             facts = out.facts,
             **{f: getattr(a, f) for f in APK_PACKAGE_RECORD_FIELDS}
@@ -73,6 +76,11 @@ apk_package = rule(
             allow_files = True,
         ),
         "data_size": attr.int(doc = "Size of the data member per the lock's range (0: unknown); used to balance layer groups."),
+        # From .PKGINFO, which the repository reads when it fetches the package: origin
+        # layering (`apk_layering = "origin"`) groups by them when Bazel plans the layers.
+        "origin": attr.string(doc = "The package's origin (.PKGINFO `origin`); empty: unknown, which origin layering refuses."),
+        "installed_size": attr.int(doc = "The package's installed size (.PKGINFO `size`), which orders origin layering's groups."),
+        "replaces": attr.string_list(doc = "The packages it replaces (.PKGINFO `replaces`), whose groups origin layering joins."),
     },
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )

@@ -9,11 +9,12 @@ from that rule set to oci/, as in rules_go's toolchain `actions`).
 """
 
 FIELDS = {
-    "emit": """function(ctx, source, *, platform, layer_budget, config, created) ->
+    "emit": """function(ctx, source, *, platform, layer_budget, layering, config, config_files, created) ->
 OciImageContentsInfo: declares the contents' actions in the rule of `ctx` (which has the wharf
 toolchain): `source` the Target providing this; `platform` the target platform's entry of
 //platforms:platforms.bzl's PLATFORMS; `layer_budget` the most layers the contents may take
-(0: no limit); `config` a File or None (e.g. an apko.yaml); `created` the image's `created`
+(0: no limit); `layering` how the source groups its layers within it (apk: "origin", or
+empty); `config` a File or None (e.g. an apko.yaml) and `config_files` the files it includes; `created` the image's `created`
 time (empty: the epoch).""",
 }
 

@@ -11,6 +11,7 @@ def _oci_image_contents_impl(ctx):
         source,
         platform = target_platform(ctx),
         layer_budget = ctx.attr.layer_budget,
+        layering = ctx.attr.layering,
         config = ctx.file.config,
         config_files = ctx.files.config_files,
         created = ctx.attr.created,
@@ -24,6 +25,7 @@ platform, within `layer_budget` and with `config`. `oci_image(apks = ...)` makes
     attrs = {
         "source": attr.label(doc = "A target providing `OciImageContentsSourceInfo` (e.g. a lock's hub repository).", mandatory = True, providers = [OciImageContentsSourceInfo]),
         "layer_budget": attr.int(doc = "Most layers the contents may take; 0: no limit."),
+        "layering": attr.string(doc = "How the source groups its layers within `layer_budget` (apk: `\"origin\"`, or empty)."),
         "config": attr.label(doc = "A configuration file the source reads (e.g. an apko.yaml).", allow_single_file = True),
         "config_files": attr.label_list(doc = "Files `config` names that the source reads too (an apko.yaml's includes).", allow_files = True),
         "created": attr.string(doc = "The image's `created` time (RFC 3339; empty: 1970-01-01T00:00:00Z)."),

@@ -16,7 +16,7 @@ load(":load.bzl", "oci_load")
 # restricted alike.
 _SHARED = ["compatible_with", "exec_compatible_with", "features", "restricted_to", "tags", "target_compatible_with", "testonly"]
 
-def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, apko_config_includes = [], contents = [], **kwargs):
+def oci_image(name, apks = None, apk_layer_budget = 0, apk_layering = "", apko_config = None, apko_config_includes = [], contents = [], **kwargs):
     """A single-platform image from APK packages, a base and layers.
 
     Layers, bottom first: the base's (`base`), then with `apks` each package's data member
@@ -65,6 +65,14 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, apko_
         package's compressed blocks are copied as they are, and only blocks holding an entry
         left out (a directory an earlier package in the run has, a file a later one
         replaces) or the package's tar end-of-archive are encoded again.
+      apk_layering: `"origin"`: group the packages as apko v1.2.39's `layering: {strategy:
+        origin, budget: N}` does, with `apk_layer_budget = N`: by origin (a package that
+        replaces another joins its group), the `N-1` largest groups by installed size
+        first, the rest merged into one, each group spliced as above (packages in lock
+        order); then one top layer, the apk database and `apko_config`'s layer stacked.
+        Origin, installed size and replaces come from each package's .PKGINFO, read when
+        its repository is fetched. An `apko_config` with `layering` needs it (and one
+        without refuses it). See docs/apk-install.md.
       apko_config: An apko image configuration (`apko.yaml`, apko v1.2.39's format) to take
         the image from, as `apko build` would; needs `apks` (normally the lock made from the
         same file).
@@ -85,8 +93,8 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, apko_
         `user`, `workdir`, `stop_signal`); `env`, `annotations` and `labels` are merged key
         by key with the image's values winning; `volumes` are the union.
         `archs`, when given, must list the target platform's architecture; `layering` must
-        be `{strategy: origin, budget: N}` with `apk_layer_budget = N` set too (Bazel cannot
-        read the file when it plans the layers). `contents` is the lock's business
+        be `{strategy: origin, budget: N}` with `apk_layering = "origin"` and
+        `apk_layer_budget = N` set too (Bazel cannot read the file when it plans the layers). `contents` is the lock's business
         (`apk_lock`); `include` is merged as apko merges it (the included files must be in
         `apko_config_includes`); `contents.baseimage` and service-bundle entrypoints are
         errors. See docs/apk-install.md for what differs from apko.
@@ -103,6 +111,7 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apko_config = None, apko_
             name = name + "_apk_contents",
             source = apks,
             layer_budget = apk_layer_budget,
+            layering = apk_layering,
             config = apko_config,
             config_files = apko_config_includes,
             created = kwargs.get("created", ""),

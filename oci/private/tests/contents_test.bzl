@@ -23,7 +23,7 @@ def _fake_contents(tag, defaults = []):
         sbom = struct(tag = tag, emit = _emit_fake_sbom),
     )
 
-def _emit_fake(ctx, source, *, platform, layer_budget, config, config_files, created):
+def _emit_fake(ctx, source, *, platform, layer_budget, layering, config, config_files, created):
     given = ctx.actions.declare_file(ctx.label.name + ".given.json")
     ctx.actions.write(given, json.encode({
         "arch": platform.arch,
@@ -31,6 +31,7 @@ def _emit_fake(ctx, source, *, platform, layer_budget, config, config_files, cre
         "config_files": [f.basename for f in config_files],
         "created": created,
         "layer_budget": layer_budget,
+        "layering": layering,
         "source": source.label.name,
     }))
     return _fake_contents(source.label.name, [given])
@@ -63,6 +64,7 @@ def _source_gets_image_settings_impl(ctx):
         "config_files": ["apko.lock.json"],
         "created": "2020-02-02T00:00:00Z",
         "layer_budget": 7,
+        "layering": "origin",
         "source": "fake_source",
     }, json.decode(_written(env, contents.defaults[0])))
     return analysistest.end(env)
@@ -100,6 +102,7 @@ def contents_test_suite(name):
         name = "fake_image",
         apks = ":fake_source",
         apk_layer_budget = 7,
+        apk_layering = "origin",
         apko_config = "//examples/hello_image:apko.yaml",
         # Stands for a file the configuration includes: the test sees it reach the source.
         apko_config_includes = ["//examples/hello_image:apko.lock.json"],

@@ -181,6 +181,26 @@ func buildOurs(t *testing.T, dir, lockPath, config, repository string, annotatio
 // and config.
 func readLayout(t *testing.T, dir string) (map[string]node, imageConfig) {
 	t.Helper()
+	layers, cfg := layoutLayers(t, dir)
+	fs := map[string]node{}
+	for _, l := range layers {
+		apply(t, fs, l)
+	}
+	return fs, cfg.Config
+}
+
+// layoutConfig is what the tests read of an image's config file.
+type layoutConfig struct {
+	Config  imageConfig
+	History []struct {
+		CreatedBy string `json:"created_by"`
+	}
+}
+
+// layoutLayers returns the layer blobs (bottom first) and config of the amd64 image of an
+// OCI layout.
+func layoutLayers(t *testing.T, dir string) ([][]byte, layoutConfig) {
+	t.Helper()
 	blob := func(digest string) []byte {
 		b, err := os.ReadFile(filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(digest, "sha256:")))
 		if err != nil {
@@ -204,8 +224,8 @@ func readLayout(t *testing.T, dir string) (map[string]node, imageConfig) {
 	if len(idx.Manifests) == 1 && strings.HasSuffix(idx.Manifests[0].MediaType, "index.v1+json") {
 		json.Unmarshal(blob(idx.Manifests[0].Digest), &idx)
 	}
-	fs := map[string]node{}
-	var cfg struct{ Config imageConfig }
+	var layers [][]byte
+	var cfg layoutConfig
 	for _, m := range idx.Manifests {
 		if m.Platform.Architecture != "amd64" {
 			continue
@@ -217,13 +237,13 @@ func readLayout(t *testing.T, dir string) (map[string]node, imageConfig) {
 		json.Unmarshal(blob(m.Digest), &man)
 		json.Unmarshal(blob(man.Config.Digest), &cfg)
 		for _, l := range man.Layers {
-			apply(t, fs, blob(l.Digest))
+			layers = append(layers, blob(l.Digest))
 		}
 	}
-	if len(fs) == 0 {
+	if len(layers) == 0 {
 		t.Fatalf("%s: no amd64 image", dir)
 	}
-	return fs, cfg.Config
+	return layers, cfg
 }
 
 // compare compares every path's type, mode, owner, link target, device numbers and content,
