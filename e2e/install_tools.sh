@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test uses, idempotently: a registry (Debian's
-# docker-registry, htpasswd from apache2-utils), umoci, runc, podman, skopeo and containerd (with ctr) from apt, crane,
+# docker-registry, htpasswd from apache2-utils), umoci, runc, podman, skopeo, containerd (with ctr) and keytool (e2e/pull_verify_test.go trusts its https front with it) from apt, crane,
 # syft, cosign, apko and container-structure-test (pinned) built with the host Go (tools/dev/gotool.sh), and bazel-remote
 # (e2e/rbe/provision.sh). The four builds run at once, beside apt: on a fresh machine their
 # module downloads overlap, and so do one's download and another's compile and link.
@@ -38,7 +38,7 @@ start bazel-remote "$here/rbe/provision.sh" bazel-remote
 
 failed=()
 need=()
-for p in docker-registry:docker-registry htpasswd:apache2-utils umoci:umoci runc:runc podman:podman skopeo:skopeo containerd:containerd; do
+for p in docker-registry:docker-registry htpasswd:apache2-utils umoci:umoci runc:runc podman:podman skopeo:skopeo containerd:containerd keytool:openjdk-17-jre-headless; do
   command -v "${p%%:*}" >/dev/null || need+=("${p#*:}")
 done
 if [ "${#need[@]}" -gt 0 ]; then
