@@ -61,6 +61,11 @@ def _package(name, url, dir = "", ranged = True):
         dir = dir,
     )
 
+def _has_lines(env, build, lines):
+    """Asserts that the BUILD file build has each of lines as an attribute line."""
+    for line in lines:
+        asserts.true(env, "\n    {},\n".format(line) in build, line)
+
 def _concurrent_impl(ctx):
     env = unittest.begin(ctx)
     rctx, calls = _fake_rctx()
@@ -90,8 +95,7 @@ def _concurrent_impl(ctx):
     extracts = [c for c in calls if c.call == "extract"]
     asserts.equals(env, ["a_1.0-r0/control.tar.gz", "b_1.0-r0/control.tar.gz"], [c.archive for c in extracts])
     asserts.equals(env, ["a_1.0-r0/_pkginfo", "b_1.0-r0/_pkginfo"], [c.path for c in calls if c.call == "delete"])
-    for line in ['origin = "openssl"', "installed_size = 4096", 'replaces = ["libressl"]']:
-        asserts.true(env, "\n    {},\n".format(line) in builds[0], line)
+    _has_lines(env, builds[0], ['origin = "openssl"', "installed_size = 4096", 'replaces = ["libressl"]'])
     return unittest.end(env)
 
 concurrent_fetch_test = unittest.make(_concurrent_impl)
@@ -110,8 +114,7 @@ def _whole_file_impl(ctx):
 
     # apk_package gets the record's fields of its own (APK_PACKAGE_RECORD_FIELDS), the URL
     # without the credentials a lock may hold (the SBOM records it).
-    for line in ['origin = "openssl"', "installed_size = 4096", 'package_name = "c"', 'version = "1.0-r0"', 'arch = "x86_64"', 'url = "https://cdn/c.apk"', 'control_checksum = "sha1-C"', 'data_checksum = ""', "head_parts = []", "data_size = 0"]:
-        asserts.true(env, "\n    {},\n".format(line) in builds[0], line)
+    _has_lines(env, builds[0], ['origin = "openssl"', "installed_size = 4096", 'package_name = "c"', 'version = "1.0-r0"', 'arch = "x86_64"', 'url = "https://cdn/c.apk"', 'control_checksum = "sha1-C"', 'data_checksum = ""', "head_parts = []", "data_size = 0"])
     return unittest.end(env)
 
 whole_file_fetch_test = unittest.make(_whole_file_impl)
@@ -123,8 +126,7 @@ def _no_pkginfo_impl(ctx):
 
     # No origin: origin layering names the package (group_by_origin's error), the package's
     # own action refuses it in any build.
-    for line in ['origin = ""', "installed_size = 0", "replaces = []"]:
-        asserts.true(env, "\n    {},\n".format(line) in builds[0], line)
+    _has_lines(env, builds[0], ['origin = ""', "installed_size = 0", "replaces = []"])
     return unittest.end(env)
 
 no_pkginfo_fetch_test = unittest.make(_no_pkginfo_impl)
@@ -140,7 +142,7 @@ def _whole_file_ranged_impl(ctx):
     asserts.equals(env, ["download", "wait", "file", "extract", "delete", "delete"], [c.call for c in calls])
     asserts.equals(env, struct(call = "file", path = "d_1.0-r0/_pkginfo.tar.gz", content = "CCCCCCCCCC", legacy_utf8 = False), calls[2])
     asserts.equals(env, "d_1.0-r0/_pkginfo.tar.gz", calls[3].archive)
-    asserts.true(env, "\n    origin = \"openssl\",\n" in builds[0])
+    _has_lines(env, builds[0], ['origin = "openssl"'])
     return unittest.end(env)
 
 whole_file_ranged_fetch_test = unittest.make(_whole_file_ranged_impl)

@@ -11,10 +11,7 @@ package verbs
 
 import (
 	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,61 +30,36 @@ import (
 // usr/lib/apk/db/installed when the layer has one.
 func layerFiles(t *testing.T, blob []byte) (files []string, installed string) {
 	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(blob))
-	if err != nil {
-		t.Fatal(err)
+	fs := map[string]node{}
+	apply(t, fs, blob)
+	for p, n := range fs {
+		if n.typ != tar.TypeDir {
+			files = append(files, p)
+		}
 	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			sort.Strings(files)
-			return files, installed
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := path.Clean(strings.TrimPrefix(h.Name, "./"))
-		if h.Typeflag == tar.TypeDir {
-			continue
-		}
-		if p == "usr/lib/apk/db/installed" {
-			b, _ := io.ReadAll(tr)
-			installed = string(b)
-		}
-		files = append(files, p)
-	}
+	sort.Strings(files)
+	return files, fs["usr/lib/apk/db/installed"].data
 }
 
-// dbPackages lists the packages (name-version) an installed database holds, in its order.
-func dbPackages(installed string) []string {
-	var out []string
-	name := ""
+// readDB lists the packages (name-version, sorted) of an installed database and the files
+// it gives them.
+func readDB(installed string) (pkgs []string, files map[string]bool) {
+	files = map[string]bool{}
+	name, dir := "", ""
 	for _, line := range strings.Split(installed, "\n") {
 		switch k, v, _ := strings.Cut(line, ":"); k {
 		case "P":
 			name = v
 		case "V":
-			out = append(out, name+"-"+v)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// dbFiles lists the files an installed database gives its packages.
-func dbFiles(installed string) map[string]bool {
-	out := map[string]bool{}
-	dir := ""
-	for _, line := range strings.Split(installed, "\n") {
-		switch k, v, _ := strings.Cut(line, ":"); k {
+			pkgs = append(pkgs, name+"-"+v)
 		case "F":
 			dir = v
 		case "R":
-			out[path.Join(dir, v)] = true
+			files[path.Join(dir, v)] = true
 		}
 	}
-	return out
+	sort.Strings(pkgs)
+	return pkgs, files
 }
 
 // without returns files without those in drop.
@@ -108,13 +80,14 @@ func without(files []string, drop map[string]bool) []string {
 func checkLayers(t *testing.T, theirs, ours [][]byte, cfg layoutConfig) map[string]bool {
 	t.Helper()
 	_, fullDB := layerFiles(t, theirs[len(theirs)-1])
-	owned := dbFiles(fullDB)
+	_, owned := readDB(fullDB)
 	restated := map[string]bool{}
 	for i := range theirs {
 		tf, tdb := layerFiles(t, theirs[i])
 		of, _ := layerFiles(t, ours[i])
 		if i < len(theirs)-1 {
-			want := strings.Join(dbPackages(tdb), " ")
+			pkgs, _ := readDB(tdb)
+			want := strings.Join(pkgs, " ")
 			if got := strings.TrimPrefix(cfg.History[i].CreatedBy, "apk "); !sameWords(got, want) {
 				t.Errorf("layer %d holds %s, apko's %s", i, got, want)
 			}
