@@ -23,6 +23,8 @@
 #   targets: each target's two sides once more, in turn (A B A B ..., BENCH_RUNS pairs): its
 #            ratio is the median of the per-pair ratios (a second table); Bazel's floor
 #            against apko and for the one-package change, paired the same way
+#   (the scale rows, 100 to 1,000 images from 5 locks and under remote execution, are
+#   tools/dev/bench/scale.sh's; the helpers both use are tools/dev/bench/lib.sh)
 #
 # Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
 set -euo pipefail
@@ -34,7 +36,8 @@ BIN=$CACHE/bin
 export PATH=/usr/local/go/bin:$BIN:$PATH
 mkdir -p "$W" "$BIN"
 
-log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+# log, server_cpu, run_timed, median, start_serve, httplock, toolchain_package
+. "$root/tools/dev/bench/lib.sh"
 
 # ---------------------------------------------------------------- tools
 for t in zstd bc; do
@@ -63,42 +66,6 @@ fi
 
 # ---------------------------------------------------------------- measuring
 rows=()
-# For Bazel rows ($OB set), CPU is the Bazel server's with its actions: its own, its reaped
-# children's and its live persistent workers' (utime + stime (+ cutime + cstime), /proc),
-# not the client's.
-server_cpu() {
-  local p t=0 w
-  p=$(pgrep -f -- "--output_base=${OB:-/nonexistent}( |$)" | head -1) || true
-  if [ -n "$p" ] && [ -r "/proc/$p/stat" ]; then
-    t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat")
-    for w in $(pgrep -P "$p" -f -- --persistent_worker || true); do
-      t=$((t + $(awk '{print $14 + $15}' "/proc/$w/stat" 2>/dev/null || echo 0)))
-    done
-  fi
-  echo "scale=2; $t / 100" | bc
-}
-# run_timed OUT CMD...: runs CMD once and appends "wall cpu rss_kb" to OUT.
-run_timed() {
-  local out=$1 cpu0 cpu
-  shift
-  cpu0=$(server_cpu)
-  /usr/bin/time -f '%e %U %S %M' -o "$W/time" "$@" >/dev/null 2>"$W/stderr" || {
-    cat "$W/stderr" >&2
-    log "FAILED: $*"
-    exit 1
-  }
-  read -r wall user sys rss <"$W/time"
-  # Bazel rows: also Bazel's own "Elapsed time" (the client wall minus it is tools/bazel's
-  # chroot wrapper and the client's start).
-  local inner=-
-  if [ -n "${OB:-}" ]; then
-    cpu=$(echo "$(server_cpu) - $cpu0" | bc)
-    inner=$(grep -o 'Elapsed time: [0-9.]*' "$W/stderr" | tail -1 | grep -o '[0-9.]*$' || echo -)
-  else
-    cpu=$(echo "$user + $sys" | bc)
-  fi
-  echo "$wall $cpu $rss $inner" >>"$out"
-}
 # row NAME WALL CPU RSS BYTES [BAZEL_ELAPSED]
 row() { rows+=("$(printf '| %s | %.2f | %.2f | %s | %s | %s |' "$1" "$2" "$3" "$4" "$5" "${6:--}")"); }
 # measure NAME OUTPUT CMD...: wall, CPU (user+sys), max RSS and output size of one run.
@@ -129,11 +96,6 @@ measure_median() {
   [ -e "$out" ] && bytes=$(du -sb "$out" | cut -f1)
   row "$name [$lo–$hi]" "$wall" "$cpu" "$((rss / 1024))" "$bytes" "$inner"
   log "$name: ${wall}s wall (median of $RUNS)"
-}
-# median FILE: the line of FILE ("wall cpu rss elapsed" lines) with the median wall time,
-# then the lowest and highest wall time.
-median() {
-  sort -n "$1" | awk '{w[NR] = $1; l[NR] = $0} END {m = int((NR + 1) / 2); print l[m], w[1], w[NR]}'
 }
 
 # Read inputs once before each group, so no tool pays for a cold page cache.
@@ -261,32 +223,11 @@ DC=$BZ/disk_cache
 rm -rf "$WS" "$DC" "$DC.tool" "$BZ/port"
 mkdir -p "$WS" "$BZ"
 (cd "$root" && go build -o "$W/serve" ./tools/dev/bench/serve)
-# start_serve PORT_FILE [FLAGS...]: the package server on a port of its own, written to
-# PORT_FILE once it listens; its pid in SERVED.
-start_serve() {
-  local port_file=$1
-  shift
-  rm -f "$port_file"
-  "$W/serve" -dir "$IN" -port-file "$port_file" "$@" &
-  SERVED=$!
-  for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
-}
 start_serve "$BZ/port"
 SERVER=$SERVED
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 BASE_URL="http://127.0.0.1:$(cat "$BZ/port")/"
 ln -s "$IN/repo" "$WS/repo"
-# httplock SRC DST: the lock with every package URL made absolute under $BASE_URL.
-httplock() {
-  python3 - "$1" "$2" "$BASE_URL" <<'PY'
-import json, sys
-src, dst, base = sys.argv[1:]
-d = json.load(open(src))
-for p in d["contents"]["packages"]:
-    p["url"] = base + p["url"]
-json.dump(d, open(dst, "w"), indent=2)
-PY
-}
 httplock "$IN/apko.lock.json" "$BZ/lock.json"
 httplock "$IN/apko.changed.lock.json" "$BZ/lock.changed.json"
 cp "$BZ/lock.json" "$WS/apko.lock.json"
@@ -334,14 +275,6 @@ mkdir -p "$WS/prebuilt"
 rm -rf "$W/release"
 (cd "$root" && go run ./tools/dev/release -version 0.0.0-bench -platforms linux/amd64 -allow-dirty -out "$W/release" >/dev/null)
 cp "$W/release/wharf-linux-amd64" "$WS/prebuilt/wharf"
-# toolchain_package DIR: registers $WS/DIR/wharf as the wharf toolchain //DIR:toolchain.
-toolchain_package() {
-  cat >"$WS/$1/BUILD.bazel" <<EOF
-load("@rules_wharf//toolchain:toolchain.bzl", "wharf_toolchain")
-wharf_toolchain(name = "$1", wharf = "wharf")
-toolchain(name = "toolchain", toolchain = ":$1", toolchain_type = "@rules_wharf//toolchain:type")
-EOF
-}
 toolchain_package prebuilt
 cat >"$W/bz" <<EOF
 #!/usr/bin/env bash

@@ -9,6 +9,13 @@
 //	gobin/                                a Go program embedding 30 MB
 //
 // go run ./tools/dev/bench/gen -out DIR
+//
+// For the scale bench (tools/dev/bench/scale.sh), -locks K also writes locks/lock_K.json:
+// K locks that share -shared packages and split the rest between them, and
+// locks/lock_0.changed.json, lock 0 with the changed package at r1; -packages and -payload
+// size the repository, -layers=false skips big/, small/ and gobin/:
+//
+//	go run ./tools/dev/bench/gen -out DIR -packages 100 -payload 20971520 -locks 5 -shared 80 -layers=false
 package main
 
 import (
@@ -25,12 +32,31 @@ import (
 )
 
 const (
-	packages     = 100
-	changed      = 50 // index of the package that differs in the changed lock
-	keyName      = "bench.rsa.pub"
-	filesPerPkg  = 12
-	totalPayload = 300 << 20
+	keyName     = "bench.rsa.pub"
+	filesPerPkg = 12
 )
+
+// repoShape is the generated repository: how many packages, their bytes in all, how many
+// scale locks and how many packages every one of them holds (the first ones; each later
+// package depends on package 0).
+type repoShape struct {
+	packages, payload, locks, shared int
+}
+
+// changed is the index of the package that differs in the changed locks.
+func (s repoShape) changed() int { return s.packages / 2 }
+
+// check refuses a shape whose locks cannot be written: the changed package must be one
+// every lock holds, and each lock needs a package of its own.
+func (s repoShape) check() error {
+	if s.packages < 1 || s.shared > s.packages || s.changed() >= s.shared {
+		return fmt.Errorf("-packages %d -shared %d: want the changed package (%d, half of -packages) among the shared ones", s.packages, s.shared, s.changed())
+	}
+	if s.locks > 0 && s.packages-s.shared < s.locks {
+		return fmt.Errorf("-locks %d: %d packages are not shared, want one for each lock at least", s.locks, s.packages-s.shared)
+	}
+	return nil
+}
 
 // content returns n bytes that compress about 2.5:1, like binaries: random runs mixed with
 // repeats of earlier bytes.
@@ -54,7 +80,7 @@ func content(r *rand.Rand, n int) []byte {
 	return b
 }
 
-func pkg(i int, version string) apktest.Package {
+func pkg(s repoShape, i int, version string) apktest.Package {
 	r := rand.New(rand.NewChaCha8([32]byte{byte(i), byte(len(version)), 'w', 'h', 'a', 'r', 'f'}))
 	name := fmt.Sprintf("bench-pkg-%03d", i)
 	p := apktest.Package{
@@ -62,10 +88,13 @@ func pkg(i int, version string) apktest.Package {
 		Description: "benchmark package", BuildDate: 1700000000,
 		Files: []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/lib", Dir: true}, {Path: "usr/lib/" + name, Dir: true}},
 	}
-	if i > 0 {
+	switch {
+	case i >= s.shared:
+		p.Depends = []string{"bench-pkg-000"}
+	case i > 0:
 		p.Depends = []string{fmt.Sprintf("bench-pkg-%03d", i-1)}
 	}
-	per := totalPayload / packages / filesPerPkg
+	per := s.payload / s.packages / filesPerPkg
 	for f := 0; f < filesPerPkg; f++ {
 		p.Files = append(p.Files, apktest.File{Path: fmt.Sprintf("usr/lib/%s/part%02d.so", name, f), Content: string(content(r, per)), Mode: 0o755})
 	}
@@ -89,23 +118,24 @@ func write(path string, b []byte) error {
 func run() error {
 	out := flag.String("out", "", "output directory")
 	big := flag.Bool("big", true, "also write the 1 GiB file")
+	layers := flag.Bool("layers", true, "write the layer inputs (big/, small/, gobin/)")
+	var s repoShape
+	flag.IntVar(&s.packages, "packages", 100, "packages in the repository")
+	flag.IntVar(&s.payload, "payload", 300<<20, "bytes of the packages' files in all")
+	flag.IntVar(&s.shared, "shared", -1, "packages in every scale lock (-1: all)")
+	flag.IntVar(&s.locks, "locks", 0, "scale locks to write into locks/ (0: none)")
 	flag.Parse()
 	if *out == "" {
 		return errors.New("-out is required")
 	}
-	key, err := loadKey(filepath.Join(*out, "bench.rsa"))
-	if err != nil {
+	if s.shared < 0 {
+		s.shared = s.packages
+	}
+	if err := writePackages(*out, s); err != nil {
 		return err
 	}
-	base, variant, err := writeRepo(filepath.Join(*out, "repo"), key)
-	if err != nil {
-		return err
-	}
-	if err := writeLocks(*out, base, variant); err != nil {
-		return err
-	}
-	if err := writeApkoYAML(*out, base); err != nil {
-		return err
+	if !*layers {
+		return nil
 	}
 	// One random stream for the big file and the Go binary's payload, in that order.
 	r := rand.New(rand.NewChaCha8([32]byte{'b', 'i', 'g'}))
@@ -118,6 +148,28 @@ func run() error {
 		return err
 	}
 	return writeGoBin(filepath.Join(*out, "gobin"), r)
+}
+
+// writePackages writes the repository of s's shape into out, its locks and apko.yaml.
+func writePackages(out string, s repoShape) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	key, err := loadKey(filepath.Join(out, "bench.rsa"))
+	if err != nil {
+		return err
+	}
+	base, variant, err := writeRepo(filepath.Join(out, "repo"), key, s)
+	if err != nil {
+		return err
+	}
+	if err := writeLocks(out, base, variant); err != nil {
+		return err
+	}
+	if err := writeScaleLocks(filepath.Join(out, "locks"), base, variant, s); err != nil {
+		return err
+	}
+	return writeApkoYAML(out, base)
 }
 
 // loadKey reads the signing key at path, or makes one and writes it there, so that runs
@@ -135,24 +187,24 @@ func loadKey(path string) (*apktest.Key, error) {
 
 // writeRepo builds the packages (base: every package at r0; variant: the same with the
 // changed one at r1) and writes them, the public key and the signed APKINDEX into repo.
-func writeRepo(repo string, key *apktest.Key) (base, variant []*apktest.Built, err error) {
+func writeRepo(repo string, key *apktest.Key, s repoShape) (base, variant []*apktest.Built, err error) {
 	if err := write(filepath.Join(repo, keyName), key.PublicPEM()); err != nil {
 		return nil, nil, err
 	}
-	for i := 0; i < packages; i++ {
-		b, err := apktest.Build(pkg(i, "1.0.0-r0"), key)
+	for i := 0; i < s.packages; i++ {
+		b, err := apktest.Build(pkg(s, i, "1.0.0-r0"), key)
 		if err != nil {
 			return nil, nil, err
 		}
 		base = append(base, b)
-		if i == changed {
-			if b, err = apktest.Build(pkg(i, "1.0.0-r1"), key); err != nil {
+		if i == s.changed() {
+			if b, err = apktest.Build(pkg(s, i, "1.0.0-r1"), key); err != nil {
 				return nil, nil, err
 			}
 		}
 		variant = append(variant, b)
 	}
-	all := append(append([]*apktest.Built{}, base...), variant[changed])
+	all := append(append([]*apktest.Built{}, base...), variant[s.changed()])
 	for _, b := range all {
 		if err := write(filepath.Join(repo, "x86_64", fmt.Sprintf("%s-%s.apk", b.Name, b.Version)), b.APK); err != nil {
 			return nil, nil, err
@@ -168,21 +220,54 @@ func writeRepo(repo string, key *apktest.Key) (base, variant []*apktest.Built, e
 // writeLocks writes the lock of the base packages and the one with a package changed.
 func writeLocks(out string, base, variant []*apktest.Built) error {
 	for name, pkgs := range map[string][]*apktest.Built{"apko.lock.json": base, "apko.changed.lock.json": variant} {
-		var entries []map[string]any
-		for _, b := range pkgs {
-			entries = append(entries, apktest.LockPackage(b, fmt.Sprintf("repo/x86_64/%s-%s.apk", b.Name, b.Version)))
-		}
-		lock := map[string]any{"version": "v1", "contents": map[string]any{
-			"keyring":      []map[string]string{{"name": "repo/" + keyName, "url": "repo/" + keyName}},
-			"repositories": []map[string]string{{"name": "repo", "url": "repo/x86_64/APKINDEX.tar.gz", "architecture": "x86_64"}},
-			"packages":     entries,
-		}}
-		b, _ := json.MarshalIndent(lock, "", "  ")
-		if err := write(filepath.Join(out, name), b); err != nil {
+		if err := writeLock(filepath.Join(out, name), pkgs); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeScaleLocks writes s.locks locks into dir: lock_K.json holds the shared packages and the
+// K-th share of the others, as a monorepo's locks differ by a few packages each;
+// lock_0.changed.json is lock 0 with the changed package (a shared one) at r1.
+func writeScaleLocks(dir string, base, variant []*apktest.Built, s repoShape) error {
+	if s.locks == 0 {
+		return nil
+	}
+	own := (s.packages - s.shared) / s.locks
+	for k := 0; k < s.locks; k++ {
+		pick := func(all []*apktest.Built) []*apktest.Built {
+			l := append([]*apktest.Built{}, all[:s.shared]...)
+			return append(l, all[s.shared+k*own:s.shared+(k+1)*own]...)
+		}
+		if err := writeLock(filepath.Join(dir, fmt.Sprintf("lock_%d.json", k)), pick(base)); err != nil {
+			return err
+		}
+		if k == 0 {
+			if err := writeLock(filepath.Join(dir, "lock_0.changed.json"), pick(variant)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeLock writes the lock of pkgs to path, URLs relative to the directory above repo/.
+func writeLock(path string, pkgs []*apktest.Built) error {
+	var entries []map[string]any
+	for _, b := range pkgs {
+		entries = append(entries, apktest.LockPackage(b, fmt.Sprintf("repo/x86_64/%s-%s.apk", b.Name, b.Version)))
+	}
+	lock := map[string]any{"version": "v1", "contents": map[string]any{
+		"keyring":      []map[string]string{{"name": "repo/" + keyName, "url": "repo/" + keyName}},
+		"repositories": []map[string]string{{"name": "repo", "url": "repo/x86_64/APKINDEX.tar.gz", "architecture": "x86_64"}},
+		"packages":     entries,
+	}}
+	b, err := json.MarshalIndent(lock, "", "  ")
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", path, err)
+	}
+	return write(path, b)
 }
 
 // writeApkoYAML writes the apko configuration of the base packages, for apko's side.
