@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools/dev/bench/lib.sh -- helpers run.sh and scale.sh share; sourced, not run. They read
-# W (the work directory), IN (the generated inputs), OB (a Bazel row's output base, empty
+# root (the checkout), W (the work directory), IN (the generated inputs), OB (a Bazel row's output base, empty
 # for other rows), WS (the Bazel workspace) and BASE_URL (the package server's).
 
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -78,4 +78,35 @@ load("@rules_wharf//toolchain:toolchain.bzl", "wharf_toolchain")
 wharf_toolchain(name = "$1", wharf = "wharf")
 toolchain(name = "toolchain", toolchain = ":$1", toolchain_type = "@rules_wharf//toolchain:type")
 EOF
+}
+
+# module_head NAME: the first lines of a bench workspace's MODULE.bazel: rules_wharf and its
+# tools from this checkout, rules_go with the host's Go SDK (the offline registry has no SDK).
+module_head() {
+  cat <<EOF
+module(name = "$1")
+bazel_dep(name = "rules_wharf", version = "0.0.0")
+local_path_override(module_name = "rules_wharf", path = "$root")
+bazel_dep(name = "rules_wharf_tools", version = "0.0.0")
+local_path_override(module_name = "rules_wharf_tools", path = "$root/tools")
+bazel_dep(name = "rules_go", version = "0.60.0")
+go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
+go_sdk.host()
+EOF
+}
+
+# prebuilt_and_bz: the release command's wharf for this machine in $WS/prebuilt, registered as
+# //prebuilt:toolchain, and $W/bz: Bazel in $WS with the output base $OB (the exported OB
+# when it runs, else this call's), its paths bound into tools/bazel's chroot.
+prebuilt_and_bz() {
+  mkdir -p "$WS/prebuilt"
+  rm -rf "$W/release"
+  (cd "$root" && go run ./tools/dev/release -version 0.0.0-bench -platforms linux/amd64 -allow-dirty -out "$W/release" >/dev/null)
+  cp "$W/release/wharf-linux-amd64" "$WS/prebuilt/wharf"
+  toolchain_package prebuilt
+  cat >"$W/bz" <<EOF
+#!/usr/bin/env bash
+cd "$WS" && WHARF_BIND="$root $IN $BZ" exec "$root/tools/bazel" --output_base="\${OB:-$OB}" "\$@"
+EOF
+  chmod +x "$W/bz"
 }

@@ -36,7 +36,8 @@ BIN=$CACHE/bin
 export PATH=/usr/local/go/bin:$BIN:$PATH
 mkdir -p "$W" "$BIN"
 
-# log, server_cpu, run_timed, median, start_serve, httplock, toolchain_package
+# log, server_cpu, run_timed, median, start_serve, httplock, toolchain_package, module_head,
+# prebuilt_and_bz
 . "$root/tools/dev/bench/lib.sh"
 
 # ---------------------------------------------------------------- tools
@@ -232,16 +233,9 @@ httplock "$IN/apko.lock.json" "$BZ/lock.json"
 httplock "$IN/apko.changed.lock.json" "$BZ/lock.changed.json"
 cp "$BZ/lock.json" "$WS/apko.lock.json"
 cp "$IN/apko.lock.json" "$WS/apko.files.lock.json"
-cat >"$WS/MODULE.bazel" <<EOF
-module(name = "bench_workspace")
-bazel_dep(name = "rules_wharf", version = "0.0.0")
-local_path_override(module_name = "rules_wharf", path = "$root")
-bazel_dep(name = "rules_wharf_tools", version = "0.0.0")
-local_path_override(module_name = "rules_wharf_tools", path = "$root/tools")
-bazel_dep(name = "rules_go", version = "0.60.0")
+module_head bench_workspace >"$WS/MODULE.bazel"
+cat >>"$WS/MODULE.bazel" <<EOF
 bazel_dep(name = "gazelle", version = "0.43.0")
-go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
-go_sdk.host()
 go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
 go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
 apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
@@ -271,16 +265,7 @@ EOF
 # The prebuilt wharf a user downloads: the release command's binary for this machine (the
 # same bytes the wharf extension fetches and checks), registered ahead of the source
 # toolchain by --extra_toolchains: no rules_go, no Go SDK, no compile in these rows.
-mkdir -p "$WS/prebuilt"
-rm -rf "$W/release"
-(cd "$root" && go run ./tools/dev/release -version 0.0.0-bench -platforms linux/amd64 -allow-dirty -out "$W/release" >/dev/null)
-cp "$W/release/wharf-linux-amd64" "$WS/prebuilt/wharf"
-toolchain_package prebuilt
-cat >"$W/bz" <<EOF
-#!/usr/bin/env bash
-cd "$WS" && WHARF_BIND="$root $IN $BZ" exec "$root/tools/bazel" --output_base="$OB" "\$@"
-EOF
-chmod +x "$W/bz"
+prebuilt_and_bz
 B() { "$W/bz" "$@"; }
 # bazel_run OUT PREP TARGET [FLAGS...]: PREP (not measured), then a build of TARGET
 # (measured, into OUT).

@@ -35,7 +35,8 @@ export PATH=/usr/local/go/bin:$PATH
 mkdir -p "$W"
 W=$(cd "$W" && pwd)
 IN=$W/in
-# log, server_cpu, run_timed, median, start_serve, httplock, toolchain_package
+# log, server_cpu, run_timed, median, start_serve, httplock, toolchain_package, module_head,
+# prebuilt_and_bz
 . "$root/tools/dev/bench/lib.sh"
 read -r -a SIZES <<<"${SCALE_SIZES:-100 300 1000}"
 read -r -a RBE_SIZES <<<"${SCALE_RBE_SIZES-${SIZES[-1]}}"
@@ -68,17 +69,8 @@ for k in $(seq 0 $((LOCKS - 1))); do
 done
 httplock "$IN/locks/lock_0.changed.json" "$BZ/lock_0.changed.json"
 {
-  cat <<EOF
-module(name = "scale_workspace")
-bazel_dep(name = "rules_wharf", version = "0.0.0")
-local_path_override(module_name = "rules_wharf", path = "$root")
-bazel_dep(name = "rules_wharf_tools", version = "0.0.0")
-local_path_override(module_name = "rules_wharf_tools", path = "$root/tools")
-bazel_dep(name = "rules_go", version = "0.60.0")
-go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
-go_sdk.host()
-apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
-EOF
+  module_head scale_workspace
+  echo 'apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")'
   for k in $(seq 0 $((LOCKS - 1))); do
     echo "apk.translate_lock(name = \"scale_$k\", lock = \"//:scale_$k.lock.json\")"
   done
@@ -97,15 +89,7 @@ oci_image(name = "image", apks = "@scale_$((i % LOCKS))", layers = [":app"], cmd
 EOF
   done
 done
-rm -rf "$W/release"
-(cd "$root" && go run ./tools/dev/release -version 0.0.0-bench -platforms linux/amd64 -allow-dirty -out "$W/release" >/dev/null)
-cp "$W/release/wharf-linux-amd64" "$WS/prebuilt/wharf"
-toolchain_package prebuilt
-cat >"$W/bz" <<EOF
-#!/usr/bin/env bash
-cd "$WS" && WHARF_BIND="$root $IN $BZ" exec "$root/tools/bazel" --output_base="\$OB" "\$@"
-EOF
-chmod +x "$W/bz"
+prebuilt_and_bz
 # B ARGS...: bazel ARGS, its output in $W/b.log, shown when it fails.
 B() {
   "$W/bz" "$@" >"$W/b.log" 2>&1 || {
