@@ -120,6 +120,9 @@ def _read_pkginfo(rctx, f):
         control = tmp + ".tar.gz"
         if f.a.control_range:
             lo, hi = _range_bounds(f.a.control_range)
+
+            # legacy_utf8 = False: Bazel 7 would encode the chars as UTF-8; since Bazel 8 it
+            # writes them as bytes always and the parameter is a no-op.
             rctx.file(control, rctx.read(f.out + "package.apk")[lo:hi + 1], executable = False, legacy_utf8 = False)
         else:
             rctx.symlink(f.out + "package.apk", control)
