@@ -2,6 +2,8 @@
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
 load("//apk/private/rules:apk_image_contents.bzl", "apk_image_contents")
+load("//apk/private/rules:apk_package.bzl", "apk_package")
+load("//apk/private/rules:apk_packages.bzl", "apk_packages")
 load("//oci:defs.bzl", "oci_image")
 load("//oci:providers.bzl", "OciImageContentsInfo")
 
@@ -29,6 +31,16 @@ def _origin_layers_impl(ctx):
     return analysistest.end(env)
 
 origin_layers_test = analysistest.make(_origin_layers_impl, config_settings = _AMD64)
+
+def _no_config_impl(ctx):
+    env = analysistest.begin(ctx)
+    layers = analysistest.target_under_test(env)[OciImageContentsInfo].layers
+
+    # Budget 1: every group in one; without apko_config the top layer is the database layer.
+    asserts.equals(env, ["no_config_apk_contents.apk_group0.tar.gz", "apkdb.tar.gz"], [x.blob.basename for x in layers])
+    return analysistest.end(env)
+
+no_config_test = analysistest.make(_no_config_impl, config_settings = _AMD64)
 
 def _fails_impl(ctx):
     env = analysistest.begin(ctx)
@@ -59,6 +71,29 @@ def layering_test_suite(name):
         name = name + "_budget_0",
         target_under_test = ":origin_budget_0_apk_contents",
         message = "origin_budget_0_apk_contents: layering budget is 0: origin layering needs at least 1 (apko's layering.budget; apk_layer_budget)",
+    )
+    oci_image(name = "no_config", apks = "@example_hello", apk_layer_budget = 1, apk_layering = "origin", tags = ["manual"])
+    no_config_test(name = name + "_no_config", target_under_test = ":no_config_apk_contents")
+
+    # An apk_package written by hand, without origin.
+    native.genrule(name = "hand_made_apk", outs = ["hand-made.apk"], cmd = "touch $@", tags = ["manual"])
+    apk_package(
+        name = "hand_made",
+        package_name = "hand-made",
+        version = "0.1-r0",
+        arch = "x86_64",
+        url = "hand-made.apk",
+        control_checksum = "sha1-AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        data_checksum = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        parts = [":hand_made_apk"],
+        tags = ["manual"],
+    )
+    apk_packages(name = "hand_made_packages", arch = "x86_64", packages = [":hand_made"], tags = ["manual"])
+    oci_image(name = "no_origin", apks = ":hand_made_packages", apk_layer_budget = 2, apk_layering = "origin", tags = ["manual"])
+    _fails_test(
+        name = name + "_no_origin",
+        target_under_test = ":no_origin_apk_contents",
+        message = "no_origin_apk_contents: package hand-made-0.1-r0 has no origin, which origin layering groups by: its .PKGINFO names none (or apk_package sets no origin)",
     )
     oci_image(name = "size_layering", apks = "@example_hello", apk_layer_budget = 2, apk_layering = "size", tags = ["manual"])
     _fails_test(
