@@ -11,6 +11,19 @@ _APK_PACKAGES_BZL = str(Label("//apk/private/rules:apk_packages.bzl"))
 # APK architecture -> the @platforms CPU constraint that selects its packages in the hub.
 _CPU_CONSTRAINTS = {p.apk_arch: str(p.cpu_constraint) for p in PLATFORMS}
 
+def _bytes_kwargs():
+    """rctx.file's arguments that write a string read by rctx.read back as its bytes.
+
+    Bazel 7 encodes the chars as UTF-8 unless legacy_utf8 = False; Bazel 8 writes them as
+    bytes and keeps the parameter as a no-op, which a later Bazel may drop: so it is given
+    only to a Bazel older than 8 (or one that does not say its version, as a development
+    build does not).
+    """
+    major = (getattr(native, "bazel_version", "") or "").partition(".")[0]
+    if major.isdigit() and int(major) >= 8:
+        return {}
+    return {"legacy_utf8": False}
+
 def _range_bounds(r):
     lo, _, hi = r[len("bytes="):].partition("-")
     return int(lo), int(hi)
@@ -121,9 +134,7 @@ def _read_pkginfo(rctx, f):
         if f.a.control_range:
             lo, hi = _range_bounds(f.a.control_range)
 
-            # legacy_utf8 = False: Bazel 7 would encode the chars as UTF-8; since Bazel 8 it
-            # writes them as bytes always and the parameter is a no-op.
-            rctx.file(control, rctx.read(f.out + "package.apk")[lo:hi + 1], executable = False, legacy_utf8 = False)
+            rctx.file(control, rctx.read(f.out + "package.apk")[lo:hi + 1], executable = False, **_bytes_kwargs())
         else:
             rctx.symlink(f.out + "package.apk", control)
     rctx.extract(control, output = tmp)
