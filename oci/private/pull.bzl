@@ -672,8 +672,9 @@ oci_pull_image = repository_rule(
     environ = ["DOCKER_CONFIG", "HOME"],
 )
 
-_PULL_LAYERS_DOC = """The layer blobs of one pulled image, for builds that need their bytes (a docker
-tarball, `oci_load`, `oci_structure_test`, the `layout` output group): the `@name` repository of
+_PULL_LAYERS_DOC = """The layer blobs of one pulled image, for builds that ask for their bytes (a docker
+tarball, `oci_load` or `oci_structure_test` with `fetch_base_layers = True`, the `layout`
+output group under the flag): the `@name` repository of
 an `oci_pull_image` with `layers_repository` selects `@name_layers//:blobs` only under
 `--@rules_wharf//oci/settings:fetch_base_layers`, so Bazel fetches this repository only then.
 Building an image on the base, or pushing it, never does. Made by `oci.pull` and `oci_pull`.
@@ -796,9 +797,10 @@ def oci_pull(name, image, digest = "", platforms = [], token_realm = "", token_s
     `@name_<os>_<arch>[_<variant>]`, and `@name` selects among them by the target platform,
     so it works under `oci_image_index`'s platform transition. Each image's repository holds
     its index, manifest and config; its layer blobs are the repository `<its name>_layers`,
-    which Bazel fetches only for builds that need their bytes (`oci_load`, `oci_structure_test`,
-    or `--@rules_wharf//oci/settings:fetch_base_layers`): building on the image or pushing it
-    never does (docs/pull.md#shallow-bases).
+    which Bazel fetches only for builds that ask for their bytes (`oci_load` or
+    `oci_structure_test` with `fetch_base_layers = True`, or
+    `--@rules_wharf//oci/settings:fetch_base_layers`): building on the image or pushing it
+    never does (docs/pull.md#shallow-bases-layers-only-when-needed).
 
     ```starlark
     # WORKSPACE

@@ -7,9 +7,10 @@ _PULL_DOC = """Pulls an image by digest. `@name` (i.e. `@name//:name`) is its OC
 into its own repository (`name_<os>_<arch>[_<variant>]`); `@name` selects by the target
 platform, so it also works under `oci_image_index`'s platform transition. List only `name`
 in `use_repo`. Shallow: each image's repository holds its index, manifest and config; the layer
-blobs are fetched (into `<its name>_layers`) only for builds that need their bytes (`oci_load`,
-`oci_structure_test`, `--@rules_wharf//oci/settings:fetch_base_layers`), never to build on the
-image or push it (push mounts or copies them registry to registry): docs/pull.md.
+blobs are fetched (into `<its name>_layers`) only for builds that ask for their bytes
+(`oci_load` or `oci_structure_test` with `fetch_base_layers = True`, or
+`--@rules_wharf//oci/settings:fetch_base_layers`), never to build on the image or push it (push
+mounts or copies them registry to registry): docs/pull.md.
 
 ```starlark
 oci = use_extension("@rules_wharf//oci:extensions.bzl", "oci")
