@@ -11,10 +11,7 @@ load(":contents.bzl", "oci_image_contents")
 load(":explain.bzl", "oci_image_explain")
 load(":image.bzl", "oci_image_rule")
 load(":load.bzl", "oci_load")
-
-# Attributes the contents target shares with the image, so that it is built, skipped or
-# restricted alike.
-_SHARED = ["compatible_with", "exec_compatible_with", "features", "restricted_to", "tags", "target_compatible_with", "testonly"]
+load(":shared_attrs.bzl", "shared_attrs")
 
 def oci_image(name, apks = None, apk_layer_budget = 0, apk_layering = "", apko_config = None, apko_config_includes = [], contents = [], **kwargs):
     """A single-platform image from APK packages, a base and layers.
@@ -116,7 +113,7 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apk_layering = "", apko_c
             config_files = apko_config_includes,
             created = kwargs.get("created", ""),
             visibility = ["//visibility:private"],
-            **{k: kwargs[k] for k in _SHARED if k in kwargs}
+            **shared_attrs(kwargs)
         )
         contents = [":" + name + "_apk_contents"] + contents
     oci_image_rule(name = name, contents = contents, **kwargs)
@@ -126,7 +123,7 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apk_layering = "", apko_c
         name = name + ".explain",
         image = ":" + name,
         visibility = kwargs.get("visibility"),
-        **{k: kwargs[k] for k in _SHARED if k in kwargs}
+        **shared_attrs(kwargs)
     )
 
 def apko_image(name, config, apks, dev_apks = None, **kwargs):
@@ -191,5 +188,5 @@ def apko_image(name, config, apks, dev_apks = None, **kwargs):
         name = name + "_dev.load",
         image = ":" + name + "_dev",
         visibility = kwargs.get("visibility"),
-        **{k: kwargs[k] for k in _SHARED if k in kwargs}
+        **shared_attrs(kwargs)
     )

@@ -6,11 +6,8 @@ load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//oci/private/providers:oci_push_info.bzl", "OciPushInfo")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
+load(":shared_attrs.bzl", "shared_attrs")
 load(":stamp.bzl", "STAMP_ATTRS", "should_stamp")
-
-# Common attributes `<name>.verify` shares with the push, so that it is built, skipped or
-# restricted alike.
-_SHARED = ["compatible_with", "exec_compatible_with", "features", "restricted_to", "tags", "target_compatible_with", "testonly"]
 
 def _blobs_group(blobs):
     # A hidden output group is built with the target but is not one of its "important"
@@ -213,7 +210,7 @@ def oci_push(name, **kwargs):
         name = name + ".verify",
         push = ":" + name,
         visibility = kwargs.get("visibility"),
-        **{k: kwargs[k] for k in _SHARED if k in kwargs}
+        **shared_attrs(kwargs)
     )
 
 def _oci_push_verify_impl(ctx):
