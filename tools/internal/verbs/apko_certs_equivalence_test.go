@@ -32,11 +32,6 @@ func readAll(t *testing.T, p string) string {
 // custom-ca-certificates with two certificates and a file that is none.
 func certsRepo(t *testing.T, dir string) {
 	t.Helper()
-	key, err := apktest.NewKey("equiv.rsa.pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "equiv.rsa.pub"), key.PublicPEM(), 0o644)
 	cert := func(cn string) (string, []byte) {
 		p, der, err := apktest.NewCertificate(cn)
 		if err != nil {
@@ -54,8 +49,7 @@ func certsRepo(t *testing.T, dir string) {
 	if err := ks.Store(&jks, []byte("changeit")); err != nil {
 		t.Fatal(err)
 	}
-	var built []*apktest.Built
-	for _, p := range []apktest.Package{
+	writeRepo(t, dir, "equiv.rsa.pub", "certificates", []apktest.Package{
 		{Name: "ca-certificates-bundle", Version: "20241121-r1", Arch: "x86_64", Origin: "ca-certificates", BuildDate: 1700000000, Files: []apktest.File{
 			{Path: "etc", Dir: true}, {Path: "etc/ssl", Dir: true}, {Path: "etc/ssl/certs", Dir: true},
 			{Path: "etc/ssl/certs/ca-certificates.crt", Content: "# mozilla\n" + mozilla},
@@ -74,20 +68,7 @@ func certsRepo(t *testing.T, dir string) {
 			{Path: "usr/local/share/ca-certificates/a.crt", Content: "Subject: corp a\n" + corpA},
 			{Path: "usr/local/share/ca-certificates/README.crt", Content: "not a certificate\n"},
 		}},
-	} {
-		b, err := apktest.Build(p, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		built = append(built, b)
-		os.MkdirAll(filepath.Join(dir, "repo", "x86_64"), 0o755)
-		os.WriteFile(filepath.Join(dir, "repo", "x86_64", p.Name+"-"+p.Version+".apk"), b.APK, 0o644)
-	}
-	idx, err := apktest.Index(built, key, "certificates")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "repo", "x86_64", "APKINDEX.tar.gz"), idx, 0o644)
+	})
 }
 
 // TestApkoEquivalenceCertificates: apko v1.2.39 and our verbs lock and build the same from a

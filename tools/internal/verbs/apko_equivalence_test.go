@@ -116,12 +116,10 @@ func extractLocked(t *testing.T, dir, work string, i int, p lockedPackage) func(
 	return o
 }
 
-// buildOurs runs the verbs the rules run for one lock (x86_64) and apko.yaml, resolving the
-// lock's relative URLs against dir as apko does with its working directory, and returns the
-// stacked rootfs (packages, apk database, accounts and paths) and the image config.
-func buildOurs(t *testing.T, dir, lockPath, config, repository string, annotations map[string]string) (map[string]node, imageConfig) {
+// readLock reads an apko lock file.
+func readLock(t *testing.T, path string) lockFile {
 	t.Helper()
-	b, err := os.ReadFile(lockPath)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +127,42 @@ func buildOurs(t *testing.T, dir, lockPath, config, repository string, annotatio
 	if err := json.Unmarshal(b, &lock); err != nil {
 		t.Fatal(err)
 	}
+	return lock
+}
+
+// writeRepo builds the packages, signed with a new key, and writes them and their index
+// (with the description) under dir/repo/x86_64 and the public key as dir/keyName.
+func writeRepo(t *testing.T, dir, keyName, description string, pkgs []apktest.Package) {
+	t.Helper()
+	key, err := apktest.NewKey(keyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, keyName), key.PublicPEM(), 0o644)
+	repo := filepath.Join(dir, "repo", "x86_64")
+	os.MkdirAll(repo, 0o755)
+	var built []*apktest.Built
+	for _, p := range pkgs {
+		b, err := apktest.Build(p, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		built = append(built, b)
+		os.WriteFile(filepath.Join(repo, p.Name+"-"+p.Version+".apk"), b.APK, 0o644)
+	}
+	idx, err := apktest.Index(built, key, description)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(repo, "APKINDEX.tar.gz"), idx, 0o644)
+}
+
+// buildOurs runs the verbs the rules run for one lock (x86_64) and apko.yaml, resolving the
+// lock's relative URLs against dir as apko does with its working directory, and returns the
+// stacked rootfs (packages, apk database, accounts and paths) and the image config.
+func buildOurs(t *testing.T, dir, lockPath, config, repository string, annotations map[string]string) (map[string]node, imageConfig) {
+	t.Helper()
+	lock := readLock(t, lockPath)
 	work := t.TempDir()
 	w := func(s string) string { return filepath.Join(work, s) }
 	fs := map[string]node{}
@@ -170,7 +204,7 @@ func buildOurs(t *testing.T, dir, lockPath, config, repository string, annotatio
 		t.Fatal(err)
 	}
 	var ours struct{ Config imageConfig }
-	b, _ = os.ReadFile(w("config.json"))
+	b, _ := os.ReadFile(w("config.json"))
 	if err := json.Unmarshal(b, &ours); err != nil {
 		t.Fatal(err)
 	}
@@ -419,13 +453,23 @@ func TestApkoEquivalenceExample(t *testing.T) {
 func TestApkoEquivalenceAccountsAndPaths(t *testing.T) {
 	apko := apkooracle.Binary(t)
 	dir := t.TempDir()
-	key, err := apktest.NewKey("equiv.rsa.pub")
-	if err != nil {
-		t.Fatal(err)
+	writeRepo(t, dir, "equiv.rsa.pub", "equivalence", accountsAndPathsPackages())
+	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(accountsAndPathsConfig), 0o644)
+	mustApko(t, apko, dir, "lock", "apko.yaml", "--output", "apko.lock.json")
+	apkoFS, apkoCfg := apkoImage(t, apko, dir)
+	fs, cfg := buildOurs(t, dir, filepath.Join(dir, "apko.lock.json"), filepath.Join(dir, "apko.yaml"), "./repo", nil)
+	for _, p := range []string{"nonexistent/nobody", "run/svc", "run/app/sock", "usr/bin/tool-hl", "usr/local/bin/t", "etc/app/app.conf", "etc/shadow", "usr/bin/su", "srv/sticky"} {
+		if _, ok := apkoFS[p]; !ok {
+			t.Errorf("apko's image has no /%s: the test no longer exercises what it says", p)
+		}
 	}
-	os.WriteFile(filepath.Join(dir, "equiv.rsa.pub"), key.PublicPEM(), 0o644)
-	var built []*apktest.Built
-	for _, p := range []apktest.Package{
+	compare(t, "the image apko v1.2.39 builds from a configuration with every mutation type", apkoFS, apkoCfg, fs, cfg)
+}
+
+// accountsAndPathsPackages: a base with accounts, links, a hardlink, special modes and a
+// shadow file apko rewrites, and a package that depends on it.
+func accountsAndPathsPackages() []apktest.Package {
+	return []apktest.Package{
 		{Name: "base", Version: "1.0-r0", Arch: "x86_64", Origin: "base", BuildDate: 1700000000, Files: []apktest.File{
 			{Path: "etc", Dir: true},
 			{Path: "etc/passwd", Content: "root:x:0:0:root:/root:/bin/sh\ndaemon:x:2:2:daemon:/sbin:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent/nobody:/sbin/nologin\n"},
@@ -454,21 +498,11 @@ func TestApkoEquivalenceAccountsAndPaths(t *testing.T) {
 			{Path: "usr", Dir: true}, {Path: "usr/share", Dir: true}, {Path: "usr/share/extra", Dir: true},
 			{Path: "usr/share/extra/x.conf", Content: "x=1\n"},
 		}},
-	} {
-		b, err := apktest.Build(p, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		built = append(built, b)
-		os.MkdirAll(filepath.Join(dir, "repo", "x86_64"), 0o755)
-		os.WriteFile(filepath.Join(dir, "repo", "x86_64", p.Name+"-"+p.Version+".apk"), b.APK, 0o644)
 	}
-	idx, err := apktest.Index(built, key, "equivalence")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "repo", "x86_64", "APKINDEX.tar.gz"), idx, 0o644)
-	config := `contents:
+}
+
+// accountsAndPathsConfig uses every kind of account and path mutation apko v1.2.39 has.
+const accountsAndPathsConfig = `contents:
   repositories: [./repo]
   keyring: [./equiv.rsa.pub]
   packages: [extra]
@@ -554,17 +588,6 @@ paths:
     gid: 1000
     permissions: 0o2770
 `
-	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(config), 0o644)
-	mustApko(t, apko, dir, "lock", "apko.yaml", "--output", "apko.lock.json")
-	apkoFS, apkoCfg := apkoImage(t, apko, dir)
-	fs, cfg := buildOurs(t, dir, filepath.Join(dir, "apko.lock.json"), filepath.Join(dir, "apko.yaml"), "./repo", nil)
-	for _, p := range []string{"nonexistent/nobody", "run/svc", "run/app/sock", "usr/bin/tool-hl", "usr/local/bin/t", "etc/app/app.conf", "etc/shadow", "usr/bin/su", "srv/sticky"} {
-		if _, ok := apkoFS[p]; !ok {
-			t.Errorf("apko's image has no /%s: the test no longer exercises what it says", p)
-		}
-	}
-	compare(t, "the image apko v1.2.39 builds from a configuration with every mutation type", apkoFS, apkoCfg, fs, cfg)
-}
 
 // apkPackages reads an SPDX document's APK packages as name@version?arch=ARCH from their
 // package URLs, sorted. The namespace is left out, a deliberate difference: apko copies the
@@ -611,14 +634,7 @@ func apkPackages(t *testing.T, spdxPath string) []string {
 // lock (x86_64) are those of apko v1.2.39's golden SBOM, package URL for package URL.
 func TestApkoEquivalenceSBOM(t *testing.T) {
 	cli := filepath.Join(apkooracle.ModuleDir(t), "internal", "cli")
-	b, err := os.ReadFile(filepath.Join(cli, "testdata", "apko.lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lock lockFile
-	if err := json.Unmarshal(b, &lock); err != nil {
-		t.Fatal(err)
-	}
+	lock := readLock(t, filepath.Join(cli, "testdata", "apko.lock.json"))
 	work := t.TempDir()
 	args := []string{"--name", "//golden:image", "--out", filepath.Join(work, "sbom.spdx.json")}
 	for i, p := range lock.Contents.Packages {

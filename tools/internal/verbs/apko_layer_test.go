@@ -133,6 +133,24 @@ func TestApkoLayer(t *testing.T) {
 	if err := apkoLayerVerb(args); err != nil {
 		t.Fatal(err)
 	}
+	checkApkoLayer(t, o)
+	// Deterministic: the same inputs give the same bytes.
+	again := append([]string{"--config", cfg, "--arch", "x86_64", "--blob", o("acc2.tgz"), "--metadata", o("acc2.json"), "--user", o("user2")}, pkgArgs...)
+	if err := apkoLayerVerb(again); err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := os.ReadFile(o("acc.tgz"))
+	b2, _ := os.ReadFile(o("acc2.tgz"))
+	if string(b1) != string(b2) {
+		t.Error("two runs gave different layers")
+	}
+	checkApkoImageConfig(t, dir, cfg, o)
+	checkApkoImageConfigCases(t, dir, o)
+}
+
+// checkApkoLayer: the layer apko-layer wrote as acc.tgz and the user it resolved.
+func checkApkoLayer(t *testing.T, o func(string) string) {
+	t.Helper()
 	want := []string{
 		"dev/null 3 0666 0:5",
 		`etc/apk/world 0 0600 0:0 "base=1-r0\ndata=2-r0\n"`,
@@ -153,18 +171,12 @@ func TestApkoLayer(t *testing.T) {
 	if u, _ := os.ReadFile(o("user")); string(u) != "1000" {
 		t.Errorf("user = %q", u)
 	}
-	// Deterministic: the same inputs give the same bytes.
-	again := append([]string{"--config", cfg, "--arch", "x86_64", "--blob", o("acc2.tgz"), "--metadata", o("acc2.json"), "--user", o("user2")}, pkgArgs...)
-	if err := apkoLayerVerb(again); err != nil {
-		t.Fatal(err)
-	}
-	b1, _ := os.ReadFile(o("acc.tgz"))
-	b2, _ := os.ReadFile(o("acc2.tgz"))
-	if string(b1) != string(b2) {
-		t.Error("two runs gave different layers")
-	}
+}
 
-	// The image config from the same file, with attributes taking precedence.
+// checkApkoImageConfig: the image config from the same file, with attributes taking
+// precedence.
+func checkApkoImageConfig(t *testing.T, dir, cfg string, o func(string) string) {
+	t.Helper()
 	spec := o("spec.json")
 	os.WriteFile(spec, []byte(`{"os":"linux","architecture":"amd64","cmd":["from-attr"],"env":{"MODE":"attr"},"annotations":{"org.example.attr":"x"}}`), 0o644)
 	imgArgs, err := apkoImageArgs(dir, spec, cfg, o("user"), "x86_64", "0")
@@ -202,8 +214,13 @@ func TestApkoLayer(t *testing.T) {
 	if man.Annotations["org.example.from"] != "apko" || man.Annotations["org.example.attr"] != "x" {
 		t.Errorf("manifest annotations: %v", man.Annotations)
 	}
+}
 
-	// Shell fragment entrypoint; another architecture; layering checks.
+// checkApkoImageConfigCases: a shell fragment entrypoint; another architecture; layering
+// checks.
+func checkApkoImageConfigCases(t *testing.T, dir string, o func(string) string) {
+	t.Helper()
+	spec := o("spec.json")
 	for _, tc := range []struct{ yaml, arch, budget, want string }{
 		{"entrypoint:\n  shell-fragment: echo $HOME\n", "x86_64", "0", ""},
 		{"archs: [arm64]\n", "x86_64", "0", "archs lists aarch64, not x86_64"},
@@ -227,18 +244,24 @@ func TestApkoLayer(t *testing.T) {
 				t.Errorf("%q: %v", tc.yaml, err)
 			}
 			if strings.HasPrefix(tc.yaml, "entrypoint") {
-				var c2 struct{ Config struct{ Entrypoint []string } }
-				b, _ := os.ReadFile(o("c2.json"))
-				json.Unmarshal(b, &c2)
-				if strings.Join(c2.Config.Entrypoint, "|") != "/bin/sh|-c|echo $HOME" {
-					t.Errorf("shell fragment entrypoint: %v", c2.Config.Entrypoint)
-				}
+				checkShellFragment(t, o("c2.json"))
 			}
 			continue
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.want)
 		}
+	}
+}
+
+// checkShellFragment: a shell-fragment entrypoint runs under /bin/sh -c.
+func checkShellFragment(t *testing.T, config string) {
+	t.Helper()
+	var c2 struct{ Config struct{ Entrypoint []string } }
+	b, _ := os.ReadFile(config)
+	json.Unmarshal(b, &c2)
+	if strings.Join(c2.Config.Entrypoint, "|") != "/bin/sh|-c|echo $HOME" {
+		t.Errorf("shell fragment entrypoint: %v", c2.Config.Entrypoint)
 	}
 }
 

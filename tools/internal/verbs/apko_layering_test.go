@@ -179,32 +179,6 @@ func layeringCorpus() []apktest.Package {
 	}
 }
 
-// writeLayeringRepo builds the corpus, signed, with its index, under dir/repo/x86_64 and the
-// key as dir/layering.rsa.pub.
-func writeLayeringRepo(t *testing.T, dir string) {
-	t.Helper()
-	key, err := apktest.NewKey("layering.rsa.pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "layering.rsa.pub"), key.PublicPEM(), 0o644)
-	os.MkdirAll(filepath.Join(dir, "repo", "x86_64"), 0o755)
-	var built []*apktest.Built
-	for _, p := range layeringCorpus() {
-		b, err := apktest.Build(p, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		built = append(built, b)
-		os.WriteFile(filepath.Join(dir, "repo", "x86_64", p.Name+"-"+p.Version+".apk"), b.APK, 0o644)
-	}
-	idx, err := apktest.Index(built, key, "layering")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "repo", "x86_64", "APKINDEX.tar.gz"), idx, 0o644)
-}
-
 // TestApkoLayeringCorpus: the corpus served over http (so the package repositories read
 // .PKGINFO from control members fetched by range), locked by apko v1.2.39, built by apko
 // with `layering: {strategy: origin, budget: 5}` and by Bazel (a module using rules_wharf,
@@ -222,11 +196,51 @@ func TestApkoLayeringCorpus(t *testing.T) {
 	ws := filepath.Join(cache, "e2e-layering") // fixed: the output base is reused between runs
 	os.RemoveAll(ws)
 	os.MkdirAll(ws, 0o755)
-	writeLayeringRepo(t, ws)
+	writeRepo(t, ws, "layering.rsa.pub", "layering", layeringCorpus())
 	srv := httptest.NewServer(http.FileServer(http.Dir(filepath.Join(ws, "repo"))))
 	defer srv.Close()
-	files := map[string]string{
-		"apko.yaml": "contents:\n  keyring: [./layering.rsa.pub]\n  repositories: [" + srv.URL + "]\n" +
+	for name, content := range layeringWorkspace(root, srv.URL) {
+		os.WriteFile(filepath.Join(ws, name), []byte(content), 0o644)
+	}
+	mustApko(t, apko, ws, "lock", "apko.yaml", "--output", "apko.lock.json")
+	mustApko(t, apko, ws, "build", "--sbom=false", "--arch", "x86_64", "--cache-dir", filepath.Join(ws, "apko-cache"),
+		"--lockfile", "apko.lock.json", "apko.yaml", "layering:apko", filepath.Join(ws, "image.tar"))
+	apkooracle.Untar(t, filepath.Join(ws, "image.tar"), filepath.Join(ws, "layout"))
+	theirs, _ := layoutLayers(t, filepath.Join(ws, "layout"))
+	ours, cfg := bazelLayout(t, root, ws)
+	if len(ours) != len(theirs) || len(theirs) != 6 {
+		t.Fatalf("%d layers, apko %d: want 5 groups and the top layer", len(ours), len(theirs))
+	}
+	for f, pkgFile := range checkLayers(t, theirs, ours, cfg) {
+		if pkgFile {
+			t.Errorf("top layer restates package file %s, though no paths change it", f)
+		}
+	}
+	want := []string{"apk libcrypto3-1.0-r0 libssl3-1.0-r0", "apk tools-1.0-r0", "apk zlib-1.0-r0",
+		"apk ca-certificates-bundle-1.0-r0", "apk base-1.0-r0 motd-1.0-r0 tzdata-1.0-r0"}
+	for i, w := range want {
+		if got := cfg.History[i].CreatedBy; !sameWords(got, w) {
+			t.Errorf("layer %d: %s, want %s", i, got, w)
+		}
+	}
+	group := map[string]node{}
+	apply(t, group, ours[4])
+	if m := group["etc/motd"]; m.data != "motd's\n" {
+		t.Errorf("/etc/motd in the merged group: %q, want motd's (it replaces base)", m.data)
+	}
+	apkoFS, apkoCfg := readLayout(t, filepath.Join(ws, "layout"))
+	fs := map[string]node{}
+	for _, l := range ours {
+		apply(t, fs, l)
+	}
+	compare(t, "the corpus image apko v1.2.39 builds with layering", apkoFS, apkoCfg, fs, cfg.Config)
+}
+
+// layeringWorkspace: the files of a module that uses the rules_wharf at root and locks and
+// builds the apko.yaml of the corpus served at repoURL, with layering by origin.
+func layeringWorkspace(root, repoURL string) map[string]string {
+	return map[string]string{
+		"apko.yaml": "contents:\n  keyring: [./layering.rsa.pub]\n  repositories: [" + repoURL + "]\n" +
 			"  packages: [motd, libssl3, tools, zlib, tzdata, ca-certificates-bundle]\narchs: [x86_64]\n" +
 			"entrypoint:\n  command: /usr/bin/tools\nlayering:\n  strategy: origin\n  budget: 5\n",
 		".bazelrc": "common --lockfile_mode=off\n",
@@ -256,54 +270,25 @@ use_repo(apk, "corpus")
 apko_image(name = "image", config = "apko.yaml", apks = "@corpus", apk_layer_budget = 5, apk_layering = "origin")
 `,
 	}
-	for name, content := range files {
-		os.WriteFile(filepath.Join(ws, name), []byte(content), 0o644)
-	}
-	mustApko(t, apko, ws, "lock", "apko.yaml", "--output", "apko.lock.json")
-	mustApko(t, apko, ws, "build", "--sbom=false", "--arch", "x86_64", "--cache-dir", filepath.Join(ws, "apko-cache"),
-		"--lockfile", "apko.lock.json", "apko.yaml", "layering:apko", filepath.Join(ws, "image.tar"))
-	apkooracle.Untar(t, filepath.Join(ws, "image.tar"), filepath.Join(ws, "layout"))
-	theirs, _ := layoutLayers(t, filepath.Join(ws, "layout"))
+}
 
+// bazelLayout builds //:image's layout in the workspace ws with the rules_wharf at root,
+// shutting its Bazel server down when the test ends, and returns the layout's layers.
+func bazelLayout(t *testing.T, root, ws string) ([][]byte, layoutConfig) {
+	t.Helper()
 	bazel := filepath.Join(root, "tools", "bazel")
 	build := exec.Command(bazel, "build", "--output_groups=+layout", "//:image")
 	build.Dir, build.Env = ws, append(os.Environ(), "WHARF_BIND="+root)
 	b, err := build.CombinedOutput()
-	defer func() {
+	t.Cleanup(func() {
 		down := exec.Command(bazel, "shutdown")
 		down.Dir, down.Env = ws, build.Env
 		down.Run()
-	}()
+	})
 	if err != nil {
 		t.Fatalf("bazel build: %v\n%s", err, b)
 	}
-	ours, cfg := layoutLayers(t, filepath.Join(ws, "bazel-bin", "image"))
-	if len(ours) != len(theirs) || len(theirs) != 6 {
-		t.Fatalf("%d layers, apko %d: want 5 groups and the top layer", len(ours), len(theirs))
-	}
-	for f, pkgFile := range checkLayers(t, theirs, ours, cfg) {
-		if pkgFile {
-			t.Errorf("top layer restates package file %s, though no paths change it", f)
-		}
-	}
-	want := []string{"apk libcrypto3-1.0-r0 libssl3-1.0-r0", "apk tools-1.0-r0", "apk zlib-1.0-r0",
-		"apk ca-certificates-bundle-1.0-r0", "apk base-1.0-r0 motd-1.0-r0 tzdata-1.0-r0"}
-	for i, w := range want {
-		if got := cfg.History[i].CreatedBy; !sameWords(got, w) {
-			t.Errorf("layer %d: %s, want %s", i, got, w)
-		}
-	}
-	group := map[string]node{}
-	apply(t, group, ours[4])
-	if m := group["etc/motd"]; m.data != "motd's\n" {
-		t.Errorf("/etc/motd in the merged group: %q, want motd's (it replaces base)", m.data)
-	}
-	apkoFS, apkoCfg := readLayout(t, filepath.Join(ws, "layout"))
-	fs := map[string]node{}
-	for _, l := range ours {
-		apply(t, fs, l)
-	}
-	compare(t, "the corpus image apko v1.2.39 builds with layering", apkoFS, apkoCfg, fs, cfg.Config)
+	return layoutLayers(t, filepath.Join(ws, "bazel-bin", "image"))
 }
 
 // sameWords says whether a and b hold the same words in any order.

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -69,27 +68,7 @@ func glibcCorpus() []apktest.Package {
 func glibcRepo(t *testing.T, apko string, pkgs []apktest.Package) string {
 	t.Helper()
 	dir := t.TempDir()
-	key, err := apktest.NewKey("glibc.rsa.pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "glibc.rsa.pub"), key.PublicPEM(), 0o644)
-	repo := filepath.Join(dir, "repo", "x86_64")
-	os.MkdirAll(repo, 0o755)
-	var built []*apktest.Built
-	for _, p := range pkgs {
-		b, err := apktest.Build(p, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		built = append(built, b)
-		os.WriteFile(filepath.Join(repo, p.Name+"-"+p.Version+".apk"), b.APK, 0o644)
-	}
-	idx, err := apktest.Index(built, key, "glibc-shaped")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(repo, "APKINDEX.tar.gz"), idx, 0o644)
+	writeRepo(t, dir, "glibc.rsa.pub", "glibc-shaped", pkgs)
 	config := "contents:\n  repositories: [./repo]\n  keyring: [./glibc.rsa.pub]\n  packages: [" + pkgs[len(pkgs)-1].Name + "]\narchs: [x86_64]\n"
 	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(config), 0o644)
 	if out, err := runApko(apko, dir, "lock", "apko.yaml", "--output", "apko.lock.json"); err != nil {
@@ -180,14 +159,7 @@ func TestApkoEquivalenceLdsoCacheFailures(t *testing.T) {
 // ourDatabase runs apk-extract on the lock's packages and apk-installdb on their facts.
 func ourDatabase(t *testing.T, dir string) error {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "apko.lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lock lockFile
-	if err := json.Unmarshal(b, &lock); err != nil {
-		t.Fatal(err)
-	}
+	lock := readLock(t, filepath.Join(dir, "apko.lock.json"))
 	work := t.TempDir()
 	args := []string{"--arch", "x86_64", "--blob", filepath.Join(work, "db.blob"), "--metadata", filepath.Join(work, "db.meta")}
 	for i, p := range lock.Contents.Packages {

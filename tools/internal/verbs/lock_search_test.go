@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/apk/apktest"
-	"github.com/rules-wharf/rules_wharf/tools/internal/apk/lockfile"
 )
 
 // extraRepo writes a second repository for x86_64 under dir/extra: curl with its cmd:,
@@ -171,14 +170,7 @@ func TestLockDevVariant(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := func(p string) string {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l, err := lockfile.Parse(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, l := readLockfile(t, p)
 		var n []string
 		for _, p := range l.Contents.Packages {
 			n = append(n, p.Name)

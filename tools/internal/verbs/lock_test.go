@@ -93,77 +93,11 @@ archs: [amd64, aarch64]
 	if err := lockVerb([]string{"--config", config, "--lock", lockPath}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(lockPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lockfile.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, p := range l.Contents.Packages {
-		got = append(got, p.Architecture+":"+p.Name+"-"+p.Version)
-	}
-	want := "x86_64:musl-1.2.5-r0 x86_64:busybox-1.36.1-r9 x86_64:app-2.0-r1 aarch64:musl-1.2.5-r0 aarch64:busybox-1.36.1-r9 aarch64:app-2.0-r1"
-	if strings.Join(got, " ") != want {
-		t.Fatalf("locked %s\nwant   %s", strings.Join(got, " "), want)
-	}
-	host := strings.TrimPrefix(srv.URL, "http://")
-	if r := l.Contents.Repositories[1]; r.Name != host+"/main/aarch64" || r.URL != srv.URL+"/main/aarch64/APKINDEX.tar.gz" || r.Architecture != "aarch64" {
-		t.Fatalf("repository entry %+v", r)
-	}
-	if k := l.Contents.Keyring[0]; k.URL != srv.URL+"/keys/repo.rsa.pub" || k.Name != host+"/keys/repo.rsa.pub" {
-		t.Fatalf("keyring entry %+v", k)
-	}
-	if l.Config == nil || l.Config.Name != "apko.yaml" || !strings.HasPrefix(l.Config.Checksum, "sha256-") {
-		t.Fatalf("config %+v", l.Config)
-	}
-
+	b, l := readLockfile(t, lockPath)
+	checkLockEntries(t, l, srv.URL)
 	keyFile := filepath.Join(srvDir, "keys", "repo.rsa.pub")
 	for i, p := range l.Contents.Packages {
-		resp, err := http.Get(p.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		apkBytes, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		// Each range holds exactly the bytes its checksum names, and the ranges tile the file.
-		var next int64
-		for _, s := range []lockfile.Range{p.Signature, p.Control, p.Data} {
-			from, to, err := lockfile.ParseRange(s.Range)
-			if err != nil || from != next || to >= int64(len(apkBytes)) {
-				t.Fatalf("%s: range %q (next %d, size %d): %v", p.Label(), s.Range, next, len(apkBytes), err)
-			}
-			next = to + 1
-			part := apkBytes[from : to+1]
-			var sum string
-			if strings.HasPrefix(s.Checksum, "sha256-") {
-				d := sha256.Sum256(part)
-				sum = "sha256-" + base64.StdEncoding.EncodeToString(d[:])
-			} else {
-				d := sha1.Sum(part)
-				sum = "sha1-" + base64.StdEncoding.EncodeToString(d[:])
-			}
-			if sum != s.Checksum {
-				t.Fatalf("%s: range %s has %s, lock says %s", p.Label(), s.Range, sum, s.Checksum)
-			}
-		}
-		if next != int64(len(apkBytes)) || p.Checksum != "Q1"+strings.TrimPrefix(p.Control.Checksum, "sha1-") {
-			t.Fatalf("%s: ranges end at %d of %d; checksum %s", p.Label(), next, len(apkBytes), p.Checksum)
-		}
-		apkFile := filepath.Join(work, fmt.Sprintf("%d.apk", i))
-		writeFile(t, apkFile, apkBytes)
-		out := t.TempDir()
-		if err := apkVerify([]string{"--name", p.Name, "--version", p.Version, "--arch", p.Architecture, "--part", apkFile,
-			"--control-checksum", p.Control.Checksum, "--key", keyFile, "--out", filepath.Join(out, "verify.json")}); err != nil {
-			t.Fatalf("apk-verify %s: %v", p.Label(), err)
-		}
-		if err := apkExtract([]string{"--name", p.Name, "--version", p.Version, "--arch", p.Architecture, "--part", apkFile,
-			"--control-checksum", p.Control.Checksum, "--data-checksum", p.Data.Checksum,
-			"--blob", filepath.Join(out, "blob"), "--metadata", filepath.Join(out, "meta.json"), "--facts", filepath.Join(out, "facts.json")}); err != nil {
-			t.Fatalf("apk-extract %s: %v", p.Label(), err)
-		}
+		checkLockedPackage(t, p, filepath.Join(work, fmt.Sprintf("%d.apk", i)), keyFile)
 	}
 
 	// Locking again gives the same bytes.
@@ -174,9 +108,104 @@ archs: [amd64, aarch64]
 	if b2, _ := os.ReadFile(again); string(b2) != string(b) {
 		t.Fatal("a second lock differs from the first")
 	}
+	checkLockCheckOffline(t, config, lockPath, srv.URL, &requests)
+}
 
-	// --check needs no network: it passes for the fresh lock, and fails with what changed
-	// and how to refresh once the configuration changes.
+// readLockfile reads and parses a lock file.
+func readLockfile(t *testing.T, p string) ([]byte, *lockfile.Lock) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lockfile.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, l
+}
+
+// checkLockEntries: the packages TestLockOverHTTP's lock resolves and its repository,
+// keyring and config entries.
+func checkLockEntries(t *testing.T, l *lockfile.Lock, srvURL string) {
+	t.Helper()
+	var got []string
+	for _, p := range l.Contents.Packages {
+		got = append(got, p.Architecture+":"+p.Name+"-"+p.Version)
+	}
+	want := "x86_64:musl-1.2.5-r0 x86_64:busybox-1.36.1-r9 x86_64:app-2.0-r1 aarch64:musl-1.2.5-r0 aarch64:busybox-1.36.1-r9 aarch64:app-2.0-r1"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("locked %s\nwant   %s", strings.Join(got, " "), want)
+	}
+	host := strings.TrimPrefix(srvURL, "http://")
+	if r := l.Contents.Repositories[1]; r.Name != host+"/main/aarch64" || r.URL != srvURL+"/main/aarch64/APKINDEX.tar.gz" || r.Architecture != "aarch64" {
+		t.Fatalf("repository entry %+v", r)
+	}
+	if k := l.Contents.Keyring[0]; k.URL != srvURL+"/keys/repo.rsa.pub" || k.Name != host+"/keys/repo.rsa.pub" {
+		t.Fatalf("keyring entry %+v", k)
+	}
+	if l.Config == nil || l.Config.Name != "apko.yaml" || !strings.HasPrefix(l.Config.Checksum, "sha256-") {
+		t.Fatalf("config %+v", l.Config)
+	}
+}
+
+// checkLockedPackage fetches a locked package by its URL into apkFile and checks it with the
+// lock's checksums, by byte range and by apk-verify / apk-extract as the build does.
+func checkLockedPackage(t *testing.T, p lockfile.Package, apkFile, keyFile string) {
+	t.Helper()
+	resp, err := http.Get(p.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apkBytes, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	checkRanges(t, p, apkBytes)
+	writeFile(t, apkFile, apkBytes)
+	out := t.TempDir()
+	if err := apkVerify([]string{"--name", p.Name, "--version", p.Version, "--arch", p.Architecture, "--part", apkFile,
+		"--control-checksum", p.Control.Checksum, "--key", keyFile, "--out", filepath.Join(out, "verify.json")}); err != nil {
+		t.Fatalf("apk-verify %s: %v", p.Label(), err)
+	}
+	if err := apkExtract([]string{"--name", p.Name, "--version", p.Version, "--arch", p.Architecture, "--part", apkFile,
+		"--control-checksum", p.Control.Checksum, "--data-checksum", p.Data.Checksum,
+		"--blob", filepath.Join(out, "blob"), "--metadata", filepath.Join(out, "meta.json"), "--facts", filepath.Join(out, "facts.json")}); err != nil {
+		t.Fatalf("apk-extract %s: %v", p.Label(), err)
+	}
+}
+
+// checkRanges: each range holds exactly the bytes its checksum names, and the ranges tile
+// the file.
+func checkRanges(t *testing.T, p lockfile.Package, apkBytes []byte) {
+	t.Helper()
+	var next int64
+	for _, s := range []lockfile.Range{p.Signature, p.Control, p.Data} {
+		from, to, err := lockfile.ParseRange(s.Range)
+		if err != nil || from != next || to >= int64(len(apkBytes)) {
+			t.Fatalf("%s: range %q (next %d, size %d): %v", p.Label(), s.Range, next, len(apkBytes), err)
+		}
+		next = to + 1
+		part := apkBytes[from : to+1]
+		var sum string
+		if strings.HasPrefix(s.Checksum, "sha256-") {
+			d := sha256.Sum256(part)
+			sum = "sha256-" + base64.StdEncoding.EncodeToString(d[:])
+		} else {
+			d := sha1.Sum(part)
+			sum = "sha1-" + base64.StdEncoding.EncodeToString(d[:])
+		}
+		if sum != s.Checksum {
+			t.Fatalf("%s: range %s has %s, lock says %s", p.Label(), s.Range, sum, s.Checksum)
+		}
+	}
+	if next != int64(len(apkBytes)) || p.Checksum != "Q1"+strings.TrimPrefix(p.Control.Checksum, "sha1-") {
+		t.Fatalf("%s: ranges end at %d of %d; checksum %s", p.Label(), next, len(apkBytes), p.Checksum)
+	}
+}
+
+// checkLockCheckOffline: --check needs no network: it passes for the fresh lock, and fails
+// with what changed and how to refresh once the configuration changes.
+func checkLockCheckOffline(t *testing.T, config, lockPath, srvURL string, requests *atomic.Int64) {
+	t.Helper()
 	before := requests.Load()
 	if err := lockVerb([]string{"--config", config, "--lock", lockPath, "--check"}, io.Discard); err != nil {
 		t.Fatalf("fresh lock reported stale: %v", err)
@@ -186,8 +215,8 @@ archs: [amd64, aarch64]
   repositories: [%[1]s/main]
   packages: [app, "busybox>=1.37", toybox]
 archs: [amd64]
-`, srv.URL)))
-	err = lockVerb([]string{"--config", config, "--lock", lockPath, "--check", "--refresh-command", "bazel run //x:lock"}, io.Discard)
+`, srvURL)))
+	err := lockVerb([]string{"--config", config, "--lock", lockPath, "--check", "--refresh-command", "bazel run //x:lock"}, io.Discard)
 	for _, w := range []string{"is stale for", "apko.yaml changed since the lock was written", "architectures: lock has [x86_64, aarch64], configuration has [x86_64]",
 		`x86_64: the lock has busybox-1.36.1-r9 (x86_64), which does not satisfy "busybox>=1.37"`, "regenerate it with: bazel run //x:lock"} {
 		if err == nil || !strings.Contains(err.Error(), w) {

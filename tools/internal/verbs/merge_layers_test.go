@@ -52,6 +52,26 @@ func TestMergeLayers(t *testing.T) {
 	if err := mergeVerb(append(append(layerArgs, factsArgs...), "--blob", blob, "--metadata", meta, "--created-by", "apk base motd")); err != nil {
 		t.Fatal(err)
 	}
+	checkMergedLayer(t, blob, meta)
+
+	// A layer that is not gzip is refused, and nothing is written.
+	os.Remove(blob)
+	os.Remove(meta)
+	zstdMeta := filepath.Join(dir, "zstd.json")
+	os.WriteFile(zstdMeta, []byte(`{"mediaType":"`+layer.MediaTypeZstd+`","digest":"sha256:`+strings.Repeat("0", 64)+`","size":1,"diffID":"sha256:`+strings.Repeat("0", 64)+`"}`), 0o644)
+	err = mergeVerb(append(append(layerArgs, factsArgs...), "--layer", filepath.Join(dir, "base.blob")+"="+zstdMeta, "--facts", filepath.Join(dir, "base.facts"), "--blob", blob, "--metadata", meta))
+	if err == nil || !strings.Contains(err.Error(), "only gzip layers") {
+		t.Fatalf("zstd layer: %v", err)
+	}
+	if es := entries(t, out); len(es) != 0 {
+		t.Fatalf("left %v", es)
+	}
+}
+
+// checkMergedLayer: TestMergeLayers' merged layer and its metadata: the blob's digest, size
+// and diffID, base's entries with motd's /etc/motd.
+func checkMergedLayer(t *testing.T, blob, meta string) {
+	t.Helper()
 	m, err := layer.ReadMetadata(meta)
 	if err != nil {
 		t.Fatal(err)
@@ -91,19 +111,6 @@ func TestMergeLayers(t *testing.T) {
 	}
 	if got := strings.Join(names, ","); got != "etc,etc/big,etc/motd" || motd != "motd\n" {
 		t.Fatalf("entries %s, last motd %q", got, motd)
-	}
-
-	// A layer that is not gzip is refused, and nothing is written.
-	os.Remove(blob)
-	os.Remove(meta)
-	zstdMeta := filepath.Join(dir, "zstd.json")
-	os.WriteFile(zstdMeta, []byte(`{"mediaType":"`+layer.MediaTypeZstd+`","digest":"sha256:`+strings.Repeat("0", 64)+`","size":1,"diffID":"sha256:`+strings.Repeat("0", 64)+`"}`), 0o644)
-	err = mergeVerb(append(append(layerArgs, factsArgs...), "--layer", filepath.Join(dir, "base.blob")+"="+zstdMeta, "--facts", filepath.Join(dir, "base.facts"), "--blob", blob, "--metadata", meta))
-	if err == nil || !strings.Contains(err.Error(), "only gzip layers") {
-		t.Fatalf("zstd layer: %v", err)
-	}
-	if es := entries(t, out); len(es) != 0 {
-		t.Fatalf("left %v", es)
 	}
 }
 

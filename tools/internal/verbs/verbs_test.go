@@ -103,6 +103,13 @@ func TestExtractVerifyImageLayout(t *testing.T) {
 		"--layer", img("blob") + "=" + img("meta.json"), "--layer", img("app.tgz") + "=" + img("app.json"), "--ref-name", "latest", "--out", lay}); err != nil {
 		t.Fatal(err)
 	}
+	checkPushByTag(t, img, checkLayout(t, lay, img))
+}
+
+// checkLayout: the layout validates and its index names the image's digest as "latest";
+// it returns the digest.
+func checkLayout(t *testing.T, lay string, img func(string) string) string {
+	t.Helper()
 	idx, err := layout.ImageIndexFromPath(lay)
 	if err != nil {
 		t.Fatal(err)
@@ -115,8 +122,13 @@ func TestExtractVerifyImageLayout(t *testing.T) {
 	if im.Manifests[0].Digest.String() != string(digest) || im.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != "latest" {
 		t.Fatalf("index %+v, digest %s", im.Manifests, digest)
 	}
+	return string(digest)
+}
 
-	// Push to an in-process registry and read the image back by tag.
+// checkPushByTag pushes the image to an in-process registry and reads it back by tag, then
+// pushes to the registry closed.
+func checkPushByTag(t *testing.T, img func(string) string, digest string) {
+	t.Helper()
 	srv := httptest.NewServer(registry.New())
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
@@ -135,7 +147,7 @@ func TestExtractVerifyImageLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, _ := pushed.Digest(); d.String() != string(digest) {
+	if d, _ := pushed.Digest(); d.String() != digest {
 		t.Fatalf("registry has %s, built %s", d, digest)
 	}
 	if err := validate.Image(pushed); err != nil {
