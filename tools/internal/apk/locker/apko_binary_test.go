@@ -62,49 +62,22 @@ func TestApkoLockAgrees(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	write := func(p string, b []byte) { writeFile(t, p, b) }
-	for _, arch := range []string{"x86_64", "aarch64"} {
-		var built []*apktest.Built
+	writeArchRepo(t, filepath.Join(dir, "repo"), "test", key, func(arch string) []apktest.Package {
+		var pkgs []apktest.Package
 		for _, p := range repoPackages(arch) {
-			p.Arch = arch
-			p.Files = []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/share", Dir: true}, {Path: "usr/share/" + p.Name, Content: p.Version + " " + arch}}
-			b, err := apktest.Build(p, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			built = append(built, b)
-			write(filepath.Join(dir, "repo", arch, p.Name+"-"+p.Version+".apk"), b.APK)
+			pkgs = append(pkgs, withFile(p, p.Version+" "+arch))
 		}
-		idx, err := apktest.Index(built, key, "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		write(filepath.Join(dir, "repo", arch, "APKINDEX.tar.gz"), idx)
-	}
+		return pkgs
+	})
 	// A second repository: a newer tool, and the same dash version built differently (the
 	// repository first in sorted order wins, as in apko, whatever the configuration's order).
-	for _, arch := range []string{"x86_64", "aarch64"} {
-		var built []*apktest.Built
-		for _, p := range []apktest.Package{
-			{Name: "tool", Version: "2.5-r0", Origin: "tool", Depends: []string{"cmd:sh"}},
-			{Name: "dash", Version: "0.5.12-r1", Origin: "dash", Depends: []string{"so:libc.musl-" + arch + ".so.1"}, Provides: []string{"cmd:sh=0.5.12-r1", "/bin/sh"}, ProviderPriority: 10},
-		} {
-			p.Arch = arch
-			p.Files = []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/share", Dir: true}, {Path: "usr/share/" + p.Name, Content: "repo2 " + arch}}
-			b, err := apktest.Build(p, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			built = append(built, b)
-			write(filepath.Join(dir, "a-repo2", arch, p.Name+"-"+p.Version+".apk"), b.APK)
+	writeArchRepo(t, filepath.Join(dir, "a-repo2"), "test2", key, func(arch string) []apktest.Package {
+		return []apktest.Package{
+			withFile(apktest.Package{Name: "tool", Version: "2.5-r0", Origin: "tool", Depends: []string{"cmd:sh"}}, "repo2 "+arch),
+			withFile(apktest.Package{Name: "dash", Version: "0.5.12-r1", Origin: "dash", Depends: []string{"so:libc.musl-" + arch + ".so.1"}, Provides: []string{"cmd:sh=0.5.12-r1", "/bin/sh"}, ProviderPriority: 10}, "repo2 "+arch),
 		}
-		idx, err := apktest.Index(built, key, "test2")
-		if err != nil {
-			t.Fatal(err)
-		}
-		write(filepath.Join(dir, "a-repo2", arch, "APKINDEX.tar.gz"), idx)
-	}
-	write(filepath.Join(dir, "keys", "test.rsa.pub"), key.PublicPEM())
+	})
+	writeFile(t, filepath.Join(dir, "keys", "test.rsa.pub"), key.PublicPEM())
 
 	for i, world := range []string{
 		"[app]\n  build_repositories:\n    - ./a-repo2",
@@ -115,39 +88,73 @@ func TestApkoLockAgrees(t *testing.T) {
 		"[libcurl, musl<1.2.5, ca-certificates-bundle]",
 		"[pc:zlib, /bin/sh, tool>2.0]",
 	} {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			repos := "./repo"
-			if i == 1 {
-				repos = "./repo\n    - ./a-repo2"
-			}
-			cfg := fmt.Sprintf("contents:\n  keyring:\n    - ./keys/test.rsa.pub\n  repositories:\n    - %s\n  packages: %s\narchs:\n  - x86_64\n  - aarch64\n", repos, world)
-			write(filepath.Join(dir, "apko.yaml"), []byte(cfg))
-			cmd := exec.Command(apko, "lock", "apko.yaml", "--output", "apko.lock.json", "--cache-dir", filepath.Join(dir, "cache"))
-			cmd.Dir = dir
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("apko lock %s: %v\n%s", world, err, out)
-			}
-			want, err := os.ReadFile(filepath.Join(dir, "apko.lock.json"))
+		t.Run(fmt.Sprint(i), func(t *testing.T) { checkApkoLockAgrees(t, apko, dir, i, world) })
+	}
+}
+
+// checkApkoLockAgrees: apko and Generate write the same lock for the world in dir (world 1
+// also lists the second repository), and apko's lock passes Check.
+func checkApkoLockAgrees(t *testing.T, apko, dir string, i int, world string) {
+	t.Helper()
+	repos := "./repo"
+	if i == 1 {
+		repos = "./repo\n    - ./a-repo2"
+	}
+	cfg := fmt.Sprintf("contents:\n  keyring:\n    - ./keys/test.rsa.pub\n  repositories:\n    - %s\n  packages: %s\narchs:\n  - x86_64\n  - aarch64\n", repos, world)
+	writeFile(t, filepath.Join(dir, "apko.yaml"), []byte(cfg))
+	cmd := exec.Command(apko, "lock", "apko.yaml", "--output", "apko.lock.json", "--cache-dir", filepath.Join(dir, "cache"))
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("apko lock %s: %v\n%s", world, err, out)
+	}
+	want, err := os.ReadFile(filepath.Join(dir, "apko.lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i == 1 && !bytes.Contains(want, []byte(`"./a-repo2/x86_64/dash-0.5.12-r1.apk"`)) {
+		t.Fatalf("apko did not take dash from the first repository in sorted order:\n%s", want)
+	}
+	got, err := Generate(Options{ConfigPath: filepath.Join(dir, "apko.yaml"), LockPath: filepath.Join(dir, "ours.lock.json")})
+	if err != nil {
+		t.Fatalf("%s: %v", world, err)
+	}
+	if !bytes.Equal(got, want) {
+		writeFile(t, filepath.Join(dir, "ours.lock.json"), got)
+		diff, _ := exec.Command("diff", "-u", filepath.Join(dir, "apko.lock.json"), filepath.Join(dir, "ours.lock.json")).CombinedOutput()
+		t.Fatalf("%s: our lock differs from apko's:\n%s", world, diff)
+	}
+	if err := Check(Options{ConfigPath: filepath.Join(dir, "apko.yaml"), LockPath: filepath.Join(dir, "apko.lock.json")}); err != nil {
+		t.Fatalf("apko's lock fails our --check: %v", err)
+	}
+}
+
+// writeArchRepo builds each architecture's packages and writes them and their index
+// (signed with key, with the description) under dir/<arch>.
+func writeArchRepo(t *testing.T, dir, description string, key *apktest.Key, pkgs func(arch string) []apktest.Package) {
+	t.Helper()
+	for _, arch := range []string{"x86_64", "aarch64"} {
+		var built []*apktest.Built
+		for _, p := range pkgs(arch) {
+			p.Arch = arch
+			b, err := apktest.Build(p, key)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if i == 1 && !bytes.Contains(want, []byte(`"./a-repo2/x86_64/dash-0.5.12-r1.apk"`)) {
-				t.Fatalf("apko did not take dash from the first repository in sorted order:\n%s", want)
-			}
-			got, err := Generate(Options{ConfigPath: filepath.Join(dir, "apko.yaml"), LockPath: filepath.Join(dir, "ours.lock.json")})
-			if err != nil {
-				t.Fatalf("%s: %v", world, err)
-			}
-			if !bytes.Equal(got, want) {
-				write(filepath.Join(dir, "ours.lock.json"), got)
-				diff, _ := exec.Command("diff", "-u", filepath.Join(dir, "apko.lock.json"), filepath.Join(dir, "ours.lock.json")).CombinedOutput()
-				t.Fatalf("%s: our lock differs from apko's:\n%s", world, diff)
-			}
-			if err := Check(Options{ConfigPath: filepath.Join(dir, "apko.yaml"), LockPath: filepath.Join(dir, "apko.lock.json")}); err != nil {
-				t.Fatalf("apko's lock fails our --check: %v", err)
-			}
-		})
+			built = append(built, b)
+			writeFile(t, filepath.Join(dir, arch, p.Name+"-"+p.Version+".apk"), b.APK)
+		}
+		idx, err := apktest.Index(built, key, description)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, arch, "APKINDEX.tar.gz"), idx)
 	}
+}
+
+// withFile gives p one file, /usr/share/<name>, holding content.
+func withFile(p apktest.Package, content string) apktest.Package {
+	p.Files = []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/share", Dir: true}, {Path: "usr/share/" + p.Name, Content: content}}
+	return p
 }
 
 // The committed example lock is what `apko lock apko.yaml`, run in examples/hello_image,

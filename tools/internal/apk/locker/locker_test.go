@@ -101,6 +101,61 @@ func TestLocalPathsAreRelativeToTheLock(t *testing.T) {
 	}
 }
 
+// A staleCase edits the example's configuration and lock and says what --check reports.
+type staleCase struct {
+	name       string
+	edit       func(cfg, lock []byte) ([]byte, []byte)
+	want       []string
+	wantStatus bool // true: fresh
+}
+
+// configEdit replaces old with repl, once, in the configuration.
+func configEdit(old, repl string) func(c, l []byte) ([]byte, []byte) {
+	return func(c, l []byte) ([]byte, []byte) { return bytes.Replace(c, []byte(old), []byte(repl), 1), l }
+}
+
+// lockEdit changes the parsed lock.
+func lockEdit(change func(*lockfile.Lock)) func(c, l []byte) ([]byte, []byte) {
+	return func(c, l []byte) ([]byte, []byte) {
+		lk, _ := lockfile.Parse(l)
+		change(lk)
+		nb, _ := lockfile.Marshal(lk)
+		return c, nb
+	}
+}
+
+var staleCases = []staleCase{
+	{"unchanged", func(c, l []byte) ([]byte, []byte) { return c, l }, nil, true},
+	{"comment only", func(c, l []byte) ([]byte, []byte) { return append(c, "# note\n"...), l },
+		[]string{"apko.yaml changed since the lock was written"}, false},
+	{"package added", configEdit("    - wharf-motd\n", "    - wharf-motd\n    - wharf-extra\n"),
+		[]string{"apko.yaml changed", `x86_64: no locked package is named "wharf-extra"`, `aarch64: no locked package is named "wharf-extra"`}, false},
+	{"version constraint", configEdit("    - wharf-motd\n", "    - wharf-motd>2.1.0-r1\n"),
+		[]string{`the lock has wharf-motd-2.1.0-r1 (x86_64), which does not satisfy "wharf-motd>2.1.0-r1"`}, false},
+	{"fuzzy constraint", configEdit("    - wharf-motd\n", "    - wharf-motd<~2.0\n"),
+		[]string{`the lock has wharf-motd-2.1.0-r1 (x86_64), which does not satisfy "wharf-motd<~2.0"`}, false},
+	{"invalid version", configEdit("    - wharf-motd\n", "    - wharf-motd>=2.1a1\n"),
+		[]string{`constraint "wharf-motd>=2.1a1": "2.1a1" is not an apk version`, `invalid at "1"`}, false},
+	{"keyring", configEdit("wharf-example.rsa.pub", "other.rsa.pub"),
+		[]string{"keyring: lock has [../apk_repo/wharf-example.rsa.pub], configuration has [../apk_repo/other.rsa.pub]"}, false},
+	{"repository", configEdit("    - ../apk_repo\n", "    - ../apk_repo\n    - https://example.com/main\n"),
+		[]string{"repositories: lock has [x86_64:../apk_repo, aarch64:../apk_repo], configuration has [x86_64:../apk_repo, x86_64:example.com/main, aarch64:../apk_repo, aarch64:example.com/main]"}, false},
+	{"arch", configEdit("  - aarch64\n", ""),
+		[]string{"architectures: lock has [x86_64, aarch64], configuration has [x86_64]"}, false},
+	{"lock without config, package missing", lockEdit(func(lk *lockfile.Lock) {
+		lk.Config = nil
+		lk.Contents.Packages = lk.Contents.Packages[1:]
+	}), []string{"no locked package is named \"wharf-greeting\""}, false},
+	{"lock without config, fresh otherwise", lockEdit(func(lk *lockfile.Lock) { lk.Config = nil }), nil, true},
+	{"data entry missing", lockEdit(func(lk *lockfile.Lock) { lk.Contents.Packages[1].Data = lockfile.Range{} }),
+		[]string{"package wharf-baselayout-1.0.0-r0 (x86_64) (packages[1]): no data range and checksum, which every lock apko or wharf writes has"}, false},
+	{"package named ../../evil", func(c, l []byte) ([]byte, []byte) {
+		return c, bytes.Replace(l, []byte(`"name": "wharf-motd"`), []byte(`"name": "../../evil"`), 1)
+	}, []string{`apko.lock.json: package ../../evil (packages[2]): name "../../evil" is not usable: it contains a path separator`}, false},
+	{"malformed lock", func(c, l []byte) ([]byte, []byte) { return c, l[:len(l)/2] }, []string{"apko.lock.json: not valid JSON: line "}, false},
+	{"no lock", func(c, l []byte) ([]byte, []byte) { return c, nil }, []string{"the lock does not exist"}, false},
+}
+
 func TestCheckStale(t *testing.T) {
 	cfg, err := os.ReadFile(srctree.Path(t, "examples/hello_image/apko.yaml"))
 	if err != nil {
@@ -112,61 +167,7 @@ func TestCheckStale(t *testing.T) {
 	}
 	// The copies sit where the originals do relative to each other (the lock's URLs
 	// stay valid but are never read: --check is offline).
-	for _, c := range []struct {
-		name       string
-		edit       func(cfg, lock []byte) ([]byte, []byte)
-		want       []string
-		wantStatus bool // true: fresh
-	}{
-		{"unchanged", func(c, l []byte) ([]byte, []byte) { return c, l }, nil, true},
-		{"comment only", func(c, l []byte) ([]byte, []byte) { return append(c, "# note\n"...), l },
-			[]string{"apko.yaml changed since the lock was written"}, false},
-		{"package added", func(c, l []byte) ([]byte, []byte) {
-			return bytes.Replace(c, []byte("    - wharf-motd\n"), []byte("    - wharf-motd\n    - wharf-extra\n"), 1), l
-		}, []string{"apko.yaml changed", `x86_64: no locked package is named "wharf-extra"`, `aarch64: no locked package is named "wharf-extra"`}, false},
-		{"version constraint", func(c, l []byte) ([]byte, []byte) {
-			return bytes.Replace(c, []byte("    - wharf-motd\n"), []byte("    - wharf-motd>2.1.0-r1\n"), 1), l
-		}, []string{`the lock has wharf-motd-2.1.0-r1 (x86_64), which does not satisfy "wharf-motd>2.1.0-r1"`}, false},
-		{"fuzzy constraint", func(c, l []byte) ([]byte, []byte) {
-			return bytes.Replace(c, []byte("    - wharf-motd\n"), []byte("    - wharf-motd<~2.0\n"), 1), l
-		}, []string{`the lock has wharf-motd-2.1.0-r1 (x86_64), which does not satisfy "wharf-motd<~2.0"`}, false},
-		{"invalid version", func(c, l []byte) ([]byte, []byte) {
-			return bytes.Replace(c, []byte("    - wharf-motd\n"), []byte("    - wharf-motd>=2.1a1\n"), 1), l
-		}, []string{`constraint "wharf-motd>=2.1a1": "2.1a1" is not an apk version`, `invalid at "1"`}, false},
-		{"keyring", func(c, l []byte) ([]byte, []byte) {
-			return bytes.Replace(c, []byte("wharf-example.rsa.pub"), []byte("other.rsa.pub"), 1), l
-		}, []string{"keyring: lock has [../apk_repo/wharf-example.rsa.pub], configuration has [../apk_repo/other.rsa.pub]"}, false},
-		{"repository", func(c, l []byte) ([]byte, []byte) {
-			return bytes.Replace(c, []byte("    - ../apk_repo\n"), []byte("    - ../apk_repo\n    - https://example.com/main\n"), 1), l
-		}, []string{"repositories: lock has [x86_64:../apk_repo, aarch64:../apk_repo], configuration has [x86_64:../apk_repo, x86_64:example.com/main, aarch64:../apk_repo, aarch64:example.com/main]"}, false},
-		{"arch", func(c, l []byte) ([]byte, []byte) {
-			return bytes.Replace(c, []byte("  - aarch64\n"), []byte(""), 1), l
-		}, []string{"architectures: lock has [x86_64, aarch64], configuration has [x86_64]"}, false},
-		{"lock without config, package missing", func(c, l []byte) ([]byte, []byte) {
-			lk, _ := lockfile.Parse(l)
-			lk.Config = nil
-			lk.Contents.Packages = lk.Contents.Packages[1:]
-			nb, _ := lockfile.Marshal(lk)
-			return c, nb
-		}, []string{"no locked package is named \"wharf-greeting\""}, false},
-		{"lock without config, fresh otherwise", func(c, l []byte) ([]byte, []byte) {
-			lk, _ := lockfile.Parse(l)
-			lk.Config = nil
-			nb, _ := lockfile.Marshal(lk)
-			return c, nb
-		}, nil, true},
-		{"data entry missing", func(c, l []byte) ([]byte, []byte) {
-			lk, _ := lockfile.Parse(l)
-			lk.Contents.Packages[1].Data = lockfile.Range{}
-			nb, _ := lockfile.Marshal(lk)
-			return c, nb
-		}, []string{"package wharf-baselayout-1.0.0-r0 (x86_64) (packages[1]): no data range and checksum, which every lock apko or wharf writes has"}, false},
-		{"package named ../../evil", func(c, l []byte) ([]byte, []byte) {
-			return c, bytes.Replace(l, []byte(`"name": "wharf-motd"`), []byte(`"name": "../../evil"`), 1)
-		}, []string{`apko.lock.json: package ../../evil (packages[2]): name "../../evil" is not usable: it contains a path separator`}, false},
-		{"malformed lock", func(c, l []byte) ([]byte, []byte) { return c, l[:len(l)/2] }, []string{"apko.lock.json: not valid JSON: line "}, false},
-		{"no lock", func(c, l []byte) ([]byte, []byte) { return c, nil }, []string{"the lock does not exist"}, false},
-	} {
+	for _, c := range staleCases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "hello_image")
 			os.MkdirAll(dir, 0o755)
