@@ -490,44 +490,10 @@ func TestJoinRewrite(t *testing.T) {
 	)
 	b := tarMember(t, testEntry{&tar.Header{Name: "a/f", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2}, []byte("bb")})
 	long := strings.Repeat("long/", 30) + "h\xe9" // needs a PAX path record, not UTF-8
-	for _, gz := range gzips {
+	for _, g := range gzips {
 		for _, flush := range []int{0, 700} {
 			for _, newName := range []string{"b/h", long} {
-				pa, pb := writeGzip(t, dir, gz, a.full, flush), writeGzip(t, dir, gz, b.full, flush)
-				in := []Input{{Path: pa,
-					Drop: func(name string) bool { return name == "b/h" },
-					Rewrite: func(name string, h *tar.Header) *tar.Header {
-						switch name {
-						case "a/f":
-							n := *h
-							n.Name = newName
-							return &n
-						case "b/h2":
-							n := *h
-							n.Linkname = newName
-							return &n
-						}
-						return nil
-					}}, {Path: pb}}
-				var out bytes.Buffer
-				res, err := Join(&out, in, -1)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var got []string
-				for _, e := range readJoined(t, out.Bytes(), res) {
-					got = append(got, fmt.Sprintf("%s %c %s %o %d %s", e.h.Name, e.h.Typeflag, e.h.Linkname, e.h.Mode, len(e.data), e.h.PAXRecords["APK-TOOLS.checksum.SHA1"]))
-					if e.h.Name == newName && !bytes.Equal(e.data, fdata) {
-						t.Errorf("%s: the renamed entry's data differ", gz.name)
-					}
-				}
-				want := "a/ 5  755 0 ,NEW 0  750 40000 x,a/g 0  644 3 ,b/h2 1 NEW 644 0 ,z 0  644 30000 ,a/f 0  644 2 "
-				if g := strings.Join(got, ","); g != strings.ReplaceAll(want, "NEW", newName) {
-					t.Fatalf("%s/%d: joined %q", gz.name, flush, g)
-				}
-				if res.Stats.CopiedBits == 0 && gz.name != "std0" {
-					t.Errorf("%s/%d: nothing copied: %+v", gz.name, flush, res.Stats)
-				}
+				checkRenameJoin(t, writeGzip(t, dir, g, a.full, flush), writeGzip(t, dir, g, b.full, flush), g.name, flush, newName, fdata)
 			}
 		}
 	}
@@ -535,6 +501,54 @@ func TestJoinRewrite(t *testing.T) {
 	defer func(n int) { maxWindows = n }(maxWindows)
 	maxWindows = 0
 	pa, pb := writeGzip(t, dir, gzips[0], a.full, 700), writeGzip(t, dir, gzips[0], b.full, 0)
+	checkRewriteDecodedTwice(t, pa, pb)
+	checkBadRewrites(t, pa)
+}
+
+// checkRenameJoin joins pa (a/f renamed newName, b/h dropped, b/h2 linked to newName) and pb:
+// the entries, the renamed entry's data, and bits copied (but from std0).
+func checkRenameJoin(t *testing.T, pa, pb, gzName string, flush int, newName string, fdata []byte) {
+	t.Helper()
+	in := []Input{{Path: pa,
+		Drop: func(name string) bool { return name == "b/h" },
+		Rewrite: func(name string, h *tar.Header) *tar.Header {
+			switch name {
+			case "a/f":
+				n := *h
+				n.Name = newName
+				return &n
+			case "b/h2":
+				n := *h
+				n.Linkname = newName
+				return &n
+			}
+			return nil
+		}}, {Path: pb}}
+	var out bytes.Buffer
+	res, err := Join(&out, in, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range readJoined(t, out.Bytes(), res) {
+		got = append(got, fmt.Sprintf("%s %c %s %o %d %s", e.h.Name, e.h.Typeflag, e.h.Linkname, e.h.Mode, len(e.data), e.h.PAXRecords["APK-TOOLS.checksum.SHA1"]))
+		if e.h.Name == newName && !bytes.Equal(e.data, fdata) {
+			t.Errorf("%s: the renamed entry's data differ", gzName)
+		}
+	}
+	want := "a/ 5  755 0 ,NEW 0  750 40000 x,a/g 0  644 3 ,b/h2 1 NEW 644 0 ,z 0  644 30000 ,a/f 0  644 2 "
+	if g := strings.Join(got, ","); g != strings.ReplaceAll(want, "NEW", newName) {
+		t.Fatalf("%s/%d: joined %q", gzName, flush, g)
+	}
+	if res.Stats.CopiedBits == 0 && gzName != "std0" {
+		t.Errorf("%s/%d: nothing copied: %+v", gzName, flush, res.Stats)
+	}
+}
+
+// checkRewriteDecodedTwice joins pa with a/g renamed and pb dropped whole, with no windows
+// kept: the member is decoded twice.
+func checkRewriteDecodedTwice(t *testing.T, pa, pb string) {
+	t.Helper()
 	var out bytes.Buffer
 	res, err := Join(&out, []Input{{Path: pa, Rewrite: func(name string, h *tar.Header) *tar.Header {
 		if name == "a/g" {
@@ -554,8 +568,11 @@ func TestJoinRewrite(t *testing.T) {
 	if g := strings.Join(got, ","); g != "a/,a/f,a/G,b/h,b/h2,z" || res.Stats.DecodedTwice != 2 {
 		t.Fatalf("decoded twice: %s, %+v", g, res.Stats)
 	}
+}
 
-	// A new header must describe the same data.
+// checkBadRewrites: a new header must describe the same data.
+func checkBadRewrites(t *testing.T, pa string) {
+	t.Helper()
 	for _, bad := range []func(h *tar.Header){
 		func(h *tar.Header) { h.Size++ },
 		func(h *tar.Header) { h.Typeflag = tar.TypeSymlink; h.Linkname = "x" },

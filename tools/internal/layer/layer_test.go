@@ -261,76 +261,92 @@ func TestLayerWithArchivesBytesUnchanged(t *testing.T) {
 
 // Every entry the layer holds passes the same checks, whichever input it came from: the
 // entries given (files, symlinks, directories) and each archive's.
-func TestLayerChecksEveryInput(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "f")
-	os.WriteFile(f, []byte("x"), 0o644)
-	file := func(name string) *tar.Header { return &tar.Header{Name: name, Typeflag: tar.TypeReg} }
-	dirh := func(name string) *tar.Header { return &tar.Header{Name: name, Typeflag: tar.TypeDir, Mode: 0o755} }
-	link := func(name, target string) *tar.Header {
-		return &tar.Header{Name: name, Typeflag: tar.TypeSymlink, Linkname: target}
-	}
-	hard := func(name, target string) *tar.Header {
-		return &tar.Header{Name: name, Typeflag: tar.TypeLink, Linkname: target}
-	}
-	for _, tc := range []struct {
-		name    string
-		entries []layer.Entry
-		tars    [][]*tar.Header
-		want    string
-	}{
+// regHdr, dirHdr, symlinkHdr and hardlinkHdr are tar headers of each type.
+func regHdr(name string) *tar.Header { return &tar.Header{Name: name, Typeflag: tar.TypeReg} }
+
+func dirHdr(name string) *tar.Header {
+	return &tar.Header{Name: name, Typeflag: tar.TypeDir, Mode: 0o755}
+}
+
+func symlinkHdr(name, target string) *tar.Header {
+	return &tar.Header{Name: name, Typeflag: tar.TypeSymlink, Linkname: target}
+}
+
+func hardlinkHdr(name, target string) *tar.Header {
+	return &tar.Header{Name: name, Typeflag: tar.TypeLink, Linkname: target}
+}
+
+// An inputCase is a layer's entries and tar archives, and the error they must give.
+type inputCase struct {
+	name    string
+	entries []layer.Entry
+	tars    [][]*tar.Header
+	want    string
+}
+
+// everyInputCases: conflicts between entries and tar members, each way round, and bad
+// links and names; f is a regular file.
+func everyInputCases(f string) []inputCase {
+	return []inputCase{
 		{"tar symlink, then a path through it", nil,
-			[][]*tar.Header{{link("lnk", "/etc"), file("lnk/passwd")}},
+			[][]*tar.Header{{symlinkHdr("lnk", "/etc"), regHdr("lnk/passwd")}},
 			`: entry "lnk/passwd" is written through the symlink "lnk" from `},
 		{"symlink entry, then a tar path through it", []layer.Entry{{Path: "/lnk", Linkname: "/etc", Input: "--symlink=/lnk=/etc (symlinks)"}},
-			[][]*tar.Header{{file("lnk/passwd")}},
+			[][]*tar.Header{{regHdr("lnk/passwd")}},
 			`: entry "lnk/passwd" is written through the symlink "lnk" from --symlink=/lnk=/etc (symlinks)`},
 		{"symlink in one tar, a path through it in the next", nil,
-			[][]*tar.Header{{link("./lnk", "../etc")}, {dirh("./lnk/sub/"), file("./lnk/sub/x")}},
+			[][]*tar.Header{{symlinkHdr("./lnk", "../etc")}, {dirHdr("./lnk/sub/"), regHdr("./lnk/sub/x")}},
 			`: entry "lnk/sub" is written through the symlink "lnk" from `},
 		{"file entry and tar directory", []layer.Entry{{Path: "/x", Source: f}},
-			[][]*tar.Header{{dirh("x/")}},
+			[][]*tar.Header{{dirHdr("x/")}},
 			`: entry "x" is a directory, but "x" is already a regular file`},
 		{"tar directory, then a tar file", nil,
-			[][]*tar.Header{{dirh("x/"), file("x")}},
+			[][]*tar.Header{{dirHdr("x/"), regHdr("x")}},
 			`: entry "x" is a regular file, but "x" is already a directory from `},
 		{"tar file where an earlier tar entry implies a directory", nil,
-			[][]*tar.Header{{file("usr/bin/x")}, {file("usr")}},
+			[][]*tar.Header{{regHdr("usr/bin/x")}, {regHdr("usr")}},
 			`: entry "usr" is a regular file, but "usr" is already a directory, the parent of "usr/bin/x" from `},
 		{"tar symlink over a directory", []layer.Entry{{Path: "/etc/passwd", Source: f}},
-			[][]*tar.Header{{link("etc", "/usr/etc")}},
+			[][]*tar.Header{{symlinkHdr("etc", "/usr/etc")}},
 			`: entry "etc" is a symlink, but "etc" is already a directory`},
 		{"tar file, then a path below it", nil,
-			[][]*tar.Header{{file("a"), file("a/b")}},
+			[][]*tar.Header{{regHdr("a"), regHdr("a/b")}},
 			`: entry "a/b" is below "a", which is a regular file from `},
 		{"file entry, then a path below it", []layer.Entry{{Path: "a", Source: f}, {Path: "a/b", Source: f}},
 			nil,
 			`entry "a/b" is below "a", which is a regular file`},
 		{"device entry, then a tar path below it", []layer.Entry{{Path: "/dev/null", CharDevice: &[2]int64{1, 3}}},
-			[][]*tar.Header{{file("dev/null/x")}},
+			[][]*tar.Header{{regHdr("dev/null/x")}},
 			`: entry "dev/null/x" is below "dev/null", which is a character device`},
 		{"tar file twice", nil,
-			[][]*tar.Header{{file("a")}, {file("./a")}},
+			[][]*tar.Header{{regHdr("a")}, {regHdr("./a")}},
 			`: entry "a" appears twice: first as a regular file from `},
 		{"tar symlink without target", nil,
-			[][]*tar.Header{{link("lnk", "")}},
+			[][]*tar.Header{{symlinkHdr("lnk", "")}},
 			`: symlink "lnk" has no target`},
 		{"tar hardlink to nothing earlier", nil,
-			[][]*tar.Header{{hard("b", "a"), file("a")}},
+			[][]*tar.Header{{hardlinkHdr("b", "a"), regHdr("a")}},
 			`: hardlink "b" points to "a", which is not an earlier regular file of the layer`},
 		{"tar hardlink to a directory", []layer.Entry{{Path: "/d", Dir: true}},
-			[][]*tar.Header{{hard("b", "/d")}},
+			[][]*tar.Header{{hardlinkHdr("b", "/d")}},
 			`: hardlink "b" points to "d", which is not an earlier regular file of the layer`},
 		{"tar hardlink escaping", nil,
-			[][]*tar.Header{{file("a"), hard("b", "../a")}},
+			[][]*tar.Header{{regHdr("a"), hardlinkHdr("b", "../a")}},
 			`: hardlink "b" points outside the layer: path "../a" contains '..'`},
 		{"tar hardlink to the root", nil,
-			[][]*tar.Header{{hard("b", "/")}},
+			[][]*tar.Header{{hardlinkHdr("b", "/")}},
 			`: hardlink "b" points outside the layer: path "/" names the root`},
 		{"tar name escaping", nil,
-			[][]*tar.Header{{file("a/../../etc/passwd")}},
+			[][]*tar.Header{{regHdr("a/../../etc/passwd")}},
 			`: path "a/../../etc/passwd" contains '..'`},
-	} {
+	}
+}
+
+func TestLayerChecksEveryInput(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "f")
+	os.WriteFile(f, []byte("x"), 0o644)
+	for _, tc := range everyInputCases(f) {
 		var archives []string
 		for _, hs := range tc.tars {
 			archives = append(archives, tarFile(t, hs...))
