@@ -3,6 +3,7 @@ the attributes that cannot work fail with what to change."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
 load("//apk/private/rules:apk_lock.bzl", "DEV_PACKAGES", "apk_lock_run", "apk_lock_test")
+load("//tests/analysis:failure_test.bzl", "make_failure_test")
 
 def _args_test_impl(ctx):
     env = analysistest.begin(ctx)
@@ -13,12 +14,7 @@ def _args_test_impl(ctx):
 
 args_test = analysistest.make(_args_test_impl, attrs = {"want": attr.string()})
 
-def _fails_impl(ctx):
-    env = analysistest.begin(ctx)
-    asserts.expect_failure(env, ctx.attr.message)
-    return analysistest.end(env)
-
-fails_test = analysistest.make(_fails_impl, expect_failure = True, attrs = {"message": attr.string()})
+fails_test = make_failure_test()
 
 def apk_lock_test_suite(name):
     """The -dev variant's launchers and refusals.

@@ -6,6 +6,7 @@ load("//apk/private/rules:apk_package.bzl", "apk_package")
 load("//apk/private/rules:apk_packages.bzl", "apk_packages")
 load("//oci:defs.bzl", "oci_image")
 load("//oci:providers.bzl", "OciImageContentsInfo")
+load("//tests/analysis:failure_test.bzl", "make_failure_test")
 
 _AMD64 = {"//command_line_option:platforms": str(Label("//platforms:linux_amd64"))}
 
@@ -42,12 +43,7 @@ def _no_config_impl(ctx):
 
 no_config_test = analysistest.make(_no_config_impl, config_settings = _AMD64)
 
-def _fails_impl(ctx):
-    env = analysistest.begin(ctx)
-    asserts.expect_failure(env, ctx.attr.message)
-    return analysistest.end(env)
-
-_fails_test = analysistest.make(_fails_impl, expect_failure = True, attrs = {"message": attr.string()}, config_settings = _AMD64)
+_fails_test = make_failure_test(config_settings = _AMD64)
 
 def layering_test_suite(name):
     """Origin layering's layers and refusals.

@@ -4,6 +4,7 @@ statements it attaches, its `<name>.verify` target, and the provenance's status 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
 load("//oci:defs.bzl", "oci_image_index", "oci_image_rule", "oci_layer", "oci_push")
 load("//oci:providers.bzl", "OciPushInfo")
+load("//tests/analysis:failure_test.bzl", "make_failure_test")
 
 def _plan_lines(env):
     """The lines of the push's first plan (its FileWrite action's content)."""
@@ -33,12 +34,7 @@ def _plan_test_impl(ctx):
 
 _plan_test = analysistest.make(_plan_test_impl, attrs = {"want": attr.string_list()})
 
-def _refusal_test_impl(ctx):
-    env = analysistest.begin(ctx)
-    asserts.expect_failure(env, ctx.attr.message)
-    return analysistest.end(env)
-
-_refusal_test = analysistest.make(_refusal_test_impl, expect_failure = True, attrs = {"message": attr.string()})
+_refusal_test = make_failure_test()
 
 def _verify_test_impl(ctx):
     env = analysistest.begin(ctx)
