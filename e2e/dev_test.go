@@ -186,21 +186,44 @@ use_repo(apk, "base", "base_dev")
 	write("BUILD.bazel", build)
 	run(t, ws, env, bazel, "test", "//:lock_test")
 
-	t.Run("search", func(t *testing.T) {
-		_, stderr := runSplit(t, ws, env, bazel, "run", "//:lock", "--", "search", "cmd:sh", "/usr/bin/cu*", "apk-tools")
-		for _, want := range [][]string{
-			{"cmd:sh", "busybox", "1.37.0-r0", "x86_64", srv.URL, "not in apko.lock.json; in apko.dev.lock.json"},
-			{"/usr/bin/cu* (as cmd:cu*)", "curl", "8.11.1-r0", "x86_64", srv.URL, "not in apko.lock.json; not in apko.dev.lock.json"},
-			{"apk-tools", "apk-tools", "2.14.6-r0", "x86_64", srv.URL, "not in apko.lock.json; in apko.dev.lock.json"},
-		} {
-			if !hasFields(stderr, want) {
-				t.Errorf("search output lacks %q:\n%s", want, stderr)
-			}
-		}
-		runFails(t, ws, env, []string{"wharf: lock: search: no package in " + srv.URL + " (x86_64) matches cmd:nosuch"}, bazel, "run", "//:lock", "--", "search", "cmd:nosuch")
-	})
+	t.Run("search", func(t *testing.T) { checkDevSearch(t, ws, env, bazel, srv.URL) })
 
 	run(t, ws, env, bazel, "build", "--output_groups=+layout", "//:image", "//:image_dev", "//:image_dev.load")
+	checkDevImages(t, ws)
+
+	t.Run("stale dev lock", func(t *testing.T) {
+		write("BUILD.bazel", strings.Replace(build, `dev_lock = "apko.dev.lock.json")`, `dev_lock = "apko.dev.lock.json", dev_packages = ["busybox"])`, 1))
+		defer write("BUILD.bazel", build)
+		out := runFails(t, ws, env, []string{"apko.dev.lock.json is stale for apko.yaml", "apko.yaml or the appended packages (busybox) changed since the lock was written",
+			"regenerate it with: bazel run //:lock"}, bazel, "test", "--test_output=errors", "//:lock_test")
+		if strings.Contains(out, "apko.lock.json is stale") {
+			t.Errorf("the production lock was reported stale:\n%s", tail(out, 2000))
+		}
+	})
+}
+
+// checkDevSearch: `bazel run //:lock -- search` says where each match is locked (in neither
+// lock, or only in the -dev variant's), and a query that matches nothing names the
+// repository.
+func checkDevSearch(t *testing.T, ws string, env []string, bazel, srvURL string) {
+	t.Helper()
+	_, stderr := runSplit(t, ws, env, bazel, "run", "//:lock", "--", "search", "cmd:sh", "/usr/bin/cu*", "apk-tools")
+	for _, want := range [][]string{
+		{"cmd:sh", "busybox", "1.37.0-r0", "x86_64", srvURL, "not in apko.lock.json; in apko.dev.lock.json"},
+		{"/usr/bin/cu* (as cmd:cu*)", "curl", "8.11.1-r0", "x86_64", srvURL, "not in apko.lock.json; not in apko.dev.lock.json"},
+		{"apk-tools", "apk-tools", "2.14.6-r0", "x86_64", srvURL, "not in apko.lock.json; in apko.dev.lock.json"},
+	} {
+		if !hasFields(stderr, want) {
+			t.Errorf("search output lacks %q:\n%s", want, stderr)
+		}
+	}
+	runFails(t, ws, env, []string{"wharf: lock: search: no package in " + srvURL + " (x86_64) matches cmd:nosuch"}, bazel, "run", "//:lock", "--", "search", "cmd:nosuch")
+}
+
+// checkDevImages: the production image runs its entrypoint and has no shell or apk; the
+// -dev image's shell runs with apk-tools, busybox and the production packages.
+func checkDevImages(t *testing.T, ws string) {
+	t.Helper()
 	got, rootfs := runImage(t, filepath.Join(ws, "bazel-bin", "image")+":latest")
 	if !strings.Contains(got, "app: the production entrypoint\n") {
 		t.Errorf("production image printed %q", got)
@@ -217,16 +240,6 @@ use_repo(apk, "base", "base_dev")
 			t.Errorf("the dev image's shell output lacks %q:\n%s", w, got)
 		}
 	}
-
-	t.Run("stale dev lock", func(t *testing.T) {
-		write("BUILD.bazel", strings.Replace(build, `dev_lock = "apko.dev.lock.json")`, `dev_lock = "apko.dev.lock.json", dev_packages = ["busybox"])`, 1))
-		defer write("BUILD.bazel", build)
-		out := runFails(t, ws, env, []string{"apko.dev.lock.json is stale for apko.yaml", "apko.yaml or the appended packages (busybox) changed since the lock was written",
-			"regenerate it with: bazel run //:lock"}, bazel, "test", "--test_output=errors", "//:lock_test")
-		if strings.Contains(out, "apko.lock.json is stale") {
-			t.Errorf("the production lock was reported stale:\n%s", tail(out, 2000))
-		}
-	})
 }
 
 // hasFields reports whether a line of out starts with the whitespace-separated fields of want.
