@@ -149,14 +149,23 @@ paired_noop_change() {
   R[$PFX image_ratio,$SIZE]="$ratio [$lo–$hi]"
 }
 
-# profiled NAME TARGET FLAGS...: one more build with --profile; the phases of
-# `bazel analyze-profile` in $W/NAME-SIZE.phases (where the time of a no-op goes).
+# profiled NAME TARGET FLAGS...: one more build with --profile (in $BZ: Bazel's chroot
+# sees it); its spans of 40 ms or more on the command's thread in $BZ/PFX-NAME-SIZE.spans.
 profiled() {
-  local p=$W/$PFX-$1-$SIZE
+  local p=$BZ/$PFX-$1-$SIZE
   shift
   B build --profile="$p.profile.gz" "${@:2}" "$1"
-  B analyze-profile "$p.profile.gz"
-  grep -E 'phase time|launch|init|target pattern|analysis|execution|finish' "$W/b.log" >"$p.phases" || true
+  python3 - "$p.profile.gz" >"$p.spans" <<'PY'
+import gzip, json, sys
+d = json.load(gzip.open(sys.argv[1]))
+ev = d["traceEvents"] if isinstance(d, dict) else d
+names = {e["tid"]: e["args"]["name"] for e in ev if e.get("ph") == "M" and e.get("name") == "thread_name"}
+main = {t for t, n in names.items() if "grpc-command" in n or "Main Thread" in n}
+t0 = min(e["ts"] for e in ev if "ts" in e)
+for e in sorted(ev, key=lambda e: e.get("ts", 0)):
+    if e.get("ph") == "X" and e.get("tid") in main and e.get("dur", 0) >= 40000:
+        print("    %7.0f ms at %5.0f ms: %s" % (e["dur"] / 1e3, (e["ts"] - t0) / 1e3, e["name"][:90]))
+PY
 }
 
 # local_rows N: the rows of size N, in a Bazel server of its own.
@@ -341,6 +350,13 @@ main() {
   echo "One image's package, its actions by mnemonic (aquery): ${R[image_actions,$last]}"
   echo
   targets
+  echo
+  echo "Where the time goes at $last images: spans of 40 ms or more on the command's thread" \
+    "(nested spans inside their parents), from --profile of one more build of each kind:"
+  for n in noop image; do
+    echo "- local $n:"
+    cat "$BZ/local-$n-$last.spans"
+  done
 }
 
 # targets: the issue's three, at the largest size.
