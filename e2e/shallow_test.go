@@ -54,7 +54,7 @@ use_repo(oci, "big", "small")
 `, addr+"/wharf/bigbase", big.digest, addr+"/wharf/smallbase", small.digest))
 	write("extra.txt", "on a shallow base\n")
 	write("st.yaml", "schemaVersion: 2.0.0\nfileExistenceTests:\n- name: extra\n  path: /etc/extra.txt\n  shouldExist: true\n")
-	write("BUILD.bazel", fmt.Sprintf(`load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_layer", "oci_push", "oci_structure_test")
+	write("BUILD.bazel", fmt.Sprintf(`load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_layer", "oci_load", "oci_push", "oci_structure_test")
 
 oci_layer(name = "extra", files = {":extra.txt": "/etc/extra.txt"})
 
@@ -65,6 +65,8 @@ oci_push(name = "push", image = ":image", repository = %q)
 oci_structure_test(name = "st", image = ":image", configs = ["st.yaml"], fetch_base_layers = True)
 
 oci_structure_test(name = "st_shallow", image = ":on_small", configs = ["st.yaml"])
+
+oci_load(name = "load", image = ":image", repo_tags = ["shallow:test"], fetch_base_layers = True)
 
 oci_image(name = "on_small", base = "@small", layers = [":extra"])
 
@@ -90,6 +92,13 @@ oci_push(name = "push_small", image = ":on_small", repository = %q)
 	if got := manifestLayers(m); len(got) != 5 || strings.Join(got[:4], " ") != strings.Join(big.layers, " ") {
 		t.Fatalf("pushed layers %v, want the base's %v and one", got, big.layers)
 	}
+	// To another registry: the base's layers stream from the registry they were pulled from.
+	other := startRegistry(t)
+	out, errOut = runSplit(t, ws, env, bazel, "run", cache, "//:push", "--", "--repository", other+"/wharf/app")
+	if !strings.HasPrefix(strings.TrimSpace(out), other+"/wharf/app@"+strings.TrimPrefix(pushed, addr+"/wharf/app@")) || !strings.Contains(errOut, "origin registry 4") {
+		t.Fatalf("push to %s printed %q; want the same image, 4 blobs sent from the origin registry:\n%s", other, out, tail(errOut, 2000))
+	}
+	logLines(t, errOut, "sent ")
 	if got := filepath.Join(strings.TrimSpace(run(t, ws, env, bazel, "info", cache, "output_base")), "external"); got != external {
 		t.Fatalf("output base's external is %s, not %s", got, external)
 	}
@@ -120,6 +129,14 @@ oci_push(name = "push_small", image = ":on_small", repository = %q)
 		t.Fatalf("the tarball's build fetched no layers repository: %v", layersRepos)
 	}
 	run(t, ws, env, bazel, "test", cache, "//:st")
+	run(t, ws, env, bazel, "build", cache, "//:load")
+	img, err = tarball.ImageFromPath(filepath.Join(ws, "bazel-bin", "load.tar"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := layerDigests(t, img); len(got) != 5 || strings.Join(got[:4], " ") != strings.Join(big.layers, " ") {
+		t.Fatalf("oci_load's tarball layers %v, want the base's %v and one", got, big.layers)
+	}
 
 	// Without the flag or the attribute: the message says what is missing and how to get it.
 	hint := []string{"base layer " + small.layers[0], "is not in the layout", "set fetch_base_layers = True on the oci_load or oci_structure_test", "--@rules_wharf//oci/settings:fetch_base_layers"}
