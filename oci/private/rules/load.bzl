@@ -5,19 +5,15 @@ load("//oci/private/actions:tarball.bzl", "default_repo_tag", "emit_docker_tarba
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
-load(":fetch_base_layers.bzl", "FETCH_BASE_LAYERS_ATTRS", "fetch_base_layers_transition")
+load(":fetch_base_layers.bzl", "FETCH_BASE_LAYERS_ATTRS", "image_attr", "image_target")
 load(":stamp.bzl", "STAMP_ATTRS", "stamp_status")
 
 def _platform(image):
     return "/".join([image.os, image.architecture] + ([image.variant] if image.variant else []))
 
-def _image_target(ctx):
-    # An attribute with a Starlark transition is a list, of one target here.
-    return ctx.attr.image[0] if type(ctx.attr.image) == "list" else ctx.attr.image
-
 def _images(ctx):
     """The images to load: an image, an index's for `platform`, or all of an index's."""
-    top = _image_target(ctx)
+    top = image_target(ctx)
     images = top[OciIndexInfo].images if OciIndexInfo in top else [top[OciImageInfo]]
     want = ctx.attr.platform
     if not want:
@@ -34,7 +30,7 @@ def _images(ctx):
 
 def _oci_load_impl(ctx):
     tags = ctx.attr.repo_tags + ([ctx.attr.repo_tag] if ctx.attr.repo_tag else [])
-    tags = tags or [default_repo_tag(_image_target(ctx).label)]
+    tags = tags or [default_repo_tag(image_target(ctx).label)]
     status = stamp_status(ctx, tags, [])
     images = _images(ctx)
     loads = []
@@ -45,7 +41,7 @@ def _oci_load_impl(ctx):
         facts = ctx.actions.declare_file(base + ".load.txt")
         tarball = emit_docker_tarball(ctx, image, tags, basename = base, facts = facts, status = status)
         loads.append(struct(platform = _platform(image), tarball = tarball, facts = facts))
-    index = _image_target(ctx).label if len(images) > 1 else None
+    index = image_target(ctx).label if len(images) > 1 else None
     launcher = emit_load_launcher(ctx, template = ctx.file._launcher_template, images = loads, cli = ctx.attr.cli, index = index)
     tarballs = [entry.tarball for entry in loads]
     return [
@@ -99,12 +95,7 @@ oci_load = rule(
     implementation = _oci_load_impl,
     doc = _DOC,
     attrs = dict({
-        "image": attr.label(
-            doc = "The image (`oci_image`) or index (`oci_image_index`). The tarball holds every layer: for a base `oci.pull` pulled, set `fetch_base_layers`.",
-            mandatory = True,
-            providers = [[OciImageInfo], [OciIndexInfo]],
-            cfg = fetch_base_layers_transition,
-        ),
+        "image": image_attr("The image (`oci_image`) or index (`oci_image_index`). The tarball holds every layer: for a base `oci.pull` pulled, set `fetch_base_layers`."),
         "repo_tags": attr.string_list(doc = "repository:tag of the loaded image, in order; `{KEY}` placeholders are expanded from the workspace status when stamping. Default (with `repo_tag` empty): `bazel/<package>:<image name>`."),
         "repo_tag": attr.string(doc = "One more repository:tag, after `repo_tags` (the attribute before there were several)."),
         "platform": attr.string(doc = "For an index: the image to load, `OS/ARCH[/VARIANT]` (`linux/arm64`); empty picks at run time (the host's, or `-- --platform`)."),

@@ -4,7 +4,7 @@ load("//oci/private/actions:structure_test.bzl", "NO_SHELL_PACKAGES", "NO_SHELL_
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
-load(":fetch_base_layers.bzl", "FETCH_BASE_LAYERS_ATTRS", "fetch_base_layers_transition")
+load(":fetch_base_layers.bzl", "FETCH_BASE_LAYERS_ATTRS", "image_attr", "image_target")
 
 _DOC = """\
 Checks an image's files and config: container-structure-test's YAML (schemaVersion 2.0.0:
@@ -31,13 +31,9 @@ oci_structure_test(
 ```
 """
 
-def _image_target(ctx):
-    # An attribute with a Starlark transition is a list, of one target here.
-    return ctx.attr.image[0] if type(ctx.attr.image) == "list" else ctx.attr.image
-
 def _pick(ctx):
     """The OciImageInfo to check: the image, or the index's image for `platform`."""
-    target = _image_target(ctx)
+    target = image_target(ctx)
     if OciImageInfo in target:
         if ctx.attr.platform:
             fail("{}: platform {} is for an index; {} is one image".format(ctx.label, ctx.attr.platform, target.label))
@@ -61,7 +57,7 @@ def _policy(ctx, image):
         fail("{}: allowed_base_digests and base go together (base is the image whose digest is checked)".format(ctx.label))
     sbom_rules = a.forbidden_packages + a.allowed_packages + a.denied_packages + a.allowed_licenses + a.denied_licenses
     if sbom_rules and not image.sbom:
-        fail("{}: package and license rules read the image's SBOM, and {} has none (its contents list no packages)".format(ctx.label, _image_target(ctx).label))
+        fail("{}: package and license rules read the image's SBOM, and {} has none (its contents list no packages)".format(ctx.label, image_target(ctx).label))
     return struct(
         non_root = a.non_root,
         no_setuid = a.no_setuid,
@@ -99,12 +95,7 @@ oci_structure_test = rule(
     implementation = _oci_structure_test_impl,
     doc = _DOC,
     attrs = {
-        "image": attr.label(
-            doc = "The image (`oci_image`) or index (`oci_image_index`, with `platform`). The test reads every layer: for a base `oci.pull` pulled, set `fetch_base_layers`.",
-            mandatory = True,
-            providers = [[OciImageInfo], [OciIndexInfo]],
-            cfg = fetch_base_layers_transition,
-        ),
+        "image": image_attr("The image (`oci_image`) or index (`oci_image_index`, with `platform`). The test reads every layer: for a base `oci.pull` pulled, set `fetch_base_layers`."),
         "platform": attr.string(doc = "For an index: the image to check, as `os/arch[/variant]` (e.g. `linux/arm64`, which names the index's one arm64 image whatever its variant)."),
         "configs": attr.label_list(doc = "container-structure-test files (schemaVersion 2.0.0), checked in order.", allow_files = [".yaml", ".yml", ".json"]),
         "non_root": attr.bool(doc = "Fail when the config's user is root: empty, `0`, `root`, or a name with uid 0 in the image's /etc/passwd."),
