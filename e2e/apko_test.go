@@ -62,6 +62,12 @@ func TestApkoImageRuns(t *testing.T) {
 		}
 	}
 
+	checkApkoRootfs(t, rootfs)
+}
+
+// checkApkoRootfs: the accounts apko.yaml makes and the owners, modes and links of its paths.
+func checkApkoRootfs(t *testing.T, rootfs string) {
+	t.Helper()
 	read := func(p string) string {
 		b, err := os.ReadFile(filepath.Join(rootfs, p))
 		if err != nil {

@@ -146,10 +146,65 @@ func helperLog(t *testing.T, dir string) string {
 // TestConsumerModule's.
 func TestAuthenticatedSources(t *testing.T) {
 	root := repoRoot(t)
-	bazel := filepath.Join(root, "tools", "bazel")
-	htpasswd := tool(t, "htpasswd")
 	const user, pass = "wharf", "s3cret-pw"
+	addr := htpasswdRegistry(t, user, pass)
+	repo := addr + "/wharf/auth"
+	basicAuth := &authn.Basic{Username: user, Password: pass}
+	digestA := pushImage(t, repo+":t1", randomImage(t), basicAuth)
+	helpers := installHelpers(t, addr, user, pass)
 
+	// An APK repository behind basic auth: the example packages.
+	apkRepo := filepath.Join(root, "examples", "apk_repo")
+	var apkAuthed, apkRefused atomic.Int64
+	files := http.FileServer(http.Dir(apkRepo))
+	apkSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
+			apkRefused.Add(1)
+			http.Error(w, "credentials required", http.StatusUnauthorized)
+			return
+		}
+		apkAuthed.Add(1)
+		files.ServeHTTP(w, r)
+	}))
+	defer apkSrv.Close()
+
+	a := &authWorkspace{ws: filepath.Join(cacheDir(), "e2e-auth"), bazel: filepath.Join(root, "tools", "bazel"),
+		helpers: helpers, addr: addr, repo: repo}
+	os.RemoveAll(a.ws)
+	writeAuthWorkspace(t, a.ws, root, addr, repo, digestA, authedLock(t, root, apkRepo, apkSrv.URL), user, pass)
+	// Bazel's repository rules look docker-credential-* up on the client's PATH; in
+	// tools/bazel's chroot that is a fixed list, which WHARF_PASS_ENV replaces.
+	a.env = []string{"WHARF_BIND=" + root + " " + helpers, "WHARF_PASS_ENV=PATH NETRC",
+		"PATH=" + helpers + string(os.PathListSeparator) + "/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	defer run(t, a.ws, a.env, a.bazel, "shutdown")
+
+	checkDockerHelperPull(t, a, digestA, basicAuth)
+	checkBazelHelperPull(t, a, digestA)
+	checkPullErrors(t, a)
+	checkAPKsWithNetrc(t, a, &apkAuthed, &apkRefused)
+}
+
+// An authWorkspace is TestAuthenticatedSources' module: where it is, the Bazel that runs
+// it, the environment, the helpers' directory and the registry.
+type authWorkspace struct {
+	ws, bazel, helpers, addr, repo string
+	env                            []string
+}
+
+// cache is the flag of repository cache n (a fresh one: nothing fetched before).
+func (a *authWorkspace) cache(n string) string {
+	return "--repository_cache=" + filepath.Join(a.ws, "repository-cache-"+n)
+}
+
+// dockerConfig is the flag that points the repository rules at the Docker config dir.
+func (a *authWorkspace) dockerConfig(dir string) string {
+	return "--repo_env=DOCKER_CONFIG=" + filepath.Join(a.ws, dir)
+}
+
+// htpasswdRegistry starts a registry behind htpasswd with one account and returns its address.
+func htpasswdRegistry(t *testing.T, user, pass string) string {
+	t.Helper()
+	htpasswd := tool(t, "htpasswd")
 	regDir := t.TempDir()
 	hash := run(t, regDir, nil, htpasswd, "-Bbn", user, pass)
 	if err := os.WriteFile(filepath.Join(regDir, "htpasswd"), []byte(hash), 0o600); err != nil {
@@ -159,13 +214,14 @@ func TestAuthenticatedSources(t *testing.T) {
 	if resp, err := http.Get("http://" + addr + "/v2/"); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("the htpasswd registry answers /v2/ without credentials with %v %v; want 401", resp, err)
 	}
-	repo := addr + "/wharf/auth"
-	basicAuth := &authn.Basic{Username: user, Password: pass}
-	digestA := pushImage(t, repo+":t1", randomImage(t), basicAuth)
+	return addr
+}
 
-	// The helpers: this test binary, copied under their names into a directory on PATH
-	// (copied, not linked: tools/bazel may run Bazel in a chroot that sees only this
-	// directory, bound in by WHARF_BIND).
+// installHelpers returns a directory of the helpers: this test binary, copied under their
+// names (copied, not linked: tools/bazel may run Bazel in a chroot that sees only this
+// directory, bound in by WHARF_BIND), with the account for addr in creds.json.
+func installHelpers(t *testing.T, addr, user, pass string) string {
+	t.Helper()
 	helpers := t.TempDir()
 	self, err := os.Executable()
 	if err != nil {
@@ -182,21 +238,13 @@ func TestAuthenticatedSources(t *testing.T) {
 	}
 	creds, _ := json.Marshal(helperCreds{Host: addr, User: user, Pass: pass})
 	os.WriteFile(filepath.Join(helpers, "creds.json"), creds, 0o600)
+	return helpers
+}
 
-	// An APK repository behind basic auth: the example packages.
-	apkRepo := filepath.Join(root, "examples", "apk_repo")
-	var apkAuthed, apkRefused atomic.Int64
-	files := http.FileServer(http.Dir(apkRepo))
-	apkSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
-			apkRefused.Add(1)
-			http.Error(w, "credentials required", http.StatusUnauthorized)
-			return
-		}
-		apkAuthed.Add(1)
-		files.ServeHTTP(w, r)
-	}))
-	defer apkSrv.Close()
+// authedLock is examples/hello_image's lock with its packages at srvURL and its keys read
+// from apkRepo.
+func authedLock(t *testing.T, root, apkRepo, srvURL string) []byte {
+	t.Helper()
 	lockBytes, err := os.ReadFile(filepath.Join(root, "examples", "hello_image", "apko.lock.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -208,12 +256,17 @@ func TestAuthenticatedSources(t *testing.T) {
 		k.(map[string]any)["url"] = "file://" + apkRepo + "/" + strings.TrimPrefix(k.(map[string]any)["url"].(string), "../apk_repo/")
 	}
 	for _, p := range contents["packages"].([]any) {
-		p.(map[string]any)["url"] = apkSrv.URL + "/" + strings.TrimPrefix(p.(map[string]any)["url"].(string), "../apk_repo/")
+		p.(map[string]any)["url"] = srvURL + "/" + strings.TrimPrefix(p.(map[string]any)["url"].(string), "../apk_repo/")
 	}
 	lockJSON, _ := json.MarshalIndent(lock, "", "  ")
 
-	ws := filepath.Join(cacheDir(), "e2e-auth")
-	os.RemoveAll(ws)
+	return lockJSON
+}
+
+// writeAuthWorkspace writes the module: its pulls (two that work, the others each a wrong
+// helper or tag), the APK hub of lockJSON, and the Docker configs and netrc the steps use.
+func writeAuthWorkspace(t *testing.T, ws, root, addr, repo, digestA string, lockJSON []byte, user, pass string) {
+	t.Helper()
 	write := writer(t, ws)
 	write("MODULE.bazel", consumerModule("consumer", root)+fmt.Sprintf(`
 oci = use_extension("@rules_wharf//oci:extensions.bzl", "oci")
@@ -241,17 +294,16 @@ use_repo(apk, "apk_authed")
 	write("bad-docker/config.json", fmt.Sprintf(`{"auths": {%q: {"auth": "s3cret"}, oops}}`, addr))
 	write("netrc", fmt.Sprintf("machine 127.0.0.1 login %s password %s\n", user, pass))
 	write(".bazelrc", "common --lockfile_mode=off\n")
+}
 
-	// Bazel's repository rules look docker-credential-* up on the client's PATH; in
-	// tools/bazel's chroot that is a fixed list, which WHARF_PASS_ENV replaces.
-	env := []string{"WHARF_BIND=" + root + " " + helpers, "WHARF_PASS_ENV=PATH NETRC",
-		"PATH=" + helpers + string(os.PathListSeparator) + "/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-	defer run(t, ws, env, bazel, "shutdown")
-	cache := func(n string) string { return "--repository_cache=" + filepath.Join(ws, "repository-cache-"+n) }
-	dockerCfg := "--repo_env=DOCKER_CONFIG=" + filepath.Join(ws, "docker")
-	emptyCfg := "--repo_env=DOCKER_CONFIG=" + filepath.Join(ws, "empty-docker")
-
-	// 1. Credentials only in credHelpers: the pull works, and the tag still names the digest.
+// checkDockerHelperPull: with credentials only in credHelpers the pull works and the tag
+// still names the digest; then the tag moves: the next fetch warns and still pulls the
+// pinned digest.
+func checkDockerHelperPull(t *testing.T, a *authWorkspace, digestA string, basicAuth authn.Authenticator) {
+	t.Helper()
+	ws, env, bazel, helpers, addr, repo := a.ws, a.env, a.bazel, a.helpers, a.addr, a.repo
+	cache, dockerCfg := a.cache, a.dockerConfig("docker")
+	// Credentials only in credHelpers: the pull works, and the tag still names the digest.
 	stderr, ok := bazelOutput(t, ws, env, bazel, "fetch", cache("1"), dockerCfg, "--repo=@via_docker_helper")
 	if !ok {
 		t.Fatalf("oci.pull with credHelpers credentials failed:\n%s", tail(stderr, 3000))
@@ -263,7 +315,7 @@ use_repo(apk, "apk_authed")
 		t.Fatalf("a tag check warning while the tag names the digest:\n%s", tail(stderr, 3000))
 	}
 
-	// 2. The tag moves: the next fetch warns, naming the new digest, and still pulls the pinned one.
+	// The tag moves: the next fetch warns, naming the new digest, and still pulls the pinned one.
 	digestB := pushImage(t, repo+":t1", randomImage(t), basicAuth)
 	t.Logf("tag t1 moved from %s to %s", digestA, digestB)
 	stderr, ok = bazelOutput(t, ws, env, bazel, "fetch", "--force", cache("1"), dockerCfg, "--repo=@via_docker_helper")
@@ -274,9 +326,17 @@ use_repo(apk, "apk_authed")
 		t.Fatalf("after moving the tag (ok=%v), stderr lacks %q:\n%s", ok, want, tail(stderr, 3000))
 	}
 	t.Logf("moved tag: %s", want)
+}
 
-	// 3. Credentials only in a Bazel credential helper: refused without it, pulled with it.
-	stderr, ok = bazelOutput(t, ws, env, bazel, "fetch", cache("2"), emptyCfg, "--repo=@via_bazel_helper")
+// checkBazelHelperPull: with credentials only in a Bazel credential helper the pull is
+// refused without it, and pulled with it; a malformed Docker config is named in the refusal
+// and fails no pull that has credentials elsewhere.
+func checkBazelHelperPull(t *testing.T, a *authWorkspace, digestA string) {
+	t.Helper()
+	ws, env, bazel, helpers, addr, repo := a.ws, a.env, a.bazel, a.helpers, a.addr, a.repo
+	cache, emptyCfg := a.cache, a.dockerConfig("empty-docker")
+	// Credentials only in a Bazel credential helper: refused without it, pulled with it.
+	stderr, ok := bazelOutput(t, ws, env, bazel, "fetch", cache("2"), emptyCfg, "--repo=@via_bazel_helper")
 	if ok || !strings.Contains(stderr, "oci_pull via_bazel_helper: could not fetch the manifest of "+repo+"@"+digestA) || !strings.Contains(stderr, "wants credentials") {
 		t.Fatalf("oci.pull without credentials (ok=%v):\n%s", ok, tail(stderr, 3000))
 	}
@@ -284,7 +344,7 @@ use_repo(apk, "apk_authed")
 	// credentials were sent (#26 item 14). Before any helper: Bazel keeps their answers.
 	badCfg := filepath.Join(ws, "bad-docker")
 	stderr, ok = bazelOutput(t, ws, env, bazel, "fetch", "--force", cache("6"), "--repo_env=DOCKER_CONFIG="+badCfg, "--repo=@via_bazel_helper")
-	want = "wants credentials (~/.docker/config.json or $DOCKER_CONFIG, a bearer token realm: token_realm) (none of the Docker config's credentials were used: " + filepath.Join(badCfg, "config.json") + " is not valid JSON), or is unreachable"
+	want := "wants credentials (~/.docker/config.json or $DOCKER_CONFIG, a bearer token realm: token_realm) (none of the Docker config's credentials were used: " + filepath.Join(badCfg, "config.json") + " is not valid JSON), or is unreachable"
 	if ok || !strings.Contains(stderr, want) {
 		t.Fatalf("oci.pull refused with a malformed Docker config (ok=%v) lacks %q:\n%s", ok, want, tail(stderr, 3000))
 	}
@@ -302,11 +362,18 @@ use_repo(apk, "apk_authed")
 		t.Fatalf("oci.pull with a Bazel credential helper and a malformed Docker config failed:\n%s", tail(stderr, 3000))
 	}
 
-	// 4. What users read when a helper or the tag is wrong: one fetch, every repository; a
-	// helper that never answers is stopped at the limit ($WHARF_CREDENTIAL_HELPER_TIMEOUT).
+}
+
+// checkPullErrors: what users read when a helper or the tag is wrong: one fetch, every
+// repository; a helper that never answers is stopped at the limit
+// ($WHARF_CREDENTIAL_HELPER_TIMEOUT).
+func checkPullErrors(t *testing.T, a *authWorkspace) {
+	t.Helper()
+	ws, env, bazel, helpers, repo := a.ws, a.env, a.bazel, a.helpers, a.repo
+	cache, dockerCfg := a.cache, a.dockerConfig("docker")
 	cfgPath := filepath.Join(ws, "docker", "config.json")
 	limitEnv := append(append([]string{}, env...), "WHARF_PASS_ENV=PATH NETRC WHARF_CREDENTIAL_HELPER_TIMEOUT", "WHARF_CREDENTIAL_HELPER_TIMEOUT=2")
-	stderr, ok = bazelOutput(t, ws, limitEnv, bazel, "fetch", "--keep_going", cache("1"), dockerCfg, "--repo=@err_missing_helper", "--repo=@err_failing_helper",
+	stderr, ok := bazelOutput(t, ws, limitEnv, bazel, "fetch", "--keep_going", cache("1"), dockerCfg, "--repo=@err_missing_helper", "--repo=@err_failing_helper",
 		"--repo=@err_token_helper", "--repo=@err_garbage_helper", "--repo=@err_hang_helper", "--repo=@err_bad_tag", "--repo=@err_two_tags", "--repo=@err_tag_only")
 	for _, w := range []string{
 		"oci_pull err_missing_helper: " + cfgPath + " credHelpers[missing.invalid:5000]: docker-credential-wharf-missing is not on PATH (as Bazel's repository rules see it; --repo_env=PATH=... changes it)",
@@ -332,8 +399,14 @@ use_repo(apk, "apk_authed")
 	}
 	helperLog(t, helpers)
 
-	// 5. APK packages behind basic auth, credentials from $NETRC. The hub names the package
-	// repositories; each is fetched (ranged, checksummed downloads with the credentials).
+}
+
+// checkAPKsWithNetrc: APK packages behind basic auth, credentials from $NETRC. The hub names
+// the package repositories; each is fetched (ranged, checksummed downloads with the
+// credentials). Without the netrc, or with a $NETRC that does not exist, they are refused.
+func checkAPKsWithNetrc(t *testing.T, a *authWorkspace, apkAuthed, apkRefused *atomic.Int64) {
+	t.Helper()
+	ws, env, bazel, cache := a.ws, a.env, a.bazel, a.cache
 	netrcEnv := append(append([]string{}, env...), "NETRC="+filepath.Join(ws, "netrc"))
 	run(t, ws, netrcEnv, bazel, "fetch", cache("4"), "--repo=@apk_authed")
 	base := strings.TrimSpace(run(t, ws, netrcEnv, bazel, "info", "output_base"))
@@ -358,7 +431,7 @@ use_repo(apk, "apk_authed")
 	}
 	// Without the netrc the same fetch is refused.
 	first := pkgRepos[0]
-	stderr, ok = bazelOutput(t, ws, env, bazel, "fetch", "--force", cache("5"), first)
+	stderr, ok := bazelOutput(t, ws, env, bazel, "fetch", "--force", cache("5"), first)
 	if ok || !strings.Contains(stderr, "401") {
 		t.Fatalf("fetching %s without credentials (ok=%v):\n%s", first, ok, tail(stderr, 3000))
 	}

@@ -108,7 +108,20 @@ func TestBuildPushPullRun(t *testing.T) {
 	pulled := filepath.Join(t.TempDir(), "pulled")
 	run(t, root, nil, crane, "pull", "--format", "oci", repo+"@"+digest, pulled)
 
-	// umoci wants a ref.name in index.json; crane pull writes none: re-index what crane pulled.
+	relaid := relayPulled(t, pulled, digest)
+	got, _ := runImage(t, relaid+":e2e")
+	for _, w := range wantOutput {
+		if !strings.Contains(got, w+"\n") {
+			t.Errorf("container output lacks %q; got:\n%s", w, got)
+		}
+	}
+}
+
+// relayPulled re-indexes the layout crane pulled with the ref.name "e2e", which umoci wants
+// and crane pull writes none of, after checking it holds the image built (digest); it
+// returns the new layout.
+func relayPulled(t *testing.T, pulled, digest string) string {
+	t.Helper()
 	pidx, err := layout.ImageIndexFromPath(pulled)
 	if err != nil {
 		t.Fatal(err)
@@ -132,13 +145,7 @@ func TestBuildPushPullRun(t *testing.T) {
 	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "e2e"})); err != nil {
 		t.Fatal(err)
 	}
-
-	got, _ := runImage(t, relaid+":e2e")
-	for _, w := range wantOutput {
-		if !strings.Contains(got, w+"\n") {
-			t.Errorf("container output lacks %q; got:\n%s", w, got)
-		}
-	}
+	return relaid
 }
 
 // TestCleanRebuildSameDigest builds the example in a fresh output base, with no disk cache,

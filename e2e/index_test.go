@@ -46,22 +46,7 @@ func TestMultiArchIndex(t *testing.T) {
 	}
 	checkSkopeo(t, filepath.Join(root, "bazel-bin", "examples", "hello_image", "multiarch"), "latest", tm.Manifests[0].Digest.String(), true)
 
-	// The lock's data checksum of each package, by architecture.
-	var lock struct {
-		Contents struct {
-			Packages []struct {
-				Name, Architecture string
-				Data               struct{ Checksum string }
-			}
-		}
-	}
-	b, _ := os.ReadFile(filepath.Join(root, "examples", "hello_image", "apko.lock.json"))
-	json.Unmarshal(b, &lock)
-	want := map[string][]string{}
-	for _, p := range lock.Contents.Packages {
-		raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(p.Data.Checksum, "sha256-"))
-		want[p.Architecture] = append(want[p.Architecture], "sha256:"+hex.EncodeToString(raw))
-	}
+	want := lockDataDigests(t, root)
 	machines := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
 	apkArch := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}
 	for _, m := range im.Manifests {
@@ -103,6 +88,28 @@ func TestMultiArchIndex(t *testing.T) {
 	if got := strings.TrimSpace(run(t, root, nil, crane, "digest", "--platform", "linux/arm64", repo+":latest")); got != im.Manifests[1].Digest.String() {
 		t.Fatalf("arm64 digest %s, want %s", got, im.Manifests[1].Digest)
 	}
+}
+
+// lockDataDigests: the data checksum of each package of examples/hello_image's lock as a
+// layer digest, by architecture, in lock order.
+func lockDataDigests(t *testing.T, root string) map[string][]string {
+	t.Helper()
+	var lock struct {
+		Contents struct {
+			Packages []struct {
+				Name, Architecture string
+				Data               struct{ Checksum string }
+			}
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(root, "examples", "hello_image", "apko.lock.json"))
+	json.Unmarshal(b, &lock)
+	want := map[string][]string{}
+	for _, p := range lock.Contents.Packages {
+		raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(p.Data.Checksum, "sha256-"))
+		want[p.Architecture] = append(want[p.Architecture], "sha256:"+hex.EncodeToString(raw))
+	}
+	return want
 }
 
 func elfMachine(t *testing.T, l v1.Layer, name string) elf.Machine {

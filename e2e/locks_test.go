@@ -75,56 +75,103 @@ func buildProbe(t *testing.T) []byte {
 // a user reads: require_signatures on the unsigned lock, and a broken lock.
 func TestLockCorpus(t *testing.T) {
 	root := repoRoot(t)
-	bazel := filepath.Join(root, "tools", "bazel")
-	ws := filepath.Join(cacheDir(), "e2e-lock-corpus")
-	os.RemoveAll(ws)
-	srvDir := filepath.Join(ws, "srv")
+	c := &lockCorpus{bazel: filepath.Join(root, "tools", "bazel"), ws: filepath.Join(cacheDir(), "e2e-lock-corpus"),
+		env: []string{"WHARF_BIND=" + root}}
+	os.RemoveAll(c.ws)
+	srvDir := filepath.Join(c.ws, "srv")
 
 	srv, ranged, whole := rangeServer(srvDir)
 	defer srv.Close()
+	c.generate(t, root, srvDir, srv.URL)
+	c.write = writer(t, c.ws)
+	for n, b := range c.locks {
+		c.write(n+".lock.json", string(b))
+	}
+	c.module, c.build = corpusModule(root), corpusBuild()
+	c.write("MODULE.bazel", c.module)
+	c.write("BUILD.bazel", c.build)
+	c.write(".bazelrc", "common --lockfile_mode=off\n")
 
-	// The corpus: packages, indexes, keys and locks, made by tools/internal/apk/apktest/corpusgen.
+	defer run(t, c.ws, c.env, c.bazel, "shutdown")
+	targets := []string{"//:wolfi_index"}
+	for _, n := range corpusNames {
+		targets = append(targets, "//:"+n+"_image")
+	}
+	// A repository cache of its own: every package must come from the server, by range.
+	c.cacheFlag = "--repository_cache=" + filepath.Join(c.ws, "repository-cache")
+	run(t, c.ws, c.env, c.bazel, append([]string{"build", c.cacheFlag, "--output_groups=+layout,+sbom"}, targets...)...)
+	if whole.Load() != 0 || ranged.Load() < int64(2*c.wolfiPackages*2) {
+		t.Errorf("server saw %d ranged and %d whole-file requests; want every package by range (>= %d)", ranged.Load(), whole.Load(), 2*c.wolfiPackages*2)
+	}
+	t.Logf("%d ranged requests, %d whole", ranged.Load(), whole.Load())
+
+	c.checkImages(t, srv.URL)
+	// The Wolfi image's SBOM names its packages as syft does: pkg:apk/wolfi/...?distro=wolfi-20230201.
+	t.Run("wolfi SBOM and syft", func(t *testing.T) { c.checkWolfiSBOM(t) })
+	c.checkErrors(t)
+}
+
+// The corpus's locks.
+var corpusNames = []string{"alpine", "empty", "pre013", "thirdparty", "wolfi"}
+
+// A lockCorpus is TestLockCorpus' module: where it is, how to run Bazel in it, its locks,
+// MODULE.bazel and BUILD.bazel as first written, and the Wolfi lock's package count.
+type lockCorpus struct {
+	ws, bazel, cacheFlag string
+	env                  []string
+	write                func(name, content string)
+	locks                map[string][]byte
+	module, build        string
+	wolfiPackages        int
+}
+
+// generate makes the corpus (packages, indexes, keys and locks, by
+// tools/internal/apk/apktest/corpusgen) in srvDir, served at base, and reads its locks.
+func (c *lockCorpus) generate(t *testing.T, root, srvDir, base string) {
+	t.Helper()
 	probe := buildProbe(t)
-	if err := os.MkdirAll(ws, 0o755); err != nil {
+	if err := os.MkdirAll(c.ws, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(ws, "probe"), probe, 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(c.ws, "probe"), probe, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	var summary struct {
 		WolfiPackages int `json:"wolfi_packages"`
 	}
-	out := run(t, root, nil, "go", "run", "./tools/internal/apk/apktest/corpusgen", "-dir", srvDir, "-base", srv.URL, "-probe", filepath.Join(ws, "probe"))
+	out := run(t, root, nil, "go", "run", "./tools/internal/apk/apktest/corpusgen", "-dir", srvDir, "-base", base, "-probe", filepath.Join(c.ws, "probe"))
 	if err := json.Unmarshal([]byte(out), &summary); err != nil || summary.WolfiPackages < 100 {
 		t.Fatalf("corpusgen printed %q (%v)", out, err)
 	}
-	names := []string{"alpine", "empty", "pre013", "thirdparty", "wolfi"}
-	locks := map[string][]byte{}
-	for _, n := range names {
+	c.wolfiPackages = summary.WolfiPackages
+	c.locks = map[string][]byte{}
+	for _, n := range corpusNames {
 		b, err := os.ReadFile(filepath.Join(srvDir, n+".lock.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		locks[n] = b
+		c.locks[n] = b
 	}
+}
 
-	write := writer(t, ws)
-	for n, b := range locks {
-		write(n+".lock.json", string(b))
-	}
+// corpusModule translates each lock, and the Wolfi lock again with require_signatures.
+func corpusModule(root string) string {
 	module := consumerModule("corpus", root) + `
 apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
 `
-	for _, n := range names {
+	for _, n := range corpusNames {
 		module += fmt.Sprintf("apk.translate_lock(name = %q, lock = \"//:%s.lock.json\")\n", n, n)
 	}
 	module += "apk.translate_lock(name = \"wolfi_signed_only\", lock = \"//:wolfi.lock.json\", require_signatures = True)\n"
 	module += "use_repo(apk, \"wolfi_signed_only\""
-	for _, n := range names {
+	for _, n := range corpusNames {
 		module += fmt.Sprintf(", %q", n)
 	}
-	module += ")\n"
-	write("MODULE.bazel", module)
+	return module + ")\n"
+}
+
+// corpusBuild: an image of each lock running the probe, and an index of the Wolfi image.
+func corpusBuild() string {
 	build := `load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_image_index", "oci_layer")
 
 oci_layer(name = "probe_layer", files = {":probe": "/usr/bin/probe"}, modes = {"/usr/bin/probe": "0755"})
@@ -136,7 +183,7 @@ oci_image_index(
     platforms = ["@rules_wharf//platforms:linux_amd64", "@rules_wharf//platforms:linux_arm64"],
 )
 `
-	for _, n := range names {
+	for _, n := range corpusNames {
 		if n == "empty" {
 			build += `oci_image(name = "empty_image", apks = "@empty", layers = [":probe_layer"], entrypoint = ["/usr/bin/probe"])
 `
@@ -146,26 +193,15 @@ oci_image_index(
 	}
 	build += `oci_image(name = "wolfi_signed_only_image", apks = "@wolfi_signed_only", entrypoint = ["/usr/bin/probe"])
 `
-	write("BUILD.bazel", build)
-	write(".bazelrc", "common --lockfile_mode=off\n")
+	return build
+}
 
-	env := []string{"WHARF_BIND=" + root}
-	defer run(t, ws, env, bazel, "shutdown")
-	targets := []string{"//:wolfi_index"}
-	for _, n := range names {
-		targets = append(targets, "//:"+n+"_image")
-	}
-	// A repository cache of its own: every package must come from the server, by range.
-	cacheFlag := "--repository_cache=" + filepath.Join(ws, "repository-cache")
-	run(t, ws, env, bazel, append([]string{"build", cacheFlag, "--output_groups=+layout,+sbom"}, targets...)...)
-	if whole.Load() != 0 || ranged.Load() < int64(2*summary.WolfiPackages*2) {
-		t.Errorf("server saw %d ranged and %d whole-file requests; want every package by range (>= %d)", ranged.Load(), whole.Load(), 2*summary.WolfiPackages*2)
-	}
-	t.Logf("%d ranged requests, %d whole", ranged.Load(), whole.Load())
-
-	host := srv.URL
+// checkImages runs each image: the probe prints its distribution, packages, repositories,
+// keys and marker (host: the corpus server).
+func (c *lockCorpus) checkImages(t *testing.T, host string) {
+	t.Helper()
 	want := map[string][]string{
-		"wolfi": {"id=wolfi", fmt.Sprintf("packages=%d", summary.WolfiPackages), "repositories=" + host + "/wolfi/os",
+		"wolfi": {"id=wolfi", fmt.Sprintf("packages=%d", c.wolfiPackages), "repositories=" + host + "/wolfi/os",
 			"keys=chainguard-extras.rsa.pub,wolfi-signing.rsa.pub", "marker=wolfi"},
 		"alpine": {"id=alpine", "packages=3", "repositories=" + host + "/alpine/v3.22/main",
 			"keys=alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub,alpine-devel@lists.alpinelinux.org-616ae350.rsa.pub", "marker=alpine"},
@@ -174,9 +210,9 @@ oci_image_index(
 		"pre013": {"id=none", "packages=1", "repositories=./old/packages", "keys=melange.rsa.pub", "marker=pre-0.13"},
 		"empty":  {"id=none", "packages=0", "repositories=", "keys=", "marker=none"},
 	}
-	for _, n := range names {
+	for _, n := range corpusNames {
 		t.Run(n, func(t *testing.T) {
-			got, _ := runImage(t, filepath.Join(ws, "bazel-bin", n+"_image")+":latest")
+			got, _ := runImage(t, filepath.Join(c.ws, "bazel-bin", n+"_image")+":latest")
 			for _, w := range want[n] {
 				if !strings.Contains(got, w+"\n") {
 					t.Errorf("%s image output lacks %q; got:\n%s", n, w, got)
@@ -184,67 +220,77 @@ oci_image_index(
 			}
 		})
 	}
+}
 
-	// The Wolfi image's SBOM names its packages as syft does: pkg:apk/wolfi/...?distro=wolfi-20230201.
-	t.Run("wolfi SBOM and syft", func(t *testing.T) {
-		doc := readSPDX(t, filepath.Join(ws, "bazel-bin", "wolfi_image.spdx.json"))
-		var ours []string
-		for _, p := range doc.Packages {
-			for _, r := range p.PackageExternalReferences {
-				if r.RefType == "purl" {
-					ours = append(ours, r.Locator)
-				}
-			}
-		}
-		out := run(t, ws, []string{"SYFT_CHECK_FOR_APP_UPDATE=false"}, tool(t, "syft"), "scan", "oci-dir:"+filepath.Join(ws, "bazel-bin", "wolfi_image"), "-o", "json", "-q")
-		var catalog struct{ Artifacts []struct{ Type, PURL string } }
-		if err := json.Unmarshal([]byte(out), &catalog); err != nil {
-			t.Fatal(err)
-		}
-		var theirs []string
-		for _, a := range catalog.Artifacts {
-			if a.Type == "apk" {
-				theirs = append(theirs, a.PURL)
-			}
-		}
-		sort.Strings(ours)
-		sort.Strings(theirs)
-		if len(ours) != summary.WolfiPackages || strings.Join(ours, "\n") != strings.Join(theirs, "\n") {
-			t.Fatalf("package URLs differ (%d ours, %d syft's):\n  ours:  %v\n  syft:  %v", len(ours), len(theirs), head(ours, 3), head(theirs, 3))
-		}
-		t.Logf("SBOM and syft agree on %d package URLs, e.g. %s", len(ours), ours[0])
-	})
-
-	fails := func(t *testing.T, target string, wants ...string) {
-		t.Helper()
-		out := runFails(t, ws, env, wants, bazel, "build", cacheFlag, target)
-		for _, l := range strings.Split(out, "\n") {
-			if i := strings.Index(l, wants[0][:20]); i >= 0 {
-				t.Logf("a user reads: %s", l[i:])
-				break
+// checkWolfiSBOM: the Wolfi image's SBOM has the package URLs syft finds.
+func (c *lockCorpus) checkWolfiSBOM(t *testing.T) {
+	ws := c.ws
+	doc := readSPDX(t, filepath.Join(ws, "bazel-bin", "wolfi_image.spdx.json"))
+	var ours []string
+	for _, p := range doc.Packages {
+		for _, r := range p.PackageExternalReferences {
+			if r.RefType == "purl" {
+				ours = append(ours, r.Locator)
 			}
 		}
 	}
+	out := run(t, ws, []string{"SYFT_CHECK_FOR_APP_UPDATE=false"}, tool(t, "syft"), "scan", "oci-dir:"+filepath.Join(ws, "bazel-bin", "wolfi_image"), "-o", "json", "-q")
+	var catalog struct{ Artifacts []struct{ Type, PURL string } }
+	if err := json.Unmarshal([]byte(out), &catalog); err != nil {
+		t.Fatal(err)
+	}
+	var theirs []string
+	for _, a := range catalog.Artifacts {
+		if a.Type == "apk" {
+			theirs = append(theirs, a.PURL)
+		}
+	}
+	sort.Strings(ours)
+	sort.Strings(theirs)
+	if len(ours) != c.wolfiPackages || strings.Join(ours, "\n") != strings.Join(theirs, "\n") {
+		t.Fatalf("package URLs differ (%d ours, %d syft's):\n  ours:  %v\n  syft:  %v", len(ours), len(theirs), head(ours, 3), head(theirs, 3))
+	}
+	t.Logf("SBOM and syft agree on %d package URLs, e.g. %s", len(ours), ours[0])
+}
+
+// fails builds target and wants it to fail with each of wants, logging the first.
+func (c *lockCorpus) fails(t *testing.T, target string, wants ...string) {
+	t.Helper()
+	out := runFails(t, c.ws, c.env, wants, c.bazel, "build", c.cacheFlag, target)
+	for _, l := range strings.Split(out, "\n") {
+		if i := strings.Index(l, wants[0][:20]); i >= 0 {
+			t.Logf("a user reads: %s", l[i:])
+			break
+		}
+	}
+}
+
+// variant writes the Alpine lock with its packages[1] changed by edit as NAME.lock.json,
+// the hub @NAME of it and //:NAME_image, and returns that package entry; the module and
+// the BUILD file are put back by the returned function.
+func (c *lockCorpus) variant(name string, edit func(p map[string]any)) (map[string]any, func()) {
+	var l map[string]any
+	json.Unmarshal(c.locks["alpine"], &l)
+	p := l["contents"].(map[string]any)["packages"].([]any)[1].(map[string]any)
+	edit(p)
+	b, _ := json.Marshal(l)
+	c.write(name+".lock.json", string(b))
+	c.write("MODULE.bazel", c.module+fmt.Sprintf("apk.translate_lock(name = %q, lock = \"//:%s.lock.json\")\nuse_repo(apk, %q)\n", name, name, name))
+	c.write("BUILD.bazel", c.build+fmt.Sprintf("oci_image(name = \"%s_image\", apks = \"@%s\")\n", name, name))
+	return p, func() {
+		c.write("MODULE.bazel", c.module)
+		c.write("BUILD.bazel", c.build)
+	}
+}
+
+// checkErrors: the errors a user reads for an unsigned lock under require_signatures and
+// for broken locks.
+func (c *lockCorpus) checkErrors(t *testing.T) {
+	t.Helper()
+	fails, variant := c.fails, c.variant
 	t.Run("require_signatures", func(t *testing.T) {
-		fails(t, "//:wolfi_signed_only_image", fmt.Sprintf("require_signatures is set (lock @@//:wolfi.lock.json), but %d of %d packages are not signed:", summary.WolfiPackages, summary.WolfiPackages)+" wolfi-baselayout-20230201-r7 (x86_64), wolfi-lib000-1.0.0-r0 (x86_64)")
+		fails(t, "//:wolfi_signed_only_image", fmt.Sprintf("require_signatures is set (lock @@//:wolfi.lock.json), but %d of %d packages are not signed:", c.wolfiPackages, c.wolfiPackages)+" wolfi-baselayout-20230201-r7 (x86_64), wolfi-lib000-1.0.0-r0 (x86_64)")
 	})
-	// variant writes the Alpine lock with its packages[1] changed by edit as NAME.lock.json,
-	// the hub @NAME of it and //:NAME_image, and returns that package entry; the module and
-	// the BUILD file are put back by the returned function.
-	variant := func(name string, edit func(p map[string]any)) (map[string]any, func()) {
-		var l map[string]any
-		json.Unmarshal(locks["alpine"], &l)
-		p := l["contents"].(map[string]any)["packages"].([]any)[1].(map[string]any)
-		edit(p)
-		b, _ := json.Marshal(l)
-		write(name+".lock.json", string(b))
-		write("MODULE.bazel", module+fmt.Sprintf("apk.translate_lock(name = %q, lock = \"//:%s.lock.json\")\nuse_repo(apk, %q)\n", name, name, name))
-		write("BUILD.bazel", build+fmt.Sprintf("oci_image(name = \"%s_image\", apks = \"@%s\")\n", name, name))
-		return p, func() {
-			write("MODULE.bazel", module)
-			write("BUILD.bazel", build)
-		}
-	}
 	t.Run("broken lock", func(t *testing.T) {
 		_, restore := variant("broken", func(p map[string]any) { p["checksum"] = "Q1" + strings.Repeat("A", 27) + "=" })
 		defer restore()

@@ -60,9 +60,46 @@ func TestPushFromRemoteCache(t *testing.T) {
 	env := []string{"WHARF_BIND=" + root}
 	defer os.RemoveAll(ws)
 	defer run(t, ws, env, bazel, "clean", "--expunge")
+	apps := []string{"one", "two", "three"}
+	targets := writePusherWorkspace(t, ws, root, cacheAddr, apps)
+	// No disk cache: tools/bazel's shared one (given with --bazelrc, read after the
+	// workspace's) would answer instead of the remote cache, which then gets nothing.
+	noDisk := "--disk_cache="
 
-	// The prebuilt tool (as a user with a released binary has it), so that nothing of
-	// rules_go runs and every image action is executed here and uploaded.
+	// 1. Every action runs here and uploads its outputs; these digests are the reference.
+	run(t, ws, env, bazel, "build", noDisk, "//:one", "//:two", "//:three")
+	want := map[string]string{}
+	for _, app := range apps {
+		b, err := os.ReadFile(filepath.Join(ws, "bazel-bin", app+".digest"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[app] = strings.TrimSpace(string(b))
+	}
+
+	// 2. After `bazel clean`, build and push without the bytes.
+	run(t, ws, env, bazel, "clean")
+	run(t, ws, env, bazel, "build", noDisk, "--remote_download_minimal", "//:release")
+	stdout, stderr := runSplit(t, ws, env, bazel, "run", noDisk, "--remote_download_minimal", "//:release", "--", "--registry", reg)
+	t.Logf("push summary:\n%s", summaryOf(stderr))
+	checkMinimalPush(t, ws, reg, apps, want, stdout, stderr)
+
+	// 3. Nothing changed: nothing is sent again.
+	_, stderr = runSplit(t, ws, env, bazel, "run", noDisk, "--remote_download_minimal", "//:release", "--", "--registry", reg)
+	if c := lastCounts(t, stderr); c.sent != 0 || c.present == 0 {
+		t.Errorf("second push: %+v; want 0 sent, all present:\n%s", c, summaryOf(stderr))
+	}
+
+	// 4. An image on a base pulled from the same registry: its layers are mounted.
+	checkPushOnPulledBase(t, ws, env, bazel, root, reg, targets, want["one"])
+}
+
+// writePusherWorkspace writes a module that builds the example packages' image with the
+// prebuilt tool (as a user with a released binary has it, so that nothing of rules_go runs
+// and every image action is executed here and uploaded) and one image per app on it, with
+// a remote cache at cacheAddr; it returns the BUILD file.
+func writePusherWorkspace(t *testing.T, ws, root, cacheAddr string, apps []string) string {
+	t.Helper()
 	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(ws, "wharf"), "./tools/cmd/wharf")
 	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -97,7 +134,6 @@ oci_image(name = "base_image", apks = "@base", entrypoint = ["/bin/sh"], layers 
 	// Sizes of a small real image: an 8 MB shared layer, 2 MB per app, incompressible
 	// (the example packages alone are a few kilobytes, less than the images' metadata).
 	write("runtime.bin", string(noise(1, 8<<20)))
-	apps := []string{"one", "two", "three"}
 	for i, app := range apps {
 		write(app+".txt", string(noise(int64(i+2), 2<<20)))
 		fmt.Fprintf(&targets, `
@@ -114,26 +150,13 @@ oci_push_all(name = "release", pushes = [":push_one", ":push_two", ":push_three"
 	write("BUILD.bazel", targets.String())
 	// What a team's .bazelrc says; push reads the same lines.
 	write(".bazelrc", "common --lockfile_mode=off\nbuild --remote_cache=grpc://"+cacheAddr+"\n")
-	// No disk cache: tools/bazel's shared one (given with --bazelrc, read after the
-	// workspace's) would answer instead of the remote cache, which then gets nothing.
-	noDisk := "--disk_cache="
+	return targets.String()
+}
 
-	// 1. Every action runs here and uploads its outputs; these digests are the reference.
-	run(t, ws, env, bazel, "build", noDisk, "//:one", "//:two", "//:three")
-	want := map[string]string{}
-	for _, app := range apps {
-		b, err := os.ReadFile(filepath.Join(ws, "bazel-bin", app+".digest"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want[app] = strings.TrimSpace(string(b))
-	}
-
-	// 2. After `bazel clean`, build and push without the bytes.
-	run(t, ws, env, bazel, "clean")
-	run(t, ws, env, bazel, "build", noDisk, "--remote_download_minimal", "//:release")
-	stdout, stderr := runSplit(t, ws, env, bazel, "run", noDisk, "--remote_download_minimal", "//:release", "--", "--registry", reg)
-	t.Logf("push summary:\n%s", summaryOf(stderr))
+// checkMinimalPush: the push printed each app's reference with the digest built, sent every
+// layer from the remote cache, and left the client with at most 1% of the images' bytes.
+func checkMinimalPush(t *testing.T, ws, reg string, apps []string, want map[string]string, stdout, stderr string) {
+	t.Helper()
 	blobs := map[string]int64{} // the three images' blobs, each once
 	for i, app := range apps {
 		ref := reg + "/wharf/" + app + "@" + want[app]
@@ -158,14 +181,13 @@ oci_push_all(name = "release", pushes = [":push_one", ":push_two", ":push_three"
 	if pct > 1 {
 		t.Errorf("the client holds %.2f%% of the images' bytes, want <= 1%%", pct)
 	}
+}
 
-	// 3. Nothing changed: nothing is sent again.
-	_, stderr = runSplit(t, ws, env, bazel, "run", noDisk, "--remote_download_minimal", "//:release", "--", "--registry", reg)
-	if c := lastCounts(t, stderr); c.sent != 0 || c.present == 0 {
-		t.Errorf("second push: %+v; want 0 sent, all present:\n%s", c, summaryOf(stderr))
-	}
-
-	// 4. An image on a base pulled from the same registry: its layers are mounted.
+// checkPushOnPulledBase pushes an image on a base pulled from the same registry (app one's
+// image, digest wantOne): the base's layers are mounted, its own layer and config sent.
+func checkPushOnPulledBase(t *testing.T, ws string, env []string, bazel, root, reg, targets, wantOne string) {
+	t.Helper()
+	write := writer(t, ws)
 	write("MODULE.bazel", consumerModule("pusher", root)+fmt.Sprintf(`
 apk = use_extension("@rules_wharf//apk:extensions.bzl", "apk")
 apk.translate_lock(name = "base", lock = "//:base.lock.json")
@@ -176,18 +198,18 @@ oci.pull(name = "pulled_one", image = "%s/wharf/one", digest = %q)
 use_repo(oci, "pulled_one")
 
 register_toolchains("//:wharf_toolchain")
-`, reg, want["one"]))
+`, reg, wantOne))
 	write("four.txt", "app four\n")
-	write("BUILD.bazel", targets.String()+`
+	write("BUILD.bazel", targets+`
 oci_layer(name = "four_layer", files = {"four.txt": "/etc/four.txt"})
 
 oci_image(name = "four", base = "@pulled_one", layers = [":four_layer"])
 
 oci_push(name = "push_four", image = ":four", repository = "registry.invalid/wharf/four")
 `)
-	_, stderr = runSplit(t, ws, env, bazel, "run", noDisk, "--remote_download_minimal", "//:push_four", "--", "--registry", reg)
+	_, stderr := runSplit(t, ws, env, bazel, "run", "--disk_cache=", "--remote_download_minimal", "//:push_four", "--", "--registry", reg)
 	t.Logf("push of an image on a pulled base:\n%s", summaryOf(stderr))
-	baseLayers := len(remoteManifest(t, tool(t, "crane"), reg+"/wharf/one@"+want["one"]).Layers)
+	baseLayers := len(remoteManifest(t, tool(t, "crane"), reg+"/wharf/one@"+wantOne).Layers)
 	if c := lastCounts(t, stderr); c.mounted != baseLayers || c.sent != 2 || !strings.Contains(c.from, "output tree") {
 		t.Errorf("push of :four: %+v; want the base's %d layers mounted, its layer and config sent", c, baseLayers)
 	} else {

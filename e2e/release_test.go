@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -253,73 +254,12 @@ func externalRepos(t *testing.T, ws string, env []string, bazel string) (string,
 // archive, wharf.toolchain(from_source = True)).
 func TestPrebuiltToolchain(t *testing.T) {
 	root := repoRoot(t)
-	bazel := filepath.Join(root, "tools", "bazel")
-	serve := t.TempDir()
-	release(t, filepath.Join(serve, "v"+testVersion))
-
-	var mu sync.Mutex
-	requests := map[string]int{}
-	files := http.FileServer(http.Dir(serve))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		requests[r.URL.Path]++
-		mu.Unlock()
-		files.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	archive, err := os.ReadFile(filepath.Join(serve, "v"+testVersion, testArchive))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(archive)
-	integrity := "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
-	archiveURL := srv.URL + "/v" + testVersion + "/" + testArchive
-
-	// The image's program, built once outside Bazel: both modules get the same bytes.
-	hello := filepath.Join(t.TempDir(), "hello")
-	goBuild := exec.Command("go", "build", "-trimpath", "-o", hello, "./examples/hello")
-	goBuild.Dir = root
-	goBuild.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := goBuild.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./examples/hello: %v\n%s", err, out)
-	}
-	helloBytes, _ := os.ReadFile(hello)
-	lockBytes, err := os.ReadFile(filepath.Join(root, "examples", "hello_image", "apko.lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lock := strings.ReplaceAll(string(lockBytes), `"../apk_repo/`, `"file://`+filepath.Join(root, "examples", "apk_repo")+"/")
-
-	env := []string{"WHARF_BIND=" + root}
-	consumer := func(dir, module string) string {
-		ws := filepath.Join(cacheDir(), dir)
-		os.RemoveAll(ws)
-		write := writer(t, ws)
-		write("MODULE.bazel", module)
-		write("apko.lock.json", lock)
-		write("hello", string(helloBytes))
-		write("BUILD.bazel", `load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_layer")
-
-oci_layer(name = "app", files = {":hello": "/usr/bin/hello"}, modes = {"/usr/bin/hello": "0755"})
-
-oci_image(
-    name = "image",
-    apks = "@base",
-    cmd = ["from-cmd"],
-    entrypoint = ["/usr/bin/hello"],
-    env = {"GREETING_STYLE": "friendly"},
-    layers = [":app"],
-    user = "65532:65532",
-)
-`)
-		// A repository cache of its own: the shared one may hold the archive and the tool
-		// by checksum from an earlier run, and the server would see no request.
-		write(".bazelrc", "common --lockfile_mode=off\ncommon --repository_cache="+filepath.Join(ws, "repository-cache")+"\n")
-		return ws
-	}
+	p := servePrebuilt(t, root)
+	defer p.srv.Close()
+	env, bazel := p.env, p.bazel
 
 	// A clean start: the output base of a fixed directory survives runs.
-	ws := consumer("e2e-prebuilt", prebuiltModule("prebuilt", archiveURL, integrity, `wharf.toolchain(base_url = "`+srv.URL+`")`))
+	ws := p.consumer(t, "e2e-prebuilt", prebuiltModule("prebuilt", p.archiveURL, p.integrity, `wharf.toolchain(base_url = "`+p.srv.URL+`")`))
 	run(t, ws, env, bazel, "clean", "--expunge")
 
 	// The tool is one for the build: two tags in the root module are refused, naming it.
@@ -335,89 +275,13 @@ oci_image(
 			t.Errorf("image output lacks %q; got:\n%s", w, got)
 		}
 	}
-
-	ext, repos := externalRepos(t, ws, env, bazel)
-	run(t, ws, env, bazel, "shutdown")
-	t.Logf("repositories fetched with the prebuilt tool:\n  %s", strings.Join(repos, "\n  "))
-	tool := "wharf_" + runtime.GOOS + "_" + runtime.GOARCH
-	var sawTool bool
-	for _, r := range repos {
-		switch {
-		case r == "rules_wharf~~wharf~"+tool:
-			sawTool = true
-		case strings.HasPrefix(r, "rules_go~"), strings.HasPrefix(r, "gazelle~"), strings.HasPrefix(r, "rules_wharf_tools~"):
-			t.Errorf("the prebuilt tool's build fetched %s", r)
-		}
-		// A Go SDK, under any name, has bin/go.
-		for _, goBin := range []string{"bin/go", "bin/go.exe"} {
-			if _, err := os.Stat(filepath.Join(ext, r, goBin)); err == nil {
-				t.Errorf("the prebuilt tool's build fetched a Go SDK: %s", filepath.Join(ext, r))
-			}
-		}
-	}
-	if !sawTool {
-		t.Fatalf("no repository rules_wharf~~wharf~%s: the prebuilt tool was not used", tool)
-	}
-	if v, err := exec.Command(filepath.Join(ext, "rules_wharf~~wharf~"+tool, "wharf"), "version").CombinedOutput(); err != nil || string(v) != "wharf "+testVersion+"\n" {
-		t.Errorf("the downloaded wharf says %q (%v), want wharf %s", v, err, testVersion)
-	}
-	mu.Lock()
-	toolPath := "/v" + testVersion + "/wharf-" + runtime.GOOS + "-" + runtime.GOARCH
-	if requests[toolPath] != 1 || requests["/v"+testVersion+"/"+testArchive] != 1 {
-		t.Errorf("server requests %v; want the archive and %s once each", requests, toolPath)
-	}
-	mu.Unlock()
-
-	// A WORKSPACE consumer of the same release: rules_wharf_prebuilt_toolchains downloads
-	// the tool as the extension does and the image is the same.
-	wsDir := filepath.Join(cacheDir(), "e2e-prebuilt-workspace")
-	os.RemoveAll(wsDir)
-	writeWS := writer(t, wsDir)
-	writeWS("WORKSPACE", fmt.Sprintf(`workspace(name = "prebuilt_workspace")
-
-load("@bazel_tools//tools/build_defs/repo:http.bzl", "http_archive")
-
-http_archive(
-    name = "rules_wharf",
-    integrity = %q,
-    strip_prefix = "rules_wharf-%s",
-    urls = [%q],
-)
-`, integrity, testVersion, archiveURL)+workspaceOffline+fmt.Sprintf(`
-load("@rules_wharf//:repositories.bzl", "rules_wharf_dependencies", "rules_wharf_prebuilt_toolchains")
-
-rules_wharf_dependencies()
-
-rules_wharf_prebuilt_toolchains(base_url = %q)
-
-load("@rules_wharf//apk:repositories.bzl", "translate_lock")
-
-translate_lock(name = "base", lock = "//:apko.lock.json")
-
-load("@base//:repositories.bzl", base_repositories = "apk_repositories")
-
-base_repositories()
-`, srv.URL))
-	writeWS("apko.lock.json", lock)
-	writeWS("hello", string(helloBytes))
-	writeWS("BUILD.bazel", readFile(t, filepath.Join(ws, "BUILD.bazel"))+"\nexports_files([\"apko.lock.json\"])\n")
-	writeWS(".bazelrc", workspaceRC+"common --repository_cache="+filepath.Join(wsDir, "repository-cache")+"\n")
-	run(t, wsDir, env, bazel, "--nosystem_rc", "build", "--config=workspace", "//:image")
-	run(t, wsDir, env, bazel, "shutdown")
-	if got := readFile(t, filepath.Join(wsDir, "bazel-bin", "image.digest")); got != prebuiltDigest {
-		t.Fatalf("WORKSPACE consumer of the release gave %s, the bzlmod one %s", got, prebuiltDigest)
-	}
-	mu.Lock()
-	if requests[toolPath] != 2 {
-		t.Errorf("the WORKSPACE build did not download the tool from the release (requests %v)", requests)
-	}
-	mu.Unlock()
-	t.Logf("WORKSPACE consumer with rules_wharf_prebuilt_toolchains: %s, the tool downloaded", prebuiltDigest)
+	tool, toolPath := p.checkPrebuiltFetched(t, ws)
+	p.checkWorkspaceConsumer(t, ws, prebuiltDigest, toolPath)
 
 	// The same module, built from source: rules_wharf_tools from the same archive (as the
 	// registry's entry for it would give it), and a Go SDK (offline: the host's).
-	ws = consumer("e2e-prebuilt-source", prebuiltModule("from_source", archiveURL, integrity, "wharf.toolchain(from_source = True)")+"\n"+
-		releaseDep("rules_wharf_tools", "tools", archiveURL, integrity)+`
+	ws = p.consumer(t, "e2e-prebuilt-source", prebuiltModule("from_source", p.archiveURL, p.integrity, "wharf.toolchain(from_source = True)")+"\n"+
+		releaseDep("rules_wharf_tools", "tools", p.archiveURL, p.integrity)+`
 bazel_dep(name = "rules_go", version = "0.60.0")
 
 go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")
@@ -439,4 +303,183 @@ go_deps.gazelle_default_attributes(directives = ["gazelle:proto disable"])
 		t.Fatalf("prebuilt tool gave %s, from source %s", prebuiltDigest, sourceDigest)
 	}
 	t.Logf("prebuilt and from-source tools give %s", prebuiltDigest)
+}
+
+// A prebuilt is a release served over http, counting requests by path, and what the
+// consumers of TestPrebuiltToolchain share: the image's program, built once outside Bazel
+// (both modules get the same bytes), and the example lock with file:// URLs.
+type prebuilt struct {
+	srv                   *httptest.Server
+	archiveURL, integrity string
+	hello                 []byte
+	lock, bazel           string
+	env                   []string
+	mu                    sync.Mutex
+	requests              map[string]int
+}
+
+// servePrebuilt makes the release and serves it.
+func servePrebuilt(t *testing.T, root string) *prebuilt {
+	t.Helper()
+	p := &prebuilt{bazel: filepath.Join(root, "tools", "bazel"), env: []string{"WHARF_BIND=" + root}, requests: map[string]int{}}
+	serve := t.TempDir()
+	release(t, filepath.Join(serve, "v"+testVersion))
+	files := http.FileServer(http.Dir(serve))
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.requests[r.URL.Path]++
+		p.mu.Unlock()
+		files.ServeHTTP(w, r)
+	}))
+	archive, err := os.ReadFile(filepath.Join(serve, "v"+testVersion, testArchive))
+	if err != nil {
+		p.srv.Close()
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(archive)
+	p.integrity = "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+	p.archiveURL = p.srv.URL + "/v" + testVersion + "/" + testArchive
+	hello := filepath.Join(t.TempDir(), "hello")
+	goBuild := exec.Command("go", "build", "-trimpath", "-o", hello, "./examples/hello")
+	goBuild.Dir = root
+	goBuild.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := goBuild.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./examples/hello: %v\n%s", err, out)
+	}
+	p.hello, _ = os.ReadFile(hello)
+	lockBytes, err := os.ReadFile(filepath.Join(root, "examples", "hello_image", "apko.lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.lock = strings.ReplaceAll(string(lockBytes), `"../apk_repo/`, `"file://`+filepath.Join(root, "examples", "apk_repo")+"/")
+	return p
+}
+
+// requestCount is how many requests the server had for path.
+func (p *prebuilt) requestCount(path string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.requests[path]
+}
+
+// requestsNow is a copy of the server's request counts.
+func (p *prebuilt) requestsNow() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.requests)
+}
+
+// consumer writes a fresh module in cacheDir()/dir that builds the image from the lock and
+// the program, with its own repository cache, and returns it.
+func (p *prebuilt) consumer(t *testing.T, dir, module string) string {
+	t.Helper()
+	ws := filepath.Join(cacheDir(), dir)
+	os.RemoveAll(ws)
+	write := writer(t, ws)
+	write("MODULE.bazel", module)
+	write("apko.lock.json", p.lock)
+	write("hello", string(p.hello))
+	write("BUILD.bazel", `load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_layer")
+
+oci_layer(name = "app", files = {":hello": "/usr/bin/hello"}, modes = {"/usr/bin/hello": "0755"})
+
+oci_image(
+    name = "image",
+    apks = "@base",
+    cmd = ["from-cmd"],
+    entrypoint = ["/usr/bin/hello"],
+    env = {"GREETING_STYLE": "friendly"},
+    layers = [":app"],
+    user = "65532:65532",
+)
+`)
+	// A repository cache of its own: the shared one may hold the archive and the tool
+	// by checksum from an earlier run, and the server would see no request.
+	write(".bazelrc", "common --lockfile_mode=off\ncommon --repository_cache="+filepath.Join(ws, "repository-cache")+"\n")
+	return ws
+}
+
+// checkPrebuiltFetched: the build with the prebuilt tool fetched the tool (once, with the
+// archive once) and no rules_go, gazelle, rules_wharf_tools or Go SDK; it returns the
+// tool's repository suffix and path on the server.
+func (p *prebuilt) checkPrebuiltFetched(t *testing.T, ws string) (tool, toolPath string) {
+	t.Helper()
+	ext, repos := externalRepos(t, ws, p.env, p.bazel)
+	run(t, ws, p.env, p.bazel, "shutdown")
+	t.Logf("repositories fetched with the prebuilt tool:\n  %s", strings.Join(repos, "\n  "))
+	tool = "wharf_" + runtime.GOOS + "_" + runtime.GOARCH
+	var sawTool bool
+	for _, r := range repos {
+		switch {
+		case r == "rules_wharf~~wharf~"+tool:
+			sawTool = true
+		case strings.HasPrefix(r, "rules_go~"), strings.HasPrefix(r, "gazelle~"), strings.HasPrefix(r, "rules_wharf_tools~"):
+			t.Errorf("the prebuilt tool's build fetched %s", r)
+		}
+		// A Go SDK, under any name, has bin/go.
+		for _, goBin := range []string{"bin/go", "bin/go.exe"} {
+			if _, err := os.Stat(filepath.Join(ext, r, goBin)); err == nil {
+				t.Errorf("the prebuilt tool's build fetched a Go SDK: %s", filepath.Join(ext, r))
+			}
+		}
+	}
+	if !sawTool {
+		t.Fatalf("no repository rules_wharf~~wharf~%s: the prebuilt tool was not used", tool)
+	}
+	if v, err := exec.Command(filepath.Join(ext, "rules_wharf~~wharf~"+tool, "wharf"), "version").CombinedOutput(); err != nil || string(v) != "wharf "+testVersion+"\n" {
+		t.Errorf("the downloaded wharf says %q (%v), want wharf %s", v, err, testVersion)
+	}
+	toolPath = "/v" + testVersion + "/wharf-" + runtime.GOOS + "-" + runtime.GOARCH
+	if p.requestCount(toolPath) != 1 || p.requestCount("/v"+testVersion+"/"+testArchive) != 1 {
+		t.Errorf("server requests %v; want the archive and %s once each", p.requestsNow(), toolPath)
+	}
+	return tool, toolPath
+}
+
+// checkWorkspaceConsumer: a WORKSPACE consumer of the same release:
+// rules_wharf_prebuilt_toolchains downloads the tool as the extension does and the image
+// (the BUILD file of ws) is the same.
+func (p *prebuilt) checkWorkspaceConsumer(t *testing.T, ws, prebuiltDigest, toolPath string) {
+	t.Helper()
+	wsDir := filepath.Join(cacheDir(), "e2e-prebuilt-workspace")
+	os.RemoveAll(wsDir)
+	writeWS := writer(t, wsDir)
+	writeWS("WORKSPACE", fmt.Sprintf(`workspace(name = "prebuilt_workspace")
+
+load("@bazel_tools//tools/build_defs/repo:http.bzl", "http_archive")
+
+http_archive(
+    name = "rules_wharf",
+    integrity = %q,
+    strip_prefix = "rules_wharf-%s",
+    urls = [%q],
+)
+`, p.integrity, testVersion, p.archiveURL)+workspaceOffline+fmt.Sprintf(`
+load("@rules_wharf//:repositories.bzl", "rules_wharf_dependencies", "rules_wharf_prebuilt_toolchains")
+
+rules_wharf_dependencies()
+
+rules_wharf_prebuilt_toolchains(base_url = %q)
+
+load("@rules_wharf//apk:repositories.bzl", "translate_lock")
+
+translate_lock(name = "base", lock = "//:apko.lock.json")
+
+load("@base//:repositories.bzl", base_repositories = "apk_repositories")
+
+base_repositories()
+`, p.srv.URL))
+	writeWS("apko.lock.json", p.lock)
+	writeWS("hello", string(p.hello))
+	writeWS("BUILD.bazel", readFile(t, filepath.Join(ws, "BUILD.bazel"))+"\nexports_files([\"apko.lock.json\"])\n")
+	writeWS(".bazelrc", workspaceRC+"common --repository_cache="+filepath.Join(wsDir, "repository-cache")+"\n")
+	run(t, wsDir, p.env, p.bazel, "--nosystem_rc", "build", "--config=workspace", "//:image")
+	run(t, wsDir, p.env, p.bazel, "shutdown")
+	if got := readFile(t, filepath.Join(wsDir, "bazel-bin", "image.digest")); got != prebuiltDigest {
+		t.Fatalf("WORKSPACE consumer of the release gave %s, the bzlmod one %s", got, prebuiltDigest)
+	}
+	if p.requestCount(toolPath) != 2 {
+		t.Errorf("the WORKSPACE build did not download the tool from the release (requests %v)", p.requestsNow())
+	}
+	t.Logf("WORKSPACE consumer with rules_wharf_prebuilt_toolchains: %s, the tool downloaded", prebuiltDigest)
 }

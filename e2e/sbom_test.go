@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/spdx/tools-golang/spdx"
@@ -118,31 +119,7 @@ func TestIndexSBOM(t *testing.T) {
 			continue
 		}
 		img, _ := idx.Image(m.Digest)
-		single := filepath.Join(t.TempDir(), "single")
-		p, err := layout.Write(single, empty.Index)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.AppendImage(img); err != nil {
-			t.Fatal(err)
-		}
-		out := run(t, root, []string{"SYFT_CHECK_FOR_APP_UPDATE=false"}, syft, "scan", "oci-dir:"+single, "-o", "json", "-q")
-		var catalog struct {
-			Artifacts []struct {
-				Name, Version, Type string
-				Metadata            struct{ Architecture string }
-			}
-		}
-		if err := json.Unmarshal([]byte(out), &catalog); err != nil {
-			t.Fatalf("syft output: %v", err)
-		}
-		var theirs []string
-		for _, a := range catalog.Artifacts {
-			if a.Type == "apk" {
-				theirs = append(theirs, a.Name+"@"+a.Version+"/"+a.Metadata.Architecture)
-			}
-		}
-		sort.Strings(theirs)
+		theirs := syftAPKs(t, root, syft, img)
 		ours := contains[id]
 		sort.Strings(ours)
 		if len(ours) == 0 || strings.Join(ours, " ") != strings.Join(theirs, " ") {
@@ -150,6 +127,37 @@ func TestIndexSBOM(t *testing.T) {
 		}
 		t.Logf("%s (%s): %v", m.Platform, m.Digest, ours)
 	}
+}
+
+// syftAPKs: the APK packages syft finds in the image, as name@version/arch, sorted.
+func syftAPKs(t *testing.T, root, syft string, img v1.Image) []string {
+	t.Helper()
+	single := filepath.Join(t.TempDir(), "single")
+	p, err := layout.Write(single, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, root, []string{"SYFT_CHECK_FOR_APP_UPDATE=false"}, syft, "scan", "oci-dir:"+single, "-o", "json", "-q")
+	var catalog struct {
+		Artifacts []struct {
+			Name, Version, Type string
+			Metadata            struct{ Architecture string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &catalog); err != nil {
+		t.Fatalf("syft output: %v", err)
+	}
+	var theirs []string
+	for _, a := range catalog.Artifacts {
+		if a.Type == "apk" {
+			theirs = append(theirs, a.Name+"@"+a.Version+"/"+a.Metadata.Architecture)
+		}
+	}
+	sort.Strings(theirs)
+	return theirs
 }
 
 // purl is a package's package URL, or empty.
