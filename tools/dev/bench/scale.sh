@@ -23,8 +23,8 @@
 # base of its own, --remote_executor and --remote_download_minimal: the clean build with an
 # empty CAS (one run), again after `bazel clean` (every action a remote cache hit), no-op,
 # one image changed; and the client's bytes: the output base, its bazel-out and external/,
-# and the bytes the Buildbarn frontend served to Bazel (its Prometheus counters: Bazel 7.7.1
-# reports no download total of its own).
+# and the bytes Bazel uploaded and downloaded, from the Buildbarn frontend's Prometheus
+# counters (Bazel 7.7.1 reports no byte totals of its own: bazelbuild/bazel#6727).
 #
 # Knobs: SCALE_SIZES, SCALE_RBE_SIZES, BENCH_RUNS (3: the runs each median is of).
 set -euo pipefail
@@ -243,11 +243,13 @@ bb_stop() {
   done
   BB_PIDS=()
 }
-# served_bytes: bytes of blobs the frontend has read for its clients (CAS and AC Get
-# operations, from its Prometheus counters): what Bazel downloaded.
-served_bytes() {
+# frontend_bytes OPERATION: bytes of the blobs the frontend has moved for its clients since it
+# started (its Prometheus counters of the gRPC backend, CAS and AC): "Get" what Bazel
+# downloaded, "Put" what it uploaded.
+frontend_bytes() {
   curl -s "http://127.0.0.1:${BBP}9980/metrics" |
-    awk '/^buildbarn_blobstore_blob_access_operations_blob_size_bytes_sum/ && /operation="Get"/ {s += $2} END {printf "%d\n", s}'
+    awk -v op="operation=\"$1\"" '/^buildbarn_blobstore_blob_access_operations_blob_size_bytes_sum/ &&
+      /backend_type="grpc"/ && index($0, op) {s += $2} END {printf "%d\n", s}'
 }
 
 # rbe_rows N: the rows of size N under Buildbarn, --remote_download_minimal.
@@ -260,14 +262,16 @@ rbe_rows() {
   B fetch "${RF[@]}" "$t"
   log "remote, $1 images: clean build, empty CAS"
   rm -f "$W/runs"
+  b0=$(frontend_bytes Put)
   run_timed "$W/runs" "$W/bz" build "${RF[@]}" "$t"
+  R[rbe_cold_put,$SIZE]=$(($(frontend_bytes Put) - b0))
   R[rbe_cold,$SIZE]=$(cut -d' ' -f1 "$W/runs")
   R[rbe_cold_summary,$SIZE]=$(grep -oE '[0-9,]+ process(es)?: .*' "$W/stderr" | tail -1)
   log "remote, $1 images: clean build, every action in the CAS"
-  b0=$(served_bytes)
+  b0=$(frontend_bytes Get)
   bazel_median prep_clean build "${RF[@]}" "$t"
   R[rbe_warm,$SIZE]=$M
-  R[rbe_served,$SIZE]=$((($(served_bytes) - b0) / RUNS))
+  R[rbe_served,$SIZE]=$((($(frontend_bytes Get) - b0) / RUNS))
   R[rbe_output_base,$SIZE]=$(du -sb "$OB" | cut -f1)
   R[rbe_bazel_out,$SIZE]=$(du -sb "$OB/execroot/_main/bazel-out" | cut -f1)
   R[rbe_external,$SIZE]=$(du -sb "$OB/external" | cut -f1)
@@ -337,8 +341,9 @@ main() {
     header "${RBE_SIZES[@]}"
     table_row "clean build, empty CAS (every action executed remotely; one run), s" rbe_cold 1000 ms "${RBE_SIZES[@]}"
     table_row "its process summary" rbe_cold_summary - "" "${RBE_SIZES[@]}"
+    table_row "bytes Bazel uploaded in that build (frontend's counters)" rbe_cold_put 1 B "${RBE_SIZES[@]}"
     table_row "clean build, every action in the CAS (remote cache hits), s" rbe_warm 1000 ms "${RBE_SIZES[@]}"
-    table_row "bytes Buildbarn's frontend served to Bazel in that build" rbe_served 1 B "${RBE_SIZES[@]}"
+    table_row "bytes Bazel downloaded in that build (frontend's counters; mean of the runs)" rbe_served 1 B "${RBE_SIZES[@]}"
     table_row "client bytes: the output base" rbe_output_base 1 B "${RBE_SIZES[@]}"
     table_row "client bytes: its bazel-out" rbe_bazel_out 1 B "${RBE_SIZES[@]}"
     table_row "client bytes: its external/ (the locks' packages, fetched by the client)" rbe_external 1 B "${RBE_SIZES[@]}"
