@@ -75,9 +75,16 @@ func prepareSignedPush(t *testing.T) signedPush {
 	root := repoRoot(t)
 	p := signedPush{root: root, bazel: filepath.Join(root, "tools", "bazel"), cosign: tool(t, "cosign"), keys: t.TempDir()}
 	p.env = []string{"WHARF_BIND=" + p.keys, "WHARF_PASS_ENV=COSIGN_PASSWORD", "COSIGN_PASSWORD=" + signingPassword}
-	run(t, root, nil, p.bazel, "build", "//examples/signed:push_multiarch", "//examples/signed:push_multiarch.verify", "//examples/signed:push", "//examples/hello_image:push")
+	// The index is named too: Bazel 7 downloads only top-level outputs from a cache hit
+	// (--remote_download_outputs=toplevel), and its digest and index are read below.
+	run(t, root, nil, p.bazel, "build", "//examples/signed:multiarch", "//examples/signed:push_multiarch", "//examples/signed:push_multiarch.verify", "//examples/signed:push", "//examples/hello_image:push")
 	bin := filepath.Join(root, "bazel-bin", "examples", "signed")
-	p.wharf = filepath.Join(bin, "push_multiarch.sh.runfiles", "rules_wharf_tools~", "cmd", "wharf", "wharf_", "wharf")
+	// The tools module's runfiles directory is rules_wharf_tools~ or, with Bazel 8's names, rules_wharf_tools+.
+	tools, _ := filepath.Glob(filepath.Join(bin, "push_multiarch.sh.runfiles", "rules_wharf_tools[~+]"))
+	if len(tools) != 1 {
+		t.Fatalf("push_multiarch.sh.runfiles holds %d rules_wharf_tools directories, want 1: %v", len(tools), tools)
+	}
+	p.wharf = filepath.Join(tools[0], "cmd", "wharf", "wharf_", "wharf")
 	p.digest = strings.TrimSpace(readFile(t, filepath.Join(bin, "multiarch.digest")))
 	var idx v1.IndexManifest
 	readJSON(t, filepath.Join(bin, "multiarch.index.json"), &idx)
