@@ -277,6 +277,7 @@ rbe_rows() {
   R[rbe_external,$SIZE]=$(du -sb "$OB/external" | cut -f1)
   log "remote, $1 images: no-op and one image changed, paired"
   paired_noop_change "$t" "${RF[@]}"
+  profiled noop "$t" "${RF[@]}"
 }
 
 # ---------------------------------------------------------------- the table
@@ -358,9 +359,10 @@ main() {
   echo
   echo "Where the time goes at $last images: spans of 40 ms or more on the command's thread" \
     "(nested spans inside their parents), from --profile of one more build of each kind:"
-  for n in noop image; do
-    echo "- local $n:"
-    cat "$BZ/local-$n-$last.spans"
+  for n in local-noop local-image rbe-noop; do
+    [ -e "$BZ/$n-$last.spans" ] || continue
+    echo "- ${n/-/ }:"
+    cat "$BZ/$n-$last.spans"
   done
 }
 
