@@ -8,14 +8,16 @@
 # tools/dev/bench/serve as a CDN serves them. The release's prebuilt wharf is the toolchain.
 #
 # Per size, with a Bazel server of its own (shut down before each size, so a smaller size does
-# not carry a larger one's graph): clean build (`bazel clean`, every action run; no disk
-# cache), loading and analysis after `bazel clean` (--nobuild), the action count (the
-# build's process summary), the Bazel server's heap after a full build (a new server, the
+# not carry a larger one's graph): loading and analysis after `bazel clean` (--nobuild), clean
+# build (`bazel clean`, every action run; no disk cache), its action count ("N total
+# actions") and one image's actions by mnemonic (aquery), the Bazel server's heap after a full build (a new server, the
 # build again, `bazel info used-heap-size-after-gc`), a no-op build and one image changed
 # (its app file edited) in turn (paired: the target is a ratio), one lock package changed
 # (a shared package of lock 0 at a new version: 1/5 of the images change). Then the cost of
 # each added image (the slope between the sizes) and the targets: no-op <= 2 s at the largest
-# size, one image changed <= no-op + 10%, heap linear in the images (the two slopes agree).
+# size, one image changed <= no-op + 10%, heap linear in the images (the two slopes agree);
+# and, from --profile of one more no-op and one-image build (and a remote no-op), the spans
+# of 40 ms or more on Bazel's command thread at the largest size: where the time goes.
 #
 # Remote execution (SCALE_RBE_SIZES, default the largest size; "" skips it): Buildbarn from
 # e2e/rbe (its binaries, provisioned by e2e/rbe/provision.sh; its configuration with every
