@@ -295,16 +295,24 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 	osRelease := map[string]string{}
 	ld := &ldsoReader{}
 	defer ld.close()
+	// A read that fails because the stream outgrew maxTar is reported as that, whatever
+	// the reader made of the cut stream.
+	readErr := func(name string, err error) error {
+		if limited.exceeded {
+			return fmt.Errorf("data member expands beyond %d bytes", maxTar)
+		}
+		if name == "" {
+			return fmt.Errorf("data member: %w", err)
+		}
+		return fmt.Errorf("data member: %s: %w", name, err)
+	}
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			if limited.exceeded {
-				return nil, fmt.Errorf("data member expands beyond %d bytes", maxTar)
-			}
-			return nil, fmt.Errorf("data member: %w", err)
+			return nil, readErr("", err)
 		}
 		if err := sc.add(h); err != nil {
 			return nil, fmt.Errorf("data member: %w", err)
@@ -313,16 +321,10 @@ func (r *Rest) CopyData(w io.Writer, maxTar int64) (*DataResult, error) {
 			return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
 		}
 		if err := ld.keep(h, len(sc.entries)-1, tr); err != nil {
-			if limited.exceeded {
-				return nil, fmt.Errorf("data member expands beyond %d bytes", maxTar)
-			}
-			return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
+			return nil, readErr(h.Name, err)
 		}
 		if _, err := io.Copy(io.Discard, tr); err != nil {
-			if limited.exceeded {
-				return nil, fmt.Errorf("data member expands beyond %d bytes", maxTar)
-			}
-			return nil, fmt.Errorf("data member: %s: %w", h.Name, err)
+			return nil, readErr(h.Name, err)
 		}
 	}
 	// The end-of-archive blocks and any padding after them belong to the diff_id too.
