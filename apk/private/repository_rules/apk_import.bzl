@@ -51,6 +51,29 @@ def _auth(rctx, url):
         fail("$NETRC is {}, which does not exist".format(path))
     return use_netrc(read_netrc(rctx, path) if path else read_user_netrc(rctx), [url], {})
 
+def _file_url(path):
+    """A file:// URL for an absolute path ("/x" on Unix, "C:/x" on Windows)."""
+    p = str(path)
+    for c, esc in [("%", "%25"), (" ", "%20"), ("#", "%23"), ("?", "%3F")]:
+        p = p.replace(c, esc)
+    return "file://" + ("" if p.startswith("/") else "/") + p
+
+def copy_local(rctx, label, output, block = True):
+    """Copies a workspace file (a Label) into the repository; returns the download.
+
+    A copy, not a symlink: the repository's marker records the file's label and content, not
+    its absolute path, so a symlink dangles when another checkout at another path reuses the
+    output base (CI's fixed --output_base) and Bazel sees no reason to fetch again. The
+    downloader streams the copy, whatever the file's size.
+
+    Args:
+      rctx: the repository_ctx.
+      label: the file's Label.
+      output: its path in the repository.
+      block: False to return a pending download (wait() on it).
+    """
+    return rctx.download(url = [_file_url(rctx.path(label))], output = output, block = block)
+
 def _fetch_package(rctx, a, source, dir, pending):
     """Starts fetching one locked APK into dir: returns struct(a, out, parts, head) for _package_build_file.
 
@@ -90,7 +113,7 @@ def _fetch_package(rctx, a, source, dir, pending):
         )))
 
     if source:
-        rctx.symlink(source, out + "package.apk")
+        pending.append(struct(fault = None, download = copy_local(rctx, source, out + "package.apk", block = False)))
         parts = ["package.apk"]
     elif _is_remote(a.url) and a.control_range and a.data_range and a.control_checksum and a.data_checksum:
         # Ranged downloads, each member checked by the downloader against the lock, so the
@@ -228,7 +251,7 @@ def _apk_keyring_impl(rctx):
     if a.content:
         rctx.file(a.key_name, a.content)
     elif a.source:
-        rctx.symlink(a.source, a.key_name)
+        copy_local(rctx, a.source, a.key_name)
     elif _is_remote(a.url) or a.url.startswith("file://"):
         rctx.download(url = [a.url], output = a.key_name, auth = _auth(rctx, a.url))
     else:
@@ -316,17 +339,17 @@ alias(
 """.format(name = repr(a.hub_name), actual = actual))
     return "\n".join(lines)
 
-def link_lock(rctx, lock):
-    """Links the lock into the hub as `apko.lock.json` (the hub's BUILD file names it).
+def copy_lock(rctx, lock):
+    """Copies the lock into the hub as `apko.lock.json` (the hub's BUILD file names it).
 
     Args:
       rctx: the hub's repository_ctx.
       lock: the lock's Label.
     """
-    rctx.symlink(rctx.path(lock), "apko.lock.json")
+    copy_local(rctx, lock, "apko.lock.json")
 
 def _apk_hub_impl(rctx):
-    link_lock(rctx, rctx.attr.lock_file)
+    copy_lock(rctx, rctx.attr.lock_file)
     rctx.file("BUILD.bazel", hub_build_file(rctx.attr))
 
 apk_hub = repository_rule(

@@ -7,7 +7,7 @@ declares the package and key repositories the bzlmod extension would.
 """
 
 load("//apk/private:translate.bzl", "translate_lock")
-load(":apk_import.bzl", "hub_build_file", "link_lock")
+load(":apk_import.bzl", "copy_lock", "hub_build_file")
 
 _APK_IMPORT_BZL = str(Label("//apk/private/repository_rules:apk_import.bzl"))
 
@@ -20,7 +20,7 @@ def _call(rule, name, kw):
 
 def _translate_lock_impl(rctx):
     t = translate_lock(rctx, rctx.attr.lock, rctx.attr.distro, rctx.attr.require_signatures)
-    link_lock(rctx, rctx.attr.lock)
+    copy_lock(rctx, rctx.attr.lock)
     rctx.file("BUILD.bazel", hub_build_file(struct(hub_name = rctx.attr.name, **t.hub)))
     calls = [_call("apk_import", repo, kw) for repo, kw in sorted(t.packages.items())]
     calls += [_call("apk_keyring", repo, kw) for repo, kw in sorted(t.keys.items())]

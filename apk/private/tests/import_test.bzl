@@ -24,7 +24,8 @@ def _fake_rctx():
         os = struct(name = "linux", environ = {"HOME": "/home/u"}),
         getenv = lambda _name: None,
         # Only a .PKGINFO exists, and only where the package's name says it has one.
-        path = lambda p: struct(exists = p.endswith("/.PKGINFO") and "no-pkginfo" not in p, p = p),
+        # A Label is a workspace file at a path with characters a URL must escape.
+        path = lambda p: "/ws 1/%s#?" % p.name if type(p) == "Label" else struct(exists = p.endswith("/.PKGINFO") and "no-pkginfo" not in p, p = p),
         download = download,
         symlink = lambda _src, _dst: None,
         extract = extract,
@@ -146,3 +147,20 @@ def _whole_file_ranged_impl(ctx):
     return unittest.end(env)
 
 whole_file_ranged_fetch_test = unittest.make(_whole_file_ranged_impl)
+
+def _local_source_impl(ctx):
+    env = unittest.begin(ctx)
+    rctx, calls = _fake_rctx()
+    p = _package("e", "./apk_repo/e.apk", "e_1.0-r0", ranged = False)
+    builds = fetch_packages(rctx, [struct(attrs = p.attrs, source = Label("//apk/private/tests:e.apk"), dir = p.dir)])
+
+    # A lock's relative path is copied in (a symlink would dangle once another checkout
+    # reuses the output base), without blocking, by an escaped file:// URL.
+    asserts.equals(env, ["download", "wait", "extract", "delete", "delete"], [c.call for c in calls])
+    asserts.equals(env, "file:///ws%201/e.apk%23%3F", calls[0].url)
+    asserts.equals(env, "e_1.0-r0/package.apk", calls[0].output)
+    asserts.false(env, calls[0].block)
+    asserts.true(env, "parts = [\"package.apk\"]" in builds[0])
+    return unittest.end(env)
+
+local_source_fetch_test = unittest.make(_local_source_impl)
