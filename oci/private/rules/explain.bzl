@@ -18,7 +18,7 @@ layer whose entry it replaced or a whiteout deleted; a symlink shows its target.
 image does not hold fails, naming it and the closest paths it does hold. It reads the image's
 files document (output group `files`), made from the layers' metadata, never from the blobs.
 
-`oci_image` adds one as `<name>.explain`:
+`oci_image` adds one as `<name>.explain` (tagged `manual`: `bazel build //...` does not build it):
 
 ```
 $ bazel run //app:image.explain -- /etc/os-release /usr/bin/hello

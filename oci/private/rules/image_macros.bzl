@@ -28,7 +28,8 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apk_layering = "", apko_c
     `ref_name`; labels, annotations and created are stamped under `--stamp`) or a common
     attribute (`tags`, `visibility`, ...); outputs and output groups are `oci_image_rule`'s.
     `<name>.explain` is an `oci_image_explain` of the image: `bazel run :<name>.explain --
-    /etc/os-release` says which layer, package or target put the path there.
+    /etc/os-release` says which layer, package or target put the path there (tagged `manual`:
+    built when named, not by `bazel build //...`).
 
     ```starlark
     load("@rules_wharf//oci:defs.bzl", "oci_image", "oci_layer")
@@ -118,12 +119,16 @@ def oci_image(name, apks = None, apk_layer_budget = 0, apk_layering = "", apko_c
         contents = [":" + name + "_apk_contents"] + contents
     oci_image_rule(name = name, contents = contents, **kwargs)
 
-    # `bazel run :<name>.explain -- PATH...`: who put each path in the image.
+    # `bazel run :<name>.explain -- PATH...`: who put each path in the image. Manual: asked
+    # for by name, it is not built by `bazel build //...`, where its files document would be
+    # 4 of an image's 7 actions and most of its output bytes (docs/performance.md, Scale).
+    explain = shared_attrs(kwargs)
+    explain["tags"] = [t for t in explain.get("tags", []) if t != "manual"] + ["manual"]
     oci_image_explain(
         name = name + ".explain",
         image = ":" + name,
         visibility = kwargs.get("visibility"),
-        **shared_attrs(kwargs)
+        **explain
     )
 
 def apko_image(name, config, apks, dev_apks = None, **kwargs):
