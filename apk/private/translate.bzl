@@ -1,6 +1,7 @@
 """One lock's repositories, for the bzlmod extension and the WORKSPACE rule alike."""
 
-load("//apk/private:lock.bzl", "package_record", "parse_lock", "redact", "resolve_relative")
+load("//apk/private:lock.bzl", "package_record", "parse_lock", "resolve_relative")
+load("//private:redact.bzl", "redact")
 
 _REPO_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 

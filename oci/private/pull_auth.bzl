@@ -4,6 +4,7 @@ Bazel's own `--credential_helper` needs nothing here: its downloader adds the he
 headers to every request of a matching host, over the `auth` given to rctx.download.
 """
 
+load("//private:redact.bzl", "redact")
 load(":base64.bzl", "b64decode_bytes")
 
 # Registries that want a bearer token even for anonymous pulls: token endpoint and service.
@@ -74,7 +75,8 @@ def _docker_helper(rctx, helper, server, what):
 
     rctx.execute has no stdin, so `sh` redirects it from a file in the repository holding
     the server name (not a secret), deleted right after. The answer stays in memory and is
-    never quoted: a helper may print the secret even when it fails.
+    never quoted: a helper may print the secret even when it fails. Its stderr is quoted with
+    URL userinfo masked (masked before it is cut short, so no cut leaves a secret unmasked).
 
     Returns:
       (creds, error): basic credentials, None when the helper has none for server, or False
@@ -99,7 +101,7 @@ def _docker_helper(rctx, helper, server, what):
         # The helper protocol's answer for a server it does not know.
         if "credentials not found" in r.stdout + r.stderr:
             return None, None
-        return None, "{}: `docker-credential-{} get` for {} failed (exit code {}): {}".format(what, helper, server, r.return_code, r.stderr.strip()[:2000] or "nothing on stderr; its stdout is not shown: it may hold credentials")
+        return None, "{}: `docker-credential-{} get` for {} failed (exit code {}): {}".format(what, helper, server, r.return_code, redact(r.stderr.strip())[:2000] or "nothing on stderr; its stdout is not shown: it may hold credentials")
     resp = json.decode(r.stdout.strip(), default = None)
     if type(resp) != "dict" or type(resp.get("Username")) != "string" or type(resp.get("Secret")) != "string":
         return None, "{}: `docker-credential-{} get` for {} did not print {{\"Username\": ..., \"Secret\": ...}}".format(what, helper, server)

@@ -2,8 +2,9 @@
 
 load("@bazel_tools//tools/build_defs/repo:utils.bzl", "read_netrc", "read_user_netrc", "use_netrc")
 load("//apk/private:grouping.bzl", "parse_pkginfo")
-load("//apk/private:lock.bzl", "APK_PACKAGE_RECORD_FIELDS", "PACKAGE_FIELDS", "PACKAGE_REQUIRED", "redact", "without_userinfo")
+load("//apk/private:lock.bzl", "APK_PACKAGE_RECORD_FIELDS", "PACKAGE_FIELDS", "PACKAGE_REQUIRED")
 load("//platforms:platforms.bzl", "PLATFORMS")
+load("//private:redact.bzl", "redact", "without_userinfo")
 
 _APK_PACKAGE_BZL = str(Label("//apk/private/rules:apk_package.bzl"))
 _APK_PACKAGES_BZL = str(Label("//apk/private/rules:apk_packages.bzl"))

@@ -6,8 +6,9 @@ cases.bzl is the same JSON for Starlark): each error case has the whole message 
 """
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
-load("//apk/private:lock.bzl", "decode_lock", "package_record", "percent_decode", "redact", "redact_location", "repository_line", "without_userinfo")
+load("//apk/private:lock.bzl", "decode_lock", "package_record", "percent_decode", "repository_line")
 load("//apk/private/tests/lock_corpus:cases.bzl", "LOCK_CASES")
+load("//private:redact.bzl", "redact", "redact_location", "without_userinfo")
 
 _LOCK = "//app:apko.lock.json"
 

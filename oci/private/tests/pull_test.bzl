@@ -553,7 +553,7 @@ def _docker_config_errors_impl(ctx):
 docker_config_errors_test = unittest.make(_docker_config_errors_impl)
 
 def _docker_helper_limits_impl(ctx):
-    """docker-credential-* programs: one limit for all helpers (#26 item 6), stdout never quoted (item 3)."""
+    """docker-credential-* programs: one limit for all helpers (#26 item 6), stdout never quoted (item 3), stderr with URL userinfo masked."""
     env = unittest.begin(ctx)
     ref = parse_image("helped.example.com/a", _D, "t")
     cfg = {"/home/u/.docker/config.json": json.encode({"credHelpers": {"helped.example.com": "fake"}})}
@@ -580,6 +580,11 @@ def _docker_helper_limits_impl(ctx):
     leak = struct(return_code = 1, stdout = json.encode({"Username": "u", "Secret": "s3cr3t-TOKEN-helper"}), stderr = "keychain is locked\n")
     rctx, _ = _fake_rctx(dict(cfg), programs = {"/bin/docker-credential-fake": lambda _stdin: leak})
     asserts.equals(env, (None, what + "failed (exit code 1): keychain is locked"), resolve_authorization(rctx, ref, "t"))
+
+    # ... with URL userinfo masked, as push masks it (tools/internal/credentials).
+    userinfo = struct(return_code = 1, stdout = "", stderr = "GET https://robot:s3cr3t-TOKEN-helper@vault.example.com/v1/creds: 403\nretry https://s3cr3t-TOKEN-helper@vault.example.com/\n")
+    rctx, _ = _fake_rctx(dict(cfg), programs = {"/bin/docker-credential-fake": lambda _stdin: userinfo})
+    asserts.equals(env, (None, what + "failed (exit code 1): GET https://robot:***@vault.example.com/v1/creds: 403\nretry https://***@vault.example.com/"), resolve_authorization(rctx, ref, "t"))
     silent = struct(return_code = 1, stdout = "s3cr3t-TOKEN-helper", stderr = "")
     rctx, _ = _fake_rctx(dict(cfg), programs = {"/bin/docker-credential-fake": lambda _stdin: silent})
     asserts.equals(env, (None, what + "failed (exit code 1): nothing on stderr; its stdout is not shown: it may hold credentials"), resolve_authorization(rctx, ref, "t"))
