@@ -479,3 +479,49 @@ func TestHelperTimeoutEnv(t *testing.T) {
 		t.Errorf("helper with a bad limit: %v", err)
 	}
 }
+
+// Source names where a repository's credentials came from, never the secret: a Bazel
+// helper, a credHelpers/credsStore program, an auths entry, $DOCKER_AUTH_CONFIG; "" for none.
+func TestKeychainSource(t *testing.T) {
+	home := isolate(t)
+	onPath(t, helperBin(t, "docker-credential-wharftest"))
+	t.Setenv("CREDTEST_DOCKER_HOSTS", "helped.example.com stored.example.com")
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, "docker"))
+	path := filepath.Join(home, "docker", "config.json")
+	writeJSON(t, path, map[string]any{
+		"auths":       map[string]any{"https://auths.example.com/v1/": map[string]string{"auth": basic("auths-user", "auths-s3cret")}},
+		"credHelpers": map[string]string{"helped.example.com": "wharftest"},
+	})
+	t.Setenv("DOCKER_AUTH_CONFIG", `{"auths": {"env.example.com": {"auth": "`+basic("env-user", "env-s3cret")+`"}}}`)
+	t.Setenv("CREDTEST_MODE", "basic")
+	bazel := Helper{Scope: "bazel.example.com", Path: helperBin(t, "bazel-helper")}
+	kc := Keychain([]Helper{bazel})
+	for ref, want := range map[string]string{
+		"auths.example.com/a":   path + ` auths["https://auths.example.com/v1/"]`,
+		"helped.example.com/a":  path + ` credHelpers["helped.example.com"] (docker-credential-wharftest)`,
+		"env.example.com/a":     `$DOCKER_AUTH_CONFIG auths["env.example.com"]`,
+		"bazel.example.com/a":   "the Bazel credential helper bazel.example.com=" + bazel.Path,
+		"nothing.example.com/a": "",
+	} {
+		repo, _ := name.NewRepository(ref)
+		if _, err := kc.Resolve(repo); err != nil {
+			t.Fatalf("%s: %v", ref, err)
+		}
+		got := Source(kc, repo)
+		if got != want {
+			t.Errorf("%s: source %q, want %q", ref, got, want)
+		}
+		for _, secret := range []string{"s3cret", "auths-user", "env-user"} {
+			if strings.Contains(got, secret) {
+				t.Errorf("%s: source %q shows %q", ref, got, secret)
+			}
+		}
+	}
+	repo, _ := name.NewRepository("auths.example.com/never-resolved")
+	if got := Source(kc, repo); got != "" {
+		t.Errorf("a repository never resolved: %q", got)
+	}
+	if got := Source(authn.DefaultKeychain, repo); got != "" {
+		t.Errorf("another keychain: %q", got)
+	}
+}

@@ -28,29 +28,36 @@ func (k dockerKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	return k.ResolveContext(context.Background(), r)
 }
 
-func (dockerKeychain) ResolveContext(ctx context.Context, r authn.Resource) (authn.Authenticator, error) {
+func (k dockerKeychain) ResolveContext(ctx context.Context, r authn.Resource) (authn.Authenticator, error) {
+	a, _, err := k.resolve(ctx, r)
+	return a, err
+}
+
+// resolve is ResolveContext with where the credentials came from (see dockerConfig.get;
+// "" for none).
+func (dockerKeychain) resolve(ctx context.Context, r authn.Resource) (authn.Authenticator, string, error) {
 	path := dockerConfigPath()
 	if path == "" {
-		return authn.Anonymous, nil
+		return authn.Anonymous, "", nil
 	}
 	cfg, err := loadDockerConfig(path)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// The repository first, then the registry, as go-containerregistry asks.
 	for _, key := range []string{r.String(), r.RegistryStr()} {
 		if key == name.DefaultRegistry || key == "docker.io" {
 			key = authn.DefaultAuthKey
 		}
-		ac, err := cfg.get(ctx, key)
+		ac, source, err := cfg.get(ctx, key)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if ac != (authn.AuthConfig{}) {
-			return authn.FromConfig(ac), nil
+			return authn.FromConfig(ac), source, nil
 		}
 	}
-	return authn.Anonymous, nil
+	return authn.Anonymous, "", nil
 }
 
 // dockerConfigPath is the file authn.DefaultKeychain reads: the Docker config if
@@ -124,33 +131,35 @@ func loadDockerConfig(path string) (*dockerConfig, error) {
 	return cfg, nil
 }
 
-// get gives key's credentials as Docker's configfile.GetAuthConfig does.
-func (c *dockerConfig) get(ctx context.Context, key string) (authn.AuthConfig, error) {
+// get gives key's credentials as Docker's configfile.GetAuthConfig does, and where they
+// came from (`$DOCKER_AUTH_CONFIG auths["KEY"]`, `FILE auths["KEY"]`, `FILE credsStore
+// (docker-credential-NAME)`): never a secret, for messages.
+func (c *dockerConfig) get(ctx context.Context, key string) (authn.AuthConfig, string, error) {
 	if ac, ok, err := envAuth(key); err != nil || ok {
-		return ac, err
+		return ac, fmt.Sprintf("$DOCKER_AUTH_CONFIG auths[%q]", key), err
 	}
-	ac, err := c.auth(key)
+	ac, source, err := c.auth(key)
 	if err != nil {
-		return ac, err
+		return ac, "", err
 	}
 	entry, helper := fmt.Sprintf("credHelpers[%q]", key), c.CredHelpers[key]
 	if helper == "" {
 		entry, helper = "credsStore", c.CredsStore
 	}
 	if helper == "" {
-		return ac, nil
+		return ac, source, nil
 	}
 	// With a helper, Docker takes the user and secret from it alone.
 	ac.Username, ac.Password, ac.IdentityToken, err = dockerGet(ctx, helper, key)
 	if err != nil {
-		return authn.AuthConfig{}, fmt.Errorf("%s %s: %w", c.path, entry, err)
+		return authn.AuthConfig{}, "", fmt.Errorf("%s %s: %w", c.path, entry, err)
 	}
-	return ac, nil
+	return ac, fmt.Sprintf("%s %s (docker-credential-%s)", c.path, entry, helper), nil
 }
 
-// auth is key's `auths` entry: the key as written, else an entry whose URL has key as host
-// (Docker's legacy `https://host/v1/` keys).
-func (c *dockerConfig) auth(key string) (authn.AuthConfig, error) {
+// auth is key's `auths` entry, and its name: the key as written, else an entry whose URL
+// has key as host (Docker's legacy `https://host/v1/` keys).
+func (c *dockerConfig) auth(key string) (authn.AuthConfig, string, error) {
 	k, ok := key, false
 	if _, ok = c.Auths[key]; !ok {
 		for _, r := range slices.Sorted(maps.Keys(c.Auths)) {
@@ -161,18 +170,19 @@ func (c *dockerConfig) auth(key string) (authn.AuthConfig, error) {
 		}
 	}
 	if !ok {
-		return authn.AuthConfig{}, nil
+		return authn.AuthConfig{}, "", nil
 	}
 	e := c.Auths[k]
+	source := fmt.Sprintf("%s auths[%q]", c.path, k)
 	ac := authn.AuthConfig{Username: e.Username, Password: e.Password, IdentityToken: e.IdentityToken, RegistryToken: e.RegistryToken}
 	if e.Auth != "" {
 		user, pass, err := decodeAuth(e.Auth)
 		if err != nil {
-			return ac, fmt.Errorf("%s auths[%q]: %w", c.path, k, err)
+			return ac, "", fmt.Errorf("%s: %w", source, err)
 		}
 		ac.Username, ac.Password = user, pass
 	}
-	return ac, nil
+	return ac, source, nil
 }
 
 // hostOfURL is Docker's ConvertToHostname: the host[:port] of `scheme://host[:port]/path`.

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 )
@@ -35,13 +36,16 @@ import (
 // to its host (see find), else from the Docker config (read as authn.DefaultKeychain reads
 // it, see dockerKeychain).
 func Keychain(helpers []Helper) authn.Keychain {
-	return &keychain{helpers: helpers, docker: dockerKeychain{}}
+	return &keychain{helpers: helpers, sources: map[string]string{}}
 }
 
 type keychain struct {
 	helpers []Helper
-	docker  authn.Keychain
+	docker  dockerKeychain
 	g       getter
+
+	mu      sync.Mutex
+	sources map[string]string // resource → where its credentials came from (see Source)
 }
 
 func (k *keychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
@@ -49,30 +53,55 @@ func (k *keychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 }
 
 func (k *keychain) ResolveContext(ctx context.Context, r authn.Resource) (authn.Authenticator, error) {
+	a, source, err := k.resolve(ctx, r)
+	if err == nil {
+		k.mu.Lock()
+		k.sources[r.String()] = source
+		k.mu.Unlock()
+	}
+	return a, err
+}
+
+// resolve is ResolveContext with where the credentials came from ("" for none).
+func (k *keychain) resolve(ctx context.Context, r authn.Resource) (authn.Authenticator, string, error) {
 	reg := r.RegistryStr()
 	if h, ok := find(k.helpers, hostOf(reg)); ok {
 		hd, err := k.g.get(ctx, h, resourceURI(r))
 		if err != nil {
-			return nil, fmt.Errorf("registry %s: %w", reg, err)
+			return nil, "", fmt.Errorf("registry %s: %w", reg, err)
 		}
 		a, err := hd.authorization()
 		if err == nil && a != "" {
 			var cfg authn.AuthConfig
 			cfg, err = parseAuthorization(a)
 			if err == nil {
-				return authn.FromConfig(cfg), nil
+				return authn.FromConfig(cfg), "the Bazel credential helper " + h.String(), nil
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("registry %s: credential helper %s: %w", reg, h, err)
+			return nil, "", fmt.Errorf("registry %s: credential helper %s: %w", reg, h, err)
 		}
 		// The helper has nothing for this host: the Docker config may.
 	}
-	a, err := authn.Resolve(ctx, k.docker, r)
+	a, source, err := k.docker.resolve(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("registry %s: credentials from the Docker config: %w", reg, err)
+		return nil, "", fmt.Errorf("registry %s: credentials from the Docker config: %w", reg, err)
 	}
-	return a, nil
+	return a, source, nil
+}
+
+// Source says where kc (a Keychain) last found the credentials of r (a repository, as
+// push resolves it), never what they are: "the Bazel credential helper PATH",
+// `FILE auths["HOST"]`, `FILE credHelpers["HOST"] (docker-credential-NAME)`, ... It is ""
+// when none were found (anonymous) or kc is another keychain.
+func Source(kc authn.Keychain, r authn.Resource) string {
+	k, ok := kc.(*keychain)
+	if !ok {
+		return ""
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.sources[r.String()]
 }
 
 // resourceURI is the URL a helper is asked about: the repository's (or registry's) /v2/ API.

@@ -252,7 +252,7 @@ func (e *engine) move(ctx context.Context, t *blobTask) {
 		}
 		how, from, err := e.place(ctx, t, n.repo, have)
 		if err != nil {
-			e.fail(n.result, fmt.Errorf("%s blob %s: %w", t.kind, t.desc.Digest, explainAuth(err, n.repo.RegistryStr())))
+			e.fail(n.result, fmt.Errorf("%s blob %s: %w", t.kind, t.desc.Digest, e.explainRefusal(err, n.repo)))
 			continue
 		}
 		r := n.repo
@@ -451,7 +451,7 @@ func (e *engine) client(ctx context.Context, repo name.Repository) (*http.Client
 // reads the top digest back by digest and by every tag.
 func (e *engine) putManifests(ctx context.Context, r Request, ms []rawManifest) error {
 	failed := func(what string, err error) error {
-		return fmt.Errorf("%s: %w", what, explainAuth(err, r.Repository.RegistryStr()))
+		return fmt.Errorf("%s: %w", what, e.explainRefusal(err, r.Repository))
 	}
 	for _, m := range ms {
 		if err := e.pusher.Put(ctx, r.Repository.Digest(m.digest.String()), m); err != nil {

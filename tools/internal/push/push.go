@@ -17,8 +17,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/rules-wharf/rules_wharf/tools/internal/credentials"
 )
 
 const (
@@ -56,6 +59,22 @@ func explainAuth(err error, registry string) error {
 	}
 	return fmt.Errorf("registry %s refused access (%d %s; credentials come from a Bazel credential helper (--credential-helper, $WHARF_CREDENTIAL_HELPERS, the .bazelrc's --credential_helper), else $DOCKER_CONFIG/config.json or ~/.docker/config.json (auths, credHelpers, credsStore) or podman's auth.json: docker login %s; see docs/auth.md): %w",
 		registry, terr.StatusCode, http.StatusText(terr.StatusCode), registry, err)
+}
+
+// explainRefusal is explainAuth for a push to repo, except that a 403 for credentials the
+// keychain found says that they lack push rights to repo, naming where they came from
+// (never what they are): they were accepted, so where credentials come from is no help.
+func (e *engine) explainRefusal(err error, repo name.Repository) error {
+	var terr *transport.Error
+	if !errors.As(err, &terr) || terr.StatusCode != http.StatusForbidden {
+		return explainAuth(err, repo.RegistryStr())
+	}
+	source := credentials.Source(e.opts.Keychain, repo)
+	if source == "" {
+		return explainAuth(err, repo.RegistryStr())
+	}
+	return fmt.Errorf("registry %s accepted the credentials from %s, but they do not allow pushing to %s (403 Forbidden; or the registry keeps this tag immutable): ask for push rights to %s or log in as an identity that has them; see docs/auth.md: %w",
+		repo.RegistryStr(), source, repo, repo, err)
 }
 
 // stallError is what a request that stopped making progress fails with. It is temporary,
