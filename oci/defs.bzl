@@ -12,7 +12,7 @@ load("//oci/private/rules:image_macros.bzl", _apko_image = "apko_image", _oci_im
 load("//oci/private/rules:index.bzl", _oci_image_index = "oci_image_index")
 load("//oci/private/rules:layer.bzl", _oci_layer = "oci_layer")
 load("//oci/private/rules:load.bzl", _oci_load = "oci_load")
-load("//oci/private/rules:push.bzl", _oci_push = "oci_push", _oci_push_all = "oci_push_all", _oci_push_rule = "oci_push_rule", _oci_push_verify = "oci_push_verify")
+load("//oci/private/rules:push.bzl", _oci_push = "oci_push", _oci_push_all = "oci_push_all", _oci_push_all_rule = "oci_push_all_rule", _oci_push_rule = "oci_push_rule", _oci_push_verify = "oci_push_verify")
 load("//oci/private/rules:structure_test.bzl", _oci_structure_test = "oci_structure_test")
 
 apko_image = _apko_image
@@ -24,6 +24,7 @@ oci_layer = _oci_layer
 oci_load = _oci_load
 oci_push = _oci_push
 oci_push_all = _oci_push_all
+oci_push_all_rule = _oci_push_all_rule
 oci_push_rule = _oci_push_rule
 oci_push_verify = _oci_push_verify
 oci_structure_test = _oci_structure_test

@@ -1,5 +1,5 @@
 """oci_push and oci_push_all: runnable targets that push images to registries (and sign them);
-oci_push_verify: a runnable check of what a push signed."""
+oci_push_verify: a runnable check of what a push (or a push_all) signed."""
 
 load("//oci/private/actions:push.bzl", "emit_push_launcher", "emit_push_plan", "emit_push_tags")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
@@ -223,7 +223,7 @@ oci_push_verify = rule(
     doc = """`bazel run` checks, with `wharf verify`, that the images `push` pushed carry signatures
 by the key given after `--` and every attestation the push attaches, reading the registry the
 push's plans name. A missing signature, one by another key, a tampered envelope or a missing
-attestation fails, naming the image. `oci_push` adds one as `<name>.verify`; the key is given at
+attestation fails, naming the image; every image is checked whatever fails. `oci_push` adds one as `<name>.verify`; the key is given at
 run time only (see docs/signing.md).
 
 ```starlark
@@ -236,7 +236,7 @@ oci_push_verify(
 )
 ```""",
     attrs = {
-        "push": attr.label(doc = "The `oci_push` target whose pushed images to check.", mandatory = True, providers = [OciPushInfo]),
+        "push": attr.label(doc = "The `oci_push` (or `oci_push_all`: every image of every push) target whose pushed images to check.", mandatory = True, providers = [OciPushInfo]),
         "_launcher_template": attr.label(doc = "The run script's template.", default = Label("//oci/private/rules:verify.sh.tpl"), allow_single_file = True),
     },
     executable = True,
@@ -245,43 +245,33 @@ oci_push_verify(
 
 def _oci_push_all_impl(ctx):
     infos = [p[OciPushInfo] for p in ctx.attr.pushes]
-    launcher = emit_push_launcher(ctx, template = ctx.file._launcher_template, plans = [p for i in infos for p in i.plans])
-    runfiles = launcher.runfiles
-    for i in infos:
-        runfiles = runfiles.merge(i.runfiles)
+    plans = [p for i in infos for p in i.plans]
+    launcher = emit_push_launcher(ctx, template = ctx.file._launcher_template, plans = plans)
+    own = ctx.runfiles().merge_all([i.runfiles for i in infos])
+    blobs = depset(transitive = [i.blobs for i in infos])
     return [
-        DefaultInfo(executable = launcher.executable, runfiles = runfiles),
-        _blobs_group(depset(transitive = [i.blobs for i in infos])),
+        DefaultInfo(executable = launcher.executable, runfiles = launcher.runfiles.merge(own)),
+        # Every push's plans, so that an oci_push_verify checks them all.
+        OciPushInfo(plan = plans[0], plans = plans, runfiles = own, blobs = blobs),
+        _blobs_group(blobs),
     ]
 
-_OCI_PUSH_ALL_DOC = """`bazel run` pushes every image of `pushes` (`oci_push` targets, each with its
+_PUSH_ALL_RUN = """`bazel run` pushes every image of `pushes` (`oci_push` targets, each with its
 `repository` and tags) in one process: each blob is checked once per repository and sent once
 per registry (mounted into the other repositories of that registry), manifests are put once
 every blob they refer to is in place, and the summary gives per image its digest, tags and the
 bytes sent, already present and mounted, then the totals. Prints one `REPOSITORY@sha256:...`
 line per image, in the order of `pushes`. `-- --registry HOST[:PORT]` pushes every image to
 another registry (same repository paths); `--repository` and `--tag` name one image and are
-refused here.
+refused here."""
+
+_OCI_PUSH_ALL_RULE_DOC = """The rule behind `oci_push_all`, which adds `<name>.verify` (an `oci_push_verify`
+of every image): use it for a push without that target. """ + _PUSH_ALL_RUN + """
 
 ```starlark
-load("@rules_wharf//oci:defs.bzl", "oci_push", "oci_push_all")
+load("@rules_wharf//oci:defs.bzl", "oci_push_all_rule")
 
-oci_push(
-    name = "push_api",
-    image = "//api:image",
-    repository = "ghcr.io/org/api",
-    remote_tags = ["latest"],
-)
-
-oci_push(
-    name = "push_worker",
-    image = "//worker:image",
-    repository = "ghcr.io/org/worker",
-    remote_tags = ["latest"],
-)
-
-# bazel run //:release   (or -- --registry 127.0.0.1:5000 to push both elsewhere)
-oci_push_all(
+oci_push_all_rule(
     name = "release",
     pushes = [
         ":push_api",
@@ -290,9 +280,9 @@ oci_push_all(
 )
 ```""" + _RUN_DOC
 
-oci_push_all = rule(
+oci_push_all_rule = rule(
     implementation = _oci_push_all_impl,
-    doc = _OCI_PUSH_ALL_DOC,
+    doc = _OCI_PUSH_ALL_RULE_DOC,
     attrs = {
         "pushes": attr.label_list(doc = "The `oci_push` targets to push together.", mandatory = True, providers = [OciPushInfo]),
         "_launcher_template": attr.label(doc = "The run script's template.", default = Label("//oci/private/rules:push.sh.tpl"), allow_single_file = True),
@@ -300,3 +290,60 @@ oci_push_all = rule(
     executable = True,
     toolchains = [WHARF_TOOLCHAIN_TYPE],
 )
+
+def oci_push_all(name, **kwargs):
+    """Pushes the images of several `oci_push` targets in one run; `<name>.verify` checks them all.
+
+    `bazel run` pushes every image of `pushes`, each to its push's repositories with its tags,
+    sending each blob once per registry, and prints one `REPOSITORY@sha256:...` line per image
+    and each image's outcome; one that fails does not stop the others, and the run fails if
+    any did (`oci_push_all_rule` has the details and the run-time flags).
+
+    `bazel run :<name>.verify -- --key=cosign.pub` checks every image of every push, in every
+    repository (`wharf verify`): it prints a `verified` line per image, names each image whose
+    signature or attestations do not verify, checks all of them whatever fails, and exits
+    non-zero if any failed (see docs/signing.md).
+
+    ```starlark
+    load("@rules_wharf//oci:defs.bzl", "oci_push", "oci_push_all")
+
+    oci_push(
+        name = "push_api",
+        image = "//api:image",
+        repository = "ghcr.io/org/api",
+        remote_tags = ["latest"],
+        sign = True,
+    )
+
+    oci_push(
+        name = "push_worker",
+        image = "//worker:image",
+        repository = "ghcr.io/org/worker",
+        remote_tags = ["latest"],
+        sign = True,
+    )
+
+    # COSIGN_PASSWORD=... bazel run //:release -- --sign-key=$PWD/cosign.key
+    #   (or -- --registry 127.0.0.1:5000 to push both elsewhere)
+    # bazel run //:release.verify -- --key=$PWD/cosign.pub
+    oci_push_all(
+        name = "release",
+        pushes = [
+            ":push_api",
+            ":push_worker",
+        ],
+    )
+    ```
+
+    Args:
+      name: the target name; `<name>.verify` is its `oci_push_verify`.
+      **kwargs: attributes of `oci_push_all_rule` (`pushes`) and common attributes (`tags`,
+        `visibility`, ...).
+    """
+    oci_push_all_rule(name = name, **kwargs)
+    oci_push_verify(
+        name = name + ".verify",
+        push = ":" + name,
+        visibility = kwargs.get("visibility"),
+        **shared_attrs(kwargs)
+    )

@@ -1,8 +1,9 @@
 """Analysis tests: oci_push's signing lines (`--sign=required`, `--attestation=`), which
-statements it attaches, its `<name>.verify` target, and the provenance's status inputs."""
+statements it attaches, its and oci_push_all's `<name>.verify` targets, and the provenance's
+status inputs."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
-load("//oci:defs.bzl", "oci_image_index", "oci_image_rule", "oci_layer", "oci_push")
+load("//oci:defs.bzl", "oci_image_index", "oci_image_rule", "oci_layer", "oci_push", "oci_push_all")
 load("//oci:providers.bzl", "OciPushInfo")
 load("//tests/analysis:failure_test.bzl", "make_failure_test")
 
@@ -40,15 +41,19 @@ def _verify_test_impl(ctx):
     env = analysistest.begin(ctx)
     script = [a for a in analysistest.target_actions(env) if a.mnemonic == "TemplateExpand"]
     asserts.equals(env, 1, len(script), "launcher actions")
+    plans = ["oci/private/tests/{}.plan".format(p) for p in ctx.attr.pushes]
     if script:
-        asserts.true(env, " verify --plan 'oci/private/tests/{}.plan' \"$@\"".format(ctx.attr.push) in script[0].content, "launcher: " + script[0].content)
+        want = " verify {} \"$@\"".format(" ".join(["--plan '{}'".format(p) for p in plans]))
+        asserts.true(env, want in script[0].content, "launcher: " + script[0].content)
     runfiles = analysistest.target_under_test(env)[DefaultInfo].default_runfiles
     paths = [f.short_path for f in runfiles.files.to_list()] + [s.path for s in runfiles.symlinks.to_list()]
-    asserts.true(env, "oci/private/tests/{}.plan".format(ctx.attr.push) in paths, "the plan is not in the runfiles")
+    for p in plans:
+        asserts.true(env, p in paths, p + " is not in the runfiles")
     asserts.true(env, [p for p in paths if p.endswith("provenance.intoto.json")], "the provenance is not in the runfiles")
     return analysistest.end(env)
 
-_verify_test = analysistest.make(_verify_test_impl, attrs = {"push": attr.string()})
+# pushes: the oci_push targets whose plans the verify target checks, in order.
+_verify_test = analysistest.make(_verify_test_impl, attrs = {"pushes": attr.string_list()})
 
 def _status_test_impl(ctx):
     env = analysistest.begin(ctx)
@@ -123,7 +128,12 @@ def attest_test_suite(name):
         oci_push(name = "{}_{}_push".format(name, case), tags = ["manual"], **kwargs)
         _refusal_test(name = "{}_{}".format(name, case), target_under_test = "{}_{}_push".format(name, case), message = message)
         tests.append(":{}_{}".format(name, case))
-    _verify_test(name = name + "_verify", target_under_test = "{}_signed_push.verify".format(name), push = "{}_signed_push".format(name))
+    _verify_test(name = name + "_verify", target_under_test = "{}_signed_push.verify".format(name), pushes = ["{}_signed_push".format(name)])
+
+    # oci_push_all's <name>.verify checks every push's plans.
+    pushes = ["{}_{}_push".format(name, case) for case in ["signed", "unsigned", "index"]]
+    oci_push_all(name = name + "_all", pushes = pushes, tags = ["manual"])
+    _verify_test(name = name + "_all_verify", target_under_test = name + "_all.verify", pushes = pushes)
     statuses = {
         "unstamped": (name + "_image", False, ["{}_image.descriptor.json".format(name)]),
         "stamped": (name + "_stamped", True, ["{}_stamped.descriptor.json".format(name)]),
@@ -142,4 +152,4 @@ def attest_test_suite(name):
     for case, want in bases.items():
         _bases_test(name = "{}_{}_base".format(name, case), target_under_test = "{}_{}".format(name, case), bases = [want])
         tests.append(":{}_{}_base".format(name, case))
-    native.test_suite(name = name, tests = tests + [":" + name + "_verify"])
+    native.test_suite(name = name, tests = tests + [":" + name + "_verify", ":" + name + "_all_verify"])

@@ -16,13 +16,7 @@ import (
 // credentials come from; a 403 for credentials it accepted (they may not write this tag)
 // names where they came from and the repository instead, never the secret.
 func TestPushRefusal401And403(t *testing.T) {
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("DOCKER_CONFIG", filepath.Join(home, "docker"))
-	for _, v := range []string{"REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "DOCKER_AUTH_CONFIG", credentials.EnvHelpers} {
-		t.Setenv(v, "")
-		os.Unsetenv(v)
-	}
+	home := noCredentials(t)
 	b := newBuilt(t, randomImage(t, 1))
 	b.putLocal(t, b.layers[0])
 	push := func(reg *registrytest.Registry) string {
@@ -82,4 +76,18 @@ func assertHas(t *testing.T, text string, want ...string) {
 			t.Errorf("error lacks %q", w)
 		}
 	}
+}
+
+// noCredentials gives the test an empty HOME and a Docker config directory without a
+// config (which it returns), and no other source of registry credentials.
+func noCredentials(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, "docker"))
+	for _, v := range []string{"REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "DOCKER_AUTH_CONFIG", credentials.EnvHelpers} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	return home
 }
