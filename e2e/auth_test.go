@@ -64,7 +64,7 @@ func credentialHelper(kind string) int {
 		// Hosts that show what a user reads when a helper misbehaves.
 		switch server {
 		case "failing.invalid:5000":
-			fmt.Fprintln(os.Stderr, "wharfe2e: no account for failing.invalid:5000")
+			fmt.Fprintln(os.Stderr, "wharfe2e: no account for failing.invalid:5000 at https://robot:vault-s3cret@vault.invalid/v1")
 			return 3
 		case "token.invalid:5000":
 			json.NewEncoder(os.Stdout).Encode(map[string]string{"ServerURL": server, "Username": "<token>", "Secret": "refresh-s3cret"})
@@ -377,7 +377,7 @@ func checkPullErrors(t *testing.T, a *authWorkspace) {
 		"--repo=@err_token_helper", "--repo=@err_garbage_helper", "--repo=@err_hang_helper", "--repo=@err_bad_tag", "--repo=@err_two_tags", "--repo=@err_tag_only")
 	for _, w := range []string{
 		"oci_pull err_missing_helper: " + cfgPath + " credHelpers[missing.invalid:5000]: docker-credential-wharf-missing is not on PATH (as Bazel's repository rules see it; --repo_env=PATH=... changes it)",
-		"oci_pull err_failing_helper: " + cfgPath + " credHelpers[failing.invalid:5000]: `docker-credential-wharfe2e get` for failing.invalid:5000 failed (exit code 3): wharfe2e: no account for failing.invalid:5000",
+		"oci_pull err_failing_helper: " + cfgPath + " credHelpers[failing.invalid:5000]: `docker-credential-wharfe2e get` for failing.invalid:5000 failed (exit code 3): wharfe2e: no account for failing.invalid:5000 at https://robot:***@vault.invalid/v1",
 		"oci_pull err_token_helper: " + cfgPath + " credHelpers[token.invalid:5000]: docker-credential-wharfe2e gives an identity (OAuth2 refresh) token for token.invalid:5000, which oci_pull cannot exchange (Bazel's downloader only GETs); use a Bazel --credential_helper for this registry, or credentials in `auths`",
 		"oci_pull err_garbage_helper: " + cfgPath + " credHelpers[garbage.invalid:5000]: `docker-credential-wharfe2e get` for garbage.invalid:5000 did not print {\"Username\": ..., \"Secret\": ...}",
 		"oci_pull err_hang_helper: " + cfgPath + " credHelpers[hang.invalid:5000]: `docker-credential-wharfe2e get` for hang.invalid:5000 gave no answer within 2s: stopped ($WHARF_CREDENTIAL_HELPER_TIMEOUT sets the limit in seconds)",
