@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -124,12 +123,15 @@ func addLayers(tw *tar.Writer, layers []LayerFile) ([]string, error) {
 			continue
 		}
 		seen[entry] = true
-		bf, err := os.Open(e.Path)
+		bf, err := e.open()
 		if err != nil {
 			return nil, err
 		}
 		err = addTarFile(tw, entry, e.Meta.Size, bf)
 		bf.Close()
+		if err != nil && e.Open != nil {
+			return nil, err // Open's reader names the blob and its source
+		}
 		if err != nil {
 			return nil, fmt.Errorf("layer %s: %w", e.Path, err)
 		}

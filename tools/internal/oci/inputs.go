@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -40,10 +41,19 @@ func ReadDescriptor(path string) (v1.Descriptor, error) {
 }
 
 // LayerFile is a layer's metadata and where its blob is (a file, or inside a layout
-// directory).
+// directory), or, with Open, how to read it (oci_load's run time: from a registry).
 type LayerFile struct {
 	Meta *layer.Metadata
 	Path string
+	Open func() (io.ReadCloser, error)
+}
+
+// open reads the blob: through Open when set, else the file at Path.
+func (e LayerFile) open() (io.ReadCloser, error) {
+	if e.Open != nil {
+		return e.Open()
+	}
+	return os.Open(e.Path)
 }
 
 // ReadLayerArgs reads "--layer BLOB=METADATA" values.
@@ -71,7 +81,7 @@ func ReadLayers(extern, layers []string) ([]LayerFile, error) {
 		return nil, err
 	}
 	for _, e := range ext {
-		if err := externPresent(e); err != nil {
+		if err := ExternPresent(e); err != nil {
 			return nil, err
 		}
 	}
@@ -114,9 +124,9 @@ const ShallowHint = "oci.pull fetches a base's layer blobs only for builds that 
 	"set fetch_base_layers = True on the oci_load or oci_structure_test, " +
 	"or build with --@rules_wharf//oci/settings:fetch_base_layers (an image's tarball or layout output group)"
 
-// externPresent checks that a layer kept in an imported layout is there: a shallow pull's
+// ExternPresent checks that a layer kept in an imported layout is there: a shallow pull's
 // layout holds none.
-func externPresent(e LayerFile) error {
+func ExternPresent(e LayerFile) error {
 	_, err := os.Stat(e.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("base layer %s (%d bytes) is not in the layout %s: %s",

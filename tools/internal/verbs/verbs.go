@@ -36,6 +36,7 @@ func All() map[string]Verb {
 		"layout-import":     {"describe an image of an OCI layout (config, layer metadata) for use as a base", quiet(importLayoutVerb)},
 		"merge-layers":      {"join gzip tar layers into one, in order", quiet(mergeVerb)},
 		"docker-tar":        {"write a docker/podman-loadable tarball of an image", quiet(dockerTarVerb)},
+		"load-tar":          {"stream oci_load's archive (docker-tar --plan) into a runtime's load, a shallow base's layers from the registry it was pulled from", loadTarVerb},
 		"expand-tags":       {"write oci_push's tags: literal tags and tags files, with {KEY} expanded from workspace status files when stamping", quiet(expandTagsVerb)},
 		"push":              {"push an image from an OCI layout to a registry", pushVerb},
 		"sbom":              {"write an SPDX 2.3 SBOM from package facts", quiet(sbomVerb)},
