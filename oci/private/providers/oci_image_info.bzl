@@ -12,7 +12,7 @@ FIELDS = {
     "digest": "File: the manifest digest as text (sha256:...).",
     "layout": "File (directory): the image as an OCI layout, built only when asked for (output group `layout`, push).",
     "layers": "list of OciLayerInfo, bottom first, above `extern_layers`.",
-    "extern_layers": "list of struct(layers, dir, origin, root): bottom layers whose blobs stay in an imported OCI layout directory `dir`; `layers` is a JSON list of their metadata; `origin` the registry repository they were pulled from and `root` the exec path of the downloaded files (both empty when unknown).",
+    "extern_layers": "list of struct(layers, dir, origin, root, shallow): bottom layers whose blobs stay in an imported OCI layout directory `dir`; `layers` is a JSON list of their metadata; `origin` the registry repository they were pulled from and `root` the exec path of the downloaded files (both empty when unknown); `shallow` True when `dir` holds none of the blobs (oci.pull without `--@rules_wharf//oci/settings:fetch_base_layers`).",
     "os": "string: the image OS.",
     "architecture": "string: the image architecture (OCI name, e.g. amd64).",
     "variant": "string: the architecture variant, or empty.",

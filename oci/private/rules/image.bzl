@@ -40,6 +40,8 @@ def _base(ctx, platform):
         # Where push may find these blobs besides `dir`: the registry and the downloaded files.
         origin = origin.repository if origin else "",
         root = origin.root if origin else "",
+        # `dir` holds none of these blobs: oci_load's run script fetches them from `origin`.
+        shallow = shallow,
     )], [struct(name = origin.repository if origin else name, descriptor = imported.descriptor)]
 
 def _tar_layers(ctx):

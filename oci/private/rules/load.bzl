@@ -1,7 +1,7 @@
 """oci_load: `bazel run` loads an image, or an index's image for one platform, into docker, podman or containerd."""
 
 load("//oci/private/actions:labels.bzl", "label_text")
-load("//oci/private/actions:tarball.bzl", "default_repo_tag", "emit_docker_tarball", "emit_load_launcher")
+load("//oci/private/actions:tarball.bzl", "default_repo_tag", "emit_docker_tarball", "emit_load_launcher", "emit_load_plan", "is_shallow")
 load("//oci/private/providers:oci_image_info.bzl", "OciImageInfo")
 load("//oci/private/providers:oci_index_info.bzl", "OciIndexInfo")
 load("//toolchain:toolchain.bzl", "WHARF_TOOLCHAIN_TYPE")
@@ -28,6 +28,20 @@ def _images(ctx):
         ))
     return chosen[:1]
 
+def _load_image(ctx, image, tags, base, status):
+    """An image's facts and its tarball, or on a shallow base its plan (`wharf load-tar` at run time).
+
+    On a shallow base the tarball is only in the output group `tarball`, whose action fails
+    naming the base layer it lacks and the remedy: a tarball is never incomplete.
+    """
+    facts = ctx.actions.declare_file(base + ".load.txt")
+    if not is_shallow(image):
+        tarball = emit_docker_tarball(ctx, image, tags, basename = base, facts = facts, status = status)
+        return struct(platform = _platform(image), facts = facts, tarball = tarball, plan = None, runfiles = [tarball], output = tarball)
+    planned = emit_load_plan(ctx, image, tags, label = image_target(ctx).label, basename = base, facts = facts, status = status)
+    tarball = emit_docker_tarball(ctx, image, tags, basename = base, status = status)
+    return struct(platform = _platform(image), facts = facts, tarball = None, plan = planned.plan, runfiles = [planned.plan] + planned.runfiles, output = tarball)
+
 def _oci_load_impl(ctx):
     tags = ctx.attr.repo_tags + ([ctx.attr.repo_tag] if ctx.attr.repo_tag else [])
     tags = tags or [default_repo_tag(image_target(ctx).label)]
@@ -38,15 +52,13 @@ def _oci_load_impl(ctx):
         base = ctx.label.name
         if len(images) > 1:
             base += "_" + _platform(image).replace("/", "_")
-        facts = ctx.actions.declare_file(base + ".load.txt")
-        tarball = emit_docker_tarball(ctx, image, tags, basename = base, facts = facts, status = status)
-        loads.append(struct(platform = _platform(image), tarball = tarball, facts = facts))
+        loads.append(_load_image(ctx, image, tags, base, status))
     index = image_target(ctx).label if len(images) > 1 else None
     launcher = emit_load_launcher(ctx, template = ctx.file._launcher_template, images = loads, cli = ctx.attr.cli, index = index)
-    tarballs = [entry.tarball for entry in loads]
+    own = ctx.runfiles(files = [f for entry in loads for f in entry.runfiles + [entry.facts]])
     return [
-        DefaultInfo(executable = launcher, runfiles = ctx.runfiles(files = tarballs + [entry.facts for entry in loads]), files = depset(tarballs)),
-        OutputGroupInfo(tarball = depset(tarballs)),
+        DefaultInfo(executable = launcher.executable, runfiles = launcher.runfiles.merge(own), files = depset([entry.tarball or entry.plan for entry in loads])),
+        OutputGroupInfo(tarball = depset([entry.output for entry in loads])),
     ]
 
 _DOC = """`bazel run :load` loads the image into a local container runtime and prints the

@@ -8,7 +8,9 @@ if [[ -d "$runfiles/_main" ]]; then cd "$runfiles/_main"; fi
 label={{LABEL}}
 cli={{CLI}}
 index={{INDEX}}
-# "PLATFORM FACTS TARBALL" for each image that can be loaded.
+wharf={{WHARF}}
+# "PLATFORM FACTS TARBALL PLAN" for each image that can be loaded: its tarball, or on a
+# shallow base (oci.pull without the layers) its plan, which `wharf load-tar` streams from.
 images=({{IMAGES}})
 
 die() {
@@ -87,7 +89,7 @@ run() {
 }
 
 entry=$(pick)
-read -r chosen facts tarball <<<"$entry"
+read -r chosen facts tarball plan <<<"$entry"
 config=$(sed -n 's/^config //p' "$facts")
 manifest=$(sed -n 's/^manifest //p' "$facts")
 tags=($(sed -n 's/^tag //p' "$facts"))
@@ -97,11 +99,30 @@ if [[ -n $unstamped ]]; then
 fi
 cli=$(pick_cli)
 
-case $cli in
-  ctr) run images import --platform "$chosen" "$tarball" >/dev/null ;;
-  nerdctl) run load --platform "$chosen" -i "$tarball" >/dev/null ;;
-  *) run load -i "$tarball" >/dev/null ;;
-esac
+# On a shallow base: the archive streamed by load-tar, the base's layers from the registry
+# it was pulled from (push's credentials); ctr reads a file, which is removed after.
+stream() {
+  "$wharf" load-tar --plan "$plan" -- "$cli" ${args[@]+"${args[@]}"} "$@" || die "the archive was not loaded (above)"
+}
+if [[ $plan == - ]]; then
+  case $cli in
+    ctr) run images import --platform "$chosen" "$tarball" >/dev/null ;;
+    nerdctl) run load --platform "$chosen" -i "$tarball" >/dev/null ;;
+    *) run load -i "$tarball" >/dev/null ;;
+  esac
+else
+  case $cli in
+    ctr)
+      archive=$(mktemp)
+      trap 'rm -f "$log" "$archive"' EXIT
+      "$wharf" load-tar --plan "$plan" --out "$archive" || die "the archive was not written (above)"
+      run images import --platform "$chosen" "$archive" >/dev/null
+      rm -f "$archive"
+      ;;
+    nerdctl) stream load --platform "$chosen" ;;
+    *) stream load ;;
+  esac
+fi
 # The archive's index.json names the first tag; manifest.json (docker) names them all.
 for tag in "${tags[@]:1}"; do
   case $cli in

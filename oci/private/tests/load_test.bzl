@@ -3,6 +3,7 @@ and containerd), and analysis tests of the tarballs, tags, stamping and a missin
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
 load("//oci:defs.bzl", "oci_image_index", "oci_image_rule", "oci_layer", "oci_load")
+load("//oci/private/rules:pulled_layout.bzl", "oci_pulled_layout")
 
 _STATUS = ["stable-status.txt", "volatile-status.txt"]
 
@@ -30,6 +31,31 @@ _tarballs_test = analysistest.make(_tarballs_impl, attrs = {
     "tags_given": attr.string_list(),
     "stamped": attr.bool(),
 })
+
+def _shallow_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    prefix = ctx.attr.prefix + "_shallow_load"
+    plans = [a for a in analysistest.target_actions(env) if a.mnemonic == "DockerTarballPlan"]
+    asserts.equals(env, 1, len(plans), "DockerTarballPlan actions")
+    argv = plans[0].argv
+    asserts.equals(env, sorted([prefix + ".plan.json", prefix + ".load.txt"]), sorted([f.basename for f in plans[0].outputs.to_list()]), "the plan's outputs")
+    origins = _flag_values(argv, "--origin")
+    asserts.equals(env, 1, len(origins), "--origin values")
+    asserts.true(env, origins[0].endswith("=registry.example.com/wharf/base"), "--origin " + origins[0])
+    runfiles = _flag_values(argv, "--runfile")
+    asserts.equals(env, 1, len(runfiles), "--runfile values: the image's own layer only, " + str(runfiles))
+    blobs = [f for f in plans[0].inputs.to_list() if f.path == runfiles[0].split("=")[0]]
+    asserts.equals(env, [], blobs, "the plan does not read the layer's bytes")
+    asserts.equals(env, [prefix + ".plan.json"], [f.basename for f in target[DefaultInfo].files.to_list()], "the target's files: the plan, no tarball")
+    asserts.equals(env, [prefix + ".tar"], [f.basename for f in target[OutputGroupInfo].tarball.to_list()], "output group tarball")
+    run = [f.basename for f in target[DefaultInfo].default_runfiles.files.to_list()]
+    for want in [prefix + ".plan.json", prefix + ".load.txt", runfiles[0].split("/")[-1]]:
+        asserts.true(env, want in run, want + " in the runfiles")
+    asserts.false(env, prefix + ".tar" in run, "no tarball in the runfiles")
+    return analysistest.end(env)
+
+_shallow_test = analysistest.make(_shallow_impl, attrs = {"prefix": attr.string()})
 
 def _no_platform_impl(ctx):
     env = analysistest.begin(ctx)
@@ -88,4 +114,17 @@ def load_test_suite(name):
         )
         tests.append(":{}_{}_tarballs".format(name, case))
     _no_platform_test(name = name + "_no_platform", target_under_test = name + "_bad_platform_load", prefix = name)
-    native.test_suite(name = name, tests = tests + [":" + name + "_no_platform"])
+
+    # On a shallow pulled base: a plan for `wharf load-tar`, the tarball only in its group.
+    oci_pulled_layout(
+        name = name + "_shallow_base",
+        srcs = ["pulled/layout/index.json"],
+        image = "registry.example.com/wharf/base@sha256:00",
+        repository = "registry.example.com/wharf/base",
+        shallow = True,
+        tags = ["manual"],
+    )
+    oci_image_rule(name = name + "_shallow_image", base = name + "_shallow_base", layers = [name + "_layer"], tags = ["manual"])
+    oci_load(name = name + "_shallow_load", image = name + "_shallow_image", tags = ["manual"])
+    _shallow_test(name = name + "_shallow", target_under_test = name + "_shallow_load", prefix = name)
+    native.test_suite(name = name, tests = tests + [":" + name + "_no_platform", ":" + name + "_shallow"])
