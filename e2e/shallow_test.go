@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -26,8 +27,11 @@ const shallowLayerBytes = 52 << 20
 // TestShallowBase: an image on a pulled base of over 200 MB builds and pushes (to the
 // same registry, by mount) with the client's repository cache, external directory and output
 // tree holding under 1% of the base's bytes; its layers repository is never fetched for that.
-// A tarball and a structure test of the same image fetch the layers and work; a push whose
-// base blob the source registry no longer has fails naming the blob and where push looked.
+// oci_load's run script, with no attribute or flag, streams the base's layers from the
+// registry into podman (and a small base's into containerd through a temporary file) with
+// the build's digests, and the client still holds no layer. A tarball and a structure test
+// of the same image fetch the layers and work; a push or load whose base blob the source
+// registry no longer has fails naming the blob and where it looked.
 func TestShallowBase(t *testing.T) {
 	root := repoRoot(t)
 	bazel := filepath.Join(root, "tools", "bazel")
@@ -66,7 +70,13 @@ oci_structure_test(name = "st", image = ":image", configs = ["st.yaml"], fetch_b
 
 oci_structure_test(name = "st_shallow", image = ":on_small", configs = ["st.yaml"])
 
-oci_load(name = "load", image = ":image", repo_tags = ["shallow:test"], fetch_base_layers = True)
+oci_load(name = "load_full", image = ":image", repo_tags = ["shallow:full"], fetch_base_layers = True)
+
+oci_load(name = "load", image = ":image", repo_tags = ["shallow:test"], cli = "podman")
+
+oci_load(name = "load_small", image = ":on_small", repo_tags = ["shallow:small"], cli = "podman")
+
+oci_load(name = "load_small_ctr", image = ":on_small", repo_tags = ["shallow:ctr"], cli = "ctr")
 
 oci_image(name = "on_small", base = "@small", layers = [":extra"])
 
@@ -116,6 +126,18 @@ oci_push(name = "push_small", image = ":on_small", repository = %q)
 		t.Errorf("the client holds %d bytes of a %d-byte base; want at most 1%%", client, bigBytes)
 	}
 
+	// :load's run script, no flag: the base's layers stream from the registry into podman.
+	checkShallowLoad(t, ws, env, cache)
+	if layersRepos := globDirs(t, external, "*oci?big_layers"); len(layersRepos) != 0 {
+		t.Fatalf("building and running :load fetched the layers repository %v", layersRepos)
+	}
+	after := baseBytesOnClient(t, big, repoCache, external, outputTree)
+	t.Logf("after :load's run the base costs the client %d bytes (%.4f%%)", after, 100*float64(after)/float64(bigBytes))
+	if after*100 > bigBytes {
+		t.Errorf("after the load the client holds %d bytes of a %d-byte base; want at most 1%%", after, bigBytes)
+	}
+	checkShallowLoadCtr(t, ws, env, cache)
+
 	// What needs the bytes fetches them: the tarball and the structure test.
 	run(t, ws, env, bazel, "build", cache, "--@rules_wharf//oci/settings:fetch_base_layers", "--output_groups=tarball", "//:image")
 	img, err := tarball.ImageFromPath(filepath.Join(ws, "bazel-bin", "image.tar"), nil)
@@ -129,8 +151,8 @@ oci_push(name = "push_small", image = ":on_small", repository = %q)
 		t.Fatalf("the tarball's build fetched no layers repository: %v", layersRepos)
 	}
 	run(t, ws, env, bazel, "test", cache, "//:st")
-	run(t, ws, env, bazel, "build", cache, "//:load")
-	img, err = tarball.ImageFromPath(filepath.Join(ws, "bazel-bin", "load.tar"), nil)
+	run(t, ws, env, bazel, "build", cache, "//:load_full")
+	img, err = tarball.ImageFromPath(filepath.Join(ws, "bazel-bin", "load_full.tar"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +163,8 @@ oci_push(name = "push_small", image = ":on_small", repository = %q)
 	// Without the flag or the attribute: the message says what is missing and how to get it.
 	hint := []string{"base layer " + small.layers[0], "is not in the layout", "set fetch_base_layers = True on the oci_load or oci_structure_test", "--@rules_wharf//oci/settings:fetch_base_layers"}
 	logLines(t, runFails(t, ws, env, hint, bazel, "build", cache, "--output_groups=tarball", "//:on_small"), "base layer")
+	// oci_load's tarball too: bazel run streams it, but a tarball file is never incomplete.
+	logLines(t, runFails(t, ws, env, hint, bazel, "build", cache, "--output_groups=tarball", "//:load_small"), "base layer")
 	out = runFails(t, ws, env, []string{"//:st_shallow"}, bazel, "test", cache, "--test_output=errors", "//:st_shallow")
 	for _, w := range hint {
 		if !strings.Contains(out, w) {
@@ -153,6 +177,75 @@ oci_push(name = "push_small", image = ":on_small", repository = %q)
 	out = runFails(t, ws, env, []string{"layer blob " + small.layers[1], "found nowhere", "registry " + addr + "/wharf/smallbase"},
 		bazel, "run", cache, "//:push_small")
 	logLines(t, out, "found nowhere", "the output tree", "registry "+addr, "no remote or disk cache")
+	// The same blob for bazel run :load_small: named with the image and the registry.
+	run(t, ws, env, bazel, "build", cache, "//:load_small")
+	out = runFails(t, "/", []string{podmanPath(t)}, []string{"image //:on_small: base layer " + small.layers[1], "from registry " + addr + "/wharf/smallbase: not found",
+		"oci_load //:load_small: the archive was not loaded"}, filepath.Join(ws, "bazel-bin", "load_small.sh"), podmanStore(t)...)
+	logLines(t, out, "base layer", "oci_load")
+}
+
+// podmanStore is podman's global flags for a private store (as TestLoadIntoPodman's).
+func podmanStore(t *testing.T) []string {
+	store := t.TempDir()
+	return []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"),
+		"--storage-driver=vfs", "--cgroup-manager=cgroupfs", "--events-backend=file"}
+}
+
+// podmanPath puts podman on PATH for bazel run's script.
+func podmanPath(t *testing.T) string {
+	return "PATH=" + filepath.Dir(tool(t, "podman")) + ":" + os.Getenv("PATH")
+}
+
+// checkShallowLoad: the run script of :load, the image on the shallow 208 MiB base with no
+// attribute or flag, loads it into podman with the build's digests, the base's layers
+// streamed from the registry it was pulled from. The script runs as `bazel run` runs it,
+// from bazel-bin, but on this host, where podman is (tools/bazel's Bazel runs in a chroot).
+func checkShallowLoad(t *testing.T, ws string, env []string, cache string) {
+	t.Helper()
+	run(t, ws, env, filepath.Join(repoRoot(t), "tools", "bazel"), "build", cache, "//:load")
+	global := podmanStore(t)
+	start := time.Now()
+	out, errOut := runSplit(t, "/", []string{podmanPath(t)}, filepath.Join(ws, "bazel-bin", "load.sh"), global...)
+	took := time.Since(start)
+	facts := loadFacts(t, filepath.Join(ws, "bazel-bin", "load.load.txt"))
+	if want := "loaded linux/amd64 into podman as docker.io/library/shallow:test"; !strings.Contains(out, want) || !strings.Contains(out, "manifest "+facts["manifest"]) {
+		t.Errorf("bazel run :load printed %q; want %q and the manifest %s", out, want, facts["manifest"])
+	}
+	if !strings.Contains(errOut, "4 base layers from the registry it was pulled from") {
+		t.Errorf("load-tar's summary is missing:\n%s", tail(errOut, 2000))
+	}
+	logLines(t, errOut, "load-tar:")
+	got := run(t, "/", nil, tool(t, "podman"), append(global, "image", "inspect", "--format", "{{.Digest}} {{.ID}}", "shallow:test")...)
+	if want := facts["manifest"] + " " + strings.TrimPrefix(facts["config"], "sha256:"); strings.TrimSpace(got) != want {
+		t.Errorf("podman image inspect shallow:test: %q, want the build's manifest and config: %q", got, want)
+	}
+	t.Logf(":load's run script streamed the 208 MiB base into podman in %.1fs", took.Seconds())
+}
+
+// checkShallowLoadCtr: ctr reads a file: load-tar writes the archive of the image on the
+// small shallow base to a temporary file, which the run script removes.
+func checkShallowLoadCtr(t *testing.T, ws string, env []string, cache string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Log("containerd runs as root: ctr's load not checked")
+		return
+	}
+	dir, err := os.MkdirTemp("", "wharf-ctr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := startContainerd(t, dir)
+	run(t, ws, env, filepath.Join(repoRoot(t), "tools", "bazel"), "build", cache, "//:load_small_ctr")
+	env = []string{"CONTAINERD_SNAPSHOTTER=native", "PATH=" + filepath.Dir(tool(t, "ctr")) + ":" + os.Getenv("PATH"), "TMPDIR=" + dir}
+	out := run(t, "/", env, filepath.Join(ws, "bazel-bin", "load_small_ctr.sh"), "-a", sock, "-n", "wharf-e2e")
+	facts := loadFacts(t, filepath.Join(ws, "bazel-bin", "load_small_ctr.load.txt"))
+	if want := "into ctr as docker.io/library/shallow:ctr"; !strings.Contains(out, want) || !strings.Contains(out, "manifest "+facts["manifest"]) {
+		t.Errorf("bazel run :load_small_ctr printed %q; want %q and the manifest %s", out, want, facts["manifest"])
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "tmp.*")); len(left) > 0 {
+		t.Errorf("the archive's temporary file was left: %v", left)
+	}
 }
 
 // logLines logs the lines of out that contain one of parts: the messages a user reads.

@@ -22,7 +22,7 @@ fetch_base_layers_transition = transition(
 )
 
 FETCH_BASE_LAYERS_ATTRS = {
-    "fetch_base_layers": attr.bool(doc = "Build the image with `--@rules_wharf//oci/settings:fetch_base_layers`: the layer blobs of a base that `oci.pull` pulled (shallow) are fetched, which this rule reads. The image is then built in a configuration of its own (its actions run once more beside a build of it without the flag); without it, a base layer that is not there fails naming the layer and this remedy. See docs/pull.md#shallow-bases-layers-only-when-needed."),
+    "fetch_base_layers": attr.bool(doc = "Build the image with `--@rules_wharf//oci/settings:fetch_base_layers`: the layer blobs of a base that `oci.pull` pulled (shallow) are fetched, which this rule reads (`oci_load`: only its tarball; `bazel run` streams them from the registry without it). The image is then built in a configuration of its own (its actions run once more beside a build of it without the flag); without it, a base layer that is not there fails naming the layer and this remedy. See docs/pull.md#shallow-bases-layers-only-when-needed."),
 }
 
 def image_attr(doc):

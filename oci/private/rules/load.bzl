@@ -83,6 +83,16 @@ its command, e.g. podman's `--root DIR`, nerdctl's `--namespace NS`.
 `bazel build :load` gives the tarball (`docker load -i`, `podman load -i`,
 `nerdctl load -i`, `ctr images import`).
 
+On a base `oci.pull` pulled (shallow: the build has no layer of it) `bazel run :load` works
+as is: the build writes a plan instead of the tarball (`<name>.plan.json`, what the tarball
+holds with the base's layers by reference), and the run script streams the archive, the
+same bytes, into the runtime's `load` with `wharf load-tar`, the base's layers read from the
+registry the base was pulled from with push's credentials (`ctr` gets a temporary file,
+removed after). The client never stores those layers. The tarball itself is then only in
+the output group `tarball`, which fails naming the missing layer and the remedy
+(`fetch_base_layers = True`, or `--@rules_wharf//oci/settings:fetch_base_layers`): a tarball
+file is never incomplete. See docs/load.md.
+
 ```starlark
 load("@rules_wharf//oci:defs.bzl", "oci_load")
 
@@ -107,7 +117,7 @@ oci_load = rule(
     implementation = _oci_load_impl,
     doc = _DOC,
     attrs = dict({
-        "image": image_attr("The image (`oci_image`) or index (`oci_image_index`). The tarball holds every layer: for a base `oci.pull` pulled, set `fetch_base_layers`."),
+        "image": image_attr("The image (`oci_image`) or index (`oci_image_index`). On a base `oci.pull` pulled, `bazel run` streams the base's layers from its registry; the tarball (`bazel build`, output group `tarball`) needs `fetch_base_layers`."),
         "repo_tags": attr.string_list(doc = "repository:tag of the loaded image, in order; `{KEY}` placeholders are expanded from the workspace status when stamping. Default (with `repo_tag` empty): `bazel/<package>:<image name>`."),
         "repo_tag": attr.string(doc = "One more repository:tag, after `repo_tags` (the attribute before there were several)."),
         "platform": attr.string(doc = "For an index: the image to load, `OS/ARCH[/VARIANT]` (`linux/arm64`); empty picks at run time (the host's, or `-- --platform`)."),
