@@ -26,7 +26,8 @@
 #   (the scale rows, 100 to 1,000 images from 5 locks and under remote execution, are
 #   tools/dev/bench/scale.sh's; the helpers both use are tools/dev/bench/lib.sh)
 #
-# Needs: go, GNU time; builds crane (e2e/install_tools.sh) and apko v0.30.34 into the cache.
+# Needs: go, GNU time; builds crane and apko (e2e/install_tools.sh: the version the equivalence
+# tests compare with) into the cache, and prints apko's version in the table's heading.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 CACHE=${WHARF_CACHE:-$HOME/.cache/rules_wharf}
@@ -45,14 +46,7 @@ for t in zstd bc; do
   command -v "$t" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$t" >/dev/null
 done
 "$root/e2e/install_tools.sh"
-if [ ! -x "$BIN/apko" ]; then
-  log "building apko v0.30.34 (about 2 minutes)"
-  tmp=$(mktemp -d)
-  (cd "$tmp" && printf 'module tool\n\ngo 1.25\n' >go.mod &&
-    GOFLAGS=-mod=mod go get chainguard.dev/apko@v0.30.34 >/dev/null 2>&1 &&
-    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -o "$BIN/apko" chainguard.dev/apko)
-  rm -rf "$tmp"
-fi
+APKO_VERSION=$("$BIN/apko" version 2>/dev/null | sed -n 's/^GitVersion: *//p')
 (cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$W/wharf" ./tools/cmd/wharf)
 (cd "$root" && go build -o "$W/floor" ./tools/dev/bench/floor)
 WHARF=$W/wharf
@@ -515,7 +509,7 @@ if [ "${BENCH_APKO50:-1}" = 1 ]; then
 fi
 
 echo
-echo "rules_wharf benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(go version | cut -d' ' -f3)"
+echo "rules_wharf benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(go version | cut -d' ' -f3), apko ${APKO_VERSION:-(version unknown)}"
 echo
 echo "| what | wall s | CPU s | max RSS MB | output bytes | Bazel's elapsed s |"
 echo "|---|---:|---:|---:|---:|---:|"
