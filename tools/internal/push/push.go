@@ -61,17 +61,22 @@ func explainAuth(err error, registry string) error {
 		registry, terr.StatusCode, http.StatusText(terr.StatusCode), registry, err)
 }
 
-// explainRefusal is explainAuth for a push to repo, except that a 403 for credentials the
-// keychain found says that they lack push rights to repo, naming where they came from
-// (never what they are): they were accepted, so where credentials come from is no help.
+// explainRefusal is explainAuth for a push to repo, except where the keychain found
+// credentials: then it names where they came from (never what they are), as the list of
+// every place credentials may come from is no help. A 401 refused them (wrong, expired);
+// a 403 accepted them, but they lack push rights to repo.
 func (e *engine) explainRefusal(err error, repo name.Repository) error {
 	var terr *transport.Error
-	if !errors.As(err, &terr) || terr.StatusCode != http.StatusForbidden {
-		return explainAuth(err, repo.RegistryStr())
+	if !errors.As(err, &terr) || (terr.StatusCode != http.StatusUnauthorized && terr.StatusCode != http.StatusForbidden) {
+		return err
 	}
 	source := credentials.Source(e.opts.Keychain, repo)
-	if source == "" {
+	switch {
+	case source == "":
 		return explainAuth(err, repo.RegistryStr())
+	case terr.StatusCode == http.StatusUnauthorized:
+		return fmt.Errorf("registry %s refused the credentials from %s (401 Unauthorized: wrong, expired or revoked): log in again (docker login %s) or correct that entry; see docs/auth.md: %w",
+			repo.RegistryStr(), source, repo.RegistryStr(), err)
 	}
 	return fmt.Errorf("registry %s accepted the credentials from %s, but they do not allow pushing to %s (403 Forbidden; or the registry keeps this tag immutable): ask for push rights to %s or log in as an identity that has them; see docs/auth.md: %w",
 		repo.RegistryStr(), source, repo, repo, err)

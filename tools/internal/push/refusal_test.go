@@ -13,8 +13,9 @@ import (
 )
 
 // A registry refusing a push: a 401, or a 403 when no credentials were found, says where
-// credentials come from; a 403 for credentials it accepted (they may not write this tag)
-// names where they came from and the repository instead, never the secret.
+// credentials come from; a 401 for credentials found names where they came from; a 403 for
+// credentials it accepted (they may not write this tag) names where they came from and the
+// repository, never the secret.
 func TestPushRefusal401And403(t *testing.T) {
 	home := noCredentials(t)
 	b := newBuilt(t, randomImage(t, 1))
@@ -66,6 +67,15 @@ func TestPushRefusal401And403(t *testing.T) {
 	}
 	if !reg.HasManifest("app", b.digest.String()) {
 		t.Error("the manifest was not pushed by digest before the refused tag")
+	}
+
+	// Credentials found, and refused: the entry they came from, not the list of sources.
+	wrong := base64.StdEncoding.EncodeToString([]byte("pusher:s3cret-push-old"))
+	os.WriteFile(config, []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+wrong+`"}}}`), 0o600)
+	got = push(reg)
+	assertHas(t, got, "registry "+reg.Host+" refused the credentials from "+config+` auths["`+reg.Host+`"] (401 Unauthorized: wrong, expired or revoked): log in again (docker login `+reg.Host+") or correct that entry; see docs/auth.md: ")
+	if strings.Contains(got, "credentials come from") {
+		t.Errorf("refused credentials get the hint for missing ones: %s", got)
 	}
 }
 

@@ -157,7 +157,7 @@ func TestPushTokenExpiresMidUpload(t *testing.T) {
 				t.Fatal("push to a registry refusing every PATCH succeeded")
 			}
 			assertSaid(t, "error", err.Error(), "pushing //test:push ("+reg.Host+"/app@"+l.digest+"): ", " blob sha256:",
-				"registry "+reg.Host+" refused access (401 Unauthorized")
+				"registry "+reg.Host+" refused the credentials from "+filepath.Join(config, "config.json")+` auths["`+reg.Host+`"] (401 Unauthorized: wrong, expired or revoked)`)
 			assertUnsaid(t, "error", err.Error(), "already closed", "l.tgz")
 		})
 	}
