@@ -166,11 +166,7 @@ func (c *Config) checkTargets() error {
 
 // options resolves the sources and credentials.
 func (c *Config) options() (Options, error) {
-	settings, err := c.bazelSettings()
-	if err != nil {
-		return Options{}, err
-	}
-	helpers, err := c.credentialHelpers(settings.CredentialHelpers)
+	settings, helpers, err := c.settingsAndHelpers()
 	if err != nil {
 		return Options{}, err
 	}
@@ -180,6 +176,17 @@ func (c *Config) options() (Options, error) {
 		return Options{}, err
 	}
 	return Options{Sources: sources, Jobs: c.jobs, Keychain: credentials.Keychain(helpers)}, nil
+}
+
+// settingsAndHelpers reads the .bazelrc files' settings and the credential helpers they,
+// the environment and the flags name.
+func (c *Config) settingsAndHelpers() (BazelSettings, []credentials.Helper, error) {
+	settings, err := c.bazelSettings()
+	if err != nil {
+		return settings, nil, err
+	}
+	helpers, err := c.credentialHelpers(settings.CredentialHelpers)
+	return settings, helpers, err
 }
 
 // progressTo is where --progress sends the progress line: w, if a terminal for auto;

@@ -154,21 +154,32 @@ func newEngine(ctx context.Context, opts Options) (*engine, error) {
 	if opts.Jobs <= 0 {
 		opts.Jobs = 8
 	}
-	var rt http.RoundTripper = remote.DefaultTransport
-	if opts.Stall > 0 {
-		rt = &stallTransport{inner: rt, idle: opts.Stall}
-	}
-	up := &uploadTransport{inner: rt}
-	ropts := []remote.Option{remote.WithAuthFromKeychain(opts.Keychain), remote.WithTransport(up), remote.WithContext(ctx)}
-	if Backoff != nil {
-		ropts = append(ropts, remote.WithRetryBackoff(*Backoff))
-	}
+	up := &uploadTransport{inner: stallRoundTripper(opts.Stall)}
+	ropts := remoteOptions(ctx, opts.Keychain, up)
 	pusher, err := remote.NewPusher(ropts...)
 	if err != nil {
 		return nil, err
 	}
 	return &engine{opts: opts, rt: up, uploads: up, ropts: ropts, pusher: pusher,
 		clients: map[string]*http.Client{}, down: map[string]error{}}, nil
+}
+
+// stallRoundTripper is the default transport, cut off after stall without progress (0: never).
+func stallRoundTripper(stall time.Duration) http.RoundTripper {
+	if stall <= 0 {
+		return remote.DefaultTransport
+	}
+	return &stallTransport{inner: remote.DefaultTransport, idle: stall}
+}
+
+// remoteOptions are go-containerregistry's options for a request to a registry through rt,
+// with kc's credentials (and the tests' Backoff).
+func remoteOptions(ctx context.Context, kc authn.Keychain, rt http.RoundTripper) []remote.Option {
+	opts := []remote.Option{remote.WithAuthFromKeychain(kc), remote.WithTransport(rt), remote.WithContext(ctx)}
+	if Backoff != nil {
+		opts = append(opts, remote.WithRetryBackoff(*Backoff))
+	}
+	return opts
 }
 
 // plan walks every request's manifests and returns its Result (Failed when its plan is

@@ -4,13 +4,11 @@ import (
 	"context"
 	"flag"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/rules-wharf/rules_wharf/tools/internal/credentials"
 )
@@ -29,11 +27,7 @@ func (k *Credentials) RegisterFlags(fs *flag.FlagSet) {
 // Keychain is push's keychain: a Bazel credential helper for the host, else the Docker
 // config (auths, credHelpers, credsStore), podman's auth.json.
 func (k *Credentials) Keychain() (authn.Keychain, error) {
-	settings, err := k.c.bazelSettings()
-	if err != nil {
-		return nil, err
-	}
-	helpers, err := k.c.credentialHelpers(settings.CredentialHelpers)
+	_, helpers, err := k.c.settingsAndHelpers()
 	if err != nil {
 		return nil, err
 	}
@@ -44,15 +38,7 @@ func (k *Credentials) Keychain() (authn.Keychain, error) {
 // credentials from kc; stall 0: none), checked while read: the reader fails at its end when the bytes
 // are not d's. A registry refusing the credentials gets push's explanation.
 func FetchBlob(ctx context.Context, repo name.Repository, d v1.Descriptor, kc authn.Keychain, stall time.Duration) (io.ReadCloser, error) {
-	var rt http.RoundTripper = remote.DefaultTransport
-	if stall > 0 {
-		rt = &stallTransport{inner: rt, idle: stall}
-	}
-	opts := []remote.Option{remote.WithAuthFromKeychain(kc), remote.WithContext(ctx), remote.WithTransport(rt)}
-	if Backoff != nil {
-		opts = append(opts, remote.WithRetryBackoff(*Backoff))
-	}
-	src := &registrySource{repo: repo, opts: opts}
+	src := &registrySource{repo: repo, opts: remoteOptions(ctx, kc, stallRoundTripper(stall))}
 	rc, err := src.Open(ctx, d)
 	if err != nil {
 		return nil, explainAuth(err, repo.RegistryStr())
