@@ -205,13 +205,7 @@ def oci_push(name, **kwargs):
         `remote_tags`, `remote_tags_file`, `sign`, `attestations`, `stamp`) and common
         attributes (`tags`, `visibility`, ...).
     """
-    oci_push_rule(name = name, **kwargs)
-    oci_push_verify(
-        name = name + ".verify",
-        push = ":" + name,
-        visibility = kwargs.get("visibility"),
-        **shared_attrs(kwargs)
-    )
+    _with_verify(oci_push_rule, name, kwargs)
 
 def _oci_push_verify_impl(ctx):
     info = ctx.attr.push[OciPushInfo]
@@ -340,7 +334,11 @@ def oci_push_all(name, **kwargs):
       **kwargs: attributes of `oci_push_all_rule` (`pushes`) and common attributes (`tags`,
         `visibility`, ...).
     """
-    oci_push_all_rule(name = name, **kwargs)
+    _with_verify(oci_push_all_rule, name, kwargs)
+
+def _with_verify(push_rule, name, kwargs):
+    """Declares push_rule's target and its `<name>.verify` (both push macros' companion)."""
+    push_rule(name = name, **kwargs)
     oci_push_verify(
         name = name + ".verify",
         push = ":" + name,
