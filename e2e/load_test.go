@@ -35,10 +35,7 @@ func TestLoadIntoPodman(t *testing.T) {
 	podman := tool(t, "podman")
 	run(t, root, nil, filepath.Join(root, "tools", "bazel"), "build", "//examples/hello_image:load",
 		"//oci/private/tests:load_test_image_load", "//oci/private/tests:load_test_index_load")
-	store := t.TempDir()
-	// A private store, vfs (no mounts left behind), never a registry.
-	global := []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"),
-		"--storage-driver=vfs", "--cgroup-manager=cgroupfs", "--events-backend=file"}
+	global := podmanStore(t)
 	bin := func(p string) string { return filepath.Join(root, "bazel-bin", p) }
 	loads := []struct {
 		target, facts string
@@ -162,4 +159,12 @@ func TestLoadStampedTags(t *testing.T) {
 	if _, err := tarball.ImageFromPath(filepath.Join(bin, "load_test_stamped_load.tar"), &tag); err != nil {
 		t.Errorf("the tarball has no image tagged %s: %v", tag, err)
 	}
+}
+
+// podmanStore is podman's global flags for a private store: vfs (no mounts left behind),
+// never a registry.
+func podmanStore(t *testing.T) []string {
+	store := t.TempDir()
+	return []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"),
+		"--storage-driver=vfs", "--cgroup-manager=cgroupfs", "--events-backend=file"}
 }

@@ -184,13 +184,6 @@ oci_push(name = "push_small", image = ":on_small", repository = %q)
 	logLines(t, out, "base layer", "oci_load")
 }
 
-// podmanStore is podman's global flags for a private store (as TestLoadIntoPodman's).
-func podmanStore(t *testing.T) []string {
-	store := t.TempDir()
-	return []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"),
-		"--storage-driver=vfs", "--cgroup-manager=cgroupfs", "--events-backend=file"}
-}
-
 // podmanPath puts podman on PATH for bazel run's script.
 func podmanPath(t *testing.T) string {
 	return "PATH=" + filepath.Dir(tool(t, "podman")) + ":" + os.Getenv("PATH")
